@@ -1,0 +1,109 @@
+/* Growable byte buffer; see buf.h. */
+#include "core/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void buf_grow(fw_buf *b, size_t need)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        fputs("followd: out of memory\n", stderr);
+        abort();
+    }
+    b->data = p;
+    b->cap = cap;
+}
+
+void fw_buf_init(fw_buf *b, size_t cap)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    if (cap)
+        buf_grow(b, cap);
+    if (b->data)
+        b->data[0] = 0;
+}
+
+void fw_buf_free(fw_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *fw_buf_reserve(fw_buf *b, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        buf_grow(b, b->len + n + 1);
+    return b->data + b->len;
+}
+
+void fw_buf_append(fw_buf *b, const void *p, size_t n)
+{
+    char *dst = fw_buf_reserve(b, n);
+    if (n)
+        memcpy(dst, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void fw_buf_puts(fw_buf *b, const char *s) { fw_buf_append(b, s, strlen(s)); }
+
+void fw_buf_putc(fw_buf *b, char c)
+{
+    char *dst = fw_buf_reserve(b, 1);
+    *dst = c;
+    b->len++;
+    b->data[b->len] = 0;
+}
+
+void fw_buf_printf(fw_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    char *dst = fw_buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(dst, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+size_t fw_u64_to_dec(uint64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = 0;
+    return n;
+}
+
+void fw_buf_put_u64(fw_buf *b, uint64_t v)
+{
+    char *dst = fw_buf_reserve(b, 21);
+    b->len += fw_u64_to_dec(v, dst);
+}
+
+void fw_buf_put_i64(fw_buf *b, int64_t v)
+{
+    if (v < 0) {
+        fw_buf_putc(b, '-');
+        fw_buf_put_u64(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        fw_buf_put_u64(b, (uint64_t)v);
+    }
+}

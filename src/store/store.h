@@ -1,0 +1,352 @@
+/* The followd store: users, tweets, the follow graph, apps and credentials.
+ *
+ * This header is the only thing the rest of followd knows about storage. It is
+ * written so that a networked backend (PostgreSQL) can answer asynchronously on
+ * the caller's event loop without any change to the callers:
+ *
+ *   - Every request-path operation completes through a callback. A backend may
+ *     call it inline, before the submitting function returns (LMDB reads do), or
+ *     later on the submitting thread through the caller's fw_exec (LMDB writes,
+ *     which go through a group-commit writer thread, and every PostgreSQL call).
+ *   - Operations are coarse: one API request is one or two store calls, each a
+ *     single round trip for a networked backend.
+ *   - Results are borrowed: every pointer in a result (users, tweets, strings) is
+ *     valid only until the callback returns. Callers serialise or copy inside it.
+ *
+ * Admin operations (the CLI) use the *_sync functions, which run in the calling
+ * thread and need no event loop. Admin commands and a running server may share
+ * one database; a committed change is visible to the next request.
+ *
+ * Error convention: functions and results carry an int, FW_OK (0) or a negative
+ * FW_E* code. */
+#ifndef FW_STORE_STORE_H
+#define FW_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+
+enum {
+    FW_OK = 0,
+    FW_ENOTFOUND = -1,  /* the subject of the operation does not exist */
+    FW_EEXISTS = -2,    /* unique key taken (username, consumer key, ...) */
+    FW_EINVAL = -3,     /* the request itself is invalid (e.g. self-follow) */
+    FW_EIO = -4,        /* storage failure; the operation had no effect */
+    FW_EFULL = -5,      /* the database reached its size limit; no effect */
+    FW_ESUSPENDED = -6, /* the target user is suspended */
+    FW_ETARGET = -7,    /* the target (second) user does not exist */
+    FW_ESHUTDOWN = -8,  /* the store is closing; no effect */
+};
+const char *fw_store_strerror(int rc);
+
+typedef struct fw_store fw_store; /* opaque */
+
+/* ------------------------------------------------------------------------
+ * Completion executor.
+ *
+ * A caller that runs an event loop passes an fw_exec with each asynchronous
+ * operation. A backend that finishes the operation on another thread calls
+ * exec->post(exec, task) from that thread; the loop must then call
+ * task->run(task) on its own thread, once. An fw_exec must outlive every
+ * operation submitted with it. Passing NULL as exec means "complete inline on
+ * the calling thread, blocking if needed" (used by tests and the CLI). */
+typedef struct fw_task {
+    void (*run)(struct fw_task *task);
+    struct fw_task *next; /* free for the executor's queue */
+} fw_task;
+
+typedef struct fw_exec {
+    void (*post)(struct fw_exec *self, fw_task *task);
+} fw_exec;
+
+/* ------------------------------------------------------------------------
+ * Records, as borrowed views. */
+
+enum fw_verified_type { FW_VT_NONE = 0, FW_VT_BLUE, FW_VT_BUSINESS, FW_VT_GOVERNMENT };
+
+#define FW_USER_PROTECTED 0x1u
+#define FW_USER_VERIFIED 0x2u
+#define FW_USER_SUSPENDED 0x4u
+
+typedef struct fw_user {
+    uint64_t id;
+    int64_t created_at_ms;
+    uint64_t pinned_tweet_id;      /* 0 = none */
+    uint64_t most_recent_tweet_id; /* 0 = none; maintained by tweet add */
+    uint64_t followers_count;      /* maintained by the store, in the edge txn */
+    uint64_t following_count;      /* likewise */
+    uint64_t tweet_count;          /* maintained by tweet add (+ the value set on the user) */
+    uint64_t listed_count;
+    uint64_t like_count;
+    uint32_t flags;                /* FW_USER_* */
+    uint8_t verified_type;         /* enum fw_verified_type */
+    fw_str username;
+    fw_str name;
+    fw_str description;
+    fw_str location;
+    fw_str url;
+    fw_str profile_image_url;
+    fw_str withheld_countries;     /* upper-case ISO codes joined by ',' ; empty = not withheld */
+    fw_str entities_json;          /* precomputed JSON object for user.fields=entities; may be empty */
+} fw_user;
+
+typedef struct fw_tweet {
+    uint64_t id;
+    uint64_t author_id;
+    uint64_t conversation_id; /* 0 = same as id */
+    int64_t created_at_ms;
+    uint64_t retweet_count, reply_count, like_count, quote_count, bookmark_count, impression_count;
+    bool possibly_sensitive;
+    fw_str text;
+    fw_str lang;
+    fw_str source;
+    fw_str reply_settings;    /* "everyone" | "mentionedUsers" | "following" */
+    fw_str entities_json;     /* may be empty */
+} fw_tweet;
+
+/* Relationship of one user to another, one direction. */
+enum fw_rel { FW_REL_NONE = 0, FW_REL_FOLLOWING = 1, FW_REL_PENDING = 2 };
+
+typedef struct fw_rels {
+    uint8_t out; /* viewer -> user (enum fw_rel) */
+    uint8_t in;  /* user -> viewer */
+} fw_rels;
+
+/* ------------------------------------------------------------------------
+ * Request-path reads. */
+
+#define FW_TW_PINNED 0x1u      /* hydrate users' pinned tweets into tweets[] */
+#define FW_TW_MOST_RECENT 0x2u /* hydrate users' most recent tweets into tweets[] */
+
+typedef struct fw_read_opts {
+    uint64_t viewer_id;  /* authenticated user, 0 for app-only */
+    bool want_rels;      /* fill rels[] for each returned user (needs viewer_id) */
+    uint32_t tweets;     /* FW_TW_* */
+} fw_read_opts;
+
+/* Users by id or by username (case-insensitive). */
+typedef struct fw_users_q {
+    fw_read_opts opts;
+    size_t n;                 /* 1..100 */
+    const uint64_t *ids;      /* either ids ... */
+    const fw_str *usernames;  /* ... or usernames */
+} fw_users_q;
+
+typedef struct fw_users_res {
+    int rc;                      /* FW_OK or FW_EIO; missing users are NULL entries */
+    size_t n;
+    const fw_user *const *users; /* n entries, NULL when not found (suspended users are returned) */
+    const fw_rels *rels;         /* n entries when opts.want_rels, else NULL */
+    size_t ntweets;
+    const fw_tweet *tweets;      /* hydrated tweets, deduplicated, in first-reference order */
+} fw_users_res;
+
+typedef void (*fw_users_cb)(void *ctx, const fw_users_res *res);
+void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx);
+
+/* One page of a user's followers / following / follow-request list, newest first.
+ * Lists are ordered by an edge sequence number assigned when the edge was made
+ * (larger = newer). Paging is by keyset on that number, never by offset. */
+enum fw_list_kind { FW_LIST_FOLLOWERS = 0, FW_LIST_FOLLOWING, FW_LIST_INCOMING, FW_LIST_OUTGOING };
+enum fw_page_dir { FW_PAGE_FIRST = 0, FW_PAGE_AFTER, FW_PAGE_BEFORE };
+
+typedef struct fw_list_q {
+    fw_read_opts opts;
+    uint64_t owner_id;
+    uint8_t kind;      /* enum fw_list_kind */
+    uint8_t dir;       /* enum fw_page_dir */
+    uint64_t cursor;   /* AFTER: entries older than this seq; BEFORE: newer than it */
+    uint32_t limit;    /* 1..1000 */
+} fw_list_q;
+
+typedef struct fw_list_res {
+    int rc;                 /* FW_OK, FW_ENOTFOUND (owner), FW_EIO */
+    const fw_user *owner;   /* set when rc == FW_OK (may be suspended/protected) */
+    fw_rels owner_rels;     /* viewer vs owner when opts.viewer_id != 0 */
+    size_t n;
+    const fw_user *users;   /* n users, newest edge first; suspended users are skipped */
+    const uint64_t *seqs;   /* n edge sequence numbers, matching users[] */
+    const fw_rels *rels;    /* n entries when opts.want_rels */
+    bool more_older;        /* entries exist after users[n-1] */
+    bool more_newer;        /* entries exist before users[0] */
+    size_t ntweets;
+    const fw_tweet *tweets;
+} fw_list_res;
+
+typedef void (*fw_list_cb)(void *ctx, const fw_list_res *res);
+void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx);
+
+/* ------------------------------------------------------------------------
+ * Apps, projects and credentials. */
+
+enum fw_access_level { FW_ACCESS_NONE = 0 /* standalone app */, FW_ACCESS_FREE, FW_ACCESS_BASIC, FW_ACCESS_PRO, FW_ACCESS_ENTERPRISE };
+enum fw_client_type { FW_CLIENT_CONFIDENTIAL = 0, FW_CLIENT_PUBLIC = 1 };
+
+typedef struct fw_app {
+    uint64_t id;
+    uint64_t project_id;    /* 0 = standalone app */
+    uint8_t access_level;   /* of its project (enum fw_access_level) */
+    uint8_t client_type;    /* enum fw_client_type */
+    uint32_t bearer_gen;    /* generation of the app-only bearer token */
+    fw_str name;
+    fw_str consumer_key;
+    fw_str consumer_secret; /* needed in clear for OAuth 1.0a HMAC */
+    fw_str client_id;
+    fw_str client_secret;   /* OAuth 2.0 confidential clients (app secrets are kept; bearer tokens are not) */
+    fw_str redirect_uris;   /* registered callback URLs joined by '\n' */
+} fw_app;
+
+enum fw_cred_kind {
+    FW_CRED_APP_BEARER = 1,  /* OAuth 2.0 app-only bearer token */
+    FW_CRED_OAUTH2_USER = 2, /* OAuth 2.0 user access token */
+    FW_CRED_OAUTH2_REFRESH = 3,
+    FW_CRED_OAUTH1_USER = 4, /* OAuth 1.0a access token (public part is the key, secret kept) */
+};
+
+typedef struct fw_cred {
+    uint8_t kind;          /* enum fw_cred_kind */
+    bool revoked;
+    uint64_t app_id;
+    uint64_t user_id;      /* 0 for app-only */
+    uint32_t scopes;       /* bit set defined in auth/scopes.h */
+    int64_t issued_at_ms;
+    int64_t expires_at_ms; /* 0 = never */
+    fw_str secret;         /* OAuth 1.0a token secret; empty for bearer kinds */
+} fw_cred;
+
+/* Credential lookup for one request. Bearer-style tokens are looked up by the
+ * SHA-256 of the token (the store never sees or keeps them in clear); OAuth
+ * 1.0a tokens by the public token string together with the consumer key. */
+typedef struct fw_auth_q {
+    uint8_t by;            /* FW_AUTH_BY_* */
+    uint8_t hash[32];      /* FW_AUTH_BY_HASH */
+    fw_str token;          /* FW_AUTH_BY_OAUTH1: oauth_token */
+    fw_str consumer_key;   /* FW_AUTH_BY_OAUTH1 / FW_AUTH_BY_CONSUMER_KEY */
+} fw_auth_q;
+enum { FW_AUTH_BY_HASH = 1, FW_AUTH_BY_OAUTH1 = 2, FW_AUTH_BY_CONSUMER_KEY = 3, FW_AUTH_BY_CLIENT_ID = 4 };
+
+typedef struct fw_auth_res {
+    int rc;                /* FW_OK or FW_ENOTFOUND (unknown token / key) or FW_EIO */
+    const fw_cred *cred;   /* NULL for BY_CONSUMER_KEY / BY_CLIENT_ID */
+    const fw_app *app;     /* the credential's app */
+    const fw_user *user;   /* the credential's user, NULL for app-only */
+} fw_auth_res;
+
+typedef void (*fw_auth_cb)(void *ctx, const fw_auth_res *res);
+void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx);
+
+/* ------------------------------------------------------------------------
+ * Request-path writes: follow graph changes. Each is atomic: edges in both
+ * directions and both counters change in one transaction, or nothing does.
+ * The callback runs only after the change is durable (committed to disk). */
+
+enum fw_write_kind {
+    FW_W_FOLLOW = 1,   /* src follows dst, or requests to if dst is protected */
+    FW_W_UNFOLLOW,     /* src stops following dst, or withdraws a pending request */
+    FW_W_ACCEPT,       /* owner (src) accepts requester (dst)'s pending request */
+    FW_W_DECLINE,      /* owner (src) declines requester (dst)'s pending request */
+};
+
+typedef struct fw_write_res {
+    int rc;             /* FW_OK; FW_ENOTFOUND (src), FW_ETARGET, FW_ESUSPENDED, FW_EINVAL (self), FW_EIO, FW_EFULL */
+    uint8_t rel;        /* relationship src -> dst after the write (enum fw_rel);
+                           ACCEPT/DECLINE: requester -> owner after the write */
+    bool changed;       /* false when the write was a no-op (already following, not found, ...) */
+} fw_write_res;
+
+typedef void (*fw_write_cb)(void *ctx, const fw_write_res *res);
+void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
+
+/* ------------------------------------------------------------------------
+ * Lifecycle. */
+
+typedef struct fw_store_opts {
+    const char *path;          /* database directory, created if missing */
+    size_t map_size;           /* bytes; 0 = default (16 GiB, grows lazily on disk) */
+    unsigned max_readers;      /* 0 = default (512) */
+    bool read_only;
+} fw_store_opts;
+
+/* Opens (creating if needed) the store. The LMDB backend is chosen for a
+ * directory path. On success *out owns the store; close with fw_store_close. */
+int fw_store_open(const fw_store_opts *opts, fw_store **out);
+/* Finishes queued writes (their callbacks are posted), then closes. */
+void fw_store_close(fw_store *s);
+/* 32 random bytes created with the database: key for pagination-token MACs
+ * and derived bearer tokens. Valid until fw_store_close. */
+const uint8_t *fw_store_secret(fw_store *s);
+
+/* ------------------------------------------------------------------------
+ * Admin (synchronous). Functions taking an out-struct fill it with copies the
+ * caller owns: free with the matching *_free. */
+
+/* Owned user record for admin reads and writes: every string is malloc'd. */
+typedef struct fw_user_rec {
+    fw_user u;     /* strings point into the owned copies below */
+    char *strs[8]; /* owned storage */
+} fw_user_rec;
+void fw_user_rec_free(fw_user_rec *r);
+/* Sets field i (0 username,1 name,2 description,3 location,4 url,5 profile_image_url,
+ * 6 withheld_countries,7 entities_json) to a copy of v. */
+void fw_user_rec_set(fw_user_rec *r, int field, fw_str v);
+enum { FW_UF_USERNAME, FW_UF_NAME, FW_UF_DESCRIPTION, FW_UF_LOCATION, FW_UF_URL, FW_UF_PROFILE_IMAGE_URL, FW_UF_WITHHELD, FW_UF_ENTITIES };
+
+/* Creates a user. If u->id is 0 a new snowflake-style id is assigned. The
+ * counters followers_count/following_count are set to 0 (the graph is empty).
+ * FW_EEXISTS if the username (case-insensitive) or id is taken. */
+int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out);
+/* Replaces a user's profile fields from u (matched by u->id). followers_count and
+ * following_count are never taken from u. Renames keep usernames unique.
+ * Protected -> public accepts every pending request in the same transaction.
+ * FW_ENOTFOUND, FW_EEXISTS. */
+int fw_store_user_update(fw_store *s, const fw_user *u);
+/* Deletes a user, every edge and request that touches it, fixing every
+ * affected counter, in one transaction. */
+int fw_store_user_delete(fw_store *s, uint64_t id);
+int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out);
+int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out);
+/* Calls fn for users in id order starting after `after` (0 = first), at most
+ * limit; fn returns non-zero to stop. The fw_user is borrowed for the call. */
+int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx);
+
+/* Adds a tweet; updates the author's most_recent_tweet_id and tweet_count.
+ * id 0 = assign. FW_ENOTFOUND if the author does not exist. */
+int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out);
+
+/* Follow-graph writes without an event loop (same semantics as fw_store_write). */
+int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
+/* Bulk load for the demo generator: many follows in one transaction,
+ * created_seq ordering by array order. Same invariants as FW_W_FOLLOW; protected
+ * targets get pending requests. pairs holds n (src,dst) pairs. */
+int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n);
+
+/* Projects and apps. */
+int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out);
+int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level);
+/* Creates an app; id, consumer key/secret and client id/secret are generated
+ * here; the returned record is owned by the caller (fw_app_rec_free). */
+typedef struct fw_app_rec {
+    fw_app a;
+    char *strs[7];
+} fw_app_rec;
+void fw_app_rec_free(fw_app_rec *r);
+int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
+                        fw_app_rec *out);
+int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out);
+int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx);
+/* Bumps the app's bearer generation (invalidating the previous derived token). */
+int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
+
+/* Credentials. put: key is hash (bearer kinds) or the OAuth 1.0a token string. */
+int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
+int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token);
+
+/* Invariant check: both edge directions agree, every counter equals its list
+ * length, no edge touches a missing user, pending and following are disjoint,
+ * username index matches users. Prints each problem to `report` (one line each)
+ * and returns the number of problems (0 = healthy), or a negative FW_E*. */
+int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
+
+#endif
