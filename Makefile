@@ -46,7 +46,7 @@ build/$(1)/followd: $$(call objs,$(1),$$(MAIN_SRC)) build/$(1)/libfollowd.a
 
 build/$(1)/tests/%: build/$(1)/tests/unit/%.o build/$(1)/libfollowd.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) $$(shell pkg-config --libs cmocka)
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(PKG_LIBS) $$(shell pkg-config --libs cmocka yaml-0.1)
 endef
 $(eval $(call VARIANT,release))
 $(eval $(call VARIANT,asan))

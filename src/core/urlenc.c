@@ -1,0 +1,83 @@
+/* Percent-encoding and form iteration; see urlenc.h. */
+#include "core/urlenc.h"
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out)
+{
+    char *dst = fw_buf_reserve(out, s.len);
+    size_t o = 0;
+    int rc = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (c == '%') {
+            if (i + 2 >= s.len) {
+                rc = -1;
+                break;
+            }
+            int a = hexval(s.p[i + 1]), b = hexval(s.p[i + 2]);
+            if (a < 0 || b < 0) {
+                rc = -1;
+                break;
+            }
+            dst[o++] = (char)(a * 16 + b);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            dst[o++] = ' ';
+        } else {
+            dst[o++] = c;
+        }
+    }
+    out->len += o;
+    out->data[out->len] = 0;
+    return rc;
+}
+
+void fw_url_encode(fw_str s, fw_buf *out)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    char *dst = fw_buf_reserve(out, s.len * 3);
+    size_t o = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            dst[o++] = (char)c;
+        } else {
+            dst[o++] = '%';
+            dst[o++] = hx[c >> 4];
+            dst[o++] = hx[c & 15];
+        }
+    }
+    out->len += o;
+    out->data[out->len] = 0;
+}
+
+bool fw_form_next(fw_form_iter *it, fw_str *k, fw_str *v)
+{
+    while (it->p < it->end) {
+        const char *start = it->p;
+        const char *amp = start;
+        while (amp < it->end && *amp != '&')
+            amp++;
+        it->p = amp < it->end ? amp + 1 : amp;
+        if (amp == start)
+            continue;
+        const char *eq = start;
+        while (eq < amp && *eq != '=')
+            eq++;
+        *k = (fw_str){start, (size_t)(eq - start)};
+        if (eq < amp)
+            *v = (fw_str){eq + 1, (size_t)(amp - eq - 1)};
+        else
+            *v = (fw_str){amp, 0};
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,29 @@
+/* Percent-encoding (RFC 3986) and form/query iteration. */
+#ifndef FW_CORE_URLENC_H
+#define FW_CORE_URLENC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+
+/* Decodes %XX escapes (and '+' as space when plus_is_space) of s, appending the
+ * result to out. Returns 0, or -1 on a malformed escape (out is then partial). */
+int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out);
+/* Appends s percent-encoded with the RFC 3986 unreserved set left as is
+ * (the encoding OAuth 1.0a signatures require). */
+void fw_url_encode(fw_str s, fw_buf *out);
+
+/* Iterates "k=v&k2=v2" pairs. Usage:
+ *   fw_form_iter it = fw_form_begin(q); fw_str k, v;
+ *   while (fw_form_next(&it, &k, &v)) ...
+ * k and v are raw (still encoded) slices of the input; empty pairs ("&&")
+ * are skipped; a pair without '=' yields an empty v. */
+typedef struct fw_form_iter {
+    const char *p, *end;
+} fw_form_iter;
+static inline fw_form_iter fw_form_begin(fw_str s) { return (fw_form_iter){s.p, s.p + s.len}; }
+bool fw_form_next(fw_form_iter *it, fw_str *k, fw_str *v);
+
+#endif
