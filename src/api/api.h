@@ -49,6 +49,10 @@ typedef struct fw_req {
     /* --- completion --- */
     void (*done)(struct fw_req *req);
     void *http_data;      /* the HTTP layer's own per-request state */
+
+    /* --- the API layer's per-request state, kept inline so that a request
+     * costs no allocation beyond what the HTTP layer pools --- */
+    uint64_t api_space[96];
 } fw_req;
 
 /* Adds a response header; name must be a static lower-case string. */

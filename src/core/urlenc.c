@@ -9,9 +9,9 @@ static int hexval(char c)
     return -1;
 }
 
-int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out)
+/* Decodes into dst, which has room for s.len bytes; returns 0 or -1. */
+static int decode_into(fw_str s, bool plus_is_space, char *dst, size_t *olen)
 {
-    char *dst = fw_buf_reserve(out, s.len);
     size_t o = 0;
     int rc = 0;
     for (size_t i = 0; i < s.len; i++) {
@@ -34,9 +34,28 @@ int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out)
             dst[o++] = c;
         }
     }
+    *olen = o;
+    return rc;
+}
+
+int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out)
+{
+    size_t o = 0;
+    int rc = decode_into(s, plus_is_space, fw_buf_reserve(out, s.len), &o);
     out->len += o;
     out->data[out->len] = 0;
     return rc;
+}
+
+long fw_url_decode_to(fw_str s, bool plus_is_space, char *out, size_t cap)
+{
+    /* Decoding never grows the input, so s.len bytes of room is enough. */
+    if (cap == 0 || s.len > cap - 1)
+        return -2;
+    size_t o = 0;
+    int rc = decode_into(s, plus_is_space, out, &o);
+    out[o] = 0;
+    return rc ? -1 : (long)o;
 }
 
 void fw_url_encode(fw_str s, fw_buf *out)

@@ -1,0 +1,367 @@
+/* The API entry point: routing, authentication, authorisation and parameter
+ * validation, in the order X applies them (401/403 before 400), then dispatch
+ * to an endpoint handler. */
+#include "api/internal.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/scopes.h"
+#include "core/clock.h"
+
+_Static_assert(sizeof(fw_call) <= sizeof(((fw_req *)0)->api_space), "fw_call must fit in fw_req.api_space");
+
+/* What each route requires. */
+static const struct route_info {
+    uint8_t user_only;    /* app-only bearer refused (unsupported-authentication) */
+    uint8_t self_only;    /* the first path id must be the authenticated user */
+    uint32_t scopes;      /* OAuth 2.0 scopes required */
+    uint32_t params;      /* FW_P_* accepted */
+    uint32_t path_params; /* FW_P_* given in the path */
+} routes[] = {
+    [FW_R_ME] = {1, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_FIELDS, 0},
+    [FW_R_USER] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_ID | FW_P_FIELDS, FW_P_ID},
+    [FW_R_BY_USERNAME] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_USERNAME | FW_P_FIELDS,
+                          FW_P_USERNAME},
+    [FW_R_FOLLOWERS] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
+                        FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
+    [FW_R_FOLLOWING] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
+                        FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
+    [FW_R_FOLLOW] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE, FW_P_ID, FW_P_ID},
+    [FW_R_UNFOLLOW] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
+                       FW_P_SOURCE_USER_ID | FW_P_TARGET_USER_ID, FW_P_SOURCE_USER_ID | FW_P_TARGET_USER_ID},
+    [FW_R_REQ_IN] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
+                     FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
+    [FW_R_REQ_OUT] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
+                      FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
+    [FW_R_REQ_ACCEPT] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
+                         FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
+    [FW_R_REQ_DECLINE] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
+                          FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
+};
+
+int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out)
+{
+    fw_api *api = calloc(1, sizeof *api);
+    if (!api)
+        return -1;
+    api->cfg = *cfg;
+    api->store = store;
+    memcpy(api->secret, fw_store_secret(store), 32);
+    if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0) {
+        free(api);
+        return -1;
+    }
+    *out = api;
+    return 0;
+}
+
+void fw_api_free(fw_api *api)
+{
+    if (!api)
+        return;
+    fw_authn_free(api->authn);
+    free(api);
+}
+
+void fw_req_add_header(fw_req *req, const char *name, const char *value, size_t len)
+{
+    if (req->nhdrs >= FW_RESP_MAX_HEADERS)
+        return;
+    fw_resp_hdr *h = &req->hdrs[req->nhdrs++];
+    h->name = name;
+    h->off = req->hdr_vals.len;
+    h->len = len;
+    fw_buf_append(&req->hdr_vals, value, len);
+}
+
+void fw_req_add_header_u64(fw_req *req, const char *name, uint64_t v)
+{
+    char tmp[24];
+    size_t n = fw_u64_to_dec(v, tmp);
+    fw_req_add_header(req, name, tmp, n);
+}
+
+void fw_call_json(fw_call *c, fw_jw *w)
+{
+    c->req->status = 200;
+    c->req->content_type_out = fw_ct_json;
+    fw_buf_reset(&c->req->body_out);
+    fw_jw_init(w, &c->req->body_out, false);
+}
+
+void fw_call_finish(fw_call *c)
+{
+    fw_req *req = c->req;
+    if (!req->content_type_out)
+        req->content_type_out = fw_ct_json;
+    req->done(req);
+}
+
+fw_read_opts fw_call_read_opts(const fw_call *c)
+{
+    fw_read_opts o = {0};
+    o.viewer_id = c->who.user_id;
+    o.want_rels = c->who.user_id && (c->params.user_fields & (1u << FW_UFLD_CONNECTION_STATUS));
+    o.tweets = fw_render_tweet_needs(c->params.expansions);
+    return o;
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static bool next_seg(fw_str *path, fw_str *seg)
+{
+    if (path->len == 0)
+        return false;
+    if (path->p[0] == '/') {
+        path->p++;
+        path->len--;
+    }
+    size_t i = 0;
+    while (i < path->len && path->p[i] != '/')
+        i++;
+    *seg = (fw_str){path->p, i};
+    path->p += i;
+    path->len -= i;
+    return true;
+}
+
+static uint8_t route_match(fw_call *c, fw_str method, fw_str path)
+{
+    fw_str s[7];
+    int n = 0;
+    /* A single trailing slash is tolerated, as X's router does. */
+    if (path.len > 1 && path.p[path.len - 1] == '/')
+        path.len--;
+    while (n < 7 && next_seg(&path, &s[n]))
+        n++;
+    if (path.len)
+        return FW_R_NONE;
+    bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST"), del = fw_str_eq(method, "DELETE");
+    if (n == 2 && post && fw_str_eq(s[0], "_test") && fw_str_eq(s[1], "clock"))
+        return FW_R_TEST_CLOCK;
+    if (n < 3 || !fw_str_eq(s[0], "2") || !fw_str_eq(s[1], "users"))
+        return FW_R_NONE;
+    if (n == 3 && get && fw_str_eq(s[2], "me"))
+        return FW_R_ME;
+    if (n == 5 && get && fw_str_eq(s[2], "by") && fw_str_eq(s[3], "username")) {
+        c->seg1 = s[4];
+        return FW_R_BY_USERNAME;
+    }
+    c->seg1 = s[2];
+    if (n == 3 && get)
+        return FW_R_USER;
+    if (n == 4 && get && fw_str_eq(s[3], "followers"))
+        return FW_R_FOLLOWERS;
+    if (n == 4 && get && fw_str_eq(s[3], "following"))
+        return FW_R_FOLLOWING;
+    if (n == 4 && post && fw_str_eq(s[3], "following"))
+        return FW_R_FOLLOW;
+    if (n == 5 && del && fw_str_eq(s[3], "following")) {
+        c->seg2 = s[4];
+        return FW_R_UNFOLLOW;
+    }
+    if (n == 5 && get && fw_str_eq(s[3], "follow_requests") && fw_str_eq(s[4], "incoming"))
+        return FW_R_REQ_IN;
+    if (n == 5 && get && fw_str_eq(s[3], "follow_requests") && fw_str_eq(s[4], "outgoing"))
+        return FW_R_REQ_OUT;
+    if (n == 6 && post && fw_str_eq(s[3], "follow_requests")) {
+        c->seg2 = s[4];
+        if (fw_str_eq(s[5], "accept"))
+            return FW_R_REQ_ACCEPT;
+        if (fw_str_eq(s[5], "decline"))
+            return FW_R_REQ_DECLINE;
+    }
+    return FW_R_NONE;
+}
+
+/* ---- test clock ------------------------------------------------------- */
+
+static void handle_test_clock(fw_call *c)
+{
+    fw_req *req = c->req;
+    const char *p = req->body.p;
+    size_t n = req->body.len;
+    /* {"advance_seconds": N}: a tiny fixed grammar, parsed by hand. */
+    const char *k = n ? memmem(p, n, "\"advance_seconds\"", 17) : NULL;
+    long long secs = -1;
+    if (k) {
+        const char *q = k + 17, *end = p + n;
+        while (q < end && (*q == ' ' || *q == ':'))
+            q++;
+        if (q < end && *q >= '0' && *q <= '9') {
+            secs = 0;
+            while (q < end && *q >= '0' && *q <= '9' && secs < 100LL * 365 * 86400)
+                secs = secs * 10 + (*q++ - '0');
+        }
+    }
+    if (secs < 0) {
+        fw_buf items = FW_BUF_INIT;
+        fw_params_add_error(&c->params, &items, "advance_seconds", FW_STR_NULL,
+                            "Body must be {\"advance_seconds\": N} with N >= 0");
+        fw_problem_invalid_request(req, &items);
+        fw_buf_free(&items);
+        fw_call_finish(c);
+        return;
+    }
+    fw_clock_advance(secs * 1000);
+    fw_jw w;
+    fw_call_json(c, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "now_ms");
+    fw_jw_int(&w, fw_now_ms());
+    fw_jw_obj_end(&w);
+    fw_call_finish(c);
+}
+
+/* ---- pipeline --------------------------------------------------------- */
+
+static bool check_id(fw_call *c, fw_buf *errs, const char *name, fw_str v, uint64_t *out)
+{
+    if (fw_str_to_id(v, out) == 0)
+        return true;
+    fw_params_bad_pattern(&c->params, errs, name, v, "^[0-9]{1,19}$");
+    return false;
+}
+
+static bool check_username(fw_call *c, fw_buf *errs, fw_str v)
+{
+    bool ok = v.len >= 1 && v.len <= 15;
+    for (size_t i = 0; ok && i < v.len; i++) {
+        char ch = v.p[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+    }
+    if (!ok)
+        fw_params_bad_pattern(&c->params, errs, "username", v, "^[A-Za-z0-9_]{1,15}$");
+    return ok;
+}
+
+/* Validates path and query parameters; on failure answers 400 and returns false. */
+static bool validate(fw_call *c)
+{
+    const struct route_info *ri = &routes[c->route];
+    fw_buf errs = FW_BUF_INIT;
+    fw_params_parse(c->req->query, ri->params, ri->path_params, &c->params, &errs);
+    switch (c->route) {
+    case FW_R_BY_USERNAME:
+        check_username(c, &errs, c->seg1);
+        break;
+    case FW_R_UNFOLLOW:
+        check_id(c, &errs, "source_user_id", c->seg1, &c->id1);
+        check_id(c, &errs, "target_user_id", c->seg2, &c->id2);
+        break;
+    case FW_R_REQ_ACCEPT:
+    case FW_R_REQ_DECLINE:
+        check_id(c, &errs, "id", c->seg1, &c->id1);
+        check_id(c, &errs, "requester_id", c->seg2, &c->id2);
+        break;
+    case FW_R_ME:
+        c->id1 = c->who.user_id;
+        break;
+    default:
+        check_id(c, &errs, "id", c->seg1, &c->id1);
+        break;
+    }
+    bool ok = c->params.nerrors == 0;
+    if (!ok)
+        fw_problem_invalid_request(c->req, &errs);
+    fw_buf_free(&errs);
+    return ok;
+}
+
+static void dispatch(fw_call *c)
+{
+    switch (c->route) {
+    case FW_R_ME:
+    case FW_R_USER:
+    case FW_R_BY_USERNAME:
+        fw_h_user_lookup(c);
+        break;
+    case FW_R_FOLLOWERS:
+    case FW_R_FOLLOWING:
+    case FW_R_REQ_IN:
+    case FW_R_REQ_OUT:
+        fw_h_list(c);
+        break;
+    case FW_R_FOLLOW:
+        fw_h_follow(c);
+        break;
+    case FW_R_UNFOLLOW:
+        fw_h_unfollow(c);
+        break;
+    default:
+        fw_h_request_answer(c);
+        break;
+    }
+}
+
+static void on_authn(void *ctx, int rc, const fw_principal *who)
+{
+    fw_call *c = ctx;
+    if (rc == FW_AUTHN_EIO) {
+        fw_problem_unavailable(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    if (rc != FW_AUTHN_OK) {
+        fw_problem_unauthorized(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    c->who = *who;
+    const struct route_info *ri = &routes[c->route];
+    if (ri->user_only && c->who.kind == FW_PRIN_APP) {
+        fw_problem_unsupported_auth(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    if (c->who.user_id && c->who.user_suspended) {
+        fw_problem_user_suspended(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    if (c->who.kind == FW_PRIN_OAUTH2_USER && (c->who.scopes & ri->scopes) != ri->scopes) {
+        fw_problem_forbidden(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    if (!validate(c)) {
+        fw_call_finish(c);
+        return;
+    }
+    if (ri->self_only && c->id1 != c->who.user_id) {
+        fw_problem_forbidden(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    c->ro.user_fields = c->params.user_fields;
+    c->ro.tweet_fields = c->params.tweet_fields;
+    c->ro.expansions = c->params.expansions;
+    c->ro.user_context = c->who.user_id != 0;
+    dispatch(c);
+}
+
+void fw_api_handle(fw_api *api, fw_req *req)
+{
+    fw_call *c = fw_call_of(req);
+    memset(c, 0, sizeof *c);
+    c->api = api;
+    c->req = req;
+    req->status = 0;
+    req->content_type_out = NULL;
+    fw_buf_reset(&req->body_out);
+    c->route = route_match(c, req->method, req->path);
+    if (c->route == FW_R_NONE || (c->route == FW_R_TEST_CLOCK && !(api->cfg.test_clock && req->loopback))) {
+        fw_problem_not_found_route(req);
+        fw_call_finish(c);
+        return;
+    }
+    if (c->route == FW_R_TEST_CLOCK) {
+        handle_test_clock(c);
+        return;
+    }
+    fw_authn_in in = {req->authorization, req->method, req->path, req->query,
+                      req->content_type,  req->body,   req->host, req->tls};
+    fw_authn_run(api->authn, req->exec, &c->auth, &in, on_authn, c);
+}

@@ -1,0 +1,65 @@
+/* Private to src/api: the per-request state shared by the router and the
+ * endpoint handlers. */
+#ifndef FW_API_INTERNAL_H
+#define FW_API_INTERNAL_H
+
+#include "api/api.h"
+#include "api/pagetok.h"
+#include "api/params.h"
+#include "api/problem.h"
+#include "api/render.h"
+#include "auth/authn.h"
+
+enum fw_route {
+    FW_R_NONE = 0,
+    FW_R_ME,
+    FW_R_USER,
+    FW_R_BY_USERNAME,
+    FW_R_FOLLOWERS,
+    FW_R_FOLLOWING,
+    FW_R_FOLLOW,
+    FW_R_UNFOLLOW,
+    FW_R_REQ_IN,
+    FW_R_REQ_OUT,
+    FW_R_REQ_ACCEPT,
+    FW_R_REQ_DECLINE,
+    FW_R_TEST_CLOCK,
+};
+
+struct fw_api {
+    fw_api_config cfg;
+    fw_store *store;
+    fw_authn *authn;
+    uint8_t secret[32]; /* pagination-token key (the store secret) */
+};
+
+typedef struct fw_call {
+    fw_api *api;
+    fw_req *req;
+    uint8_t route;
+    fw_str seg1;          /* first path parameter as sent (id / username / source_user_id) */
+    fw_str seg2;          /* second (target_user_id / requester_id) */
+    uint64_t id1, id2;    /* their numeric values once validated */
+    fw_principal who;
+    fw_authn_op auth;
+    fw_params params;
+    fw_render_opts ro;
+} fw_call;
+
+static inline fw_call *fw_call_of(fw_req *req) { return (fw_call *)(void *)req->api_space; }
+
+/* Finishes the request: common headers, then req->done. */
+void fw_call_finish(fw_call *c);
+/* Starts a JSON success body in req->body_out (status 200). */
+void fw_call_json(fw_call *c, fw_jw *w);
+/* The read options implied by the parsed parameters. */
+fw_read_opts fw_call_read_opts(const fw_call *c);
+
+/* Endpoint handlers: each ends in fw_call_finish (maybe asynchronously). */
+void fw_h_user_lookup(fw_call *c);
+void fw_h_list(fw_call *c);
+void fw_h_follow(fw_call *c);
+void fw_h_unfollow(fw_call *c);
+void fw_h_request_answer(fw_call *c);
+
+#endif

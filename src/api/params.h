@@ -1,0 +1,75 @@
+/* Request parameter validation for the X API v2 user endpoints.
+ *
+ * Parses the query string against the parameter list of one operation and
+ * records every problem the way X reports it (400 invalid-request, one entry
+ * per bad parameter, X's message texts). Nothing is allocated on the success
+ * path: values are decoded into fixed storage inside fw_params. */
+#ifndef FW_API_PARAMS_H
+#define FW_API_PARAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/str.h"
+
+/* user.fields, in the classic spec's (alphabetical) order; the bit of a field is 1 << its index. */
+enum {
+    FW_UFLD_AFFILIATION, FW_UFLD_CONFIRMED_EMAIL, FW_UFLD_CONNECTION_STATUS, FW_UFLD_CREATED_AT,
+    FW_UFLD_DESCRIPTION, FW_UFLD_ENTITIES, FW_UFLD_ID, FW_UFLD_IS_IDENTITY_VERIFIED, FW_UFLD_LOCATION,
+    FW_UFLD_MOST_RECENT_TWEET_ID, FW_UFLD_NAME, FW_UFLD_PARODY, FW_UFLD_PINNED_TWEET_ID,
+    FW_UFLD_PROFILE_BANNER_URL, FW_UFLD_PROFILE_IMAGE_URL, FW_UFLD_PROTECTED, FW_UFLD_PUBLIC_METRICS,
+    FW_UFLD_RECEIVES_YOUR_DM, FW_UFLD_SUBSCRIPTION, FW_UFLD_SUBSCRIPTION_TYPE, FW_UFLD_URL, FW_UFLD_USERNAME,
+    FW_UFLD_VERIFIED, FW_UFLD_VERIFIED_FOLLOWERS_COUNT, FW_UFLD_VERIFIED_TYPE, FW_UFLD_WITHHELD, FW_UFLD__COUNT
+};
+/* tweet.fields, classic order. */
+enum {
+    FW_TFLD_ARTICLE, FW_TFLD_ATTACHMENTS, FW_TFLD_AUTHOR_ID, FW_TFLD_CARD_URI, FW_TFLD_COMMUNITY_ID,
+    FW_TFLD_CONTEXT_ANNOTATIONS, FW_TFLD_CONVERSATION_ID, FW_TFLD_CREATED_AT, FW_TFLD_DISPLAY_TEXT_RANGE,
+    FW_TFLD_EDIT_CONTROLS, FW_TFLD_EDIT_HISTORY_TWEET_IDS, FW_TFLD_ENTITIES, FW_TFLD_GEO, FW_TFLD_ID,
+    FW_TFLD_IN_REPLY_TO_USER_ID, FW_TFLD_LANG, FW_TFLD_MATCHED_MEDIA_NOTES, FW_TFLD_MEDIA_METADATA,
+    FW_TFLD_NON_PUBLIC_METRICS, FW_TFLD_NOTE_REQUEST_SUGGESTIONS, FW_TFLD_NOTE_TWEET, FW_TFLD_ORGANIC_METRICS,
+    FW_TFLD_PAID_PARTNERSHIP, FW_TFLD_POSSIBLY_SENSITIVE, FW_TFLD_PROMOTED_METRICS, FW_TFLD_PUBLIC_METRICS,
+    FW_TFLD_REFERENCED_TWEETS, FW_TFLD_REPLY_SETTINGS, FW_TFLD_SCOPES, FW_TFLD_SOURCE,
+    FW_TFLD_SUGGESTED_SOURCE_LINKS, FW_TFLD_SUGGESTED_SOURCE_LINKS_WITH_COUNTS, FW_TFLD_TEXT, FW_TFLD_WITHHELD,
+    FW_TFLD__COUNT
+};
+enum { FW_EXP_AFFILIATION_USER_ID, FW_EXP_MOST_RECENT_TWEET_ID, FW_EXP_PINNED_TWEET_ID, FW_EXP__COUNT };
+
+/* Which parameters an operation takes (path ones included: X reports a query
+ * parameter named like a path parameter as a duplicate). */
+enum {
+    FW_P_ID = 1u << 0, FW_P_USERNAME = 1u << 1, FW_P_SOURCE_USER_ID = 1u << 2, FW_P_TARGET_USER_ID = 1u << 3,
+    FW_P_REQUESTER_ID = 1u << 4, FW_P_MAX_RESULTS = 1u << 5, FW_P_PAGINATION_TOKEN = 1u << 6,
+    FW_P_USER_FIELDS = 1u << 7, FW_P_EXPANSIONS = 1u << 8, FW_P_TWEET_FIELDS = 1u << 9,
+};
+#define FW_P_FIELDS (FW_P_USER_FIELDS | FW_P_EXPANSIONS | FW_P_TWEET_FIELDS)
+
+#define FW_PARAM_TOKEN_MAX 128
+
+typedef struct fw_params {
+    uint32_t user_fields;  /* bit i = user field i requested */
+    uint64_t tweet_fields;
+    uint32_t expansions;
+    uint32_t max_results;  /* 0 = not given */
+    bool has_token;
+    char token[FW_PARAM_TOKEN_MAX + 1];
+    size_t token_len;
+    unsigned nerrors;      /* invalid-request entries written to errors */
+    fw_buf *errors;        /* JSON array items "{...},{...}" (borrowed, may be NULL until an error) */
+} fw_params;
+
+/* Parses query against the operation's allowed set (FW_P_* bits; path
+ * parameters present in the path are passed in path_given so duplicates are
+ * caught). errs receives problem entries; returns the number of problems. */
+unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw_params *p, fw_buf *errs);
+
+/* Records a path parameter problem: "The `name` query parameter value [v] does not match ^[0-9]{1,19}$". */
+void fw_params_bad_pattern(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *pattern);
+/* Records any invalid-request entry with parameters {name:[value]} and a message. */
+void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *message);
+
+const char *fw_user_field_name(int i);
+const char *fw_tweet_field_name(int i);
+
+#endif

@@ -1,0 +1,49 @@
+/* GET /2/users/:id, /2/users/by/username/:username and /2/users/me. */
+#include "api/internal.h"
+
+static void on_users(void *ctx, const fw_users_res *r)
+{
+    fw_call *c = ctx;
+    if (r->rc != FW_OK || r->n != 1) {
+        fw_problem_unavailable(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    const fw_user *u = r->users[0];
+    bool by_name = c->route == FW_R_BY_USERNAME;
+    const char *param = by_name ? "username" : "id";
+    char idbuf[24];
+    fw_str value = c->seg1;
+    if (c->route == FW_R_ME)
+        value = (fw_str){idbuf, fw_u64_to_dec(c->who.user_id, idbuf)};
+    fw_jw w;
+    fw_call_json(c, &w);
+    fw_jw_obj_begin(&w);
+    if (!u || (u->flags & FW_USER_SUSPENDED)) {
+        fw_jw_key(&w, "errors");
+        fw_jw_arr_begin(&w);
+        if (!u)
+            fw_problem_item_not_found(&w, param, value, param);
+        else
+            fw_problem_item_suspended(&w, param, value);
+        fw_jw_arr_end(&w);
+    } else {
+        fw_jw_key(&w, "data");
+        fw_render_user(&w, u, r->rels, &c->ro);
+        fw_render_includes(&w, r->tweets, r->ntweets, &c->ro);
+    }
+    fw_jw_obj_end(&w);
+    fw_call_finish(c);
+}
+
+void fw_h_user_lookup(fw_call *c)
+{
+    fw_users_q q = {0};
+    q.opts = fw_call_read_opts(c);
+    q.n = 1;
+    if (c->route == FW_R_BY_USERNAME)
+        q.usernames = &c->seg1;
+    else
+        q.ids = &c->id1;
+    fw_store_users(c->api->store, c->req->exec, &q, on_users, c);
+}
