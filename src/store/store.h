@@ -10,6 +10,8 @@
  *     which go through a group-commit writer thread, and every PostgreSQL call).
  *   - Operations are coarse: one API request is one or two store calls, each a
  *     single round trip for a networked backend.
+ *   - Queries are read during the submitting call only (a backend copies what
+ *     it needs), so callers may keep them on the stack.
  *   - Results are borrowed: every pointer in a result (users, tweets, strings) is
  *     valid only until the callback returns. Callers serialise or copy inside it.
  *
@@ -267,6 +269,7 @@ typedef struct fw_store_opts {
     size_t map_size;           /* bytes; 0 = default (16 GiB, grows lazily on disk) */
     unsigned max_readers;      /* 0 = default (512) */
     bool read_only;
+    bool bulk;                 /* bulk loading (demo): commits skip fsync; close syncs once */
 } fw_store_opts;
 
 /* Opens (creating if needed) the store. The LMDB backend is chosen for a

@@ -1,0 +1,114 @@
+/* followd serve: open the store, build the API, run the HTTP server. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "cli/cli.h"
+#include "http/server.h"
+
+static const char serve_usage[] =
+    "usage: followd serve --db DIR [options]\n"
+    "  --db DIR              database directory (created if missing)\n"
+    "  --listen HOST:PORT    address to listen on (default 127.0.0.1:8080; port 0 = any free port)\n"
+    "  --threads N           event-loop threads (default: one per core)\n"
+    "  --tls-cert FILE       serve HTTPS (HTTP/2 via ALPN) with this certificate chain\n"
+    "  --tls-key FILE        ... and this private key\n"
+    "  --max-body BYTES      request body limit (default 65536)\n"
+    "  --timeout MS          header/idle/TLS handshake timeout (default 10000)\n"
+    "  --rate-limits on|off  enforce X's rate limits and daily caps (default on)\n"
+    "  --public-base-urls L  extra base URLs accepted in OAuth 1.0a signatures\n"
+    "                        (default https://api.twitter.com,https://api.x.com)\n"
+    "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
+
+typedef struct serve_ready {
+    const char *host;
+} serve_ready;
+
+static void on_ready(void *ctx, int port)
+{
+    serve_ready *r = ctx;
+    printf("followd: listening on http://%s:%d\n", r->host, port);
+    fflush(stdout);
+}
+
+int fw_cli_serve(int argc, char **argv)
+{
+    if (fw_cli_wants_help(argc, argv)) {
+        fputs(serve_usage, stdout);
+        return 0;
+    }
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},        {"listen", required_argument, 0, 'l'},
+        {"threads", required_argument, 0, 't'},   {"tls-cert", required_argument, 0, 'c'},
+        {"tls-key", required_argument, 0, 'k'},   {"max-body", required_argument, 0, 'b'},
+        {"timeout", required_argument, 0, 'T'},   {"rate-limits", required_argument, 0, 'r'},
+        {"public-base-urls", required_argument, 0, 'u'}, {"test-clock", no_argument, 0, 'C'},
+        {0, 0, 0, 0},
+    };
+    const char *db = NULL;
+    fw_http_config hc = {0};
+    hc.listen = "127.0.0.1:8080";
+    hc.max_body = 65536;
+    hc.timeout_ms = 10000;
+    fw_api_config ac = {0};
+    ac.rate_limits = true;
+    ac.public_base_urls = "https://api.twitter.com,https://api.x.com";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'l': hc.listen = optarg; break;
+        case 't': hc.threads = atoi(optarg); break;
+        case 'c': hc.tls_cert = optarg; break;
+        case 'k': hc.tls_key = optarg; break;
+        case 'b': hc.max_body = (size_t)strtoull(optarg, NULL, 10); break;
+        case 'T': hc.timeout_ms = atoi(optarg); break;
+        case 'r':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                fw_cli_err("--rate-limits takes on or off");
+                return 2;
+            }
+            ac.rate_limits = !strcmp(optarg, "on");
+            break;
+        case 'u': ac.public_base_urls = optarg; break;
+        case 'C': ac.test_clock = true; break;
+        default: fputs(serve_usage, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fw_cli_err("unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    if (!!hc.tls_cert != !!hc.tls_key) {
+        fw_cli_err("--tls-cert and --tls-key go together");
+        return 2;
+    }
+    if (hc.threads < 0 || hc.threads > 256 || hc.max_body < 1024 || hc.timeout_ms < 100) {
+        fw_cli_err("--threads must be 0..256, --max-body >= 1024, --timeout >= 100");
+        return 2;
+    }
+    fw_store *s = fw_cli_open(db);
+    if (!s)
+        return 1;
+    fw_api *api = NULL;
+    if (fw_api_new(&ac, s, &api) != 0) {
+        fw_cli_err("cannot initialise the API");
+        fw_store_close(s);
+        return 1;
+    }
+    char host[256];
+    snprintf(host, sizeof host, "%s", hc.listen);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = 0;
+    serve_ready ready = {host};
+    hc.on_ready = on_ready;
+    hc.on_ready_ctx = &ready;
+    int rc = fw_http_serve(&hc, api);
+    fw_api_free(api);
+    fw_store_close(s);
+    return rc == 0 ? 0 : 1;
+}
