@@ -23,7 +23,8 @@ for t in "$UNIT_DIR"/test_*; do
   p=$(grep '^ok ' "$log/$name.out" | grep -vc '# SKIP')
   s=$(grep '^ok ' "$log/$name.out" | grep -c '# SKIP')
   skipped=$((skipped + s))
-  f=$(grep -c '^not ok ' "$log/$name.out")
+  f=$(grep '^not ok ' "$log/$name.out" | grep -vc '# SKIP')
+  skipped=$((skipped + $(grep '^not ok ' "$log/$name.out" | grep -c '# SKIP')))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # crashed or sanitizer report
   passed=$((passed + p)); failed=$((failed + f))
   if [ "$f" -ne 0 ]; then echo "FAIL unit/$name"; cat "$log/$name.out"; else echo "ok   unit/$name ($p)"; fi

@@ -1,15 +1,26 @@
 /* Request authentication; see authn.h. */
 #include "auth/authn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/nonce.h"
+#include "auth/oauth1.h"
 #include "core/clock.h"
 #include "core/secret.h"
 
+#define MAX_BASE_URLS 7
+/* Nonces are remembered for the 5-minute timestamp window; 256 Ki entries
+ * (8 MiB) cover ~870 signed requests per second before eviction starts. */
+#define NONCE_SLOTS (256 * 1024)
+
 struct fw_authn {
     fw_store *store;
-    char *base_urls;
+    char *base_urls;               /* backing storage of public[] */
+    fw_str public[MAX_BASE_URLS];  /* configured public base URLs */
+    size_t npublic;
+    fw_nonce_cache *nonces;
 };
 
 int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out)
@@ -19,6 +30,21 @@ int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out)
         return -1;
     a->store = store;
     a->base_urls = strdup(public_base_urls ? public_base_urls : "");
+    if (!a->base_urls || fw_nonce_cache_new(NONCE_SLOTS, &a->nonces) != 0) {
+        fw_authn_free(a);
+        return -1;
+    }
+    /* Split the comma-separated list in place. */
+    char *p = a->base_urls;
+    while (*p && a->npublic < MAX_BASE_URLS) {
+        char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n)
+            a->public[a->npublic++] = (fw_str){p, n};
+        if (!end)
+            break;
+        p = end + 1;
+    }
     *out = a;
     return 0;
 }
@@ -28,6 +54,7 @@ void fw_authn_free(fw_authn *a)
     if (!a)
         return;
     free(a->base_urls);
+    fw_nonce_cache_free(a->nonces);
     free(a);
 }
 
@@ -61,6 +88,54 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
     bc->cb(bc->ctx, FW_AUTHN_OK, &who);
 }
 
+static void oauth1_done(fw_authn_op *op, int rc, const fw_principal *who)
+{
+    free(op->oa1);
+    op->oa1 = NULL;
+    op->cb(op->ctx, rc, who);
+}
+
+static void on_oauth1(void *vctx, const fw_auth_res *res)
+{
+    fw_authn_op *op = vctx;
+    fw_authn *a = op->a;
+    if (res->rc == FW_EIO) {
+        oauth1_done(op, FW_AUTHN_EIO, NULL);
+        return;
+    }
+    const fw_cred *c = res->cred;
+    if (res->rc != FW_OK || !c || c->revoked || c->kind != FW_CRED_OAUTH1_USER || !res->app || !res->user) {
+        oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
+        return;
+    }
+    /* Candidate base URLs: how this request reached us, then the public ones. */
+    char own[300];
+    fw_str bases[MAX_BASE_URLS + 1];
+    size_t nb = 0;
+    if (op->in.host.len && op->in.host.len < 256) {
+        int n = snprintf(own, sizeof own, "%s://%.*s", op->in.tls ? "https" : "http", (int)op->in.host.len,
+                         op->in.host.p);
+        bases[nb++] = (fw_str){own, (size_t)n};
+    }
+    for (size_t i = 0; i < a->npublic; i++)
+        bases[nb++] = a->public[i];
+    fw_oauth1_req r = {op->in.method, op->in.path, op->in.query, op->in.content_type, op->in.body, bases, nb};
+    int64_t now_s = fw_now_ms() / 1000;
+    if (fw_oauth1_verify(op->oa1, &r, res->app->consumer_secret, c->secret, now_s) != FW_OA1_OK ||
+        fw_nonce_check_and_add(a->nonces, op->oa1->consumer_key, op->oa1->nonce, op->oa1->ts, now_s) != 0) {
+        oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
+        return;
+    }
+    fw_principal who = {0};
+    who.kind = FW_PRIN_OAUTH1_USER;
+    who.app_id = c->app_id;
+    who.access_level = res->app->access_level;
+    who.user_id = res->user->id;
+    who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
+    who.scopes = UINT32_MAX;
+    oauth1_done(op, FW_AUTHN_OK, &who);
+}
+
 /* Splits "Scheme rest" (scheme compared case-insensitively). */
 static bool auth_scheme(fw_str h, const char *scheme, fw_str *rest)
 {
@@ -82,12 +157,28 @@ void fw_authn_run(fw_authn *a, fw_exec *exec, fw_authn_op *op, const fw_authn_in
     op->cb = cb;
     op->ctx = ctx;
     op->in = *in;
+    op->oa1 = NULL;
     fw_str rest;
     if (auth_scheme(in->authorization, "Bearer", &rest) && rest.len > 0 && rest.len <= 512) {
         fw_auth_q q = {0};
         q.by = FW_AUTH_BY_HASH;
         fw_sha256(rest.p, rest.len, q.hash);
         fw_store_auth(a->store, exec, &q, on_bearer, op);
+        return;
+    }
+    if (auth_scheme(in->authorization, "OAuth", &rest)) {
+        /* ~5 KiB of parse state: heap, and only for OAuth 1.0a requests. */
+        op->oa1 = malloc(sizeof *op->oa1);
+        if (!op->oa1 || fw_oauth1_parse(in->authorization, op->oa1) != FW_OA1_OK || !op->oa1->token.p ||
+            !op->oa1->token.len) {
+            oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
+            return;
+        }
+        fw_auth_q q = {0};
+        q.by = FW_AUTH_BY_OAUTH1;
+        q.token = op->oa1->token;
+        q.consumer_key = op->oa1->consumer_key;
+        fw_store_auth(a->store, exec, &q, on_oauth1, op);
         return;
     }
     cb(ctx, FW_AUTHN_UNAUTHORIZED, NULL);

@@ -48,11 +48,13 @@ typedef void (*fw_authn_cb)(void *ctx, int rc, const fw_principal *who);
 /* Per-request state of one authentication, owned by the caller (embed it in
  * the request) so that an asynchronous store can complete later. Fields are
  * private to authn.c. */
+struct fw_oauth1_hdr;
 typedef struct fw_authn_op {
     fw_authn *a;
     fw_authn_cb cb;
     void *ctx;
     fw_authn_in in;
+    struct fw_oauth1_hdr *oa1; /* heap, only while an OAuth 1.0a check runs */
 } fw_authn_op;
 
 /* Authenticates in; calls cb exactly once (inline or later via exec). op and

@@ -1,0 +1,48 @@
+"""The admin command line."""
+import json
+import subprocess
+import tempfile
+
+from conftest import BIN, run_cli
+
+
+def test_help_on_every_command():
+    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check"]:
+        p = subprocess.run([BIN, cmd, "--help"], capture_output=True, text=True)
+        assert p.returncode == 0 and "usage: followd " + cmd in p.stdout
+
+
+def test_errors_are_one_line_and_nonzero():
+    d = tempfile.mkdtemp()
+    p = run_cli("user", "show", "12345", db=d, check=False)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith("followd: ")
+    p = run_cli("user", "add", "--username", "bad name!", "--name", "x", db=d, check=False)
+    assert p.returncode != 0 and p.stderr.startswith("followd: ")
+    p = subprocess.run([BIN, "nonsense"], capture_output=True, text=True)
+    assert p.returncode == 2
+
+
+def test_user_add_show_set():
+    d = tempfile.mkdtemp()
+    uid = run_cli("user", "add", "--username", "Alice", "--name", "Alice A", "--description", "Hi #there",
+                  "--location", "Berlin", db=d).strip()
+    assert uid.isdigit()
+    dup = run_cli("user", "add", "--username", "alice", "--name", "other", db=d, check=False)
+    assert dup.returncode == 1 and "taken" in dup.stderr
+    run_cli("user", "set", uid, "--protected", "--name", "Alice B", db=d)
+    shown = json.loads(run_cli("user", "show", "@alice", db=d))
+    assert shown["name"] == "Alice B" and shown["protected"] is True and shown["location"] == "Berlin"
+    bad = run_cli("user", "set", uid, "--description", b"\xff\xfe".decode("latin-1"), db=d, check=False)
+    assert bad.returncode == 0 or bad.returncode == 2
+
+
+def test_demo_json_keys_and_reuse():
+    d = tempfile.mkdtemp()
+    a = json.loads(run_cli("demo", "--json", "--users", "300", db=d))
+    for k in ["bearer_token", "consumer_key", "consumer_secret", "client_id", "client_secret", "user_id", "username",
+              "user_access_token", "access_token", "access_token_secret", "public_user_id", "protected_user_id",
+              "celebrity_user_id", "protected_user_access_token"]:
+        assert isinstance(a[k], str) and a[k], k
+    b = json.loads(run_cli("demo", "--json", db=d))
+    assert a == b
+    assert "ok" in run_cli("check", db=d)
