@@ -1,0 +1,328 @@
+/* Admin functions for projects, apps and credentials (LMDB backend).
+ * App secrets are generated here from the system RNG; bearer tokens are never
+ * stored, only the SHA-256 the caller hands in. */
+#include "store/lmdb_internal.h"
+
+#include <stdlib.h>
+
+#include "core/secret.h"
+
+#define CONSUMER_KEY_LEN 25
+#define CONSUMER_SECRET_LEN 50
+#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
+#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
+
+static int finish(lmdb_wtx *w, int rc)
+{
+    rc = lmdb_fw(rc);
+    if (rc) {
+        lmdb_wtx_abort(w);
+        return rc;
+    }
+    return lmdb_wtx_commit(w);
+}
+
+static int put_bytes(lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn, unsigned flags)
+{
+    MDB_val key = {kn, (void *)k}, v = {dn, (void *)d};
+    return mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+}
+
+/* ---- projects ---- */
+
+int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out)
+{
+    if (access_level > FW_ACCESS_ENTERPRISE || name.len > FW_FIELD_MAX || (name.len && !name.p))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    uint64_t id;
+    if ((rc = lmdb_next_id(&w, &id)))
+        return finish(&w, rc);
+    uint8_t *b = malloc(1 + name.len);
+    if (!b)
+        return finish(&w, FW_EIO);
+    b[0] = access_level;
+    if (name.len)
+        memcpy(b + 1, name.p, name.len);
+    uint8_t k[8];
+    be64_put(k, id);
+    rc = put_bytes(&w, DB_PROJECTS, k, 8, b, 1 + name.len, MDB_NOOVERWRITE);
+    free(b);
+    rc = finish(&w, rc);
+    if (!rc && id_out)
+        *id_out = id;
+    return rc;
+}
+
+int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level)
+{
+    if (access_level > FW_ACCESS_ENTERPRISE)
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    uint8_t k[8];
+    be64_put(k, project_id);
+    MDB_val key = {8, k}, v;
+    if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
+        return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+    if (v.mv_size < 1)
+        return finish(&w, FW_EIO);
+    uint8_t *b = malloc(v.mv_size);
+    if (!b)
+        return finish(&w, FW_EIO);
+    memcpy(b, v.mv_data, v.mv_size);
+    b[0] = access_level;
+    rc = put_bytes(&w, DB_PROJECTS, k, 8, b, v.mv_size, 0);
+    free(b);
+    return finish(&w, rc);
+}
+
+/* ---- apps ---- */
+
+void fw_app_rec_free(fw_app_rec *r)
+{
+    for (int i = 0; i < 7; i++) {
+        free(r->strs[i]);
+        r->strs[i] = NULL;
+    }
+    memset(&r->a, 0, sizeof(r->a));
+}
+
+static void app_rec_fill(fw_app_rec *r, const fw_app *a)
+{
+    memset(r, 0, sizeof(*r));
+    r->a = *a;
+    fw_str *f[6] = {&r->a.name, &r->a.consumer_key, &r->a.consumer_secret, &r->a.client_id, &r->a.client_secret,
+                    &r->a.redirect_uris};
+    for (int i = 0; i < 6; i++) {
+        r->strs[i] = fw_str_dup(*f[i]);
+        f[i]->p = r->strs[i];
+    }
+}
+
+static int put_app(lmdb_wtx *w, const fw_app *a, unsigned flags)
+{
+    size_t n = lmdb_app_size(a);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return ENOMEM;
+    lmdb_app_pack(a, b);
+    uint8_t k[8];
+    be64_put(k, a->id);
+    int rc = put_bytes(w, DB_APPS, k, 8, b, n, flags);
+    free(b);
+    return rc;
+}
+
+/* Random credential strings, retried in the (astronomically unlikely) case
+ * they collide with an existing app's index entry. */
+static int gen_unique(lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        size_t len;
+        if (alnum) {
+            if (fw_random_alnum(out, n) < 0)
+                return FW_EIO;
+            len = n;
+        } else {
+            uint8_t raw[CLIENT_ID_BYTES];
+            if (fw_random_bytes(raw, n) < 0)
+                return FW_EIO;
+            len = fw_b64url_encode(raw, n, out);
+        }
+        if (db < 0)
+            return 0;
+        MDB_val key = {len, out}, v;
+        int rc = mdb_get(w->txn, w->s->dbi[db], &key, &v);
+        if (rc == MDB_NOTFOUND)
+            return 0;
+        if (rc)
+            return rc;
+    }
+    return FW_EIO;
+}
+
+int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
+                        fw_app_rec *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (name.len > FW_FIELD_MAX || redirect_uris.len > FW_FIELD_MAX || client_type > FW_CLIENT_PUBLIC ||
+        (name.len && !name.p) || (redirect_uris.len && !redirect_uris.p))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    char ck[CONSUMER_KEY_LEN + 1], cs[CONSUMER_SECRET_LEN + 1], cid[48], csec[64] = "";
+    uint8_t raw[CLIENT_SECRET_BYTES];
+    fw_app a = {.project_id = project_id, .client_type = client_type, .name = name, .redirect_uris = redirect_uris};
+    if (project_id) {
+        uint8_t k[8];
+        be64_put(k, project_id);
+        MDB_val key = {8, k}, v;
+        if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
+            return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+    }
+    if ((rc = gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
+        (rc = gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
+        (rc = gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
+        return finish(&w, rc);
+    /* Public OAuth 2.0 clients cannot keep a secret, so they get none. */
+    if (client_type == FW_CLIENT_CONFIDENTIAL) {
+        if (fw_random_bytes(raw, sizeof(raw)) < 0)
+            return finish(&w, FW_EIO);
+        fw_b64url_encode(raw, sizeof(raw), csec);
+    }
+    a.consumer_key = fw_str_c(ck);
+    a.consumer_secret = fw_str_c(cs);
+    a.client_id = fw_str_c(cid);
+    a.client_secret = fw_str_c(csec);
+    if ((rc = lmdb_next_id(&w, &a.id)))
+        return finish(&w, rc);
+    uint8_t idb[8];
+    be64_put(idb, a.id);
+    if ((rc = put_app(&w, &a, MDB_NOOVERWRITE)) ||
+        (rc = put_bytes(&w, DB_APP_CK, ck, a.consumer_key.len, idb, 8, MDB_NOOVERWRITE)) ||
+        (rc = put_bytes(&w, DB_APP_CID, cid, a.client_id.len, idb, 8, MDB_NOOVERWRITE)))
+        return finish(&w, rc);
+    fw_app full;
+    if ((rc = lmdb_app_get(s, w.txn, a.id, &full)))
+        return finish(&w, rc);
+    app_rec_fill(out, &full);
+    rc = finish(&w, 0);
+    if (rc)
+        fw_app_rec_free(out);
+    return rc;
+}
+
+int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
+{
+    memset(out, 0, sizeof(*out));
+    MDB_txn *txn;
+    if (lmdb_rtxn_get(s, &txn))
+        return FW_EIO;
+    fw_app a;
+    int rc = lmdb_app_get(s, txn, id, &a);
+    if (!rc)
+        app_rec_fill(out, &a);
+    lmdb_rtxn_put(s, txn);
+    return rc;
+}
+
+int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    if (lmdb_rtxn_get(s, &txn))
+        return FW_EIO;
+    if (mdb_cursor_open(txn, s->dbi[DB_APPS], &c)) {
+        lmdb_rtxn_put(s, txn);
+        return FW_EIO;
+    }
+    MDB_val key, v;
+    int rc, frc = FW_OK;
+    for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
+        fw_app a;
+        if (key.mv_size != 8 || (frc = lmdb_app_get(s, txn, be64_get(key.mv_data), &a)))
+            break;
+        if (fn(ctx, &a))
+            break;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        frc = FW_EIO;
+    mdb_cursor_close(c);
+    lmdb_rtxn_put(s, txn);
+    return frc;
+}
+
+int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
+{
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    fw_app a;
+    if ((rc = lmdb_app_get(s, w.txn, app_id, &a)))
+        return finish(&w, rc);
+    a.bearer_gen = gen;
+    /* a's strings point into the map; put_app packs a copy before writing */
+    return finish(&w, put_app(&w, &a, 0));
+}
+
+/* ---- credentials ---- */
+
+/* Credential key: 'O' + OAuth 1.0a token, or 'H' + SHA-256 of a bearer token. */
+static bool cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t *kb, size_t *kn)
+{
+    if (oauth1) {
+        if (token.len < 1 || token.len > FW_TOKEN_MAX || !token.p)
+            return false;
+        kb[0] = 'O';
+        memcpy(kb + 1, token.p, token.len);
+        *kn = 1 + token.len;
+        return true;
+    }
+    if (!hash)
+        return false;
+    kb[0] = 'H';
+    memcpy(kb + 1, hash, 32);
+    *kn = 33;
+    return true;
+}
+
+int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
+{
+    uint8_t kb[1 + FW_TOKEN_MAX];
+    size_t kn;
+    if (c->kind < FW_CRED_APP_BEARER || c->kind > FW_CRED_OAUTH1_USER || c->secret.len > FW_FIELD_MAX ||
+        !cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    fw_app a;
+    fw_user u;
+    if ((rc = lmdb_app_get(s, w.txn, c->app_id, &a)))
+        return finish(&w, rc);
+    if (c->user_id && (rc = lmdb_user_get(w.txn, s, c->user_id, &u)))
+        return finish(&w, rc);
+    size_t n = lmdb_cred_size(c);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return finish(&w, FW_EIO);
+    lmdb_cred_pack(c, b);
+    rc = put_bytes(&w, DB_CREDS, kb, kn, b, n, 0);
+    free(b);
+    return finish(&w, rc);
+}
+
+int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token)
+{
+    uint8_t kb[1 + FW_TOKEN_MAX];
+    size_t kn;
+    if (!cred_key(!hash, hash, oauth1_token, kb, &kn))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    MDB_val key = {kn, kb}, v;
+    if ((rc = mdb_get(w.txn, s->dbi[DB_CREDS], &key, &v)))
+        return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+    if (v.mv_size <= CRED_OFF_REVOKED)
+        return finish(&w, FW_EIO);
+    uint8_t *b = malloc(v.mv_size);
+    if (!b)
+        return finish(&w, FW_EIO);
+    memcpy(b, v.mv_data, v.mv_size);
+    b[CRED_OFF_REVOKED] = 1;
+    rc = put_bytes(&w, DB_CREDS, kb, kn, b, v.mv_size, 0);
+    free(b);
+    return finish(&w, rc);
+}

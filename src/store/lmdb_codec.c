@@ -1,0 +1,280 @@
+/* Record encodings of the LMDB store: a fixed little-endian header of numbers
+ * followed by a table of string lengths and the string bytes. Unpacking never
+ * copies: the fw_str fields point into the LMDB value, and every length is
+ * checked against the value size so a damaged record is an error, not a read
+ * past the end. */
+#include "store/lmdb_internal.h"
+
+#define REC_VERSION 1
+
+/* Writes n length words then the bytes; returns bytes written. */
+static size_t pack_strs(uint8_t *out, const fw_str *v, int n)
+{
+    uint8_t *p = out;
+    for (int i = 0; i < n; i++, p += 4)
+        le32_put(p, (uint32_t)v[i].len);
+    for (int i = 0; i < n; i++) {
+        if (v[i].len)
+            memcpy(p, v[i].p, v[i].len);
+        p += v[i].len;
+    }
+    return (size_t)(p - out);
+}
+
+static size_t strs_size(const fw_str *v, int n)
+{
+    size_t t = (size_t)n * 4;
+    for (int i = 0; i < n; i++)
+        t += v[i].len;
+    return t;
+}
+
+/* Reads the string table at p (avail bytes); -1 if it does not fit exactly. */
+static int unpack_strs(const uint8_t *p, size_t avail, fw_str *v, int n)
+{
+    if (avail < (size_t)n * 4)
+        return -1;
+    const uint8_t *s = p + (size_t)n * 4;
+    size_t left = avail - (size_t)n * 4;
+    for (int i = 0; i < n; i++) {
+        size_t l = le32_get(p + (size_t)i * 4);
+        if (l > left)
+            return -1;
+        v[i].p = l ? (const char *)s : "";
+        v[i].len = l;
+        s += l;
+        left -= l;
+    }
+    return left == 0 ? 0 : -1;
+}
+
+/* ---- users ---- */
+#define USER_HDR 80
+#define USER_NSTR 8
+
+static void user_strs(const fw_user *u, fw_str v[USER_NSTR])
+{
+    v[0] = u->username, v[1] = u->name, v[2] = u->description, v[3] = u->location;
+    v[4] = u->url, v[5] = u->profile_image_url, v[6] = u->withheld_countries, v[7] = u->entities_json;
+}
+
+size_t lmdb_user_size(const fw_user *u)
+{
+    fw_str v[USER_NSTR];
+    user_strs(u, v);
+    return USER_HDR + strs_size(v, USER_NSTR);
+}
+
+void lmdb_user_pack(const fw_user *u, uint8_t *out)
+{
+    memset(out, 0, USER_HDR);
+    out[0] = REC_VERSION;
+    out[1] = u->verified_type;
+    le32_put(out + 4, u->flags);
+    le64_put(out + 8, u->id);
+    le64_put(out + 16, (uint64_t)u->created_at_ms);
+    le64_put(out + 24, u->pinned_tweet_id);
+    le64_put(out + 32, u->most_recent_tweet_id);
+    le64_put(out + USER_OFF_FOLLOWERS, u->followers_count);
+    le64_put(out + USER_OFF_FOLLOWING, u->following_count);
+    le64_put(out + 56, u->tweet_count);
+    le64_put(out + 64, u->listed_count);
+    le64_put(out + 72, u->like_count);
+    fw_str v[USER_NSTR];
+    user_strs(u, v);
+    pack_strs(out + USER_HDR, v, USER_NSTR);
+}
+
+int lmdb_user_unpack(const void *data, size_t n, fw_user *u)
+{
+    const uint8_t *p = data;
+    if (n < USER_HDR || p[0] != REC_VERSION)
+        return -1;
+    u->verified_type = p[1];
+    u->flags = le32_get(p + 4);
+    u->id = le64_get(p + 8);
+    u->created_at_ms = (int64_t)le64_get(p + 16);
+    u->pinned_tweet_id = le64_get(p + 24);
+    u->most_recent_tweet_id = le64_get(p + 32);
+    u->followers_count = le64_get(p + USER_OFF_FOLLOWERS);
+    u->following_count = le64_get(p + USER_OFF_FOLLOWING);
+    u->tweet_count = le64_get(p + 56);
+    u->listed_count = le64_get(p + 64);
+    u->like_count = le64_get(p + 72);
+    fw_str v[USER_NSTR];
+    if (unpack_strs(p + USER_HDR, n - USER_HDR, v, USER_NSTR) < 0)
+        return -1;
+    u->username = v[0], u->name = v[1], u->description = v[2], u->location = v[3];
+    u->url = v[4], u->profile_image_url = v[5], u->withheld_countries = v[6], u->entities_json = v[7];
+    return 0;
+}
+
+bool lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
+{
+    if (name.len < 1 || name.len > FW_USERNAME_MAX)
+        return false;
+    for (size_t i = 0; i < name.len; i++) {
+        char c = name.p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+        out[i] = c;
+    }
+    out[name.len] = 0;
+    return true;
+}
+
+bool lmdb_user_valid(const fw_user *u)
+{
+    char key[FW_USERNAME_MAX + 1];
+    if (!lmdb_username_key(u->username, key))
+        return false;
+    fw_str v[USER_NSTR];
+    user_strs(u, v);
+    for (int i = 0; i < USER_NSTR; i++)
+        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
+            return false;
+    return u->verified_type <= FW_VT_GOVERNMENT;
+}
+
+/* ---- tweets ---- */
+#define TWEET_HDR 88
+#define TWEET_NSTR 5
+
+static void tweet_strs(const fw_tweet *t, fw_str v[TWEET_NSTR])
+{
+    v[0] = t->text, v[1] = t->lang, v[2] = t->source, v[3] = t->reply_settings, v[4] = t->entities_json;
+}
+
+size_t lmdb_tweet_size(const fw_tweet *t)
+{
+    fw_str v[TWEET_NSTR];
+    tweet_strs(t, v);
+    return TWEET_HDR + strs_size(v, TWEET_NSTR);
+}
+
+void lmdb_tweet_pack(const fw_tweet *t, uint8_t *out)
+{
+    memset(out, 0, TWEET_HDR);
+    out[0] = REC_VERSION;
+    out[1] = t->possibly_sensitive ? 1 : 0;
+    le64_put(out + 8, t->id);
+    le64_put(out + 16, t->author_id);
+    le64_put(out + 24, t->conversation_id);
+    le64_put(out + 32, (uint64_t)t->created_at_ms);
+    le64_put(out + 40, t->retweet_count);
+    le64_put(out + 48, t->reply_count);
+    le64_put(out + 56, t->like_count);
+    le64_put(out + 64, t->quote_count);
+    le64_put(out + 72, t->bookmark_count);
+    le64_put(out + 80, t->impression_count);
+    fw_str v[TWEET_NSTR];
+    tweet_strs(t, v);
+    pack_strs(out + TWEET_HDR, v, TWEET_NSTR);
+}
+
+int lmdb_tweet_unpack(const void *data, size_t n, fw_tweet *t)
+{
+    const uint8_t *p = data;
+    if (n < TWEET_HDR || p[0] != REC_VERSION)
+        return -1;
+    t->possibly_sensitive = p[1] != 0;
+    t->id = le64_get(p + 8);
+    t->author_id = le64_get(p + 16);
+    t->conversation_id = le64_get(p + 24);
+    t->created_at_ms = (int64_t)le64_get(p + 32);
+    t->retweet_count = le64_get(p + 40);
+    t->reply_count = le64_get(p + 48);
+    t->like_count = le64_get(p + 56);
+    t->quote_count = le64_get(p + 64);
+    t->bookmark_count = le64_get(p + 72);
+    t->impression_count = le64_get(p + 80);
+    fw_str v[TWEET_NSTR];
+    if (unpack_strs(p + TWEET_HDR, n - TWEET_HDR, v, TWEET_NSTR) < 0)
+        return -1;
+    t->text = v[0], t->lang = v[1], t->source = v[2], t->reply_settings = v[3], t->entities_json = v[4];
+    return 0;
+}
+
+/* ---- apps ---- */
+#define APP_HDR 24
+#define APP_NSTR 6
+
+static void app_strs(const fw_app *a, fw_str v[APP_NSTR])
+{
+    v[0] = a->name, v[1] = a->consumer_key, v[2] = a->consumer_secret;
+    v[3] = a->client_id, v[4] = a->client_secret, v[5] = a->redirect_uris;
+}
+
+size_t lmdb_app_size(const fw_app *a)
+{
+    fw_str v[APP_NSTR];
+    app_strs(a, v);
+    return APP_HDR + strs_size(v, APP_NSTR);
+}
+
+void lmdb_app_pack(const fw_app *a, uint8_t *out)
+{
+    memset(out, 0, APP_HDR);
+    out[0] = REC_VERSION;
+    out[1] = a->client_type;
+    le32_put(out + 4, a->bearer_gen);
+    le64_put(out + 8, a->id);
+    le64_put(out + 16, a->project_id);
+    fw_str v[APP_NSTR];
+    app_strs(a, v);
+    pack_strs(out + APP_HDR, v, APP_NSTR);
+}
+
+int lmdb_app_unpack(const void *data, size_t n, fw_app *a)
+{
+    const uint8_t *p = data;
+    if (n < APP_HDR || p[0] != REC_VERSION)
+        return -1;
+    a->client_type = p[1];
+    a->access_level = FW_ACCESS_NONE;
+    a->bearer_gen = le32_get(p + 4);
+    a->id = le64_get(p + 8);
+    a->project_id = le64_get(p + 16);
+    fw_str v[APP_NSTR];
+    if (unpack_strs(p + APP_HDR, n - APP_HDR, v, APP_NSTR) < 0)
+        return -1;
+    a->name = v[0], a->consumer_key = v[1], a->consumer_secret = v[2];
+    a->client_id = v[3], a->client_secret = v[4], a->redirect_uris = v[5];
+    return 0;
+}
+
+/* ---- credentials ---- */
+#define CRED_HDR 40
+
+size_t lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1); }
+
+void lmdb_cred_pack(const fw_cred *c, uint8_t *out)
+{
+    memset(out, 0, CRED_HDR);
+    out[0] = REC_VERSION;
+    out[1] = c->kind;
+    out[CRED_OFF_REVOKED] = c->revoked ? 1 : 0;
+    le32_put(out + 4, c->scopes);
+    le64_put(out + 8, c->app_id);
+    le64_put(out + 16, c->user_id);
+    le64_put(out + 24, (uint64_t)c->issued_at_ms);
+    le64_put(out + 32, (uint64_t)c->expires_at_ms);
+    pack_strs(out + CRED_HDR, &c->secret, 1);
+}
+
+int lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
+{
+    const uint8_t *p = data;
+    if (n < CRED_HDR || p[0] != REC_VERSION)
+        return -1;
+    c->kind = p[1];
+    c->revoked = p[CRED_OFF_REVOKED] != 0;
+    c->scopes = le32_get(p + 4);
+    c->app_id = le64_get(p + 8);
+    c->user_id = le64_get(p + 16);
+    c->issued_at_ms = (int64_t)le64_get(p + 24);
+    c->expires_at_ms = (int64_t)le64_get(p + 32);
+    return unpack_strs(p + CRED_HDR, n - CRED_HDR, &c->secret, 1);
+}

@@ -1,0 +1,161 @@
+/* Private to the LMDB backend of the store (src/store/lmdb_*.c): the store
+ * object, the named databases, record encodings and the graph primitives
+ * shared by the request path, the admin functions and the checker.
+ *
+ * Key layout (all integers in keys are 8-byte big-endian so byte order is
+ * numeric order; values are decoded with memcpy because LMDB only guarantees
+ * 2-byte alignment):
+ *   meta       "schema" u32, "secret" 32 bytes, "edge_seq" u64, "last_id" u64
+ *   users      id -> packed user (lmdb_codec.c)
+ *   unames     lower-cased username -> id
+ *   tweets     id -> packed tweet
+ *   followers  owner -> dup (~seq, follower)   DUPSORT|DUPFIXED, newest first
+ *   following  owner -> dup (~seq, followee)   likewise
+ *   req_in     owner -> dup (~seq, requester)  pending requests to owner
+ *   req_out    owner -> dup (~seq, target)     pending requests by owner
+ *   rel        (src, dst) -> state u8 + seq u64 (FOLLOWING or PENDING)
+ *   projects   id -> access_level u8 + name
+ *   apps       id -> packed app;  app_ck consumer_key -> id;  app_cid client_id -> id
+ *   creds      'H' + sha256 | 'O' + oauth1 token -> packed credential
+ * Ownership: everything returned by a decode borrows the LMDB value it was
+ * decoded from and is valid only while that transaction lives. */
+#ifndef FW_STORE_LMDB_INTERNAL_H
+#define FW_STORE_LMDB_INTERNAL_H
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+
+#include "store/store.h"
+
+enum {
+    DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_COUNT
+};
+
+#define FW_SCHEMA_VERSION 1u
+#define FW_USERNAME_MAX 15
+#define FW_FIELD_MAX 65535u /* any stored string field */
+#define FW_TOKEN_MAX 256u   /* OAuth 1.0a token string used as a key */
+
+struct lmdb_writer;
+struct lmdb_txn_pool;
+
+struct fw_store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_COUNT];
+    bool read_only;
+    uint8_t secret[32];
+    struct lmdb_writer *writer;   /* NULL when read-only */
+    struct lmdb_txn_pool *rpool;  /* idle reset read txns */
+};
+
+/* ---- byte order helpers (keys big-endian, values little-endian) ---- */
+static inline void be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint64_t be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+static inline void le64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint64_t le64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+static inline void le32_put(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint32_t le32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Maps an LMDB return code to FW_EFULL / FW_EIO (FW_OK for 0). */
+int lmdb_err(int rc);
+/* Passes FW_* codes through and maps LMDB / errno codes (which never fall in
+ * the FW_* range) with lmdb_err, for paths that can see both. */
+static inline int lmdb_fw(int rc) { return rc <= 0 && rc >= FW_ESHUTDOWN ? rc : lmdb_err(rc); }
+
+/* ---- lmdb_codec.c: record encodings ---- */
+/* Offsets of the counters inside a packed user (rewritten in place by the graph code). */
+#define USER_OFF_MOST_RECENT 32
+#define USER_OFF_FOLLOWERS 40
+#define USER_OFF_FOLLOWING 48
+#define USER_OFF_TWEETS 56
+size_t lmdb_user_size(const fw_user *u);
+void lmdb_user_pack(const fw_user *u, uint8_t *out);
+int lmdb_user_unpack(const void *p, size_t n, fw_user *u);
+size_t lmdb_tweet_size(const fw_tweet *t);
+void lmdb_tweet_pack(const fw_tweet *t, uint8_t *out);
+int lmdb_tweet_unpack(const void *p, size_t n, fw_tweet *t);
+size_t lmdb_app_size(const fw_app *a);
+void lmdb_app_pack(const fw_app *a, uint8_t *out);
+int lmdb_app_unpack(const void *p, size_t n, fw_app *a); /* access_level left 0 */
+#define CRED_OFF_REVOKED 2
+size_t lmdb_cred_size(const fw_cred *c);
+void lmdb_cred_pack(const fw_cred *c, uint8_t *out);
+int lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);
+/* Checks ^[A-Za-z0-9_]{1,15}$ and writes the lower-cased form to out (16 bytes). */
+bool lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
+/* Every string field of u within FW_FIELD_MAX and a valid username. */
+bool lmdb_user_valid(const fw_user *u);
+
+/* ---- lmdb_graph.c: primitives inside a write txn ---- */
+typedef struct lmdb_wtx {
+    fw_store *s;
+    MDB_txn *txn;
+    uint64_t seq;       /* last edge sequence number handed out */
+    bool seq_loaded, seq_dirty;
+} lmdb_wtx;
+
+int lmdb_wtx_begin(fw_store *s, lmdb_wtx *w);
+/* Stores the sequence counter and commits; aborts on any failure. Returns FW_*. */
+int lmdb_wtx_commit(lmdb_wtx *w);
+void lmdb_wtx_abort(lmdb_wtx *w);
+
+/* Fetches a user; FW_OK, FW_ENOTFOUND, FW_EIO. */
+int lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);
+/* Relationship src -> dst: FW_REL_* and its edge sequence (0 if none). */
+int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq);
+/* Applies one follow-graph write (FW_W_*) with the semantics of store.h.
+ * Validation happens before the first change, so a non-OK res->rc leaves the
+ * txn untouched; a negative return is an LMDB failure (the txn must be aborted). */
+int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
+/* Removes every edge and request touching id, fixing the other side's counters. */
+int lmdb_unlink_user(lmdb_wtx *w, uint64_t id);
+/* Turns every pending request to owner into a follow, oldest request first. */
+int lmdb_accept_all(lmdb_wtx *w, uint64_t owner);
+
+/* ---- lmdb_writer.c: the group-commit writer thread ---- */
+int lmdb_writer_start(fw_store *s);
+void lmdb_writer_stop(fw_store *s); /* drains the queue first */
+
+/* ---- lmdb_read.c: pooled read transactions ---- */
+int lmdb_rtxn_get(fw_store *s, MDB_txn **out);
+void lmdb_rtxn_put(fw_store *s, MDB_txn *txn);
+int lmdb_rpool_new(fw_store *s);
+void lmdb_rpool_free(fw_store *s);
+
+/* Loads an app with its project's access level; FW_OK, FW_ENOTFOUND, FW_EIO. */
+int lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app);
+
+/* ---- lmdb_store.c: ids ---- */
+/* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta. */
+int lmdb_next_id(lmdb_wtx *w, uint64_t *out);
+
+#endif

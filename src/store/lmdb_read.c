@@ -1,0 +1,619 @@
+/* Request-path reads: users, list pages and credential lookups.
+ *
+ * Each read runs in one LMDB read transaction and calls the callback inside
+ * it, so every string in the result points straight into the memory map (no
+ * copy). Read transactions are recycled through a small pool (reset/renew),
+ * and the result arrays live in a per-thread arena that only grows, so a
+ * steady request load does no malloc. A callback may issue another read on
+ * the same thread: each nesting level has its own arena. */
+#include "store/lmdb_internal.h"
+
+#include <stdlib.h>
+
+#include "core/secret.h"
+
+/* ------------------------------------------------------------------------
+ * Pooled read transactions. */
+
+#define RPOOL_MAX 64
+
+struct lmdb_txn_pool {
+    pthread_mutex_t mu;
+    int n;
+    MDB_txn *idle[RPOOL_MAX];
+};
+
+int lmdb_rpool_new(fw_store *s)
+{
+    s->rpool = calloc(1, sizeof(*s->rpool));
+    if (!s->rpool)
+        return FW_EIO;
+    pthread_mutex_init(&s->rpool->mu, NULL);
+    return FW_OK;
+}
+
+void lmdb_rpool_free(fw_store *s)
+{
+    if (!s->rpool)
+        return;
+    for (int i = 0; i < s->rpool->n; i++)
+        mdb_txn_abort(s->rpool->idle[i]);
+    pthread_mutex_destroy(&s->rpool->mu);
+    free(s->rpool);
+    s->rpool = NULL;
+}
+
+int lmdb_rtxn_get(fw_store *s, MDB_txn **out)
+{
+    struct lmdb_txn_pool *p = s->rpool;
+    MDB_txn *t = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->n)
+        t = p->idle[--p->n];
+    pthread_mutex_unlock(&p->mu);
+    if (t) {
+        if (mdb_txn_renew(t) == 0) {
+            *out = t;
+            return 0;
+        }
+        mdb_txn_abort(t);
+    }
+    return mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+}
+
+void lmdb_rtxn_put(fw_store *s, MDB_txn *t)
+{
+    struct lmdb_txn_pool *p = s->rpool;
+    mdb_txn_reset(t);
+    pthread_mutex_lock(&p->mu);
+    if (p->n < RPOOL_MAX) {
+        p->idle[p->n++] = t;
+        t = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (t)
+        mdb_txn_abort(t);
+}
+
+/* ------------------------------------------------------------------------
+ * Per-thread result arenas. Every thread state is also linked into a global
+ * registry so its memory stays reachable (and is freed by the thread-exit
+ * destructor, not leaked). */
+
+typedef struct arena {
+    fw_user *users;
+    const fw_user **uptr;
+    uint64_t *seqs;
+    fw_rels *rels;
+    size_t cap;          /* entries in users/uptr/seqs/rels */
+    fw_tweet *tweets;
+    size_t ntweets, ctweets;
+    uint64_t *tset;      /* open-addressing set of hydrated tweet ids */
+    size_t ctset;
+    bool heap;           /* overflow arena, freed on release */
+} arena;
+
+#define NEST_MAX 4
+
+typedef struct tstate {
+    struct tstate *prev, *next;
+    int depth;
+    arena a[NEST_MAX];
+} tstate;
+
+static pthread_key_t ts_key;
+static pthread_once_t ts_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t ts_mu = PTHREAD_MUTEX_INITIALIZER;
+static tstate *ts_head;
+
+static void arena_free(arena *a)
+{
+    free(a->users);
+    free(a->uptr);
+    free(a->seqs);
+    free(a->rels);
+    free(a->tweets);
+    free(a->tset);
+}
+
+static void ts_destroy(void *p)
+{
+    tstate *ts = p;
+    pthread_mutex_lock(&ts_mu);
+    if (ts->prev)
+        ts->prev->next = ts->next;
+    else
+        ts_head = ts->next;
+    if (ts->next)
+        ts->next->prev = ts->prev;
+    pthread_mutex_unlock(&ts_mu);
+    for (int i = 0; i < NEST_MAX; i++)
+        arena_free(&ts->a[i]);
+    free(ts);
+}
+
+static void ts_init(void) { pthread_key_create(&ts_key, ts_destroy); }
+
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        abort(); /* see core/buf.h: allocation failure is fatal */
+    return p;
+}
+
+static arena *arena_acquire(void)
+{
+    pthread_once(&ts_once, ts_init);
+    tstate *ts = pthread_getspecific(ts_key);
+    if (!ts) {
+        ts = calloc(1, sizeof(*ts));
+        if (!ts)
+            abort();
+        pthread_mutex_lock(&ts_mu);
+        ts->next = ts_head;
+        if (ts_head)
+            ts_head->prev = ts;
+        ts_head = ts;
+        pthread_mutex_unlock(&ts_mu);
+        pthread_setspecific(ts_key, ts);
+    }
+    arena *a;
+    if (ts->depth < NEST_MAX) {
+        a = &ts->a[ts->depth];
+    } else {
+        a = calloc(1, sizeof(*a));
+        if (!a)
+            abort();
+        a->heap = true;
+    }
+    ts->depth++;
+    a->ntweets = 0;
+    return a;
+}
+
+static void arena_release(arena *a)
+{
+    tstate *ts = pthread_getspecific(ts_key);
+    ts->depth--;
+    if (a->heap) {
+        arena_free(a);
+        free(a);
+    }
+}
+
+/* Room for n users (and their seqs, rels, pointers) and 2n tweets. */
+static void arena_reserve(arena *a, size_t n)
+{
+    if (n > a->cap) {
+        a->users = xrealloc(a->users, n * sizeof(*a->users));
+        a->uptr = xrealloc(a->uptr, n * sizeof(*a->uptr));
+        a->seqs = xrealloc(a->seqs, n * sizeof(*a->seqs));
+        a->rels = xrealloc(a->rels, n * sizeof(*a->rels));
+        a->cap = n;
+    }
+    if (2 * n > a->ctweets) {
+        a->tweets = xrealloc(a->tweets, 2 * n * sizeof(*a->tweets));
+        a->ctweets = 2 * n;
+    }
+    size_t want = 8;
+    while (want < 4 * n)
+        want <<= 1;
+    if (want > a->ctset) {
+        a->tset = xrealloc(a->tset, want * sizeof(*a->tset));
+        a->ctset = want;
+    }
+    memset(a->tset, 0, a->ctset * sizeof(*a->tset));
+}
+
+/* Adds tweet id to the hydrated set; false if it was already there. */
+static bool tset_add(arena *a, uint64_t id)
+{
+    size_t mask = a->ctset - 1, i = (size_t)(id * 0x9E3779B97F4A7C15ull) & mask;
+    while (a->tset[i]) {
+        if (a->tset[i] == id)
+            return false;
+        i = (i + 1) & mask;
+    }
+    a->tset[i] = id;
+    return true;
+}
+
+static void hydrate_one(fw_store *s, MDB_txn *txn, arena *a, uint64_t id)
+{
+    if (!id || !tset_add(a, id))
+        return;
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, v;
+    if (mdb_get(txn, s->dbi[DB_TWEETS], &key, &v) == 0 && lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
+        a->ntweets++;
+}
+
+/* Tweets referenced by the users, deduplicated, first reference first. */
+static void hydrate(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *o, const fw_user *const *u, size_t n)
+{
+    for (size_t i = 0; o->tweets && i < n; i++) {
+        if (!u[i])
+            continue;
+        if (o->tweets & FW_TW_PINNED)
+            hydrate_one(s, txn, a, u[i]->pinned_tweet_id);
+        if (o->tweets & FW_TW_MOST_RECENT)
+            hydrate_one(s, txn, a, u[i]->most_recent_tweet_id);
+    }
+}
+
+static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user)
+{
+    fw_rels r = {FW_REL_NONE, FW_REL_NONE};
+    uint64_t seq;
+    if (!viewer || viewer == user)
+        return r;
+    if (lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
+        r.out = FW_REL_NONE;
+    if (lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
+        r.in = FW_REL_NONE;
+    return r;
+}
+
+/* ------------------------------------------------------------------------
+ * Users by id or username. */
+
+#define USERS_MAX 100
+#define LIST_MAX 1000
+
+void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+{
+    fw_users_res res = {.rc = FW_OK};
+    if (q->n < 1 || q->n > USERS_MAX || !q->ids == !q->usernames) {
+        res.rc = FW_EINVAL;
+        cb(ctx, &res);
+        return;
+    }
+    MDB_txn *txn;
+    if (lmdb_rtxn_get(s, &txn)) {
+        res.rc = FW_EIO;
+        cb(ctx, &res);
+        return;
+    }
+    arena *a = arena_acquire();
+    arena_reserve(a, q->n);
+    for (size_t i = 0; i < q->n && res.rc == FW_OK; i++) {
+        a->uptr[i] = NULL;
+        uint64_t id = 0;
+        if (q->ids) {
+            id = q->ids[i];
+        } else {
+            char name[FW_USERNAME_MAX + 1];
+            if (!lmdb_username_key(q->usernames[i], name))
+                continue;
+            MDB_val key = {q->usernames[i].len, name}, v;
+            if (mdb_get(txn, s->dbi[DB_UNAMES], &key, &v) || v.mv_size != 8)
+                continue;
+            id = be64_get(v.mv_data);
+        }
+        int rc = lmdb_user_get(txn, s, id, &a->users[i]);
+        if (rc == FW_OK)
+            a->uptr[i] = &a->users[i];
+        else if (rc != FW_ENOTFOUND)
+            res.rc = rc;
+    }
+    if (res.rc == FW_OK) {
+        res.n = q->n;
+        res.users = a->uptr;
+        if (q->opts.want_rels) {
+            for (size_t i = 0; i < q->n; i++)
+                a->rels[i] = a->uptr[i] ? rels_of(s, txn, q->opts.viewer_id, a->users[i].id) : (fw_rels){0, 0};
+            res.rels = a->rels;
+        }
+        hydrate(s, txn, a, &q->opts, a->uptr, q->n);
+        res.ntweets = a->ntweets;
+        res.tweets = a->tweets;
+    }
+    cb(ctx, &res);
+    arena_release(a);
+    lmdb_rtxn_put(s, txn);
+}
+
+/* ------------------------------------------------------------------------
+ * List pages. Duplicates are (~seq, other) so the natural order is newest
+ * first: "older" is MDB_NEXT_DUP, "newer" is MDB_PREV_DUP. */
+
+static const int LIST_DB[] = {DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT};
+
+typedef struct walk {
+    fw_store *s;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    uint8_t key[8];
+} walk;
+
+static void ent_decode(const MDB_val *v, uint64_t *seq, uint64_t *other)
+{
+    *seq = ~be64_get(v->mv_data);
+    *other = be64_get((const uint8_t *)v->mv_data + 8);
+}
+
+/* Positions at the newest entry with seq <= bound. */
+static int seek_le(walk *w, uint64_t bound, MDB_val *v)
+{
+    uint8_t d[16];
+    be64_put(d, ~bound);
+    memset(d + 8, 0, 8);
+    MDB_val k = {8, w->key};
+    *v = (MDB_val){16, d};
+    return mdb_cursor_get(w->c, &k, v, MDB_GET_BOTH_RANGE);
+}
+
+/* Positions at the oldest entry with seq > bound. */
+static int seek_gt(walk *w, uint64_t bound, MDB_val *v)
+{
+    MDB_val k = {8, w->key};
+    int rc = seek_le(w, bound, v);
+    if (rc == 0)
+        return mdb_cursor_get(w->c, &k, v, MDB_PREV_DUP);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    /* every entry is newer than bound (or there are none) */
+    if ((rc = mdb_cursor_get(w->c, &k, v, MDB_SET_KEY)))
+        return rc;
+    return mdb_cursor_get(w->c, &k, v, MDB_LAST_DUP);
+}
+
+static int step(walk *w, bool older, MDB_val *v)
+{
+    MDB_val k = {8, w->key};
+    return mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP);
+}
+
+/* Loads the user an entry points at; 1 if visible (exists, not suspended). */
+static int visible(walk *w, uint64_t id, fw_user *u)
+{
+    int rc = lmdb_user_get(w->txn, w->s, id, u);
+    if (rc == FW_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    return (u->flags & FW_USER_SUSPENDED) ? 0 : 1;
+}
+
+/* Is there a visible entry older than seq `bound` (older) or newer (newer)? */
+static int peek(walk *w, uint64_t bound, bool older, bool *out)
+{
+    MDB_val v;
+    int rc;
+    *out = false;
+    if (older) {
+        if (bound == 0)
+            return 0;
+        rc = seek_le(w, bound - 1, &v);
+    } else {
+        rc = seek_gt(w, bound, &v);
+    }
+    fw_user u;
+    for (; rc == 0; rc = step(w, older, &v)) {
+        uint64_t seq, other;
+        ent_decode(&v, &seq, &other);
+        int vis = visible(w, other, &u);
+        if (vis < 0)
+            return vis;
+        if (vis) {
+            *out = true;
+            return 0;
+        }
+    }
+    return rc == MDB_NOTFOUND ? 0 : FW_EIO;
+}
+
+/* Collects up to limit visible entries walking from the start position. */
+static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
+{
+    MDB_val v, k = {8, w->key};
+    bool older = q->dir != FW_PAGE_BEFORE;
+    int rc;
+    *n = 0;
+    if (q->dir == FW_PAGE_FIRST)
+        rc = mdb_cursor_get(w->c, &k, &v, MDB_SET_KEY);
+    else if (q->dir == FW_PAGE_AFTER)
+        rc = q->cursor == 0 ? MDB_NOTFOUND : seek_le(w, q->cursor - 1, &v);
+    else
+        rc = seek_gt(w, q->cursor, &v);
+    for (; rc == 0 && *n < q->limit; rc = step(w, older, &v)) {
+        uint64_t seq, other;
+        ent_decode(&v, &seq, &other);
+        int vis = visible(w, other, &a->users[*n]);
+        if (vis < 0)
+            return vis;
+        if (vis)
+            a->seqs[(*n)++] = seq;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return FW_EIO;
+    if (!older) { /* walked oldest to newest: present newest first */
+        for (size_t i = 0, j = *n ? *n - 1 : 0; i < j; i++, j--) {
+            fw_user tu = a->users[i];
+            a->users[i] = a->users[j];
+            a->users[j] = tu;
+            uint64_t ts = a->seqs[i];
+            a->seqs[i] = a->seqs[j];
+            a->seqs[j] = ts;
+        }
+    }
+    return 0;
+}
+
+static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw_list_res *res, fw_user *owner)
+{
+    int rc = lmdb_user_get(txn, s, q->owner_id, owner);
+    if (rc)
+        return rc;
+    res->owner = owner;
+    res->owner_rels = rels_of(s, txn, q->opts.viewer_id, q->owner_id);
+    walk w = {s, txn, NULL, {0}};
+    be64_put(w.key, q->owner_id);
+    if (mdb_cursor_open(txn, s->dbi[LIST_DB[q->kind]], &w.c))
+        return FW_EIO;
+    size_t n;
+    rc = collect_page(&w, q, a, &n);
+    /* Exact flags: look for one more visible entry beyond each end. */
+    if (!rc && n)
+        rc = peek(&w, a->seqs[n - 1], true, &res->more_older);
+    if (!rc && n)
+        rc = peek(&w, a->seqs[0], false, &res->more_newer);
+    if (!rc && !n && q->dir == FW_PAGE_AFTER) /* everything at or above the cursor */
+        rc = q->cursor == 0 ? peek(&w, 0, false, &res->more_newer) : peek(&w, q->cursor - 1, false, &res->more_newer);
+    if (!rc && !n && q->dir == FW_PAGE_BEFORE) /* everything at or below the cursor */
+        rc = q->cursor == UINT64_MAX ? peek(&w, UINT64_MAX, true, &res->more_older)
+                                     : peek(&w, q->cursor + 1, true, &res->more_older);
+    mdb_cursor_close(w.c);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        a->uptr[i] = &a->users[i];
+    res->n = n;
+    res->users = a->users;
+    res->seqs = a->seqs;
+    if (q->opts.want_rels) {
+        for (size_t i = 0; i < n; i++)
+            a->rels[i] = rels_of(s, txn, q->opts.viewer_id, a->users[i].id);
+        res->rels = a->rels;
+    }
+    hydrate(s, txn, a, &q->opts, a->uptr, n);
+    res->ntweets = a->ntweets;
+    res->tweets = a->tweets;
+    return FW_OK;
+}
+
+void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx)
+{
+    fw_list_res res = {.rc = FW_OK};
+    if (q->limit < 1 || q->limit > LIST_MAX || q->kind > FW_LIST_OUTGOING || q->dir > FW_PAGE_BEFORE) {
+        res.rc = FW_EINVAL;
+        cb(ctx, &res);
+        return;
+    }
+    MDB_txn *txn;
+    if (lmdb_rtxn_get(s, &txn)) {
+        res.rc = FW_EIO;
+        cb(ctx, &res);
+        return;
+    }
+    arena *a = arena_acquire();
+    arena_reserve(a, q->limit);
+    fw_user owner;
+    int rc = list_page(s, txn, q, a, &res, &owner);
+    if (rc) {
+        res = (fw_list_res){.rc = rc};
+    }
+    cb(ctx, &res);
+    arena_release(a);
+    lmdb_rtxn_put(s, txn);
+}
+
+/* ------------------------------------------------------------------------
+ * Credentials and apps. */
+
+/* Loads an app with its project's access level. */
+static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
+{
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, v;
+    int rc = mdb_get(txn, s->dbi[DB_APPS], &key, &v);
+    if (rc == MDB_NOTFOUND)
+        return FW_ENOTFOUND;
+    if (rc || lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
+        return FW_EIO;
+    if (!app->project_id)
+        return FW_OK;
+    be64_put(k, app->project_id);
+    rc = mdb_get(txn, s->dbi[DB_PROJECTS], &key, &v);
+    if (rc == 0 && v.mv_size >= 1)
+        app->access_level = *(const uint8_t *)v.mv_data;
+    else if (rc != MDB_NOTFOUND)
+        return FW_EIO;
+    return FW_OK;
+}
+
+int lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app) { return app_load(s, txn, id, app); }
+
+static int app_by_index(fw_store *s, MDB_txn *txn, int db, fw_str k, fw_app *app)
+{
+    if (k.len < 1 || k.len > FW_TOKEN_MAX)
+        return FW_ENOTFOUND;
+    MDB_val key = {k.len, (void *)k.p}, v;
+    int rc = mdb_get(txn, s->dbi[db], &key, &v);
+    if (rc == MDB_NOTFOUND)
+        return FW_ENOTFOUND;
+    if (rc || v.mv_size != 8)
+        return FW_EIO;
+    return app_load(s, txn, be64_get(v.mv_data), app);
+}
+
+static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *cred, fw_app *app, fw_user *user,
+                       fw_auth_res *res)
+{
+    switch (q->by) {
+    case FW_AUTH_BY_CONSUMER_KEY:
+        res->app = app;
+        return app_by_index(s, txn, DB_APP_CK, q->consumer_key, app);
+    case FW_AUTH_BY_CLIENT_ID: /* the client id travels in consumer_key (or token) */
+        res->app = app;
+        return app_by_index(s, txn, DB_APP_CID, q->consumer_key.len ? q->consumer_key : q->token, app);
+    case FW_AUTH_BY_HASH:
+    case FW_AUTH_BY_OAUTH1:
+        break;
+    default:
+        return FW_ENOTFOUND;
+    }
+    uint8_t kb[1 + FW_TOKEN_MAX];
+    MDB_val key, v;
+    if (q->by == FW_AUTH_BY_HASH) {
+        kb[0] = 'H';
+        memcpy(kb + 1, q->hash, 32);
+        key = (MDB_val){33, kb};
+    } else {
+        if (q->token.len < 1 || q->token.len > FW_TOKEN_MAX)
+            return FW_ENOTFOUND;
+        kb[0] = 'O';
+        memcpy(kb + 1, q->token.p, q->token.len);
+        key = (MDB_val){1 + q->token.len, kb};
+    }
+    int rc = mdb_get(txn, s->dbi[DB_CREDS], &key, &v);
+    if (rc == MDB_NOTFOUND)
+        return FW_ENOTFOUND;
+    if (rc || lmdb_cred_unpack(v.mv_data, v.mv_size, cred) < 0)
+        return FW_EIO;
+    if ((q->by == FW_AUTH_BY_OAUTH1) != (cred->kind == FW_CRED_OAUTH1_USER))
+        return FW_ENOTFOUND;
+    if ((rc = app_load(s, txn, cred->app_id, app)))
+        return rc;
+    if (q->by == FW_AUTH_BY_OAUTH1 &&
+        !fw_ct_equal(app->consumer_key.p, app->consumer_key.len, q->consumer_key.p, q->consumer_key.len))
+        return FW_ENOTFOUND;
+    if (cred->user_id && (rc = lmdb_user_get(txn, s, cred->user_id, user)))
+        return rc;
+    res->cred = cred;
+    res->app = app;
+    res->user = cred->user_id ? user : NULL;
+    return FW_OK;
+}
+
+void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx)
+{
+    fw_auth_res res = {.rc = FW_OK};
+    MDB_txn *txn;
+    if (lmdb_rtxn_get(s, &txn)) {
+        res.rc = FW_EIO;
+        cb(ctx, &res);
+        return;
+    }
+    fw_cred cred;
+    fw_app app;
+    fw_user user;
+    int rc = auth_lookup(s, txn, q, &cred, &app, &user, &res);
+    if (rc)
+        res = (fw_auth_res){.rc = rc};
+    cb(ctx, &res);
+    lmdb_rtxn_put(s, txn);
+}

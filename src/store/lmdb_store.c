@@ -1,0 +1,175 @@
+/* Lifecycle of the LMDB store: the environment, its named databases, the meta
+ * records (schema version, store secret, id generator) and error strings.
+ *
+ * MDB_NOTLS lets a read transaction be used from any thread and lets many be
+ * open on one thread, which the request path needs (reads run on event-loop
+ * threads, nested reads happen inside callbacks). Commits stay fully durable:
+ * no MDB_NOSYNC / MDB_NOMETASYNC. */
+#include "store/lmdb_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "core/clock.h"
+#include "core/secret.h"
+
+#define DEFAULT_MAP_SIZE ((size_t)16 << 30)
+#define DEFAULT_READERS 512u
+#define SNOWFLAKE_EPOCH_MS 1288834974657LL
+
+const char *fw_store_strerror(int rc)
+{
+    switch (rc) {
+    case FW_OK: return "ok";
+    case FW_ENOTFOUND: return "not found";
+    case FW_EEXISTS: return "already exists";
+    case FW_EINVAL: return "invalid request";
+    case FW_EIO: return "storage failure";
+    case FW_EFULL: return "database full";
+    case FW_ESUSPENDED: return "target user is suspended";
+    case FW_ETARGET: return "target user not found";
+    case FW_ESHUTDOWN: return "store is shutting down";
+    default: return "unknown store error";
+    }
+}
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} DBS[DB_COUNT] = {
+    [DB_META] = {"meta", 0},
+    [DB_USERS] = {"users", 0},
+    [DB_UNAMES] = {"unames", 0},
+    [DB_TWEETS] = {"tweets", 0},
+    [DB_FOLLOWERS] = {"followers", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_FOLLOWING] = {"following", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_REQ_IN] = {"req_in", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_REQ_OUT] = {"req_out", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_REL] = {"rel", 0},
+    [DB_PROJECTS] = {"projects", 0},
+    [DB_APPS] = {"apps", 0},
+    [DB_APP_CK] = {"app_ck", 0},
+    [DB_APP_CID] = {"app_cid", 0},
+    [DB_CREDS] = {"creds", 0},
+};
+
+/* Opens every dbi and creates the meta records on first open. */
+static int init_dbs(fw_store *s)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return lmdb_err(rc);
+    for (int i = 0; i < DB_COUNT && !rc; i++)
+        rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc == MDB_NOTFOUND ? FW_ENOTFOUND : lmdb_err(rc);
+    }
+    MDB_dbi meta = s->dbi[DB_META];
+    MDB_val k = {6, "schema"}, v;
+    uint8_t b[32];
+    rc = mdb_get(txn, meta, &k, &v);
+    if (rc == MDB_NOTFOUND && !s->read_only) {
+        le32_put(b, FW_SCHEMA_VERSION);
+        v = (MDB_val){4, b};
+        rc = mdb_put(txn, meta, &k, &v, 0);
+    } else if (!rc && (v.mv_size != 4 || le32_get(v.mv_data) != FW_SCHEMA_VERSION)) {
+        rc = MDB_INCOMPATIBLE;
+    }
+    k = (MDB_val){6, "secret"};
+    if (!rc)
+        rc = mdb_get(txn, meta, &k, &v);
+    if (rc == MDB_NOTFOUND && !s->read_only) {
+        if (fw_random_bytes(s->secret, 32) < 0) {
+            mdb_txn_abort(txn);
+            return FW_EIO;
+        }
+        v = (MDB_val){32, s->secret};
+        rc = mdb_put(txn, meta, &k, &v, 0);
+    } else if (!rc) {
+        if (v.mv_size == 32)
+            memcpy(s->secret, v.mv_data, 32);
+        else
+            rc = MDB_CORRUPTED;
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc == MDB_NOTFOUND ? FW_ENOTFOUND : lmdb_err(rc);
+    }
+    return lmdb_err(mdb_txn_commit(txn));
+}
+
+int fw_store_open(const fw_store_opts *opts, fw_store **out)
+{
+    *out = NULL;
+    if (!opts || !opts->path || !*opts->path)
+        return FW_EINVAL;
+    if (!opts->read_only && mkdir(opts->path, 0700) < 0 && errno != EEXIST)
+        return FW_EIO;
+    fw_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return FW_EIO;
+    s->read_only = opts->read_only;
+    int rc = mdb_env_create(&s->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+    if (!rc)
+        rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
+    if (!rc)
+        rc = mdb_env_set_maxreaders(s->env, opts->max_readers ? opts->max_readers : DEFAULT_READERS);
+    if (!rc)
+        rc = mdb_env_open(s->env, opts->path, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0600);
+    int frc = rc == ENOENT ? FW_ENOTFOUND : rc ? FW_EIO : init_dbs(s);
+    if (!frc)
+        frc = lmdb_rpool_new(s);
+    if (!frc && !s->read_only)
+        frc = lmdb_writer_start(s);
+    if (frc) {
+        lmdb_rpool_free(s);
+        if (s->env)
+            mdb_env_close(s->env);
+        free(s);
+        return frc;
+    }
+    *out = s;
+    return FW_OK;
+}
+
+void fw_store_close(fw_store *s)
+{
+    if (!s)
+        return;
+    lmdb_writer_stop(s);
+    lmdb_rpool_free(s);
+    mdb_env_close(s->env);
+    free(s);
+}
+
+const uint8_t *fw_store_secret(fw_store *s) { return s->secret; }
+
+int lmdb_next_id(lmdb_wtx *w, uint64_t *out)
+{
+    MDB_val k = {7, "last_id"}, v;
+    uint64_t last = 0;
+    int rc = mdb_get(w->txn, w->s->dbi[DB_META], &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (!rc) {
+        if (v.mv_size != 8)
+            return MDB_CORRUPTED;
+        last = le64_get(v.mv_data);
+    }
+    int64_t ms = fw_now_ms() - SNOWFLAKE_EPOCH_MS;
+    uint64_t id = ms > 0 ? (uint64_t)ms << 22 : 0;
+    if (id <= last)
+        id = last + 1; /* same millisecond (or a clock step back): next sequence */
+    uint8_t b[8];
+    le64_put(b, id);
+    v = (MDB_val){8, b};
+    if ((rc = mdb_put(w->txn, w->s->dbi[DB_META], &k, &v, 0)))
+        return rc;
+    *out = id;
+    return 0;
+}

@@ -1,0 +1,370 @@
+/* Admin functions for users, tweets and the bulk follow loader. Each runs in
+ * the calling thread in its own LMDB transaction, so a failed call changes
+ * nothing. */
+#include "store/lmdb_internal.h"
+
+#include <stdlib.h>
+
+#include "core/clock.h"
+
+void fw_user_rec_free(fw_user_rec *r)
+{
+    for (int i = 0; i < 8; i++) {
+        free(r->strs[i]);
+        r->strs[i] = NULL;
+    }
+    memset(&r->u, 0, sizeof(r->u));
+}
+
+static fw_str *user_field(fw_user *u, int field)
+{
+    switch (field) {
+    case FW_UF_USERNAME: return &u->username;
+    case FW_UF_NAME: return &u->name;
+    case FW_UF_DESCRIPTION: return &u->description;
+    case FW_UF_LOCATION: return &u->location;
+    case FW_UF_URL: return &u->url;
+    case FW_UF_PROFILE_IMAGE_URL: return &u->profile_image_url;
+    case FW_UF_WITHHELD: return &u->withheld_countries;
+    case FW_UF_ENTITIES: return &u->entities_json;
+    default: return NULL;
+    }
+}
+
+void fw_user_rec_set(fw_user_rec *r, int field, fw_str v)
+{
+    fw_str *f = user_field(&r->u, field);
+    if (!f)
+        return;
+    char *copy = fw_str_dup(v);
+    free(r->strs[field]);
+    r->strs[field] = copy;
+    *f = (fw_str){copy, v.len};
+}
+
+/* Fills an owned record from a borrowed user. */
+static void rec_fill(fw_user_rec *r, const fw_user *u)
+{
+    memset(r, 0, sizeof(*r));
+    r->u = *u;
+    for (int i = 0; i < 8; i++)
+        fw_user_rec_set(r, i, *user_field((fw_user *)u, i));
+}
+
+static int put_user(lmdb_wtx *w, const fw_user *u, unsigned flags)
+{
+    size_t n = lmdb_user_size(u);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return ENOMEM;
+    lmdb_user_pack(u, b);
+    uint8_t k[8];
+    be64_put(k, u->id);
+    MDB_val key = {8, k}, v = {n, b};
+    int rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &v, flags);
+    free(b);
+    return rc;
+}
+
+static int put_uname(lmdb_wtx *w, const char *lname, uint64_t id)
+{
+    uint8_t d[8];
+    be64_put(d, id);
+    MDB_val key = {strlen(lname), (void *)lname}, v = {8, d};
+    return mdb_put(w->txn, w->s->dbi[DB_UNAMES], &key, &v, 0);
+}
+
+/* Id owning a lower-cased username, 0 if none. */
+static int uname_owner(MDB_txn *txn, fw_store *s, const char *lname, uint64_t *id)
+{
+    MDB_val key = {strlen(lname), (void *)lname}, v;
+    int rc = mdb_get(txn, s->dbi[DB_UNAMES], &key, &v);
+    *id = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (v.mv_size != 8)
+        return MDB_CORRUPTED;
+    *id = be64_get(v.mv_data);
+    return 0;
+}
+
+static bool key_exists(MDB_txn *txn, fw_store *s, int db, uint64_t id)
+{
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, v;
+    return mdb_get(txn, s->dbi[db], &key, &v) == 0;
+}
+
+/* A fresh id not used in db. */
+static int fresh_id(lmdb_wtx *w, int db, uint64_t *id)
+{
+    int rc;
+    do {
+        if ((rc = lmdb_next_id(w, id)))
+            return rc;
+    } while (key_exists(w->txn, w->s, db, *id));
+    return 0;
+}
+
+/* Commits if rc is 0, aborts otherwise; rc may be FW_* or an LMDB code. */
+static int finish(lmdb_wtx *w, int rc)
+{
+    rc = lmdb_fw(rc);
+    if (rc) {
+        lmdb_wtx_abort(w);
+        return rc;
+    }
+    return lmdb_wtx_commit(w);
+}
+
+int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
+{
+    char lname[FW_USERNAME_MAX + 1];
+    if (!lmdb_user_valid(u) || !lmdb_username_key(u->username, lname))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    fw_user nu = *u;
+    uint64_t owner;
+    if ((rc = uname_owner(w.txn, s, lname, &owner)))
+        return finish(&w, rc);
+    if (owner || (nu.id && key_exists(w.txn, s, DB_USERS, nu.id)))
+        return finish(&w, FW_EEXISTS);
+    if (!nu.id && (rc = fresh_id(&w, DB_USERS, &nu.id)))
+        return finish(&w, rc);
+    nu.followers_count = nu.following_count = 0;
+    if (!nu.created_at_ms)
+        nu.created_at_ms = fw_now_ms();
+    if (!(rc = put_user(&w, &nu, MDB_NOOVERWRITE)))
+        rc = put_uname(&w, lname, nu.id);
+    rc = finish(&w, rc);
+    if (!rc && id_out)
+        *id_out = nu.id;
+    return rc;
+}
+
+int fw_store_user_update(fw_store *s, const fw_user *u)
+{
+    char lname[FW_USERNAME_MAX + 1], oldname[FW_USERNAME_MAX + 1];
+    if (!lmdb_user_valid(u) || !lmdb_username_key(u->username, lname))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    fw_user old;
+    if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
+        return finish(&w, rc);
+    if (!lmdb_username_key(old.username, oldname))
+        return finish(&w, FW_EIO);
+    bool unprotect = (old.flags & FW_USER_PROTECTED) && !(u->flags & FW_USER_PROTECTED);
+    uint64_t owner;
+    if ((rc = uname_owner(w.txn, s, lname, &owner)))
+        return finish(&w, rc);
+    if (owner && owner != u->id)
+        return finish(&w, FW_EEXISTS);
+    if (strcmp(lname, oldname) != 0) {
+        MDB_val key = {strlen(oldname), oldname};
+        if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)) && rc != MDB_NOTFOUND)
+            return finish(&w, rc);
+    }
+    if ((rc = put_uname(&w, lname, u->id)))
+        return finish(&w, rc);
+    if (unprotect && (rc = lmdb_accept_all(&w, u->id)))
+        return finish(&w, rc);
+    /* counters as they stand now (accepting requests added followers) */
+    if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
+        return finish(&w, rc);
+    fw_user nu = *u;
+    nu.followers_count = old.followers_count;
+    nu.following_count = old.following_count;
+    return finish(&w, put_user(&w, &nu, 0));
+}
+
+int fw_store_user_delete(fw_store *s, uint64_t id)
+{
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    fw_user old;
+    char lname[FW_USERNAME_MAX + 1];
+    if ((rc = lmdb_user_get(w.txn, s, id, &old)))
+        return finish(&w, rc);
+    bool named = lmdb_username_key(old.username, lname); /* copy before the record goes away */
+    if ((rc = lmdb_unlink_user(&w, id)))
+        return finish(&w, rc);
+    uint64_t owner = 0;
+    if (named && (rc = uname_owner(w.txn, s, lname, &owner)))
+        return finish(&w, rc);
+    if (named && owner == id) {
+        MDB_val key = {strlen(lname), lname};
+        if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)))
+            return finish(&w, rc);
+    }
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k};
+    return finish(&w, mdb_del(w.txn, s->dbi[DB_USERS], &key, NULL));
+}
+
+static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
+{
+    memset(out, 0, sizeof(*out));
+    MDB_txn *txn;
+    if (lmdb_rtxn_get(s, &txn))
+        return FW_EIO;
+    int rc = FW_OK;
+    if (!id) {
+        char lname[FW_USERNAME_MAX + 1];
+        if (!lmdb_username_key(name, lname))
+            rc = FW_ENOTFOUND;
+        else if ((rc = uname_owner(txn, s, lname, &id)))
+            rc = lmdb_err(rc);
+        else if (!id)
+            rc = FW_ENOTFOUND;
+    }
+    fw_user u;
+    if (!rc && !(rc = lmdb_user_get(txn, s, id, &u)))
+        rec_fill(out, &u);
+    lmdb_rtxn_put(s, txn);
+    return rc;
+}
+
+int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out)
+{
+    if (!id) {
+        memset(out, 0, sizeof(*out));
+        return FW_ENOTFOUND;
+    }
+    return user_get_by(s, id, FW_STR_NULL, out);
+}
+
+int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out)
+{
+    return user_get_by(s, 0, username, out);
+}
+
+int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
+{
+    if (after == UINT64_MAX)
+        return FW_OK;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    if (lmdb_rtxn_get(s, &txn))
+        return FW_EIO;
+    if (mdb_cursor_open(txn, s->dbi[DB_USERS], &c)) {
+        lmdb_rtxn_put(s, txn);
+        return FW_EIO;
+    }
+    uint8_t k[8];
+    be64_put(k, after + 1);
+    MDB_val key = {8, k}, v;
+    int rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+    size_t n = 0;
+    int frc = FW_OK;
+    for (; rc == 0 && (limit == 0 || n < limit); rc = mdb_cursor_get(c, &key, &v, MDB_NEXT), n++) {
+        fw_user u;
+        if (lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0) {
+            frc = FW_EIO;
+            break;
+        }
+        if (fn(ctx, &u))
+            break;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        frc = FW_EIO;
+    mdb_cursor_close(c);
+    lmdb_rtxn_put(s, txn);
+    return frc;
+}
+
+static bool tweet_valid(const fw_tweet *t)
+{
+    const fw_str v[] = {t->text, t->lang, t->source, t->reply_settings, t->entities_json};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
+            return false;
+    return true;
+}
+
+/* Author bookkeeping: newest tweet id and tweet count. */
+static int author_add_tweet(lmdb_wtx *w, uint64_t author, uint64_t tweet_id)
+{
+    uint8_t k[8];
+    be64_put(k, author);
+    MDB_val key = {8, k}, v;
+    int rc = mdb_get(w->txn, w->s->dbi[DB_USERS], &key, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size < USER_OFF_TWEETS + 8)
+        return MDB_CORRUPTED;
+    uint8_t *b = malloc(v.mv_size);
+    if (!b)
+        return ENOMEM;
+    memcpy(b, v.mv_data, v.mv_size);
+    if (le64_get(b + USER_OFF_MOST_RECENT) < tweet_id)
+        le64_put(b + USER_OFF_MOST_RECENT, tweet_id);
+    le64_put(b + USER_OFF_TWEETS, le64_get(b + USER_OFF_TWEETS) + 1);
+    MDB_val nv = {v.mv_size, b};
+    rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
+    free(b);
+    return rc;
+}
+
+int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
+{
+    if (!tweet_valid(t))
+        return FW_EINVAL;
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    fw_user author;
+    if ((rc = lmdb_user_get(w.txn, s, t->author_id, &author)))
+        return finish(&w, rc);
+    fw_tweet nt = *t;
+    if (nt.id && key_exists(w.txn, s, DB_TWEETS, nt.id))
+        return finish(&w, FW_EEXISTS);
+    if (!nt.id && (rc = fresh_id(&w, DB_TWEETS, &nt.id)))
+        return finish(&w, rc);
+    if (!nt.created_at_ms)
+        nt.created_at_ms = fw_now_ms();
+    size_t n = lmdb_tweet_size(&nt);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return finish(&w, FW_EIO);
+    lmdb_tweet_pack(&nt, b);
+    uint8_t k[8];
+    be64_put(k, nt.id);
+    MDB_val key = {8, k}, v = {n, b};
+    rc = mdb_put(w.txn, s->dbi[DB_TWEETS], &key, &v, MDB_NOOVERWRITE);
+    free(b);
+    if (!rc)
+        rc = author_add_tweet(&w, nt.author_id, nt.id);
+    rc = finish(&w, rc);
+    if (!rc && id_out)
+        *id_out = nt.id;
+    return rc;
+}
+
+int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n)
+{
+    lmdb_wtx w;
+    int rc = lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        fw_write_res res;
+        if ((rc = lmdb_apply_write(&w, FW_W_FOLLOW, pairs[2 * i], pairs[2 * i + 1], &res)))
+            return finish(&w, rc);
+        if (res.rc)
+            return finish(&w, res.rc);
+    }
+    return finish(&w, 0);
+}
