@@ -4,6 +4,7 @@
 #include "api/internal.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,16 +42,22 @@ static const struct route_info {
                           FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
 };
 
-int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out)
+int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *err, size_t errlen)
 {
+    fw_limits_config lc;
+    fw_limits_defaults(&lc);
+    lc.enabled = cfg->rate_limits;
+    if (cfg->limits_spec && fw_limits_parse(&lc, cfg->limits_spec, err, errlen) != 0)
+        return -1;
     fw_api *api = calloc(1, sizeof *api);
     if (!api)
         return -1;
     api->cfg = *cfg;
     api->store = store;
     memcpy(api->secret, fw_store_secret(store), 32);
-    if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0) {
-        free(api);
+    if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0) {
+        snprintf(err, errlen, "cannot initialise authentication or rate limits");
+        fw_api_free(api);
         return -1;
     }
     *out = api;
@@ -62,6 +69,7 @@ void fw_api_free(fw_api *api)
     if (!api)
         return;
     fw_authn_free(api->authn);
+    fw_limits_free(api->limits);
     free(api);
 }
 
@@ -91,12 +99,87 @@ void fw_call_json(fw_call *c, fw_jw *w)
     fw_jw_init(w, &c->req->body_out, false);
 }
 
+static void add_limit_headers(fw_req *req, const char *prefix, const fw_rl_state *st)
+{
+    /* prefix is one of three static header families; names stay static strings. */
+    static const char *const names[3][3] = {
+        {"x-rate-limit-limit", "x-rate-limit-remaining", "x-rate-limit-reset"},
+        {"x-user-limit-24hour-limit", "x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"},
+        {"x-app-limit-24hour-limit", "x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"},
+    };
+    int i = prefix[0] == 'r' ? 0 : prefix[0] == 'u' ? 1 : 2;
+    fw_req_add_header_u64(req, names[i][0], st->limit);
+    fw_req_add_header_u64(req, names[i][1], st->remaining);
+    fw_req_add_header_u64(req, names[i][2], (uint64_t)st->reset_s);
+}
+
 void fw_call_finish(fw_call *c)
 {
     fw_req *req = c->req;
     if (!req->content_type_out)
         req->content_type_out = fw_ct_json;
+    if (c->has_limits) {
+        /* Daily caps count only actions that changed the graph. */
+        if (c->lim.daily_taken && !c->changed)
+            fw_limits_refund(c->api->limits, &c->lim);
+        if (c->api->cfg.rate_limits) {
+            add_limit_headers(req, "r", &c->lim.window);
+            if (c->lim.has_user_day)
+                add_limit_headers(req, "u", &c->lim.user_day);
+            if (c->lim.has_app_day)
+                add_limit_headers(req, "a", &c->lim.app_day);
+        }
+        static const uint8_t cred_of[] = {0, FW_CRED_APP_BEARER, FW_CRED_OAUTH2_USER, FW_CRED_OAUTH1_USER};
+        const char *lvl = fw_limits_access_header(cred_of[c->who.kind & 3]);
+        if (lvl)
+            fw_req_add_header(req, "x-access-level", lvl, strlen(lvl));
+    }
     req->done(req);
+}
+
+static const uint8_t route_endpoint[] = {
+    [FW_R_ME] = FW_EP_ME,
+    [FW_R_USER] = FW_EP_USER_BY_ID,
+    [FW_R_BY_USERNAME] = FW_EP_USER_BY_USERNAME,
+    [FW_R_FOLLOWERS] = FW_EP_FOLLOWERS,
+    [FW_R_FOLLOWING] = FW_EP_FOLLOWING,
+    [FW_R_FOLLOW] = FW_EP_FOLLOW,
+    [FW_R_UNFOLLOW] = FW_EP_UNFOLLOW,
+    [FW_R_REQ_IN] = FW_EP_FOLLOW_REQUESTS,
+    [FW_R_REQ_OUT] = FW_EP_FOLLOW_REQUESTS,
+    [FW_R_REQ_ACCEPT] = FW_EP_FOLLOW_REQUEST_ANSWER,
+    [FW_R_REQ_DECLINE] = FW_EP_FOLLOW_REQUEST_ANSWER,
+};
+
+/* Applies access levels, windows and daily caps; answers 403/429 and returns
+ * false when the request may not proceed. */
+static bool check_limits(fw_call *c)
+{
+    bool daily = c->route == FW_R_FOLLOW || c->route == FW_R_UNFOLLOW;
+    if (fw_limits_check(c->api->limits, route_endpoint[c->route], c->who.app_id, c->who.user_id,
+                        c->who.access_level, daily, fw_now_ms(), &c->lim) != 0) {
+        fw_problem_unavailable(c->req);
+        fw_call_finish(c);
+        return false;
+    }
+    c->has_limits = true;
+    switch (c->lim.verdict) {
+    case FW_LIMIT_OK:
+        return true;
+    case FW_LIMIT_LEVEL:
+    case FW_LIMIT_STANDALONE:
+        fw_problem_client_forbidden(c->req, c->who.app_id, c->lim.required_enrollment,
+                                    c->lim.verdict == FW_LIMIT_STANDALONE);
+        break;
+    case FW_LIMIT_DAILY:
+        fw_problem_too_many(c->req);
+        break;
+    default:
+        fw_problem_too_many(c->req);
+        break;
+    }
+    fw_call_finish(c);
+    return false;
 }
 
 fw_read_opts fw_call_read_opts(const fw_call *c)
@@ -326,6 +409,8 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
         fw_call_finish(c);
         return;
     }
+    if (!check_limits(c))
+        return;
     if (!validate(c)) {
         fw_call_finish(c);
         return;

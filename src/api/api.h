@@ -65,10 +65,12 @@ typedef struct fw_api_config {
     bool rate_limits;        /* enforce windows and daily caps */
     bool test_clock;         /* expose POST /_test/clock to loopback clients */
     const char *public_base_urls; /* extra base URLs for OAuth 1.0a, comma separated */
+    const char *limits_spec; /* overrides of X's limits ("follow.user_day=400,..."), may be NULL */
 } fw_api_config;
 
-/* Creates the API over an open store (borrowed: must outlive the api). */
-int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out);
+/* Creates the API over an open store (borrowed: must outlive the api).
+ * Returns 0, or -1 with a one-line reason in err (e.g. a bad limits_spec). */
+int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *err, size_t errlen);
 void fw_api_free(fw_api *api);
 /* Handles one request; see the contract above. Thread-safe: one fw_api serves
  * every event-loop thread. */

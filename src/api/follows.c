@@ -168,6 +168,7 @@ static bool write_failed(fw_call *c, const fw_write_res *r, const char *target_p
 static void on_follow(void *ctx, const fw_write_res *r)
 {
     fw_call *c = ctx;
+    c->changed = r->rc == FW_OK && r->changed;
     if (write_failed(c, r, "target_user_id"))
         return;
     fw_jw w;
@@ -265,6 +266,7 @@ void fw_h_follow(fw_call *c)
 static void on_unfollow(void *ctx, const fw_write_res *r)
 {
     fw_call *c = ctx;
+    c->changed = r->rc == FW_OK && r->changed;
     if (write_failed(c, r, "target_user_id"))
         return;
     fw_jw w;

@@ -9,6 +9,7 @@
 #include "api/problem.h"
 #include "api/render.h"
 #include "auth/authn.h"
+#include "limits/policy.h"
 
 enum fw_route {
     FW_R_NONE = 0,
@@ -30,6 +31,7 @@ struct fw_api {
     fw_api_config cfg;
     fw_store *store;
     fw_authn *authn;
+    fw_limits *limits;
     uint8_t secret[32]; /* pagination-token key (the store secret) */
 };
 
@@ -44,6 +46,9 @@ typedef struct fw_call {
     fw_authn_op auth;
     fw_params params;
     fw_render_opts ro;
+    bool has_limits;      /* lim holds this request's rate-limit decision */
+    bool changed;         /* a write changed the graph (keeps its daily-cap units) */
+    fw_limit_decision lim;
 } fw_call;
 
 static inline fw_call *fw_call_of(fw_req *req) { return (fw_call *)(void *)req->api_space; }

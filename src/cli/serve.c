@@ -20,6 +20,8 @@ static const char serve_usage[] =
     "  --rate-limits on|off  enforce X's rate limits and daily caps (default on)\n"
     "  --public-base-urls L  extra base URLs accepted in OAuth 1.0a signatures\n"
     "                        (default https://api.twitter.com,https://api.x.com)\n"
+    "  --limits SPEC         override X's limits, e.g. follow.user_day=400,lookup.app_15min=15,\n"
+    "                        lookup.level=enterprise (see docs/ratelimits.md)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 typedef struct serve_ready {
@@ -45,6 +47,7 @@ int fw_cli_serve(int argc, char **argv)
         {"tls-key", required_argument, 0, 'k'},   {"max-body", required_argument, 0, 'b'},
         {"timeout", required_argument, 0, 'T'},   {"rate-limits", required_argument, 0, 'r'},
         {"public-base-urls", required_argument, 0, 'u'}, {"test-clock", no_argument, 0, 'C'},
+        {"limits", required_argument, 0, 'L'},
         {0, 0, 0, 0},
     };
     const char *db = NULL;
@@ -75,6 +78,7 @@ int fw_cli_serve(int argc, char **argv)
             break;
         case 'u': ac.public_base_urls = optarg; break;
         case 'C': ac.test_clock = true; break;
+        case 'L': ac.limits_spec = optarg; break;
         default: fputs(serve_usage, stderr); return 2;
         }
     }
@@ -94,8 +98,9 @@ int fw_cli_serve(int argc, char **argv)
     if (!s)
         return 1;
     fw_api *api = NULL;
-    if (fw_api_new(&ac, s, &api) != 0) {
-        fw_cli_err("cannot initialise the API");
+    char err[256] = "cannot initialise the API";
+    if (fw_api_new(&ac, s, &api, err, sizeof err) != 0) {
+        fw_cli_err("%s", err);
         fw_store_close(s);
         return 1;
     }
