@@ -30,6 +30,13 @@ for t in "$UNIT_DIR"/test_*; do
   if [ "$f" -ne 0 ]; then echo "FAIL unit/$name"; cat "$log/$name.out"; else echo "ok   unit/$name ($p)"; fi
 done
 
+# Fuzz targets: a short, fixed-seed run of each (the long runs are `make fuzz`).
+./scripts/fuzz.sh --regress >"$log/fuzz.out" 2>&1
+p=$(grep -c '^ok ' "$log/fuzz.out"); f=$(grep -c '^not ok ' "$log/fuzz.out")
+[ "$p" -eq 0 ] && [ "$f" -eq 0 ] && f=1
+passed=$((passed + p)); failed=$((failed + f))
+if [ "$f" -ne 0 ]; then echo "FAIL fuzz"; tail -n 40 "$log/fuzz.out"; else echo "ok   fuzz ($p targets)"; fi
+
 if [ -d tests/integration ]; then
   /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration ${PYTEST_ARGS:-} >"$log/pytest.out" 2>&1
   tail -n 40 "$log/pytest.out"

@@ -45,6 +45,7 @@ struct fw_store {
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     bool read_only;
+    bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
     uint8_t secret[32];
     struct lmdb_writer *writer;   /* NULL when read-only */
     struct lmdb_txn_pool *rpool;  /* idle reset read txns */

@@ -4,7 +4,8 @@
  * MDB_NOTLS lets a read transaction be used from any thread and lets many be
  * open on one thread, which the request path needs (reads run on event-loop
  * threads, nested reads happen inside callbacks). Commits stay fully durable:
- * no MDB_NOSYNC / MDB_NOMETASYNC. */
+ * no MDB_NOSYNC / MDB_NOMETASYNC (except an explicit bulk load, which syncs at
+ * close). */
 #include "store/lmdb_internal.h"
 
 #include <errno.h>
@@ -112,6 +113,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     if (!s)
         return FW_EIO;
     s->read_only = opts->read_only;
+    s->bulk = opts->bulk && !opts->read_only;
     int rc = mdb_env_create(&s->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
@@ -120,7 +122,8 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     if (!rc)
         rc = mdb_env_set_maxreaders(s->env, opts->max_readers ? opts->max_readers : DEFAULT_READERS);
     if (!rc)
-        rc = mdb_env_open(s->env, opts->path, MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0), 0600);
+        rc = mdb_env_open(s->env, opts->path,
+                           MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0) | (s->bulk ? MDB_NOSYNC : 0), 0600);
     int frc = rc == ENOENT ? FW_ENOTFOUND : rc ? FW_EIO : init_dbs(s);
     if (!frc)
         frc = lmdb_rpool_new(s);
@@ -143,6 +146,9 @@ void fw_store_close(fw_store *s)
         return;
     lmdb_writer_stop(s);
     lmdb_rpool_free(s);
+    /* A bulk load skipped every fsync; make all of it durable before returning. */
+    if (s->bulk)
+        mdb_env_sync(s->env, 1);
     mdb_env_close(s->env);
     free(s);
 }
