@@ -1,0 +1,137 @@
+/* Unit tests: query validation (X's messages), pagination tokens, rendering. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api/pagetok.h"
+#include "api/params.h"
+#include "api/render.h"
+
+#define LIST_PARAMS (FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS)
+
+static unsigned parse(const char *q, fw_params *p, fw_buf *errs)
+{
+    fw_buf_reset(errs);
+    return fw_params_parse(fw_str_c(q), LIST_PARAMS, FW_P_ID, p, errs);
+}
+
+static void test_params_ok(void **st)
+{
+    (void)st;
+    fw_params p;
+    fw_buf e = FW_BUF_INIT;
+    assert_int_equal(parse("max_results=1000&user.fields=created_at%2Cpublic_metrics&expansions=pinned_tweet_id"
+                           "&tweet.fields=lang&pagination_token=ABC",
+                           &p, &e),
+                     0);
+    assert_int_equal(p.max_results, 1000);
+    assert_true(p.user_fields & (1u << FW_UFLD_CREATED_AT));
+    assert_true(p.user_fields & (1u << FW_UFLD_PUBLIC_METRICS));
+    assert_false(p.user_fields & (1u << FW_UFLD_DESCRIPTION));
+    assert_true(p.expansions & (1u << FW_EXP_PINNED_TWEET_ID));
+    assert_true(p.tweet_fields & ((uint64_t)1 << FW_TFLD_LANG));
+    assert_true(p.has_token);
+    assert_string_equal(p.token, "ABC");
+    fw_buf_free(&e);
+}
+
+static void test_params_errors(void **st)
+{
+    (void)st;
+    fw_params p;
+    fw_buf e = FW_BUF_INIT;
+    assert_int_equal(parse("max_results=0", &p, &e), 1);
+    assert_non_null(strstr(e.data, "The `max_results` query parameter value [0] is not between 1 and 1000"));
+    assert_int_equal(parse("foo=1", &p, &e), 1);
+    assert_non_null(strstr(e.data, "\"parameters\":{\"foo\":[\"1\"]}"));
+    assert_non_null(strstr(e.data, "The query parameter [foo] is not one of "
+                                   "[id,max_results,pagination_token,user.fields,expansions,tweet.fields]"));
+    assert_int_equal(parse("id=3", &p, &e), 1);
+    assert_non_null(strstr(e.data, "Duplicate parameters are not allowed: the `id` query parameter"));
+    assert_int_equal(parse("user.fields=id&user.fields=id", &p, &e), 1);
+    assert_int_equal(parse("user.fields=bogus,id,worse", &p, &e), 2);
+    assert_non_null(strstr(e.data, "value [bogus] is not one of [affiliation,"));
+    assert_int_equal(parse("user.fields=", &p, &e), 1);
+    assert_int_equal(parse("expansions=pinned_tweet_id%ZZ", &p, &e), 1);
+    assert_non_null(strstr(e.data, "not correctly percent-encoded"));
+    fw_buf_free(&e);
+}
+
+static void test_pagetok_roundtrip_and_tamper(void **st)
+{
+    (void)st;
+    uint8_t key[32];
+    memset(key, 7, sizeof key);
+    fw_pagetok t = {FW_PAGE_AFTER, 0x0123456789ABCDEFULL}, back;
+    char tok[FW_PAGETOK_LEN + 1];
+    fw_pagetok_encode(key, 42, FW_LIST_FOLLOWERS, &t, tok);
+    assert_int_equal(strlen(tok), FW_PAGETOK_LEN);
+    assert_int_equal(fw_pagetok_decode(key, 42, FW_LIST_FOLLOWERS, fw_str_c(tok), &back), 0);
+    assert_int_equal(back.dir, FW_PAGE_AFTER);
+    assert_true(back.seq == t.seq);
+    /* Bound to owner, list kind and key. */
+    assert_int_equal(fw_pagetok_decode(key, 43, FW_LIST_FOLLOWERS, fw_str_c(tok), &back), -1);
+    assert_int_equal(fw_pagetok_decode(key, 42, FW_LIST_FOLLOWING, fw_str_c(tok), &back), -1);
+    uint8_t key2[32];
+    memset(key2, 8, sizeof key2);
+    assert_int_equal(fw_pagetok_decode(key2, 42, FW_LIST_FOLLOWERS, fw_str_c(tok), &back), -1);
+    /* Every single-character change is detected. */
+    for (size_t i = 0; i < FW_PAGETOK_LEN; i++) {
+        char bad[FW_PAGETOK_LEN + 1];
+        memcpy(bad, tok, sizeof bad);
+        bad[i] = bad[i] == '0' ? '1' : '0';
+        assert_int_equal(fw_pagetok_decode(key, 42, FW_LIST_FOLLOWERS, fw_str_c(bad), &back), -1);
+    }
+    assert_int_equal(fw_pagetok_decode(key, 42, FW_LIST_FOLLOWERS, FW_STR_LIT("5CS0O0C6II61EZZZ"), &back), -1);
+}
+
+static void test_render_user_fields(void **st)
+{
+    (void)st;
+    fw_user u = {0};
+    u.id = 783214;
+    u.name = FW_STR_LIT("Twitter");
+    u.username = FW_STR_LIT("Twitter");
+    u.followers_count = 5;
+    u.pinned_tweet_id = 99;
+    u.flags = FW_USER_PROTECTED;
+    u.withheld_countries = FW_STR_LIT("DE,FR");
+    fw_buf b = FW_BUF_INIT;
+    fw_jw w;
+    fw_jw_init(&w, &b, false);
+    fw_render_opts o = {0};
+    fw_render_user(&w, &u, NULL, &o);
+    assert_string_equal(b.data, "{\"id\":\"783214\",\"name\":\"Twitter\",\"username\":\"Twitter\"}");
+    fw_buf_reset(&b);
+    fw_jw_init(&w, &b, false);
+    o.user_fields = (1u << FW_UFLD_PROTECTED) | (1u << FW_UFLD_WITHHELD) | (1u << FW_UFLD_URL);
+    o.expansions = 1u << FW_EXP_PINNED_TWEET_ID;
+    fw_render_user(&w, &u, NULL, &o);
+    assert_string_equal(b.data, "{\"id\":\"783214\",\"name\":\"Twitter\",\"username\":\"Twitter\","
+                                "\"pinned_tweet_id\":\"99\",\"protected\":true,\"url\":\"\","
+                                "\"withheld\":{\"country_codes\":[\"DE\",\"FR\"],\"scope\":\"user\"}}");
+    fw_rels r = {FW_REL_FOLLOWING, FW_REL_PENDING};
+    fw_buf_reset(&b);
+    fw_jw_init(&w, &b, false);
+    o = (fw_render_opts){0};
+    o.user_fields = 1u << FW_UFLD_CONNECTION_STATUS;
+    o.user_context = true;
+    fw_render_user(&w, &u, &r, &o);
+    assert_non_null(strstr(b.data, "\"connection_status\":[\"follow_request_received\",\"following\"]"));
+    fw_buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_params_ok),
+        cmocka_unit_test(test_params_errors),
+        cmocka_unit_test(test_pagetok_roundtrip_and_tamper),
+        cmocka_unit_test(test_render_user_fields),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,190 @@
+/* Unit tests: buffer, JSON writer, percent-encoding, encodings and secrets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/jsonw.h"
+#include "core/secret.h"
+#include "core/urlenc.h"
+
+static void test_buf_growth_and_numbers(void **st)
+{
+    (void)st;
+    fw_buf b = FW_BUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        fw_buf_putc(&b, 'x');
+    assert_int_equal(b.len, 1000);
+    fw_buf_reset(&b);
+    fw_buf_put_u64(&b, UINT64_MAX);
+    fw_buf_putc(&b, ' ');
+    fw_buf_put_i64(&b, INT64_MIN);
+    fw_buf_putc(&b, ' ');
+    fw_buf_put_u64(&b, 0);
+    assert_string_equal(b.data, "18446744073709551615 -9223372036854775808 0");
+    fw_buf_free(&b);
+}
+
+static void test_jsonw_compact(void **st)
+{
+    (void)st;
+    fw_buf b = FW_BUF_INIT;
+    fw_jw w;
+    fw_jw_init(&w, &b, false);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "data");
+    fw_jw_arr_begin(&w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "id");
+    fw_jw_id(&w, 2244994945ULL);
+    fw_jw_key(&w, "ok");
+    fw_jw_bool(&w, true);
+    fw_jw_obj_end(&w);
+    fw_jw_int(&w, -5);
+    fw_jw_null(&w);
+    fw_jw_arr_end(&w);
+    fw_jw_key(&w, "empty");
+    fw_jw_obj_begin(&w);
+    fw_jw_obj_end(&w);
+    fw_jw_key(&w, "raw");
+    fw_jw_raw(&w, "[1]", 3);
+    fw_jw_obj_end(&w);
+    assert_string_equal(b.data, "{\"data\":[{\"id\":\"2244994945\",\"ok\":true},-5,null],\"empty\":{},\"raw\":[1]}");
+    fw_buf_free(&b);
+}
+
+static void test_jsonw_pretty_matches_x(void **st)
+{
+    (void)st;
+    fw_buf b = FW_BUF_INIT;
+    fw_jw w;
+    fw_jw_init(&w, &b, true);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "title");
+    fw_jw_str(&w, "Unauthorized");
+    fw_jw_key(&w, "type");
+    fw_jw_str(&w, "about:blank");
+    fw_jw_key(&w, "status");
+    fw_jw_int(&w, 401);
+    fw_jw_key(&w, "detail");
+    fw_jw_str(&w, "Unauthorized");
+    fw_jw_obj_end(&w);
+    assert_string_equal(b.data, "{\n  \"title\": \"Unauthorized\",\n  \"type\": \"about:blank\",\n  \"status\": 401,\n"
+                                "  \"detail\": \"Unauthorized\"\n}");
+    assert_int_equal(b.len, 99);
+    fw_buf_free(&b);
+}
+
+static void test_json_escape(void **st)
+{
+    (void)st;
+    fw_buf b = FW_BUF_INIT;
+    const char in[] = "a\"b\\c\n\x01 caf\xC3\xA9 \xF0\x9F\x8C\x8F \xFF end";
+    fw_json_escape(&b, in, sizeof in - 1);
+    /* BMP raw, astral as a surrogate pair (as X does), invalid bytes replaced. */
+    assert_string_equal(b.data, "a\\\"b\\\\c\\n\\u0001 caf\xC3\xA9 \\uD83C\\uDF0F \xEF\xBF\xBD end");
+    fw_buf_reset(&b);
+    fw_json_escape(&b, "\xE0\x80\xAF\xED\xA0\x80", 6); /* overlong and surrogate: invalid */
+    assert_string_equal(b.data, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    fw_buf_free(&b);
+}
+
+static void test_url_decode_encode(void **st)
+{
+    (void)st;
+    fw_buf b = FW_BUF_INIT;
+    assert_int_equal(fw_url_decode(FW_STR_LIT("user.fields=a%2Cb+c"), true, &b), 0);
+    assert_string_equal(b.data, "user.fields=a,b c");
+    fw_buf_reset(&b);
+    assert_int_equal(fw_url_decode(FW_STR_LIT("bad%2"), false, &b), -1);
+    fw_buf_reset(&b);
+    assert_int_equal(fw_url_decode(FW_STR_LIT("bad%zz"), false, &b), -1);
+    fw_buf_reset(&b);
+    fw_url_encode(FW_STR_LIT("Ladies + Gentlemen ~-._!*"), &b);
+    assert_string_equal(b.data, "Ladies%20%2B%20Gentlemen%20~-._%21%2A");
+    char small[5];
+    assert_int_equal(fw_url_decode_to(FW_STR_LIT("abcde"), false, small, sizeof small), -2);
+    assert_int_equal(fw_url_decode_to(FW_STR_LIT("%41b"), false, small, sizeof small), 2);
+    assert_string_equal(small, "Ab");
+    fw_buf_free(&b);
+}
+
+static void test_form_iteration(void **st)
+{
+    (void)st;
+    fw_form_iter it = fw_form_begin(FW_STR_LIT("a=1&&b&c=&=x&d=4"));
+    fw_str k, v;
+    const char *want[][2] = {{"a", "1"}, {"b", ""}, {"c", ""}, {"", "x"}, {"d", "4"}};
+    int n = 0;
+    while (fw_form_next(&it, &k, &v)) {
+        assert_true(n < 5);
+        assert_true(fw_str_eq(k, want[n][0]));
+        assert_true(fw_str_eq(v, want[n][1]));
+        n++;
+    }
+    assert_int_equal(n, 5);
+}
+
+static void test_base32hex_and_base64(void **st)
+{
+    (void)st;
+    char out[64];
+    uint8_t raw[32];
+    /* RFC 4648 test vectors for base32hex (without padding). */
+    fw_b32hex_encode((const uint8_t *)"foobar", 6, out);
+    assert_string_equal(out, "CPNMUOJ1E8");
+    assert_int_equal(fw_b32hex_decode("CPNMUOJ1E8", 10, raw, sizeof raw), 6);
+    assert_memory_equal(raw, "foobar", 6);
+    assert_int_equal(fw_b32hex_decode("cpnm", 4, raw, sizeof raw), -1);
+    fw_b64_encode((const uint8_t *)"foob", 4, out);
+    assert_string_equal(out, "Zm9vYg==");
+    assert_int_equal(fw_b64_decode("Zm9vYg==", 8, raw, sizeof raw), 4);
+    fw_b64url_encode((const uint8_t *)"\xfb\xff", 2, out);
+    assert_string_equal(out, "-_8");
+}
+
+static void test_secrets(void **st)
+{
+    (void)st;
+    uint8_t h[32];
+    char hex[65];
+    fw_sha256("abc", 3, h);
+    fw_hex(h, 32, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_true(fw_ct_equal("abc", 3, "abc", 3));
+    assert_false(fw_ct_equal("abc", 3, "abd", 3));
+    assert_false(fw_ct_equal("abc", 3, "abcd", 4));
+    char a[33], b[33];
+    assert_int_equal(fw_random_alnum(a, 32), 0);
+    assert_int_equal(fw_random_alnum(b, 32), 0);
+    assert_int_equal(strlen(a), 32);
+    assert_string_not_equal(a, b);
+}
+
+static void test_clock(void **st)
+{
+    (void)st;
+    char ts[32];
+    fw_iso8601(1262304000123LL, ts);
+    assert_string_equal(ts, "2010-01-01T00:00:00.123Z");
+    int64_t t0 = fw_now_ms();
+    fw_clock_advance(3600 * 1000);
+    assert_true(fw_now_ms() - t0 >= 3600 * 1000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_growth_and_numbers), cmocka_unit_test(test_jsonw_compact),
+        cmocka_unit_test(test_jsonw_pretty_matches_x), cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
+        cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_clock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
