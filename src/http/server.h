@@ -1,0 +1,41 @@
+/* The HTTP layer: libh2o (evloop) front end for the API layer.
+ *
+ * fw_http_serve() runs N event-loop threads, each with its own h2o context and
+ * its own SO_REUSEPORT listener on the same address, speaking HTTP/1.1, h2c
+ * (Upgrade and prior knowledge) and, when a certificate is configured, TLS with
+ * ALPN h2 / http/1.1. Every request, whatever its path, is turned into an
+ * fw_req and handed to fw_api_handle(); the response is sent when the API calls
+ * req->done(). Each thread also provides the fw_exec through which the store
+ * completes asynchronous operations on that thread.
+ *
+ * Ownership: the config strings and the fw_api are borrowed for the duration of
+ * fw_http_serve(). fw_req objects and their buffers belong to this layer and are
+ * recycled per thread. Only src/http/ includes h2o.h. See docs/http.md. */
+#ifndef FW_HTTP_SERVER_H
+#define FW_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "api/api.h"
+
+typedef struct fw_http_config {
+    const char *listen;        /* "HOST:PORT" (IPv4, [IPv6] or hostname); default "127.0.0.1:8080" */
+    int threads;               /* event loops; 0 = one per online CPU */
+    const char *tls_cert, *tls_key; /* both set = TLS with ALPN h2 + http/1.1 */
+    size_t max_body;           /* request body limit in bytes (default 64 KiB) -> 413 */
+    int timeout_ms;            /* header/idle/handshake timeouts (default 10000) */
+    void (*on_ready)(void *ctx, int port); void *on_ready_ctx; /* called once all listeners are bound (port = actual port, so "127.0.0.1:0" works) */
+} fw_http_config;
+
+/* Runs the server until SIGTERM/SIGINT (installed by this function) or
+ * fw_http_stop(); then stops accepting, lets in-flight requests finish (bounded
+ * wait for idle connections, 5 s) and returns 0. Returns -1 with a message on
+ * stderr if a listener cannot be bound or TLS files cannot be loaded. `api` is
+ * borrowed. A stop requested before the server is ready takes effect as soon as
+ * it is. One server per process at a time. */
+int fw_http_serve(const fw_http_config *cfg, fw_api *api);
+
+/* Asks a running server to stop (async-signal-safe). */
+void fw_http_stop(void);
+
+#endif
