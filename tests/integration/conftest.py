@@ -47,10 +47,16 @@ class Server:
             raise AssertionError("server did not start: " + (line or "") + open(self.log.name).read())
         self.url = m.group(1)
 
+    def terminate(self):
+        """Sends SIGTERM once (a second one would force an immediate exit)."""
+        if not getattr(self, "signaled", False) and self.proc.poll() is None:
+            self.signaled = True
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self):
         """SIGTERM, wait, and fail if the server crashed or a sanitizer spoke."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
