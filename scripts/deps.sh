@@ -11,10 +11,20 @@ missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# npm clients for the integration tests (twitter-api-v2); skipped when npm is unavailable.
+node_clients() {
+  command -v npm >/dev/null 2>&1 || return 0
+  [ -d build/node/node_modules/twitter-api-v2 ] && return 0
+  mkdir -p build/node && cp tests/integration/node/package.json build/node/
+  (cd build/node && timeout 300 npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
+    echo "deps: npm install failed; node client tests will be skipped"
+}
+cd "$(dirname "$0")/.."
+[ -z "$missing" ] && { node_clients; exit 0; }
 echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q >/dev/null || true
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+node_clients

@@ -32,8 +32,11 @@ def test_user_add_show_set():
     run_cli("user", "set", uid, "--protected", "--name", "Alice B", db=d)
     shown = json.loads(run_cli("user", "show", "@alice", db=d))
     assert shown["name"] == "Alice B" and shown["protected"] is True and shown["location"] == "Berlin"
-    bad = run_cli("user", "set", uid, "--description", b"\xff\xfe".decode("latin-1"), db=d, check=False)
-    assert bad.returncode == 0 or bad.returncode == 2
+    # Invalid UTF-8 is refused with a clear message and never stored.
+    bad = subprocess.run([BIN.encode(), b"user", b"set", uid.encode(), b"--db", d.encode(), b"--description",
+                          b"caf\xc3 \xff"], capture_output=True)
+    assert bad.returncode == 2 and b"valid UTF-8" in bad.stderr
+    assert json.loads(run_cli("user", "show", uid, db=d))["description"] == "Hi #there"
 
 
 def test_demo_json_keys_and_reuse():
