@@ -111,3 +111,14 @@ def test_astral_characters_escaped_like_x(api, demo):
     r = requests.get(f"{api}/2/users/{uid}?user.fields=description", headers=bearer(demo["bearer_token"]))
     assert "\\uD83D\\uDE80" in r.text and "café" in r.text
     assert r.json()["data"]["description"] == "rocket \U0001F680 café"
+
+
+def test_cached_reads_follow_every_write(api, demo):
+    """Repeated reads may be served from the response cache, but never after a write (from any process)."""
+    uid = new_user(demo["db"], unique("cache"))
+    url = f"{api}/2/users/{uid}?user.fields=description"
+    h = bearer(demo["bearer_token"])
+    first = requests.get(url, headers=h).text
+    assert requests.get(url, headers=h).text == first
+    run_cli("user", "set", uid, "--name", "Renamed Now", db=demo["db"])
+    assert requests.get(url, headers=h).json()["data"]["name"] == "Renamed Now"
