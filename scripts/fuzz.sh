@@ -16,9 +16,11 @@ PKGS="libh2o-evloop lmdb jansson libssl libcrypto libpcre2-8"
 CFLAGS="-std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Isrc $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
 objs=""
+# An object is stale when its source or any header is newer (headers are few and change rarely).
+newest_h=$(ls -t src/*/*.h | head -n 1)
 for src in src/*/*.c; do
   o="$OUT/obj/$(echo "$src" | tr / _ | sed 's/\.c$/.o/')"
-  if [ ! -f "$o" ] || [ "$src" -nt "$o" ]; then
+  if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then
     $CC $CFLAGS -c "$src" -o "$o" || exit 1
   fi
   objs="$objs $o"

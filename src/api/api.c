@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/oauth.h"
+#include "api/rcache.h"
 #include "auth/scopes.h"
 #include "core/clock.h"
 
@@ -55,7 +57,8 @@ int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *er
     api->cfg = *cfg;
     api->store = store;
     memcpy(api->secret, fw_store_secret(store), 32);
-    if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0) {
+    if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0 ||
+        fw_oauth_new(store, cfg->public_base_urls, &api->oauth) != 0) {
         snprintf(err, errlen, "cannot initialise authentication or rate limits");
         fw_api_free(api);
         return -1;
@@ -70,6 +73,7 @@ void fw_api_free(fw_api *api)
         return;
     fw_authn_free(api->authn);
     fw_limits_free(api->limits);
+    fw_oauth_free(api->oauth);
     free(api);
 }
 
@@ -353,8 +357,48 @@ static bool validate(fw_call *c)
     return ok;
 }
 
+void fw_call_cache_store(fw_call *c, uint64_t version)
+{
+    fw_rcache_key k;
+    if (c->cacheable && c->req->status == 200 &&
+        fw_rcache_key_make(&k, c->route, c->who.kind, c->who.user_id, c->req->path, c->req->query))
+        fw_rcache_put(&k, version, c->req->body_out.data, c->req->body_out.len);
+}
+
+/* Answers a read from the response cache if the store has not changed since
+ * the cached body was rendered; otherwise marks the call cacheable. */
+static bool served_from_cache(fw_call *c)
+{
+    fw_rcache_key k;
+    if (!c->api->cfg.response_cache ||
+        !fw_rcache_key_make(&k, c->route, c->who.kind, c->who.user_id, c->req->path, c->req->query))
+        return false;
+    if (fw_rcache_get(&k, fw_store_version(c->api->store), &c->req->body_out)) {
+        c->req->status = 200;
+        c->req->content_type_out = fw_ct_json;
+        fw_call_finish(c);
+        return true;
+    }
+    c->cacheable = true;
+    return false;
+}
+
 static void dispatch(fw_call *c)
 {
+    switch (c->route) {
+    case FW_R_ME:
+    case FW_R_USER:
+    case FW_R_BY_USERNAME:
+    case FW_R_FOLLOWERS:
+    case FW_R_FOLLOWING:
+    case FW_R_REQ_IN:
+    case FW_R_REQ_OUT:
+        if (served_from_cache(c))
+            return;
+        break;
+    default:
+        break;
+    }
     switch (c->route) {
     case FW_R_ME:
     case FW_R_USER:
@@ -437,6 +481,8 @@ void fw_api_handle(fw_api *api, fw_req *req)
     req->content_type_out = NULL;
     fw_buf_reset(&req->body_out);
     c->route = route_match(c, req->method, req->path);
+    if (c->route == FW_R_NONE && fw_oauth_try_handle(api, req))
+        return;
     if (c->route == FW_R_NONE || (c->route == FW_R_TEST_CLOCK && !(api->cfg.test_clock && req->loopback))) {
         fw_problem_not_found_route(req);
         fw_call_finish(c);

@@ -66,6 +66,7 @@ typedef struct fw_api_config {
     bool test_clock;         /* expose POST /_test/clock to loopback clients */
     const char *public_base_urls; /* extra base URLs for OAuth 1.0a, comma separated */
     const char *limits_spec; /* overrides of X's limits ("follow.user_day=400,..."), may be NULL */
+    bool response_cache;     /* serve repeated reads from the snapshot-validated cache (api/rcache.h) */
 } fw_api_config;
 
 /* Creates the API over an open store (borrowed: must outlive the api).

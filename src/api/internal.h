@@ -33,6 +33,7 @@ struct fw_api {
     fw_authn *authn;
     fw_limits *limits;
     uint8_t secret[32]; /* pagination-token key (the store secret) */
+    struct fw_oauth *oauth; /* OAuth endpoints (api/oauth.h) */
 };
 
 typedef struct fw_call {
@@ -48,6 +49,7 @@ typedef struct fw_call {
     fw_render_opts ro;
     bool has_limits;      /* lim holds this request's rate-limit decision */
     bool changed;         /* a write changed the graph (keeps its daily-cap units) */
+    bool cacheable;       /* a read whose 200 body may go into the response cache */
     fw_limit_decision lim;
 } fw_call;
 
@@ -57,6 +59,8 @@ static inline fw_call *fw_call_of(fw_req *req) { return (fw_call *)(void *)req->
 void fw_call_finish(fw_call *c);
 /* Starts a JSON success body in req->body_out (status 200). */
 void fw_call_json(fw_call *c, fw_jw *w);
+/* Offers the rendered 200 body (read from snapshot version) to the response cache. */
+void fw_call_cache_store(fw_call *c, uint64_t version);
 /* The read options implied by the parsed parameters. */
 fw_read_opts fw_call_read_opts(const fw_call *c);
 

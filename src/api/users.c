@@ -33,6 +33,7 @@ static void on_users(void *ctx, const fw_users_res *r)
         fw_render_includes(&w, r->tweets, r->ntweets, &c->ro);
     }
     fw_jw_obj_end(&w);
+    fw_call_cache_store(c, r->version);
     fw_call_finish(c);
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/password.h"
 #include "auth/scopes.h"
 #include "cli/cli.h"
 #include "cli/creds.h"
@@ -394,6 +395,15 @@ int fw_cli_demo(int argc, char **argv)
          fw_cli_issue_user_token(s, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0, "demo:protected", ptok) ||
          fw_cli_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec)))
         rc = FW_EIO;
+    /* The demo user's sign-in password for the OAuth consent pages: derived
+     * like the tokens, so every run prints the same one. */
+    char password[FW_TOKEN_MAX];
+    uint8_t pwrec[FW_PASSWORD_HASH_LEN];
+    fw_token_derived(fw_store_secret(s), "demo:password", password);
+    password[20] = 0;
+    if (rc == FW_OK && (fw_password_hash(password, strlen(password), pwrec) != FW_PW_OK ||
+                        fw_store_user_set_password(s, ids.demo, pwrec, sizeof pwrec) != FW_OK))
+        rc = FW_EIO;
     if (rc != FW_OK) {
         fw_cli_err("cannot create the demo database: %s", fw_store_strerror(rc));
         fw_app_rec_free(&app);
@@ -423,6 +433,7 @@ int fw_cli_demo(int argc, char **argv)
         kv_id(&w, "app_id", a->id);
         kv(&w, "user_id", sid);
         kv(&w, "username", "demo");
+        kv(&w, "password", password);
         kv(&w, "user_access_token", utok);
         kv(&w, "access_token", otok);
         kv(&w, "access_token_secret", osec);
@@ -438,7 +449,7 @@ int fw_cli_demo(int argc, char **argv)
     } else {
         printf("\nfollowd demo database: %s\n\n"
                "  app-only bearer token   %s\n"
-               "  demo user              @demo (id %s)\n"
+               "  demo user              @demo (id %s), password %s (OAuth sign-in pages)\n"
                "  user access token      %s   (OAuth 2.0, every follows scope)\n"
                "  OAuth 1.0a             consumer key %.*s, secret %.*s\n"
                "                         access token %s, secret %s\n"
@@ -449,7 +460,7 @@ int fw_cli_demo(int argc, char **argv)
                "  curl -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \\\n"
                "       -d '{\"target_user_id\":\"%s\"}' '%s/2/users/%s/following'\n"
                "  curl -X DELETE -H 'Authorization: Bearer %s' '%s/2/users/%s/following/%s'\n\n",
-               db, bearer, sid, utok, (int)a->consumer_key.len, a->consumer_key.p, (int)a->consumer_secret.len,
+               db, bearer, sid, password, utok, (int)a->consumer_key.len, a->consumer_key.p, (int)a->consumer_secret.len,
                a->consumer_secret.p, otok, osec, (int)a->client_id.len, a->client_id.p, (int)a->client_secret.len,
                a->client_secret.p, bearer, base, sceleb, utok, base, utok, spub, base, sid, utok, base, sid, spub);
         fflush(stdout);

@@ -22,6 +22,7 @@ static const char serve_usage[] =
     "                        (default https://api.twitter.com,https://api.x.com)\n"
     "  --limits SPEC         override X's limits, e.g. follow.user_day=400,lookup.app_15min=15,\n"
     "                        lookup.level=enterprise (see docs/ratelimits.md)\n"
+    "  --response-cache on|off  reuse rendered reads until the next write (default on)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 typedef struct serve_ready {
@@ -48,6 +49,7 @@ int fw_cli_serve(int argc, char **argv)
         {"timeout", required_argument, 0, 'T'},   {"rate-limits", required_argument, 0, 'r'},
         {"public-base-urls", required_argument, 0, 'u'}, {"test-clock", no_argument, 0, 'C'},
         {"limits", required_argument, 0, 'L'},
+        {"response-cache", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     const char *db = NULL;
@@ -57,6 +59,7 @@ int fw_cli_serve(int argc, char **argv)
     hc.timeout_ms = 10000;
     fw_api_config ac = {0};
     ac.rate_limits = true;
+    ac.response_cache = true;
     ac.public_base_urls = "https://api.twitter.com,https://api.x.com";
     int c;
     optind = 1;
@@ -79,6 +82,13 @@ int fw_cli_serve(int argc, char **argv)
         case 'u': ac.public_base_urls = optarg; break;
         case 'C': ac.test_clock = true; break;
         case 'L': ac.limits_spec = optarg; break;
+        case 'R':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                fw_cli_err("--response-cache takes on or off");
+                return 2;
+            }
+            ac.response_cache = !strcmp(optarg, "on");
+            break;
         default: fputs(serve_usage, stderr); return 2;
         }
     }

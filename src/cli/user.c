@@ -16,6 +16,7 @@ static const char user_usage[] =
     "       followd user show --db DIR ID|@USERNAME\n"
     "       followd user list --db DIR [--after ID] [--limit N]\n"
     "       followd user delete --db DIR ID|@USERNAME\n"
+    "       followd user passwd --db DIR ID|@USERNAME [--password P]  (else read from stdin)\n"
     "profile options:\n"
     "  --username U  --name N  --description D  --url URL  --location L\n"
     "  --profile-image-url URL  --pinned-tweet ID (0 clears)  --withheld CC,CC ('' clears)\n"
@@ -211,6 +212,8 @@ int fw_cli_user(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "passwd"))
+        return fw_cli_user_passwd(argc - 1, argv + 1);
     const char *db = NULL, *target = NULL;
     uint64_t after = 0, limit = 1000;
     fw_user_rec rec = {0};

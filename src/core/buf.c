@@ -44,24 +44,10 @@ char *fw_buf_reserve(fw_buf *b, size_t n)
     return b->data + b->len;
 }
 
-void fw_buf_append(fw_buf *b, const void *p, size_t n)
-{
-    char *dst = fw_buf_reserve(b, n);
-    if (n)
-        memcpy(dst, p, n);
-    b->len += n;
-    b->data[b->len] = 0;
-}
+void fw_buf_grow_for(fw_buf *b, size_t n) { buf_grow(b, b->len + n + 1); }
 
 void fw_buf_puts(fw_buf *b, const char *s) { fw_buf_append(b, s, strlen(s)); }
 
-void fw_buf_putc(fw_buf *b, char c)
-{
-    char *dst = fw_buf_reserve(b, 1);
-    *dst = c;
-    b->len++;
-    b->data[b->len] = 0;
-}
 
 void fw_buf_printf(fw_buf *b, const char *fmt, ...)
 {
@@ -78,16 +64,29 @@ void fw_buf_printf(fw_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Two digits per division: ids are 19 digits and every response has many. */
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                     "8081828384858687888990919293949596979899";
+
 size_t fw_u64_to_dec(uint64_t v, char *out)
 {
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    char *p = tmp + sizeof tmp;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + sizeof tmp - p);
+    memcpy(out, p, n);
     out[n] = 0;
     return n;
 }

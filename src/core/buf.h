@@ -25,9 +25,27 @@ void fw_buf_free(fw_buf *b);
 static inline void fw_buf_reset(fw_buf *b) { b->len = 0; if (b->data) b->data[0] = 0; }
 /* Makes room for n more bytes and returns where they go; caller adds n to len. */
 char *fw_buf_reserve(fw_buf *b, size_t n);
-void fw_buf_append(fw_buf *b, const void *p, size_t n);
+void fw_buf_grow_for(fw_buf *b, size_t n); /* slow path of the inline appends */
 void fw_buf_puts(fw_buf *b, const char *s);
-void fw_buf_putc(fw_buf *b, char c);
+
+/* Appends are inline: they run a few times per field of every response. */
+static inline void fw_buf_append(fw_buf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap)
+        fw_buf_grow_for(b, n);
+    if (n)
+        __builtin_memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+static inline void fw_buf_putc(fw_buf *b, char c)
+{
+    if (b->len + 2 > b->cap)
+        fw_buf_grow_for(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = 0;
+}
 void fw_buf_printf(fw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fw_buf_put_u64(fw_buf *b, uint64_t v);
 void fw_buf_put_i64(fw_buf *b, int64_t v);

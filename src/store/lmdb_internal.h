@@ -17,6 +17,7 @@
  *   projects   id -> access_level u8 + name
  *   apps       id -> packed app;  app_ck consumer_key -> id;  app_cid client_id -> id
  *   creds      'H' + sha256 | 'O' + oauth1 token -> packed credential
+ *   passwords  user id -> scrypt record (auth/password.h)
  * Ownership: everything returned by a decode borrows the LMDB value it was
  * decoded from and is valid only while that transaction lives. */
 #ifndef FW_STORE_LMDB_INTERNAL_H
@@ -30,7 +31,7 @@
 
 enum {
     DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
-    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_COUNT
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_COUNT
 };
 
 #define FW_SCHEMA_VERSION 1u

@@ -262,6 +262,14 @@ static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user
 #define USERS_MAX 100
 #define LIST_MAX 1000
 
+uint64_t fw_store_version(fw_store *s)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) != 0)
+        return 0;
+    return (uint64_t)info.me_last_txnid;
+}
+
 void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
 {
     fw_users_res res = {.rc = FW_OK};
@@ -299,6 +307,7 @@ void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb
             res.rc = rc;
     }
     if (res.rc == FW_OK) {
+        res.version = mdb_txn_id(txn);
         res.n = q->n;
         res.users = a->uptr;
         if (q->opts.want_rels) {
@@ -502,9 +511,9 @@ void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb
     arena_reserve(a, q->limit);
     fw_user owner;
     int rc = list_page(s, txn, q, a, &res, &owner);
-    if (rc) {
+    if (rc)
         res = (fw_list_res){.rc = rc};
-    }
+    res.version = mdb_txn_id(txn);
     cb(ctx, &res);
     arena_release(a);
     lmdb_rtxn_put(s, txn);

@@ -53,6 +53,7 @@ static const struct {
     [DB_APP_CK] = {"app_ck", 0},
     [DB_APP_CID] = {"app_cid", 0},
     [DB_CREDS] = {"creds", 0},
+    [DB_PASSWORDS] = {"passwords", 0},
 };
 
 /* Opens every dbi and creates the meta records on first open. */

@@ -143,6 +143,7 @@ typedef struct fw_users_res {
     const fw_rels *rels;         /* n entries when opts.want_rels, else NULL */
     size_t ntweets;
     const fw_tweet *tweets;      /* hydrated tweets, deduplicated, in first-reference order */
+    uint64_t version;            /* the snapshot read (see fw_store_version); 0 = unknown */
 } fw_users_res;
 
 typedef void (*fw_users_cb)(void *ctx, const fw_users_res *res);
@@ -175,6 +176,7 @@ typedef struct fw_list_res {
     bool more_newer;        /* entries exist before users[0] */
     size_t ntweets;
     const fw_tweet *tweets;
+    uint64_t version;       /* the snapshot read (see fw_store_version); 0 = unknown */
 } fw_list_res;
 
 typedef void (*fw_list_cb)(void *ctx, const fw_list_res *res);
@@ -277,6 +279,12 @@ typedef struct fw_store_opts {
 int fw_store_open(const fw_store_opts *opts, fw_store **out);
 /* Finishes queued writes (their callbacks are posted), then closes. */
 void fw_store_close(fw_store *s);
+/* A number that changes whenever a committed write (from any process) may
+ * change a read result: LMDB's last committed transaction id. A result whose
+ * version equals the current one is still exactly what a new read would
+ * return, which lets callers cache rendered responses safely. 0 means the
+ * backend cannot tell (callers must not cache). */
+uint64_t fw_store_version(fw_store *s);
 /* 32 random bytes created with the database: key for pagination-token MACs
  * and derived bearer tokens. Valid until fw_store_close. */
 const uint8_t *fw_store_secret(fw_store *s);
@@ -351,5 +359,16 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
  * username index matches users. Prints each problem to `report` (one line each)
  * and returns the number of problems (0 = healthy), or a negative FW_E*. */
 int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
+
+
+/* ------------------------------------------------------------------------
+ * Sign-in passwords (OAuth consent pages; src/store/lmdb_passwords.c).
+ * Records are opaque to the store (auth/password.h makes and checks them);
+ * at most FW_PASSWORD_REC_MAX bytes. set: FW_ENOTFOUND if the user does not
+ * exist. get: FW_ENOTFOUND if the user has no password; FW_EINVAL if cap is
+ * too small. Synchronous (admin and sign-in page use). */
+#define FW_PASSWORD_REC_MAX 256
+int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
+int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
 
 #endif

@@ -1,0 +1,237 @@
+/* The OAuth endpoints that hand credentials out, as X serves them:
+ *
+ *   OAuth 1.0a three-legged  POST /oauth/request_token, GET|POST /oauth/authorize
+ *                            (and /oauth/authenticate), POST /oauth/access_token
+ *   OAuth 2.0 + PKCE         GET|POST /i/oauth2/authorize (and /2/oauth2/authorize),
+ *                            POST /2/oauth2/token, POST /2/oauth2/revoke
+ *   App-only                 POST /oauth2/token, POST /oauth2/invalidate_token
+ *
+ * Short-lived state (request tokens, sign-in sessions, authorization codes)
+ * lives in an in-memory table (auth/pending.h): a restart invalidates flows in
+ * progress, never issued credentials, which go to the store. docs/oauth.md
+ * describes every parameter, error and lifetime.
+ *
+ * Ownership: fw_oauth is created and freed by the API (fw_api_new/free) and
+ * shared by every event-loop thread; it borrows the store. */
+#ifndef FW_API_OAUTH_H
+#define FW_API_OAUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/jsonw.h"
+#include "core/str.h"
+
+typedef struct fw_oauth fw_oauth; /* opaque */
+
+/* public_base_urls: comma-separated extra base URLs accepted in OAuth 1.0a
+ * signatures (may be NULL). Returns 0 or -1. */
+int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out);
+void fw_oauth_free(fw_oauth *oa);
+
+/* If req is one of the endpoints above, handles it and returns true; req->done
+ * is then called exactly once (inline or later on the request's loop).
+ * Returns false, touching nothing, for any other request. */
+bool fw_oauth_try_handle(fw_api *api, fw_req *req);
+
+/* ---- token-request parameters (shared by every token endpoint) ----------
+ *
+ * RFC 6749 parameters arrive in a form body (tweepy), a JSON body
+ * (twitter-api-v2) or the query string (twitter-api-sdk), sometimes in two of
+ * them at once. fw_oauth_params_parse() merges all of them, percent-decoded,
+ * and the HTTP Basic client credentials. A name given twice with the same
+ * value counts once; with different values the request is refused (RFC 6749
+ * 3.2: parameters MUST NOT be repeated). */
+#define FW_OAP_MAX_PARAMS 32
+#define FW_OAP_MAX_VALUE 4096 /* decoded bytes of one value */
+#define FW_OAP_MAX_NAME 64
+
+enum {
+    FW_OAP_OK = 0,
+    FW_OAP_EMALFORMED = -1, /* bad percent-encoding, JSON, Basic header or content type */
+    FW_OAP_EDUP = -2,       /* one name with two different values */
+    FW_OAP_ELIMIT = -3,     /* too many parameters, or one too long */
+};
+
+typedef struct fw_oauth_params {
+    size_t n;
+    size_t koff[FW_OAP_MAX_PARAMS], klen[FW_OAP_MAX_PARAMS];
+    size_t voff[FW_OAP_MAX_PARAMS], vlen[FW_OAP_MAX_PARAMS];
+    fw_buf store;          /* decoded names and values, back to back */
+    bool has_basic;        /* an Authorization: Basic header was present and valid */
+    fw_str basic_id;       /* its decoded user part (into store), when has_basic */
+    fw_str basic_secret;   /* its decoded password part (into store) */
+} fw_oauth_params;
+
+/* Parses query + body (JSON when content_type is application/json, a form
+ * when it is application/x-www-form-urlencoded or absent) + a Basic
+ * authorization header (other schemes are ignored here). p must be
+ * zero-initialised or freed before; free it with fw_oauth_params_free even on
+ * error. */
+int fw_oauth_params_parse(fw_oauth_params *p, fw_str query, fw_str content_type, fw_str body, fw_str authorization);
+/* The decoded value of name, .p == NULL when absent. Valid until free. */
+fw_str fw_oauth_param(const fw_oauth_params *p, const char *name);
+void fw_oauth_params_free(fw_oauth_params *p);
+
+
+/* ==== Private to src/api/oauth_*.c ======================================
+ * The request context every handler runs in, the short-lived records kept in
+ * the pending table, and the helpers the endpoint files share. */
+#include "auth/oauth1.h"
+
+enum { FW_OA_PK_REQTOK = 1, FW_OA_PK_SESSION, FW_OA_PK_CODE, FW_OA_PK_RT_CLAIM };
+
+#define FW_OA_REQTOK_TTL_MS (5 * 60 * 1000)    /* unauthorized request token */
+#define FW_OA_VERIFIER_TTL_MS (10 * 60 * 1000) /* authorized request token + verifier */
+#define FW_OA_SESSION_TTL_MS (10 * 60 * 1000)  /* a sign-in page stays usable */
+#define FW_OA_CODE_TTL_MS (30 * 1000)          /* X: codes must be redeemed within 30 s */
+#define FW_OA_ACCESS_TTL_S 7200                /* X: OAuth 2.0 access tokens live two hours */
+#define FW_OA_CLAIM_TTL_MS (10 * 60 * 1000)    /* a refresh token being redeemed */
+#define FW_OA_MAX_ATTEMPTS 5                   /* wrong passwords per sign-in page */
+#define FW_OA_URI_MAX 1024
+#define FW_OA_STATE_MAX 500                    /* X: state "up to 500 characters" */
+#define FW_OA_NAME_MAX 200                     /* app name shown on the page */
+
+/* A validated OAuth 2.0 authorization request (session) and, with the user,
+ * the authorization code's record. Strings are NUL-terminated. */
+typedef struct fw_oa_authz {
+    uint64_t app_id, user_id;
+    uint32_t scopes;
+    uint8_t method; /* enum fw_pkce_method */
+    char redirect_uri[FW_OA_URI_MAX + 1];
+    char state[FW_OA_STATE_MAX + 1];
+    char challenge[257];
+} fw_oa_authz;
+
+/* An OAuth 1.0a request token. */
+typedef struct fw_oa_reqtok {
+    uint64_t app_id, user_id; /* user_id set once authorized */
+    bool authorized;
+    char secret[48];
+    char callback[FW_OA_URI_MAX + 1]; /* URL or "oob" */
+    char app_name[FW_OA_NAME_MAX + 1];
+    char screen_name[16];
+    char verifier[48];
+} fw_oa_reqtok;
+
+/* One sign-in and consent page: everything needed to draw it again and to
+ * check the POST that comes back (CSRF: the browser cookie and the form
+ * token must both match). */
+typedef struct fw_oa_session {
+    uint8_t flow;     /* 1 OAuth 1.0a, 2 OAuth 2.0 */
+    uint8_t attempts; /* wrong passwords so far */
+    char browser[44]; /* fw_browser cookie value */
+    char csrf[44];    /* hidden form field */
+    char action[32];  /* path the form posts to */
+    char app_name[FW_OA_NAME_MAX + 1];
+    char reqtok[64];  /* flow 1 */
+    fw_oa_authz authz; /* flow 2 */
+} fw_oa_session;
+
+/* Copies of what a store lookup returned (store results are borrowed). */
+typedef struct fw_oa_app {
+    uint64_t id;
+    uint32_t bearer_gen;
+    uint8_t client_type;
+    fw_buf strs; /* backing storage of the strings below */
+    fw_str name, consumer_key, consumer_secret, client_id, client_secret, redirect_uris;
+} fw_oa_app;
+
+typedef struct fw_oa_cred {
+    uint8_t kind;
+    bool revoked, has_user;
+    uint64_t app_id, user_id;
+    uint32_t scopes;
+    int64_t expires_at_ms;
+} fw_oa_cred;
+
+typedef struct fw_oa_ctx fw_oa_ctx;
+typedef void (*fw_oa_step)(fw_oa_ctx *x);
+
+struct fw_oa_ctx {
+    fw_api *api;
+    fw_oauth *oa;
+    fw_req *req;
+    fw_oauth_params prm;
+    int prm_rc;          /* FW_OAP_* of parsing prm */
+    fw_oauth1_hdr *hdr;  /* OAuth 1.0a endpoints */
+    int rc;              /* last lookup: FW_OK, FW_ENOTFOUND, FW_EIO */
+    bool have_app;
+    fw_oa_app app;
+    fw_oa_cred cred;
+    fw_oa_step next;
+    fw_oa_step then;     /* fw_oa_client_auth's continuation */
+    bool landed, async;  /* lookup trampoline */
+    void *flow;          /* per-endpoint heap state, freed with the context */
+};
+
+/* oauth_core.c */
+fw_store *fw_oa_store(fw_oa_ctx *x);
+struct fw_pending *fw_oa_pending(fw_oa_ctx *x);
+/* Runs a store credential lookup; fills x->rc, x->app, x->cred; then next(x)
+ * once, after the store released its result. */
+void fw_oa_lookup(fw_oa_ctx *x, const fw_auth_q *q, fw_oa_step next);
+/* Sends the response and frees x. */
+void fw_oa_finish(fw_oa_ctx *x);
+/* X v1.1 error {"errors":[{"code":..,"message":..}]}, then finish. */
+void fw_oa_v1_error(fw_oa_ctx *x, int status, int code, const char *message);
+/* 403 code 99 authenticity_token_error (app-only endpoints), then finish. */
+void fw_oa_error99(fw_oa_ctx *x);
+/* RFC 6749 5.2 {"error":..,"error_description":..}, then finish. */
+void fw_oa2_error(fw_oa_ctx *x, int status, const char *error, const char *description);
+/* Starts a 200 JSON body with Cache-Control: no-store. */
+void fw_oa_json_ok(fw_oa_ctx *x, fw_jw *w);
+void fw_oa_no_store(fw_req *req);
+/* Verifies x->hdr (signature with the two secrets, then the nonce). */
+bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret);
+/* Copies s into dst[cap] NUL-terminated; false (dst empty) if it does not fit
+ * or contains a NUL byte. */
+bool fw_oa_copy(char *dst, size_t cap, fw_str s);
+/* Random URL-safe id: 32 bytes base64url (43 chars + NUL). */
+int fw_oa_random_id(char out[44]);
+/* True if uri is one of the '\n'-separated registered URIs, byte for byte. */
+bool fw_oa_uri_registered(fw_str registered, fw_str uri);
+/* Stores a bearer-kind credential under the SHA-256 of tok. */
+int fw_oa_put_bearer(fw_oa_ctx *x, const char *tok, const fw_cred *c);
+/* OAuth 2.0 client authentication for /2/oauth2/token and revoke: Basic for
+ * confidential clients, client_id for public ones. On success next(x) runs
+ * with x->app set; otherwise the error is answered. */
+void fw_oa_client_auth(fw_oa_ctx *x, fw_oa_step next);
+
+/* oauth_pages.c: HTML and redirects (every page: no-store, DENY framing, CSP). */
+void fw_oa_html_escape(fw_buf *b, fw_str s);
+/* The sign-in and consent page for session id (error: static text or NULL). */
+void fw_oa_page_consent(fw_req *req, const fw_oa_session *s, const char *id, const char *error, fw_str username);
+/* A page with a title and a message (static text) plus an escaped detail. */
+void fw_oa_page_message(fw_req *req, int status, const char *title, const char *message, fw_str detail);
+/* 302 to base with the pairs appended to its query (values percent-encoded). */
+void fw_oa_redirect(fw_req *req, fw_str base, const char *const *keys, const fw_str *vals, size_t n);
+
+/* oauth_signin.c: sign-in sessions shared by both consent flows. */
+/* Fills s->browser (cookie, set when missing), s->csrf and a new session id,
+ * stores s; the caller then draws the page. 0 or -1. */
+int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44]);
+/* For a POST: loads the session named by the form and checks the CSRF pair.
+ * On failure answers an error page (finishing x) and returns false. */
+bool fw_oa_session_load(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s);
+/* Checks the form's username and password. On success returns true with the
+ * user; on failure redraws the page with an error (or ends the session after
+ * too many attempts), finishing x, and returns false. */
+bool fw_oa_signin(fw_oa_ctx *x, fw_oa_session *s, uint64_t *user_id, char screen_name[16]);
+/* Ends the session named by the form (after approve or deny). */
+void fw_oa_session_end(fw_oa_ctx *x);
+
+/* Endpoint handlers (each finishes x). */
+void fw_oa_request_token(fw_oa_ctx *x);
+void fw_oa_access_token(fw_oa_ctx *x);
+void fw_oa_authorize1(fw_oa_ctx *x);  /* GET and POST /oauth/authorize|authenticate */
+void fw_oa_authorize2(fw_oa_ctx *x);  /* GET and POST /i/oauth2/authorize */
+void fw_oa_token2(fw_oa_ctx *x);      /* POST /2/oauth2/token */
+void fw_oa_revoke2(fw_oa_ctx *x);     /* POST /2/oauth2/revoke */
+void fw_oa_app_token(fw_oa_ctx *x);   /* POST /oauth2/token */
+void fw_oa_app_invalidate(fw_oa_ctx *x); /* POST /oauth2/invalidate_token */
+
+#endif

@@ -1,0 +1,171 @@
+/* App-only bearer tokens: POST /oauth2/token (client_credentials) and
+ * POST /oauth2/invalidate_token, both authenticated with HTTP Basic consumer
+ * key and secret. The token is derived from the store secret, the app id and
+ * the app's bearer generation (auth/tokens.h), so repeated requests return
+ * the same token until it is invalidated, as X documents; only its SHA-256 is
+ * stored. Failures answer X's 403 code 99 body. */
+#include "api/oauth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/tokens.h"
+#include "core/jsonw.h"
+#include "core/secret.h"
+
+typedef struct bearer {
+    uint64_t app_id;
+    uint32_t gen;
+    char token[FW_TOKEN_MAX];
+} bearer;
+
+static void unavailable(fw_oa_ctx *x)
+{
+    fw_oa_v1_error(x, 503, 131, "Internal error.");
+}
+
+static void answer(fw_oa_ctx *x, bool with_type, const char *token)
+{
+    fw_jw w;
+    fw_oa_json_ok(x, &w);
+    fw_jw_obj_begin(&w);
+    if (with_type) {
+        fw_jw_key(&w, "token_type");
+        fw_jw_str(&w, "bearer");
+    }
+    fw_jw_key(&w, "access_token");
+    fw_jw_str(&w, token);
+    fw_jw_obj_end(&w);
+    fw_oa_finish(x);
+}
+
+/* Looks the consumer key of the Basic header up, then runs next if the secret
+ * matches (x->app set); otherwise answers 403 code 99. */
+static void consumer_checked(fw_oa_ctx *x);
+
+static void with_consumer(fw_oa_ctx *x, fw_oa_step next)
+{
+    if (x->prm_rc != FW_OAP_OK || !x->prm.has_basic) {
+        fw_oa_error99(x);
+        return;
+    }
+    x->then = next;
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_CONSUMER_KEY;
+    q.consumer_key = x->prm.basic_id;
+    fw_oa_lookup(x, &q, consumer_checked);
+}
+
+static void consumer_checked(fw_oa_ctx *x)
+{
+    if (x->rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->rc != FW_OK || !x->have_app ||
+        !fw_ct_equal(x->prm.basic_secret.p, x->prm.basic_secret.len, x->app.consumer_secret.p,
+                     x->app.consumer_secret.len)) {
+        fw_oa_error99(x);
+        return;
+    }
+    x->then(x);
+}
+
+/* Stores the derived token's hash for generation gen. */
+static int store_token(fw_oa_ctx *x, bearer *b)
+{
+    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
+    fw_cred c = {0};
+    c.kind = FW_CRED_APP_BEARER;
+    c.app_id = b->app_id;
+    c.scopes = UINT32_MAX;
+    return fw_oa_put_bearer(x, b->token, &c);
+}
+
+/* ---- POST /oauth2/token -------------------------------------------------- */
+
+static void stored_checked(fw_oa_ctx *x)
+{
+    bearer *b = x->flow;
+    int rc = FW_OK;
+    if (x->rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->rc != FW_OK || x->cred.kind != FW_CRED_APP_BEARER) {
+        rc = store_token(x, b); /* first request since the app (or generation) was made */
+    } else if (x->cred.revoked) {
+        /* Revoked without a new generation (e.g. by an admin): start one. */
+        b->gen++;
+        rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen);
+        if (rc == FW_OK)
+            rc = store_token(x, b);
+    }
+    if (rc != FW_OK) {
+        unavailable(x);
+        return;
+    }
+    answer(x, true, b->token);
+}
+
+static void token_for_app(fw_oa_ctx *x)
+{
+    if (!fw_str_eq(fw_oauth_param(&x->prm, "grant_type"), "client_credentials")) {
+        fw_oa_error99(x);
+        return;
+    }
+    bearer *b = calloc(1, sizeof *b);
+    if (!b) {
+        unavailable(x);
+        return;
+    }
+    x->flow = b;
+    b->app_id = x->app.id;
+    b->gen = x->app.bearer_gen;
+    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_HASH;
+    fw_sha256(b->token, strlen(b->token), q.hash);
+    fw_oa_lookup(x, &q, stored_checked);
+}
+
+void fw_oa_app_token(fw_oa_ctx *x)
+{
+    with_consumer(x, token_for_app);
+}
+
+/* ---- POST /oauth2/invalidate_token -------------------------------------- */
+
+static void invalidate_for_app(fw_oa_ctx *x)
+{
+    fw_str tok = fw_oauth_param(&x->prm, "access_token");
+    if (!tok.len) {
+        fw_oa_error99(x);
+        return;
+    }
+    char current[FW_TOKEN_MAX];
+    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), x->app.id, x->app.bearer_gen, current);
+    if (!fw_ct_equal(tok.p, tok.len, current, strlen(current))) {
+        fw_oa_v1_error(x, 401, 89, "Invalid or expired token.");
+        return;
+    }
+    /* A new generation first: from then on /oauth2/token derives a new token. */
+    uint8_t h[32];
+    fw_sha256(current, strlen(current), h);
+    int rc = fw_store_app_set_bearer_gen(fw_oa_store(x), x->app.id, x->app.bearer_gen + 1);
+    if (rc == FW_OK) {
+        rc = fw_store_cred_revoke(fw_oa_store(x), h, FW_STR_NULL);
+        if (rc == FW_ENOTFOUND)
+            rc = FW_OK; /* never stored: nothing to revoke */
+    }
+    if (rc != FW_OK) {
+        unavailable(x);
+        return;
+    }
+    answer(x, false, current);
+}
+
+void fw_oa_app_invalidate(fw_oa_ctx *x)
+{
+    with_consumer(x, invalidate_for_app);
+}

@@ -1,0 +1,365 @@
+/* OAuth endpoints: the router, the per-request context and the helpers every
+ * endpoint shares (store lookups, error bodies, OAuth 1.0a checks, client
+ * authentication). See oauth.h. */
+#include "api/oauth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "auth/nonce.h"
+#include "auth/pending.h"
+#include "core/clock.h"
+#include "core/jsonw.h"
+#include "core/secret.h"
+
+#define MAX_BASE_URLS 7
+#define PENDING_MAX 16384 /* ~2 KiB each at most: 32 MiB worst case */
+#define NONCE_SLOTS 16384
+
+struct fw_oauth {
+    fw_store *store;
+    fw_pending *pending;
+    fw_nonce_cache *nonces; /* request_token / access_token only */
+    char *base_urls;
+    fw_str public[MAX_BASE_URLS];
+    size_t npublic;
+};
+
+int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
+{
+    fw_oauth *oa = calloc(1, sizeof *oa);
+    if (!oa)
+        return -1;
+    oa->store = store;
+    oa->base_urls = strdup(public_base_urls ? public_base_urls : "");
+    if (!oa->base_urls || fw_pending_new(PENDING_MAX, &oa->pending) != 0 ||
+        fw_nonce_cache_new(NONCE_SLOTS, &oa->nonces) != 0) {
+        fw_oauth_free(oa);
+        return -1;
+    }
+    for (char *p = oa->base_urls; *p && oa->npublic < MAX_BASE_URLS;) {
+        char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n)
+            oa->public[oa->npublic++] = (fw_str){p, n};
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    *out = oa;
+    return 0;
+}
+
+void fw_oauth_free(fw_oauth *oa)
+{
+    if (!oa)
+        return;
+    fw_pending_free(oa->pending);
+    fw_nonce_cache_free(oa->nonces);
+    free(oa->base_urls);
+    free(oa);
+}
+
+fw_store *fw_oa_store(fw_oa_ctx *x) { return x->oa->store; }
+fw_pending *fw_oa_pending(fw_oa_ctx *x) { return x->oa->pending; }
+
+/* ---- routing ----------------------------------------------------------- */
+
+static fw_oa_step route(fw_str method, fw_str path)
+{
+    bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST");
+    if (post && fw_str_eq(path, "/oauth/request_token"))
+        return fw_oa_request_token;
+    if (post && fw_str_eq(path, "/oauth/access_token"))
+        return fw_oa_access_token;
+    if ((get || post) && (fw_str_eq(path, "/oauth/authorize") || fw_str_eq(path, "/oauth/authenticate")))
+        return fw_oa_authorize1;
+    if ((get || post) && (fw_str_eq(path, "/i/oauth2/authorize") || fw_str_eq(path, "/2/oauth2/authorize")))
+        return fw_oa_authorize2;
+    if (post && fw_str_eq(path, "/2/oauth2/token"))
+        return fw_oa_token2;
+    if (post && fw_str_eq(path, "/2/oauth2/revoke"))
+        return fw_oa_revoke2;
+    if (post && fw_str_eq(path, "/oauth2/token"))
+        return fw_oa_app_token;
+    if (post && fw_str_eq(path, "/oauth2/invalidate_token"))
+        return fw_oa_app_invalidate;
+    return NULL;
+}
+
+bool fw_oauth_try_handle(fw_api *api, fw_req *req)
+{
+    fw_oa_step h = route(req->method, req->path);
+    if (!h || !api->oauth)
+        return false;
+    fw_oa_ctx *x = calloc(1, sizeof *x);
+    if (!x) {
+        fw_problem_unavailable(req);
+        req->done(req);
+        return true;
+    }
+    x->api = api;
+    x->oa = api->oauth;
+    x->req = req;
+    req->status = 0;
+    req->content_type_out = NULL;
+    fw_buf_reset(&req->body_out);
+    x->prm_rc = fw_oauth_params_parse(&x->prm, req->query, req->content_type, req->body, req->authorization);
+    h(x);
+    return true;
+}
+
+void fw_oa_finish(fw_oa_ctx *x)
+{
+    fw_req *req = x->req;
+    fw_oauth_params_free(&x->prm);
+    fw_buf_free(&x->app.strs);
+    free(x->hdr);
+    free(x->flow);
+    free(x);
+    req->done(req);
+}
+
+/* ---- store lookups ------------------------------------------------------ */
+
+static void copy_app(fw_oa_app *dst, const fw_app *a)
+{
+    dst->id = a->id;
+    dst->bearer_gen = a->bearer_gen;
+    dst->client_type = a->client_type;
+    fw_buf_reset(&dst->strs);
+    const fw_str *src[6] = {&a->name, &a->consumer_key, &a->consumer_secret, &a->client_id, &a->client_secret,
+                            &a->redirect_uris};
+    fw_str *out[6] = {&dst->name, &dst->consumer_key, &dst->consumer_secret, &dst->client_id, &dst->client_secret,
+                      &dst->redirect_uris};
+    size_t off[6];
+    for (int i = 0; i < 6; i++) {
+        off[i] = dst->strs.len;
+        fw_buf_append(&dst->strs, src[i]->p ? src[i]->p : "", src[i]->len);
+        fw_buf_putc(&dst->strs, 0);
+    }
+    for (int i = 0; i < 6; i++)
+        *out[i] = (fw_str){dst->strs.data + off[i], src[i]->len};
+}
+
+static void on_lookup(void *ctx, const fw_auth_res *res)
+{
+    fw_oa_ctx *x = ctx;
+    x->rc = res->rc;
+    x->have_app = res->rc == FW_OK && res->app;
+    if (x->have_app)
+        copy_app(&x->app, res->app);
+    memset(&x->cred, 0, sizeof x->cred);
+    if (res->rc == FW_OK && res->cred) {
+        const fw_cred *c = res->cred;
+        x->cred = (fw_oa_cred){c->kind, c->revoked, res->user != NULL, c->app_id, c->user_id, c->scopes,
+                               c->expires_at_ms};
+        x->cred.has_user = res->user && !(res->user->flags & FW_USER_SUSPENDED);
+    }
+    x->landed = true;
+    if (x->async)
+        x->next(x);
+}
+
+void fw_oa_lookup(fw_oa_ctx *x, const fw_auth_q *q, fw_oa_step next)
+{
+    /* The store may answer inline (LMDB reads) or later on this loop: either
+     * way next runs once, after the store's borrowed result is gone. */
+    x->next = next;
+    x->landed = x->async = false;
+    fw_store_auth(x->oa->store, x->req->exec, q, on_lookup, x);
+    if (x->landed)
+        next(x);
+    else
+        x->async = true;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+void fw_oa_no_store(fw_req *req)
+{
+    fw_req_add_header(req, "cache-control", "no-store", 8);
+    fw_req_add_header(req, "pragma", "no-cache", 8);
+}
+
+static void json_start(fw_req *req, int status, fw_jw *w)
+{
+    req->status = status;
+    req->content_type_out = fw_ct_json;
+    fw_buf_reset(&req->body_out);
+    fw_jw_init(w, &req->body_out, false);
+    fw_oa_no_store(req);
+}
+
+void fw_oa_json_ok(fw_oa_ctx *x, fw_jw *w)
+{
+    json_start(x->req, 200, w);
+}
+
+void fw_oa_v1_error(fw_oa_ctx *x, int status, int code, const char *message)
+{
+    fw_jw w;
+    json_start(x->req, status, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "errors");
+    fw_jw_arr_begin(&w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "code");
+    fw_jw_int(&w, code);
+    fw_jw_key(&w, "message");
+    fw_jw_str(&w, message);
+    fw_jw_obj_end(&w);
+    fw_jw_arr_end(&w);
+    fw_jw_obj_end(&w);
+    fw_oa_finish(x);
+}
+
+void fw_oa_error99(fw_oa_ctx *x)
+{
+    fw_jw w;
+    json_start(x->req, 403, &w);
+    fw_buf_puts(&x->req->body_out, "{\"errors\":[{\"code\":99,\"label\":\"authenticity_token_error\","
+                                   "\"message\":\"Unable to verify your credentials\"}]}");
+    fw_oa_finish(x);
+}
+
+void fw_oa2_error(fw_oa_ctx *x, int status, const char *error, const char *description)
+{
+    fw_jw w;
+    json_start(x->req, status, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "error");
+    fw_jw_str(&w, error);
+    fw_jw_key(&w, "error_description");
+    fw_jw_str(&w, description);
+    fw_jw_obj_end(&w);
+    if (status == 401)
+        fw_req_add_header(x->req, "www-authenticate", "Basic realm=\"followd\"", 21);
+    fw_oa_finish(x);
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+bool fw_oa_copy(char *dst, size_t cap, fw_str s)
+{
+    dst[0] = 0;
+    if (s.len >= cap || (s.len && (!s.p || memchr(s.p, 0, s.len))))
+        return false;
+    if (s.len)
+        memcpy(dst, s.p, s.len);
+    dst[s.len] = 0;
+    return true;
+}
+
+int fw_oa_random_id(char out[44])
+{
+    uint8_t raw[32];
+    if (fw_random_bytes(raw, sizeof raw) != 0)
+        return -1;
+    fw_b64url_encode(raw, sizeof raw, out);
+    return 0;
+}
+
+bool fw_oa_uri_registered(fw_str registered, fw_str uri)
+{
+    if (uri.len == 0)
+        return false;
+    size_t i = 0;
+    while (i <= registered.len) {
+        size_t j = i;
+        while (j < registered.len && registered.p[j] != '\n')
+            j++;
+        size_t n = j - i;
+        /* Tolerate CRLF-joined lists. */
+        if (n && registered.p[j - 1] == '\r')
+            n--;
+        if (n == uri.len && memcmp(registered.p + i, uri.p, n) == 0)
+            return true;
+        i = j + 1;
+    }
+    return false;
+}
+
+int fw_oa_put_bearer(fw_oa_ctx *x, const char *tok, const fw_cred *c)
+{
+    uint8_t h[32];
+    fw_sha256(tok, strlen(tok), h);
+    return fw_store_cred_put(x->oa->store, h, FW_STR_NULL, c);
+}
+
+bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret)
+{
+    fw_req *req = x->req;
+    char own[300];
+    fw_str bases[MAX_BASE_URLS + 1];
+    size_t nb = 0;
+    if (req->host.len && req->host.len < 256) {
+        int n = snprintf(own, sizeof own, "%s://%.*s", req->tls ? "https" : "http", (int)req->host.len, req->host.p);
+        bases[nb++] = (fw_str){own, (size_t)n};
+    }
+    for (size_t i = 0; i < x->oa->npublic; i++)
+        bases[nb++] = x->oa->public[i];
+    fw_oauth1_req r = {req->method, req->path, req->query, req->content_type, req->body, bases, nb};
+    int64_t now_s = fw_now_ms() / 1000;
+    return fw_oauth1_verify(x->hdr, &r, consumer_secret, token_secret, now_s) == FW_OA1_OK &&
+           fw_nonce_check_and_add(x->oa->nonces, x->hdr->consumer_key, x->hdr->nonce, x->hdr->ts, now_s) == 0;
+}
+
+/* ---- OAuth 2.0 client authentication ----------------------------------- */
+
+static void client_found(fw_oa_ctx *x)
+{
+    fw_oa_step next = x->then;
+    if (x->rc == FW_EIO) {
+        fw_oa2_error(x, 503, "temporarily_unavailable", "Storage is unavailable; retry later");
+        return;
+    }
+    if (x->rc != FW_OK || !x->have_app) {
+        fw_oa2_error(x, 401, "invalid_client", "Client authentication failed");
+        return;
+    }
+    fw_str body_id = fw_oauth_param(&x->prm, "client_id");
+    if (x->prm.has_basic) {
+        if (body_id.p && !(body_id.len == x->app.client_id.len && !memcmp(body_id.p, x->app.client_id.p, body_id.len))) {
+            fw_oa2_error(x, 401, "invalid_client", "client_id does not match the authenticated client");
+            return;
+        }
+        /* Public clients have no secret: an empty one is all they can send. */
+        bool ok = x->app.client_type == FW_CLIENT_PUBLIC
+                      ? x->prm.basic_secret.len == 0
+                      : x->app.client_secret.len > 0 && fw_ct_equal(x->prm.basic_secret.p, x->prm.basic_secret.len,
+                                                                    x->app.client_secret.p, x->app.client_secret.len);
+        if (!ok) {
+            fw_oa2_error(x, 401, "invalid_client", "Client authentication failed");
+            return;
+        }
+    } else if (x->app.client_type == FW_CLIENT_CONFIDENTIAL) {
+        /* X answers unauthorized_client when a confidential client leaves out
+         * its Basic credentials (oauth-notes.md, xdk). */
+        fw_oa2_error(x, 400, "unauthorized_client", "Missing valid authorization header");
+        return;
+    }
+    next(x);
+}
+
+void fw_oa_client_auth(fw_oa_ctx *x, fw_oa_step next)
+{
+    if (x->prm_rc != FW_OAP_OK) {
+        fw_oa2_error(x, 400, "invalid_request",
+                     x->prm_rc == FW_OAP_EDUP ? "A parameter was given twice with different values"
+                                              : "The request parameters could not be parsed");
+        return;
+    }
+    fw_str id = x->prm.has_basic ? x->prm.basic_id : fw_oauth_param(&x->prm, "client_id");
+    if (!id.p || !id.len) {
+        fw_oa2_error(x, 400, "invalid_request", "Missing required parameter [client_id]");
+        return;
+    }
+    x->then = next;
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_CLIENT_ID;
+    q.consumer_key = id;
+    fw_oa_lookup(x, &q, client_found);
+}

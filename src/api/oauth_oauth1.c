@@ -1,0 +1,354 @@
+/* OAuth 1.0a three-legged flow: POST /oauth/request_token, the consent page at
+ * /oauth/authorize (and /oauth/authenticate), POST /oauth/access_token.
+ * Errors use X's v1.1 bodies: 401 code 32 for anything that fails to
+ * authenticate, 401 code 89 for unknown/expired request tokens, 403 code 415
+ * for an unregistered callback. */
+#include "api/oauth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/problem.h"
+#include "auth/pending.h"
+#include "auth/tokens.h"
+#include "core/clock.h"
+#include "core/secret.h"
+#include "core/urlenc.h"
+
+static const char ct_form[] = "application/x-www-form-urlencoded";
+
+static void not_authenticated(fw_oa_ctx *x)
+{
+    fw_oa_v1_error(x, 401, 32, "Could not authenticate you.");
+}
+
+static void bad_token(fw_oa_ctx *x)
+{
+    fw_oa_v1_error(x, 401, 89, "Invalid or expired token.");
+}
+
+static void unavailable(fw_oa_ctx *x)
+{
+    fw_oa_v1_error(x, 503, 131, "Internal error.");
+}
+
+/* Parses the Authorization header into x->hdr; answers 401 and returns false if it fails. */
+static bool parse_header(fw_oa_ctx *x)
+{
+    x->hdr = malloc(sizeof *x->hdr);
+    if (!x->hdr || fw_oauth1_parse(x->req->authorization, x->hdr) != FW_OA1_OK) {
+        not_authenticated(x);
+        return false;
+    }
+    return true;
+}
+
+static void form_pair(fw_buf *b, const char *k, fw_str v)
+{
+    if (b->len)
+        fw_buf_putc(b, '&');
+    fw_buf_puts(b, k);
+    fw_buf_putc(b, '=');
+    fw_url_encode(v, b);
+}
+
+static void form_ok(fw_oa_ctx *x)
+{
+    x->req->status = 200;
+    x->req->content_type_out = ct_form;
+    fw_oa_no_store(x->req);
+    fw_oa_finish(x);
+}
+
+/* The app name for the page, cut to FW_OA_NAME_MAX bytes on a UTF-8 boundary. */
+static void copy_name(char *dst, fw_str name)
+{
+    size_t n = name.len > FW_OA_NAME_MAX ? FW_OA_NAME_MAX : name.len;
+    while (n < name.len && n > 0 && ((unsigned char)name.p[n] & 0xC0) == 0x80)
+        n--;
+    fw_oa_copy(dst, FW_OA_NAME_MAX + 1, (fw_str){name.p, n});
+}
+
+/* ---- POST /oauth/request_token ------------------------------------------ */
+
+static void request_token_found(fw_oa_ctx *x)
+{
+    if (x->rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->rc != FW_OK || !x->have_app || !fw_oa_oauth1_ok(x, x->app.consumer_secret, FW_STR_LIT(""))) {
+        not_authenticated(x);
+        return;
+    }
+    fw_str cb = x->hdr->callback.p ? x->hdr->callback : fw_oauth_param(&x->prm, "oauth_callback");
+    if (!cb.p || !cb.len || x->prm_rc != FW_OAP_OK) {
+        not_authenticated(x);
+        return;
+    }
+    if (!fw_str_eq(cb, "oob") && !fw_oa_uri_registered(x->app.redirect_uris, cb)) {
+        fw_oa_v1_error(x, 403, 415,
+                       "Callback URL not approved for this client application. Approved callback URLs can "
+                       "be adjusted in your application settings");
+        return;
+    }
+    fw_oa_reqtok rt;
+    memset(&rt, 0, sizeof rt);
+    rt.app_id = x->app.id;
+    if (!fw_oa_copy(rt.callback, sizeof rt.callback, cb)) {
+        fw_oa_v1_error(x, 403, 415, "Callback URL not approved for this client application.");
+        return;
+    }
+    copy_name(rt.app_name, x->app.name);
+    char tok[33];
+    if (fw_random_alnum(tok, 32) != 0 || fw_random_alnum(rt.secret, 40) != 0) {
+        unavailable(x);
+        return;
+    }
+    if (fw_pending_put(fw_oa_pending(x), FW_OA_PK_REQTOK, (fw_str){tok, 32}, &rt, sizeof rt, FW_OA_REQTOK_TTL_MS,
+                       fw_now_ms()) != FW_PENDING_OK) {
+        unavailable(x);
+        return;
+    }
+    fw_buf *b = &x->req->body_out;
+    form_pair(b, "oauth_token", (fw_str){tok, 32});
+    form_pair(b, "oauth_token_secret", fw_str_c(rt.secret));
+    form_pair(b, "oauth_callback_confirmed", FW_STR_LIT("true"));
+    form_ok(x);
+}
+
+void fw_oa_request_token(fw_oa_ctx *x)
+{
+    if (!parse_header(x))
+        return;
+    if (x->hdr->token.p && x->hdr->token.len) {
+        not_authenticated(x); /* signed with the consumer key only */
+        return;
+    }
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_CONSUMER_KEY;
+    q.consumer_key = x->hdr->consumer_key;
+    fw_oa_lookup(x, &q, request_token_found);
+}
+
+/* ---- POST /oauth/access_token ------------------------------------------- */
+
+static void access_token_found(fw_oa_ctx *x)
+{
+    fw_oa_reqtok *rt = x->flow;
+    if (x->rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->rc != FW_OK || !x->have_app || x->app.id != rt->app_id ||
+        !fw_oa_oauth1_ok(x, x->app.consumer_secret, fw_str_c(rt->secret))) {
+        not_authenticated(x);
+        return;
+    }
+    if (!rt->authorized) {
+        bad_token(x); /* not approved (yet): the flow may still complete */
+        return;
+    }
+    fw_str verifier = x->hdr->verifier.p ? x->hdr->verifier : fw_oauth_param(&x->prm, "oauth_verifier");
+    /* Single use from here on: a wrong verifier burns the request token. */
+    size_t len = 0;
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
+            FW_PENDING_OK ||
+        len != sizeof *rt || !rt->authorized) {
+        bad_token(x);
+        return;
+    }
+    if (!verifier.p || !fw_ct_equal(verifier.p, verifier.len, rt->verifier, strlen(rt->verifier))) {
+        not_authenticated(x);
+        return;
+    }
+    char tok[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
+    if (fw_token_oauth1(rt->user_id, tok, sec) != 0) {
+        unavailable(x);
+        return;
+    }
+    fw_cred c = {0};
+    c.kind = FW_CRED_OAUTH1_USER;
+    c.app_id = rt->app_id;
+    c.user_id = rt->user_id;
+    c.scopes = UINT32_MAX;
+    c.issued_at_ms = fw_now_ms();
+    c.secret = fw_str_c(sec);
+    int rc = fw_store_cred_put(fw_oa_store(x), NULL, fw_str_c(tok), &c);
+    if (rc == FW_ENOTFOUND) {
+        bad_token(x); /* the user or app was deleted meanwhile */
+        return;
+    }
+    if (rc != FW_OK) {
+        unavailable(x);
+        return;
+    }
+    char uid[24];
+    snprintf(uid, sizeof uid, "%llu", (unsigned long long)rt->user_id);
+    fw_buf *b = &x->req->body_out;
+    form_pair(b, "oauth_token", fw_str_c(tok));
+    form_pair(b, "oauth_token_secret", fw_str_c(sec));
+    form_pair(b, "user_id", fw_str_c(uid));
+    form_pair(b, "screen_name", fw_str_c(rt->screen_name));
+    form_ok(x);
+}
+
+void fw_oa_access_token(fw_oa_ctx *x)
+{
+    if (!parse_header(x))
+        return;
+    fw_oa_reqtok *rt = malloc(sizeof *rt);
+    x->flow = rt;
+    size_t len = 0;
+    if (!rt || !x->hdr->token.len ||
+        fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
+            FW_PENDING_OK ||
+        len != sizeof *rt) {
+        bad_token(x);
+        return;
+    }
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_CONSUMER_KEY;
+    q.consumer_key = x->hdr->consumer_key;
+    fw_oa_lookup(x, &q, access_token_found);
+}
+
+/* ---- the consent page --------------------------------------------------- */
+
+static void expired(fw_oa_ctx *x)
+{
+    fw_oa_page_message(x->req, 400, "This page is no longer valid",
+                       "This request token is invalid or has expired. Go back to the application and start again.",
+                       FW_STR_NULL);
+    fw_oa_finish(x);
+}
+
+static void show_page(fw_oa_ctx *x)
+{
+    fw_str token = fw_oauth_param(&x->prm, "oauth_token");
+    fw_oa_reqtok rt;
+    fw_oa_session s;
+    memset(&s, 0, sizeof s);
+    size_t len = 0;
+    if (x->prm_rc != FW_OAP_OK || !token.len ||
+        fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) != FW_PENDING_OK ||
+        len != sizeof rt || rt.authorized || !fw_oa_copy(s.reqtok, sizeof s.reqtok, token)) {
+        expired(x);
+        return;
+    }
+    s.flow = 1;
+    memcpy(s.app_name, rt.app_name, sizeof s.app_name);
+    fw_oa_copy(s.action, sizeof s.action, x->req->path);
+    char id[44];
+    if (fw_oa_session_open(x, &s, id) != 0) {
+        fw_problem_unavailable(x->req);
+        {
+            fw_oa_finish(x);
+            return;
+        }
+    }
+    fw_str prefill = fw_oauth_param(&x->prm, "screen_name");
+    if (prefill.len > 15)
+        prefill.len = 15;
+    fw_oa_page_consent(x->req, &s, id, NULL, prefill);
+    fw_oa_finish(x);
+}
+
+/* oob flows show the verifier as a 7-digit PIN, as X does. */
+static int make_verifier(bool pin, char out[48])
+{
+    if (!pin)
+        return fw_random_alnum(out, 32);
+    for (int i = 0; i < 7;) {
+        uint8_t r;
+        if (fw_random_bytes(&r, 1) != 0)
+            return -1;
+        if (r < 250)
+            out[i++] = (char)('0' + r % 10);
+    }
+    out[7] = 0;
+    return 0;
+}
+
+static void decide(fw_oa_ctx *x)
+{
+    fw_oa_session s;
+    if (!fw_oa_session_load(x, 1, &s))
+        return;
+    fw_str action = fw_oauth_param(&x->prm, "action");
+    fw_str token = fw_str_c(s.reqtok);
+    fw_oa_reqtok rt;
+    size_t len = 0;
+    if (fw_str_eq(action, "deny")) {
+        fw_oa_session_end(x);
+        if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
+                FW_PENDING_OK ||
+            len != sizeof rt) {
+            expired(x);
+            return;
+        }
+        if (fw_str_eq(fw_str_c(rt.callback), "oob")) {
+            fw_oa_page_message(x->req, 200, "Access denied", "You did not authorize the application.", FW_STR_NULL);
+            {
+                fw_oa_finish(x);
+                return;
+            }
+        }
+        static const char *const keys[] = {"denied"};
+        fw_oa_redirect(x->req, fw_str_c(rt.callback), keys, &token, 1);
+        {
+            fw_oa_finish(x);
+            return;
+        }
+    }
+    if (!fw_str_eq(action, "allow")) {
+        fw_oa_page_message(x->req, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
+        {
+            fw_oa_finish(x);
+            return;
+        }
+    }
+    uint64_t uid = 0;
+    char name[16];
+    if (!fw_oa_signin(x, &s, &uid, name))
+        return;
+    fw_oa_session_end(x);
+    if (fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) != FW_PENDING_OK ||
+        len != sizeof rt || rt.authorized) {
+        expired(x);
+        return;
+    }
+    bool oob = fw_str_eq(fw_str_c(rt.callback), "oob");
+    rt.authorized = true;
+    rt.user_id = uid;
+    memcpy(rt.screen_name, name, sizeof rt.screen_name);
+    if (make_verifier(oob, rt.verifier) != 0 || fw_pending_put(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt,
+                                                               FW_OA_VERIFIER_TTL_MS, fw_now_ms()) != FW_PENDING_OK) {
+        fw_problem_unavailable(x->req);
+        {
+            fw_oa_finish(x);
+            return;
+        }
+    }
+    if (oob) {
+        fw_oa_page_message(x->req, 200, "You authorized the application",
+                           "Enter this PIN in the application to complete the authorization:", fw_str_c(rt.verifier));
+        {
+            fw_oa_finish(x);
+            return;
+        }
+    }
+    static const char *const keys[] = {"oauth_token", "oauth_verifier"};
+    fw_str vals[] = {token, fw_str_c(rt.verifier)};
+    fw_oa_redirect(x->req, fw_str_c(rt.callback), keys, vals, 2);
+    fw_oa_finish(x);
+}
+
+void fw_oa_authorize1(fw_oa_ctx *x)
+{
+    if (fw_str_eq(x->req->method, "GET"))
+        show_page(x);
+    else
+        decide(x);
+}

@@ -1,0 +1,409 @@
+/* OAuth 2.0 Authorization Code with PKCE: the consent page at
+ * /i/oauth2/authorize (and /2/oauth2/authorize), POST /2/oauth2/token
+ * (authorization_code and refresh_token grants) and POST /2/oauth2/revoke.
+ * Errors follow RFC 6749: an unknown client or unregistered redirect_uri gets
+ * an error page (never a redirect); other authorize errors are redirected to
+ * the client; token endpoint errors are {"error":..,"error_description":..}. */
+#include "api/oauth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/problem.h"
+#include "auth/pending.h"
+#include "auth/pkce.h"
+#include "auth/scopes.h"
+#include "auth/tokens.h"
+#include "core/clock.h"
+#include "core/jsonw.h"
+#include "core/secret.h"
+
+/* State carried across a store lookup by the token and revoke endpoints. */
+typedef struct grant {
+    uint64_t client_app;
+    uint32_t scopes;     /* refresh: narrowed scope, 0 = as granted */
+    uint8_t hash[32];    /* SHA-256 of the presented token */
+    char token[FW_TOKEN_MAX];
+} grant;
+
+static void unavailable_page(fw_oa_ctx *x)
+{
+    fw_oa_page_message(x->req, 503, "Try again later", "followd could not reach its database.", FW_STR_NULL);
+    fw_oa_finish(x);
+}
+
+/* ---- GET /i/oauth2/authorize -------------------------------------------- */
+
+/* Redirects an authorize error to the (already validated) redirect_uri. */
+static void redirect_error(fw_oa_ctx *x, fw_str uri, const char *error, const char *description, fw_str state)
+{
+    static const char *const keys[] = {"error", "error_description", "state"};
+    fw_str vals[] = {fw_str_c(error), fw_str_c(description), state};
+    fw_oa_redirect(x->req, uri, keys, vals, state.len && state.len <= FW_OA_STATE_MAX ? 3 : 2);
+    fw_oa_finish(x);
+}
+
+static void authorize_client_found(fw_oa_ctx *x)
+{
+    if (x->rc == FW_EIO) {
+        unavailable_page(x);
+        return;
+    }
+    if (x->rc != FW_OK || !x->have_app) {
+        fw_oa_page_message(x->req, 400, "Something went wrong",
+                           "The application's client_id is not valid. Contact the application's developer.",
+                           FW_STR_NULL);
+        fw_oa_finish(x);
+        return;
+    }
+    const fw_oauth_params *p = &x->prm;
+    fw_str uri = fw_oauth_param(p, "redirect_uri");
+    if (!fw_oa_uri_registered(x->app.redirect_uris, uri) || uri.len > FW_OA_URI_MAX) {
+        fw_oa_page_message(x->req, 400, "Something went wrong",
+                           "The redirect_uri is not registered for this application. Contact the application's "
+                           "developer.",
+                           FW_STR_NULL);
+        fw_oa_finish(x);
+        return;
+    }
+    fw_str state = fw_oauth_param(p, "state"), rtype = fw_oauth_param(p, "response_type");
+    fw_str scope = fw_oauth_param(p, "scope"), challenge = fw_oauth_param(p, "code_challenge");
+    fw_str method_s = fw_oauth_param(p, "code_challenge_method");
+    int method = method_s.p ? fw_pkce_method_parse(method_s) : FW_PKCE_PLAIN; /* RFC 7636 4.3 default */
+    uint32_t scopes = 0;
+    if (!rtype.len) {
+        redirect_error(x, uri, "invalid_request", "Missing required parameter [response_type]", state);
+    } else if (!fw_str_eq(rtype, "code")) {
+        redirect_error(x, uri, "unsupported_response_type", "Only response_type=code is supported", state);
+    } else if (!state.len || state.len > FW_OA_STATE_MAX) {
+        redirect_error(x, uri, "invalid_request", "state is required and may have at most 500 characters", state);
+    } else if (!scope.len || fw_scopes_parse(scope, &scopes, NULL) != 0 || !scopes) {
+        redirect_error(x, uri, "invalid_scope", "The requested scope is invalid, unknown, or empty", state);
+    } else if (!challenge.len) {
+        redirect_error(x, uri, "invalid_request", "Missing required parameter [code_challenge]", state);
+    } else if (!method) {
+        redirect_error(x, uri, "invalid_request", "code_challenge_method must be S256 or plain", state);
+    } else if (!fw_pkce_valid(challenge) || (method == FW_PKCE_S256 && challenge.len != 43)) {
+        redirect_error(x, uri, "invalid_request", "code_challenge is malformed", state);
+    } else {
+        fw_oa_session s;
+        memset(&s, 0, sizeof s);
+        s.flow = 2;
+        fw_oa_authz *a = &s.authz;
+        a->app_id = x->app.id;
+        a->scopes = scopes;
+        a->method = (uint8_t)method;
+        fw_oa_copy(a->redirect_uri, sizeof a->redirect_uri, uri);
+        fw_oa_copy(a->challenge, sizeof a->challenge, challenge);
+        if (!fw_oa_copy(a->state, sizeof a->state, state)) {
+            redirect_error(x, uri, "invalid_request", "state is malformed", FW_STR_NULL);
+            return;
+        }
+        size_t n = x->app.name.len > FW_OA_NAME_MAX ? FW_OA_NAME_MAX : x->app.name.len;
+        while (n < x->app.name.len && n > 0 && ((unsigned char)x->app.name.p[n] & 0xC0) == 0x80)
+            n--;
+        fw_oa_copy(s.app_name, sizeof s.app_name, (fw_str){x->app.name.p, n});
+        fw_oa_copy(s.action, sizeof s.action, x->req->path);
+        char id[44];
+        if (fw_oa_session_open(x, &s, id) != 0) {
+            unavailable_page(x);
+            return;
+        }
+        fw_oa_page_consent(x->req, &s, id, NULL, FW_STR_NULL);
+        fw_oa_finish(x);
+    }
+}
+
+static void authorize_get(fw_oa_ctx *x)
+{
+    fw_str client = fw_oauth_param(&x->prm, "client_id");
+    if (x->prm_rc != FW_OAP_OK || !client.len) {
+        fw_oa_page_message(x->req, 400, "Something went wrong",
+                           "The authorization request is malformed or has no client_id.", FW_STR_NULL);
+        fw_oa_finish(x);
+        return;
+    }
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_CLIENT_ID;
+    q.consumer_key = client;
+    fw_oa_lookup(x, &q, authorize_client_found);
+}
+
+/* ---- POST /i/oauth2/authorize (the consent form) ------------------------ */
+
+static void authorize_post(fw_oa_ctx *x)
+{
+    fw_oa_session s;
+    if (!fw_oa_session_load(x, 2, &s))
+        return;
+    fw_oa_authz *a = &s.authz;
+    fw_str action = fw_oauth_param(&x->prm, "action");
+    if (fw_str_eq(action, "deny")) {
+        fw_oa_session_end(x);
+        static const char *const keys[] = {"error", "state"};
+        fw_str vals[] = {FW_STR_LIT("access_denied"), fw_str_c(a->state)};
+        fw_oa_redirect(x->req, fw_str_c(a->redirect_uri), keys, vals, 2);
+        fw_oa_finish(x);
+        return;
+    }
+    if (!fw_str_eq(action, "allow")) {
+        fw_oa_page_message(x->req, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
+        fw_oa_finish(x);
+        return;
+    }
+    char name[16];
+    if (!fw_oa_signin(x, &s, &a->user_id, name))
+        return;
+    fw_oa_session_end(x);
+    char code[FW_TOKEN_MAX];
+    int64_t now = fw_now_ms();
+    if (fw_token_oauth2("ac", now, code) != 0 ||
+        fw_pending_put(fw_oa_pending(x), FW_OA_PK_CODE, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS, now) !=
+            FW_PENDING_OK) {
+        unavailable_page(x);
+        return;
+    }
+    /* X's documented order: state first, then code. */
+    static const char *const keys[] = {"state", "code"};
+    fw_str vals[] = {fw_str_c(a->state), fw_str_c(code)};
+    fw_oa_redirect(x->req, fw_str_c(a->redirect_uri), keys, vals, 2);
+    fw_oa_finish(x);
+}
+
+void fw_oa_authorize2(fw_oa_ctx *x)
+{
+    if (fw_str_eq(x->req->method, "GET"))
+        authorize_get(x);
+    else
+        authorize_post(x);
+}
+
+/* ---- POST /2/oauth2/token ------------------------------------------------ */
+
+static void storage_error(fw_oa_ctx *x)
+{
+    fw_oa2_error(x, 503, "temporarily_unavailable", "Storage is unavailable; retry later");
+}
+
+static bool missing(fw_oa_ctx *x, const char *name, fw_str *out)
+{
+    *out = fw_oauth_param(&x->prm, name);
+    if (out->len)
+        return false;
+    char msg[96];
+    snprintf(msg, sizeof msg, "Missing required parameter [%s]", name);
+    fw_oa2_error(x, 400, "invalid_request", msg);
+    return true;
+}
+
+/* Mints the access token (and a refresh token with offline.access), stores
+ * them and answers X's token response. */
+static void issue_tokens(fw_oa_ctx *x, uint64_t app_id, uint64_t user_id, uint32_t scopes)
+{
+    int64_t now = fw_now_ms();
+    char at[FW_TOKEN_MAX], rt[FW_TOKEN_MAX];
+    fw_cred c = {0};
+    c.kind = FW_CRED_OAUTH2_USER;
+    c.app_id = app_id;
+    c.user_id = user_id;
+    c.scopes = scopes;
+    c.issued_at_ms = now;
+    c.expires_at_ms = now + FW_OA_ACCESS_TTL_S * 1000LL;
+    bool offline = (scopes & FW_SCOPE_OFFLINE_ACCESS) != 0;
+    int rc = fw_token_oauth2("at", now, at) == 0 ? fw_oa_put_bearer(x, at, &c) : FW_EIO;
+    if (rc == FW_OK && offline) {
+        c.kind = FW_CRED_OAUTH2_REFRESH;
+        c.expires_at_ms = 0; /* refresh tokens last until used or revoked */
+        rc = fw_token_oauth2("rt", now, rt) == 0 ? fw_oa_put_bearer(x, rt, &c) : FW_EIO;
+    }
+    if (rc == FW_ENOTFOUND) {
+        fw_oa2_error(x, 400, "invalid_grant", "The user or application no longer exists");
+        return;
+    }
+    if (rc != FW_OK) {
+        storage_error(x);
+        return;
+    }
+    fw_jw w;
+    fw_oa_json_ok(x, &w);
+    fw_buf names = FW_BUF_INIT;
+    fw_scopes_format(scopes, &names);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "token_type");
+    fw_jw_str(&w, "bearer");
+    fw_jw_key(&w, "expires_in");
+    fw_jw_int(&w, FW_OA_ACCESS_TTL_S);
+    fw_jw_key(&w, "access_token");
+    fw_jw_str(&w, at);
+    fw_jw_key(&w, "scope");
+    fw_jw_strn(&w, names.data ? names.data : "", names.len);
+    if (offline) {
+        fw_jw_key(&w, "refresh_token");
+        fw_jw_str(&w, rt);
+    }
+    fw_jw_obj_end(&w);
+    fw_buf_free(&names);
+    fw_oa_finish(x);
+}
+
+static void code_grant(fw_oa_ctx *x)
+{
+    fw_str code, uri, verifier;
+    if (missing(x, "code", &code) || missing(x, "redirect_uri", &uri) || missing(x, "code_verifier", &verifier))
+        return;
+    fw_oa_authz a;
+    size_t len = 0;
+    /* Taken, not read: a code is redeemed at most once, even by a failed try. */
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_CODE, code, &a, sizeof a, &len, fw_now_ms()) != FW_PENDING_OK ||
+        len != sizeof a || a.app_id != x->app.id) {
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the authorization code was invalid.");
+        return;
+    }
+    if (!fw_str_eq(uri, a.redirect_uri)) {
+        fw_oa2_error(x, 400, "invalid_grant", "redirect_uri does not match the authorization request");
+        return;
+    }
+    if (!fw_pkce_verify(a.method, fw_str_c(a.challenge), verifier)) {
+        fw_oa2_error(x, 400, "invalid_grant", "code_verifier does not match the code_challenge");
+        return;
+    }
+    issue_tokens(x, a.app_id, a.user_id, a.scopes);
+}
+
+/* A refresh that fails before rotating gives its claim back, so the rightful
+ * client can retry at once. */
+static void refresh_fail(fw_oa_ctx *x, int status, const char *error, const char *description)
+{
+    grant *g = x->flow;
+    fw_pending_remove(fw_oa_pending(x), FW_OA_PK_RT_CLAIM, fw_str_c(g->token));
+    fw_oa2_error(x, status, error, description);
+}
+
+static void refresh_found(fw_oa_ctx *x)
+{
+    grant *g = x->flow;
+    const fw_oa_cred *c = &x->cred;
+    uint32_t scopes = g->scopes ? g->scopes : c->scopes;
+    if (x->rc == FW_EIO)
+        refresh_fail(x, 503, "temporarily_unavailable", "Storage is unavailable; retry later");
+    else if (x->rc != FW_OK || c->kind != FW_CRED_OAUTH2_REFRESH || c->revoked || c->app_id != g->client_app ||
+             !c->has_user)
+        refresh_fail(x, 400, "invalid_grant", "Value passed for the token was invalid.");
+    else if (scopes & ~c->scopes)
+        refresh_fail(x, 400, "invalid_scope", "The requested scope exceeds the scope granted");
+    /* Rotation: the presented refresh token dies before new ones exist. */
+    else if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL) != FW_OK)
+        refresh_fail(x, 503, "temporarily_unavailable", "Storage is unavailable; retry later");
+    else
+        issue_tokens(x, c->app_id, c->user_id, scopes);
+}
+
+static void refresh_grant(fw_oa_ctx *x)
+{
+    fw_str rt, scope = fw_oauth_param(&x->prm, "scope");
+    if (missing(x, "refresh_token", &rt))
+        return;
+    grant *g = calloc(1, sizeof *g);
+    if (!g) {
+        storage_error(x);
+        return;
+    }
+    x->flow = g;
+    g->client_app = x->app.id;
+    if (scope.len && (fw_scopes_parse(scope, &g->scopes, NULL) != 0 || !g->scopes)) {
+        fw_oa2_error(x, 400, "invalid_scope", "The requested scope is invalid or unknown");
+        return;
+    }
+    if (!fw_oa_copy(g->token, sizeof g->token, rt)) {
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
+        return;
+    }
+    /* Two concurrent refreshes with one token: only the first claim proceeds. */
+    if (fw_pending_add(fw_oa_pending(x), FW_OA_PK_RT_CLAIM, rt, "", 0, FW_OA_CLAIM_TTL_MS, fw_now_ms()) !=
+        FW_PENDING_OK) {
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
+        return;
+    }
+    fw_sha256(rt.p, rt.len, g->hash);
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_HASH;
+    memcpy(q.hash, g->hash, 32);
+    fw_oa_lookup(x, &q, refresh_found);
+}
+
+static void token_authed(fw_oa_ctx *x)
+{
+    fw_str gt = fw_oauth_param(&x->prm, "grant_type");
+    if (!gt.len)
+        fw_oa2_error(x, 400, "invalid_request", "Missing required parameter [grant_type]");
+    else if (fw_str_eq(gt, "authorization_code"))
+        code_grant(x);
+    else if (fw_str_eq(gt, "refresh_token"))
+        refresh_grant(x);
+    else
+        fw_oa2_error(x, 400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token");
+}
+
+void fw_oa_token2(fw_oa_ctx *x)
+{
+    fw_oa_client_auth(x, token_authed);
+}
+
+/* ---- POST /2/oauth2/revoke ---------------------------------------------- */
+
+static void revoke_found(fw_oa_ctx *x)
+{
+    grant *g = x->flow;
+    if (x->rc == FW_EIO) {
+        storage_error(x);
+        return;
+    }
+    const fw_oa_cred *c = &x->cred;
+    /* RFC 7009 2.2: an unknown or already revoked token is not an error. */
+    if (x->rc == FW_OK && !c->revoked) {
+        if (c->app_id != g->client_app) {
+            fw_oa2_error(x, 400, "unauthorized_client", "The token was not issued to this client");
+            return;
+        }
+        if (c->kind != FW_CRED_OAUTH2_USER && c->kind != FW_CRED_OAUTH2_REFRESH) {
+            fw_oa2_error(x, 400, "unsupported_token_type", "Only OAuth 2.0 user tokens can be revoked here");
+            return;
+        }
+        if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL) != FW_OK) {
+            storage_error(x);
+            return;
+        }
+    }
+    fw_jw w;
+    fw_oa_json_ok(x, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "revoked");
+    fw_jw_bool(&w, true);
+    fw_jw_obj_end(&w);
+    fw_oa_finish(x);
+}
+
+static void revoke_authed(fw_oa_ctx *x)
+{
+    fw_str tok;
+    if (missing(x, "token", &tok))
+        return;
+    grant *g = calloc(1, sizeof *g);
+    if (!g) {
+        storage_error(x);
+        return;
+    }
+    x->flow = g;
+    g->client_app = x->app.id;
+    fw_sha256(tok.p, tok.len, g->hash);
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_HASH;
+    memcpy(q.hash, g->hash, 32);
+    fw_oa_lookup(x, &q, revoke_found);
+}
+
+void fw_oa_revoke2(fw_oa_ctx *x)
+{
+    fw_oa_client_auth(x, revoke_authed);
+}

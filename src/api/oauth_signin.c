@@ -1,0 +1,175 @@
+/* Sign-in sessions for the consent pages of both flows.
+ *
+ * CSRF: each browser gets a random `fw_browser` cookie (HttpOnly,
+ * SameSite=Lax); each page load creates a session in the pending table that
+ * records that cookie and a fresh random form token. A POST is accepted only
+ * when the session exists, the cookie it carries equals the recorded one and
+ * the hidden form token equals the recorded one (both compared in constant
+ * time). Several tabs work at once because sessions are per page load.
+ * Passwords: scrypt (auth/password.h); unknown users cost the same time as
+ * wrong passwords; FW_OA_MAX_ATTEMPTS failures end the session. */
+#include "api/oauth.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "auth/pending.h"
+#include "core/clock.h"
+#include "core/secret.h"
+
+#define COOKIE "fw_browser"
+
+/* The value of cookie name in a Cookie header, or .p == NULL. */
+static fw_str cookie_value(fw_str h, const char *name)
+{
+    size_t nl = strlen(name), i = 0;
+    while (i < h.len) {
+        while (i < h.len && (h.p[i] == ' ' || h.p[i] == ';'))
+            i++;
+        size_t s = i;
+        while (i < h.len && h.p[i] != ';')
+            i++;
+        fw_str item = {h.p + s, i - s};
+        if (item.len > nl && item.p[nl] == '=' && memcmp(item.p, name, nl) == 0)
+            return (fw_str){item.p + nl + 1, item.len - nl - 1};
+    }
+    return FW_STR_NULL;
+}
+
+static bool valid_id(fw_str s)
+{
+    if (s.len != 43)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44])
+{
+    fw_req *req = x->req;
+    fw_str have = cookie_value(req->cookie, COOKIE);
+    if (valid_id(have)) {
+        memcpy(s->browser, have.p, 43);
+        s->browser[43] = 0;
+    } else {
+        if (fw_oa_random_id(s->browser) != 0)
+            return -1;
+        char hdr[128];
+        size_t n = (size_t)snprintf(hdr, sizeof hdr, COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax%s", s->browser,
+                                    req->tls ? "; Secure" : "");
+        fw_req_add_header(req, "set-cookie", hdr, n);
+    }
+    if (fw_oa_random_id(s->csrf) != 0 || fw_oa_random_id(id) != 0)
+        return -1;
+    s->attempts = 0;
+    return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, (fw_str){id, 43}, s, sizeof *s, FW_OA_SESSION_TTL_MS,
+                          fw_now_ms()) == FW_PENDING_OK
+               ? 0
+               : -1;
+}
+
+static void expired_page(fw_oa_ctx *x)
+{
+    fw_oa_page_message(x->req, 400, "This page is no longer valid",
+                       "This authorization request has expired or was already used. Go back to the application "
+                       "and start again.",
+                       FW_STR_NULL);
+    fw_oa_finish(x);
+}
+
+bool fw_oa_session_load(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s)
+{
+    fw_str id = fw_oauth_param(&x->prm, "session"), csrf = fw_oauth_param(&x->prm, "csrf");
+    size_t len = 0;
+    if (x->prm_rc != FW_OAP_OK || !valid_id(id) ||
+        fw_pending_get(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_PENDING_OK ||
+        len != sizeof *s || s->flow != flow) {
+        expired_page(x);
+        return false;
+    }
+    fw_str cookie = cookie_value(x->req->cookie, COOKIE);
+    bool cookie_ok = cookie.p && fw_ct_equal(cookie.p, cookie.len, s->browser, strlen(s->browser));
+    bool form_ok = csrf.p && fw_ct_equal(csrf.p, csrf.len, s->csrf, strlen(s->csrf));
+    if (!cookie_ok || !form_ok) {
+        fw_oa_page_message(x->req, 403, "Request could not be verified",
+                           "This form was not sent from the page followd showed you (cookies must be enabled). "
+                           "Go back to the application and start again.",
+                           FW_STR_NULL);
+        fw_oa_finish(x);
+        return false;
+    }
+    return true;
+}
+
+void fw_oa_session_end(fw_oa_ctx *x)
+{
+    fw_pending_remove(fw_oa_pending(x), FW_OA_PK_SESSION, fw_oauth_param(&x->prm, "session"));
+}
+
+/* 0 signed in, 1 wrong username or password, 2 suspended, -1 storage failure. */
+static int check_password(fw_store *st, fw_str username, fw_str password, uint64_t *uid, char name[16])
+{
+    if (!password.len || password.len > FW_PASSWORD_MAX)
+        return 1;
+    fw_user_rec u = {0};
+    int rc = username.len >= 1 && username.len <= 15 ? fw_store_user_get_by_name(st, username, &u) : FW_ENOTFOUND;
+    uint8_t rec[FW_PASSWORD_REC_MAX];
+    size_t len = 0;
+    if (rc == FW_OK)
+        rc = fw_store_user_get_password(st, u.u.id, rec, sizeof rec, &len);
+    if (rc != FW_OK) {
+        fw_user_rec_free(&u);
+        if (rc == FW_EIO)
+            return -1;
+        fw_password_burn(password.p, password.len);
+        return 1;
+    }
+    int out = fw_password_verify(password.p, password.len, rec, len) == FW_PW_OK ? 0 : 1;
+    if (out == 0 && (u.u.flags & FW_USER_SUSPENDED))
+        out = 2;
+    if (out == 0) {
+        *uid = u.u.id;
+        fw_oa_copy(name, 16, u.u.username);
+    }
+    fw_user_rec_free(&u);
+    return out;
+}
+
+bool fw_oa_signin(fw_oa_ctx *x, fw_oa_session *s, uint64_t *user_id, char screen_name[16])
+{
+    fw_str id = fw_oauth_param(&x->prm, "session");
+    fw_str username = fw_oauth_param(&x->prm, "username"), password = fw_oauth_param(&x->prm, "password");
+    if (username.len && username.p[0] == '@')
+        username.p++, username.len--;
+    int rc = check_password(fw_oa_store(x), username, password, user_id, screen_name);
+    if (rc == 0)
+        return true;
+    if (rc < 0) {
+        fw_oa_page_message(x->req, 503, "Try again later", "followd could not reach its database.", FW_STR_NULL);
+        fw_oa_finish(x);
+        return false;
+    }
+    if (++s->attempts >= FW_OA_MAX_ATTEMPTS) {
+        fw_oa_session_end(x);
+        fw_oa_page_message(x->req, 429, "Too many attempts",
+                           "Too many failed sign-in attempts. Go back to the application and start again.",
+                           FW_STR_NULL);
+        fw_oa_finish(x);
+        return false;
+    }
+    fw_pending_update(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, fw_now_ms());
+    if (username.len > 15)
+        username.len = 15;
+    char sid[44];
+    fw_oa_copy(sid, sizeof sid, id);
+    fw_oa_page_consent(x->req, s, sid,
+                       rc == 2 ? "This account is suspended." : "The username and password did not match.",
+                       username);
+    fw_oa_finish(x);
+    return false;
+}

@@ -1,0 +1,33 @@
+/* Password hashing for the sign-in pages: scrypt (OpenSSL EVP_PBE_scrypt)
+ * with a per-password random salt, verified in constant time.
+ *
+ * A hash is a self-describing 52-byte record: version (1), log2 N, r, p,
+ * 16 bytes of salt, 32 bytes of derived key. Verification reads the cost
+ * parameters from the record (so they can be raised later without breaking
+ * stored hashes) but only within sane bounds, so a corrupt record cannot make
+ * a verification take unbounded memory. Pure functions, thread-safe. */
+#ifndef FW_AUTH_PASSWORD_H
+#define FW_AUTH_PASSWORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FW_PASSWORD_HASH_LEN 52
+#define FW_PASSWORD_MAX 1024 /* bytes of a password */
+
+enum {
+    FW_PW_OK = 0,
+    FW_PW_MISMATCH = -1,
+    FW_PW_EINVAL = -2, /* empty or overlong password, malformed record */
+    FW_PW_ECRYPTO = -3,
+};
+
+/* Hashes pw (1..FW_PASSWORD_MAX bytes) with a fresh salt into out. */
+int fw_password_hash(const char *pw, size_t len, uint8_t out[FW_PASSWORD_HASH_LEN]);
+/* Checks pw against a stored record: FW_PW_OK, FW_PW_MISMATCH or an error. */
+int fw_password_verify(const char *pw, size_t len, const uint8_t *rec, size_t rec_len);
+/* Spends the same time as a verification and fails: used when the user does
+ * not exist or has no password, so timing does not reveal which. */
+void fw_password_burn(const char *pw, size_t len);
+
+#endif

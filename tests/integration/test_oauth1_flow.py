@@ -1,0 +1,166 @@
+"""OAuth 1.0a three-legged flow with tweepy's OAuth1UserHandler: request token, consent page
+(completed with requests and the page's CSRF token), access token, then follow/unfollow."""
+import re
+import urllib.parse
+
+import pytest
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
+
+from test_oauth2_flow import CB, consent, make_app, user_with_password
+from test_tweepy import redirect
+
+
+def handler(api, app, callback=CB):
+    h = tweepy.OAuth1UserHandler(app["consumer_key"], app["consumer_secret"], callback=callback)
+    h._get_oauth_url = lambda endpoint: f"{api}/oauth/{endpoint}"
+    return h
+
+
+@pytest.fixture(scope="module")
+def app(demo):
+    return make_app(demo["db"])
+
+
+@pytest.fixture(scope="module")
+def user(demo):
+    return user_with_password(demo["db"])
+
+
+def approve(api, h, user, signin=False):
+    url = h.get_authorization_url(signin_with_twitter=signin)
+    assert url.startswith(api + ("/oauth/authenticate?" if signin else "/oauth/authorize?"))
+    r = consent(requests.Session(), url, user[1], user[2])
+    assert r.status_code == 302, r.text
+    loc = r.headers["location"]
+    assert loc.startswith(CB + "?")
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
+    assert q["oauth_token"] == [h.request_token["oauth_token"]]
+    return q["oauth_verifier"][0]
+
+
+@pytest.mark.parametrize("signin", [False, True])
+def test_three_legged_then_follow(api, demo, app, user, signin):
+    h = handler(api, app)
+    verifier = approve(api, h, user, signin)
+    token, secret = h.get_access_token(verifier)
+    assert token.startswith(user[0] + "-")
+    client = redirect(tweepy.Client(consumer_key=app["consumer_key"], consumer_secret=app["consumer_secret"],
+                                    access_token=token, access_token_secret=secret), api)
+    me = client.get_me()
+    assert me.data.username == user[1]
+    target = demo["public_user_id"]
+    assert client.follow_user(target).data == {"following": True, "pending_follow": False}
+    assert client.unfollow_user(target).data == {"following": False}
+
+
+def test_access_token_response_fields(api, app, user):
+    h = handler(api, app)
+    verifier = approve(api, h, user)
+    auth = OAuth1(app["consumer_key"], app["consumer_secret"], h.request_token["oauth_token"],
+                  h.request_token["oauth_token_secret"], verifier=verifier)
+    r = requests.post(api + "/oauth/access_token", auth=auth)
+    assert r.status_code == 200
+    q = urllib.parse.parse_qs(r.text)
+    assert q["user_id"] == [user[0]] and q["screen_name"] == [user[1]]
+    assert q["oauth_token"][0].startswith(user[0] + "-") and q["oauth_token_secret"][0]
+    # The request token is single-use.
+    r = requests.post(api + "/oauth/access_token", auth=OAuth1(app["consumer_key"], app["consumer_secret"],
+                      h.request_token["oauth_token"], h.request_token["oauth_token_secret"], verifier=verifier))
+    assert r.status_code == 401 and r.json()["errors"][0]["code"] == 89
+
+
+def test_wrong_verifier_burns_the_token(api, app, user):
+    h = handler(api, app)
+    verifier = approve(api, h, user)
+    with pytest.raises(tweepy.TweepyException):
+        h.get_access_token(verifier[::-1])
+    with pytest.raises(tweepy.TweepyException):
+        h.get_access_token(verifier)
+
+
+def test_request_token_rejections(api, app):
+    ck, cs = app["consumer_key"], app["consumer_secret"]
+    r = requests.post(api + "/oauth/request_token", auth=OAuth1(ck, "wrong", callback_uri=CB))
+    assert r.status_code == 401 and r.json() == {"errors": [{"code": 32, "message": "Could not authenticate you."}]}
+    r = requests.post(api + "/oauth/request_token", auth=OAuth1("unknown", cs, callback_uri=CB))
+    assert r.status_code == 401 and r.json()["errors"][0]["code"] == 32
+    r = requests.post(api + "/oauth/request_token", auth=OAuth1(ck, cs, callback_uri="http://evil.example/cb"))
+    assert r.status_code == 403 and r.json()["errors"][0]["code"] == 415
+    r = requests.post(api + "/oauth/request_token", auth=OAuth1(ck, cs))  # no oauth_callback
+    assert r.status_code == 401
+    r = requests.post(api + "/oauth/request_token")
+    assert r.status_code == 401
+    # A replayed signed request is refused (nonce cache).
+    req = requests.Request("POST", api + "/oauth/request_token", auth=OAuth1(ck, cs, callback_uri=CB)).prepare()
+    s = requests.Session()
+    assert s.send(req).status_code == 200
+    assert s.send(req).status_code == 401
+
+
+def test_callback_in_signed_form_body(api, app):
+    """twitter-api-v2 sends oauth_callback in the (signed) form body."""
+    auth = OAuth1(app["consumer_key"], app["consumer_secret"], signature_type="body")
+    r = requests.post(api + "/oauth/request_token", data={"oauth_callback": CB}, auth=auth,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    # signature_type=body moves every oauth_* parameter to the body: followd wants the header.
+    assert r.status_code == 401
+    auth = OAuth1(app["consumer_key"], app["consumer_secret"])
+    r = requests.post(api + "/oauth/request_token", data={"oauth_callback": CB}, auth=auth)
+    assert r.status_code == 200, r.text
+    q = urllib.parse.parse_qs(r.text)
+    assert q["oauth_callback_confirmed"] == ["true"] and r.headers["cache-control"] == "no-store"
+
+
+def test_oob_pin_deny_and_expiry(api, demo, app, user):
+    h = handler(api, app, callback="oob")
+    url = h.get_authorization_url()
+    r = consent(requests.Session(), url, user[1], user[2])
+    assert r.status_code == 200 and "location" not in r.headers
+    pin = re.search(r'id="pin"><code>(\d{7})</code>', r.text).group(1)
+    token, _ = h.get_access_token(pin)
+    assert token.startswith(user[0] + "-")
+    # Deny: back to the callback with denied=<request token>.
+    h = handler(api, app)
+    url = h.get_authorization_url()
+    r = consent(requests.Session(), url, user[1], "", action="deny")
+    assert r.status_code == 302
+    assert r.headers["location"] == CB + "?denied=" + h.request_token["oauth_token"]
+    assert requests.get(url).status_code == 400  # the request token is gone
+    # Wrong password: the page again, no redirect.
+    h = handler(api, app)
+    r = consent(requests.Session(), h.get_authorization_url(), user[1], "nope")
+    assert r.status_code == 200 and "did not match" in r.text and "location" not in r.headers
+
+
+def test_access_token_before_approval(api, app):
+    h = handler(api, app)
+    h.get_authorization_url()
+    auth = OAuth1(app["consumer_key"], app["consumer_secret"], h.request_token["oauth_token"],
+                  h.request_token["oauth_token_secret"], verifier="1234567")
+    r = requests.post(api + "/oauth/access_token", auth=auth)
+    assert r.status_code == 401 and r.json()["errors"][0]["code"] == 89
+    # Signed with the wrong token secret: not authenticated.
+    auth = OAuth1(app["consumer_key"], app["consumer_secret"], h.request_token["oauth_token"], "bad",
+                  verifier="1234567")
+    assert requests.post(api + "/oauth/access_token", auth=auth).json()["errors"][0]["code"] == 32
+
+
+def test_passwd_from_stdin_replaces_password(api, demo, app):
+    import subprocess
+    from conftest import BIN, new_user, unique
+    name = unique("pw")
+    uid = new_user(demo["db"], name)
+    for pw in ["first-password", "second-password"]:
+        p = subprocess.run([BIN, "user", "passwd", "--db", demo["db"], "@" + name], input=pw + "\n",
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+    p = subprocess.run([BIN, "user", "passwd", "--db", demo["db"], uid, "--password", "short"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2
+    h = handler(api, app)
+    r = consent(requests.Session(), h.get_authorization_url(), name, "first-password")
+    assert r.status_code == 200 and "did not match" in r.text
+    h = handler(api, app)
+    assert approve(api, h, (uid, name, "second-password"))

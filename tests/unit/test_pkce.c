@@ -1,0 +1,153 @@
+/* PKCE (RFC 7636 appendix B vectors, plain, malformed verifiers) and the
+ * pending table that holds authorization codes (expiry, single use, bounds). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auth/pending.h"
+#include "auth/pkce.h"
+
+/* RFC 7636 appendix B. */
+static const char rfc_verifier[] = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+static const char rfc_challenge[] = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+static void test_s256_vector(void **state)
+{
+    (void)state;
+    char out[44];
+    fw_pkce_s256(FW_STR_LIT(rfc_verifier), out);
+    assert_string_equal(out, rfc_challenge);
+    assert_true(fw_pkce_verify(FW_PKCE_S256, FW_STR_LIT(rfc_challenge), FW_STR_LIT(rfc_verifier)));
+    /* One character off, or the challenge used as a plain verifier, fails. */
+    assert_false(fw_pkce_verify(FW_PKCE_S256, FW_STR_LIT(rfc_challenge),
+                                FW_STR_LIT("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj")));
+    assert_false(fw_pkce_verify(FW_PKCE_PLAIN, FW_STR_LIT(rfc_challenge), FW_STR_LIT(rfc_verifier)));
+}
+
+static void test_plain(void **state)
+{
+    (void)state;
+    assert_true(fw_pkce_verify(FW_PKCE_PLAIN, FW_STR_LIT(rfc_verifier), FW_STR_LIT(rfc_verifier)));
+    assert_false(fw_pkce_verify(FW_PKCE_PLAIN, FW_STR_LIT(rfc_challenge), FW_STR_LIT(rfc_verifier)));
+    assert_false(fw_pkce_verify(0, FW_STR_LIT(rfc_verifier), FW_STR_LIT(rfc_verifier)));
+}
+
+static void test_methods(void **state)
+{
+    (void)state;
+    assert_int_equal(fw_pkce_method_parse(FW_STR_LIT("S256")), FW_PKCE_S256);
+    assert_int_equal(fw_pkce_method_parse(FW_STR_LIT("s256")), FW_PKCE_S256); /* the node SDKs */
+    assert_int_equal(fw_pkce_method_parse(FW_STR_LIT("plain")), FW_PKCE_PLAIN);
+    assert_int_equal(fw_pkce_method_parse(FW_STR_LIT("PLAIN")), FW_PKCE_PLAIN);
+    assert_int_equal(fw_pkce_method_parse(FW_STR_LIT("S512")), 0);
+    assert_int_equal(fw_pkce_method_parse(FW_STR_LIT("")), 0);
+}
+
+static void test_verifier_grammar(void **state)
+{
+    (void)state;
+    char v[260];
+    memset(v, 'a', sizeof v);
+    assert_false(fw_pkce_valid((fw_str){v, 42}));
+    assert_true(fw_pkce_valid((fw_str){v, 43}));
+    assert_true(fw_pkce_valid((fw_str){v, 171})); /* tweepy's length */
+    assert_true(fw_pkce_valid((fw_str){v, 256}));
+    assert_false(fw_pkce_valid((fw_str){v, 257}));
+    v[10] = '+';
+    assert_false(fw_pkce_valid((fw_str){v, 60}));
+    v[10] = '~';
+    assert_true(fw_pkce_valid((fw_str){v, 60}));
+    /* A short verifier never matches, even against itself in plain mode. */
+    assert_false(fw_pkce_verify(FW_PKCE_PLAIN, FW_STR_LIT("short"), FW_STR_LIT("short")));
+}
+
+/* ---- pending table ------------------------------------------------------- */
+
+static void test_pending_single_use(void **state)
+{
+    (void)state;
+    fw_pending *p;
+    assert_int_equal(fw_pending_new(16, &p), 0);
+    int64_t now = 1000000;
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT("code"), "abc", 3, 30000, now), FW_PENDING_OK);
+    char out[16];
+    size_t len = 0;
+    /* Another kind with the same key is another entry. */
+    assert_int_equal(fw_pending_get(p, 2, FW_STR_LIT("code"), out, sizeof out, &len, now), FW_PENDING_ENOTFOUND);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("code"), out, sizeof out, &len, now), FW_PENDING_OK);
+    assert_int_equal(len, 3);
+    assert_memory_equal(out, "abc", 3);
+    assert_int_equal(fw_pending_take(p, 1, FW_STR_LIT("code"), out, sizeof out, &len, now), FW_PENDING_OK);
+    assert_int_equal(fw_pending_take(p, 1, FW_STR_LIT("code"), out, sizeof out, &len, now), FW_PENDING_ENOTFOUND);
+    assert_int_equal(fw_pending_count(p), 0);
+    fw_pending_free(p);
+}
+
+static void test_pending_expiry(void **state)
+{
+    (void)state;
+    fw_pending *p;
+    assert_int_equal(fw_pending_new(16, &p), 0);
+    int64_t now = 5000;
+    char out[8];
+    size_t len;
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT("k"), "v", 1, 30000, now), FW_PENDING_OK);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k"), out, sizeof out, &len, now + 29999), FW_PENDING_OK);
+    assert_int_equal(fw_pending_take(p, 1, FW_STR_LIT("k"), out, sizeof out, &len, now + 30000),
+                     FW_PENDING_ENOTFOUND);
+    /* update keeps the expiry; add refuses a live key but not an expired one. */
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT("k"), "v", 1, 1000, now), FW_PENDING_OK);
+    assert_int_equal(fw_pending_update(p, 1, FW_STR_LIT("k"), "w", 1, now + 500), FW_PENDING_OK);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k"), out, sizeof out, &len, now + 999), FW_PENDING_OK);
+    assert_int_equal(out[0], 'w');
+    assert_int_equal(fw_pending_add(p, 1, FW_STR_LIT("k"), "x", 1, 1000, now + 999), FW_PENDING_EEXISTS);
+    assert_int_equal(fw_pending_update(p, 1, FW_STR_LIT("k"), "y", 1, now + 1000), FW_PENDING_ENOTFOUND);
+    assert_int_equal(fw_pending_add(p, 1, FW_STR_LIT("k"), "x", 1, 1000, now + 1000), FW_PENDING_OK);
+    fw_pending_free(p);
+}
+
+static void test_pending_bounds(void **state)
+{
+    (void)state;
+    fw_pending *p;
+    assert_int_equal(fw_pending_new(4, &p), 0);
+    char key[16], out[8];
+    size_t len;
+    /* Full of live entries: the one closest to expiry makes room. */
+    for (int i = 0; i < 6; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(fw_pending_put(p, 1, fw_str_c(key), "v", 1, 1000 + i, 0), FW_PENDING_OK);
+        assert_true(fw_pending_count(p) <= 4);
+    }
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k0"), out, sizeof out, &len, 1), FW_PENDING_ENOTFOUND);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k1"), out, sizeof out, &len, 1), FW_PENDING_ENOTFOUND);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k5"), out, sizeof out, &len, 1), FW_PENDING_OK);
+    /* Expired entries go first. */
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT("late"), "v", 1, 100000, 1004), FW_PENDING_OK);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k5"), out, sizeof out, &len, 1004), FW_PENDING_OK);
+    /* Limits. */
+    char big[FW_PENDING_MAX_VALUE + 1];
+    memset(big, 'x', sizeof big);
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT("b"), big, sizeof big, 10, 0), FW_PENDING_EINVAL);
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT(""), "v", 1, 10, 0), FW_PENDING_EINVAL);
+    assert_int_equal(fw_pending_put(p, 1, FW_STR_LIT("z"), "v", 1, 0, 0), FW_PENDING_EINVAL);
+    assert_int_equal(fw_pending_get(p, 1, FW_STR_LIT("k5"), out, 0, &len, 1), FW_PENDING_ESPACE);
+    assert_int_equal(fw_pending_new(0, &p) == 0, 0);
+    fw_pending_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_s256_vector),       cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_methods),           cmocka_unit_test(test_verifier_grammar),
+        cmocka_unit_test(test_pending_single_use), cmocka_unit_test(test_pending_expiry),
+        cmocka_unit_test(test_pending_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
