@@ -36,6 +36,12 @@ run() { # name url
 echo "== followd (threads=$THREADS, wrk -t$THREADS -c$CONNS -d${DURATION}s), body $(wc -c < build/bench-body100.json) / $(wc -c < build/bench-body1000.json) bytes"
 run "followers page of 100" "$URL100"
 run "followers page of 1000" "$URL1000"
+$BIN serve --db "$DB" --listen 127.0.0.1:$((PF + 2)) --threads "$THREADS" --rate-limits off --response-cache off >/dev/null 2>&1 &
+NPID=$!
+sleep 1
+run "followers page of 100, response cache off" "http://127.0.0.1:$((PF + 2))/2/users/$CELEB/followers?max_results=100"
+run "followers page of 1000, response cache off" "http://127.0.0.1:$((PF + 2))/2/users/$CELEB/followers?max_results=1000"
+kill $NPID; wait $NPID 2>/dev/null || true
 
 build/baseline $PB "$THREADS" build/bench-body100.json & BPID=$!
 sleep 0.5
@@ -49,9 +55,7 @@ BPID=
 
 # Durable follows: alternate follow/unfollow over 2000 targets (every write is committed with fsync).
 curl -s -H "Authorization: Bearer $BEARER" "http://127.0.0.1:$PF/2/users/$CELEB/followers?max_results=1000" |
-  /usr/bin/python3 -c "import json,sys; [print(u['id']) for u in json.load(sys.stdin)['data']]" > build/bench-targets.txt
-curl -s -H "Authorization: Bearer $BEARER" "http://127.0.0.1:$PF/2/users/$UID_/followers?max_results=1000" |
-  /usr/bin/python3 -c "import json,sys; [print(u['id']) for u in json.load(sys.stdin)['data']]" >> build/bench-targets.txt
+  /usr/bin/python3 -c "import json,sys; [print(u['id']) for u in json.load(sys.stdin)['data'] if u['id'] != '$UID_']" > build/bench-targets.txt
 out=$(FOLLOWD_TOKEN="$UTOK" FOLLOWD_USER="$UID_" FOLLOWD_TARGETS=build/bench-targets.txt \
       wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s bench/follow.lua "http://127.0.0.1:$PF")
 echo "durable follow/unfollow writes: $(echo "$out" | awk '/Requests\/sec/ {print $2}') req/s, p99 $(echo "$out" | awk '$1=="99%" {print $2}')"
