@@ -8,6 +8,8 @@
  * close). */
 #include "store/lmdb_internal.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -103,12 +105,32 @@ static int init_dbs(fw_store *s)
     return lmdb_err(mdb_txn_commit(txn));
 }
 
+/* mkdir -p: creates path and any missing parents (0700). */
+static int make_dirs(const char *path)
+{
+    char buf[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != 0)
+            continue;
+        char c = buf[i];
+        buf[i] = 0;
+        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+            return -1;
+        buf[i] = c;
+    }
+    return 0;
+}
+
 int fw_store_open(const fw_store_opts *opts, fw_store **out)
 {
     *out = NULL;
     if (!opts || !opts->path || !*opts->path)
         return FW_EINVAL;
-    if (!opts->read_only && mkdir(opts->path, 0700) < 0 && errno != EEXIST)
+    if (!opts->read_only && make_dirs(opts->path) != 0)
         return FW_EIO;
     fw_store *s = calloc(1, sizeof(*s));
     if (!s)
