@@ -147,6 +147,12 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     if (!rc)
         rc = mdb_env_open(s->env, opts->path,
                            MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0) | (s->bulk ? MDB_NOSYNC : 0), 0600);
+    /* A process killed with a read transaction open leaves its reader slot
+     * behind, which would pin old pages forever; clear slots of dead pids. */
+    if (!rc) {
+        int dead = 0;
+        mdb_reader_check(s->env, &dead);
+    }
     int frc = rc == ENOENT ? FW_ENOTFOUND : rc ? FW_EIO : init_dbs(s);
     if (!frc)
         frc = lmdb_rpool_new(s);
