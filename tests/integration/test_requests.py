@@ -144,3 +144,25 @@ def test_races_accept_withdraw_unfollow(api, demo):
         assert pending == []
         assert metrics(api, demo, p)[0] == len(followers)
     assert run_cli("check", db=demo["db"]).startswith("ok")
+
+
+def test_race_protect_vs_follow(api, demo):
+    """Follow requests racing the account turning public: every follower ends following, none pending."""
+    p, ptok = mk(demo, "--protected")
+    actors = [mk(demo) for _ in range(10)]
+
+    def go(i):
+        uid, tok = actors[i]
+        return follow(api, tok, uid, p)["data"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=11) as ex:
+        futs = [ex.submit(go, i) for i in range(10)]
+        flip = ex.submit(run_cli, "user", "set", p, "--public", db=demo["db"])
+        answers = [f.result() for f in futs]
+        flip.result()
+    assert all(a["following"] != a["pending_follow"] for a in answers)
+    assert listing(api, ptok, p, "follow_requests/incoming") == {"meta": {"result_count": 0}}
+    followers = listing(api, ptok, p, "followers")["data"]
+    assert sorted(u["id"] for u in followers) == sorted(uid for uid, _ in actors)
+    assert metrics(api, demo, p) == (10, 0)
+    assert run_cli("check", db=demo["db"]).startswith("ok")
