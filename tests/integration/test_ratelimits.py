@@ -98,7 +98,7 @@ def test_concurrent_window_is_exact(limited, demo):
     def one(_):
         return requests.get(url, headers=h).status_code
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as ex:
         codes = list(ex.map(one, range(200)))
     assert codes.count(200) == 50 and codes.count(429) == 150
 
