@@ -71,13 +71,18 @@ static const char *verified_type_name(uint8_t t)
 
 void fw_render_user(fw_jw *w, const fw_user *u, const fw_rels *rels, const fw_render_opts *o)
 {
-    fw_jw_obj_begin(w);
-    fw_jw_key(w, "id");
-    fw_jw_id(w, u->id);
-    fw_jw_key(w, "name");
-    fw_jw_strn(w, u->name.p, u->name.len);
-    fw_jw_key(w, "username");
-    fw_jw_strn(w, u->username.p, u->username.len);
+    if (u->default_json.len && !w->pretty) {
+        /* The store keeps the default fields pre-rendered: one copy per user. */
+        fw_jw_obj_begin_raw(w, u->default_json.p, u->default_json.len);
+    } else {
+        fw_jw_obj_begin(w);
+        fw_jw_key(w, "id");
+        fw_jw_id(w, u->id);
+        fw_jw_key(w, "name");
+        fw_jw_strn(w, u->name.p, u->name.len);
+        fw_jw_key(w, "username");
+        fw_jw_strn(w, u->username.p, u->username.len);
+    }
     if (UF(FW_UFLD_CONNECTION_STATUS) && rels && o->user_context)
         put_connection_status(w, rels);
     if (UF(FW_UFLD_CREATED_AT))

@@ -56,6 +56,15 @@ static void jw_close(fw_jw *w, char c)
 
 void fw_jw_obj_begin(fw_jw *w) { jw_open(w, '{'); }
 void fw_jw_obj_end(fw_jw *w) { jw_close(w, '}'); }
+
+void fw_jw_obj_begin_raw(fw_jw *w, const char *prefix, size_t len)
+{
+    jw_sep(w);
+    fw_buf_append(w->out, prefix, len);
+    if (w->depth + 1 < FW_JW_MAX_DEPTH)
+        w->depth++;
+    w->count[w->depth] = 1; /* the prefix's members are in: the next one needs a comma */
+}
 void fw_jw_arr_begin(fw_jw *w) { jw_open(w, '['); }
 void fw_jw_arr_end(fw_jw *w) { jw_close(w, ']'); }
 

@@ -30,6 +30,9 @@ typedef struct fw_jw {
 
 void fw_jw_init(fw_jw *w, fw_buf *out, bool pretty);
 void fw_jw_obj_begin(fw_jw *w);
+/* Opens an object whose first members arrive pre-encoded: prefix starts with
+ * '{' and holds one or more complete members (no closing brace). */
+void fw_jw_obj_begin_raw(fw_jw *w, const char *prefix, size_t len);
 void fw_jw_obj_end(fw_jw *w);
 void fw_jw_arr_begin(fw_jw *w);
 void fw_jw_arr_end(fw_jw *w);

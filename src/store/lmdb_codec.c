@@ -5,7 +5,9 @@
  * past the end. */
 #include "store/lmdb_internal.h"
 
-#define REC_VERSION 1
+#include "core/jsonw.h"
+
+#define REC_VERSION 2
 
 /* Writes n length words then the bytes; returns bytes written. */
 static size_t pack_strs(uint8_t *out, const fw_str *v, int n)
@@ -50,7 +52,8 @@ static int unpack_strs(const uint8_t *p, size_t avail, fw_str *v, int n)
 
 /* ---- users ---- */
 #define USER_HDR 80
-#define USER_NSTR 8
+#define USER_NSTR 8  /* profile strings a caller sets */
+#define USER_NSTORED 9 /* ... plus the derived default-fields JSON */
 
 static void user_strs(const fw_user *u, fw_str v[USER_NSTR])
 {
@@ -58,11 +61,38 @@ static void user_strs(const fw_user *u, fw_str v[USER_NSTR])
     v[4] = u->url, v[5] = u->profile_image_url, v[6] = u->withheld_countries, v[7] = u->entities_json;
 }
 
+/* The user's default fields as X renders them, `{"id":"..","name":"..","username":".."`
+ * without the closing brace. Kept in the record (a cache derived at write time,
+ * never set by callers) so a list page copies it instead of formatting and
+ * escaping three fields per user on every read. */
+static void user_head(const fw_user *u, fw_buf *out)
+{
+    fw_jw w;
+    fw_jw_init(&w, out, false);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "id");
+    fw_jw_id(&w, u->id);
+    fw_jw_key(&w, "name");
+    fw_jw_strn(&w, u->name.p, u->name.len);
+    fw_jw_key(&w, "username");
+    fw_jw_strn(&w, u->username.p, u->username.len);
+}
+
+static void user_stored_strs(const fw_user *u, fw_str v[USER_NSTORED], fw_buf *head)
+{
+    user_strs(u, v);
+    user_head(u, head);
+    v[USER_NSTR] = (fw_str){head->data, head->len};
+}
+
 size_t lmdb_user_size(const fw_user *u)
 {
-    fw_str v[USER_NSTR];
-    user_strs(u, v);
-    return USER_HDR + strs_size(v, USER_NSTR);
+    fw_str v[USER_NSTORED];
+    fw_buf head = FW_BUF_INIT;
+    user_stored_strs(u, v, &head);
+    size_t n = USER_HDR + strs_size(v, USER_NSTORED);
+    fw_buf_free(&head);
+    return n;
 }
 
 void lmdb_user_pack(const fw_user *u, uint8_t *out)
@@ -80,9 +110,11 @@ void lmdb_user_pack(const fw_user *u, uint8_t *out)
     le64_put(out + 56, u->tweet_count);
     le64_put(out + 64, u->listed_count);
     le64_put(out + 72, u->like_count);
-    fw_str v[USER_NSTR];
-    user_strs(u, v);
-    pack_strs(out + USER_HDR, v, USER_NSTR);
+    fw_str v[USER_NSTORED];
+    fw_buf head = FW_BUF_INIT;
+    user_stored_strs(u, v, &head);
+    pack_strs(out + USER_HDR, v, USER_NSTORED);
+    fw_buf_free(&head);
 }
 
 int lmdb_user_unpack(const void *data, size_t n, fw_user *u)
@@ -101,11 +133,12 @@ int lmdb_user_unpack(const void *data, size_t n, fw_user *u)
     u->tweet_count = le64_get(p + 56);
     u->listed_count = le64_get(p + 64);
     u->like_count = le64_get(p + 72);
-    fw_str v[USER_NSTR];
-    if (unpack_strs(p + USER_HDR, n - USER_HDR, v, USER_NSTR) < 0)
+    fw_str v[USER_NSTORED];
+    if (unpack_strs(p + USER_HDR, n - USER_HDR, v, USER_NSTORED) < 0)
         return -1;
     u->username = v[0], u->name = v[1], u->description = v[2], u->location = v[3];
     u->url = v[4], u->profile_image_url = v[5], u->withheld_countries = v[6], u->entities_json = v[7];
+    u->default_json = v[8];
     return 0;
 }
 

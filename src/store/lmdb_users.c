@@ -47,6 +47,7 @@ static void rec_fill(fw_user_rec *r, const fw_user *u)
 {
     memset(r, 0, sizeof(*r));
     r->u = *u;
+    r->u.default_json = FW_STR_NULL; /* derived and borrowed from the map: never carried */
     for (int i = 0; i < 8; i++)
         fw_user_rec_set(r, i, *user_field((fw_user *)u, i));
 }

@@ -92,6 +92,9 @@ typedef struct fw_user {
     fw_str profile_image_url;
     fw_str withheld_countries;     /* upper-case ISO codes joined by ',' ; empty = not withheld */
     fw_str entities_json;          /* precomputed JSON object for user.fields=entities; may be empty */
+    fw_str default_json;           /* read-only, derived by the store on every write: the default fields
+                                      as X renders them, {"id":..,"name":..,"username":.. without the
+                                      closing brace; empty in records a caller builds */
 } fw_user;
 
 typedef struct fw_tweet {

@@ -125,6 +125,46 @@ static void test_render_user_fields(void **st)
     fw_buf_free(&b);
 }
 
+/* A stored default_json prefix renders byte-identically to formatting the fields. */
+static void test_render_default_json_prefix(void **st)
+{
+    (void)st;
+    fw_user u = {0};
+    u.id = 42;
+    u.name = FW_STR_LIT("N \"q\" \xF0\x9F\x9A\x80");
+    u.username = FW_STR_LIT("nq");
+    u.flags = FW_USER_VERIFIED;
+    fw_render_opts o = {0};
+    o.user_fields = 1u << FW_UFLD_VERIFIED;
+    fw_buf plain = FW_BUF_INIT, fast = FW_BUF_INIT, head = FW_BUF_INIT;
+    fw_jw w;
+    fw_jw_init(&w, &plain, false);
+    fw_jw_arr_begin(&w);
+    fw_render_user(&w, &u, NULL, &o);
+    fw_render_user(&w, &u, NULL, &o);
+    fw_jw_arr_end(&w);
+    /* What the store derives on write. */
+    fw_jw_init(&w, &head, false);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "id");
+    fw_jw_id(&w, u.id);
+    fw_jw_key(&w, "name");
+    fw_jw_strn(&w, u.name.p, u.name.len);
+    fw_jw_key(&w, "username");
+    fw_jw_strn(&w, u.username.p, u.username.len);
+    u.default_json = (fw_str){head.data, head.len};
+    fw_jw_init(&w, &fast, false);
+    fw_jw_arr_begin(&w);
+    fw_render_user(&w, &u, NULL, &o);
+    fw_render_user(&w, &u, NULL, &o);
+    fw_jw_arr_end(&w);
+    assert_string_equal(plain.data, fast.data);
+    assert_non_null(strstr(fast.data, "\\uD83D\\uDE80\",\"username\":\"nq\",\"verified\":true},{"));
+    fw_buf_free(&plain);
+    fw_buf_free(&fast);
+    fw_buf_free(&head);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_params_errors),
         cmocka_unit_test(test_pagetok_roundtrip_and_tamper),
         cmocka_unit_test(test_render_user_fields),
+        cmocka_unit_test(test_render_default_json_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
