@@ -171,9 +171,12 @@ struct fw_oa_ctx {
 /* oauth_core.c */
 fw_store *fw_oa_store(fw_oa_ctx *x);
 struct fw_pending *fw_oa_pending(fw_oa_ctx *x);
-/* Runs a store credential lookup; fills x->rc, x->app, x->cred; then next(x)
- * once, after the store released its result. */
-void fw_oa_lookup(fw_oa_ctx *x, const fw_auth_q *q, fw_oa_step next);
+/* Run a store credential lookup by consumer key / client id (by =
+ * FW_AUTH_BY_CONSUMER_KEY or FW_AUTH_BY_CLIENT_ID) or by token hash; fill
+ * x->rc, x->app, x->cred; then next(x) once, after the store released its
+ * result. */
+void fw_oa_lookup_key(fw_oa_ctx *x, uint8_t by, fw_str key, fw_oa_step next);
+void fw_oa_lookup_hash(fw_oa_ctx *x, const uint8_t hash[32], fw_oa_step next);
 /* Sends the response and frees x. */
 void fw_oa_finish(fw_oa_ctx *x);
 /* X v1.1 error {"errors":[{"code":..,"message":..}]}, then finish. */
@@ -190,39 +193,42 @@ bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret);
 /* Copies s into dst[cap] NUL-terminated; false (dst empty) if it does not fit
  * or contains a NUL byte. */
 bool fw_oa_copy(char *dst, size_t cap, fw_str s);
+/* The app name for a page, cut to FW_OA_NAME_MAX bytes on a UTF-8 boundary. */
+void fw_oa_copy_name(char dst[FW_OA_NAME_MAX + 1], fw_str name);
 /* Random URL-safe id: 32 bytes base64url (43 chars + NUL). */
 int fw_oa_random_id(char out[44]);
 /* True if uri is one of the '\n'-separated registered URIs, byte for byte. */
 bool fw_oa_uri_registered(fw_str registered, fw_str uri);
-/* Stores a bearer-kind credential under the SHA-256 of tok. */
-int fw_oa_put_bearer(fw_oa_ctx *x, const char *tok, const fw_cred *c);
 /* OAuth 2.0 client authentication for /2/oauth2/token and revoke: Basic for
  * confidential clients, client_id for public ones. On success next(x) runs
  * with x->app set; otherwise the error is answered. */
 void fw_oa_client_auth(fw_oa_ctx *x, fw_oa_step next);
 
-/* oauth_pages.c: HTML and redirects (every page: no-store, DENY framing, CSP). */
+/* oauth_pages.c: HTML and redirects (every page: no-store, DENY framing,
+ * CSP). Each answers x and finishes it. */
 void fw_oa_html_escape(fw_buf *b, fw_str s);
 /* The sign-in and consent page for session id (error: static text or NULL). */
-void fw_oa_page_consent(fw_req *req, const fw_oa_session *s, const char *id, const char *error, fw_str username);
+void fw_oa_page_consent(fw_oa_ctx *x, const fw_oa_session *s, const char *id, const char *error, fw_str username);
 /* A page with a title and a message (static text) plus an escaped detail. */
-void fw_oa_page_message(fw_req *req, int status, const char *title, const char *message, fw_str detail);
+void fw_oa_page_message(fw_oa_ctx *x, int status, const char *title, const char *message, fw_str detail);
+/* 503 "try again later" (storage or RNG failure). */
+void fw_oa_page_unavailable(fw_oa_ctx *x);
 /* 302 to base with the pairs appended to its query (values percent-encoded). */
-void fw_oa_redirect(fw_req *req, fw_str base, const char *const *keys, const fw_str *vals, size_t n);
+void fw_oa_redirect(fw_oa_ctx *x, fw_str base, const char *const *keys, const fw_str *vals, size_t n);
 
 /* oauth_signin.c: sign-in sessions shared by both consent flows. */
 /* Fills s->browser (cookie, set when missing), s->csrf and a new session id,
  * stores s; the caller then draws the page. 0 or -1. */
 int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44]);
-/* For a POST: loads the session named by the form and checks the CSRF pair.
- * On failure answers an error page (finishing x) and returns false. */
-bool fw_oa_session_load(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s);
-/* Checks the form's username and password. On success returns true with the
- * user; on failure redraws the page with an error (or ends the session after
- * too many attempts), finishing x, and returns false. */
-bool fw_oa_signin(fw_oa_ctx *x, fw_oa_session *s, uint64_t *user_id, char screen_name[16]);
-/* Ends the session named by the form (after approve or deny). */
-void fw_oa_session_end(fw_oa_ctx *x);
+enum { FW_OA_ANSWERED = 0, FW_OA_DENIED = 1, FW_OA_ALLOWED = 2 };
+/* The consent form's POST for flow (1 or 2): loads the session the form
+ * names (CSRF: cookie and form token must match), reads action=allow|deny
+ * and, for allow, checks the username and password. Returns FW_OA_DENIED,
+ * or FW_OA_ALLOWED with the user, after ending the session (a session is
+ * used once, also by concurrent POSTs); or FW_OA_ANSWERED when x was
+ * answered and finished (bad form, expired session, wrong password: the
+ * page again, or the end of the session after too many attempts). */
+int fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s, uint64_t *user_id, char screen_name[16]);
 
 /* Endpoint handlers (each finishes x). */
 void fw_oa_request_token(fw_oa_ctx *x);

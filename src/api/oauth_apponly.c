@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/tokens.h"
+#include "auth/issue.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
 
@@ -50,10 +50,7 @@ static void with_consumer(fw_oa_ctx *x, fw_oa_step next)
         return;
     }
     x->then = next;
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_CONSUMER_KEY;
-    q.consumer_key = x->prm.basic_id;
-    fw_oa_lookup(x, &q, consumer_checked);
+    fw_oa_lookup_key(x, FW_AUTH_BY_CONSUMER_KEY, x->prm.basic_id, consumer_checked);
 }
 
 static void consumer_checked(fw_oa_ctx *x)
@@ -71,17 +68,6 @@ static void consumer_checked(fw_oa_ctx *x)
     x->then(x);
 }
 
-/* Stores the derived token's hash for generation gen. */
-static int store_token(fw_oa_ctx *x, bearer *b)
-{
-    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
-    fw_cred c = {0};
-    c.kind = FW_CRED_APP_BEARER;
-    c.app_id = b->app_id;
-    c.scopes = UINT32_MAX;
-    return fw_oa_put_bearer(x, b->token, &c);
-}
-
 /* ---- POST /oauth2/token -------------------------------------------------- */
 
 static void stored_checked(fw_oa_ctx *x)
@@ -93,13 +79,13 @@ static void stored_checked(fw_oa_ctx *x)
         return;
     }
     if (x->rc != FW_OK || x->cred.kind != FW_CRED_APP_BEARER) {
-        rc = store_token(x, b); /* first request since the app (or generation) was made */
+        rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token); /* first request since the app (or generation) was made */
     } else if (x->cred.revoked) {
         /* Revoked without a new generation (e.g. by an admin): start one. */
         b->gen++;
         rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen);
         if (rc == FW_OK)
-            rc = store_token(x, b);
+            rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token);
     }
     if (rc != FW_OK) {
         unavailable(x);
@@ -123,10 +109,9 @@ static void token_for_app(fw_oa_ctx *x)
     b->app_id = x->app.id;
     b->gen = x->app.bearer_gen;
     fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_HASH;
-    fw_sha256(b->token, strlen(b->token), q.hash);
-    fw_oa_lookup(x, &q, stored_checked);
+    uint8_t h[32];
+    fw_sha256(b->token, strlen(b->token), h);
+    fw_oa_lookup_hash(x, h, stored_checked);
 }
 
 void fw_oa_app_token(fw_oa_ctx *x)

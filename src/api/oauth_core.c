@@ -3,28 +3,23 @@
  * authentication). See oauth.h. */
 #include "api/oauth.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
-#include "auth/nonce.h"
+#include "auth/oauth1_check.h"
 #include "auth/pending.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
 
-#define MAX_BASE_URLS 7
 #define PENDING_MAX 16384 /* ~2 KiB each at most: 32 MiB worst case */
 #define NONCE_SLOTS 16384
 
 struct fw_oauth {
     fw_store *store;
     fw_pending *pending;
-    fw_nonce_cache *nonces; /* request_token / access_token only */
-    char *base_urls;
-    fw_str public[MAX_BASE_URLS];
-    size_t npublic;
+    fw_oauth1_check *oa1; /* request_token / access_token only */
 };
 
 int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
@@ -33,20 +28,10 @@ int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
     if (!oa)
         return -1;
     oa->store = store;
-    oa->base_urls = strdup(public_base_urls ? public_base_urls : "");
-    if (!oa->base_urls || fw_pending_new(PENDING_MAX, &oa->pending) != 0 ||
-        fw_nonce_cache_new(NONCE_SLOTS, &oa->nonces) != 0) {
+    if (fw_pending_new(PENDING_MAX, &oa->pending) != 0 ||
+        fw_oauth1_check_new(public_base_urls, NONCE_SLOTS, &oa->oa1) != 0) {
         fw_oauth_free(oa);
         return -1;
-    }
-    for (char *p = oa->base_urls; *p && oa->npublic < MAX_BASE_URLS;) {
-        char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n)
-            oa->public[oa->npublic++] = (fw_str){p, n};
-        if (!end)
-            break;
-        p = end + 1;
     }
     *out = oa;
     return 0;
@@ -57,8 +42,7 @@ void fw_oauth_free(fw_oauth *oa)
     if (!oa)
         return;
     fw_pending_free(oa->pending);
-    fw_nonce_cache_free(oa->nonces);
-    free(oa->base_urls);
+    fw_oauth1_check_free(oa->oa1);
     free(oa);
 }
 
@@ -163,7 +147,7 @@ static void on_lookup(void *ctx, const fw_auth_res *res)
         x->next(x);
 }
 
-void fw_oa_lookup(fw_oa_ctx *x, const fw_auth_q *q, fw_oa_step next)
+static void lookup(fw_oa_ctx *x, const fw_auth_q *q, fw_oa_step next)
 {
     /* The store may answer inline (LMDB reads) or later on this loop: either
      * way next runs once, after the store's borrowed result is gone. */
@@ -174,6 +158,22 @@ void fw_oa_lookup(fw_oa_ctx *x, const fw_auth_q *q, fw_oa_step next)
         next(x);
     else
         x->async = true;
+}
+
+void fw_oa_lookup_key(fw_oa_ctx *x, uint8_t by, fw_str key, fw_oa_step next)
+{
+    fw_auth_q q = {0};
+    q.by = by;
+    q.consumer_key = key;
+    lookup(x, &q, next);
+}
+
+void fw_oa_lookup_hash(fw_oa_ctx *x, const uint8_t hash[32], fw_oa_step next)
+{
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_HASH;
+    memcpy(q.hash, hash, sizeof q.hash);
+    lookup(x, &q, next);
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -253,6 +253,14 @@ bool fw_oa_copy(char *dst, size_t cap, fw_str s)
     return true;
 }
 
+void fw_oa_copy_name(char dst[FW_OA_NAME_MAX + 1], fw_str name)
+{
+    size_t n = name.len > FW_OA_NAME_MAX ? FW_OA_NAME_MAX : name.len;
+    while (n < name.len && n > 0 && ((unsigned char)name.p[n] & 0xC0) == 0x80)
+        n--;
+    fw_oa_copy(dst, FW_OA_NAME_MAX + 1, (fw_str){name.p, n});
+}
+
 int fw_oa_random_id(char out[44])
 {
     uint8_t raw[32];
@@ -282,29 +290,12 @@ bool fw_oa_uri_registered(fw_str registered, fw_str uri)
     return false;
 }
 
-int fw_oa_put_bearer(fw_oa_ctx *x, const char *tok, const fw_cred *c)
-{
-    uint8_t h[32];
-    fw_sha256(tok, strlen(tok), h);
-    return fw_store_cred_put(x->oa->store, h, FW_STR_NULL, c);
-}
-
 bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret)
 {
     fw_req *req = x->req;
-    char own[300];
-    fw_str bases[MAX_BASE_URLS + 1];
-    size_t nb = 0;
-    if (req->host.len && req->host.len < 256) {
-        int n = snprintf(own, sizeof own, "%s://%.*s", req->tls ? "https" : "http", (int)req->host.len, req->host.p);
-        bases[nb++] = (fw_str){own, (size_t)n};
-    }
-    for (size_t i = 0; i < x->oa->npublic; i++)
-        bases[nb++] = x->oa->public[i];
-    fw_oauth1_req r = {req->method, req->path, req->query, req->content_type, req->body, bases, nb};
-    int64_t now_s = fw_now_ms() / 1000;
-    return fw_oauth1_verify(x->hdr, &r, consumer_secret, token_secret, now_s) == FW_OA1_OK &&
-           fw_nonce_check_and_add(x->oa->nonces, x->hdr->consumer_key, x->hdr->nonce, x->hdr->ts, now_s) == 0;
+    fw_oauth1_http http = {req->method, req->path, req->query, req->content_type, req->body, req->host, req->tls};
+    return fw_oauth1_check_run(x->oa->oa1, x->hdr, &http, consumer_secret, token_secret, fw_now_ms() / 1000) ==
+           FW_OA1_OK;
 }
 
 /* ---- OAuth 2.0 client authentication ----------------------------------- */
@@ -358,8 +349,5 @@ void fw_oa_client_auth(fw_oa_ctx *x, fw_oa_step next)
         return;
     }
     x->then = next;
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_CLIENT_ID;
-    q.consumer_key = id;
-    fw_oa_lookup(x, &q, client_found);
+    fw_oa_lookup_key(x, FW_AUTH_BY_CLIENT_ID, id, client_found);
 }

@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/problem.h"
+#include "auth/issue.h"
 #include "auth/pending.h"
-#include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/secret.h"
 #include "core/urlenc.h"
@@ -61,15 +60,6 @@ static void form_ok(fw_oa_ctx *x)
     fw_oa_finish(x);
 }
 
-/* The app name for the page, cut to FW_OA_NAME_MAX bytes on a UTF-8 boundary. */
-static void copy_name(char *dst, fw_str name)
-{
-    size_t n = name.len > FW_OA_NAME_MAX ? FW_OA_NAME_MAX : name.len;
-    while (n < name.len && n > 0 && ((unsigned char)name.p[n] & 0xC0) == 0x80)
-        n--;
-    fw_oa_copy(dst, FW_OA_NAME_MAX + 1, (fw_str){name.p, n});
-}
-
 /* ---- POST /oauth/request_token ------------------------------------------ */
 
 static void request_token_found(fw_oa_ctx *x)
@@ -100,7 +90,7 @@ static void request_token_found(fw_oa_ctx *x)
         fw_oa_v1_error(x, 403, 415, "Callback URL not approved for this client application.");
         return;
     }
-    copy_name(rt.app_name, x->app.name);
+    fw_oa_copy_name(rt.app_name, x->app.name);
     char tok[33];
     if (fw_random_alnum(tok, 32) != 0 || fw_random_alnum(rt.secret, 40) != 0) {
         unavailable(x);
@@ -126,10 +116,7 @@ void fw_oa_request_token(fw_oa_ctx *x)
         not_authenticated(x); /* signed with the consumer key only */
         return;
     }
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_CONSUMER_KEY;
-    q.consumer_key = x->hdr->consumer_key;
-    fw_oa_lookup(x, &q, request_token_found);
+    fw_oa_lookup_key(x, FW_AUTH_BY_CONSUMER_KEY, x->hdr->consumer_key, request_token_found);
 }
 
 /* ---- POST /oauth/access_token ------------------------------------------- */
@@ -164,18 +151,7 @@ static void access_token_found(fw_oa_ctx *x)
         return;
     }
     char tok[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
-    if (fw_token_oauth1(rt->user_id, tok, sec) != 0) {
-        unavailable(x);
-        return;
-    }
-    fw_cred c = {0};
-    c.kind = FW_CRED_OAUTH1_USER;
-    c.app_id = rt->app_id;
-    c.user_id = rt->user_id;
-    c.scopes = UINT32_MAX;
-    c.issued_at_ms = fw_now_ms();
-    c.secret = fw_str_c(sec);
-    int rc = fw_store_cred_put(fw_oa_store(x), NULL, fw_str_c(tok), &c);
+    int rc = fw_issue_oauth1(fw_oa_store(x), rt->app_id, rt->user_id, NULL, tok, sec);
     if (rc == FW_ENOTFOUND) {
         bad_token(x); /* the user or app was deleted meanwhile */
         return;
@@ -208,20 +184,16 @@ void fw_oa_access_token(fw_oa_ctx *x)
         bad_token(x);
         return;
     }
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_CONSUMER_KEY;
-    q.consumer_key = x->hdr->consumer_key;
-    fw_oa_lookup(x, &q, access_token_found);
+    fw_oa_lookup_key(x, FW_AUTH_BY_CONSUMER_KEY, x->hdr->consumer_key, access_token_found);
 }
 
 /* ---- the consent page --------------------------------------------------- */
 
 static void expired(fw_oa_ctx *x)
 {
-    fw_oa_page_message(x->req, 400, "This page is no longer valid",
+    fw_oa_page_message(x, 400, "This page is no longer valid",
                        "This request token is invalid or has expired. Go back to the application and start again.",
                        FW_STR_NULL);
-    fw_oa_finish(x);
 }
 
 static void show_page(fw_oa_ctx *x)
@@ -242,17 +214,13 @@ static void show_page(fw_oa_ctx *x)
     fw_oa_copy(s.action, sizeof s.action, x->req->path);
     char id[44];
     if (fw_oa_session_open(x, &s, id) != 0) {
-        fw_problem_unavailable(x->req);
-        {
-            fw_oa_finish(x);
-            return;
-        }
+        fw_oa_page_unavailable(x);
+        return;
     }
     fw_str prefill = fw_oauth_param(&x->prm, "screen_name");
     if (prefill.len > 15)
         prefill.len = 15;
-    fw_oa_page_consent(x->req, &s, id, NULL, prefill);
-    fw_oa_finish(x);
+    fw_oa_page_consent(x, &s, id, NULL, prefill);
 }
 
 /* oob flows show the verifier as a 7-digit PIN, as X does. */
@@ -274,75 +242,53 @@ static int make_verifier(bool pin, char out[48])
 static void decide(fw_oa_ctx *x)
 {
     fw_oa_session s;
-    if (!fw_oa_session_load(x, 1, &s))
+    uint64_t uid = 0;
+    char name[16];
+    int outcome = fw_oa_consent_post(x, 1, &s, &uid, name);
+    if (outcome == FW_OA_ANSWERED)
         return;
-    fw_str action = fw_oauth_param(&x->prm, "action");
+    /* Taken, not read: of two sign-in pages open for one request token,
+     * only the first decision counts. */
     fw_str token = fw_str_c(s.reqtok);
     fw_oa_reqtok rt;
     size_t len = 0;
-    if (fw_str_eq(action, "deny")) {
-        fw_oa_session_end(x);
-        if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
-                FW_PENDING_OK ||
-            len != sizeof rt) {
-            expired(x);
-            return;
-        }
-        if (fw_str_eq(fw_str_c(rt.callback), "oob")) {
-            fw_oa_page_message(x->req, 200, "Access denied", "You did not authorize the application.", FW_STR_NULL);
-            {
-                fw_oa_finish(x);
-                return;
-            }
-        }
-        static const char *const keys[] = {"denied"};
-        fw_oa_redirect(x->req, fw_str_c(rt.callback), keys, &token, 1);
-        {
-            fw_oa_finish(x);
-            return;
-        }
-    }
-    if (!fw_str_eq(action, "allow")) {
-        fw_oa_page_message(x->req, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
-        {
-            fw_oa_finish(x);
-            return;
-        }
-    }
-    uint64_t uid = 0;
-    char name[16];
-    if (!fw_oa_signin(x, &s, &uid, name))
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
+            FW_PENDING_OK ||
+        len != sizeof rt) {
+        expired(x);
         return;
-    fw_oa_session_end(x);
-    if (fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) != FW_PENDING_OK ||
-        len != sizeof rt || rt.authorized) {
+    }
+    if (rt.authorized) {
+        /* Another page already approved it: that decision stands. */
+        fw_pending_add(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, FW_OA_VERIFIER_TTL_MS, fw_now_ms());
         expired(x);
         return;
     }
     bool oob = fw_str_eq(fw_str_c(rt.callback), "oob");
+    if (outcome == FW_OA_DENIED) {
+        static const char *const keys[] = {"denied"};
+        if (oob)
+            fw_oa_page_message(x, 200, "Access denied", "You did not authorize the application.", FW_STR_NULL);
+        else
+            fw_oa_redirect(x, fw_str_c(rt.callback), keys, &token, 1);
+        return;
+    }
     rt.authorized = true;
     rt.user_id = uid;
     memcpy(rt.screen_name, name, sizeof rt.screen_name);
     if (make_verifier(oob, rt.verifier) != 0 || fw_pending_put(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt,
                                                                FW_OA_VERIFIER_TTL_MS, fw_now_ms()) != FW_PENDING_OK) {
-        fw_problem_unavailable(x->req);
-        {
-            fw_oa_finish(x);
-            return;
-        }
+        fw_oa_page_unavailable(x);
+        return;
     }
     if (oob) {
-        fw_oa_page_message(x->req, 200, "You authorized the application",
+        fw_oa_page_message(x, 200, "You authorized the application",
                            "Enter this PIN in the application to complete the authorization:", fw_str_c(rt.verifier));
-        {
-            fw_oa_finish(x);
-            return;
-        }
+        return;
     }
     static const char *const keys[] = {"oauth_token", "oauth_verifier"};
     fw_str vals[] = {token, fw_str_c(rt.verifier)};
-    fw_oa_redirect(x->req, fw_str_c(rt.callback), keys, vals, 2);
-    fw_oa_finish(x);
+    fw_oa_redirect(x, fw_str_c(rt.callback), keys, vals, 2);
 }
 
 void fw_oa_authorize1(fw_oa_ctx *x)

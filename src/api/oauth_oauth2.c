@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/problem.h"
+#include "auth/issue.h"
 #include "auth/pending.h"
 #include "auth/pkce.h"
 #include "auth/scopes.h"
-#include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
@@ -27,44 +26,37 @@ typedef struct grant {
     char token[FW_TOKEN_MAX];
 } grant;
 
-static void unavailable_page(fw_oa_ctx *x)
-{
-    fw_oa_page_message(x->req, 503, "Try again later", "followd could not reach its database.", FW_STR_NULL);
-    fw_oa_finish(x);
-}
-
 /* ---- GET /i/oauth2/authorize -------------------------------------------- */
+
+/* Never redirected: the client or its redirect_uri cannot be trusted. */
+static void bad_client_page(fw_oa_ctx *x, const char *message)
+{
+    fw_oa_page_message(x, 400, "Something went wrong", message, FW_STR_NULL);
+}
 
 /* Redirects an authorize error to the (already validated) redirect_uri. */
 static void redirect_error(fw_oa_ctx *x, fw_str uri, const char *error, const char *description, fw_str state)
 {
     static const char *const keys[] = {"error", "error_description", "state"};
     fw_str vals[] = {fw_str_c(error), fw_str_c(description), state};
-    fw_oa_redirect(x->req, uri, keys, vals, state.len && state.len <= FW_OA_STATE_MAX ? 3 : 2);
-    fw_oa_finish(x);
+    fw_oa_redirect(x, uri, keys, vals, state.len && state.len <= FW_OA_STATE_MAX ? 3 : 2);
 }
 
 static void authorize_client_found(fw_oa_ctx *x)
 {
     if (x->rc == FW_EIO) {
-        unavailable_page(x);
+        fw_oa_page_unavailable(x);
         return;
     }
     if (x->rc != FW_OK || !x->have_app) {
-        fw_oa_page_message(x->req, 400, "Something went wrong",
-                           "The application's client_id is not valid. Contact the application's developer.",
-                           FW_STR_NULL);
-        fw_oa_finish(x);
+        bad_client_page(x, "The application's client_id is not valid. Contact the application's developer.");
         return;
     }
     const fw_oauth_params *p = &x->prm;
     fw_str uri = fw_oauth_param(p, "redirect_uri");
     if (!fw_oa_uri_registered(x->app.redirect_uris, uri) || uri.len > FW_OA_URI_MAX) {
-        fw_oa_page_message(x->req, 400, "Something went wrong",
-                           "The redirect_uri is not registered for this application. Contact the application's "
-                           "developer.",
-                           FW_STR_NULL);
-        fw_oa_finish(x);
+        bad_client_page(x, "The redirect_uri is not registered for this application. Contact the application's "
+                           "developer.");
         return;
     }
     fw_str state = fw_oauth_param(p, "state"), rtype = fw_oauth_param(p, "response_type");
@@ -100,18 +92,14 @@ static void authorize_client_found(fw_oa_ctx *x)
             redirect_error(x, uri, "invalid_request", "state is malformed", FW_STR_NULL);
             return;
         }
-        size_t n = x->app.name.len > FW_OA_NAME_MAX ? FW_OA_NAME_MAX : x->app.name.len;
-        while (n < x->app.name.len && n > 0 && ((unsigned char)x->app.name.p[n] & 0xC0) == 0x80)
-            n--;
-        fw_oa_copy(s.app_name, sizeof s.app_name, (fw_str){x->app.name.p, n});
+        fw_oa_copy_name(s.app_name, x->app.name);
         fw_oa_copy(s.action, sizeof s.action, x->req->path);
         char id[44];
         if (fw_oa_session_open(x, &s, id) != 0) {
-            unavailable_page(x);
+            fw_oa_page_unavailable(x);
             return;
         }
-        fw_oa_page_consent(x->req, &s, id, NULL, FW_STR_NULL);
-        fw_oa_finish(x);
+        fw_oa_page_consent(x, &s, id, NULL, FW_STR_NULL);
     }
 }
 
@@ -119,15 +107,10 @@ static void authorize_get(fw_oa_ctx *x)
 {
     fw_str client = fw_oauth_param(&x->prm, "client_id");
     if (x->prm_rc != FW_OAP_OK || !client.len) {
-        fw_oa_page_message(x->req, 400, "Something went wrong",
-                           "The authorization request is malformed or has no client_id.", FW_STR_NULL);
-        fw_oa_finish(x);
+        bad_client_page(x, "The authorization request is malformed or has no client_id.");
         return;
     }
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_CLIENT_ID;
-    q.consumer_key = client;
-    fw_oa_lookup(x, &q, authorize_client_found);
+    fw_oa_lookup_key(x, FW_AUTH_BY_CLIENT_ID, client, authorize_client_found);
 }
 
 /* ---- POST /i/oauth2/authorize (the consent form) ------------------------ */
@@ -135,40 +118,29 @@ static void authorize_get(fw_oa_ctx *x)
 static void authorize_post(fw_oa_ctx *x)
 {
     fw_oa_session s;
-    if (!fw_oa_session_load(x, 2, &s))
-        return;
     fw_oa_authz *a = &s.authz;
-    fw_str action = fw_oauth_param(&x->prm, "action");
-    if (fw_str_eq(action, "deny")) {
-        fw_oa_session_end(x);
+    char name[16];
+    int outcome = fw_oa_consent_post(x, 2, &s, &a->user_id, name);
+    if (outcome == FW_OA_ANSWERED)
+        return;
+    if (outcome == FW_OA_DENIED) {
         static const char *const keys[] = {"error", "state"};
         fw_str vals[] = {FW_STR_LIT("access_denied"), fw_str_c(a->state)};
-        fw_oa_redirect(x->req, fw_str_c(a->redirect_uri), keys, vals, 2);
-        fw_oa_finish(x);
+        fw_oa_redirect(x, fw_str_c(a->redirect_uri), keys, vals, 2);
         return;
     }
-    if (!fw_str_eq(action, "allow")) {
-        fw_oa_page_message(x->req, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
-        fw_oa_finish(x);
-        return;
-    }
-    char name[16];
-    if (!fw_oa_signin(x, &s, &a->user_id, name))
-        return;
-    fw_oa_session_end(x);
     char code[FW_TOKEN_MAX];
     int64_t now = fw_now_ms();
     if (fw_token_oauth2("ac", now, code) != 0 ||
         fw_pending_put(fw_oa_pending(x), FW_OA_PK_CODE, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS, now) !=
             FW_PENDING_OK) {
-        unavailable_page(x);
+        fw_oa_page_unavailable(x);
         return;
     }
     /* X's documented order: state first, then code. */
     static const char *const keys[] = {"state", "code"};
     fw_str vals[] = {fw_str_c(a->state), fw_str_c(code)};
-    fw_oa_redirect(x->req, fw_str_c(a->redirect_uri), keys, vals, 2);
-    fw_oa_finish(x);
+    fw_oa_redirect(x, fw_str_c(a->redirect_uri), keys, vals, 2);
 }
 
 void fw_oa_authorize2(fw_oa_ctx *x)
@@ -197,26 +169,17 @@ static bool missing(fw_oa_ctx *x, const char *name, fw_str *out)
     return true;
 }
 
-/* Mints the access token (and a refresh token with offline.access), stores
- * them and answers X's token response. */
+/* Issues the access token (and a refresh token with offline.access) and
+ * answers X's token response. */
 static void issue_tokens(fw_oa_ctx *x, uint64_t app_id, uint64_t user_id, uint32_t scopes)
 {
-    int64_t now = fw_now_ms();
     char at[FW_TOKEN_MAX], rt[FW_TOKEN_MAX];
-    fw_cred c = {0};
-    c.kind = FW_CRED_OAUTH2_USER;
-    c.app_id = app_id;
-    c.user_id = user_id;
-    c.scopes = scopes;
-    c.issued_at_ms = now;
-    c.expires_at_ms = now + FW_OA_ACCESS_TTL_S * 1000LL;
     bool offline = (scopes & FW_SCOPE_OFFLINE_ACCESS) != 0;
-    int rc = fw_token_oauth2("at", now, at) == 0 ? fw_oa_put_bearer(x, at, &c) : FW_EIO;
-    if (rc == FW_OK && offline) {
-        c.kind = FW_CRED_OAUTH2_REFRESH;
-        c.expires_at_ms = 0; /* refresh tokens last until used or revoked */
-        rc = fw_token_oauth2("rt", now, rt) == 0 ? fw_oa_put_bearer(x, rt, &c) : FW_EIO;
-    }
+    int rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_USER, app_id, user_id, scopes,
+                                 FW_OA_ACCESS_TTL_S * 1000LL, NULL, at);
+    /* Refresh tokens last until used or revoked. */
+    if (rc == FW_OK && offline)
+        rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_REFRESH, app_id, user_id, scopes, 0, NULL, rt);
     if (rc == FW_ENOTFOUND) {
         fw_oa2_error(x, 400, "invalid_grant", "The user or application no longer exists");
         return;
@@ -271,6 +234,20 @@ static void code_grant(fw_oa_ctx *x)
     issue_tokens(x, a.app_id, a.user_id, a.scopes);
 }
 
+/* The per-request state of a refresh or revoke, owned by x; NULL (answered)
+ * when out of memory. */
+static grant *new_grant(fw_oa_ctx *x)
+{
+    grant *g = calloc(1, sizeof *g);
+    if (!g) {
+        storage_error(x);
+        return NULL;
+    }
+    x->flow = g;
+    g->client_app = x->app.id;
+    return g;
+}
+
 /* A refresh that fails before rotating gives its claim back, so the rightful
  * client can retry at once. */
 static void refresh_fail(fw_oa_ctx *x, int status, const char *error, const char *description)
@@ -304,13 +281,9 @@ static void refresh_grant(fw_oa_ctx *x)
     fw_str rt, scope = fw_oauth_param(&x->prm, "scope");
     if (missing(x, "refresh_token", &rt))
         return;
-    grant *g = calloc(1, sizeof *g);
-    if (!g) {
-        storage_error(x);
+    grant *g = new_grant(x);
+    if (!g)
         return;
-    }
-    x->flow = g;
-    g->client_app = x->app.id;
     if (scope.len && (fw_scopes_parse(scope, &g->scopes, NULL) != 0 || !g->scopes)) {
         fw_oa2_error(x, 400, "invalid_scope", "The requested scope is invalid or unknown");
         return;
@@ -326,10 +299,7 @@ static void refresh_grant(fw_oa_ctx *x)
         return;
     }
     fw_sha256(rt.p, rt.len, g->hash);
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_HASH;
-    memcpy(q.hash, g->hash, 32);
-    fw_oa_lookup(x, &q, refresh_found);
+    fw_oa_lookup_hash(x, g->hash, refresh_found);
 }
 
 static void token_authed(fw_oa_ctx *x)
@@ -389,18 +359,11 @@ static void revoke_authed(fw_oa_ctx *x)
     fw_str tok;
     if (missing(x, "token", &tok))
         return;
-    grant *g = calloc(1, sizeof *g);
-    if (!g) {
-        storage_error(x);
+    grant *g = new_grant(x);
+    if (!g)
         return;
-    }
-    x->flow = g;
-    g->client_app = x->app.id;
     fw_sha256(tok.p, tok.len, g->hash);
-    fw_auth_q q = {0};
-    q.by = FW_AUTH_BY_HASH;
-    memcpy(q.hash, g->hash, 32);
-    fw_oa_lookup(x, &q, revoke_found);
+    fw_oa_lookup_hash(x, g->hash, revoke_found);
 }
 
 void fw_oa_revoke2(fw_oa_ctx *x)

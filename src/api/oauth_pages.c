@@ -56,9 +56,10 @@ static void page_begin(fw_req *req, int status, const char *title)
     fw_buf_puts(b, "</h1>\n");
 }
 
-static void page_end(fw_req *req)
+static void page_end(fw_oa_ctx *x)
 {
-    fw_buf_puts(&req->body_out, "</main>\n</body>\n</html>\n");
+    fw_buf_puts(&x->req->body_out, "</main>\n</body>\n</html>\n");
+    fw_oa_finish(x);
 }
 
 static const struct {
@@ -108,8 +109,9 @@ static void hidden(fw_buf *b, const char *name, const char *value)
     fw_buf_puts(b, "\">\n");
 }
 
-void fw_oa_page_consent(fw_req *req, const fw_oa_session *s, const char *id, const char *error, fw_str username)
+void fw_oa_page_consent(fw_oa_ctx *x, const fw_oa_session *s, const char *id, const char *error, fw_str username)
 {
+    fw_req *req = x->req;
     page_begin(req, 200, "Authorize access to your account");
     fw_buf *b = &req->body_out;
     fw_buf_puts(b, "<p><strong>");
@@ -144,13 +146,13 @@ void fw_oa_page_consent(fw_req *req, const fw_oa_session *s, const char *id, con
                    "<button type=\"submit\" name=\"action\" value=\"allow\" id=\"allow\">Authorize app</button>"
                    "<button type=\"submit\" name=\"action\" value=\"deny\" id=\"deny\" formnovalidate>Cancel"
                    "</button>\n</form>\n");
-    page_end(req);
+    page_end(x);
 }
 
-void fw_oa_page_message(fw_req *req, int status, const char *title, const char *message, fw_str detail)
+void fw_oa_page_message(fw_oa_ctx *x, int status, const char *title, const char *message, fw_str detail)
 {
-    page_begin(req, status, title);
-    fw_buf *b = &req->body_out;
+    page_begin(x->req, status, title);
+    fw_buf *b = &x->req->body_out;
     fw_buf_puts(b, "<p>");
     esc(b, message);
     fw_buf_puts(b, "</p>\n");
@@ -159,11 +161,17 @@ void fw_oa_page_message(fw_req *req, int status, const char *title, const char *
         fw_oa_html_escape(b, detail);
         fw_buf_puts(b, "</code></p>\n");
     }
-    page_end(req);
+    page_end(x);
 }
 
-void fw_oa_redirect(fw_req *req, fw_str base, const char *const *keys, const fw_str *vals, size_t n)
+void fw_oa_page_unavailable(fw_oa_ctx *x)
 {
+    fw_oa_page_message(x, 503, "Try again later", "followd could not reach its database.", FW_STR_NULL);
+}
+
+void fw_oa_redirect(fw_oa_ctx *x, fw_str base, const char *const *keys, const fw_str *vals, size_t n)
+{
+    fw_req *req = x->req;
     fw_buf url = FW_BUF_INIT;
     /* A fragment stays at the end; the parameters join the query. */
     const char *hash = base.len ? memchr(base.p, '#', base.len) : NULL;
@@ -190,4 +198,5 @@ void fw_oa_redirect(fw_req *req, fw_str base, const char *const *keys, const fw_
     fw_oa_html_escape(&req->body_out, (fw_str){url.data, url.len});
     fw_buf_puts(&req->body_out, "\">Continue</a></p>\n");
     fw_buf_free(&url);
+    fw_oa_finish(x);
 }

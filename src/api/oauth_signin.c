@@ -6,6 +6,9 @@
  * when the session exists, the cookie it carries equals the recorded one and
  * the hidden form token equals the recorded one (both compared in constant
  * time). Several tabs work at once because sessions are per page load.
+ * A session is taken out of the table before its password is checked, so
+ * two POSTs of one form (a double click, or a script) cannot both sign in,
+ * and every wrong password is counted; a wrong one puts it back.
  * Passwords: scrypt (auth/password.h); unknown users cost the same time as
  * wrong passwords; FW_OA_MAX_ATTEMPTS failures end the session. */
 #include "api/oauth.h"
@@ -75,16 +78,17 @@ int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44])
 
 static void expired_page(fw_oa_ctx *x)
 {
-    fw_oa_page_message(x->req, 400, "This page is no longer valid",
+    fw_oa_page_message(x, 400, "This page is no longer valid",
                        "This authorization request has expired or was already used. Go back to the application "
                        "and start again.",
                        FW_STR_NULL);
-    fw_oa_finish(x);
 }
 
-bool fw_oa_session_load(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s)
+/* Loads the session named by the form and checks the CSRF pair; on failure
+ * answers x and returns false. */
+static bool session_load(fw_oa_ctx *x, uint8_t flow, fw_str id, fw_oa_session *s)
 {
-    fw_str id = fw_oauth_param(&x->prm, "session"), csrf = fw_oauth_param(&x->prm, "csrf");
+    fw_str csrf = fw_oauth_param(&x->prm, "csrf");
     size_t len = 0;
     if (x->prm_rc != FW_OAP_OK || !valid_id(id) ||
         fw_pending_get(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_PENDING_OK ||
@@ -96,19 +100,13 @@ bool fw_oa_session_load(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s)
     bool cookie_ok = cookie.p && fw_ct_equal(cookie.p, cookie.len, s->browser, strlen(s->browser));
     bool form_ok = csrf.p && fw_ct_equal(csrf.p, csrf.len, s->csrf, strlen(s->csrf));
     if (!cookie_ok || !form_ok) {
-        fw_oa_page_message(x->req, 403, "Request could not be verified",
+        fw_oa_page_message(x, 403, "Request could not be verified",
                            "This form was not sent from the page followd showed you (cookies must be enabled). "
                            "Go back to the application and start again.",
                            FW_STR_NULL);
-        fw_oa_finish(x);
         return false;
     }
     return true;
-}
-
-void fw_oa_session_end(fw_oa_ctx *x)
-{
-    fw_pending_remove(fw_oa_pending(x), FW_OA_PK_SESSION, fw_oauth_param(&x->prm, "session"));
 }
 
 /* 0 signed in, 1 wrong username or password, 2 suspended, -1 storage failure. */
@@ -140,36 +138,54 @@ static int check_password(fw_store *st, fw_str username, fw_str password, uint64
     return out;
 }
 
-bool fw_oa_signin(fw_oa_ctx *x, fw_oa_session *s, uint64_t *user_id, char screen_name[16])
+int fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s, uint64_t *user_id, char screen_name[16])
 {
     fw_str id = fw_oauth_param(&x->prm, "session");
+    if (!session_load(x, flow, id, s))
+        return FW_OA_ANSWERED;
+    fw_str action = fw_oauth_param(&x->prm, "action");
+    bool allow = fw_str_eq(action, "allow");
+    if (!allow && !fw_str_eq(action, "deny")) {
+        fw_oa_page_message(x, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
+        return FW_OA_ANSWERED;
+    }
+    /* Whoever takes the session first decides; a concurrent POST of the same
+     * form finds it gone. The taken copy replaces the one read above, which
+     * may have missed an attempt counted meanwhile. */
+    size_t len = 0;
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_PENDING_OK ||
+        len != sizeof *s) {
+        expired_page(x);
+        return FW_OA_ANSWERED;
+    }
+    if (!allow)
+        return FW_OA_DENIED;
     fw_str username = fw_oauth_param(&x->prm, "username"), password = fw_oauth_param(&x->prm, "password");
     if (username.len && username.p[0] == '@')
         username.p++, username.len--;
     int rc = check_password(fw_oa_store(x), username, password, user_id, screen_name);
     if (rc == 0)
-        return true;
-    if (rc < 0) {
-        fw_oa_page_message(x->req, 503, "Try again later", "followd could not reach its database.", FW_STR_NULL);
-        fw_oa_finish(x);
-        return false;
-    }
-    if (++s->attempts >= FW_OA_MAX_ATTEMPTS) {
-        fw_oa_session_end(x);
-        fw_oa_page_message(x->req, 429, "Too many attempts",
+        return FW_OA_ALLOWED;
+    if (rc > 0 && ++s->attempts >= FW_OA_MAX_ATTEMPTS) {
+        fw_oa_page_message(x, 429, "Too many attempts",
                            "Too many failed sign-in attempts. Go back to the application and start again.",
                            FW_STR_NULL);
-        fw_oa_finish(x);
-        return false;
+        return FW_OA_ANSWERED;
     }
-    fw_pending_update(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, fw_now_ms());
-    if (username.len > 15)
-        username.len = 15;
+    /* Back in the table for the next try (a fresh lifetime: at most
+     * FW_OA_MAX_ATTEMPTS of them). */
+    if (fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, FW_OA_SESSION_TTL_MS, fw_now_ms()) !=
+            FW_PENDING_OK ||
+        rc < 0) {
+        fw_oa_page_unavailable(x);
+        return FW_OA_ANSWERED;
+    }
     char sid[44];
     fw_oa_copy(sid, sizeof sid, id);
-    fw_oa_page_consent(x->req, s, sid,
+    if (username.len > 15)
+        username.len = 15;
+    fw_oa_page_consent(x, s, sid,
                        rc == 2 ? "This account is suspended." : "The username and password did not match.",
                        username);
-    fw_oa_finish(x);
-    return false;
+    return FW_OA_ANSWERED;
 }

@@ -1,26 +1,21 @@
 /* Request authentication; see authn.h. */
 #include "auth/authn.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/nonce.h"
 #include "auth/oauth1.h"
+#include "auth/oauth1_check.h"
 #include "core/clock.h"
 #include "core/secret.h"
 
-#define MAX_BASE_URLS 7
 /* Nonces are remembered for the 5-minute timestamp window; 256 Ki entries
  * (8 MiB) cover ~870 signed requests per second before eviction starts. */
 #define NONCE_SLOTS (256 * 1024)
 
 struct fw_authn {
     fw_store *store;
-    char *base_urls;               /* backing storage of public[] */
-    fw_str public[MAX_BASE_URLS];  /* configured public base URLs */
-    size_t npublic;
-    fw_nonce_cache *nonces;
+    fw_oauth1_check *oa1; /* base URLs and nonce cache */
 };
 
 int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out)
@@ -29,21 +24,9 @@ int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out)
     if (!a)
         return -1;
     a->store = store;
-    a->base_urls = strdup(public_base_urls ? public_base_urls : "");
-    if (!a->base_urls || fw_nonce_cache_new(NONCE_SLOTS, &a->nonces) != 0) {
-        fw_authn_free(a);
+    if (fw_oauth1_check_new(public_base_urls, NONCE_SLOTS, &a->oa1) != 0) {
+        free(a);
         return -1;
-    }
-    /* Split the comma-separated list in place. */
-    char *p = a->base_urls;
-    while (*p && a->npublic < MAX_BASE_URLS) {
-        char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n)
-            a->public[a->npublic++] = (fw_str){p, n};
-        if (!end)
-            break;
-        p = end + 1;
     }
     *out = a;
     return 0;
@@ -53,8 +36,7 @@ void fw_authn_free(fw_authn *a)
 {
     if (!a)
         return;
-    free(a->base_urls);
-    fw_nonce_cache_free(a->nonces);
+    fw_oauth1_check_free(a->oa1);
     free(a);
 }
 
@@ -108,21 +90,10 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
         oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
         return;
     }
-    /* Candidate base URLs: how this request reached us, then the public ones. */
-    char own[300];
-    fw_str bases[MAX_BASE_URLS + 1];
-    size_t nb = 0;
-    if (op->in.host.len && op->in.host.len < 256) {
-        int n = snprintf(own, sizeof own, "%s://%.*s", op->in.tls ? "https" : "http", (int)op->in.host.len,
-                         op->in.host.p);
-        bases[nb++] = (fw_str){own, (size_t)n};
-    }
-    for (size_t i = 0; i < a->npublic; i++)
-        bases[nb++] = a->public[i];
-    fw_oauth1_req r = {op->in.method, op->in.path, op->in.query, op->in.content_type, op->in.body, bases, nb};
-    int64_t now_s = fw_now_ms() / 1000;
-    if (fw_oauth1_verify(op->oa1, &r, res->app->consumer_secret, c->secret, now_s) != FW_OA1_OK ||
-        fw_nonce_check_and_add(a->nonces, op->oa1->consumer_key, op->oa1->nonce, op->oa1->ts, now_s) != 0) {
+    const fw_authn_in *in = &op->in;
+    fw_oauth1_http http = {in->method, in->path, in->query, in->content_type, in->body, in->host, in->tls};
+    if (fw_oauth1_check_run(a->oa1, op->oa1, &http, res->app->consumer_secret, c->secret, fw_now_ms() / 1000) !=
+        FW_OA1_OK) {
         oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
         return;
     }

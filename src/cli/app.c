@@ -3,13 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "auth/issue.h"
 #include "auth/scopes.h"
-#include "auth/tokens.h"
 #include "cli/cli.h"
-#include "cli/creds.h"
-#include "core/clock.h"
-#include "core/secret.h"
+#include "core/jsonw.h"
 
 static const char app_usage[] =
     "usage: followd app create --db DIR --name NAME [--project NAME | --project-id ID | --standalone]\n"
@@ -29,6 +28,57 @@ static int access_level(const char *s, uint8_t *out)
     return -1;
 }
 
+/* A redirect URI ends up in a Location header and a link on the consent
+ * pages: an absolute URI of printable ASCII without spaces, of at most
+ * 1024 bytes (the OAuth endpoints' limit), and no script scheme. */
+static bool redirect_uri_ok(const char *u)
+{
+    size_t n = strlen(u), i = 0;
+    if (n == 0 || n > 1024)
+        return false;
+    for (size_t j = 0; j < n; j++)
+        if ((unsigned char)u[j] <= 0x20 || (unsigned char)u[j] >= 0x7f)
+            return false;
+    if (!((u[0] | 0x20) >= 'a' && (u[0] | 0x20) <= 'z'))
+        return false;
+    while (i < n && (((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z') || (u[i] >= '0' && u[i] <= '9') || u[i] == '+' ||
+                     u[i] == '-' || u[i] == '.'))
+        i++;
+    if (i == n || u[i] != ':' || i + 1 == n)
+        return false;
+    static const char *const banned[] = {"javascript", "data", "vbscript", "file"};
+    for (size_t k = 0; k < sizeof banned / sizeof banned[0]; k++)
+        if (strlen(banned[k]) == i && !strncasecmp(u, banned[k], i))
+            return false;
+    return true;
+}
+
+static void print_app_json(const fw_app *a, const char *bearer)
+{
+    fw_buf b = FW_BUF_INIT;
+    fw_jw w;
+    fw_jw_init(&w, &b, true);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "app_id");
+    fw_jw_id(&w, a->id);
+    fw_jw_key(&w, "project_id");
+    fw_jw_id(&w, a->project_id);
+    fw_jw_key(&w, "consumer_key");
+    fw_jw_strn(&w, a->consumer_key.p, a->consumer_key.len);
+    fw_jw_key(&w, "consumer_secret");
+    fw_jw_strn(&w, a->consumer_secret.p, a->consumer_secret.len);
+    fw_jw_key(&w, "bearer_token");
+    fw_jw_str(&w, bearer);
+    fw_jw_key(&w, "client_id");
+    fw_jw_strn(&w, a->client_id.p, a->client_id.len);
+    if (a->client_type == FW_CLIENT_CONFIDENTIAL) {
+        fw_jw_key(&w, "client_secret");
+        fw_jw_strn(&w, a->client_secret.p, a->client_secret.len);
+    }
+    fw_jw_obj_end(&w);
+    fw_cli_print_buf(&b);
+}
+
 static int list_app(void *ctx, const fw_app *a)
 {
     (void)ctx;
@@ -43,10 +93,9 @@ static int list_app(void *ctx, const fw_app *a)
 
 int fw_cli_app(int argc, char **argv)
 {
-    if (argc < 2 || fw_cli_wants_help(argc, argv)) {
-        fputs(app_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int usage = fw_cli_usage(argc, argv, app_usage);
+    if (usage >= 0)
+        return usage;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},          {"name", required_argument, 0, 'n'},
         {"project", required_argument, 0, 'p'},     {"project-id", required_argument, 0, 'P'},
@@ -67,8 +116,7 @@ int fw_cli_app(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'p': project = optarg; break;
         case 'P':
-            if (fw_str_to_id(fw_str_c(optarg), &project_id) != 0) {
-                fw_cli_err("--project-id takes a number");
+            if (fw_cli_number("project-id", optarg, 1, UINT64_MAX, &project_id) != 0) {
                 ret = 2;
                 goto done;
             }
@@ -83,6 +131,12 @@ int fw_cli_app(int argc, char **argv)
             break;
         case 'c': ctype = FW_CLIENT_PUBLIC; break;
         case 'r':
+            if (!redirect_uri_ok(optarg)) {
+                fw_cli_err("--redirect-uri must be an absolute URI (scheme:...) of at most 1024 printable "
+                           "characters without spaces");
+                ret = 2;
+                goto done;
+            }
             if (redirects.len)
                 fw_buf_putc(&redirects, '\n');
             fw_buf_puts(&redirects, optarg);
@@ -90,8 +144,7 @@ int fw_cli_app(int argc, char **argv)
         default: fputs(app_usage, stderr); ret = 2; goto done;
         }
     }
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv)) {
         ret = 2;
         goto done;
     }
@@ -134,11 +187,11 @@ int fw_cli_app(int argc, char **argv)
         ret = 1;
     } else {
         char bearer[FW_TOKEN_MAX];
-        if (fw_cli_issue_app_bearer(s, &app.a, bearer) != 0) {
+        if (fw_issue_app_bearer(s, app.a.id, app.a.bearer_gen, bearer) != FW_OK) {
             fw_cli_err("cannot store the bearer token");
             ret = 1;
         } else {
-            fw_cli_print_app_json(&app.a, bearer);
+            print_app_json(&app.a, bearer);
         }
         fw_app_rec_free(&app);
     }
@@ -154,12 +207,15 @@ static const char token_usage[] =
     "       followd token oauth1 --db DIR --app ID --user ID|@USERNAME   (OAuth 1.0a access token + secret)\n"
     "       followd token app --db DIR --app ID [--regenerate]           (the app-only bearer token)\n";
 
+/* --expires-in: ten years at most, so expiry times stay far from overflow
+ * (0 = never expires). */
+#define MAX_EXPIRES_S (10ULL * 366 * 86400)
+
 int fw_cli_token(int argc, char **argv)
 {
-    if (argc < 2 || fw_cli_wants_help(argc, argv)) {
-        fputs(token_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int usage = fw_cli_usage(argc, argv, token_usage);
+    if (usage >= 0)
+        return usage;
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},     {"app", required_argument, 0, 'a'},
         {"user", required_argument, 0, 'u'},   {"scopes", required_argument, 0, 's'},
@@ -175,18 +231,14 @@ int fw_cli_token(int argc, char **argv)
         switch (c) {
         case 'd': db = optarg; break;
         case 'a':
-            if (fw_str_to_id(fw_str_c(optarg), &app_id) != 0) {
-                fw_cli_err("--app takes an app id");
+            if (fw_cli_number("app", optarg, 1, UINT64_MAX, &app_id) != 0)
                 return 2;
-            }
             break;
         case 'u': user = optarg; break;
         case 's': scopes = optarg; break;
         case 'e':
-            if (fw_str_to_id(fw_str_c(optarg), &expires) != 0) {
-                fw_cli_err("--expires-in takes seconds");
+            if (fw_cli_number("expires-in", optarg, 0, MAX_EXPIRES_S, &expires) != 0)
                 return 2;
-            }
             break;
         case 'g': regen = true; break;
         default: fputs(token_usage, stderr); return 2;
@@ -198,10 +250,8 @@ int fw_cli_token(int argc, char **argv)
         fw_cli_err("unknown token command '%s' (user, oauth1, app)", sub);
         return 2;
     }
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv))
         return 2;
-    }
     if (!app_id || (!is_app && !user)) {
         fw_cli_err("token %s needs --app%s", sub, is_app ? "" : " and --user");
         return 2;
@@ -226,7 +276,6 @@ int fw_cli_token(int argc, char **argv)
         goto out;
     }
     if (!is_app && fw_cli_resolve_user(s, user, &uid) != 0) {
-        fw_cli_err("no such user: %s", user);
         ret = 1;
         goto out;
     }
@@ -240,15 +289,16 @@ int fw_cli_token(int argc, char **argv)
                 goto out;
             }
         }
-        ret = fw_cli_issue_app_bearer(s, &app.a, tok) ? 1 : 0;
+        ret = fw_issue_app_bearer(s, app_id, app.a.bearer_gen, tok) != FW_OK;
         if (!ret)
             printf("%s\n", tok);
     } else if (is_user) {
-        ret = fw_cli_issue_user_token(s, app_id, uid, mask, (int64_t)expires * 1000, NULL, tok) ? 1 : 0;
+        ret = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app_id, uid, mask, (int64_t)expires * 1000, NULL, tok) !=
+              FW_OK;
         if (!ret)
             printf("%s\n", tok);
     } else {
-        ret = fw_cli_issue_oauth1(s, app_id, uid, NULL, tok, sec) ? 1 : 0;
+        ret = fw_issue_oauth1(s, app_id, uid, NULL, tok, sec) != FW_OK;
         if (!ret)
             printf("{\"access_token\":\"%s\",\"access_token_secret\":\"%s\",\"user_id\":\"%llu\"}\n", tok, sec,
                    (unsigned long long)uid);
@@ -287,10 +337,8 @@ int fw_cli_check(int argc, char **argv)
         }
         db = optarg;
     }
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv))
         return 2;
-    }
     fw_store *s = fw_cli_open(db);
     if (!s)
         return 1;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 int fw_cli_serve(int argc, char **argv);
@@ -23,11 +24,24 @@ int fw_cli_user_passwd(int argc, char **argv);
 void fw_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the store at path; prints an error and returns NULL on failure. */
 fw_store *fw_cli_open(const char *path);
-/* Parses a numeric id or @username (resolved in the store) into *id. */
+/* Parses a numeric id or @username (resolved in the store) into *id; prints
+ * "no such user" and returns -1 if there is none. */
 int fw_cli_resolve_user(fw_store *s, const char *arg, uint64_t *id);
+/* fw_cli_open, then (user != NULL) fw_cli_resolve_user into *id; on any
+ * failure the store is closed again and NULL returned. */
+fw_store *fw_cli_open_user(const char *path, const char *user, uint64_t *id);
 /* True if argv contains -h or --help. */
 bool fw_cli_wants_help(int argc, char **argv);
-/* Prints a JSON string value (escaped, quoted) to stdout. */
-void fw_cli_print_json_str(const char *s);
+/* For commands with subcommands (argv[1]): prints usage to stdout for
+ * --help (returns 0) or to stderr when the subcommand is missing (returns 2);
+ * returns -1 when the command should go on. */
+int fw_cli_usage(int argc, char **argv, const char *usage);
+/* After getopt: true (and an error printed) if a non-option argument is left. */
+bool fw_cli_extra_args(int argc, char **argv);
+/* Parses the value of option --name as a decimal number in [min, max];
+ * prints an error naming the option and returns -1 otherwise. */
+int fw_cli_number(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/* Appends a newline to b, writes it to stdout and frees it. */
+void fw_cli_print_buf(fw_buf *b);
 
 #endif

@@ -1,11 +1,11 @@
 /* Helpers shared by the subcommands; see cli.h. */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "core/jsonw.h"
 
 void fw_cli_err(const char *fmt, ...)
 {
@@ -36,24 +36,27 @@ fw_store *fw_cli_open(const char *path)
 
 int fw_cli_resolve_user(fw_store *s, const char *arg, uint64_t *id)
 {
-    if (!arg || !*arg)
-        return -1;
-    if (arg[0] == '@') {
-        fw_user_rec r = {0};
-        if (fw_store_user_get_by_name(s, fw_str_c(arg + 1), &r) != FW_OK)
-            return -1;
-        *id = r.u.id;
-        fw_user_rec_free(&r);
-        return 0;
-    }
-    if (fw_str_to_id(fw_str_c(arg), id) == 0)
+    /* A number is an id; anything else (with or without '@') a username. */
+    if (arg && *arg && arg[0] != '@' && fw_str_to_id(fw_str_c(arg), id) == 0)
         return 0;
     fw_user_rec r = {0};
-    if (fw_store_user_get_by_name(s, fw_str_c(arg), &r) != FW_OK)
+    if (!arg || !*arg || fw_store_user_get_by_name(s, fw_str_c(arg + (arg[0] == '@')), &r) != FW_OK) {
+        fw_cli_err("no such user: %s", arg ? arg : "");
         return -1;
+    }
     *id = r.u.id;
     fw_user_rec_free(&r);
     return 0;
+}
+
+fw_store *fw_cli_open_user(const char *path, const char *user, uint64_t *id)
+{
+    fw_store *s = fw_cli_open(path);
+    if (s && user && fw_cli_resolve_user(s, user, id) != 0) {
+        fw_store_close(s);
+        return NULL;
+    }
+    return s;
 }
 
 bool fw_cli_wants_help(int argc, char **argv)
@@ -64,12 +67,36 @@ bool fw_cli_wants_help(int argc, char **argv)
     return false;
 }
 
-void fw_cli_print_json_str(const char *s)
+int fw_cli_usage(int argc, char **argv, const char *usage)
 {
-    fw_buf b = FW_BUF_INIT;
-    fw_buf_putc(&b, '"');
-    fw_json_escape(&b, s, strlen(s));
-    fw_buf_putc(&b, '"');
-    fwrite(b.data, 1, b.len, stdout);
-    fw_buf_free(&b);
+    if (argc >= 2 && !fw_cli_wants_help(argc, argv))
+        return -1;
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+}
+
+bool fw_cli_extra_args(int argc, char **argv)
+{
+    if (optind >= argc)
+        return false;
+    fw_cli_err("unexpected argument '%s'", argv[optind]);
+    return true;
+}
+
+int fw_cli_number(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    if (fw_str_to_id(fw_str_c(arg), &v) != 0 || v < min || v > max) {
+        fw_cli_err("--%s takes a number from %llu to %llu", name, (unsigned long long)min, (unsigned long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void fw_cli_print_buf(fw_buf *b)
+{
+    fw_buf_putc(b, '\n');
+    fwrite(b->data, 1, b->len, stdout);
+    fw_buf_free(b);
 }

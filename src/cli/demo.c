@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/issue.h"
 #include "auth/password.h"
 #include "auth/scopes.h"
 #include "cli/cli.h"
-#include "cli/creds.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
@@ -24,6 +24,9 @@
 #define DEMO_APP_NAME "followd demo app"
 #define DEMO_REDIRECT "http://127.0.0.1:8080/callback\nhttp://localhost:8080/callback"
 #define DEMO_CELEBS 6
+#define DEMO_MAX_DEGREE (DEMO_CELEBS + 29) /* edges one generated user makes at most */
+#define DEMO_AVG_DEGREE 24                 /* room per user; ~6 are made on average */
+#define DEMO_EXTRA_EDGES (2 * 120 + DEMO_CELEBS + 60)
 
 static const char *const first_names[] = {
     "ada", "alan", "grace", "linus", "margaret", "dennis", "barbara", "ken", "radia", "edsger", "frances", "donald",
@@ -170,6 +173,8 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
     demo_rng r = {0x9E3779B97F4A7C15ULL};
     int64_t t0 = 1262304000000LL; /* 2010-01-01 */
     uint64_t *uid = calloc(nusers, sizeof *uid);
+    if (!uid)
+        return FW_EIO;
     fw_buf desc = FW_BUF_INIT, url = FW_BUF_INIT;
     int rc = FW_OK;
     static const char *const celeb_names[DEMO_CELEBS][2] = {
@@ -224,10 +229,14 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
     /* Follow graph, in creation order (the order becomes newest-first lists):
      * celebrity i is followed by a falling share of everyone (45% for the first),
      * then each user follows a handful of others picked with a strong skew. */
-    size_t cap = (size_t)made * 24 + 1024, n = 0;
-    uint64_t *pairs = malloc(cap * 2 * sizeof *pairs);
+    /* Room for every generated edge (about 6 a user on average, at most
+     * DEMO_MAX_DEGREE) plus the fixed extras below. */
+    size_t cap = (size_t)made * DEMO_AVG_DEGREE + DEMO_EXTRA_EDGES, n = 0;
+    uint64_t *pairs = rc == FW_OK ? malloc(cap * 2 * sizeof *pairs) : NULL;
+    if (!pairs && rc == FW_OK)
+        rc = FW_EIO;
     static const double celeb_share[DEMO_CELEBS] = {0.45, 0.36, 0.12, 0.08, 0.05, 0.03};
-    for (uint32_t i = 0; i < made && rc == FW_OK; i++) {
+    for (uint32_t i = 0; i < made && rc == FW_OK && n + DEMO_MAX_DEGREE + DEMO_EXTRA_EDGES <= cap; i++) {
         for (int k = 0; k < DEMO_CELEBS; k++)
             if (rng_unit(&r) < celeb_share[k]) {
                 pairs[2 * n] = uid[i];
@@ -235,7 +244,7 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
                 n++;
             }
         uint32_t deg = (uint32_t)(1 + 14 * rng_unit(&r) * rng_unit(&r) * 2);
-        for (uint32_t k = 0; k < deg && n < cap; k++) {
+        for (uint32_t k = 0; k < deg; k++) {
             double u = rng_unit(&r);
             uint32_t j = (uint32_t)(u * u * u * made); /* skew toward early (popular) accounts */
             if (j >= made || uid[j] == uid[i])
@@ -246,7 +255,7 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
         }
     }
     /* Followers for the demo user and the named targets, so every list has content. */
-    for (uint32_t i = 0; i < 120 && i < made; i++) {
+    for (uint32_t i = 0; i < 120 && i < made && rc == FW_OK; i++) {
         pairs[2 * n] = uid[made - 1 - i];
         pairs[2 * n + 1] = ids->demo;
         n++;
@@ -255,12 +264,12 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
         n++;
     }
     /* The demo user follows every celebrity and 60 others, some with pinned tweets. */
-    for (int k = 0; k < DEMO_CELEBS; k++) {
+    for (int k = 0; k < DEMO_CELEBS && rc == FW_OK; k++) {
         pairs[2 * n] = ids->demo;
         pairs[2 * n + 1] = ids->celebs[k];
         n++;
     }
-    for (uint32_t i = 0; i < 60 && i < made; i++) {
+    for (uint32_t i = 0; i < 60 && i < made && rc == FW_OK; i++) {
         pairs[2 * n] = ids->demo;
         pairs[2 * n + 1] = uid[(i * 7919u) % made];
         n++;
@@ -337,18 +346,14 @@ int fw_cli_demo(int argc, char **argv)
         case 'q': json = false; break;
         case 'b': base = optarg; break;
         case 'n':
-            if (fw_str_to_id(fw_str_c(optarg), &nusers) != 0 || nusers < 200 || nusers > 5000000) {
-                fw_cli_err("--users takes a number between 200 and 5000000");
+            if (fw_cli_number("users", optarg, 200, 5000000, &nusers) != 0)
                 return 2;
-            }
             break;
         default: fputs(usage, stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv))
         return 2;
-    }
     if (!db) {
         fw_cli_err("--db DIR is required");
         return 2;
@@ -390,10 +395,12 @@ int fw_cli_demo(int argc, char **argv)
     }
     char bearer[FW_TOKEN_MAX], utok[FW_TOKEN_MAX], ptok[FW_TOKEN_MAX], otok[FW_TOKEN_MAX], osec[FW_TOKEN_MAX];
     if (rc == FW_OK &&
-        (fw_cli_issue_app_bearer(s, &app.a, bearer) ||
-         fw_cli_issue_user_token(s, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, "demo:user", utok) ||
-         fw_cli_issue_user_token(s, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0, "demo:protected", ptok) ||
-         fw_cli_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec)))
+        (fw_issue_app_bearer(s, app.a.id, app.a.bearer_gen, bearer) ||
+         fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, "demo:user",
+                             utok) ||
+         fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0,
+                             "demo:protected", ptok) ||
+         fw_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec)))
         rc = FW_EIO;
     /* The demo user's sign-in password for the OAuth consent pages: derived
      * like the tokens, so every run prints the same one. */
@@ -443,9 +450,7 @@ int fw_cli_demo(int argc, char **argv)
         kv(&w, "protected_user_access_token", ptok);
         kv(&w, "celebrity_user_id", sceleb);
         fw_jw_obj_end(&w);
-        fw_buf_putc(&b, '\n');
-        fwrite(b.data, 1, b.len, stdout);
-        fw_buf_free(&b);
+        fw_cli_print_buf(&b);
     } else {
         printf("\nfollowd demo database: %s\n\n"
                "  app-only bearer token   %s\n"

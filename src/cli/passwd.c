@@ -52,32 +52,33 @@ int fw_cli_user_passwd(int argc, char **argv)
     }
     const char *target = argv[optind];
     char line[FW_PASSWORD_MAX + 2];
-    size_t len;
+    size_t len = 0;
+    int ret = 0;
     if (pw) {
         len = strlen(pw);
     } else {
         long n = read_line(line, sizeof line);
         if (n < 0) {
             fw_cli_err("could not read a password of at most %d bytes from stdin", FW_PASSWORD_MAX);
-            return 2;
+            ret = 2;
+            goto out;
         }
         pw = line;
         len = (size_t)n;
     }
     if (len < 8 || len > FW_PASSWORD_MAX) {
         fw_cli_err("a password needs 8 to %d bytes", FW_PASSWORD_MAX);
-        return 2;
+        ret = 2;
+        goto out;
     }
-    fw_store *s = fw_cli_open(db);
-    if (!s)
-        return 1;
-    int ret = 0;
     uint64_t id = 0;
-    uint8_t rec[FW_PASSWORD_HASH_LEN];
-    if (fw_cli_resolve_user(s, target, &id) != 0) {
-        fw_cli_err("no such user: %s", target);
+    fw_store *s = fw_cli_open_user(db, target, &id);
+    if (!s) {
         ret = 1;
-    } else if (fw_password_hash(pw, len, rec) != FW_PW_OK) {
+        goto out;
+    }
+    uint8_t rec[FW_PASSWORD_HASH_LEN];
+    if (fw_password_hash(pw, len, rec) != FW_PW_OK) {
         fw_cli_err("could not hash the password");
         ret = 1;
     } else {
@@ -87,7 +88,9 @@ int fw_cli_user_passwd(int argc, char **argv)
             ret = 1;
         }
     }
-    memset(line, 0, sizeof line);
     fw_store_close(s);
+out:
+    /* explicit_bzero: a plain memset of a dying buffer may be optimised away. */
+    explicit_bzero(line, sizeof line);
     return ret;
 }

@@ -25,6 +25,10 @@ static const char serve_usage[] =
     "  --response-cache on|off  reuse rendered reads until the next write (default on)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
+/* Upper bounds that keep a typo from meaning "unlimited". */
+#define MAX_BODY (64u * 1024 * 1024)
+#define MAX_TIMEOUT_MS (24u * 3600 * 1000)
+
 typedef struct serve_ready {
     const char *host;
 } serve_ready;
@@ -62,16 +66,29 @@ int fw_cli_serve(int argc, char **argv)
     ac.response_cache = true;
     ac.public_base_urls = "https://api.twitter.com,https://api.x.com";
     int c;
+    uint64_t v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db = optarg; break;
         case 'l': hc.listen = optarg; break;
-        case 't': hc.threads = atoi(optarg); break;
+        case 't':
+            if (fw_cli_number("threads", optarg, 0, 256, &v) != 0)
+                return 2;
+            hc.threads = (int)v;
+            break;
         case 'c': hc.tls_cert = optarg; break;
         case 'k': hc.tls_key = optarg; break;
-        case 'b': hc.max_body = (size_t)strtoull(optarg, NULL, 10); break;
-        case 'T': hc.timeout_ms = atoi(optarg); break;
+        case 'b':
+            if (fw_cli_number("max-body", optarg, 1024, MAX_BODY, &v) != 0)
+                return 2;
+            hc.max_body = (size_t)v;
+            break;
+        case 'T':
+            if (fw_cli_number("timeout", optarg, 100, MAX_TIMEOUT_MS, &v) != 0)
+                return 2;
+            hc.timeout_ms = (int)v;
+            break;
         case 'r':
             if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
                 fw_cli_err("--rate-limits takes on or off");
@@ -92,16 +109,10 @@ int fw_cli_serve(int argc, char **argv)
         default: fputs(serve_usage, stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv))
         return 2;
-    }
     if (!!hc.tls_cert != !!hc.tls_key) {
         fw_cli_err("--tls-cert and --tls-key go together");
-        return 2;
-    }
-    if (hc.threads < 0 || hc.threads > 256 || hc.max_body < 1024 || hc.timeout_ms < 100) {
-        fw_cli_err("--threads must be 0..256, --max-body >= 1024, --timeout >= 100");
         return 2;
     }
     fw_store *s = fw_cli_open(db);

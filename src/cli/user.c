@@ -180,9 +180,7 @@ static void print_user_json(const fw_user *u)
         fw_jw_raw(&w, u->entities_json.p, u->entities_json.len);
     }
     fw_jw_obj_end(&w);
-    fw_buf_putc(&b, '\n');
-    fwrite(b.data, 1, b.len, stdout);
-    fw_buf_free(&b);
+    fw_cli_print_buf(&b);
 }
 
 static int list_one(void *ctx, const fw_user *u)
@@ -207,10 +205,9 @@ static const char *rc_message(int rc)
 
 int fw_cli_user(int argc, char **argv)
 {
-    if (argc < 2 || fw_cli_wants_help(argc, argv)) {
-        fputs(user_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int usage = fw_cli_usage(argc, argv, user_usage);
+    if (usage >= 0)
+        return usage;
     const char *sub = argv[1];
     if (!strcmp(sub, "passwd"))
         return fw_cli_user_passwd(argc - 1, argv + 1);
@@ -243,10 +240,8 @@ int fw_cli_user(int argc, char **argv)
     }
     if (optind < argc)
         target = argv[optind++];
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv))
         return 2;
-    }
     bool is_add = !strcmp(sub, "add"), is_set = !strcmp(sub, "set"), is_show = !strcmp(sub, "show"),
          is_list = !strcmp(sub, "list"), is_del = !strcmp(sub, "delete");
     if (!is_add && !is_set && !is_show && !is_list && !is_del) {
@@ -265,16 +260,11 @@ int fw_cli_user(int argc, char **argv)
         fw_cli_err("user %s takes no profile options", sub);
         return 2;
     }
-    fw_store *s = fw_cli_open(db);
+    uint64_t id = 0;
+    fw_store *s = fw_cli_open_user(db, target, &id);
     if (!s)
         return 1;
     int ret = 0;
-    uint64_t id = 0;
-    if (target && fw_cli_resolve_user(s, target, &id) != 0) {
-        fw_cli_err("no such user: %s", target);
-        ret = 1;
-        goto out;
-    }
     if (is_list) {
         int rc = fw_store_user_scan(s, after, (size_t)limit, list_one, NULL);
         if (rc != FW_OK) {
@@ -334,10 +324,9 @@ static const char tweet_usage[] =
 
 int fw_cli_tweet(int argc, char **argv)
 {
-    if (argc < 2 || fw_cli_wants_help(argc, argv)) {
-        fputs(tweet_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int usage = fw_cli_usage(argc, argv, tweet_usage);
+    if (usage >= 0)
+        return usage;
     if (strcmp(argv[1], "add")) {
         fw_cli_err("unknown tweet command '%s' (add)", argv[1]);
         return 2;
@@ -379,10 +368,8 @@ int fw_cli_tweet(int argc, char **argv)
         default: fputs(tweet_usage, stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fw_cli_err("unexpected argument '%s'", argv[optind]);
+    if (fw_cli_extra_args(argc, argv))
         return 2;
-    }
     if (!author || !t.text.len) {
         fw_cli_err("tweet add needs --author and --text");
         return 2;
@@ -391,16 +378,11 @@ int fw_cli_tweet(int argc, char **argv)
         fw_cli_err("--text must be valid UTF-8 of at most 280 characters");
         return 2;
     }
-    fw_store *s = fw_cli_open(db);
+    fw_store *s = fw_cli_open_user(db, author, &t.author_id);
     if (!s)
         return 1;
     int ret = 0;
     fw_user_rec rec = {0};
-    if (fw_cli_resolve_user(s, author, &t.author_id) != 0) {
-        fw_cli_err("no such user: %s", author);
-        ret = 1;
-        goto out;
-    }
     uint64_t id = 0;
     int rc = fw_store_tweet_add(s, &t, &id);
     if (rc == FW_OK && pin && (rc = fw_store_user_get(s, t.author_id, &rec)) == FW_OK) {

@@ -49,3 +49,23 @@ def test_demo_json_keys_and_reuse():
     b = json.loads(run_cli("demo", "--json", db=d))
     assert a == b
     assert "ok" in run_cli("check", db=d)
+
+
+def test_numbers_and_redirect_uris_are_checked():
+    d = tempfile.mkdtemp()
+    uid = run_cli("user", "add", "--username", "carol", "--name", "Carol", db=d).strip()
+    app = json.loads(run_cli("app", "create", "--name", "a", "--redirect-uri", "myapp://cb", db=d))
+    # An expiry so far away that seconds -> milliseconds overflowed (UBSan abort) is refused.
+    p = run_cli("token", "user", "--app", app["app_id"], "--user", uid, "--expires-in", "99999999999999999",
+                db=d, check=False)
+    assert p.returncode == 2 and "--expires-in takes a number" in p.stderr, p.stderr
+    assert run_cli("token", "user", "--app", app["app_id"], "--user", uid, "--expires-in", "3600", db=d).strip()
+    # Redirect URIs end up in Location headers and links: no control characters, spaces or script schemes.
+    for bad in ["http://x/cb\r\nSet-Cookie: a=b", "javascript:alert(1)", "JavaScript:alert(1)", "/relative",
+                "http://x/a b", "data:text/html,hi", "http://x/" + "a" * 1100]:
+        p = run_cli("app", "create", "--name", "b", "--redirect-uri", bad, db=d, check=False)
+        assert p.returncode == 2 and "--redirect-uri" in p.stderr, (bad, p.stderr)
+    # serve: a typo is an error, not "0 threads" or an unlimited body.
+    for opt, val in [("--threads", "two"), ("--max-body", "-1"), ("--timeout", "10s"), ("--threads", "999")]:
+        p = subprocess.run([BIN, "serve", "--db", d, opt, val], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and opt in p.stderr, (opt, val, p.stderr)

@@ -164,3 +164,25 @@ def test_passwd_from_stdin_replaces_password(api, demo, app):
     assert r.status_code == 200 and "did not match" in r.text
     h = handler(api, app)
     assert approve(api, h, (uid, name, "second-password"))
+
+
+def test_two_pages_for_one_request_token(api, app, user):
+    """Of several sign-in pages open for one request token, the first decision stands: a stale page
+    can neither approve again nor deny (which used to destroy the approved token)."""
+    h = handler(api, app)
+    url = h.get_authorization_url()
+    s = requests.Session()
+
+    def fields():
+        return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', s.get(url).text))
+
+    stale = [fields(), fields()]
+    r = consent(s, url, user[1], user[2])
+    assert r.status_code == 302
+    verifier = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)["oauth_verifier"][0]
+    for page, action in zip(stale, ["allow", "deny"]):
+        r = s.post(api + "/oauth/authorize", allow_redirects=False,
+                   data=dict(page, username=user[1], password=user[2], action=action))
+        assert r.status_code == 400 and "location" not in r.headers, (action, r.status_code)
+    token, secret = h.get_access_token(verifier)
+    assert token.startswith(user[0] + "-")

@@ -399,3 +399,25 @@ def test_tweepy_oauth2_user_handler_requests_only(api, demo, conf_app, pub_app, 
     target = demo["public_user_id"]
     assert client.follow_user(target, user_auth=False).data["following"] is True
     assert client.unfollow_user(target, user_auth=False).data["following"] is False
+
+
+def test_one_form_posted_concurrently(api, conf_app, user):
+    """A session is used once even when its form is posted many times at once (double clicks, scripts):
+    one approval yields one code, and every concurrent wrong password counts as an attempt."""
+    from concurrent.futures import ThreadPoolExecutor
+    _, ch = pkce_pair()
+
+    def burst(password, n=8):
+        s = requests.Session()
+        fields = form_fields(s.get(authorize_url(api, conf_app["client_id"], ch)).text)
+        data = dict(fields, username=user[1], password=password, action="allow")
+        cookies = s.cookies.get_dict()
+        with ThreadPoolExecutor(n) as pool:
+            return list(pool.map(lambda _: requests.post(api + "/i/oauth2/authorize", data=data, cookies=cookies,
+                                                         allow_redirects=False), range(n)))
+
+    rs = burst(user[2])
+    assert sorted(r.status_code for r in rs) == [302] + [400] * 7
+    rs = burst("wrong password", 12)
+    wrong = [r for r in rs if r.status_code == 200 and "did not match" in r.text]
+    assert len(wrong) <= 4 and all(r.status_code in (200, 400, 429) for r in rs)

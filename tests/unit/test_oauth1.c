@@ -13,6 +13,7 @@
 
 #include "auth/nonce.h"
 #include "auth/oauth1.h"
+#include "auth/oauth1_check.h"
 #include "core/buf.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -73,6 +74,12 @@ static fw_oauth1_req photos_req(void)
                            FW_STR_NULL, FW_STR_NULL, PHOTOS_BASE, 1};
 }
 
+/* Verifies r with the photos vector's secrets at its own time. */
+static int photos_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r)
+{
+    return fw_oauth1_verify(h, r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS);
+}
+
 /* ---- RFC vectors -------------------------------------------------------- */
 
 static void test_rfc5849_3411_base_string(void **state)
@@ -113,10 +120,10 @@ static void test_rfc_photos_signature(void **state)
                 "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l"
                 "03%26oauth_nonce%3Dkllo9940pd9333jh%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D119124209"
                 "6%26oauth_token%3Dnnch734d00sl2jdk%26oauth_version%3D1.0%26size%3Doriginal");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_OK);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_OK);
     /* Same request with the query in another order and '+'-free encodings varying. */
     r.query = FW_STR_LIT("size=original&file=vacation%2Ejpg");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_OK);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_OK);
     free(h);
 }
 
@@ -132,6 +139,38 @@ static void test_rfc5849_1_2_photos(void **state)
     fw_oauth1_req r = photos_req();
     assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, 137131202), FW_OA1_OK);
     assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, 137131202 + 301), FW_OA1_ETIMESTAMP);
+    free(h);
+}
+
+/* The check authn and the OAuth endpoints share: base URL from the Host
+ * header or from the public list, then the nonce (a replay fails). */
+static void test_check_bases_and_replay(void **state)
+{
+    (void)state;
+    fw_oauth1_hdr *h = parse_ok(PHOTOS_AUTH);
+    fw_oauth1_http req = {FW_STR_LIT("GET"), FW_STR_LIT("/photos"), FW_STR_LIT("file=vacation.jpg&size=original"),
+                          FW_STR_NULL, FW_STR_NULL, FW_STR_LIT("photos.example.net"), false};
+    fw_oauth1_check *c = NULL;
+    assert_int_equal(fw_oauth1_check_new(NULL, 64, &c), 0);
+    assert_int_equal(fw_oauth1_check_run(c, h, &req, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_OK);
+    assert_int_equal(fw_oauth1_check_run(c, h, &req, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ENONCE);
+    fw_oauth1_check_free(c);
+
+    /* Reached through a proxy: only a configured public base URL matches
+     * (the empty entries of the list are skipped). */
+    req.host = FW_STR_LIT("127.0.0.1:8080");
+    assert_int_equal(fw_oauth1_check_new(",https://api.x.com,,http://PHOTOS.example.net:80", 64, &c), 0);
+    assert_int_equal(fw_oauth1_check_run(c, h, &req, PHOTOS_CS, FW_STR_LIT("wrong"), PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(fw_oauth1_check_run(c, h, &req, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_OK);
+    fw_oauth1_check_free(c);
+
+    /* Neither matches; an overlong Host header is not a candidate at all. */
+    char host[300];
+    memset(host, 'a', sizeof host);
+    req.host = (fw_str){host, sizeof host};
+    assert_int_equal(fw_oauth1_check_new("https://api.x.com", 64, &c), 0);
+    assert_int_equal(fw_oauth1_check_run(c, h, &req, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    fw_oauth1_check_free(c);
     free(h);
 }
 
@@ -154,7 +193,7 @@ static void test_bad_signature_and_secrets(void **state)
     char *sig = strstr(buf, "tR3");
     sig[0] = 'T';
     h = parse_ok(buf);
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     free(h);
 
     /* A non-canonical base64 of the same bytes (url alphabet, no padding) is refused. */
@@ -164,7 +203,7 @@ static void test_bad_signature_and_secrets(void **state)
     memmove(sig + 28, strstr(sig + 28, ", oauth_timestamp"), strlen(strstr(sig + 28, ", oauth_timestamp")) + 1);
     h = parse_ok(buf);
     assert_true(fw_str_eq(h->signature, "tR3-Ty81lMeYAr_Fid0kMTYa_WM"));
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     free(h);
 }
 
@@ -174,50 +213,50 @@ static void test_tampered_request(void **state)
     fw_oauth1_hdr *h = parse_ok(PHOTOS_AUTH);
     fw_oauth1_req r = photos_req();
     r.query = FW_STR_LIT("file=vacation.jpg&size=large");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     r = photos_req();
     r.path = FW_STR_LIT("/photos2");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     r = photos_req();
     r.method = FW_STR_LIT("POST");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     /* A form body adds signed parameters... */
     r = photos_req();
     r.content_type = FW_STR_LIT("application/x-www-form-urlencoded; charset=UTF-8");
     r.body = FW_STR_LIT("extra=1");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     /* ...a JSON body does not. */
     r.content_type = FW_STR_LIT("application/json;charset=UTF-8");
     r.body = FW_STR_LIT("{\"extra\":1}");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_OK);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_OK);
     /* Wrong host among the candidates fails; any matching candidate passes. */
     fw_str bases[] = {FW_STR_LIT("http://photos.example.org"), FW_STR_LIT("https://photos.example.net")};
     r = photos_req();
     r.base_urls = bases;
     r.nbase = 2;
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     fw_str bases2[] = {FW_STR_LIT("http://photos.example.org"), FW_STR_LIT("ftp://x"), FW_STR_LIT("http://Photos.Example.NET:80")};
     r.base_urls = bases2;
     r.nbase = 3;
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_OK);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_OK);
     /* No usable candidate at all, or none given, is a malformed request. */
     fw_str bad[] = {FW_STR_LIT("ftp://x"), FW_STR_LIT("http://a b"), FW_STR_LIT("http://h:99999"),
                     FW_STR_LIT("http://h/p"), FW_STR_LIT("http://u@h"), FW_STR_LIT("http://")};
     r.base_urls = bad;
     r.nbase = 6;
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMALFORMED);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EMALFORMED);
     r.nbase = 0;
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMALFORMED);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EMALFORMED);
     /* Malformed query escape, bad path, bad method. */
     r = photos_req();
     r.query = FW_STR_LIT("file=%zz");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMALFORMED);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EMALFORMED);
     r = photos_req();
     r.path = FW_STR_LIT("photos");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMALFORMED);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EMALFORMED);
     r = photos_req();
     r.method = FW_STR_LIT("GE T");
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMALFORMED);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EMALFORMED);
     free(h);
 }
 
@@ -262,21 +301,21 @@ static void test_method_and_version(void **state)
         snprintf(q, sizeof q, "\"%s\"", bad_methods[i]);
         replace_in(buf, "\"X\"", q);
         fw_oauth1_hdr *h = parse_ok(buf);
-        assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMETHOD);
+        assert_int_equal(photos_verify(h, &r), FW_OA1_EMETHOD);
         free(h);
     }
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", PHOTOS_AUTH);
     replace_in(buf, "oauth_version=\"1.0\"", "oauth_version=\"2.0\"");
     fw_oauth1_hdr *h = parse_ok(buf);
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EVERSION);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EVERSION);
     free(h);
     /* oauth_version is optional: without it the base string simply lacks it. */
     snprintf(buf, sizeof buf, "%s", PHOTOS_AUTH);
     replace_in(buf, ", oauth_version=\"1.0\"", "");
     h = parse_ok(buf);
     assert_null(h->version.p);
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_ESIGNATURE);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_ESIGNATURE);
     free(h);
 }
 
@@ -435,7 +474,7 @@ static void test_parse_limits(void **state)
     r.query = (fw_str){b.data, b.len};
     fw_buf out = FW_BUF_INIT;
     assert_int_equal(fw_oauth1_base_string(h, &r, PHOTOS_BASE[0], &out), FW_OA1_EMALFORMED);
-    assert_int_equal(fw_oauth1_verify(h, &r, PHOTOS_CS, PHOTOS_TS_SECRET, PHOTOS_TS), FW_OA1_EMALFORMED);
+    assert_int_equal(photos_verify(h, &r), FW_OA1_EMALFORMED);
     fw_buf_free(&out);
     fw_buf_free(&b);
     free(h);
@@ -709,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_rfc5849_3411_base_string),
         cmocka_unit_test(test_rfc_photos_signature),
         cmocka_unit_test(test_rfc5849_1_2_photos),
+        cmocka_unit_test(test_check_bases_and_replay),
         cmocka_unit_test(test_bad_signature_and_secrets),
         cmocka_unit_test(test_tampered_request),
         cmocka_unit_test(test_timestamp_window),

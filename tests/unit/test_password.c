@@ -1,5 +1,6 @@
 /* scrypt password records: hash/verify round trip, per-record salt, wrong
- * passwords, malformed and hostile records, and the store round trip. */
+ * passwords, malformed and hostile records, and the store round trip; and
+ * the credentials a sign-in ends with (auth/issue.h), as the store keeps them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +11,10 @@
 
 #include <cmocka.h>
 
+#include "auth/issue.h"
 #include "auth/password.h"
+#include "core/clock.h"
+#include "core/secret.h"
 #include "store/store.h"
 
 static void test_round_trip(void **state)
@@ -85,12 +89,106 @@ static void test_store_round_trip(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+typedef struct seen {
+    int rc;
+    fw_cred c;
+    char secret[FW_TOKEN_MAX];
+} seen;
+
+static void on_auth(void *ctx, const fw_auth_res *res)
+{
+    seen *w = ctx;
+    w->rc = res->rc;
+    if (res->rc == FW_OK && res->cred) {
+        w->c = *res->cred;
+        snprintf(w->secret, sizeof w->secret, "%.*s", (int)res->cred->secret.len, res->cred->secret.p);
+    }
+}
+
+static seen by_token(fw_store *s, const char *tok)
+{
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_HASH;
+    fw_sha256(tok, strlen(tok), q.hash);
+    seen w = {0};
+    fw_store_auth(s, NULL, &q, on_auth, &w);
+    return w;
+}
+
+static void test_issue_credentials(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fw-issue-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    fw_store_opts o = {0};
+    o.path = dir;
+    fw_store *s;
+    assert_int_equal(fw_store_open(&o, &s), FW_OK);
+    fw_user u = {0};
+    u.username = FW_STR_LIT("bob");
+    u.name = FW_STR_LIT("Bob");
+    uint64_t uid;
+    assert_int_equal(fw_store_user_create(s, &u, &uid), FW_OK);
+    fw_app_rec app = {0};
+    assert_int_equal(fw_store_app_create(s, FW_STR_LIT("a"), 0, FW_CLIENT_CONFIDENTIAL, FW_STR_LIT(""), &app), FW_OK);
+    uint64_t aid = app.a.id;
+    fw_app_rec_free(&app);
+
+    char at[FW_TOKEN_MAX], rt[FW_TOKEN_MAX], again[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
+    int64_t before = fw_now_ms();
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 7200 * 1000LL, NULL, at), FW_OK);
+    seen w = by_token(s, at);
+    assert_int_equal(w.rc, FW_OK);
+    assert_int_equal(w.c.kind, FW_CRED_OAUTH2_USER);
+    assert_true(w.c.app_id == aid && w.c.user_id == uid && w.c.scopes == 5);
+    assert_true(w.c.issued_at_ms >= before && w.c.expires_at_ms == w.c.issued_at_ms + 7200 * 1000LL);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_REFRESH, aid, uid, 5, 0, NULL, rt), FW_OK);
+    w = by_token(s, rt);
+    assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_OAUTH2_REFRESH && w.c.expires_at_ms == 0);
+    assert_string_not_equal(at, rt);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_APP_BEARER, aid, uid, 5, 0, NULL, rt), FW_EINVAL);
+    /* A label derives the same token every time (the demo's stable credentials). */
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 1, 0, "t:x", at), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 1, 0, "t:x", again), FW_OK);
+    assert_string_equal(at, again);
+    assert_int_equal(by_token(s, at).c.expires_at_ms, 0);
+    /* App-only: one token per generation, unscoped. */
+    assert_int_equal(fw_issue_app_bearer(s, aid, 0, at), FW_OK);
+    assert_int_equal(fw_issue_app_bearer(s, aid, 1, again), FW_OK);
+    assert_string_not_equal(at, again);
+    w = by_token(s, at);
+    assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_APP_BEARER && w.c.user_id == 0 && w.c.scopes == UINT32_MAX);
+    /* OAuth 1.0a: looked up by token and consumer key, secret kept. */
+    assert_int_equal(fw_issue_oauth1(s, aid, uid, NULL, at, sec), FW_OK);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%llu-", (unsigned long long)uid);
+    assert_int_equal(strncmp(at, prefix, strlen(prefix)), 0);
+    fw_app_rec_free(&app);
+    assert_int_equal(fw_store_app_get(s, aid, &app), FW_OK);
+    fw_auth_q q = {0};
+    q.by = FW_AUTH_BY_OAUTH1;
+    q.token = fw_str_c(at);
+    q.consumer_key = app.a.consumer_key;
+    w = (seen){0};
+    fw_store_auth(s, NULL, &q, on_auth, &w);
+    fw_app_rec_free(&app);
+    assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_OAUTH1_USER && w.c.user_id == uid);
+    assert_string_equal(w.secret, sec);
+    /* An unknown user: nothing is issued. */
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid + 1, 1, 0, NULL, at), FW_ENOTFOUND);
+    fw_store_close(s);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_store_round_trip),
+        cmocka_unit_test(test_issue_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

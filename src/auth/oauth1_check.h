@@ -1,0 +1,43 @@
+/* OAuth 1.0a request check: everything after the credential lookup that the
+ * API's authentication (auth/authn.h) and the OAuth endpoints (api/oauth.h)
+ * both do with a signed request. Builds the candidate base URLs (how the
+ * request reached us, from its Host header, then the configured public
+ * ones), verifies the signature (auth/oauth1.h) and records the nonce
+ * (auth/nonce.h) so the request cannot be replayed.
+ *
+ * Ownership: opaque, created and freed by its owner; thread-safe (the nonce
+ * cache locks itself, the rest is read-only after creation). */
+#ifndef FW_AUTH_OAUTH1_CHECK_H
+#define FW_AUTH_OAUTH1_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/oauth1.h"
+#include "core/str.h"
+
+/* Public base URLs kept from the configured list; the rest are ignored. */
+#define FW_OA1C_MAX_PUBLIC (FW_OA1_MAX_BASE_URLS - 1)
+
+typedef struct fw_oauth1_check fw_oauth1_check;
+
+/* public_base_urls: comma-separated extra base URLs (may be NULL);
+ * nonce_slots: size of the replay cache (nonce.h). 0 or -1. */
+int fw_oauth1_check_new(const char *public_base_urls, size_t nonce_slots, fw_oauth1_check **out);
+void fw_oauth1_check_free(fw_oauth1_check *c);
+
+/* The request as received (all borrowed for the call). */
+typedef struct fw_oauth1_http {
+    fw_str method, path, query, content_type, body;
+    fw_str host; /* Host / :authority */
+    bool tls;
+} fw_oauth1_http;
+
+/* Verifies h's signature with the two secrets at now_s, then records its
+ * nonce. Returns FW_OA1_OK or a negative FW_OA1_E* (FW_OA1_ENONCE for a
+ * replay). */
+int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
+                        fw_str token_secret, int64_t now_s);
+
+#endif
