@@ -16,7 +16,7 @@ static const char serve_usage[] =
     "  --tls-cert FILE       serve HTTPS (HTTP/2 via ALPN) with this certificate chain\n"
     "  --tls-key FILE        ... and this private key\n"
     "  --max-body BYTES      request body limit (default 65536)\n"
-    "  --timeout MS          header/idle/TLS handshake timeout (default 10000)\n"
+    "  --timeout MS          header, idle, TLS handshake and stalled-response timeout (default 10000)\n"
     "  --rate-limits on|off  enforce X's rate limits and daily caps (default on)\n"
     "  --public-base-urls L  extra base URLs accepted in OAuth 1.0a signatures\n"
     "                        (default https://api.twitter.com,https://api.x.com)\n"

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -25,6 +24,7 @@
 #include <h2o.h>
 #include <h2o/http1.h>
 #include <h2o/http2.h>
+#include <linux/tcp.h> /* after h2o.h: tcp_info with tcpi_bytes_acked (glibc's copy lacks it) */
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 #define DEFAULT_MAX_BODY (64 * 1024)
@@ -35,6 +35,11 @@
 #define H2_MAX_STREAMS 100
 #define FREE_LIST_MAX 1024        /* idle fw_req objects kept per thread */
 #define KEEP_BUF_MAX (256 * 1024) /* larger response buffers are released on recycle */
+#define MAX_TARGET 16384          /* request target (path + query) -> 414 */
+#define MAX_HEADER_BYTES 16384    /* headers copied for the API (auth, type, host, cookies) -> 431 */
+#define ABANDON_BURST 256         /* HTTP/2 responses a connection may abandon in a burst ... */
+#define ABANDON_PER_SEC 64        /* ... and per second after that (rapid-reset defence) */
+#define CONN_SLOTS 256            /* per-thread abandon accounting, direct-mapped by connection id */
 
 /* ------------------------------------------------------------------------
  * Stop signal: a process-wide flag plus an eventfd that is written once and
@@ -83,6 +88,11 @@ typedef struct http_req {
     struct req_link *link; /* on the h2o request's pool; NULL once it is gone */
     fw_buf in;             /* copied request bytes the fw_str fields point into */
     struct http_req *next_free;
+    /* while HR_SENDING: on thread.sending, with the last progress seen by the stall sweep */
+    h2o_linklist_t sending_link;
+    uint64_t progress, progress_at;
+    size_t expect_bytes; /* body bytes a complete response carries */
+    bool cut;
 } http_req;
 
 struct req_link {
@@ -92,6 +102,14 @@ struct req_link {
 struct handler {
     h2o_handler_t super;
     struct server *srv;
+};
+
+/* Responses an HTTP/2 connection abandoned recently (RST_STREAM before the
+ * response went out), as a leaky bucket; `banned` once it overflowed. */
+struct conn_slot {
+    uint64_t id, stamp;
+    uint32_t level;
+    bool banned;
 };
 
 struct thread {
@@ -118,11 +136,19 @@ struct thread {
     size_t nfree;
     size_t live;     /* http_req objects not on the free list */
     size_t inflight; /* handed to the API, done() not called yet */
+
+    /* responses being written, swept for stalls while the list is non-empty */
+    h2o_linklist_t sending;
+    h2o_timeout_t stall_timeout;
+    h2o_timeout_entry_t stall_entry;
+
+    struct conn_slot slots[CONN_SLOTS];
 };
 
 struct server {
     fw_api *api;
     size_t max_body;
+    uint64_t timeout_ms;
     h2o_globalconf_t globalconf;
     SSL_CTX *ssl_ctx;
     int nthreads;
@@ -405,6 +431,104 @@ static void hr_put(http_req *hr)
     t->nfree++;
 }
 
+/* ------------------------------------------------------------------------
+ * Stalled responses and abandoned HTTP/2 streams. h2o 2.2.5 has no write
+ * timeout: a client that stops reading (HTTP/1) or never opens its HTTP/2
+ * flow-control window would pin its connection and response forever. And an
+ * HTTP/2 client may open and cancel streams without limit ("rapid reset"),
+ * making the API render responses nobody reads. */
+
+static h2o_socket_t *sock_of(h2o_conn_t *conn)
+{
+    return conn->callbacks->get_socket ? conn->callbacks->get_socket(conn) : NULL;
+}
+
+/* Makes h2o see EOF/EPIPE on the connection's next I/O, so it closes it itself. */
+static void cut_conn(h2o_conn_t *conn)
+{
+    h2o_socket_t *sock = sock_of(conn);
+    if (sock != NULL)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR);
+}
+
+/* A response's progress: for HTTP/2 the bytes of this stream h2o framed (bound
+ * by flow control; pings on the connection do not count), for HTTP/1 the bytes
+ * the peer acknowledged on the connection, which carries only this response. */
+static uint64_t send_progress(h2o_req_t *req)
+{
+    if (req->version >= 0x200)
+        return req->bytes_sent;
+    h2o_socket_t *sock = sock_of(req->conn);
+    struct tcp_info ti;
+    socklen_t l = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (sock == NULL || getsockopt(h2o_socket_get_fd(sock), IPPROTO_TCP, TCP_INFO, &ti, &l) != 0)
+        return 0;
+    return ti.tcpi_bytes_acked;
+}
+
+static void on_stall_sweep(h2o_timeout_entry_t *entry)
+{
+    struct thread *t = H2O_STRUCT_FROM_MEMBER(struct thread, stall_entry, entry);
+    uint64_t now = h2o_now(t->loop);
+    /* cut_conn only shuts the socket down, so the list stays intact here */
+    for (h2o_linklist_t *n = t->sending.next; n != &t->sending; n = n->next) {
+        http_req *hr = H2O_STRUCT_FROM_MEMBER(http_req, sending_link, n);
+        if (hr->cut)
+            continue;
+        uint64_t p = send_progress(hr->h2o);
+        if (p != hr->progress) {
+            hr->progress = p;
+            hr->progress_at = now;
+        } else if (now - hr->progress_at >= t->srv->timeout_ms) {
+            hr->cut = true;
+            cut_conn(hr->h2o->conn);
+        }
+    }
+    if (!h2o_linklist_is_empty(&t->sending))
+        h2o_timeout_link(t->loop, &t->stall_timeout, &t->stall_entry);
+}
+
+static void sending_start(struct thread *t, http_req *hr)
+{
+    hr->progress = UINT64_MAX; /* the first sweep records the baseline */
+    hr->progress_at = h2o_now(t->loop);
+    hr->cut = false;
+    h2o_linklist_insert(&t->sending, &hr->sending_link);
+    if (!h2o_timeout_is_linked(&t->stall_entry))
+        h2o_timeout_link(t->loop, &t->stall_timeout, &t->stall_entry);
+}
+
+/* The slot of an HTTP/2 connection, its bucket drained to now. A slot taken
+ * over by another connection starts empty. */
+static struct conn_slot *conn_slot(struct thread *t, uint64_t id)
+{
+    struct conn_slot *s = &t->slots[id % CONN_SLOTS];
+    uint64_t now = h2o_now(t->loop);
+    if (s->id != id) {
+        memset(s, 0, sizeof *s);
+        s->id = id;
+        s->stamp = now;
+        return s;
+    }
+    uint64_t drained = (now - s->stamp) * ABANDON_PER_SEC / 1000;
+    if (drained > 0) {
+        s->level = drained >= s->level ? 0 : s->level - (uint32_t)drained;
+        s->stamp += drained * 1000 / ABANDON_PER_SEC;
+    }
+    return s;
+}
+
+static void note_abandoned(struct thread *t, h2o_conn_t *conn)
+{
+    struct conn_slot *s = conn_slot(t, conn->id);
+    if (s->banned || ++s->level <= ABANDON_BURST)
+        return;
+    s->banned = true;
+    fprintf(stderr, "followd: closing an HTTP/2 connection that cancelled too many requests\n");
+    cut_conn(conn);
+}
+
 /* Runs when the h2o request's pool is cleared (response finished, client
  * gone, or connection closed). */
 static void on_link_dispose(void *p)
@@ -413,6 +537,11 @@ static void on_link_dispose(void *p)
     http_req *hr = link->hr;
     if (!hr)
         return;
+    h2o_req_t *req = hr->h2o;
+    if (req->version >= 0x200 && (hr->state == HR_API || req->bytes_sent < hr->expect_bytes))
+        note_abandoned(hr->thr, req->conn);
+    if (hr->state == HR_SENDING)
+        h2o_linklist_unlink(&hr->sending_link);
     hr->link = NULL;
     hr->h2o = NULL;
     if (hr->state == HR_SENDING)
@@ -446,9 +575,11 @@ static const char *reason_phrase(int status)
     case 410: return "Gone";
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
@@ -504,6 +635,8 @@ static void on_api_done(fw_req *r)
         req->http1_is_persistent = 0; /* let HTTP/1 connections end after this response */
     req->res.content_length = r->body_out.len;
 
+    hr->expect_bytes = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")) ? 0 : r->body_out.len;
+    sending_start(t, hr);
     static h2o_generator_t generator = {NULL, NULL};
     h2o_iovec_t body = h2o_iovec_init(r->body_out.data, r->body_out.len);
     h2o_start_response(req, &generator);
@@ -545,17 +678,18 @@ static fw_str copy_in(http_req *hr, const char *p, size_t len)
     return s;
 }
 
-/* Bodies between max_body and h2o's own (doubled) limit get an X-style
- * problem document instead of h2o's text/plain 413 or HTTP/2 stream reset. */
-static void send_too_large(h2o_req_t *req, size_t max_body)
+/* An X-style problem document for the limits this layer enforces itself
+ * (bodies between max_body and h2o's own doubled limit get this instead of
+ * h2o's text/plain 413 or HTTP/2 stream reset). */
+/* `detail` is a printf format that may use `limit` (%zu) once. */
+static void send_problem(h2o_req_t *req, int status, const char *detail, size_t limit)
 {
-    char body[200];
-    int n = snprintf(body, sizeof body,
-                     "{\"title\":\"Payload Too Large\",\"detail\":\"The request body exceeds the limit of %zu bytes.\","
-                     "\"type\":\"about:blank\",\"status\":413}",
-                     max_body);
-    req->res.status = 413;
-    req->res.reason = reason_phrase(413);
+    char body[256];
+    int n = snprintf(body, sizeof body, "{\"title\":\"%s\",\"detail\":\"", reason_phrase(status));
+    n += snprintf(body + n, sizeof body - (size_t)n, detail, limit);
+    n += snprintf(body + n, sizeof body - (size_t)n, "\",\"type\":\"about:blank\",\"status\":%d}", status);
+    req->res.status = status;
+    req->res.reason = reason_phrase(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/problem+json"));
     req->res.content_length = (size_t)n;
     h2o_send_inline(req, body, (size_t)n);
@@ -565,8 +699,18 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     struct handler *h = (struct handler *)self;
     struct thread *t = H2O_STRUCT_FROM_MEMBER(struct thread, ctx, req->conn->ctx);
+    if (req->version >= 0x200 && conn_slot(t, req->conn->id)->banned) {
+        /* frames h2o had already read from a connection being cut: stay cheap */
+        cut_conn(req->conn);
+        send_problem(req, 503, "This connection cancelled too many requests.", 0);
+        return 0;
+    }
     if (req->entity.len > h->srv->max_body) {
-        send_too_large(req, h->srv->max_body);
+        send_problem(req, 413, "The request body exceeds the limit of %zu bytes.", h->srv->max_body);
+        return 0;
+    }
+    if (req->path.len > MAX_TARGET) {
+        send_problem(req, 414, "The request target exceeds the limit of %zu bytes.", MAX_TARGET);
         return 0;
     }
 
@@ -581,6 +725,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (ncookies > 1)
         cookie_len += 2 * (ncookies - 1); /* HTTP/2 may split cookies; join with "; " */
+    if (auth.len + ctype.len + req->authority.len + cookie_len > MAX_HEADER_BYTES) {
+        send_problem(req, 431, "The request headers exceed the limit of %zu bytes.", MAX_HEADER_BYTES);
+        return 0;
+    }
 
     http_req *hr = hr_get(t);
     size_t total = req->method.len + path_len + (req->path.len - query_off) + auth.len + ctype.len +
@@ -760,6 +908,12 @@ static void *thread_main(void *arg)
     t->exec.post = exec_post;
     h2o_multithread_register_receiver(t->ctx.queue, &t->recv, on_kick);
 
+    /* sweep a few times per timeout, so a stall is cut within ~1.25 timeouts */
+    uint64_t period = srv->timeout_ms / 4;
+    h2o_linklist_init_anchor(&t->sending);
+    h2o_timeout_init(t->loop, &t->stall_timeout, period < 50 ? 50 : period > 1000 ? 1000 : period);
+    t->stall_entry.cb = on_stall_sweep;
+
     t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
@@ -797,6 +951,10 @@ static void *thread_main(void *arg)
     exec_run_pending(t);
 
     if (clean) {
+        /* every response is done (drain() saw no connection left) */
+        if (h2o_timeout_is_linked(&t->stall_entry))
+            h2o_timeout_unlink(&t->stall_entry);
+        h2o_timeout_dispose(t->loop, &t->stall_timeout);
         h2o_multithread_unregister_receiver(t->ctx.queue, &t->recv);
         h2o_context_dispose(&t->ctx);
         /* 2.2.5's dispose destroys the queue but (evloop build) never frees it */
@@ -829,7 +987,7 @@ static int online_cpus(void)
 static void setup_globalconf(struct server *srv, const fw_http_config *cfg)
 {
     h2o_globalconf_t *g = &srv->globalconf;
-    uint64_t timeout = cfg->timeout_ms > 0 ? (uint64_t)cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+    uint64_t timeout = srv->timeout_ms;
     h2o_config_init(g);
     g->server_name = h2o_iovec_init(H2O_STRLIT("followd"));
     /* h2o enforces twice the limit (a hard memory bound; its chunked check is
@@ -884,6 +1042,7 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
     }
     srv->api = api;
     srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    srv->timeout_ms = cfg->timeout_ms > 0 ? (uint64_t)cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     srv->nthreads = cfg->threads > 0 ? (cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads) : online_cpus();
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cond, NULL);

@@ -23,7 +23,7 @@ typedef struct fw_http_config {
     int threads;               /* event loops; 0 = one per online CPU */
     const char *tls_cert, *tls_key; /* both set = TLS with ALPN h2 + http/1.1 */
     size_t max_body;           /* request body limit in bytes (default 64 KiB) -> 413 */
-    int timeout_ms;            /* header/idle/handshake timeouts (default 10000) */
+    int timeout_ms;            /* header/idle/handshake/stalled-response timeouts (default 10000) */
     void (*on_ready)(void *ctx, int port); void *on_ready_ctx; /* called once all listeners are bound (port = actual port, so "127.0.0.1:0" works) */
 } fw_http_config;
 
