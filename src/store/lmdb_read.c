@@ -333,7 +333,10 @@ static const int LIST_DB[] = {DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT}
 typedef struct walk {
     fw_store *s;
     MDB_txn *txn;
-    MDB_cursor *c;
+    MDB_cursor *c;  /* the list */
+    MDB_cursor *uc; /* users: a positioned cursor skips the descent from the
+                       root when the next id lies on the same leaf page, which
+                       is common since lists are grouped by account age */
     uint8_t key[8];
 } walk;
 
@@ -378,11 +381,14 @@ static int step(walk *w, bool older, MDB_val *v)
 /* Loads the user an entry points at; 1 if visible (exists, not suspended). */
 static int visible(walk *w, uint64_t id, fw_user *u)
 {
-    int rc = lmdb_user_get(w->txn, w->s, id, u);
-    if (rc == FW_ENOTFOUND)
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, v;
+    int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
         return 0;
-    if (rc)
-        return rc;
+    if (rc || lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
+        return FW_EIO;
     return (u->flags & FW_USER_SUSPENDED) ? 0 : 1;
 }
 
@@ -458,10 +464,14 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
         return rc;
     res->owner = owner;
     res->owner_rels = rels_of(s, txn, q->opts.viewer_id, q->owner_id);
-    walk w = {s, txn, NULL, {0}};
+    walk w = {s, txn, NULL, NULL, {0}};
     be64_put(w.key, q->owner_id);
     if (mdb_cursor_open(txn, s->dbi[LIST_DB[q->kind]], &w.c))
         return FW_EIO;
+    if (mdb_cursor_open(txn, s->dbi[DB_USERS], &w.uc)) {
+        mdb_cursor_close(w.c);
+        return FW_EIO;
+    }
     size_t n;
     rc = collect_page(&w, q, a, &n);
     /* Exact flags: look for one more visible entry beyond each end. */
@@ -474,6 +484,7 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
     if (!rc && !n && q->dir == FW_PAGE_BEFORE) /* everything at or below the cursor */
         rc = q->cursor == UINT64_MAX ? peek(&w, UINT64_MAX, true, &res->more_older)
                                      : peek(&w, q->cursor + 1, true, &res->more_older);
+    mdb_cursor_close(w.uc);
     mdb_cursor_close(w.c);
     if (rc)
         return rc;
