@@ -6,10 +6,13 @@
  *                            POST /2/oauth2/token, POST /2/oauth2/revoke
  *   App-only                 POST /oauth2/token, POST /oauth2/invalidate_token
  *
- * Short-lived state (request tokens, sign-in sessions, authorization codes)
- * lives in an in-memory table (auth/pending.h): a restart invalidates flows in
- * progress, never issued credentials, which go to the store. docs/oauth.md
- * describes every parameter, error and lifetime.
+ * Short-lived state (request tokens, verifiers, sign-in sessions,
+ * authorization codes) lives in an in-memory table (auth/pending.h): a
+ * restart invalidates flows in progress, never issued credentials, which go
+ * to the store. Each kind has its own share of the table and a cap per app,
+ * so a flood of sign-in pages cannot evict codes or verifiers, nor one app's
+ * flood another app's sessions. docs/oauth.md describes every parameter,
+ * error, lifetime and limit.
  *
  * Ownership: fw_oauth is created and freed by the API (fw_api_new/free) and
  * shared by every event-loop thread; it borrows the store. */
@@ -82,14 +85,16 @@ void fw_oauth_params_free(fw_oauth_params *p);
  * the pending table, and the helpers the endpoint files share. */
 #include "auth/oauth1.h"
 
-enum { FW_OA_PK_REQTOK = 1, FW_OA_PK_SESSION, FW_OA_PK_CODE, FW_OA_PK_RT_CLAIM };
+/* Pending-table kinds. An OAuth 1.0a request token is a REQTOK until its
+ * user decides, then (approved) a VERIFIER: separate kinds, so that a flood
+ * of new request tokens cannot evict an approved one. */
+enum { FW_OA_PK_REQTOK = 1, FW_OA_PK_SESSION, FW_OA_PK_CODE, FW_OA_PK_VERIFIER };
 
 #define FW_OA_REQTOK_TTL_MS (5 * 60 * 1000)    /* unauthorized request token */
 #define FW_OA_VERIFIER_TTL_MS (10 * 60 * 1000) /* authorized request token + verifier */
 #define FW_OA_SESSION_TTL_MS (10 * 60 * 1000)  /* a sign-in page stays usable */
 #define FW_OA_CODE_TTL_MS (30 * 1000)          /* X: codes must be redeemed within 30 s */
 #define FW_OA_ACCESS_TTL_S 7200                /* X: OAuth 2.0 access tokens live two hours */
-#define FW_OA_CLAIM_TTL_MS (10 * 60 * 1000)    /* a refresh token being redeemed */
 #define FW_OA_MAX_ATTEMPTS 5                   /* wrong passwords per sign-in page */
 #define FW_OA_URI_MAX 1024
 #define FW_OA_STATE_MAX 500                    /* X: state "up to 500 characters" */
@@ -121,6 +126,7 @@ typedef struct fw_oa_reqtok {
  * check the POST that comes back (CSRF: the browser cookie and the form
  * token must both match). */
 typedef struct fw_oa_session {
+    uint64_t app_id;  /* the app asking (its pending-table owner) */
     uint8_t flow;     /* 1 OAuth 1.0a, 2 OAuth 2.0 */
     uint8_t attempts; /* wrong passwords so far */
     char browser[44]; /* fw_browser cookie value */

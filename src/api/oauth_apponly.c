@@ -139,7 +139,7 @@ static void invalidate_for_app(fw_oa_ctx *x)
     fw_sha256(current, strlen(current), h);
     int rc = fw_store_app_set_bearer_gen(fw_oa_store(x), x->app.id, x->app.bearer_gen + 1);
     if (rc == FW_OK) {
-        rc = fw_store_cred_revoke(fw_oa_store(x), h, FW_STR_NULL);
+        rc = fw_store_cred_revoke(fw_oa_store(x), h, FW_STR_NULL, NULL);
         if (rc == FW_ENOTFOUND)
             rc = FW_OK; /* never stored: nothing to revoke */
     }

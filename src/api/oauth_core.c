@@ -14,6 +14,22 @@
 #include "core/secret.h"
 
 #define PENDING_MAX 16384 /* ~2 KiB each at most: 32 MiB worst case */
+
+/* Shares of the pending table (they add up to PENDING_MAX) and caps per app.
+ * Sign-in pages and request tokens cost an attacker one request each, so
+ * they evict their own oldest (a flood through one app cuts short only that
+ * app's oldest pages). Codes and verifiers exist only after a user signed in,
+ * and are never evicted: at a cap a new one is refused ("try again later")
+ * rather than breaking a sign-in that already succeeded. */
+static const struct {
+    uint8_t kind;
+    fw_pending_limit lim;
+} pending_limits[] = {
+    {FW_OA_PK_SESSION, {6144, 1536, true}},
+    {FW_OA_PK_REQTOK, {4096, 1024, true}},
+    {FW_OA_PK_CODE, {4096, 1024, false}},
+    {FW_OA_PK_VERIFIER, {2048, 512, false}},
+};
 #define NONCE_SLOTS 16384
 
 struct fw_oauth {
@@ -33,6 +49,8 @@ int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
         fw_oauth_free(oa);
         return -1;
     }
+    for (size_t i = 0; i < sizeof pending_limits / sizeof pending_limits[0]; i++)
+        fw_pending_set_limit(oa->pending, pending_limits[i].kind, pending_limits[i].lim);
     *out = oa;
     return 0;
 }

@@ -2,7 +2,12 @@
  * /oauth/authorize (and /oauth/authenticate), POST /oauth/access_token.
  * Errors use X's v1.1 bodies: 401 code 32 for anything that fails to
  * authenticate, 401 code 89 for unknown/expired request tokens, 403 code 415
- * for an unregistered callback. */
+ * for an unregistered callback.
+ *
+ * A request token lives in the pending table as FW_OA_PK_REQTOK until its
+ * user decides; the first decision takes it out (a stale second page finds
+ * nothing), and an approval stores it again as FW_OA_PK_VERIFIER, which
+ * /oauth/access_token takes (single use, also under concurrency). */
 #include "api/oauth.h"
 
 #include <stdio.h>
@@ -96,8 +101,8 @@ static void request_token_found(fw_oa_ctx *x)
         unavailable(x);
         return;
     }
-    if (fw_pending_put(fw_oa_pending(x), FW_OA_PK_REQTOK, (fw_str){tok, 32}, &rt, sizeof rt, FW_OA_REQTOK_TTL_MS,
-                       fw_now_ms()) != FW_PENDING_OK) {
+    if (fw_pending_add(fw_oa_pending(x), FW_OA_PK_REQTOK, rt.app_id, (fw_str){tok, 32}, &rt, sizeof rt,
+                       FW_OA_REQTOK_TTL_MS, fw_now_ms()) != FW_PENDING_OK) {
         unavailable(x);
         return;
     }
@@ -140,7 +145,7 @@ static void access_token_found(fw_oa_ctx *x)
     fw_str verifier = x->hdr->verifier.p ? x->hdr->verifier : fw_oauth_param(&x->prm, "oauth_verifier");
     /* Single use from here on: a wrong verifier burns the request token. */
     size_t len = 0;
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_VERIFIER, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
             FW_PENDING_OK ||
         len != sizeof *rt || !rt->authorized) {
         bad_token(x);
@@ -177,10 +182,13 @@ void fw_oa_access_token(fw_oa_ctx *x)
     fw_oa_reqtok *rt = malloc(sizeof *rt);
     x->flow = rt;
     size_t len = 0;
-    if (!rt || !x->hdr->token.len ||
-        fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
-            FW_PENDING_OK ||
-        len != sizeof *rt) {
+    /* Approved (a verifier exists), or still waiting for its user. */
+    bool found = rt && x->hdr->token.len &&
+                 (fw_pending_get(fw_oa_pending(x), FW_OA_PK_VERIFIER, x->hdr->token, rt, sizeof *rt, &len,
+                                 fw_now_ms()) == FW_PENDING_OK ||
+                  fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len,
+                                 fw_now_ms()) == FW_PENDING_OK);
+    if (!found || len != sizeof *rt) {
         bad_token(x);
         return;
     }
@@ -210,6 +218,7 @@ static void show_page(fw_oa_ctx *x)
         return;
     }
     s.flow = 1;
+    s.app_id = rt.app_id;
     memcpy(s.app_name, rt.app_name, sizeof s.app_name);
     fw_oa_copy(s.action, sizeof s.action, x->req->path);
     char id[44];
@@ -248,19 +257,14 @@ static void decide(fw_oa_ctx *x)
     if (outcome == FW_OA_ANSWERED)
         return;
     /* Taken, not read: of two sign-in pages open for one request token,
-     * only the first decision counts. */
+     * only the first decision counts (an approved token is a VERIFIER now,
+     * out of a stale page's reach). */
     fw_str token = fw_str_c(s.reqtok);
     fw_oa_reqtok rt;
     size_t len = 0;
     if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
             FW_PENDING_OK ||
-        len != sizeof rt) {
-        expired(x);
-        return;
-    }
-    if (rt.authorized) {
-        /* Another page already approved it: that decision stands. */
-        fw_pending_add(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, FW_OA_VERIFIER_TTL_MS, fw_now_ms());
+        len != sizeof rt || rt.authorized) {
         expired(x);
         return;
     }
@@ -276,8 +280,11 @@ static void decide(fw_oa_ctx *x)
     rt.authorized = true;
     rt.user_id = uid;
     memcpy(rt.screen_name, name, sizeof rt.screen_name);
-    if (make_verifier(oob, rt.verifier) != 0 || fw_pending_put(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt,
-                                                               FW_OA_VERIFIER_TTL_MS, fw_now_ms()) != FW_PENDING_OK) {
+    /* Verifiers are never evicted; at the app's cap (oauth_core.c) this
+     * approval is refused and the user starts again shortly. */
+    if (make_verifier(oob, rt.verifier) != 0 ||
+        fw_pending_add(fw_oa_pending(x), FW_OA_PK_VERIFIER, rt.app_id, token, &rt, sizeof rt, FW_OA_VERIFIER_TTL_MS,
+                       fw_now_ms()) != FW_PENDING_OK) {
         fw_oa_page_unavailable(x);
         return;
     }

@@ -23,7 +23,6 @@ typedef struct grant {
     uint64_t client_app;
     uint32_t scopes;     /* refresh: narrowed scope, 0 = as granted */
     uint8_t hash[32];    /* SHA-256 of the presented token */
-    char token[FW_TOKEN_MAX];
 } grant;
 
 /* ---- GET /i/oauth2/authorize -------------------------------------------- */
@@ -83,7 +82,7 @@ static void authorize_client_found(fw_oa_ctx *x)
         memset(&s, 0, sizeof s);
         s.flow = 2;
         fw_oa_authz *a = &s.authz;
-        a->app_id = x->app.id;
+        s.app_id = a->app_id = x->app.id;
         a->scopes = scopes;
         a->method = (uint8_t)method;
         fw_oa_copy(a->redirect_uri, sizeof a->redirect_uri, uri);
@@ -131,9 +130,11 @@ static void authorize_post(fw_oa_ctx *x)
     }
     char code[FW_TOKEN_MAX];
     int64_t now = fw_now_ms();
+    /* Codes are never evicted; at the app's cap (oauth_core.c) this one is
+     * refused and the user starts again shortly. */
     if (fw_token_oauth2("ac", now, code) != 0 ||
-        fw_pending_put(fw_oa_pending(x), FW_OA_PK_CODE, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS, now) !=
-            FW_PENDING_OK) {
+        fw_pending_add(fw_oa_pending(x), FW_OA_PK_CODE, a->app_id, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS,
+                       now) != FW_PENDING_OK) {
         fw_oa_page_unavailable(x);
         return;
     }
@@ -248,32 +249,29 @@ static grant *new_grant(fw_oa_ctx *x)
     return g;
 }
 
-/* A refresh that fails before rotating gives its claim back, so the rightful
- * client can retry at once. */
-static void refresh_fail(fw_oa_ctx *x, int status, const char *error, const char *description)
-{
-    grant *g = x->flow;
-    fw_pending_remove(fw_oa_pending(x), FW_OA_PK_RT_CLAIM, fw_str_c(g->token));
-    fw_oa2_error(x, status, error, description);
-}
-
 static void refresh_found(fw_oa_ctx *x)
 {
     grant *g = x->flow;
     const fw_oa_cred *c = &x->cred;
     uint32_t scopes = g->scopes ? g->scopes : c->scopes;
-    if (x->rc == FW_EIO)
-        refresh_fail(x, 503, "temporarily_unavailable", "Storage is unavailable; retry later");
-    else if (x->rc != FW_OK || c->kind != FW_CRED_OAUTH2_REFRESH || c->revoked || c->app_id != g->client_app ||
-             !c->has_user)
-        refresh_fail(x, 400, "invalid_grant", "Value passed for the token was invalid.");
-    else if (scopes & ~c->scopes)
-        refresh_fail(x, 400, "invalid_scope", "The requested scope exceeds the scope granted");
-    /* Rotation: the presented refresh token dies before new ones exist. */
-    else if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL) != FW_OK)
-        refresh_fail(x, 503, "temporarily_unavailable", "Storage is unavailable; retry later");
-    else
+    bool was_live = false;
+    if (x->rc == FW_EIO) {
+        storage_error(x);
+    } else if (x->rc != FW_OK || c->kind != FW_CRED_OAUTH2_REFRESH || c->revoked || c->app_id != g->client_app ||
+               !c->has_user) {
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
+    } else if (scopes & ~c->scopes) {
+        fw_oa2_error(x, 400, "invalid_scope", "The requested scope exceeds the scope granted");
+    } else if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, &was_live) != FW_OK) {
+        storage_error(x);
+    } else if (!was_live) {
+        /* Rotation is decided by the store: of concurrent refreshes that all
+         * found the token live, only the one whose write revoked it goes on. */
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
+    } else {
+        /* The presented refresh token died before new ones exist. */
         issue_tokens(x, c->app_id, c->user_id, scopes);
+    }
 }
 
 static void refresh_grant(fw_oa_ctx *x)
@@ -288,13 +286,7 @@ static void refresh_grant(fw_oa_ctx *x)
         fw_oa2_error(x, 400, "invalid_scope", "The requested scope is invalid or unknown");
         return;
     }
-    if (!fw_oa_copy(g->token, sizeof g->token, rt)) {
-        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
-        return;
-    }
-    /* Two concurrent refreshes with one token: only the first claim proceeds. */
-    if (fw_pending_add(fw_oa_pending(x), FW_OA_PK_RT_CLAIM, rt, "", 0, FW_OA_CLAIM_TTL_MS, fw_now_ms()) !=
-        FW_PENDING_OK) {
+    if (rt.len >= FW_TOKEN_MAX) {
         fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
         return;
     }
@@ -340,7 +332,7 @@ static void revoke_found(fw_oa_ctx *x)
             fw_oa2_error(x, 400, "unsupported_token_type", "Only OAuth 2.0 user tokens can be revoked here");
             return;
         }
-        if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL) != FW_OK) {
+        if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, NULL) != FW_OK) {
             storage_error(x);
             return;
         }

@@ -6,6 +6,9 @@
  * when the session exists, the cookie it carries equals the recorded one and
  * the hidden form token equals the recorded one (both compared in constant
  * time). Several tabs work at once because sessions are per page load.
+ * Sessions have their own share of the pending table and a cap per app
+ * (oauth_core.c): a flood of page loads evicts only that app's oldest
+ * sessions, whose forms then answer 400 like any expired page.
  * A session is taken out of the table before its password is checked, so
  * two POSTs of one form (a double click, or a script) cannot both sign in,
  * and every wrong password is counted; a wrong one puts it back.
@@ -70,8 +73,8 @@ int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44])
     if (fw_oa_random_id(s->csrf) != 0 || fw_oa_random_id(id) != 0)
         return -1;
     s->attempts = 0;
-    return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, (fw_str){id, 43}, s, sizeof *s, FW_OA_SESSION_TTL_MS,
-                          fw_now_ms()) == FW_PENDING_OK
+    return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, s->app_id, (fw_str){id, 43}, s, sizeof *s,
+                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_PENDING_OK
                ? 0
                : -1;
 }
@@ -174,8 +177,8 @@ int fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s, uint64_t *u
     }
     /* Back in the table for the next try (a fresh lifetime: at most
      * FW_OA_MAX_ATTEMPTS of them). */
-    if (fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, FW_OA_SESSION_TTL_MS, fw_now_ms()) !=
-            FW_PENDING_OK ||
+    if (fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, s->app_id, id, s, sizeof *s, FW_OA_SESSION_TTL_MS,
+                       fw_now_ms()) != FW_PENDING_OK ||
         rc < 0) {
         fw_oa_page_unavailable(x);
         return FW_OA_ANSWERED;

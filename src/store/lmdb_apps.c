@@ -302,10 +302,14 @@ int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
     return finish(&w, rc);
 }
 
-int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token)
+/* Read and write in one write transaction: LMDB runs one writer at a time,
+ * so the revoked flag is test-and-set. */
+int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;
+    if (was_live)
+        *was_live = false;
     if (!cred_key(!hash, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
     lmdb_wtx w;
@@ -317,6 +321,10 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
         return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
     if (v.mv_size <= CRED_OFF_REVOKED)
         return finish(&w, FW_EIO);
+    if (((const uint8_t *)v.mv_data)[CRED_OFF_REVOKED]) {
+        lmdb_wtx_abort(&w); /* already revoked: nothing to write */
+        return FW_OK;
+    }
     uint8_t *b = malloc(v.mv_size);
     if (!b)
         return finish(&w, FW_EIO);
@@ -324,5 +332,8 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
     b[CRED_OFF_REVOKED] = 1;
     rc = put_bytes(&w, DB_CREDS, kb, kn, b, v.mv_size, 0);
     free(b);
-    return finish(&w, rc);
+    rc = finish(&w, rc);
+    if (rc == FW_OK && was_live)
+        *was_live = true;
+    return rc;
 }

@@ -13,6 +13,7 @@ typedef struct chk {
     void (*report)(void *ctx, const char *line);
     void *ctx;
     int problems;
+    uint64_t max_seq; /* largest edge sequence number in rel */
 } chk;
 
 __attribute__((format(printf, 2, 3))) static void problem(chk *c, const char *fmt, ...)
@@ -128,8 +129,14 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
         }
         uint64_t owner = be64_get(key.mv_data), seq = ~be64_get(v.mv_data);
         uint64_t other = be64_get((const uint8_t *)v.mv_data + 8);
+        if (owner == other)
+            problem(c, "%s of %" PRIu64 ": self-edge", name, owner);
         if (lmdb_user_get(c->txn, c->s, owner, &u) != FW_OK)
             problem(c, "%s of %" PRIu64 ": owner does not exist", name, owner);
+        else if (db == DB_REQ_IN && !(u.flags & FW_USER_PROTECTED))
+            /* making an account public accepts every request in the same txn,
+             * so a request left to a public account could never be answered */
+            problem(c, "%s of %" PRIu64 ": request %" PRIu64 " to a public account", name, owner, other);
         if (lmdb_user_get(c->txn, c->s, other, &u) != FW_OK)
             problem(c, "%s of %" PRIu64 ": entry %" PRIu64 " does not exist", name, owner, other);
         uint8_t mk[8], md[16];
@@ -154,7 +161,8 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Every relation has its list entry (its mirror is covered by check_list). */
+/* Every relation has its list entry (its mirror is covered by check_list);
+ * records the largest sequence number for check_seq. */
 static int check_rels(chk *c)
 {
     MDB_cursor *cur, *fc, *rc_out;
@@ -179,6 +187,10 @@ static int check_rels(chk *c)
         uint64_t src = be64_get(key.mv_data), dst = be64_get((const uint8_t *)key.mv_data + 8);
         const uint8_t *p = v.mv_data;
         uint64_t seq = le64_get(p + 1);
+        if (seq > c->max_seq)
+            c->max_seq = seq;
+        if (src == dst)
+            problem(c, "rel %" PRIu64 "->%" PRIu64 ": self-edge", src, dst);
         if (p[0] != FW_REL_FOLLOWING && p[0] != FW_REL_PENDING) {
             problem(c, "rel %" PRIu64 "->%" PRIu64 ": bad state %d", src, dst, p[0]);
             continue;
@@ -198,6 +210,26 @@ static int check_rels(chk *c)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The edge sequence counter is ahead of every edge: a counter behind would hand
+ * out numbers already in use, and keyset paging needs them unique and growing. */
+static int check_seq(chk *c)
+{
+    MDB_val k = {8, "edge_seq"}, v;
+    uint64_t last = 0;
+    int rc = mdb_get(c->txn, c->s->dbi[DB_META], &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (!rc && v.mv_size != 8) {
+        problem(c, "meta edge_seq: malformed");
+        return 0;
+    }
+    if (!rc)
+        last = le64_get(v.mv_data);
+    if (last < c->max_seq)
+        problem(c, "meta edge_seq %" PRIu64 " is behind edge seq %" PRIu64, last, c->max_seq);
+    return 0;
+}
+
 int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx)
 {
     chk c = {.s = s, .report = report, .ctx = ctx};
@@ -208,8 +240,8 @@ int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), voi
         !(rc = check_list(&c, DB_FOLLOWERS, DB_FOLLOWING, false, FW_REL_FOLLOWING)) &&
         !(rc = check_list(&c, DB_FOLLOWING, DB_FOLLOWERS, true, FW_REL_FOLLOWING)) &&
         !(rc = check_list(&c, DB_REQ_IN, DB_REQ_OUT, false, FW_REL_PENDING)) &&
-        !(rc = check_list(&c, DB_REQ_OUT, DB_REQ_IN, true, FW_REL_PENDING)))
-        rc = check_rels(&c);
+        !(rc = check_list(&c, DB_REQ_OUT, DB_REQ_IN, true, FW_REL_PENDING)) && !(rc = check_rels(&c)))
+        rc = check_seq(&c);
     mdb_txn_abort(c.txn);
     return rc ? lmdb_err(rc) : c.problems;
 }

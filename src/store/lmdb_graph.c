@@ -98,9 +98,9 @@ int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t 
         return 0;
     if (rc)
         return rc;
-    if (v.mv_size != 9)
-        return MDB_CORRUPTED;
     const uint8_t *p = v.mv_data;
+    if (v.mv_size != 9 || (p[0] != FW_REL_FOLLOWING && p[0] != FW_REL_PENDING))
+        return MDB_CORRUPTED;
     *state = p[0];
     *seq = le64_get(p + 1);
     return 0;
@@ -253,8 +253,14 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
         from = dst, to = src;
     uint8_t state;
     uint64_t seq;
-    if ((rc = lmdb_rel_get(w->txn, w->s, from, to, &state, &seq)))
-        return rc;
+    if ((rc = lmdb_rel_get(w->txn, w->s, from, to, &state, &seq))) {
+        /* Nothing is changed yet: a malformed rel record fails this op alone
+         * instead of every op that shares its batch. */
+        if (rc != MDB_CORRUPTED)
+            return rc;
+        res->rc = FW_EIO;
+        return 0;
+    }
     res->rel = state;
     switch (kind) {
     case FW_W_FOLLOW:

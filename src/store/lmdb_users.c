@@ -169,22 +169,55 @@ int fw_store_user_update(fw_store *s, const fw_user *u)
         return finish(&w, rc);
     if (owner && owner != u->id)
         return finish(&w, FW_EEXISTS);
-    if (strcmp(lname, oldname) != 0) {
+    bool renamed = strcmp(lname, oldname) != 0;
+    uint64_t old_owner = 0;
+    if (renamed && (rc = uname_owner(w.txn, s, oldname, &old_owner)))
+        return finish(&w, rc);
+    if (renamed && old_owner == u->id) { /* never drop another user's entry */
         MDB_val key = {strlen(oldname), oldname};
-        if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)) && rc != MDB_NOTFOUND)
+        if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)))
             return finish(&w, rc);
     }
     if ((rc = put_uname(&w, lname, u->id)))
         return finish(&w, rc);
     if (unprotect && (rc = lmdb_accept_all(&w, u->id)))
         return finish(&w, rc);
-    /* counters as they stand now (accepting requests added followers) */
+    /* Store-maintained fields as they stand in this transaction, never as the
+     * caller read them earlier: accepting requests added followers, and a
+     * follow or tweet committed by another process since the caller's read
+     * must not be undone. */
     if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
         return finish(&w, rc);
     fw_user nu = *u;
     nu.followers_count = old.followers_count;
     nu.following_count = old.following_count;
+    nu.most_recent_tweet_id = old.most_recent_tweet_id;
     return finish(&w, put_user(&w, &nu, 0));
+}
+
+/* Removes the sign-in password and every credential issued to id, so no
+ * secret of a deleted user can ever sign in again (not even as a user later
+ * created with the same explicit id). Credentials are keyed by token hash, so
+ * this is one scan of the credential table; deleting a user is rare. */
+static int drop_secrets(lmdb_wtx *w, uint64_t id)
+{
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, v;
+    int rc = mdb_del(w->txn, w->s->dbi[DB_PASSWORDS], &key, NULL);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(w->txn, w->s->dbi[DB_CREDS], &c)))
+        return rc;
+    for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
+        fw_cred cred;
+        if (lmdb_cred_unpack(v.mv_data, v.mv_size, &cred) == 0 && cred.user_id == id &&
+            (rc = mdb_cursor_del(c, 0)))
+            break;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int fw_store_user_delete(fw_store *s, uint64_t id)
@@ -198,7 +231,7 @@ int fw_store_user_delete(fw_store *s, uint64_t id)
     if ((rc = lmdb_user_get(w.txn, s, id, &old)))
         return finish(&w, rc);
     bool named = lmdb_username_key(old.username, lname); /* copy before the record goes away */
-    if ((rc = lmdb_unlink_user(&w, id)))
+    if ((rc = lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
         return finish(&w, rc);
     uint64_t owner = 0;
     if (named && (rc = uname_owner(w.txn, s, lname, &owner)))

@@ -355,7 +355,12 @@ int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
 
 /* Credentials. put: key is hash (bearer kinds) or the OAuth 1.0a token string. */
 int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
-int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token);
+/* revoke: marks the credential revoked (FW_ENOTFOUND if there is none).
+ * *was_live (may be NULL) tells whether this call revoked it (true) or it
+ * already was (false): the check and the write are one transaction, so of
+ * concurrent revokes of one credential exactly one sees true (refresh-token
+ * rotation relies on it). */
+int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
 
 /* Invariant check: both edge directions agree, every counter equals its list
  * length, no edge touches a missing user, pending and following are disjoint,

@@ -1,14 +1,18 @@
 """OAuth 1.0a three-legged flow with tweepy's OAuth1UserHandler: request token, consent page
 (completed with requests and the page's CSRF token), access token, then follow/unfollow."""
 import re
+import threading
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
-from test_oauth2_flow import CB, consent, make_app, user_with_password
+from conftest import Server
+from test_oauth2_flow import (CB, authorize_url, consent, exchange, form_fields, get_code, make_app, pkce_pair,
+                              user_with_password)
 from test_tweepy import redirect
 
 
@@ -186,3 +190,76 @@ def test_two_pages_for_one_request_token(api, app, user):
         assert r.status_code == 400 and "location" not in r.headers, (action, r.status_code)
     token, secret = h.get_access_token(verifier)
     assert token.startswith(user[0] + "-")
+
+
+def test_access_token_redeemed_once_under_concurrency(api, app, user):
+    """One approved request token posted to /oauth/access_token many times at once (each request
+    freshly signed, so the nonce cache does not interfere): exactly one access token comes out."""
+    h = handler(api, app)
+    verifier = approve(api, h, user)
+    n = 12
+    barrier = threading.Barrier(n)
+
+    def redeem(_):
+        auth = OAuth1(app["consumer_key"], app["consumer_secret"], h.request_token["oauth_token"],
+                      h.request_token["oauth_token_secret"], verifier=verifier)
+        barrier.wait()
+        return requests.post(api + "/oauth/access_token", auth=auth)
+
+    with ThreadPoolExecutor(n) as pool:
+        rs = list(pool.map(redeem, range(n)))
+    assert sorted(r.status_code for r in rs) == [200] + [401] * (n - 1)
+    assert all(r.json()["errors"][0]["code"] == 89 for r in rs if r.status_code == 401)
+
+
+def test_signin_flood_spares_codes_verifiers_and_other_apps(demo, app, user):
+    """Anyone who knows a public client_id can open sign-in pages, each one a pending session. A flood of
+    more pages than the whole pending table holds, through one app, must not evict an OAuth 2.0 code or an
+    OAuth 1.0a verifier already issued to a user, nor a sign-in page open for another app: sessions only
+    evict sessions, and only that app's own (docs/oauth.md, "Limits")."""
+    srv = Server(demo["db"], "--rate-limits", "off")
+    try:
+        victim = make_app(demo["db"])
+        flooded = make_app(demo["db"], public=True)
+        # In flight before the flood: an approved request token, another app's open page, and the
+        # flooded app's own first page.
+        h = handler(srv.url, victim)
+        verifier = approve(srv.url, h, user)
+        browser = requests.Session()
+        _, challenge = pkce_pair()
+        page = form_fields(browser.get(authorize_url(srv.url, victim["client_id"], challenge)).text)
+        flood_first = requests.Session()
+        first = form_fields(flood_first.get(authorize_url(srv.url, flooded["client_id"], challenge)).text)
+
+        url = authorize_url(srv.url, flooded["client_id"], challenge)
+        local = threading.local()
+
+        def open_page(_):
+            if not hasattr(local, "s"):
+                local.s = requests.Session()
+            return local.s.get(url).status_code
+
+        def flood(n):
+            with ThreadPoolExecutor(8) as pool:
+                assert set(pool.map(open_page, range(n))) == {200}
+
+        # Nearly fill the table, then issue a code (it must be redeemed within 30 s, so it joins late),
+        # then overflow the table: the code, expiring soonest, is what a closest-to-expiry policy drops.
+        flood(15000)
+        code, code_verifier = get_code(srv.url, victim, user)
+        flood(1500)
+
+        # Everything in flight survived.
+        r = exchange(srv.url, victim, code, code_verifier)
+        assert r.status_code == 200, r.text
+        token, _ = h.get_access_token(verifier)
+        assert token.startswith(user[0] + "-")
+        r = browser.post(srv.url + "/i/oauth2/authorize", allow_redirects=False,
+                         data=dict(page, username=user[1], password=user[2], action="allow"))
+        assert r.status_code == 302 and "code=" in r.headers["location"], r.text
+        # The flood only cut short the flooded app's own oldest page: stale, so 400.
+        r = flood_first.post(srv.url + "/i/oauth2/authorize", allow_redirects=False,
+                             data=dict(first, username=user[1], password=user[2], action="allow"))
+        assert r.status_code == 400 and "location" not in r.headers
+    finally:
+        srv.stop()

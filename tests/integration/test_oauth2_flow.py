@@ -421,3 +421,30 @@ def test_one_form_posted_concurrently(api, conf_app, user):
     rs = burst("wrong password", 12)
     wrong = [r for r in rs if r.status_code == 200 and "did not match" in r.text]
     assert len(wrong) <= 4 and all(r.status_code in (200, 400, 429) for r in rs)
+
+
+def test_concurrent_refreshes_rotate_once(api, conf_app, user):
+    """Many refreshes of one refresh token at once: the store's revoke decides, so exactly one gets new
+    tokens and every other one is invalid_grant, round after round down the rotation chain."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+    code, verifier = get_code(api, conf_app, user)
+    rt = exchange(api, conf_app, code, verifier).json()["refresh_token"]
+    auth = (conf_app["client_id"], conf_app["client_secret"])
+    n = 12
+    for _ in range(4):
+        barrier = threading.Barrier(n)
+
+        def refresh(_):
+            barrier.wait()
+            return requests.post(api + "/2/oauth2/token", auth=auth,
+                                 data=dict(grant_type="refresh_token", refresh_token=rt))
+
+        with ThreadPoolExecutor(n) as pool:
+            rs = list(pool.map(refresh, range(n)))
+        ok = [r for r in rs if r.status_code == 200]
+        assert len(ok) == 1, [r.status_code for r in rs]
+        assert all(r.status_code == 400 and r.json()["error"] == "invalid_grant" for r in rs if r.status_code != 200)
+        rt = ok[0].json()["refresh_token"]
+        hdr = {"Authorization": "Bearer " + ok[0].json()["access_token"]}
+        assert requests.get(api + "/2/users/me", headers=hdr).status_code == 200

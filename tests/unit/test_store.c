@@ -1,7 +1,9 @@
 /* LMDB store: users, the follow graph (follow, requests, accept/decline,
  * counters), keyset paging under concurrent inserts, suspended users, delete,
- * unprotect, the invariant checker, group commit through a fake executor,
- * apps/credentials and tweet hydration. Each test uses its own temp dir. */
+ * unprotect, the invariant checker (one raw-LMDB corruption per invariant),
+ * group commit through a fake executor, apps/credentials and tweet hydration.
+ * Each test uses its own temp dir. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -845,7 +847,12 @@ static void test_apps_and_auth(void **state)
     fw_store_auth(s, NULL, &qc, auth_cb, &c);
     assert_int_equal(c.app_id, app.a.id);
 
-    assert_int_equal(fw_store_cred_revoke(s, h, FW_STR_NULL), FW_OK);
+    bool was_live = false;
+    assert_int_equal(fw_store_cred_revoke(s, h, FW_STR_NULL, &was_live), FW_OK);
+    assert_true(was_live);
+    /* A second revoke finds it revoked already: only the first one "wins". */
+    assert_int_equal(fw_store_cred_revoke(s, h, FW_STR_NULL, &was_live), FW_OK);
+    assert_false(was_live);
     fw_store_auth(s, NULL, &q, auth_cb, &c); /* q.hash still altered */
     assert_int_equal(c.rc, FW_ENOTFOUND);
     memcpy(q.hash, h, 32);
@@ -964,6 +971,531 @@ static void test_follow_bulk_and_secret(void **state)
     open_store(f);
 }
 
+/* ---- check: one raw corruption per invariant ------------------------------------
+ * Each test builds a healthy graph, breaks exactly one thing with raw LMDB through
+ * the store's own environment, and asserts that check names that problem. */
+
+typedef struct lines {
+    int n;
+    char buf[4096];
+} lines;
+
+static void collect_line(void *ctx, const char *line)
+{
+    lines *l = ctx;
+    size_t len = strlen(l->buf);
+    snprintf(l->buf + len, sizeof l->buf - len, "%s\n", line);
+    l->n++;
+}
+
+/* check reports problems, one line each, and one of them contains needle. */
+static void expect_problem(fw_store *s, const char *needle)
+{
+    lines l = {0};
+    int rc = fw_store_check(s, collect_line, &l);
+    assert_true(rc > 0);
+    assert_int_equal(rc, l.n);
+    if (!strstr(l.buf, needle))
+        fail_msg("check did not report '%s'; it reported:\n%s", needle, l.buf);
+}
+
+static MDB_txn *raw_begin(fw_store *s)
+{
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(s->env, NULL, 0, &txn), 0);
+    return txn;
+}
+
+static void raw_commit(MDB_txn *txn) { assert_int_equal(mdb_txn_commit(txn), 0); }
+
+/* Puts or deletes one list item (owner -> (~seq, other)) in db. */
+static void raw_edge(MDB_txn *txn, fw_store *s, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
+{
+    uint8_t k[8], d[16];
+    be64_put(k, owner);
+    be64_put(d, ~seq);
+    be64_put(d + 8, other);
+    MDB_val key = {8, k}, val = {16, d};
+    assert_int_equal(put ? mdb_put(txn, s->dbi[db], &key, &val, 0) : mdb_del(txn, s->dbi[db], &key, &val), 0);
+}
+
+/* Sets rel (src,dst) to state/seq; state 0 deletes it. */
+static void raw_rel(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
+{
+    uint8_t k[16], d[9];
+    be64_put(k, src);
+    be64_put(k + 8, dst);
+    d[0] = state;
+    le64_put(d + 1, seq);
+    MDB_val key = {16, k}, val = {9, d};
+    assert_int_equal(state ? mdb_put(txn, s->dbi[DB_REL], &key, &val, 0) : mdb_del(txn, s->dbi[DB_REL], &key, NULL), 0);
+}
+
+/* Overwrites the u64 at off in a user's packed header. */
+static void raw_user_u64(MDB_txn *txn, fw_store *s, uint64_t id, size_t off, uint64_t v)
+{
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, val;
+    assert_int_equal(mdb_get(txn, s->dbi[DB_USERS], &key, &val), 0);
+    uint8_t *copy = malloc(val.mv_size);
+    memcpy(copy, val.mv_data, val.mv_size);
+    le64_put(copy + off, v);
+    MDB_val nv = {val.mv_size, copy};
+    assert_int_equal(mdb_put(txn, s->dbi[DB_USERS], &key, &nv, 0), 0);
+    free(copy);
+}
+
+/* Sets lname -> id in the username index; id 0 deletes the name. */
+static void raw_uname(MDB_txn *txn, fw_store *s, const char *lname, uint64_t id)
+{
+    uint8_t d[8];
+    be64_put(d, id);
+    MDB_val key = {strlen(lname), (void *)lname}, val = {8, d};
+    assert_int_equal(id ? mdb_put(txn, s->dbi[DB_UNAMES], &key, &val, 0) : mdb_del(txn, s->dbi[DB_UNAMES], &key, NULL),
+                     0);
+}
+
+static void raw_edge_seq(MDB_txn *txn, fw_store *s, uint64_t seq)
+{
+    uint8_t d[8];
+    le64_put(d, seq);
+    MDB_val key = {8, "edge_seq"}, val = {8, d};
+    assert_int_equal(mdb_put(txn, s->dbi[DB_META], &key, &val, 0), 0);
+}
+
+static uint64_t rel_seq(fw_store *s, uint64_t src, uint64_t dst)
+{
+    MDB_txn *txn;
+    uint8_t st;
+    uint64_t seq;
+    assert_int_equal(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(lmdb_rel_get(txn, s, src, dst, &st, &seq), 0);
+    mdb_txn_abort(txn);
+    assert_true(st != FW_REL_NONE);
+    return seq;
+}
+
+/* a follows b, both healthy. */
+typedef struct g2 {
+    uint64_t a, b, seq;
+    char an[24], bn[24];
+} g2;
+
+static g2 follow_pair(fw_store *s)
+{
+    g2 g;
+    g.a = mk_user(s, "a", 0);
+    g.b = mk_user(s, "b", 0);
+    assert_true(wr(s, FW_W_FOLLOW, g.a, g.b).changed);
+    g.seq = rel_seq(s, g.a, g.b);
+    snprintf(g.an, sizeof g.an, "%" PRIu64, g.a);
+    snprintf(g.bn, sizeof g.bn, "%" PRIu64, g.b);
+    assert_clean(s);
+    return g;
+}
+
+static void test_check_followers_count(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_user_u64(t, s, g.b, USER_OFF_FOLLOWERS, 2);
+    raw_commit(t);
+    expect_problem(s, "followers_count 2 but 1 followers");
+}
+
+static void test_check_following_count(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWING, 0);
+    raw_commit(t);
+    expect_problem(s, "following_count 0 but follows 1");
+}
+
+static void test_check_follower_without_following(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_FOLLOWING, g.a, g.seq, g.b, false);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "followers of %s: %s (seq %" PRIu64 ") has no mirror in following", g.bn, g.an, g.seq);
+    expect_problem(s, want);
+}
+
+static void test_check_following_without_follower(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_FOLLOWERS, g.b, g.seq, g.a, false);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "following of %s: %s (seq %" PRIu64 ") has no mirror in followers", g.an, g.bn, g.seq);
+    expect_problem(s, want);
+}
+
+static void test_check_rel_without_lists(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_rel(t, s, g.b, g.a, FW_REL_FOLLOWING, g.seq);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "rel %s->%s: follow without its list entry", g.bn, g.an);
+    expect_problem(s, want);
+}
+
+static void test_check_lists_without_rel(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_rel(t, s, g.a, g.b, 0, 0);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "relation %s->%s is state 0 seq 0, expected 1 seq %" PRIu64, g.an, g.bn, g.seq);
+    expect_problem(s, want);
+}
+
+static void test_check_bad_rel_state(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_rel(t, s, g.a, g.b, 7, g.seq);
+    raw_commit(t);
+    expect_problem(s, "bad state 7");
+}
+
+static void test_check_seq_mismatch(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    uint64_t c = mk_user(s, "c", 0);
+    assert_true(wr(s, FW_W_FOLLOW, c, g.b).changed);
+    uint64_t cseq = rel_seq(s, c, g.b);
+    MDB_txn *t = raw_begin(s);
+    raw_rel(t, s, g.a, g.b, FW_REL_FOLLOWING, cseq); /* a real sequence number, just not this edge's */
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "relation %s->%s is state 1 seq %" PRIu64 ", expected 1 seq %" PRIu64, g.an, g.bn,
+             cseq, g.seq);
+    expect_problem(s, want);
+}
+
+/* a has a pending request to the protected p. */
+static g2 request_pair(fw_store *s)
+{
+    g2 g;
+    g.a = mk_user(s, "a", 0);
+    g.b = mk_user(s, "p", FW_USER_PROTECTED);
+    assert_int_equal(wr(s, FW_W_FOLLOW, g.a, g.b).rel, FW_REL_PENDING);
+    g.seq = rel_seq(s, g.a, g.b);
+    snprintf(g.an, sizeof g.an, "%" PRIu64, g.a);
+    snprintf(g.bn, sizeof g.bn, "%" PRIu64, g.b);
+    assert_clean(s);
+    return g;
+}
+
+static void test_check_req_in_without_req_out(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = request_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_REQ_OUT, g.a, g.seq, g.b, false);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "req_in of %s: %s (seq %" PRIu64 ") has no mirror in req_out", g.bn, g.an, g.seq);
+    expect_problem(s, want);
+}
+
+static void test_check_req_out_without_req_in(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = request_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_REQ_IN, g.b, g.seq, g.a, false);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "req_out of %s: %s (seq %" PRIu64 ") has no mirror in req_in", g.an, g.bn, g.seq);
+    expect_problem(s, want);
+}
+
+/* A complete, counted follow next to the pending request of the same pair:
+ * everything but the disjointness of pending and following holds. */
+static void test_check_pending_and_following(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = request_pair(s);
+    uint64_t seq = g.seq + 1;
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_FOLLOWING, g.a, seq, g.b, true);
+    raw_edge(t, s, DB_FOLLOWERS, g.b, seq, g.a, true);
+    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWING, 1);
+    raw_user_u64(t, s, g.b, USER_OFF_FOLLOWERS, 1);
+    raw_edge_seq(t, s, seq);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "following of %s: relation %s->%s is state 2", g.an, g.an, g.bn);
+    expect_problem(s, want);
+}
+
+static void test_check_edge_to_missing_user(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    uint8_t k[8];
+    be64_put(k, g.b);
+    MDB_val key = {8, k};
+    assert_int_equal(mdb_del(t, s->dbi[DB_USERS], &key, NULL), 0);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "following of %s: entry %s does not exist", g.an, g.bn);
+    expect_problem(s, want);
+    snprintf(want, sizeof want, "followers of %s: owner does not exist", g.bn);
+    expect_problem(s, want);
+}
+
+static void test_check_uname_wrong_id(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_uname(t, s, "a", g.b);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "username 'a': user %s is named otherwise", g.bn);
+    expect_problem(s, want);
+}
+
+static void test_check_uname_missing_id(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_uname(t, s, "ghost", 424242);
+    raw_commit(t);
+    expect_problem(s, "username 'ghost': points to a missing user");
+}
+
+static void test_check_user_without_uname(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_uname(t, s, "a", 0);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "user %s: username 'a' not indexed to it", g.an);
+    expect_problem(s, want);
+}
+
+/* A complete, counted self-follow: only "not self" is broken. */
+static void test_check_self_edge(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    uint64_t seq = g.seq + 1;
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_FOLLOWING, g.a, seq, g.a, true);
+    raw_edge(t, s, DB_FOLLOWERS, g.a, seq, g.a, true);
+    raw_rel(t, s, g.a, g.a, FW_REL_FOLLOWING, seq);
+    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWING, 2);
+    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWERS, 1);
+    raw_edge_seq(t, s, seq);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "following of %s: self-edge", g.an);
+    expect_problem(s, want);
+}
+
+/* Clearing the protected flag behind the store's back leaves a request that
+ * can never be answered (the store accepts them all when it does this). */
+static void test_check_request_to_public(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = request_pair(s);
+    MDB_txn *t = raw_begin(s);
+    uint8_t k[8];
+    be64_put(k, g.b);
+    MDB_val key = {8, k}, val;
+    assert_int_equal(mdb_get(t, s->dbi[DB_USERS], &key, &val), 0);
+    fw_user u;
+    assert_int_equal(lmdb_user_unpack(val.mv_data, val.mv_size, &u), 0);
+    u.flags &= ~FW_USER_PROTECTED;
+    size_t n = lmdb_user_size(&u);
+    uint8_t *b = malloc(n);
+    lmdb_user_pack(&u, b);
+    MDB_val nv = {n, b};
+    assert_int_equal(mdb_put(t, s->dbi[DB_USERS], &key, &nv, 0), 0);
+    free(b);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "req_in of %s: request %s to a public account", g.bn, g.an);
+    expect_problem(s, want);
+}
+
+static void test_check_edge_seq_behind(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    raw_edge_seq(t, s, g.seq - 1);
+    raw_commit(t);
+    char want[128];
+    snprintf(want, sizeof want, "edge_seq %" PRIu64 " is behind edge seq %" PRIu64, g.seq - 1, g.seq);
+    expect_problem(s, want);
+}
+
+/* ---- write-side regressions -------------------------------------------------------- */
+
+typedef struct op_cap {
+    fake_loop *l;
+    fw_write_res res;
+} op_cap;
+
+static void op_cap_cb(void *ctx, const fw_write_res *res)
+{
+    op_cap *c = ctx;
+    pthread_mutex_lock(&c->l->mu);
+    c->res = *res;
+    c->l->done++;
+    pthread_cond_broadcast(&c->l->cv);
+    pthread_mutex_unlock(&c->l->mu);
+}
+
+/* A malformed rel record fails the op that reads it, not every op that
+ * happens to share its group-commit batch. The test holds LMDB's write lock
+ * while it submits, so the writer queues every op behind it. */
+static void test_corrupt_rel_fails_only_its_op(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    uint64_t c = mk_user(s, "c", 0), d = mk_user(s, "d", 0);
+    MDB_txn *t = raw_begin(s);
+    uint8_t k[16], bad[5] = {FW_REL_FOLLOWING, 1, 0, 0, 0};
+    be64_put(k, g.a);
+    be64_put(k + 8, g.b);
+    MDB_val key = {16, k}, val = {sizeof bad, bad};
+    assert_int_equal(mdb_put(t, s->dbi[DB_REL], &key, &val, 0), 0);
+    raw_commit(t);
+
+    fake_loop l;
+    loop_start(&l);
+    op_cap caps[3] = {{&l}, {&l}, {&l}};
+    t = raw_begin(s); /* the writer blocks behind this */
+    fw_store_write(s, &l.exec, FW_W_FOLLOW, c, d, op_cap_cb, &caps[0]);
+    fw_store_write(s, &l.exec, FW_W_UNFOLLOW, g.a, g.b, op_cap_cb, &caps[1]);
+    fw_store_write(s, &l.exec, FW_W_FOLLOW, d, c, op_cap_cb, &caps[2]);
+    usleep(20000);
+    mdb_txn_abort(t);
+    loop_wait(&l, 3);
+    loop_stop(&l);
+    assert_int_equal(caps[1].res.rc, FW_EIO);
+    assert_false(caps[1].res.changed);
+    assert_int_equal(caps[0].res.rc, FW_OK);
+    assert_true(caps[0].res.changed);
+    assert_int_equal(caps[2].res.rc, FW_OK);
+    assert_true(caps[2].res.changed);
+    assert_counts(s, c, 1, 1);
+    assert_counts(s, d, 1, 1);
+    /* an invalid state byte is treated the same way, never reported as a relation */
+    t = raw_begin(s);
+    raw_rel(t, s, g.a, g.b, 9, g.seq);
+    raw_commit(t);
+    fw_write_res r = wr(s, FW_W_FOLLOW, g.a, g.b);
+    assert_int_equal(r.rc, FW_EIO);
+    assert_int_equal(r.rel, FW_REL_NONE);
+}
+
+/* A tweet committed between an admin's read and its update (another process
+ * could do this) must survive the update. */
+static void test_update_keeps_most_recent_tweet(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    uint64_t a = mk_user(s, "a", 0), tid;
+    fw_user_rec r;
+    assert_int_equal(fw_store_user_get(s, a, &r), FW_OK);
+    fw_tweet tw = {.author_id = a, .text = fw_str_c("hi"), .lang = fw_str_c("en")};
+    assert_int_equal(fw_store_tweet_add(s, &tw, &tid), FW_OK);
+    fw_user_rec_set(&r, FW_UF_NAME, fw_str_c("Renamed"));
+    assert_int_equal(fw_store_user_update(s, &r.u), FW_OK);
+    fw_user_rec_free(&r);
+    assert_int_equal(fw_store_user_get(s, a, &r), FW_OK);
+    assert_int_equal(r.u.most_recent_tweet_id, tid);
+    assert_true(fw_str_eq(r.u.name, "Renamed"));
+    fw_user_rec_free(&r);
+}
+
+/* Deleting a user removes its password and credentials: a user later created
+ * with the same explicit id inherits neither. */
+static void test_delete_drops_secrets(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    uint64_t u = mk_user(s, "gone", 0), keep = mk_user(s, "keep", 0);
+    fw_app_rec app;
+    assert_int_equal(fw_store_app_create(s, fw_str_c("app"), 0, FW_CLIENT_PUBLIC, FW_STR_NULL, &app), FW_OK);
+    uint8_t pw[4] = {1, 2, 3, 4}, got[16], h[32], hk[32];
+    size_t len;
+    assert_int_equal(fw_store_user_set_password(s, u, pw, sizeof pw), FW_OK);
+    assert_int_equal(fw_store_user_set_password(s, keep, pw, sizeof pw), FW_OK);
+    fw_sha256("gone-token", 10, h);
+    fw_sha256("keep-token", 10, hk);
+    fw_cred c = {.kind = FW_CRED_OAUTH2_USER, .app_id = app.a.id, .user_id = u};
+    assert_int_equal(fw_store_cred_put(s, h, FW_STR_NULL, &c), FW_OK);
+    fw_cred o1 = {.kind = FW_CRED_OAUTH1_USER, .app_id = app.a.id, .user_id = u, .secret = fw_str_c("sec")};
+    assert_int_equal(fw_store_cred_put(s, NULL, fw_str_c("1-gone"), &o1), FW_OK);
+    c.user_id = keep;
+    assert_int_equal(fw_store_cred_put(s, hk, FW_STR_NULL, &c), FW_OK);
+
+    assert_int_equal(fw_store_user_delete(s, u), FW_OK);
+    fw_user again = {.id = u, .username = fw_str_c("again")};
+    assert_int_equal(fw_store_user_create(s, &again, NULL), FW_OK);
+    assert_int_equal(fw_store_user_get_password(s, u, got, sizeof got, &len), FW_ENOTFOUND);
+    auth_cap ac;
+    fw_auth_q q = {.by = FW_AUTH_BY_HASH};
+    memcpy(q.hash, h, 32);
+    fw_store_auth(s, NULL, &q, auth_cb, &ac);
+    assert_int_equal(ac.rc, FW_ENOTFOUND);
+    fw_auth_q q1 = {.by = FW_AUTH_BY_OAUTH1, .token = fw_str_c("1-gone"), .consumer_key = app.a.consumer_key};
+    fw_store_auth(s, NULL, &q1, auth_cb, &ac);
+    assert_int_equal(ac.rc, FW_ENOTFOUND);
+    /* other users keep theirs */
+    assert_int_equal(fw_store_user_get_password(s, keep, got, sizeof got, &len), FW_OK);
+    memcpy(q.hash, hk, 32);
+    fw_store_auth(s, NULL, &q, auth_cb, &ac);
+    assert_int_equal(ac.rc, FW_OK);
+    assert_int_equal(ac.user_id, keep);
+    fw_app_rec_free(&app);
+    assert_clean(s);
+}
+
+/* Renaming never removes an index entry that belongs to someone else (here a
+ * stale entry left by corruption points the old name at another user). */
+static void test_rename_keeps_foreign_index_entry(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    uint64_t a = mk_user(s, "a", 0), b = mk_user(s, "b", 0);
+    MDB_txn *t = raw_begin(s);
+    raw_uname(t, s, "a", b);
+    raw_commit(t);
+    fw_user_rec r;
+    assert_int_equal(fw_store_user_get(s, a, &r), FW_OK);
+    fw_user_rec_set(&r, FW_UF_USERNAME, fw_str_c("a2"));
+    assert_int_equal(fw_store_user_update(s, &r.u), FW_OK);
+    fw_user_rec_free(&r);
+    assert_int_equal(fw_store_user_get_by_name(s, fw_str_c("a"), &r), FW_OK);
+    assert_int_equal(r.u.id, b);
+    fw_user_rec_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -981,6 +1513,28 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apps_and_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tweets_hydration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_bulk_and_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_followers_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_following_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_follower_without_following, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_following_without_follower, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_rel_without_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_lists_without_rel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_bad_rel_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_seq_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_req_in_without_req_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_req_out_without_req_in, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_pending_and_following, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_edge_to_missing_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_uname_wrong_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_uname_missing_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_user_without_uname, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_self_edge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_request_to_public, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_edge_seq_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_rel_fails_only_its_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_keeps_most_recent_tweet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_drops_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_keeps_foreign_index_entry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
