@@ -81,11 +81,17 @@ static void stored_checked(fw_oa_ctx *x)
     if (x->rc != FW_OK || x->cred.kind != FW_CRED_APP_BEARER) {
         rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token); /* first request since the app (or generation) was made */
     } else if (x->cred.revoked) {
-        /* Revoked without a new generation (e.g. by an admin): start one. */
-        b->gen++;
-        rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen);
+        /* Revoked without a new generation (e.g. by an admin): start one. The
+         * store never lowers a generation, so re-read the one in force. */
+        fw_app_rec cur = {0};
+        rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen + 1);
         if (rc == FW_OK)
+            rc = fw_store_app_get(fw_oa_store(x), b->app_id, &cur);
+        if (rc == FW_OK) {
+            b->gen = cur.a.bearer_gen;
             rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token);
+        }
+        fw_app_rec_free(&cur);
     }
     if (rc != FW_OK) {
         unavailable(x);

@@ -6,6 +6,7 @@
 
 #include "auth/oauth1.h"
 #include "auth/oauth1_check.h"
+#include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/secret.h"
 
@@ -40,6 +41,22 @@ void fw_authn_free(fw_authn *a)
     free(a);
 }
 
+static bool auth_scheme(fw_str h, const char *scheme, fw_str *rest);
+
+/* An app-only token is valid only for its app's current bearer generation:
+ * the token is derived from it, so compare with the derivation. This makes
+ * invalidation immediate and final even if an old token's record were stored
+ * again by a request racing the invalidation. */
+static bool bearer_is_current(fw_authn_op *op, const fw_app *app)
+{
+    char expect[FW_TOKEN_MAX];
+    fw_str tok;
+    if (!auth_scheme(op->in.authorization, "Bearer", &tok))
+        return false;
+    fw_token_app_bearer(fw_store_secret(op->a->store), app->id, app->bearer_gen, expect);
+    return fw_ct_equal(tok.p, tok.len, expect, strlen(expect));
+}
+
 static void on_bearer(void *vctx, const fw_auth_res *res)
 {
     fw_authn_op *bc = vctx;
@@ -51,7 +68,8 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
     if (res->rc != FW_OK || !c || c->revoked || !res->app ||
         (c->kind != FW_CRED_APP_BEARER && c->kind != FW_CRED_OAUTH2_USER) ||
         (c->expires_at_ms && fw_now_ms() >= c->expires_at_ms) ||
-        (c->kind == FW_CRED_OAUTH2_USER && !res->user)) {
+        (c->kind == FW_CRED_OAUTH2_USER && !res->user) ||
+        (c->kind == FW_CRED_APP_BEARER && !bearer_is_current(bc, res->app))) {
         bc->cb(bc->ctx, FW_AUTHN_UNAUTHORIZED, NULL);
         return;
     }

@@ -249,6 +249,10 @@ int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
     fw_app a;
     if ((rc = lmdb_app_get(s, w.txn, app_id, &a)))
         return finish(&w, rc);
+    /* Generations only move forward: a caller acting on a stale read must not
+     * bring back a token that was invalidated meanwhile. */
+    if (gen <= a.bearer_gen)
+        return finish(&w, 0);
     a.bearer_gen = gen;
     /* a's strings point into the map; put_app packs a copy before writing */
     return finish(&w, put_app(&w, &a, 0));

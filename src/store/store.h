@@ -316,8 +316,8 @@ int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out);
  * Protected -> public accepts every pending request in the same transaction.
  * FW_ENOTFOUND, FW_EEXISTS. */
 int fw_store_user_update(fw_store *s, const fw_user *u);
-/* Deletes a user, every edge and request that touches it, fixing every
- * affected counter, in one transaction. */
+/* Deletes a user, every edge and request that touches it (fixing every
+ * affected counter), its password and its credentials, in one transaction. */
 int fw_store_user_delete(fw_store *s, uint64_t id);
 int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out);
 int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out);
@@ -350,7 +350,9 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
                         fw_app_rec *out);
 int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out);
 int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx);
-/* Bumps the app's bearer generation (invalidating the previous derived token). */
+/* Raises the app's bearer generation to gen (never lowers it; a lower or equal
+ * gen is a no-op). The app-only bearer token is derived from the current
+ * generation, so raising it invalidates every earlier token at once. */
 int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
 
 /* Credentials. put: key is hash (bearer kinds) or the OAuth 1.0a token string. */
@@ -362,9 +364,11 @@ int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
  * rotation relies on it). */
 int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
 
-/* Invariant check: both edge directions agree, every counter equals its list
- * length, no edge touches a missing user, pending and following are disjoint,
- * username index matches users. Prints each problem to `report` (one line each)
+/* Invariant check: both edge directions agree with each other and with the
+ * rel index (state and sequence number), every counter equals its list length,
+ * no edge touches a missing user or the user itself, pending and following are
+ * disjoint, no request is pending to a public account, the edge sequence
+ * counter is ahead of every edge, and the username index matches users. Prints each problem to `report` (one line each)
  * and returns the number of problems (0 = healthy), or a negative FW_E*. */
 int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
 

@@ -62,3 +62,33 @@ def test_rejections(api, app):
     # Another app's token cannot be invalidated with these credentials.
     other = requests.post(api + "/oauth2/invalidate_token", data={"access_token": "AAAA"}, auth=basic(app))
     assert other.status_code == 401 and other.json()["errors"][0]["code"] == 89
+
+
+def test_invalidation_is_final_under_concurrency(api, app):
+    """Token requests racing invalidations never bring an invalidated token back."""
+    import concurrent.futures
+    seen, dead = set(), set()
+
+    def token():
+        r = requests.post(api + "/oauth2/token", data="grant_type=client_credentials", headers=FORM,
+                          auth=basic(app))
+        return r.json().get("access_token") if r.status_code == 200 else None
+
+    def invalidate(tok):
+        r = requests.post(api + "/oauth2/invalidate_token", data={"access_token": tok}, auth=basic(app))
+        return tok if r.status_code == 200 else None
+
+    for _ in range(5):
+        current = token()
+        seen.add(current)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
+            futs = [ex.submit(token) for _ in range(6)] + [ex.submit(invalidate, current)]
+            results = [f.result() for f in futs]
+        dead.update(t for t in results[-1:] if t)
+        seen.update(t for t in results[:-1] if t)
+    live = token()
+    for tok in seen | dead:
+        code = requests.get(api + "/2/users/by/username/XDevelopers",
+                            headers={"Authorization": "Bearer " + tok}).status_code
+        assert code == (200 if tok == live else 401), tok
+    assert dead and live not in dead
