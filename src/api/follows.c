@@ -167,7 +167,8 @@ static bool write_failed(fw_call *c, const fw_write_res *r, const char *target_p
     }
 }
 
-static void on_follow(void *ctx, const fw_write_res *r)
+/* {"data":{"following":..[,"pending_follow":..]}} from the relationship after the write. */
+static void answer_rel(void *ctx, const fw_write_res *r, bool with_pending)
 {
     fw_call *c = ctx;
     c->changed = r->rc == FW_OK && r->changed;
@@ -180,12 +181,17 @@ static void on_follow(void *ctx, const fw_write_res *r)
     fw_jw_obj_begin(&w);
     fw_jw_key(&w, "following");
     fw_jw_bool(&w, r->rel == FW_REL_FOLLOWING);
-    fw_jw_key(&w, "pending_follow");
-    fw_jw_bool(&w, r->rel == FW_REL_PENDING);
+    if (with_pending) {
+        fw_jw_key(&w, "pending_follow");
+        fw_jw_bool(&w, r->rel == FW_REL_PENDING);
+    }
     fw_jw_obj_end(&w);
     fw_jw_obj_end(&w);
     fw_call_finish(c);
 }
+
+static void on_follow(void *ctx, const fw_write_res *r) { answer_rel(ctx, r, true); }
+static void on_unfollow(void *ctx, const fw_write_res *r) { answer_rel(ctx, r, false); }
 
 static bool is_json_content_type(fw_str ct)
 {
@@ -263,24 +269,6 @@ void fw_h_follow(fw_call *c)
         return;
     }
     fw_store_write(c->api->store, c->req->exec, FW_W_FOLLOW, c->id1, c->id2, on_follow, c);
-}
-
-static void on_unfollow(void *ctx, const fw_write_res *r)
-{
-    fw_call *c = ctx;
-    c->changed = r->rc == FW_OK && r->changed;
-    if (write_failed(c, r, "target_user_id"))
-        return;
-    fw_jw w;
-    fw_call_json(c, &w);
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "data");
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "following");
-    fw_jw_bool(&w, r->rel == FW_REL_FOLLOWING);
-    fw_jw_obj_end(&w);
-    fw_jw_obj_end(&w);
-    fw_call_finish(c);
 }
 
 void fw_h_unfollow(fw_call *c)

@@ -44,6 +44,18 @@ static void put_withheld(fw_jw *w, fw_str codes)
     fw_jw_obj_end(w);
 }
 
+/* "key":{"name":n,...} for a metrics object. */
+static void put_counts(fw_jw *w, const char *key, const char *const *names, const uint64_t *v, int n)
+{
+    fw_jw_key(w, key);
+    fw_jw_obj_begin(w);
+    for (int i = 0; i < n; i++) {
+        fw_jw_key(w, names[i]);
+        fw_jw_int(w, (int64_t)v[i]);
+    }
+    fw_jw_obj_end(w);
+}
+
 static void put_connection_status(fw_jw *w, const fw_rels *r)
 {
     fw_jw_key(w, "connection_status");
@@ -121,19 +133,11 @@ void fw_render_user(fw_jw *w, const fw_user *u, const fw_rels *rels, const fw_re
         fw_jw_bool(w, u->flags & FW_USER_PROTECTED);
     }
     if (UF(FW_UFLD_PUBLIC_METRICS)) {
-        fw_jw_key(w, "public_metrics");
-        fw_jw_obj_begin(w);
-        fw_jw_key(w, "followers_count");
-        fw_jw_int(w, (int64_t)u->followers_count);
-        fw_jw_key(w, "following_count");
-        fw_jw_int(w, (int64_t)u->following_count);
-        fw_jw_key(w, "tweet_count");
-        fw_jw_int(w, (int64_t)u->tweet_count);
-        fw_jw_key(w, "listed_count");
-        fw_jw_int(w, (int64_t)u->listed_count);
-        fw_jw_key(w, "like_count");
-        fw_jw_int(w, (int64_t)u->like_count);
-        fw_jw_obj_end(w);
+        static const char *const names[] = {"followers_count", "following_count", "tweet_count", "listed_count",
+                                            "like_count"};
+        const uint64_t v[] = {u->followers_count, u->following_count, u->tweet_count, u->listed_count,
+                              u->like_count};
+        put_counts(w, "public_metrics", names, v, 5);
     }
     if (UF(FW_UFLD_URL)) {
         fw_jw_key(w, "url");
@@ -215,21 +219,11 @@ void fw_render_tweet(fw_jw *w, const fw_tweet *t, const fw_render_opts *o)
         fw_jw_bool(w, t->possibly_sensitive);
     }
     if (TF(FW_TFLD_PUBLIC_METRICS)) {
-        fw_jw_key(w, "public_metrics");
-        fw_jw_obj_begin(w);
-        fw_jw_key(w, "retweet_count");
-        fw_jw_int(w, (int64_t)t->retweet_count);
-        fw_jw_key(w, "reply_count");
-        fw_jw_int(w, (int64_t)t->reply_count);
-        fw_jw_key(w, "like_count");
-        fw_jw_int(w, (int64_t)t->like_count);
-        fw_jw_key(w, "quote_count");
-        fw_jw_int(w, (int64_t)t->quote_count);
-        fw_jw_key(w, "bookmark_count");
-        fw_jw_int(w, (int64_t)t->bookmark_count);
-        fw_jw_key(w, "impression_count");
-        fw_jw_int(w, (int64_t)t->impression_count);
-        fw_jw_obj_end(w);
+        static const char *const names[] = {"retweet_count", "reply_count",    "like_count",
+                                            "quote_count",   "bookmark_count", "impression_count"};
+        const uint64_t v[] = {t->retweet_count, t->reply_count,    t->like_count,
+                              t->quote_count,   t->bookmark_count, t->impression_count};
+        put_counts(w, "public_metrics", names, v, 6);
     }
     if (TF(FW_TFLD_REPLY_SETTINGS)) {
         fw_jw_key(w, "reply_settings");
