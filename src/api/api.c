@@ -42,6 +42,8 @@ static const struct route_info {
                          FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
     [FW_R_REQ_DECLINE] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
                           FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
+    [FW_R_USERS] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_IDS | FW_P_FIELDS, 0},
+    [FW_R_USERS_BY] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_USERNAMES | FW_P_FIELDS, 0},
 };
 
 int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *err, size_t errlen)
@@ -153,6 +155,8 @@ static const uint8_t route_endpoint[] = {
     [FW_R_REQ_OUT] = FW_EP_FOLLOW_REQUESTS,
     [FW_R_REQ_ACCEPT] = FW_EP_FOLLOW_REQUEST_ANSWER,
     [FW_R_REQ_DECLINE] = FW_EP_FOLLOW_REQUEST_ANSWER,
+    [FW_R_USERS] = FW_EP_USER_BY_ID,
+    [FW_R_USERS_BY] = FW_EP_USER_BY_USERNAME,
 };
 
 /* Applies access levels, windows and daily caps; answers 403/429 and returns
@@ -228,8 +232,12 @@ static uint8_t route_match(fw_call *c, fw_str method, fw_str path)
     bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST"), del = fw_str_eq(method, "DELETE");
     if (n == 2 && post && fw_str_eq(s[0], "_test") && fw_str_eq(s[1], "clock"))
         return FW_R_TEST_CLOCK;
-    if (n < 3 || !fw_str_eq(s[0], "2") || !fw_str_eq(s[1], "users"))
+    if (n < 2 || !fw_str_eq(s[0], "2") || !fw_str_eq(s[1], "users"))
         return FW_R_NONE;
+    if (n == 2 && get)
+        return FW_R_USERS;
+    if (n == 3 && get && fw_str_eq(s[2], "by"))
+        return FW_R_USERS_BY;
     if (n == 3 && get && fw_str_eq(s[2], "me"))
         return FW_R_ME;
     if (n == 5 && get && fw_str_eq(s[2], "by") && fw_str_eq(s[3], "username")) {
@@ -346,6 +354,10 @@ static bool validate(fw_call *c)
     case FW_R_ME:
         c->id1 = c->who.user_id;
         break;
+    case FW_R_USERS:
+    case FW_R_USERS_BY:
+        fw_params_require_list(&c->params, &errs, c->route == FW_R_USERS ? FW_P_IDS : FW_P_USERNAMES);
+        break;
     default:
         check_id(c, &errs, "id", c->seg1, &c->id1);
         break;
@@ -389,6 +401,8 @@ static void dispatch(fw_call *c)
     case FW_R_ME:
     case FW_R_USER:
     case FW_R_BY_USERNAME:
+    case FW_R_USERS:
+    case FW_R_USERS_BY:
     case FW_R_FOLLOWERS:
     case FW_R_FOLLOWING:
     case FW_R_REQ_IN:
@@ -404,6 +418,10 @@ static void dispatch(fw_call *c)
     case FW_R_USER:
     case FW_R_BY_USERNAME:
         fw_h_user_lookup(c);
+        break;
+    case FW_R_USERS:
+    case FW_R_USERS_BY:
+        fw_h_users_lookup(c);
         break;
     case FW_R_FOLLOWERS:
     case FW_R_FOLLOWING:

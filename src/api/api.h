@@ -52,7 +52,7 @@ typedef struct fw_req {
 
     /* --- the API layer's per-request state, kept inline so that a request
      * costs no allocation beyond what the HTTP layer pools --- */
-    uint64_t api_space[96];
+    uint64_t api_space[640];
 } fw_req;
 
 /* Adds a response header; name must be a static lower-case string. */

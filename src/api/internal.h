@@ -25,6 +25,8 @@ enum fw_route {
     FW_R_REQ_ACCEPT,
     FW_R_REQ_DECLINE,
     FW_R_TEST_CLOCK,
+    FW_R_USERS,          /* GET /2/users?ids= */
+    FW_R_USERS_BY,       /* GET /2/users/by?usernames= */
 };
 
 struct fw_api {
@@ -66,6 +68,7 @@ fw_read_opts fw_call_read_opts(const fw_call *c);
 
 /* Endpoint handlers: each ends in fw_call_finish (maybe asynchronously). */
 void fw_h_user_lookup(fw_call *c);
+void fw_h_users_lookup(fw_call *c);
 void fw_h_list(fw_call *c);
 void fw_h_follow(fw_call *c);
 void fw_h_unfollow(fw_call *c);

@@ -1,6 +1,7 @@
 /* Query parameter validation with X's messages; see params.h. */
 #include "api/params.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/jsonw.h"
@@ -32,6 +33,8 @@ static const struct {
     uint32_t bit;
     const char *name;
 } param_names[] = {
+    {FW_P_IDS, "ids"},
+    {FW_P_USERNAMES, "usernames"},
     {FW_P_ID, "id"},
     {FW_P_USERNAME, "username"},
     {FW_P_SOURCE_USER_ID, "source_user_id"},
@@ -57,7 +60,8 @@ void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str va
     if (name) {
         fw_jw_key(&w, name);
         fw_jw_arr_begin(&w);
-        fw_jw_strn(&w, value.p, value.len);
+        if (value.p) /* a missing parameter has no value to show */
+            fw_jw_strn(&w, value.p, value.len);
         fw_jw_arr_end(&w);
     }
     fw_jw_obj_end(&w);
@@ -139,6 +143,75 @@ static void parse_max_results(fw_params *p, fw_buf *errs, fw_str v)
     p->max_results = (uint32_t)n;
 }
 
+static bool is_username(fw_str v)
+{
+    if (v.len < 1 || v.len > 15)
+        return false;
+    for (size_t i = 0; i < v.len; i++) {
+        char ch = v.p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* ids=1,2,3 or usernames=a,b: each item checked against its pattern, 1..100 items. */
+static void parse_id_list(fw_params *p, fw_buf *errs, const char *pname, bool names, fw_str v)
+{
+    size_t n = 0, i = 0, bad = 0;
+    p->nlist = 0;
+    if (v.len == 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "The `%s` query parameter can not be empty", pname);
+        fw_params_add_error(p, errs, pname, v, msg);
+        return;
+    }
+    while (i <= v.len) {
+        size_t start = i;
+        while (i < v.len && v.p[i] != ',')
+            i++;
+        fw_str item = {v.p + start, i - start};
+        i++;
+        n++;
+        uint64_t id = 0;
+        bool ok = names ? is_username(item) : fw_str_to_id(item, &id) == 0;
+        if (!ok) {
+            fw_params_bad_pattern(p, errs, pname, item, names ? "^[A-Za-z0-9_]{1,15}$" : "^[0-9]{1,19}$");
+            bad++;
+            continue;
+        }
+        if (n > FW_PARAM_LIST_MAX)
+            continue;
+        if (names) {
+            char *dst = p->list_buf + (n - 1) * 16;
+            memcpy(dst, item.p, item.len);
+            p->names[n - 1] = (fw_str){dst, item.len};
+        } else {
+            p->ids[n - 1] = id;
+        }
+    }
+    if (n > FW_PARAM_LIST_MAX) {
+        fw_buf msg = FW_BUF_INIT;
+        fw_buf_printf(&msg, "The number of values in the `%s` query parameter list [%zu] is not between 1 and 100",
+                      pname, n);
+        fw_params_add_error(p, errs, pname, v, msg.data);
+        fw_buf_free(&msg);
+        return;
+    }
+    if (!bad)
+        p->nlist = n;
+}
+
+void fw_params_require_list(fw_params *p, fw_buf *errs, uint32_t required_list)
+{
+    if (p->nlist || p->nerrors)
+        return;
+    const char *pname = required_list == FW_P_IDS ? "ids" : "usernames";
+    char msg[96];
+    snprintf(msg, sizeof msg, "The `%s` query parameter can not be empty", pname);
+    fw_params_add_error(p, errs, pname, FW_STR_NULL, msg);
+}
+
 unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw_params *p, fw_buf *errs)
 {
     memset(p, 0, sizeof *p);
@@ -209,6 +282,10 @@ unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw
             break;
         case FW_P_EXPANSIONS:
             p->expansions = (uint32_t)parse_list(p, errs, "expansions", v, expansion_names, FW_EXP__COUNT);
+            break;
+        case FW_P_IDS:
+        case FW_P_USERNAMES:
+            parse_id_list(p, errs, bit == FW_P_IDS ? "ids" : "usernames", bit == FW_P_USERNAMES, v);
             break;
         default: /* a path parameter repeated in the query is caught as a duplicate above */
             break;

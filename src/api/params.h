@@ -42,10 +42,12 @@ enum {
     FW_P_ID = 1u << 0, FW_P_USERNAME = 1u << 1, FW_P_SOURCE_USER_ID = 1u << 2, FW_P_TARGET_USER_ID = 1u << 3,
     FW_P_REQUESTER_ID = 1u << 4, FW_P_MAX_RESULTS = 1u << 5, FW_P_PAGINATION_TOKEN = 1u << 6,
     FW_P_USER_FIELDS = 1u << 7, FW_P_EXPANSIONS = 1u << 8, FW_P_TWEET_FIELDS = 1u << 9,
+    FW_P_IDS = 1u << 10, FW_P_USERNAMES = 1u << 11,
 };
 #define FW_P_FIELDS (FW_P_USER_FIELDS | FW_P_EXPANSIONS | FW_P_TWEET_FIELDS)
 
 #define FW_PARAM_TOKEN_MAX 128
+#define FW_PARAM_LIST_MAX 100  /* ids / usernames per lookup */
 
 typedef struct fw_params {
     uint32_t user_fields;  /* bit i = user field i requested */
@@ -55,9 +57,19 @@ typedef struct fw_params {
     bool has_token;
     char token[FW_PARAM_TOKEN_MAX + 1];
     size_t token_len;
+    /* ids= / usernames= of the multi-user lookups, validated and split. */
+    size_t nlist;
+    uint64_t ids[FW_PARAM_LIST_MAX];
+    fw_str names[FW_PARAM_LIST_MAX]; /* into list_buf */
+    char list_buf[FW_PARAM_LIST_MAX * 16];
     unsigned nerrors;      /* invalid-request entries written to errors */
     fw_buf *errors;        /* JSON array items "{...},{...}" (borrowed, may be NULL until an error) */
 } fw_params;
+
+/* For operations that require ids= or usernames= (required_list is FW_P_IDS
+ * or FW_P_USERNAMES), reports it missing when absent. Call after
+ * fw_params_parse. */
+void fw_params_require_list(fw_params *p, fw_buf *errs, uint32_t required_list);
 
 /* Parses query against the operation's allowed set (FW_P_* bits; path
  * parameters present in the path are passed in path_given so duplicates are

@@ -48,3 +48,67 @@ void fw_h_user_lookup(fw_call *c)
         q.ids = &c->id1;
     fw_store_users(c->api->store, c->req->exec, &q, on_users, c);
 }
+
+/* GET /2/users?ids= and /2/users/by?usernames=: found users in request order
+ * under "data" (then "includes"), one "errors" entry per missing or suspended
+ * one. */
+static void on_users_many(void *ctx, const fw_users_res *r)
+{
+    fw_call *c = ctx;
+    if (r->rc != FW_OK) {
+        fw_problem_unavailable(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    bool by_name = c->route == FW_R_USERS_BY;
+    const char *param = by_name ? "usernames" : "ids";
+    size_t found = 0, missing = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->users[i] && !(r->users[i]->flags & FW_USER_SUSPENDED))
+            found++;
+        else
+            missing++;
+    }
+    fw_jw w;
+    fw_call_json(c, &w);
+    fw_jw_obj_begin(&w);
+    if (found) {
+        fw_jw_key(&w, "data");
+        fw_jw_arr_begin(&w);
+        for (size_t i = 0; i < r->n; i++)
+            if (r->users[i] && !(r->users[i]->flags & FW_USER_SUSPENDED))
+                fw_render_user(&w, r->users[i], r->rels ? &r->rels[i] : NULL, &c->ro);
+        fw_jw_arr_end(&w);
+        fw_render_includes(&w, r->tweets, r->ntweets, &c->ro);
+    }
+    if (missing) {
+        fw_jw_key(&w, "errors");
+        fw_jw_arr_begin(&w);
+        for (size_t i = 0; i < r->n; i++) {
+            if (r->users[i] && !(r->users[i]->flags & FW_USER_SUSPENDED))
+                continue;
+            char idbuf[24];
+            fw_str value = by_name ? c->params.names[i] : (fw_str){idbuf, fw_u64_to_dec(c->params.ids[i], idbuf)};
+            if (!r->users[i])
+                fw_problem_item_not_found(&w, param, value, param);
+            else
+                fw_problem_item_suspended(&w, param, value);
+        }
+        fw_jw_arr_end(&w);
+    }
+    fw_jw_obj_end(&w);
+    fw_call_cache_store(c, r->version);
+    fw_call_finish(c);
+}
+
+void fw_h_users_lookup(fw_call *c)
+{
+    fw_users_q q = {0};
+    q.opts = fw_call_read_opts(c);
+    q.n = c->params.nlist;
+    if (c->route == FW_R_USERS_BY)
+        q.usernames = c->params.names;
+    else
+        q.ids = c->params.ids;
+    fw_store_users(c->api->store, c->req->exec, &q, on_users_many, c);
+}

@@ -122,3 +122,43 @@ def test_cached_reads_follow_every_write(api, demo):
     assert requests.get(url, headers=h).text == first
     run_cli("user", "set", uid, "--name", "Renamed Now", db=demo["db"])
     assert requests.get(url, headers=h).json()["data"]["name"] == "Renamed Now"
+
+
+def test_multi_user_lookup_by_ids_and_usernames(api, demo):
+    h = bearer(demo["bearer_token"])
+    gone = new_user(demo["db"], unique("gone"))
+    run_cli("user", "set", gone, "--suspended", db=demo["db"])
+    ids = [demo["user_id"], "999999999", demo["celebrity_user_id"], gone]
+    body = requests.get(f"{api}/2/users", params={"ids": ",".join(ids), "expansions": "pinned_tweet_id"},
+                        headers=h).json()
+    assert [u["id"] for u in body["data"]] == [demo["user_id"], demo["celebrity_user_id"]]
+    assert body["includes"]["tweets"]
+    assert [(e["parameter"], e["value"]) for e in body["errors"]] == [("ids", "999999999"), ("ids", gone)]
+    assert body["errors"][0]["detail"] == "Could not find user with ids: [999999999]."
+    body = requests.get(f"{api}/2/users/by", params={"usernames": "DEMO,xdevelopers,nobody_at_all"}, headers=h).json()
+    assert [u["username"] for u in body["data"]] == ["demo", "XDevelopers"]
+    assert body["errors"][0]["detail"] == "Could not find user with usernames: [nobody_at_all]."
+
+
+def test_multi_user_lookup_validation(api, demo):
+    h = bearer(demo["bearer_token"])
+    r = requests.get(f"{api}/2/users", headers=h)
+    assert r.status_code == 400
+    assert r.json()["errors"] == [{"parameters": {"ids": []}, "message": "The `ids` query parameter can not be empty"}]
+    r = requests.get(f"{api}/2/users?ids=1,x2", headers=h)
+    assert r.json()["errors"][0]["message"] == "The `ids` query parameter value [x2] does not match ^[0-9]{1,19}$"
+    r = requests.get(f"{api}/2/users", params={"ids": ",".join(str(i + 1) for i in range(101))}, headers=h)
+    assert r.json()["errors"][0]["message"] == (
+        "The number of values in the `ids` query parameter list [101] is not between 1 and 100")
+    r = requests.get(f"{api}/2/users/by?usernames=ok,bad-one", headers=h)
+    assert "does not match ^[A-Za-z0-9_]{1,15}$" in r.json()["errors"][0]["message"]
+
+
+def test_tweepy_get_users(api, demo):
+    import tweepy
+    from test_tweepy import redirect
+    client = redirect(tweepy.Client(bearer_token=demo["bearer_token"]), api)
+    r = client.get_users(ids=[demo["user_id"], demo["celebrity_user_id"]], user_fields=["public_metrics"])
+    assert [u.username for u in r.data] == ["demo", "XDevelopers"]
+    r = client.get_users(usernames=["demo", "nobody_at_all"])
+    assert [u.username for u in r.data] == ["demo"] and r.errors[0]["title"] == "Not Found Error"
