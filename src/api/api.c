@@ -4,6 +4,7 @@
 #include "api/internal.h"
 
 #include <assert.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,21 +277,15 @@ static uint8_t route_match(fw_call *c, fw_str method, fw_str path)
 static void handle_test_clock(fw_call *c)
 {
     fw_req *req = c->req;
-    const char *p = req->body.p;
-    size_t n = req->body.len;
-    /* {"advance_seconds": N}: a tiny fixed grammar, parsed by hand. */
-    const char *k = n ? memmem(p, n, "\"advance_seconds\"", 17) : NULL;
-    long long secs = -1;
-    if (k) {
-        const char *q = k + 17, *end = p + n;
-        while (q < end && (*q == ' ' || *q == ':'))
-            q++;
-        if (q < end && *q >= '0' && *q <= '9') {
-            secs = 0;
-            while (q < end && *q >= '0' && *q <= '9' && secs < 100LL * 365 * 86400)
-                secs = secs * 10 + (*q++ - '0');
-        }
-    }
+    /* {"advance_seconds": N} with 0 <= N <= 100 years */
+    json_error_t jerr;
+    json_t *root = json_loadb(req->body.p ? req->body.p : "", req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *v = root && json_is_object(root) && json_object_size(root) == 1 ? json_object_get(root, "advance_seconds")
+                                                                             : NULL;
+    long long secs = v && json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+    if (secs > 100LL * 365 * 86400)
+        secs = -1;
+    json_decref(root);
     if (secs < 0) {
         fw_buf items = FW_BUF_INIT;
         fw_params_add_error(&c->params, &items, "advance_seconds", FW_STR_NULL,

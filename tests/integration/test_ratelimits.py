@@ -135,3 +135,10 @@ def test_tweepy_wait_on_rate_limit(demo):
             nowait.get_user(id=demo["user_id"])
     finally:
         srv.stop()
+
+
+def test_test_clock_rejects_bad_bodies(limited):
+    for body in ['{"advance_seconds": -5}', '{"advance_seconds": "5"}', "nope", '{"advance_seconds": 1, "x": 2}']:
+        r = requests.post(f"{limited.url}/_test/clock", data=body)
+        assert r.status_code == 400, body
+        assert r.json()["type"] == "https://api.twitter.com/2/problems/invalid-request"
