@@ -172,6 +172,8 @@ struct fw_oa_ctx {
     fw_oa_step then;     /* fw_oa_client_auth's continuation */
     bool landed, async;  /* lookup trampoline */
     void *flow;          /* per-endpoint heap state, freed with the context */
+    fw_task task;        /* fw_oa_offload's hand-off to the work queue and back */
+    fw_oa_step work, after;
 };
 
 /* oauth_core.c */
@@ -185,6 +187,13 @@ void fw_oa_lookup_key(fw_oa_ctx *x, uint8_t by, fw_str key, fw_oa_step next);
 void fw_oa_lookup_hash(fw_oa_ctx *x, const uint8_t hash[32], fw_oa_step next);
 /* Sends the response and frees x. */
 void fw_oa_finish(fw_oa_ctx *x);
+/* Runs work(x) on the OAuth work queue (core/workq.h), off the event loop,
+ * then after(x) back on the request's loop (both inline when the request has
+ * no executor). For what blocks: scrypt, synchronous store writes. x stays
+ * allocated meanwhile and nothing else touches it; work reads x and writes
+ * only its results into x->flow, and never answers (after does). When the
+ * queue is full, busy(x) answers instead (a 503) and neither runs. */
+void fw_oa_offload(fw_oa_ctx *x, fw_oa_step work, fw_oa_step after, fw_oa_step busy);
 /* X v1.1 error {"errors":[{"code":..,"message":..}]}, then finish. */
 void fw_oa_v1_error(fw_oa_ctx *x, int status, int code, const char *message);
 /* 403 code 99 authenticity_token_error (app-only endpoints), then finish. */
@@ -226,15 +235,29 @@ void fw_oa_redirect(fw_oa_ctx *x, fw_str base, const char *const *keys, const fw
 /* Fills s->browser (cookie, set when missing), s->csrf and a new session id,
  * stores s; the caller then draws the page. 0 or -1. */
 int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44]);
-enum { FW_OA_ANSWERED = 0, FW_OA_DENIED = 1, FW_OA_ALLOWED = 2 };
+enum { FW_OA_DENIED = 1, FW_OA_ALLOWED = 2 };
+/* A consent decision: x->flow while fw_oa_consent_post's next runs. */
+typedef struct fw_oa_consent {
+    int outcome;         /* FW_OA_DENIED, or FW_OA_ALLOWED with the user below */
+    fw_oa_session s;     /* the session the form named (now ended) */
+    uint64_t user_id;
+    char screen_name[16];
+    /* private to oauth_signin.c */
+    fw_str id;           /* the session id the form sent (into x->prm) */
+    fw_str username, password;
+    int check;           /* the password check's result (on the work queue) */
+    fw_oa_step next;
+} fw_oa_consent;
 /* The consent form's POST for flow (1 or 2): loads the session the form
  * names (CSRF: cookie and form token must match), reads action=allow|deny
- * and, for allow, checks the username and password. Returns FW_OA_DENIED,
- * or FW_OA_ALLOWED with the user, after ending the session (a session is
- * used once, also by concurrent POSTs); or FW_OA_ANSWERED when x was
- * answered and finished (bad form, expired session, wrong password: the
- * page again, or the end of the session after too many attempts). */
-int fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s, uint64_t *user_id, char screen_name[16]);
+ * and, for allow, checks the username and password on the work queue. Then
+ * next(x) runs with x->flow a fw_oa_consent saying FW_OA_DENIED, or
+ * FW_OA_ALLOWED with the user, after the session ended (a session is used
+ * once, also by concurrent POSTs). Otherwise x is answered and finished and
+ * next never runs (bad form, expired session, wrong password: the page
+ * again, or the end of the session after too many attempts; 503 when the
+ * work queue is full). x->flow must be unset. */
+void fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_step next);
 
 /* Endpoint handlers (each finishes x). */
 void fw_oa_request_token(fw_oa_ctx *x);

@@ -3,7 +3,8 @@
  * key and secret. The token is derived from the store secret, the app id and
  * the app's bearer generation (auth/tokens.h), so repeated requests return
  * the same token until it is invalidated, as X documents; only its SHA-256 is
- * stored. Failures answer X's 403 code 99 body. */
+ * stored. Failures answer X's 403 code 99 body. Store writes run on the work
+ * queue (fw_oa_offload). */
 #include "api/oauth.h"
 
 #include <stdlib.h>
@@ -13,9 +14,12 @@
 #include "core/jsonw.h"
 #include "core/secret.h"
 
+/* x->flow of both endpoints. */
 typedef struct bearer {
     uint64_t app_id;
     uint32_t gen;
+    bool new_gen; /* /oauth2/token: revoked without a new generation: start one */
+    int rc;       /* the work queue's result */
     char token[FW_TOKEN_MAX];
 } bearer;
 
@@ -70,34 +74,51 @@ static void consumer_checked(fw_oa_ctx *x)
 
 /* ---- POST /oauth2/token -------------------------------------------------- */
 
-static void stored_checked(fw_oa_ctx *x)
+/* On the work queue (store writes). */
+static void bearer_store(fw_oa_ctx *x)
 {
     bearer *b = x->flow;
-    int rc = FW_OK;
-    if (x->rc == FW_EIO) {
-        unavailable(x);
+    if (!b->new_gen) {
+        /* first request since the app (or generation) was made */
+        b->rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token);
         return;
     }
-    if (x->rc != FW_OK || x->cred.kind != FW_CRED_APP_BEARER) {
-        rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token); /* first request since the app (or generation) was made */
-    } else if (x->cred.revoked) {
-        /* Revoked without a new generation (e.g. by an admin): start one. The
-         * store never lowers a generation, so re-read the one in force. */
-        fw_app_rec cur = {0};
-        rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen + 1);
-        if (rc == FW_OK)
-            rc = fw_store_app_get(fw_oa_store(x), b->app_id, &cur);
-        if (rc == FW_OK) {
-            b->gen = cur.a.bearer_gen;
-            rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token);
-        }
-        fw_app_rec_free(&cur);
+    /* The store never lowers a generation, so re-read the one in force. */
+    fw_app_rec cur = {0};
+    b->rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen + 1);
+    if (b->rc == FW_OK)
+        b->rc = fw_store_app_get(fw_oa_store(x), b->app_id, &cur);
+    if (b->rc == FW_OK) {
+        b->gen = cur.a.bearer_gen;
+        b->rc = fw_issue_app_bearer(fw_oa_store(x), b->app_id, b->gen, b->token);
     }
-    if (rc != FW_OK) {
+    fw_app_rec_free(&cur);
+}
+
+static void bearer_stored(fw_oa_ctx *x)
+{
+    bearer *b = x->flow;
+    if (b->rc != FW_OK) {
         unavailable(x);
         return;
     }
     answer(x, true, b->token);
+}
+
+static void stored_checked(fw_oa_ctx *x)
+{
+    bearer *b = x->flow;
+    if (x->rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->rc != FW_OK || x->cred.kind != FW_CRED_APP_BEARER || x->cred.revoked) {
+        /* Revoked without a new generation (e.g. by an admin): start one. */
+        b->new_gen = x->rc == FW_OK && x->cred.kind == FW_CRED_APP_BEARER;
+        fw_oa_offload(x, bearer_store, bearer_stored, unavailable);
+        return;
+    }
+    answer(x, true, b->token); /* stored and live: nothing to write */
 }
 
 static void token_for_app(fw_oa_ctx *x)
@@ -127,6 +148,31 @@ void fw_oa_app_token(fw_oa_ctx *x)
 
 /* ---- POST /oauth2/invalidate_token -------------------------------------- */
 
+/* On the work queue: a new generation first, from then on /oauth2/token
+ * derives a new token; then the old one's record is revoked. */
+static void invalidate_store(fw_oa_ctx *x)
+{
+    bearer *b = x->flow;
+    uint8_t h[32];
+    fw_sha256(b->token, strlen(b->token), h);
+    b->rc = fw_store_app_set_bearer_gen(fw_oa_store(x), b->app_id, b->gen + 1);
+    if (b->rc == FW_OK) {
+        b->rc = fw_store_cred_revoke(fw_oa_store(x), h, FW_STR_NULL, NULL);
+        if (b->rc == FW_ENOTFOUND)
+            b->rc = FW_OK; /* never stored: nothing to revoke */
+    }
+}
+
+static void invalidated(fw_oa_ctx *x)
+{
+    bearer *b = x->flow;
+    if (b->rc != FW_OK) {
+        unavailable(x);
+        return;
+    }
+    answer(x, false, b->token);
+}
+
 static void invalidate_for_app(fw_oa_ctx *x)
 {
     fw_str tok = fw_oauth_param(&x->prm, "access_token");
@@ -134,26 +180,20 @@ static void invalidate_for_app(fw_oa_ctx *x)
         fw_oa_error99(x);
         return;
     }
-    char current[FW_TOKEN_MAX];
-    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), x->app.id, x->app.bearer_gen, current);
-    if (!fw_ct_equal(tok.p, tok.len, current, strlen(current))) {
-        fw_oa_v1_error(x, 401, 89, "Invalid or expired token.");
-        return;
-    }
-    /* A new generation first: from then on /oauth2/token derives a new token. */
-    uint8_t h[32];
-    fw_sha256(current, strlen(current), h);
-    int rc = fw_store_app_set_bearer_gen(fw_oa_store(x), x->app.id, x->app.bearer_gen + 1);
-    if (rc == FW_OK) {
-        rc = fw_store_cred_revoke(fw_oa_store(x), h, FW_STR_NULL, NULL);
-        if (rc == FW_ENOTFOUND)
-            rc = FW_OK; /* never stored: nothing to revoke */
-    }
-    if (rc != FW_OK) {
+    bearer *b = calloc(1, sizeof *b);
+    if (!b) {
         unavailable(x);
         return;
     }
-    answer(x, false, current);
+    x->flow = b;
+    b->app_id = x->app.id;
+    b->gen = x->app.bearer_gen;
+    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
+    if (!fw_ct_equal(tok.p, tok.len, b->token, strlen(b->token))) {
+        fw_oa_v1_error(x, 401, 89, "Invalid or expired token.");
+        return;
+    }
+    fw_oa_offload(x, invalidate_store, invalidated, unavailable);
 }
 
 void fw_oa_app_invalidate(fw_oa_ctx *x)

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
+#include "core/workq.h"
 
 #define PENDING_MAX 16384 /* ~2 KiB each at most: 32 MiB worst case */
 
@@ -32,10 +33,18 @@ static const struct {
 };
 #define NONCE_SLOTS 16384
 
+/* Password checks and credential writes leave the event loops for a small
+ * pool shared by every loop: two scrypt runs at a time bound their memory
+ * (32 MiB each); a backlog beyond WORK_QUEUE sign-ins or grants (several
+ * seconds of work) is answered 503 at once. */
+#define WORK_THREADS 2
+#define WORK_QUEUE 128
+
 struct fw_oauth {
     fw_store *store;
     fw_pending *pending;
     fw_oauth1_check *oa1; /* request_token / access_token only */
+    fw_workq *workq;
 };
 
 int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
@@ -45,7 +54,8 @@ int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
         return -1;
     oa->store = store;
     if (fw_pending_new(PENDING_MAX, &oa->pending) != 0 ||
-        fw_oauth1_check_new(public_base_urls, NONCE_SLOTS, &oa->oa1) != 0) {
+        fw_oauth1_check_new(public_base_urls, NONCE_SLOTS, &oa->oa1) != 0 ||
+        fw_workq_new(WORK_THREADS, WORK_QUEUE, &oa->workq) != 0) {
         fw_oauth_free(oa);
         return -1;
     }
@@ -59,6 +69,7 @@ void fw_oauth_free(fw_oauth *oa)
 {
     if (!oa)
         return;
+    fw_workq_free(oa->workq); /* first: queued work still uses the rest */
     fw_pending_free(oa->pending);
     fw_oauth1_check_free(oa->oa1);
     free(oa);
@@ -122,6 +133,34 @@ void fw_oa_finish(fw_oa_ctx *x)
     free(x->flow);
     free(x);
     req->done(req);
+}
+
+/* ---- work off the loop -------------------------------------------------- */
+
+static fw_oa_ctx *ctx_of_task(fw_task *t)
+{
+    return (fw_oa_ctx *)(void *)((char *)t - offsetof(fw_oa_ctx, task));
+}
+
+static void offload_work(fw_task *t)
+{
+    fw_oa_ctx *x = ctx_of_task(t);
+    x->work(x);
+}
+
+static void offload_after(fw_task *t)
+{
+    fw_oa_ctx *x = ctx_of_task(t);
+    x->after(x);
+}
+
+void fw_oa_offload(fw_oa_ctx *x, fw_oa_step work, fw_oa_step after, fw_oa_step busy)
+{
+    x->work = work;
+    x->after = after;
+    x->task.run = offload_after;
+    if (fw_workq_submit(x->oa->workq, x->req->exec, &x->task, offload_work) != FW_WORKQ_OK)
+        busy(x);
 }
 
 /* ---- store lookups ------------------------------------------------------ */

@@ -7,7 +7,9 @@
  * A request token lives in the pending table as FW_OA_PK_REQTOK until its
  * user decides; the first decision takes it out (a stale second page finds
  * nothing), and an approval stores it again as FW_OA_PK_VERIFIER, which
- * /oauth/access_token takes (single use, also under concurrency). */
+ * /oauth/access_token takes (single use, also under concurrency). The
+ * password check and the access token's store write run on the work queue
+ * (fw_oa_offload). */
 #include "api/oauth.h"
 
 #include <stdio.h>
@@ -21,6 +23,14 @@
 #include "core/urlenc.h"
 
 static const char ct_form[] = "application/x-www-form-urlencoded";
+
+/* /oauth/access_token's state (x->flow): the request token, then the access
+ * token issued for it on the work queue. */
+typedef struct acc_state {
+    fw_oa_reqtok rt;
+    int rc;
+    char tok[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
+} acc_state;
 
 static void not_authenticated(fw_oa_ctx *x)
 {
@@ -126,9 +136,37 @@ void fw_oa_request_token(fw_oa_ctx *x)
 
 /* ---- POST /oauth/access_token ------------------------------------------- */
 
+/* On the work queue: the store write (fsync). */
+static void access_issue(fw_oa_ctx *x)
+{
+    acc_state *a = x->flow;
+    a->rc = fw_issue_oauth1(fw_oa_store(x), a->rt.app_id, a->rt.user_id, NULL, a->tok, a->sec);
+}
+
+static void access_issued(fw_oa_ctx *x)
+{
+    acc_state *a = x->flow;
+    if (a->rc == FW_ENOTFOUND) {
+        bad_token(x); /* the user or app was deleted meanwhile */
+        return;
+    }
+    if (a->rc != FW_OK) {
+        unavailable(x);
+        return;
+    }
+    char uid[24];
+    snprintf(uid, sizeof uid, "%llu", (unsigned long long)a->rt.user_id);
+    fw_buf *b = &x->req->body_out;
+    form_pair(b, "oauth_token", fw_str_c(a->tok));
+    form_pair(b, "oauth_token_secret", fw_str_c(a->sec));
+    form_pair(b, "user_id", fw_str_c(uid));
+    form_pair(b, "screen_name", fw_str_c(a->rt.screen_name));
+    form_ok(x);
+}
+
 static void access_token_found(fw_oa_ctx *x)
 {
-    fw_oa_reqtok *rt = x->flow;
+    fw_oa_reqtok *rt = &((acc_state *)x->flow)->rt;
     if (x->rc == FW_EIO) {
         unavailable(x);
         return;
@@ -155,32 +193,16 @@ static void access_token_found(fw_oa_ctx *x)
         not_authenticated(x);
         return;
     }
-    char tok[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
-    int rc = fw_issue_oauth1(fw_oa_store(x), rt->app_id, rt->user_id, NULL, tok, sec);
-    if (rc == FW_ENOTFOUND) {
-        bad_token(x); /* the user or app was deleted meanwhile */
-        return;
-    }
-    if (rc != FW_OK) {
-        unavailable(x);
-        return;
-    }
-    char uid[24];
-    snprintf(uid, sizeof uid, "%llu", (unsigned long long)rt->user_id);
-    fw_buf *b = &x->req->body_out;
-    form_pair(b, "oauth_token", fw_str_c(tok));
-    form_pair(b, "oauth_token_secret", fw_str_c(sec));
-    form_pair(b, "user_id", fw_str_c(uid));
-    form_pair(b, "screen_name", fw_str_c(rt->screen_name));
-    form_ok(x);
+    fw_oa_offload(x, access_issue, access_issued, unavailable);
 }
 
 void fw_oa_access_token(fw_oa_ctx *x)
 {
     if (!parse_header(x))
         return;
-    fw_oa_reqtok *rt = malloc(sizeof *rt);
-    x->flow = rt;
+    acc_state *a = malloc(sizeof *a);
+    x->flow = a;
+    fw_oa_reqtok *rt = a ? &a->rt : NULL;
     size_t len = 0;
     /* Approved (a verifier exists), or still waiting for its user. */
     bool found = rt && x->hdr->token.len &&
@@ -248,18 +270,13 @@ static int make_verifier(bool pin, char out[48])
     return 0;
 }
 
-static void decide(fw_oa_ctx *x)
+static void decided(fw_oa_ctx *x)
 {
-    fw_oa_session s;
-    uint64_t uid = 0;
-    char name[16];
-    int outcome = fw_oa_consent_post(x, 1, &s, &uid, name);
-    if (outcome == FW_OA_ANSWERED)
-        return;
+    const fw_oa_consent *c = x->flow;
     /* Taken, not read: of two sign-in pages open for one request token,
      * only the first decision counts (an approved token is a VERIFIER now,
      * out of a stale page's reach). */
-    fw_str token = fw_str_c(s.reqtok);
+    fw_str token = fw_str_c(c->s.reqtok);
     fw_oa_reqtok rt;
     size_t len = 0;
     if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
@@ -269,7 +286,7 @@ static void decide(fw_oa_ctx *x)
         return;
     }
     bool oob = fw_str_eq(fw_str_c(rt.callback), "oob");
-    if (outcome == FW_OA_DENIED) {
+    if (c->outcome == FW_OA_DENIED) {
         static const char *const keys[] = {"denied"};
         if (oob)
             fw_oa_page_message(x, 200, "Access denied", "You did not authorize the application.", FW_STR_NULL);
@@ -278,8 +295,8 @@ static void decide(fw_oa_ctx *x)
         return;
     }
     rt.authorized = true;
-    rt.user_id = uid;
-    memcpy(rt.screen_name, name, sizeof rt.screen_name);
+    rt.user_id = c->user_id;
+    memcpy(rt.screen_name, c->screen_name, sizeof rt.screen_name);
     /* Verifiers are never evicted; at the app's cap (oauth_core.c) this
      * approval is refused and the user starts again shortly. */
     if (make_verifier(oob, rt.verifier) != 0 ||
@@ -303,5 +320,5 @@ void fw_oa_authorize1(fw_oa_ctx *x)
     if (fw_str_eq(x->req->method, "GET"))
         show_page(x);
     else
-        decide(x);
+        fw_oa_consent_post(x, 1, decided);
 }

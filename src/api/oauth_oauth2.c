@@ -3,7 +3,9 @@
  * (authorization_code and refresh_token grants) and POST /2/oauth2/revoke.
  * Errors follow RFC 6749: an unknown client or unregistered redirect_uri gets
  * an error page (never a redirect); other authorize errors are redirected to
- * the client; token endpoint errors are {"error":..,"error_description":..}. */
+ * the client; token endpoint errors are {"error":..,"error_description":..}.
+ * The password check and every credential write (issue, rotate, revoke) run
+ * on the work queue (fw_oa_offload); the answer is written back on the loop. */
 #include "api/oauth.h"
 
 #include <stdio.h>
@@ -18,11 +20,19 @@
 #include "core/jsonw.h"
 #include "core/secret.h"
 
-/* State carried across a store lookup by the token and revoke endpoints. */
+/* State carried by the token and revoke endpoints across a store lookup and
+ * the work queue (x->flow). */
 typedef struct grant {
     uint64_t client_app;
     uint32_t scopes;     /* refresh: narrowed scope, 0 = as granted */
     uint8_t hash[32];    /* SHA-256 of the presented token */
+    /* what to issue; the work queue's results */
+    uint64_t app_id, user_id;
+    uint32_t issue_scopes;
+    bool revoke_first;   /* refresh: revoke the presented token, then issue */
+    bool was_live;
+    int revoke_rc, rc;
+    char at[FW_TOKEN_MAX], rt[FW_TOKEN_MAX];
 } grant;
 
 /* ---- GET /i/oauth2/authorize -------------------------------------------- */
@@ -114,15 +124,12 @@ static void authorize_get(fw_oa_ctx *x)
 
 /* ---- POST /i/oauth2/authorize (the consent form) ------------------------ */
 
-static void authorize_post(fw_oa_ctx *x)
+static void authorize_decided(fw_oa_ctx *x)
 {
-    fw_oa_session s;
-    fw_oa_authz *a = &s.authz;
-    char name[16];
-    int outcome = fw_oa_consent_post(x, 2, &s, &a->user_id, name);
-    if (outcome == FW_OA_ANSWERED)
-        return;
-    if (outcome == FW_OA_DENIED) {
+    fw_oa_consent *c = x->flow;
+    fw_oa_authz *a = &c->s.authz;
+    a->user_id = c->user_id;
+    if (c->outcome == FW_OA_DENIED) {
         static const char *const keys[] = {"error", "state"};
         fw_str vals[] = {FW_STR_LIT("access_denied"), fw_str_c(a->state)};
         fw_oa_redirect(x, fw_str_c(a->redirect_uri), keys, vals, 2);
@@ -149,7 +156,7 @@ void fw_oa_authorize2(fw_oa_ctx *x)
     if (fw_str_eq(x->req->method, "GET"))
         authorize_get(x);
     else
-        authorize_post(x);
+        fw_oa_consent_post(x, 2, authorize_decided);
 }
 
 /* ---- POST /2/oauth2/token ------------------------------------------------ */
@@ -170,17 +177,56 @@ static bool missing(fw_oa_ctx *x, const char *name, fw_str *out)
     return true;
 }
 
-/* Issues the access token (and a refresh token with offline.access) and
- * answers X's token response. */
-static void issue_tokens(fw_oa_ctx *x, uint64_t app_id, uint64_t user_id, uint32_t scopes)
+/* The per-request state of a grant or revoke, owned by x; NULL (answered)
+ * when out of memory. */
+static grant *new_grant(fw_oa_ctx *x)
 {
-    char at[FW_TOKEN_MAX], rt[FW_TOKEN_MAX];
-    bool offline = (scopes & FW_SCOPE_OFFLINE_ACCESS) != 0;
-    int rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_USER, app_id, user_id, scopes,
-                                 FW_OA_ACCESS_TTL_S * 1000LL, NULL, at);
+    grant *g = calloc(1, sizeof *g);
+    if (!g) {
+        storage_error(x);
+        return NULL;
+    }
+    x->flow = g;
+    g->client_app = x->app.id;
+    return g;
+}
+
+/* On the work queue (store writes, each fsync'd): for a refresh, revoke the
+ * presented token first; then the access token, and a refresh token with
+ * offline.access. */
+static void issue_work(fw_oa_ctx *x)
+{
+    grant *g = x->flow;
+    if (g->revoke_first) {
+        g->revoke_rc = fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, &g->was_live);
+        if (g->revoke_rc != FW_OK || !g->was_live)
+            return;
+    }
+    g->rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_USER, g->app_id, g->user_id, g->issue_scopes,
+                                FW_OA_ACCESS_TTL_S * 1000LL, NULL, g->at);
     /* Refresh tokens last until used or revoked. */
-    if (rc == FW_OK && offline)
-        rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_REFRESH, app_id, user_id, scopes, 0, NULL, rt);
+    if (g->rc == FW_OK && (g->issue_scopes & FW_SCOPE_OFFLINE_ACCESS))
+        g->rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_REFRESH, g->app_id, g->user_id, g->issue_scopes,
+                                    0, NULL, g->rt);
+}
+
+/* Back on the loop: X's token response, or the error. */
+static void issued(fw_oa_ctx *x)
+{
+    grant *g = x->flow;
+    if (g->revoke_first && g->revoke_rc != FW_OK) {
+        storage_error(x);
+        return;
+    }
+    if (g->revoke_first && !g->was_live) {
+        /* Rotation is decided by the store: of concurrent refreshes that all
+         * found the token live, only the one whose write revoked it goes on. */
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
+        return;
+    }
+    uint32_t scopes = g->issue_scopes;
+    bool offline = (scopes & FW_SCOPE_OFFLINE_ACCESS) != 0;
+    int rc = g->rc;
     if (rc == FW_ENOTFOUND) {
         fw_oa2_error(x, 400, "invalid_grant", "The user or application no longer exists");
         return;
@@ -199,22 +245,35 @@ static void issue_tokens(fw_oa_ctx *x, uint64_t app_id, uint64_t user_id, uint32
     fw_jw_key(&w, "expires_in");
     fw_jw_int(&w, FW_OA_ACCESS_TTL_S);
     fw_jw_key(&w, "access_token");
-    fw_jw_str(&w, at);
+    fw_jw_str(&w, g->at);
     fw_jw_key(&w, "scope");
     fw_jw_strn(&w, names.data ? names.data : "", names.len);
     if (offline) {
         fw_jw_key(&w, "refresh_token");
-        fw_jw_str(&w, rt);
+        fw_jw_str(&w, g->rt);
     }
     fw_jw_obj_end(&w);
     fw_buf_free(&names);
     fw_oa_finish(x);
 }
 
+/* Issues the tokens for g (and, for a refresh, first revokes the presented
+ * one) on the work queue, then answers. */
+static void issue_tokens(fw_oa_ctx *x, grant *g, uint64_t app_id, uint64_t user_id, uint32_t scopes)
+{
+    g->app_id = app_id;
+    g->user_id = user_id;
+    g->issue_scopes = scopes;
+    fw_oa_offload(x, issue_work, issued, storage_error);
+}
+
 static void code_grant(fw_oa_ctx *x)
 {
     fw_str code, uri, verifier;
     if (missing(x, "code", &code) || missing(x, "redirect_uri", &uri) || missing(x, "code_verifier", &verifier))
+        return;
+    grant *g = new_grant(x);
+    if (!g)
         return;
     fw_oa_authz a;
     size_t len = 0;
@@ -232,21 +291,7 @@ static void code_grant(fw_oa_ctx *x)
         fw_oa2_error(x, 400, "invalid_grant", "code_verifier does not match the code_challenge");
         return;
     }
-    issue_tokens(x, a.app_id, a.user_id, a.scopes);
-}
-
-/* The per-request state of a refresh or revoke, owned by x; NULL (answered)
- * when out of memory. */
-static grant *new_grant(fw_oa_ctx *x)
-{
-    grant *g = calloc(1, sizeof *g);
-    if (!g) {
-        storage_error(x);
-        return NULL;
-    }
-    x->flow = g;
-    g->client_app = x->app.id;
-    return g;
+    issue_tokens(x, g, a.app_id, a.user_id, a.scopes);
 }
 
 static void refresh_found(fw_oa_ctx *x)
@@ -254,7 +299,6 @@ static void refresh_found(fw_oa_ctx *x)
     grant *g = x->flow;
     const fw_oa_cred *c = &x->cred;
     uint32_t scopes = g->scopes ? g->scopes : c->scopes;
-    bool was_live = false;
     if (x->rc == FW_EIO) {
         storage_error(x);
     } else if (x->rc != FW_OK || c->kind != FW_CRED_OAUTH2_REFRESH || c->revoked || c->app_id != g->client_app ||
@@ -262,15 +306,10 @@ static void refresh_found(fw_oa_ctx *x)
         fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
     } else if (scopes & ~c->scopes) {
         fw_oa2_error(x, 400, "invalid_scope", "The requested scope exceeds the scope granted");
-    } else if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, &was_live) != FW_OK) {
-        storage_error(x);
-    } else if (!was_live) {
-        /* Rotation is decided by the store: of concurrent refreshes that all
-         * found the token live, only the one whose write revoked it goes on. */
-        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the token was invalid.");
     } else {
-        /* The presented refresh token died before new ones exist. */
-        issue_tokens(x, c->app_id, c->user_id, scopes);
+        /* The presented refresh token dies before new ones exist. */
+        g->revoke_first = true;
+        issue_tokens(x, g, c->app_id, c->user_id, scopes);
     }
 }
 
@@ -314,6 +353,29 @@ void fw_oa_token2(fw_oa_ctx *x)
 
 /* ---- POST /2/oauth2/revoke ---------------------------------------------- */
 
+/* On the work queue: the revocation's store write. */
+static void revoke_work(fw_oa_ctx *x)
+{
+    grant *g = x->flow;
+    g->revoke_rc = fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, NULL);
+}
+
+static void revoked(fw_oa_ctx *x)
+{
+    grant *g = x->flow;
+    if (g->revoke_rc != FW_OK) {
+        storage_error(x);
+        return;
+    }
+    fw_jw w;
+    fw_oa_json_ok(x, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "revoked");
+    fw_jw_bool(&w, true);
+    fw_jw_obj_end(&w);
+    fw_oa_finish(x);
+}
+
 static void revoke_found(fw_oa_ctx *x)
 {
     grant *g = x->flow;
@@ -332,18 +394,11 @@ static void revoke_found(fw_oa_ctx *x)
             fw_oa2_error(x, 400, "unsupported_token_type", "Only OAuth 2.0 user tokens can be revoked here");
             return;
         }
-        if (fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, NULL) != FW_OK) {
-            storage_error(x);
-            return;
-        }
+        fw_oa_offload(x, revoke_work, revoked, storage_error);
+        return;
     }
-    fw_jw w;
-    fw_oa_json_ok(x, &w);
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "revoked");
-    fw_jw_bool(&w, true);
-    fw_jw_obj_end(&w);
-    fw_oa_finish(x);
+    g->revoke_rc = FW_OK; /* nothing to write */
+    revoked(x);
 }
 
 static void revoke_authed(fw_oa_ctx *x)

@@ -12,11 +12,13 @@
  * A session is taken out of the table before its password is checked, so
  * two POSTs of one form (a double click, or a script) cannot both sign in,
  * and every wrong password is counted; a wrong one puts it back.
- * Passwords: scrypt (auth/password.h); unknown users cost the same time as
+ * Passwords: scrypt (auth/password.h), run on the work queue so the event
+ * loop keeps serving while it runs; unknown users cost the same time as
  * wrong passwords; FW_OA_MAX_ATTEMPTS failures end the session. */
 #include "api/oauth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/password.h"
@@ -141,54 +143,94 @@ static int check_password(fw_store *st, fw_str username, fw_str password, uint64
     return out;
 }
 
-int fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s, uint64_t *user_id, char screen_name[16])
+/* On the work queue: scrypt and the two store reads before it. */
+static void check_work(fw_oa_ctx *x)
 {
-    fw_str id = fw_oauth_param(&x->prm, "session");
-    if (!session_load(x, flow, id, s))
-        return FW_OA_ANSWERED;
+    fw_oa_consent *c = x->flow;
+    c->check = check_password(fw_oa_store(x), c->username, c->password, &c->user_id, c->screen_name);
+}
+
+/* Puts the session back for the next try (a fresh lifetime: at most
+ * FW_OA_MAX_ATTEMPTS of them); false if the table refused it. */
+static bool session_put_back(fw_oa_ctx *x, fw_oa_consent *c)
+{
+    return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, c->s.app_id, c->id, &c->s, sizeof c->s,
+                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_PENDING_OK;
+}
+
+/* The queue is full: nothing was checked, so no attempt is counted. */
+static void check_busy(fw_oa_ctx *x)
+{
+    (void)session_put_back(x, x->flow);
+    fw_oa_page_unavailable(x);
+}
+
+/* Back on the loop with the password check's result. */
+static void check_done(fw_oa_ctx *x)
+{
+    fw_oa_consent *c = x->flow;
+    int rc = c->check;
+    if (rc == 0) {
+        c->outcome = FW_OA_ALLOWED;
+        c->next(x);
+        return;
+    }
+    if (rc > 0 && ++c->s.attempts >= FW_OA_MAX_ATTEMPTS) {
+        fw_oa_page_message(x, 429, "Too many attempts",
+                           "Too many failed sign-in attempts. Go back to the application and start again.",
+                           FW_STR_NULL);
+        return;
+    }
+    if (!session_put_back(x, c) || rc < 0) {
+        fw_oa_page_unavailable(x);
+        return;
+    }
+    char sid[44];
+    fw_oa_copy(sid, sizeof sid, c->id);
+    fw_str username = c->username;
+    if (username.len > 15)
+        username.len = 15;
+    fw_oa_page_consent(x, &c->s, sid,
+                       rc == 2 ? "This account is suspended." : "The username and password did not match.",
+                       username);
+}
+
+void fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_step next)
+{
+    fw_oa_consent *c = calloc(1, sizeof *c);
+    if (!c) {
+        fw_oa_page_unavailable(x);
+        return;
+    }
+    x->flow = c;
+    c->next = next;
+    c->id = fw_oauth_param(&x->prm, "session");
+    if (!session_load(x, flow, c->id, &c->s))
+        return;
     fw_str action = fw_oauth_param(&x->prm, "action");
     bool allow = fw_str_eq(action, "allow");
     if (!allow && !fw_str_eq(action, "deny")) {
         fw_oa_page_message(x, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
-        return FW_OA_ANSWERED;
+        return;
     }
     /* Whoever takes the session first decides; a concurrent POST of the same
      * form finds it gone. The taken copy replaces the one read above, which
      * may have missed an attempt counted meanwhile. */
     size_t len = 0;
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_PENDING_OK ||
-        len != sizeof *s) {
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_SESSION, c->id, &c->s, sizeof c->s, &len, fw_now_ms()) !=
+            FW_PENDING_OK ||
+        len != sizeof c->s) {
         expired_page(x);
-        return FW_OA_ANSWERED;
+        return;
     }
-    if (!allow)
-        return FW_OA_DENIED;
-    fw_str username = fw_oauth_param(&x->prm, "username"), password = fw_oauth_param(&x->prm, "password");
-    if (username.len && username.p[0] == '@')
-        username.p++, username.len--;
-    int rc = check_password(fw_oa_store(x), username, password, user_id, screen_name);
-    if (rc == 0)
-        return FW_OA_ALLOWED;
-    if (rc > 0 && ++s->attempts >= FW_OA_MAX_ATTEMPTS) {
-        fw_oa_page_message(x, 429, "Too many attempts",
-                           "Too many failed sign-in attempts. Go back to the application and start again.",
-                           FW_STR_NULL);
-        return FW_OA_ANSWERED;
+    if (!allow) {
+        c->outcome = FW_OA_DENIED;
+        next(x);
+        return;
     }
-    /* Back in the table for the next try (a fresh lifetime: at most
-     * FW_OA_MAX_ATTEMPTS of them). */
-    if (fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, s->app_id, id, s, sizeof *s, FW_OA_SESSION_TTL_MS,
-                       fw_now_ms()) != FW_PENDING_OK ||
-        rc < 0) {
-        fw_oa_page_unavailable(x);
-        return FW_OA_ANSWERED;
-    }
-    char sid[44];
-    fw_oa_copy(sid, sizeof sid, id);
-    if (username.len > 15)
-        username.len = 15;
-    fw_oa_page_consent(x, s, sid,
-                       rc == 2 ? "This account is suspended." : "The username and password did not match.",
-                       username);
-    return FW_OA_ANSWERED;
+    c->username = fw_oauth_param(&x->prm, "username");
+    c->password = fw_oauth_param(&x->prm, "password");
+    if (c->username.len && c->username.p[0] == '@')
+        c->username.p++, c->username.len--;
+    fw_oa_offload(x, check_work, check_done, check_busy);
 }

@@ -8,7 +8,9 @@
  * Every function writes the token into caller-provided buffers and returns
  * FW_OK or the store's FW_E* code (FW_EIO also when the RNG failed);
  * FW_ENOTFOUND means the app or user does not exist (any more). The store
- * writes are synchronous. */
+ * writes are synchronous (an fsync'd transaction each), and the functions
+ * are thread-safe: the OAuth endpoints call them on their work queue
+ * (api/oauth.h fw_oa_offload), never on an event loop. */
 #ifndef FW_AUTH_ISSUE_H
 #define FW_AUTH_ISSUE_H
 

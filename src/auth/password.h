@@ -5,7 +5,9 @@
  * 16 bytes of salt, 32 bytes of derived key. Verification reads the cost
  * parameters from the record (so they can be raised later without breaking
  * stored hashes) but only within sane bounds, so a corrupt record cannot make
- * a verification take unbounded memory. Pure functions, thread-safe. */
+ * a verification take unbounded memory. Pure functions, thread-safe; each
+ * hash or check costs ~0.1 s of CPU, so servers run them off the event loop
+ * (the sign-in pages use the OAuth work queue). */
 #ifndef FW_AUTH_PASSWORD_H
 #define FW_AUTH_PASSWORD_H
 
