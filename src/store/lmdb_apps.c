@@ -12,15 +12,6 @@
 #define CLIENT_ID_BYTES 25     /* 34 base64url characters */
 #define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 
-static int finish(lmdb_wtx *w, int rc)
-{
-    rc = lmdb_fw(rc);
-    if (rc) {
-        lmdb_wtx_abort(w);
-        return rc;
-    }
-    return lmdb_wtx_commit(w);
-}
 
 static int put_bytes(lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn, unsigned flags)
 {
@@ -40,10 +31,10 @@ int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint
         return rc;
     uint64_t id;
     if ((rc = lmdb_next_id(&w, &id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     uint8_t *b = malloc(1 + name.len);
     if (!b)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     b[0] = access_level;
     if (name.len)
         memcpy(b + 1, name.p, name.len);
@@ -51,7 +42,7 @@ int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint
     be64_put(k, id);
     rc = put_bytes(&w, DB_PROJECTS, k, 8, b, 1 + name.len, MDB_NOOVERWRITE);
     free(b);
-    rc = finish(&w, rc);
+    rc = lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = id;
     return rc;
@@ -69,17 +60,17 @@ int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_
     be64_put(k, project_id);
     MDB_val key = {8, k}, v;
     if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
-        return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+        return lmdb_wtx_finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
     if (v.mv_size < 1)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     uint8_t *b = malloc(v.mv_size);
     if (!b)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     memcpy(b, v.mv_data, v.mv_size);
     b[0] = access_level;
     rc = put_bytes(&w, DB_PROJECTS, k, 8, b, v.mv_size, 0);
     free(b);
-    return finish(&w, rc);
+    return lmdb_wtx_finish(&w, rc);
 }
 
 /* ---- apps ---- */
@@ -112,9 +103,7 @@ static int put_app(lmdb_wtx *w, const fw_app *a, unsigned flags)
     if (!b)
         return ENOMEM;
     lmdb_app_pack(a, b);
-    uint8_t k[8];
-    be64_put(k, a->id);
-    int rc = put_bytes(w, DB_APPS, k, 8, b, n, flags);
+    int rc = lmdb_put_id(w, DB_APPS, a->id, b, n, flags);
     free(b);
     return rc;
 }
@@ -166,16 +155,16 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
         be64_put(k, project_id);
         MDB_val key = {8, k}, v;
         if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
-            return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+            return lmdb_wtx_finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
     }
     if ((rc = gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
         (rc = gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
         (rc = gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     /* Public OAuth 2.0 clients cannot keep a secret, so they get none. */
     if (client_type == FW_CLIENT_CONFIDENTIAL) {
         if (fw_random_bytes(raw, sizeof(raw)) < 0)
-            return finish(&w, FW_EIO);
+            return lmdb_wtx_finish(&w, FW_EIO);
         fw_b64url_encode(raw, sizeof(raw), csec);
     }
     a.consumer_key = fw_str_c(ck);
@@ -183,18 +172,18 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     a.client_id = fw_str_c(cid);
     a.client_secret = fw_str_c(csec);
     if ((rc = lmdb_next_id(&w, &a.id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     uint8_t idb[8];
     be64_put(idb, a.id);
     if ((rc = put_app(&w, &a, MDB_NOOVERWRITE)) ||
         (rc = put_bytes(&w, DB_APP_CK, ck, a.consumer_key.len, idb, 8, MDB_NOOVERWRITE)) ||
         (rc = put_bytes(&w, DB_APP_CID, cid, a.client_id.len, idb, 8, MDB_NOOVERWRITE)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     fw_app full;
     if ((rc = lmdb_app_get(s, w.txn, a.id, &full)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     app_rec_fill(out, &full);
-    rc = finish(&w, 0);
+    rc = lmdb_wtx_finish(&w, 0);
     if (rc)
         fw_app_rec_free(out);
     return rc;
@@ -248,14 +237,14 @@ int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
         return rc;
     fw_app a;
     if ((rc = lmdb_app_get(s, w.txn, app_id, &a)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     /* Generations only move forward: a caller acting on a stale read must not
      * bring back a token that was invalidated meanwhile. */
     if (gen <= a.bearer_gen)
-        return finish(&w, 0);
+        return lmdb_wtx_finish(&w, 0);
     a.bearer_gen = gen;
     /* a's strings point into the map; put_app packs a copy before writing */
-    return finish(&w, put_app(&w, &a, 0));
+    return lmdb_wtx_finish(&w, put_app(&w, &a, 0));
 }
 
 /* ---- credentials ---- */
@@ -293,17 +282,17 @@ int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
     fw_app a;
     fw_user u;
     if ((rc = lmdb_app_get(s, w.txn, c->app_id, &a)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (c->user_id && (rc = lmdb_user_get(w.txn, s, c->user_id, &u)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     size_t n = lmdb_cred_size(c);
     uint8_t *b = malloc(n);
     if (!b)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     lmdb_cred_pack(c, b);
     rc = put_bytes(&w, DB_CREDS, kb, kn, b, n, 0);
     free(b);
-    return finish(&w, rc);
+    return lmdb_wtx_finish(&w, rc);
 }
 
 /* Read and write in one write transaction: LMDB runs one writer at a time,
@@ -322,21 +311,21 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
         return rc;
     MDB_val key = {kn, kb}, v;
     if ((rc = mdb_get(w.txn, s->dbi[DB_CREDS], &key, &v)))
-        return finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+        return lmdb_wtx_finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
     if (v.mv_size <= CRED_OFF_REVOKED)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     if (((const uint8_t *)v.mv_data)[CRED_OFF_REVOKED]) {
         lmdb_wtx_abort(&w); /* already revoked: nothing to write */
         return FW_OK;
     }
     uint8_t *b = malloc(v.mv_size);
     if (!b)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     memcpy(b, v.mv_data, v.mv_size);
     b[CRED_OFF_REVOKED] = 1;
     rc = put_bytes(&w, DB_CREDS, kb, kn, b, v.mv_size, 0);
     free(b);
-    rc = finish(&w, rc);
+    rc = lmdb_wtx_finish(&w, rc);
     if (rc == FW_OK && was_live)
         *was_live = true;
     return rc;

@@ -46,6 +46,24 @@ static int load_seq(lmdb_wtx *w)
     return 0;
 }
 
+int lmdb_put_id(lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags)
+{
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, v = {n, (void *)data};
+    return mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+}
+
+int lmdb_wtx_finish(lmdb_wtx *w, int rc)
+{
+    rc = lmdb_fw(rc);
+    if (rc) {
+        lmdb_wtx_abort(w);
+        return rc;
+    }
+    return lmdb_wtx_commit(w);
+}
+
 int lmdb_wtx_commit(lmdb_wtx *w)
 {
     int rc = 0;

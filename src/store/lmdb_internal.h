@@ -129,6 +129,11 @@ int lmdb_wtx_begin(fw_store *s, lmdb_wtx *w);
 /* Stores the sequence counter and commits; aborts on any failure. Returns FW_*. */
 int lmdb_wtx_commit(lmdb_wtx *w);
 void lmdb_wtx_abort(lmdb_wtx *w);
+/* Commits if rc is 0, aborts otherwise; rc may be FW_* or an LMDB code.
+ * Returns the FW_* result. */
+int lmdb_wtx_finish(lmdb_wtx *w, int rc);
+/* Puts n bytes under the 8-byte big-endian key id in db (an LMDB code). */
+int lmdb_put_id(lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags);
 
 /* Fetches a user; FW_OK, FW_ENOTFOUND, FW_EIO. */
 int lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);

@@ -59,10 +59,7 @@ static int put_user(lmdb_wtx *w, const fw_user *u, unsigned flags)
     if (!b)
         return ENOMEM;
     lmdb_user_pack(u, b);
-    uint8_t k[8];
-    be64_put(k, u->id);
-    MDB_val key = {8, k}, v = {n, b};
-    int rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &v, flags);
+    int rc = lmdb_put_id(w, DB_USERS, u->id, b, n, flags);
     free(b);
     return rc;
 }
@@ -110,16 +107,6 @@ static int fresh_id(lmdb_wtx *w, int db, uint64_t *id)
     return 0;
 }
 
-/* Commits if rc is 0, aborts otherwise; rc may be FW_* or an LMDB code. */
-static int finish(lmdb_wtx *w, int rc)
-{
-    rc = lmdb_fw(rc);
-    if (rc) {
-        lmdb_wtx_abort(w);
-        return rc;
-    }
-    return lmdb_wtx_commit(w);
-}
 
 int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
 {
@@ -133,17 +120,17 @@ int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
     fw_user nu = *u;
     uint64_t owner;
     if ((rc = uname_owner(w.txn, s, lname, &owner)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (owner || (nu.id && key_exists(w.txn, s, DB_USERS, nu.id)))
-        return finish(&w, FW_EEXISTS);
+        return lmdb_wtx_finish(&w, FW_EEXISTS);
     if (!nu.id && (rc = fresh_id(&w, DB_USERS, &nu.id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     nu.followers_count = nu.following_count = 0;
     if (!nu.created_at_ms)
         nu.created_at_ms = fw_now_ms();
     if (!(rc = put_user(&w, &nu, MDB_NOOVERWRITE)))
         rc = put_uname(&w, lname, nu.id);
-    rc = finish(&w, rc);
+    rc = lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nu.id;
     return rc;
@@ -160,39 +147,39 @@ int fw_store_user_update(fw_store *s, const fw_user *u)
         return rc;
     fw_user old;
     if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (!lmdb_username_key(old.username, oldname))
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     bool unprotect = (old.flags & FW_USER_PROTECTED) && !(u->flags & FW_USER_PROTECTED);
     uint64_t owner;
     if ((rc = uname_owner(w.txn, s, lname, &owner)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (owner && owner != u->id)
-        return finish(&w, FW_EEXISTS);
+        return lmdb_wtx_finish(&w, FW_EEXISTS);
     bool renamed = strcmp(lname, oldname) != 0;
     uint64_t old_owner = 0;
     if (renamed && (rc = uname_owner(w.txn, s, oldname, &old_owner)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (renamed && old_owner == u->id) { /* never drop another user's entry */
         MDB_val key = {strlen(oldname), oldname};
         if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)))
-            return finish(&w, rc);
+            return lmdb_wtx_finish(&w, rc);
     }
     if ((rc = put_uname(&w, lname, u->id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (unprotect && (rc = lmdb_accept_all(&w, u->id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     /* Store-maintained fields as they stand in this transaction, never as the
      * caller read them earlier: accepting requests added followers, and a
      * follow or tweet committed by another process since the caller's read
      * must not be undone. */
     if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     fw_user nu = *u;
     nu.followers_count = old.followers_count;
     nu.following_count = old.following_count;
     nu.most_recent_tweet_id = old.most_recent_tweet_id;
-    return finish(&w, put_user(&w, &nu, 0));
+    return lmdb_wtx_finish(&w, put_user(&w, &nu, 0));
 }
 
 /* Removes the sign-in password and every credential issued to id, so no
@@ -229,22 +216,22 @@ int fw_store_user_delete(fw_store *s, uint64_t id)
     fw_user old;
     char lname[FW_USERNAME_MAX + 1];
     if ((rc = lmdb_user_get(w.txn, s, id, &old)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     bool named = lmdb_username_key(old.username, lname); /* copy before the record goes away */
     if ((rc = lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     uint64_t owner = 0;
     if (named && (rc = uname_owner(w.txn, s, lname, &owner)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (named && owner == id) {
         MDB_val key = {strlen(lname), lname};
         if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)))
-            return finish(&w, rc);
+            return lmdb_wtx_finish(&w, rc);
     }
     uint8_t k[8];
     be64_put(k, id);
     MDB_val key = {8, k};
-    return finish(&w, mdb_del(w.txn, s->dbi[DB_USERS], &key, NULL));
+    return lmdb_wtx_finish(&w, mdb_del(w.txn, s->dbi[DB_USERS], &key, NULL));
 }
 
 static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
@@ -361,27 +348,24 @@ int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
         return rc;
     fw_user author;
     if ((rc = lmdb_user_get(w.txn, s, t->author_id, &author)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     fw_tweet nt = *t;
     if (nt.id && key_exists(w.txn, s, DB_TWEETS, nt.id))
-        return finish(&w, FW_EEXISTS);
+        return lmdb_wtx_finish(&w, FW_EEXISTS);
     if (!nt.id && (rc = fresh_id(&w, DB_TWEETS, &nt.id)))
-        return finish(&w, rc);
+        return lmdb_wtx_finish(&w, rc);
     if (!nt.created_at_ms)
         nt.created_at_ms = fw_now_ms();
     size_t n = lmdb_tweet_size(&nt);
     uint8_t *b = malloc(n);
     if (!b)
-        return finish(&w, FW_EIO);
+        return lmdb_wtx_finish(&w, FW_EIO);
     lmdb_tweet_pack(&nt, b);
-    uint8_t k[8];
-    be64_put(k, nt.id);
-    MDB_val key = {8, k}, v = {n, b};
-    rc = mdb_put(w.txn, s->dbi[DB_TWEETS], &key, &v, MDB_NOOVERWRITE);
+    rc = lmdb_put_id(&w, DB_TWEETS, nt.id, b, n, MDB_NOOVERWRITE);
     free(b);
     if (!rc)
         rc = author_add_tweet(&w, nt.author_id, nt.id);
-    rc = finish(&w, rc);
+    rc = lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nt.id;
     return rc;
@@ -396,9 +380,9 @@ int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n)
     for (size_t i = 0; i < n; i++) {
         fw_write_res res;
         if ((rc = lmdb_apply_write(&w, FW_W_FOLLOW, pairs[2 * i], pairs[2 * i + 1], &res)))
-            return finish(&w, rc);
+            return lmdb_wtx_finish(&w, rc);
         if (res.rc)
-            return finish(&w, res.rc);
+            return lmdb_wtx_finish(&w, res.rc);
     }
-    return finish(&w, 0);
+    return lmdb_wtx_finish(&w, 0);
 }
