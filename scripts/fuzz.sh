@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh            60 s per target (override: FUZZ_SECONDS=N)
 #   scripts/fuzz.sh --regress  a short fixed run per target, for `make test`:
 #                              prints TAP lines "ok N - fuzz/<target>"
-# Corpora live in build/fuzz/corpus/<target> (not committed).
+# Corpora grow in build/fuzz/corpus/<target> (not committed); hand-written seed
+# inputs live in tests/fuzz/seeds/<target>.
 set -u
 cd "$(dirname "$0")/.."
 MODE=${1:-}
@@ -34,16 +35,18 @@ for t in tests/fuzz/fuzz_*.c; do
   n=$((n + 1))
   $CC $CFLAGS -fsanitize=fuzzer "$t" "$OUT/libfollowd.a" $LIBS -o "$OUT/$name" || { echo "not ok $n - fuzz/$name (build)"; failed=1; continue; }
   mkdir -p "$OUT/corpus/$name"
+  seeds=""
+  [ -d "tests/fuzz/seeds/$name" ] && seeds="tests/fuzz/seeds/$name"   # committed seed inputs (read only)
   if [ "$MODE" = "--regress" ]; then
     # A fixed number of runs from a fixed seed: repeatable, a few seconds each.
-    if "$OUT/$name" -seed=1 -runs=${FUZZ_RUNS:-20000} -max_len=4096 "$OUT/corpus/$name" >"$OUT/$name.log" 2>&1; then
+    if "$OUT/$name" -seed=1 -runs=${FUZZ_RUNS:-20000} -max_len=4096 "$OUT/corpus/$name" $seeds >"$OUT/$name.log" 2>&1; then
       echo "ok $n - fuzz/$name"
     else
       echo "not ok $n - fuzz/$name"; tail -n 30 "$OUT/$name.log"; failed=1
     fi
   else
     echo "== $name (${FUZZ_SECONDS:-60} s)"
-    "$OUT/$name" -max_total_time=${FUZZ_SECONDS:-60} -max_len=4096 "$OUT/corpus/$name" || failed=1
+    "$OUT/$name" -max_total_time=${FUZZ_SECONDS:-60} -max_len=4096 "$OUT/corpus/$name" $seeds || failed=1
   fi
 done
 exit $failed

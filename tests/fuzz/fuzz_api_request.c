@@ -1,6 +1,7 @@
 /* libFuzzer target: whole API requests through fw_api_handle.
  *
- * The input is split on '\n' into method, path, query, content type and body;
+ * The input is split on '\n' into method, path, query, content type, cookie
+ * and body;
  * its first byte picks the credentials (none, app-only bearer, OAuth 2.0 user
  * token, garbage), so routing, authentication, parameter validation, pagination
  * tokens, JSON bodies and the handlers are all reached. A small store is built
@@ -101,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     req.path = field(&p, end);
     req.query = field(&p, end);
     req.content_type = field(&p, end);
+    req.cookie = field(&p, end);
     req.body = (fw_str){(const char *)p, (size_t)(end - p)};
     char auth[FW_TOKEN_MAX + 16];
     switch (data[0] & 3) {
