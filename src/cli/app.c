@@ -9,6 +9,7 @@
 #include "auth/scopes.h"
 #include "cli/cli.h"
 #include "core/jsonw.h"
+#include "core/secret.h"
 
 static const char app_usage[] =
     "usage: followd app create --db DIR --name NAME [--project NAME | --project-id ID | --standalone]\n"
@@ -205,7 +206,50 @@ static const char token_usage[] =
     "usage: followd token user --db DIR --app ID --user ID|@USERNAME [--scopes \"tweet.read users.read ...\"]\n"
     "                          [--expires-in SECONDS]   (OAuth 2.0 user access token; default every follows scope, no expiry)\n"
     "       followd token oauth1 --db DIR --app ID --user ID|@USERNAME   (OAuth 1.0a access token + secret)\n"
-    "       followd token app --db DIR --app ID [--regenerate]           (the app-only bearer token)\n";
+    "       followd token app --db DIR --app ID [--regenerate]           (the app-only bearer token)\n"
+    "       followd token revoke --db DIR TOKEN                          (any access or refresh token)\n";
+
+/* followd token revoke: bearer-style tokens are found by their hash, OAuth
+ * 1.0a access tokens by the token itself. */
+static int token_revoke(int argc, char **argv)
+{
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+    const char *db = NULL;
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'd') {
+            fputs(token_usage, stderr);
+            return 2;
+        }
+        db = optarg;
+    }
+    if (optind != argc - 1) {
+        fw_cli_err("token revoke takes exactly one token");
+        return 2;
+    }
+    fw_str tok = fw_str_c(argv[optind]);
+    fw_store *s = fw_cli_open(db);
+    if (!s)
+        return 1;
+    uint8_t h[32];
+    fw_sha256(tok.p, tok.len, h);
+    bool live = false;
+    int rc = fw_store_cred_revoke(s, h, FW_STR_NULL, &live);
+    if (rc == FW_ENOTFOUND)
+        rc = fw_store_cred_revoke(s, NULL, tok, &live);
+    fw_store_close(s);
+    if (rc == FW_ENOTFOUND) {
+        fw_cli_err("no such token");
+        return 1;
+    }
+    if (rc != FW_OK) {
+        fw_cli_err("cannot revoke: %s", fw_store_strerror(rc));
+        return 1;
+    }
+    printf("%s\n", live ? "revoked" : "already revoked");
+    return 0;
+}
 
 /* --expires-in: ten years at most, so expiry times stay far from overflow
  * (0 = never expires). */
@@ -216,6 +260,8 @@ int fw_cli_token(int argc, char **argv)
     int usage = fw_cli_usage(argc, argv, token_usage);
     if (usage >= 0)
         return usage;
+    if (!strcmp(argv[1], "revoke"))
+        return token_revoke(argc, argv);
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},     {"app", required_argument, 0, 'a'},
         {"user", required_argument, 0, 'u'},   {"scopes", required_argument, 0, 's'},
@@ -247,7 +293,7 @@ int fw_cli_token(int argc, char **argv)
     const char *sub = argv[1];
     bool is_user = !strcmp(sub, "user"), is_oauth1 = !strcmp(sub, "oauth1"), is_app = !strcmp(sub, "app");
     if (!is_user && !is_oauth1 && !is_app) {
-        fw_cli_err("unknown token command '%s' (user, oauth1, app)", sub);
+        fw_cli_err("unknown token command '%s' (user, oauth1, app, revoke)", sub);
         return 2;
     }
     if (fw_cli_extra_args(argc, argv))

@@ -1,5 +1,6 @@
 """The admin command line."""
 import json
+import os
 import subprocess
 import tempfile
 
@@ -69,3 +70,22 @@ def test_numbers_and_redirect_uris_are_checked():
     for opt, val in [("--threads", "two"), ("--max-body", "-1"), ("--timeout", "10s"), ("--threads", "999")]:
         p = subprocess.run([BIN, "serve", "--db", d, opt, val], capture_output=True, text=True, timeout=30)
         assert p.returncode == 2 and opt in p.stderr, (opt, val, p.stderr)
+
+
+def test_token_revoke(api, demo):
+    import requests
+    uid = run_cli("user", "add", "--username", "rev" + str(os.getpid() % 10000), "--name", "R", db=demo["db"]).strip()
+    tok = run_cli("token", "user", "--app", demo["app_id"], "--user", uid, db=demo["db"]).strip()
+    pair = json.loads(run_cli("token", "oauth1", "--app", demo["app_id"], "--user", uid, db=demo["db"]))
+    h = {"Authorization": "Bearer " + tok}
+    assert requests.get(f"{api}/2/users/me", headers=h).status_code == 200
+    assert run_cli("token", "revoke", tok, db=demo["db"]).strip() == "revoked"
+    assert requests.get(f"{api}/2/users/me", headers=h).status_code == 401
+    assert run_cli("token", "revoke", tok, db=demo["db"]).strip() == "already revoked"
+    from requests_oauthlib import OAuth1
+    auth = OAuth1(demo["consumer_key"], demo["consumer_secret"], pair["access_token"], pair["access_token_secret"])
+    assert requests.get(f"{api}/2/users/me", auth=auth).status_code == 200
+    assert run_cli("token", "revoke", pair["access_token"], db=demo["db"]).strip() == "revoked"
+    assert requests.get(f"{api}/2/users/me", auth=auth).status_code == 401
+    p = run_cli("token", "revoke", "no-such-token", db=demo["db"], check=False)
+    assert p.returncode == 1 and "no such token" in p.stderr
