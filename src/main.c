@@ -17,10 +17,16 @@ static const char usage[] =
     "  demo     create (or reuse) the demo database and print its credentials\n"
     "  check    verify the database invariants (exit 1 on any problem)\n"
     "\n"
-    "Run 'followd <command> --help' for the options of a command.\n";
+    "Run 'followd <command> --help' for the options of a command; 'followd --version' prints the version.\n";
+
+#define FW_VERSION "0.1.0"
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+        puts("followd " FW_VERSION);
+        return 0;
+    }
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
