@@ -17,6 +17,8 @@ static const char serve_usage[] =
     "  --tls-key FILE        ... and this private key\n"
     "  --max-body BYTES      request body limit (default 65536)\n"
     "  --timeout MS          header, idle, TLS handshake and stalled-response timeout (default 10000)\n"
+    "  --access-log PATH     one line per request appended to PATH (- = stderr; default none);\n"
+    "                        SIGHUP reopens it (see docs/http.md)\n"
     "  --rate-limits on|off  enforce X's rate limits and daily caps (default on)\n"
     "  --public-base-urls L  extra base URLs accepted in OAuth 1.0a signatures\n"
     "                        (default https://api.twitter.com,https://api.x.com)\n"
@@ -54,6 +56,7 @@ int fw_cli_serve(int argc, char **argv)
         {"public-base-urls", required_argument, 0, 'u'}, {"test-clock", no_argument, 0, 'C'},
         {"limits", required_argument, 0, 'L'},
         {"response-cache", required_argument, 0, 'R'},
+        {"access-log", required_argument, 0, 'A'},
         {0, 0, 0, 0},
     };
     const char *db = NULL;
@@ -97,6 +100,13 @@ int fw_cli_serve(int argc, char **argv)
             ac.rate_limits = !strcmp(optarg, "on");
             break;
         case 'u': ac.public_base_urls = optarg; break;
+        case 'A':
+            if (!*optarg) {
+                fw_cli_err("--access-log takes a file path or - for stderr");
+                return 2;
+            }
+            hc.access_log = optarg;
+            break;
         case 'C': ac.test_clock = true; break;
         case 'L': ac.limits_spec = optarg; break;
         case 'R':

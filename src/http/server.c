@@ -1,9 +1,12 @@
 /* HTTP server on libh2o-evloop 2.2.5; see server.h and docs/http.md.
  *
  * Layout of this file: configuration and TLS, listeners, the per-thread
- * executor, the request bridge (h2o_req_t <-> fw_req), the thread loop with its
+ * executor, request objects, stalled and abandoned responses, the access log
+ * hooks, the request bridge (h2o_req_t <-> fw_req), the thread loop with its
  * graceful shutdown, and fw_http_serve() tying them together. */
 #include "http/server.h"
+
+#include "http/accesslog.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -16,6 +19,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -68,6 +73,13 @@ static void on_stop_signal(int sig)
     fw_http_stop();
 }
 
+/* SIGHUP: reopen the access log (logrotate); without one it is ignored. */
+static void on_hup_signal(int sig)
+{
+    (void)sig;
+    fw_alog_request_reopen();
+}
+
 /* ------------------------------------------------------------------------
  * Types. */
 
@@ -93,6 +105,10 @@ typedef struct http_req {
     uint64_t progress, progress_at;
     size_t expect_bytes; /* body bytes a complete response carries */
     bool cut;
+    /* for the access log: the h2o request may be gone when the line is written */
+    struct timeval start;
+    struct sockaddr_storage peer;
+    int version;
 } http_req;
 
 struct req_link {
@@ -143,6 +159,11 @@ struct thread {
     h2o_timeout_entry_t stall_entry;
 
     struct conn_slot slots[CONN_SLOTS];
+
+    /* access log lines not yet written, flushed when full, by a timer and at exit */
+    fw_buf logbuf;
+    h2o_timeout_t log_timeout;
+    h2o_timeout_entry_t log_entry;
 };
 
 struct server {
@@ -156,6 +177,7 @@ struct server {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     int started; /* threads that finished init */
+    fw_alog *alog; /* NULL = no access log */
 };
 
 /* ------------------------------------------------------------------------
@@ -529,6 +551,96 @@ static void note_abandoned(struct thread *t, h2o_conn_t *conn)
     cut_conn(conn);
 }
 
+/* ------------------------------------------------------------------------
+ * Access log: each thread formats its lines into its own buffer, written by
+ * fw_alog_flush() when it is full, every second and when the thread ends, so a
+ * request costs no lock and no system call (see http/accesslog.h). */
+
+static int64_t tv_us(const struct timeval *tv)
+{
+    return (int64_t)tv->tv_sec * 1000000 + tv->tv_usec;
+}
+
+/* When h2o began reading the request (the loop tick's clock, so it includes
+ * the time spent reading the body). */
+static struct timeval req_start(h2o_req_t *req)
+{
+    return h2o_timeval_is_null(&req->timestamps.request_begin_at) ? req->processed_at.at
+                                                                   : req->timestamps.request_begin_at;
+}
+
+static void log_line(struct thread *t, fw_alog_entry *e, const struct timeval *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t s = tv_us(start), n = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    e->start_us = s;
+    e->duration_us = n > s ? (uint64_t)(n - s) : 0;
+    e->loop = (int)(t - t->srv->threads);
+    fw_alog_format(&t->logbuf, e);
+    if (t->logbuf.len >= FW_ALOG_FLUSH_BYTES)
+        fw_alog_flush(t->srv->alog, &t->logbuf);
+}
+
+static fw_str access_level(const fw_req *r)
+{
+    int n = r->nhdrs < 0 ? 0 : r->nhdrs > FW_RESP_MAX_HEADERS ? FW_RESP_MAX_HEADERS : r->nhdrs;
+    for (int i = 0; i < n; i++) {
+        const fw_resp_hdr *h = &r->hdrs[i];
+        if (h->name && strcmp(h->name, "x-access-level") == 0 && h->off <= r->hdr_vals.len &&
+            h->len <= r->hdr_vals.len - h->off)
+            return (fw_str){r->hdr_vals.data + h->off, h->len};
+    }
+    return FW_STR_NULL;
+}
+
+/* A request the API handled; its h2o request may already be gone. */
+static void log_api_req(http_req *hr, int status, uint64_t bytes)
+{
+    struct thread *t = hr->thr;
+    if (!t->srv->alog)
+        return;
+    const fw_req *r = &hr->r;
+    fw_alog_entry e = {0};
+    e.peer = (const struct sockaddr *)&hr->peer;
+    e.method = r->method;
+    e.path = r->path;
+    e.query = r->query;
+    e.version = hr->version;
+    e.status = status;
+    e.bytes = bytes;
+    e.access = access_level(r);
+    log_line(t, &e, &hr->start);
+}
+
+/* A request this layer answered itself (a limit was exceeded). */
+static void log_own_req(struct thread *t, h2o_req_t *req, uint64_t bytes)
+{
+    if (!t->srv->alog)
+        return;
+    struct sockaddr_storage ss;
+    socklen_t l = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    size_t path_len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
+    fw_alog_entry e = {0};
+    e.peer = l ? (const struct sockaddr *)&ss : NULL;
+    e.method = (fw_str){req->method.base, req->method.len};
+    e.path = (fw_str){req->path.base, path_len};
+    if (path_len < req->path.len)
+        e.query = (fw_str){req->path.base + path_len + 1, req->path.len - path_len - 1};
+    e.version = req->version;
+    e.status = req->res.status;
+    e.bytes = bytes;
+    struct timeval start = req_start(req);
+    log_line(t, &e, &start);
+}
+
+static void on_log_tick(h2o_timeout_entry_t *entry)
+{
+    struct thread *t = H2O_STRUCT_FROM_MEMBER(struct thread, log_entry, entry);
+    fw_alog_flush(t->srv->alog, &t->logbuf); /* also performs a requested reopen */
+    h2o_timeout_link(t->loop, &t->log_timeout, &t->log_entry);
+}
+
 /* Runs when the h2o request's pool is cleared (response finished, client
  * gone, or connection closed). */
 static void on_link_dispose(void *p)
@@ -544,10 +656,12 @@ static void on_link_dispose(void *p)
         h2o_linklist_unlink(&hr->sending_link);
     hr->link = NULL;
     hr->h2o = NULL;
-    if (hr->state == HR_SENDING)
+    if (hr->state == HR_SENDING) {
+        log_api_req(hr, req->res.status, req->bytes_sent < hr->expect_bytes ? req->bytes_sent : hr->expect_bytes);
         hr_put(hr); /* the response no longer references our buffers */
-    else
+    } else {
         hr->state = HR_ORPHANED; /* API still owns it: recycle in done() */
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -602,6 +716,7 @@ static void on_api_done(fw_req *r)
     struct thread *t = hr->thr;
     t->inflight--;
     if (hr->state == HR_ORPHANED) {
+        log_api_req(hr, 499, 0); /* nginx's "client closed request" */
         hr_put(hr);
         return;
     }
@@ -643,18 +758,14 @@ static void on_api_done(fw_req *r)
     h2o_send(req, &body, body.len ? 1 : 0, H2O_SEND_STATE_FINAL);
 }
 
-static bool is_loopback(h2o_conn_t *conn)
+static bool is_loopback(const struct sockaddr_storage *ss)
 {
-    struct sockaddr_storage ss;
-    socklen_t l = conn->callbacks->get_peername(conn, (struct sockaddr *)&ss);
-    if (l == 0)
-        return false;
-    if (ss.ss_family == AF_INET) {
-        const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
         return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
     }
-    if (ss.ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)&ss)->sin6_addr;
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
         if (IN6_IS_ADDR_LOOPBACK(a))
             return true;
         return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
@@ -693,6 +804,7 @@ static void send_problem(h2o_req_t *req, int status, const char *detail, size_t 
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/problem+json"));
     req->res.content_length = (size_t)n;
     h2o_send_inline(req, body, (size_t)n);
+    log_own_req(H2O_STRUCT_FROM_MEMBER(struct thread, ctx, req->conn->ctx), req, (uint64_t)n);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -755,7 +867,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
     r->tls = sock != NULL && sock->ssl != NULL;
-    r->loopback = is_loopback(req->conn);
+    if (req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&hr->peer) == 0)
+        hr->peer.ss_family = AF_UNSPEC;
+    r->loopback = is_loopback(&hr->peer);
+    hr->start = req_start(req);
+    hr->version = req->version;
     r->exec = &t->exec;
     r->done = on_api_done;
     r->http_data = hr;
@@ -913,6 +1029,12 @@ static void *thread_main(void *arg)
     h2o_linklist_init_anchor(&t->sending);
     h2o_timeout_init(t->loop, &t->stall_timeout, period < 50 ? 50 : period > 1000 ? 1000 : period);
     t->stall_entry.cb = on_stall_sweep;
+    if (srv->alog) {
+        fw_buf_init(&t->logbuf, FW_ALOG_FLUSH_BYTES + 8192);
+        h2o_timeout_init(t->loop, &t->log_timeout, FW_ALOG_FLUSH_MS);
+        t->log_entry.cb = on_log_tick;
+        h2o_timeout_link(t->loop, &t->log_timeout, &t->log_entry);
+    }
 
     t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     t->listener->data = t;
@@ -955,6 +1077,11 @@ static void *thread_main(void *arg)
         if (h2o_timeout_is_linked(&t->stall_entry))
             h2o_timeout_unlink(&t->stall_entry);
         h2o_timeout_dispose(t->loop, &t->stall_timeout);
+        if (srv->alog) {
+            if (h2o_timeout_is_linked(&t->log_entry))
+                h2o_timeout_unlink(&t->log_entry);
+            h2o_timeout_dispose(t->loop, &t->log_timeout);
+        }
         h2o_multithread_unregister_receiver(t->ctx.queue, &t->recv);
         h2o_context_dispose(&t->ctx);
         /* 2.2.5's dispose destroys the queue but (evloop build) never frees it */
@@ -965,6 +1092,10 @@ static void *thread_main(void *arg)
             fprintf(stderr, "followd: %zu request object(s) leaked at shutdown\n", t->live);
     }
     /* else: stuck connections still reference the loop; the process is exiting */
+    if (srv->alog) {
+        fw_alog_flush(srv->alog, &t->logbuf); /* every request of this thread has finished */
+        fw_buf_free(&t->logbuf);
+    }
     while (t->free_list) {
         http_req *hr = t->free_list;
         t->free_list = hr->next_free;
@@ -1055,16 +1186,28 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
     }
     if (cert && (srv->ssl_ctx = make_ssl_ctx(cert, key)) == NULL)
         goto out;
+    if (cfg->access_log && *cfg->access_log) {
+        char err[256];
+        if (fw_alog_open(cfg->access_log, &srv->alog, err, sizeof err) != 0) {
+            fprintf(stderr, "followd: %s\n", err);
+            goto out;
+        }
+    }
     if (bind_listeners(cfg->listen && *cfg->listen ? cfg->listen : DEFAULT_LISTEN, srv->nthreads, fds, &port) != 0)
         goto out;
     setup_globalconf(srv, cfg);
 
-    struct sigaction sa, old_term, old_int;
+    struct sigaction sa, hup, old_term, old_int, old_hup;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
+    memset(&hup, 0, sizeof hup);
+    hup.sa_handler = on_hup_signal;
+    hup.sa_flags = SA_RESTART;
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, &old_hup);
 
     for (int i = 0; i < srv->nthreads; i++) {
         struct thread *t = &srv->threads[i];
@@ -1098,6 +1241,7 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
 
     sigaction(SIGTERM, &old_term, NULL);
     sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     h2o_config_dispose(&srv->globalconf);
 
     /* reset the stop request so the process may serve again */
@@ -1106,6 +1250,7 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
         ;
     g_stop_requested = 0;
 out:
+    fw_alog_close(srv->alog); /* each loop thread flushed its lines when it ended */
     if (srv->ssl_ctx)
         SSL_CTX_free(srv->ssl_ctx);
     free(fds);

@@ -6,7 +6,8 @@
  * ALPN h2 / http/1.1. Every request, whatever its path, is turned into an
  * fw_req and handed to fw_api_handle(); the response is sent when the API calls
  * req->done(). Each thread also provides the fw_exec through which the store
- * completes asynchronous operations on that thread.
+ * completes asynchronous operations on that thread, and, when configured,
+ * writes one access log line per finished request (http/accesslog.h).
  *
  * Ownership: the config strings and the fw_api are borrowed for the duration of
  * fw_http_serve(). fw_req objects and their buffers belong to this layer and are
@@ -24,13 +25,16 @@ typedef struct fw_http_config {
     const char *tls_cert, *tls_key; /* both set = TLS with ALPN h2 + http/1.1 */
     size_t max_body;           /* request body limit in bytes (default 64 KiB) -> 413 */
     int timeout_ms;            /* header/idle/handshake/stalled-response timeouts (default 10000) */
+    const char *access_log;    /* NULL/"" = none, "-" = stderr, else a file appended to and reopened on SIGHUP */
     void (*on_ready)(void *ctx, int port); void *on_ready_ctx; /* called once all listeners are bound (port = actual port, so "127.0.0.1:0" works) */
 } fw_http_config;
 
 /* Runs the server until SIGTERM/SIGINT (installed by this function) or
  * fw_http_stop(); then stops accepting, lets in-flight requests finish (bounded
- * wait for idle connections, 5 s) and returns 0. Returns -1 with a message on
- * stderr if a listener cannot be bound or TLS files cannot be loaded. `api` is
+ * wait for idle connections, 5 s), writes the last access log lines and returns
+ * 0. SIGHUP (also installed here) reopens the access log and does nothing else.
+ * Returns -1 with a message on stderr if a listener cannot be bound, or the TLS
+ * files or the access log cannot be opened. `api` is
  * borrowed. A stop requested before the server is ready takes effect as soon as
  * it is. One server per process at a time. */
 int fw_http_serve(const fw_http_config *cfg, fw_api *api);
