@@ -121,21 +121,31 @@ static void stored_checked(fw_oa_ctx *x)
     answer(x, true, b->token); /* stored and live: nothing to write */
 }
 
+/* The app's bearer state (flow of this request) with its current derived
+ * token; answers 503 and returns NULL when out of memory. */
+static bearer *current_bearer(fw_oa_ctx *x)
+{
+    bearer *b = calloc(1, sizeof *b);
+    if (!b) {
+        unavailable(x);
+        return NULL;
+    }
+    x->flow = b;
+    b->app_id = x->app.id;
+    b->gen = x->app.bearer_gen;
+    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
+    return b;
+}
+
 static void token_for_app(fw_oa_ctx *x)
 {
     if (!fw_str_eq(fw_oauth_param(&x->prm, "grant_type"), "client_credentials")) {
         fw_oa_error99(x);
         return;
     }
-    bearer *b = calloc(1, sizeof *b);
-    if (!b) {
-        unavailable(x);
+    bearer *b = current_bearer(x);
+    if (!b)
         return;
-    }
-    x->flow = b;
-    b->app_id = x->app.id;
-    b->gen = x->app.bearer_gen;
-    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
     uint8_t h[32];
     fw_sha256(b->token, strlen(b->token), h);
     fw_oa_lookup_hash(x, h, stored_checked);
@@ -180,15 +190,9 @@ static void invalidate_for_app(fw_oa_ctx *x)
         fw_oa_error99(x);
         return;
     }
-    bearer *b = calloc(1, sizeof *b);
-    if (!b) {
-        unavailable(x);
+    bearer *b = current_bearer(x);
+    if (!b)
         return;
-    }
-    x->flow = b;
-    b->app_id = x->app.id;
-    b->gen = x->app.bearer_gen;
-    fw_token_app_bearer(fw_store_secret(fw_oa_store(x)), b->app_id, b->gen, b->token);
     if (!fw_ct_equal(tok.p, tok.len, b->token, strlen(b->token))) {
         fw_oa_v1_error(x, 401, 89, "Invalid or expired token.");
         return;
