@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/oauth.h"
 #include "api/rcache.h"
 #include "auth/scopes.h"
 #include "core/clock.h"
+#include "oauth/oauth.h"
 
 _Static_assert(sizeof(fw_call) <= sizeof(((fw_req *)0)->api_space), "fw_call must fit in fw_req.api_space");
 
@@ -78,24 +78,6 @@ void fw_api_free(fw_api *api)
     fw_limits_free(api->limits);
     fw_oauth_free(api->oauth);
     free(api);
-}
-
-void fw_req_add_header(fw_req *req, const char *name, const char *value, size_t len)
-{
-    if (req->nhdrs >= FW_RESP_MAX_HEADERS)
-        return;
-    fw_resp_hdr *h = &req->hdrs[req->nhdrs++];
-    h->name = name;
-    h->off = req->hdr_vals.len;
-    h->len = len;
-    fw_buf_append(&req->hdr_vals, value, len);
-}
-
-void fw_req_add_header_u64(fw_req *req, const char *name, uint64_t v)
-{
-    char tmp[24];
-    size_t n = fw_u64_to_dec(v, tmp);
-    fw_req_add_header(req, name, tmp, n);
 }
 
 void fw_call_json(fw_call *c, fw_jw *w)
@@ -217,6 +199,28 @@ static bool next_seg(fw_str *path, fw_str *seg)
     path->p += i;
     path->len -= i;
     return true;
+}
+
+static fw_oa_step oauth_route(fw_str method, fw_str path)
+{
+    bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST");
+    if (post && fw_str_eq(path, "/oauth/request_token"))
+        return fw_oa_request_token;
+    if (post && fw_str_eq(path, "/oauth/access_token"))
+        return fw_oa_access_token;
+    if ((get || post) && (fw_str_eq(path, "/oauth/authorize") || fw_str_eq(path, "/oauth/authenticate")))
+        return fw_oa_authorize1;
+    if ((get || post) && (fw_str_eq(path, "/i/oauth2/authorize") || fw_str_eq(path, "/2/oauth2/authorize")))
+        return fw_oa_authorize2;
+    if (post && fw_str_eq(path, "/2/oauth2/token"))
+        return fw_oa_token2;
+    if (post && fw_str_eq(path, "/2/oauth2/revoke"))
+        return fw_oa_revoke2;
+    if (post && fw_str_eq(path, "/oauth2/token"))
+        return fw_oa_app_token;
+    if (post && fw_str_eq(path, "/oauth2/invalidate_token"))
+        return fw_oa_app_invalidate;
+    return NULL;
 }
 
 static uint8_t route_match(fw_call *c, fw_str method, fw_str path)
@@ -494,8 +498,14 @@ void fw_api_handle(fw_api *api, fw_req *req)
     req->content_type_out = NULL;
     fw_buf_reset(&req->body_out);
     c->route = route_match(c, req->method, req->path);
-    if (c->route == FW_R_NONE && fw_oauth_try_handle(api, req))
+    fw_oa_step oa = c->route == FW_R_NONE ? oauth_route(req->method, req->path) : NULL;
+    if (oa) {
+        if (fw_oauth_handle(api->oauth, oa, req) != 0) {
+            fw_problem_unavailable(req);
+            req->done(req);
+        }
         return;
+    }
     if (c->route == FW_R_NONE || (c->route == FW_R_TEST_CLOCK && !(api->cfg.test_clock && req->loopback))) {
         fw_problem_not_found_route(req);
         fw_call_finish(c);

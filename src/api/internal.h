@@ -35,7 +35,7 @@ struct fw_api {
     fw_authn *authn;
     fw_limits *limits;
     uint8_t secret[32]; /* pagination-token key (the store secret) */
-    struct fw_oauth *oauth; /* OAuth endpoints (api/oauth.h) */
+    struct fw_oauth *oauth; /* OAuth endpoints (oauth/oauth.h) */
 };
 
 typedef struct fw_call {

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char fw_ct_json[] = "application/json; charset=utf-8";
 const char fw_ct_problem[] = "application/problem+json";
 
 #define PT(x) "https://api.twitter.com/2/problems/" x

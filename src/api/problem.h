@@ -12,7 +12,6 @@
 #include "api/api.h"
 #include "core/jsonw.h"
 
-extern const char fw_ct_json[];    /* application/json; charset=utf-8 */
 extern const char fw_ct_problem[]; /* application/problem+json */
 
 void fw_problem_unauthorized(fw_req *req);            /* 401 about:blank */

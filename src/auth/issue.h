@@ -10,7 +10,7 @@
  * FW_ENOTFOUND means the app or user does not exist (any more). The store
  * writes are synchronous (an fsync'd transaction each), and the functions
  * are thread-safe: the OAuth endpoints call them on their work queue
- * (api/oauth.h fw_oa_offload), never on an event loop. */
+ * (oauth/oauth_internal.h fw_oa_offload), never on an event loop. */
 #ifndef FW_AUTH_ISSUE_H
 #define FW_AUTH_ISSUE_H
 

@@ -1,5 +1,5 @@
 /* OAuth 1.0a request check: everything after the credential lookup that the
- * API's authentication (auth/authn.h) and the OAuth endpoints (api/oauth.h)
+ * API's authentication (auth/authn.h) and the OAuth endpoints (oauth/oauth.h)
  * both do with a signed request. Builds the candidate base URLs (how the
  * request reached us, from its Host header, then the configured public
  * ones), verifies the signature (auth/oauth1.h) and records the nonce

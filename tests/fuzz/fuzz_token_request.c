@@ -7,7 +7,7 @@
  *
  * Build and run (from the repository root):
  *   clang-14 -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
- *     tests/fuzz/fuzz_token_request.c src/api/oauth_params.c src/core/buf.c src/core/str.c \
+ *     tests/fuzz/fuzz_token_request.c src/oauth/oauth_params.c src/core/buf.c src/core/str.c \
  *     src/core/secret.c src/core/urlenc.c -ljansson -lcrypto -o build/fuzz_token_request
  *   build/fuzz_token_request -max_total_time=60
  */
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

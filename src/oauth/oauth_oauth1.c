@@ -10,7 +10,7 @@
  * /oauth/access_token takes (single use, also under concurrency). The
  * password check and the access token's store write run on the work queue
  * (fw_oa_offload). */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* The sign-in and consent pages and the redirects back to the client: plain,
  * accessible HTML forms (labels, no script, no third-party asset), every
  * echoed value HTML-escaped, never cached and never framed. */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* Token-request parameters from query, form or JSON body, and HTTP Basic
  * client credentials; see oauth.h. */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <jansson.h>
 #include <string.h>

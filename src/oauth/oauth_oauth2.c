@@ -6,7 +6,7 @@
  * the client; token endpoint errors are {"error":..,"error_description":..}.
  * The password check and every credential write (issue, rotate, revoke) run
  * on the work queue (fw_oa_offload); the answer is written back on the loop. */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,44 +1,20 @@
-/* The OAuth endpoints that hand credentials out, as X serves them:
- *
- *   OAuth 1.0a three-legged  POST /oauth/request_token, GET|POST /oauth/authorize
- *                            (and /oauth/authenticate), POST /oauth/access_token
- *   OAuth 2.0 + PKCE         GET|POST /i/oauth2/authorize (and /2/oauth2/authorize),
- *                            POST /2/oauth2/token, POST /2/oauth2/revoke
- *   App-only                 POST /oauth2/token, POST /oauth2/invalidate_token
- *
- * Short-lived state (request tokens, verifiers, sign-in sessions,
- * authorization codes) lives in an in-memory table (auth/pending.h): a
- * restart invalidates flows in progress, never issued credentials, which go
- * to the store. Each kind has its own share of the table and a cap per app,
- * so a flood of sign-in pages cannot evict codes or verifiers, nor one app's
- * flood another app's sessions. docs/oauth.md describes every parameter,
- * error, lifetime and limit.
- *
- * Ownership: fw_oauth is created and freed by the API (fw_api_new/free) and
- * shared by every event-loop thread; it borrows the store. */
-#ifndef FW_API_OAUTH_H
-#define FW_API_OAUTH_H
+/* Private to src/oauth: the token-request parameter parser, the request
+ * context every handler runs in, the short-lived records kept in the pending
+ * table, and the helpers the endpoint files share. The public face is
+ * oauth/oauth.h. */
+#ifndef FW_OAUTH_INTERNAL_H
+#define FW_OAUTH_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/api.h"
+#include "auth/oauth1.h"
 #include "core/buf.h"
+#include "core/exec.h"
 #include "core/jsonw.h"
 #include "core/str.h"
-
-typedef struct fw_oauth fw_oauth; /* opaque */
-
-/* public_base_urls: comma-separated extra base URLs accepted in OAuth 1.0a
- * signatures (may be NULL). Returns 0 or -1. */
-int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out);
-void fw_oauth_free(fw_oauth *oa);
-
-/* If req is one of the endpoints above, handles it and returns true; req->done
- * is then called exactly once (inline or later on the request's loop).
- * Returns false, touching nothing, for any other request. */
-bool fw_oauth_try_handle(fw_api *api, fw_req *req);
+#include "oauth/oauth.h"
 
 /* ---- token-request parameters (shared by every token endpoint) ----------
  *
@@ -80,10 +56,6 @@ fw_str fw_oauth_param(const fw_oauth_params *p, const char *name);
 void fw_oauth_params_free(fw_oauth_params *p);
 
 
-/* ==== Private to src/api/oauth_*.c ======================================
- * The request context every handler runs in, the short-lived records kept in
- * the pending table, and the helpers the endpoint files share. */
-#include "auth/oauth1.h"
 
 /* Pending-table kinds. An OAuth 1.0a request token is a REQTOK until its
  * user decides, then (approved) a VERIFIER: separate kinds, so that a flood
@@ -154,11 +126,7 @@ typedef struct fw_oa_cred {
     int64_t expires_at_ms;
 } fw_oa_cred;
 
-typedef struct fw_oa_ctx fw_oa_ctx;
-typedef void (*fw_oa_step)(fw_oa_ctx *x);
-
 struct fw_oa_ctx {
-    fw_api *api;
     fw_oauth *oa;
     fw_req *req;
     fw_oauth_params prm;
@@ -258,15 +226,5 @@ typedef struct fw_oa_consent {
  * again, or the end of the session after too many attempts; 503 when the
  * work queue is full). x->flow must be unset. */
 void fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_step next);
-
-/* Endpoint handlers (each finishes x). */
-void fw_oa_request_token(fw_oa_ctx *x);
-void fw_oa_access_token(fw_oa_ctx *x);
-void fw_oa_authorize1(fw_oa_ctx *x);  /* GET and POST /oauth/authorize|authenticate */
-void fw_oa_authorize2(fw_oa_ctx *x);  /* GET and POST /i/oauth2/authorize */
-void fw_oa_token2(fw_oa_ctx *x);      /* POST /2/oauth2/token */
-void fw_oa_revoke2(fw_oa_ctx *x);     /* POST /2/oauth2/revoke */
-void fw_oa_app_token(fw_oa_ctx *x);   /* POST /oauth2/token */
-void fw_oa_app_invalidate(fw_oa_ctx *x); /* POST /oauth2/invalidate_token */
 
 #endif

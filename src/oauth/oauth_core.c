@@ -1,12 +1,11 @@
 /* OAuth endpoints: the router, the per-request context and the helpers every
  * endpoint shares (store lookups, error bodies, OAuth 1.0a checks, client
  * authentication). See oauth.h. */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/internal.h"
 #include "auth/oauth1_check.h"
 #include "auth/pending.h"
 #include "core/clock.h"
@@ -78,50 +77,21 @@ void fw_oauth_free(fw_oauth *oa)
 fw_store *fw_oa_store(fw_oa_ctx *x) { return x->oa->store; }
 fw_pending *fw_oa_pending(fw_oa_ctx *x) { return x->oa->pending; }
 
-/* ---- routing ----------------------------------------------------------- */
+/* ---- running one endpoint ------------------------------------------------ */
 
-static fw_oa_step route(fw_str method, fw_str path)
+int fw_oauth_handle(fw_oauth *oa, fw_oa_step endpoint, fw_req *req)
 {
-    bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST");
-    if (post && fw_str_eq(path, "/oauth/request_token"))
-        return fw_oa_request_token;
-    if (post && fw_str_eq(path, "/oauth/access_token"))
-        return fw_oa_access_token;
-    if ((get || post) && (fw_str_eq(path, "/oauth/authorize") || fw_str_eq(path, "/oauth/authenticate")))
-        return fw_oa_authorize1;
-    if ((get || post) && (fw_str_eq(path, "/i/oauth2/authorize") || fw_str_eq(path, "/2/oauth2/authorize")))
-        return fw_oa_authorize2;
-    if (post && fw_str_eq(path, "/2/oauth2/token"))
-        return fw_oa_token2;
-    if (post && fw_str_eq(path, "/2/oauth2/revoke"))
-        return fw_oa_revoke2;
-    if (post && fw_str_eq(path, "/oauth2/token"))
-        return fw_oa_app_token;
-    if (post && fw_str_eq(path, "/oauth2/invalidate_token"))
-        return fw_oa_app_invalidate;
-    return NULL;
-}
-
-bool fw_oauth_try_handle(fw_api *api, fw_req *req)
-{
-    fw_oa_step h = route(req->method, req->path);
-    if (!h || !api->oauth)
-        return false;
     fw_oa_ctx *x = calloc(1, sizeof *x);
-    if (!x) {
-        fw_problem_unavailable(req);
-        req->done(req);
-        return true;
-    }
-    x->api = api;
-    x->oa = api->oauth;
+    if (!x)
+        return -1;
+    x->oa = oa;
     x->req = req;
     req->status = 0;
     req->content_type_out = NULL;
     fw_buf_reset(&req->body_out);
     x->prm_rc = fw_oauth_params_parse(&x->prm, req->query, req->content_type, req->body, req->authorization);
-    h(x);
-    return true;
+    endpoint(x);
+    return 0;
 }
 
 void fw_oa_finish(fw_oa_ctx *x)

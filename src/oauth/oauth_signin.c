@@ -15,7 +15,7 @@
  * Passwords: scrypt (auth/password.h), run on the work queue so the event
  * loop keeps serving while it runs; unknown users cost the same time as
  * wrong passwords; FW_OA_MAX_ATTEMPTS failures end the session. */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * the same token until it is invalidated, as X documents; only its SHA-256 is
  * stored. Failures answer X's 403 code 99 body. Store writes run on the work
  * queue (fw_oa_offload). */
-#include "api/oauth.h"
+#include "oauth/oauth_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
