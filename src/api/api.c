@@ -16,37 +16,6 @@
 
 _Static_assert(sizeof(fw_call) <= sizeof(((fw_req *)0)->api_space), "fw_call must fit in fw_req.api_space");
 
-/* What each route requires. */
-static const struct route_info {
-    uint8_t user_only;    /* app-only bearer refused (unsupported-authentication) */
-    uint8_t self_only;    /* the first path id must be the authenticated user */
-    uint32_t scopes;      /* OAuth 2.0 scopes required */
-    uint32_t params;      /* FW_P_* accepted */
-    uint32_t path_params; /* FW_P_* given in the path */
-} routes[] = {
-    [FW_R_ME] = {1, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_FIELDS, 0},
-    [FW_R_USER] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_ID | FW_P_FIELDS, FW_P_ID},
-    [FW_R_BY_USERNAME] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_USERNAME | FW_P_FIELDS,
-                          FW_P_USERNAME},
-    [FW_R_FOLLOWERS] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
-                        FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
-    [FW_R_FOLLOWING] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
-                        FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
-    [FW_R_FOLLOW] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE, FW_P_ID, FW_P_ID},
-    [FW_R_UNFOLLOW] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
-                       FW_P_SOURCE_USER_ID | FW_P_TARGET_USER_ID, FW_P_SOURCE_USER_ID | FW_P_TARGET_USER_ID},
-    [FW_R_REQ_IN] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
-                     FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
-    [FW_R_REQ_OUT] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ,
-                      FW_P_ID | FW_P_MAX_RESULTS | FW_P_PAGINATION_TOKEN | FW_P_FIELDS, FW_P_ID},
-    [FW_R_REQ_ACCEPT] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
-                         FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
-    [FW_R_REQ_DECLINE] = {1, 1, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_WRITE,
-                          FW_P_ID | FW_P_REQUESTER_ID, FW_P_ID | FW_P_REQUESTER_ID},
-    [FW_R_USERS] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_IDS | FW_P_FIELDS, 0},
-    [FW_R_USERS_BY] = {0, 0, FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ, FW_P_USERNAMES | FW_P_FIELDS, 0},
-};
-
 int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *err, size_t errlen)
 {
     fw_limits_config lc;
@@ -126,44 +95,24 @@ void fw_call_finish(fw_call *c)
     req->done(req);
 }
 
-static const uint8_t route_endpoint[] = {
-    [FW_R_ME] = FW_EP_ME,
-    [FW_R_USER] = FW_EP_USER_BY_ID,
-    [FW_R_BY_USERNAME] = FW_EP_USER_BY_USERNAME,
-    [FW_R_FOLLOWERS] = FW_EP_FOLLOWERS,
-    [FW_R_FOLLOWING] = FW_EP_FOLLOWING,
-    [FW_R_FOLLOW] = FW_EP_FOLLOW,
-    [FW_R_UNFOLLOW] = FW_EP_UNFOLLOW,
-    [FW_R_REQ_IN] = FW_EP_FOLLOW_REQUESTS,
-    [FW_R_REQ_OUT] = FW_EP_FOLLOW_REQUESTS,
-    [FW_R_REQ_ACCEPT] = FW_EP_FOLLOW_REQUEST_ANSWER,
-    [FW_R_REQ_DECLINE] = FW_EP_FOLLOW_REQUEST_ANSWER,
-    [FW_R_USERS] = FW_EP_USER_BY_ID,
-    [FW_R_USERS_BY] = FW_EP_USER_BY_USERNAME,
-};
-
 /* Applies access levels, windows and daily caps; answers 403/429 and returns
  * false when the request may not proceed. */
 static bool check_limits(fw_call *c)
 {
-    bool daily = c->route == FW_R_FOLLOW || c->route == FW_R_UNFOLLOW;
-    if (fw_limits_check(c->api->limits, route_endpoint[c->route], c->who.app_id, c->who.user_id,
-                        c->who.access_level, daily, fw_now_ms(), &c->lim) != 0) {
+    bool daily = (c->rt->flags & FW_RT_DAILY) != 0;
+    if (fw_limits_check(c->api->limits, c->rt->endpoint, c->who.app_id, c->who.user_id, c->who.access_level, daily,
+                        fw_now_ms(), &c->lim) != 0) {
         fw_problem_unavailable(c->req);
         fw_call_finish(c);
         return false;
     }
     c->has_limits = true;
-    switch (c->lim.verdict) {
-    case FW_LIMIT_OK:
+    switch (fw_limit_http_status(c->lim.verdict)) {
+    case 0:
         return true;
-    case FW_LIMIT_LEVEL:
-    case FW_LIMIT_STANDALONE:
+    case 403:
         fw_problem_client_forbidden(c->req, c->who.app_id, c->lim.required_enrollment,
                                     c->lim.verdict == FW_LIMIT_STANDALONE);
-        break;
-    case FW_LIMIT_DAILY:
-        fw_problem_too_many(c->req);
         break;
     default:
         fw_problem_too_many(c->req);
@@ -182,103 +131,9 @@ fw_read_opts fw_call_read_opts(const fw_call *c)
     return o;
 }
 
-/* ---- routing ---------------------------------------------------------- */
-
-static bool next_seg(fw_str *path, fw_str *seg)
-{
-    if (path->len == 0)
-        return false;
-    if (path->p[0] == '/') {
-        path->p++;
-        path->len--;
-    }
-    size_t i = 0;
-    while (i < path->len && path->p[i] != '/')
-        i++;
-    *seg = (fw_str){path->p, i};
-    path->p += i;
-    path->len -= i;
-    return true;
-}
-
-static fw_oa_step oauth_route(fw_str method, fw_str path)
-{
-    bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST");
-    if (post && fw_str_eq(path, "/oauth/request_token"))
-        return fw_oa_request_token;
-    if (post && fw_str_eq(path, "/oauth/access_token"))
-        return fw_oa_access_token;
-    if ((get || post) && (fw_str_eq(path, "/oauth/authorize") || fw_str_eq(path, "/oauth/authenticate")))
-        return fw_oa_authorize1;
-    if ((get || post) && (fw_str_eq(path, "/i/oauth2/authorize") || fw_str_eq(path, "/2/oauth2/authorize")))
-        return fw_oa_authorize2;
-    if (post && fw_str_eq(path, "/2/oauth2/token"))
-        return fw_oa_token2;
-    if (post && fw_str_eq(path, "/2/oauth2/revoke"))
-        return fw_oa_revoke2;
-    if (post && fw_str_eq(path, "/oauth2/token"))
-        return fw_oa_app_token;
-    if (post && fw_str_eq(path, "/oauth2/invalidate_token"))
-        return fw_oa_app_invalidate;
-    return NULL;
-}
-
-static uint8_t route_match(fw_call *c, fw_str method, fw_str path)
-{
-    fw_str s[7];
-    int n = 0;
-    /* A single trailing slash is tolerated, as X's router does. */
-    if (path.len > 1 && path.p[path.len - 1] == '/')
-        path.len--;
-    while (n < 7 && next_seg(&path, &s[n]))
-        n++;
-    if (path.len)
-        return FW_R_NONE;
-    bool get = fw_str_eq(method, "GET"), post = fw_str_eq(method, "POST"), del = fw_str_eq(method, "DELETE");
-    if (n == 2 && post && fw_str_eq(s[0], "_test") && fw_str_eq(s[1], "clock"))
-        return FW_R_TEST_CLOCK;
-    if (n < 2 || !fw_str_eq(s[0], "2") || !fw_str_eq(s[1], "users"))
-        return FW_R_NONE;
-    if (n == 2 && get)
-        return FW_R_USERS;
-    if (n == 3 && get && fw_str_eq(s[2], "by"))
-        return FW_R_USERS_BY;
-    if (n == 3 && get && fw_str_eq(s[2], "me"))
-        return FW_R_ME;
-    if (n == 5 && get && fw_str_eq(s[2], "by") && fw_str_eq(s[3], "username")) {
-        c->seg1 = s[4];
-        return FW_R_BY_USERNAME;
-    }
-    c->seg1 = s[2];
-    if (n == 3 && get)
-        return FW_R_USER;
-    if (n == 4 && get && fw_str_eq(s[3], "followers"))
-        return FW_R_FOLLOWERS;
-    if (n == 4 && get && fw_str_eq(s[3], "following"))
-        return FW_R_FOLLOWING;
-    if (n == 4 && post && fw_str_eq(s[3], "following"))
-        return FW_R_FOLLOW;
-    if (n == 5 && del && fw_str_eq(s[3], "following")) {
-        c->seg2 = s[4];
-        return FW_R_UNFOLLOW;
-    }
-    if (n == 5 && get && fw_str_eq(s[3], "follow_requests") && fw_str_eq(s[4], "incoming"))
-        return FW_R_REQ_IN;
-    if (n == 5 && get && fw_str_eq(s[3], "follow_requests") && fw_str_eq(s[4], "outgoing"))
-        return FW_R_REQ_OUT;
-    if (n == 6 && post && fw_str_eq(s[3], "follow_requests")) {
-        c->seg2 = s[4];
-        if (fw_str_eq(s[5], "accept"))
-            return FW_R_REQ_ACCEPT;
-        if (fw_str_eq(s[5], "decline"))
-            return FW_R_REQ_DECLINE;
-    }
-    return FW_R_NONE;
-}
-
 /* ---- test clock ------------------------------------------------------- */
 
-static void handle_test_clock(fw_call *c)
+void fw_h_test_clock(fw_call *c)
 {
     fw_req *req = c->req;
     /* {"advance_seconds": N} with 0 <= N <= 100 years */
@@ -331,36 +186,55 @@ static bool check_username(fw_call *c, fw_buf *errs, fw_str v)
     return ok;
 }
 
+/* Path parameters by name: the FW_P_* bit that makes a query parameter of
+ * the same name a duplicate, and whether the value is a username (else an id). */
+static const struct {
+    const char *name;
+    uint32_t bit;
+    bool username;
+} path_params[] = {
+    {"id", FW_P_ID, false},
+    {"username", FW_P_USERNAME, true},
+    {"source_user_id", FW_P_SOURCE_USER_ID, false},
+    {"target_user_id", FW_P_TARGET_USER_ID, false},
+    {"requester_id", FW_P_REQUESTER_ID, false},
+};
+
+static size_t path_param(fw_str name)
+{
+    size_t i = 0;
+    while (i < sizeof path_params / sizeof path_params[0] &&
+           !(strlen(path_params[i].name) == name.len && memcmp(path_params[i].name, name.p, name.len) == 0))
+        i++;
+    return i;
+}
+
 /* Validates path and query parameters; on failure answers 400 and returns false. */
 static bool validate(fw_call *c)
 {
-    const struct route_info *ri = &routes[c->route];
-    fw_buf errs = FW_BUF_INIT;
-    fw_params_parse(c->req->query, ri->params, ri->path_params, &c->params, &errs);
-    switch (c->route) {
-    case FW_R_BY_USERNAME:
-        check_username(c, &errs, c->seg1);
-        break;
-    case FW_R_UNFOLLOW:
-        check_id(c, &errs, "source_user_id", c->seg1, &c->id1);
-        check_id(c, &errs, "target_user_id", c->seg2, &c->id2);
-        break;
-    case FW_R_REQ_ACCEPT:
-    case FW_R_REQ_DECLINE:
-        check_id(c, &errs, "id", c->seg1, &c->id1);
-        check_id(c, &errs, "requester_id", c->seg2, &c->id2);
-        break;
-    case FW_R_ME:
-        c->id1 = c->who.user_id;
-        break;
-    case FW_R_USERS:
-    case FW_R_USERS_BY:
-        fw_params_require_list(&c->params, &errs, c->route == FW_R_USERS ? FW_P_IDS : FW_P_USERNAMES);
-        break;
-    default:
-        check_id(c, &errs, "id", c->seg1, &c->id1);
-        break;
+    const fw_route *rt = c->rt;
+    fw_str names[FW_ROUTE_MAX_PARAMS];
+    size_t kind[FW_ROUTE_MAX_PARAMS];
+    uint32_t given = 0;
+    for (int i = 0; i < c->nseg; i++) {
+        names[i] = fw_route_param_name(rt, i);
+        kind[i] = path_param(names[i]);
+        given |= path_params[kind[i]].bit;
     }
+    fw_buf errs = FW_BUF_INIT;
+    fw_params_parse(c->req->query, rt->params, given, &c->params, &errs);
+    fw_str *seg[FW_ROUTE_MAX_PARAMS] = {&c->seg1, &c->seg2};
+    uint64_t *id[FW_ROUTE_MAX_PARAMS] = {&c->id1, &c->id2};
+    for (int i = 0; i < c->nseg; i++) {
+        if (path_params[kind[i]].username)
+            check_username(c, &errs, *seg[i]);
+        else
+            check_id(c, &errs, path_params[kind[i]].name, *seg[i], id[i]);
+    }
+    if (rt->flags & FW_RT_ME)
+        c->id1 = c->who.user_id;
+    if (rt->list)
+        fw_params_require_list(&c->params, &errs, rt->list);
     bool ok = c->params.nerrors == 0;
     if (!ok)
         fw_problem_invalid_request(c->req, &errs);
@@ -396,48 +270,9 @@ static bool served_from_cache(fw_call *c)
 
 static void dispatch(fw_call *c)
 {
-    switch (c->route) {
-    case FW_R_ME:
-    case FW_R_USER:
-    case FW_R_BY_USERNAME:
-    case FW_R_USERS:
-    case FW_R_USERS_BY:
-    case FW_R_FOLLOWERS:
-    case FW_R_FOLLOWING:
-    case FW_R_REQ_IN:
-    case FW_R_REQ_OUT:
-        if (served_from_cache(c))
-            return;
-        break;
-    default:
-        break;
-    }
-    switch (c->route) {
-    case FW_R_ME:
-    case FW_R_USER:
-    case FW_R_BY_USERNAME:
-        fw_h_user_lookup(c);
-        break;
-    case FW_R_USERS:
-    case FW_R_USERS_BY:
-        fw_h_users_lookup(c);
-        break;
-    case FW_R_FOLLOWERS:
-    case FW_R_FOLLOWING:
-    case FW_R_REQ_IN:
-    case FW_R_REQ_OUT:
-        fw_h_list(c);
-        break;
-    case FW_R_FOLLOW:
-        fw_h_follow(c);
-        break;
-    case FW_R_UNFOLLOW:
-        fw_h_unfollow(c);
-        break;
-    default:
-        fw_h_request_answer(c);
-        break;
-    }
+    if ((c->rt->flags & FW_RT_CACHEABLE) && served_from_cache(c))
+        return;
+    c->rt->run(c);
 }
 
 static void on_authn(void *ctx, int rc, const fw_principal *who)
@@ -454,8 +289,8 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
         return;
     }
     c->who = *who;
-    const struct route_info *ri = &routes[c->route];
-    if (ri->user_only && c->who.kind == FW_PRIN_APP) {
+    const fw_route *ri = c->rt;
+    if (!(ri->auth & (1u << (c->who.kind & 7)))) {
         fw_problem_unsupported_auth(c->req);
         fw_call_finish(c);
         return;
@@ -476,7 +311,7 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
         fw_call_finish(c);
         return;
     }
-    if (ri->self_only && c->id1 != c->who.user_id) {
+    if ((ri->flags & FW_RT_SELF) && c->id1 != c->who.user_id) {
         fw_problem_forbidden(c->req);
         fw_call_finish(c);
         return;
@@ -497,22 +332,26 @@ void fw_api_handle(fw_api *api, fw_req *req)
     req->status = 0;
     req->content_type_out = NULL;
     fw_buf_reset(&req->body_out);
-    c->route = route_match(c, req->method, req->path);
-    fw_oa_step oa = c->route == FW_R_NONE ? oauth_route(req->method, req->path) : NULL;
-    if (oa) {
-        if (fw_oauth_handle(api->oauth, oa, req) != 0) {
+    fw_str seg[FW_ROUTE_MAX_PARAMS];
+    c->rt = fw_route_match(req->method, req->path, seg, &c->nseg);
+    req->redact_query = c->rt ? (c->rt->flags & FW_RT_REDACT) != 0 : fw_api_query_is_secret(req->path);
+    if (c->rt && c->rt->oauth) {
+        if (fw_oauth_handle(api->oauth, c->rt->oauth, req) != 0) {
             fw_problem_unavailable(req);
             req->done(req);
         }
         return;
     }
-    if (c->route == FW_R_NONE || (c->route == FW_R_TEST_CLOCK && !(api->cfg.test_clock && req->loopback))) {
+    if (!c->rt || ((c->rt->flags & FW_RT_TEST) && !(api->cfg.test_clock && req->loopback))) {
         fw_problem_not_found_route(req);
         fw_call_finish(c);
         return;
     }
-    if (c->route == FW_R_TEST_CLOCK) {
-        handle_test_clock(c);
+    c->route = (uint8_t)(c->rt - fw_routes);
+    c->seg1 = c->nseg > 0 ? seg[0] : FW_STR_NULL;
+    c->seg2 = c->nseg > 1 ? seg[1] : FW_STR_NULL;
+    if (!c->rt->auth) {
+        c->rt->run(c);
         return;
     }
     fw_authn_in in = {req->authorization, req->method, req->path, req->query,

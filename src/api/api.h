@@ -34,4 +34,10 @@ void fw_api_free(fw_api *api);
  * every event-loop thread. */
 void fw_api_handle(fw_api *api, fw_req *req);
 
+/* True if the query of a request for path carries credentials, so that logs
+ * keep only its parameter names. fw_api_handle records this in
+ * req->redact_query; this answers for requests the API never saw (refused by
+ * the HTTP layer). */
+bool fw_api_query_is_secret(fw_str path);
+
 #endif

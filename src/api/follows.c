@@ -9,16 +9,6 @@
 
 /* ---- lists ------------------------------------------------------------ */
 
-static uint8_t list_kind(uint8_t route)
-{
-    switch (route) {
-    case FW_R_FOLLOWERS: return FW_LIST_FOLLOWERS;
-    case FW_R_FOLLOWING: return FW_LIST_FOLLOWING;
-    case FW_R_REQ_IN: return FW_LIST_INCOMING;
-    default: return FW_LIST_OUTGOING;
-    }
-}
-
 /* A protected user's lists are visible to the user and its accepted followers. */
 static bool list_visible(const fw_call *c, const fw_list_res *r)
 {
@@ -33,7 +23,7 @@ static void put_token(fw_call *c, fw_jw *w, const char *key, uint8_t dir, uint64
 {
     char tok[FW_PAGETOK_LEN + 1];
     fw_pagetok t = {dir, seq};
-    fw_pagetok_encode(c->api->secret, c->id1, list_kind(c->route), &t, tok);
+    fw_pagetok_encode(c->api->secret, c->id1, c->rt->arg, &t, tok);
     fw_jw_key(w, key);
     fw_jw_strn(w, tok, FW_PAGETOK_LEN);
 }
@@ -91,7 +81,7 @@ void fw_h_list(fw_call *c)
     fw_list_q q = {0};
     q.opts = fw_call_read_opts(c);
     q.owner_id = c->id1;
-    q.kind = list_kind(c->route);
+    q.kind = c->rt->arg;
     q.limit = c->params.max_results ? c->params.max_results : 100;
     q.dir = FW_PAGE_FIRST;
     if (c->params.has_token) {
@@ -285,7 +275,7 @@ static void on_answer(void *ctx, const fw_write_res *r)
     fw_call *c = ctx;
     if (write_failed(c, r, "requester_id"))
         return;
-    bool accept = c->route == FW_R_REQ_ACCEPT;
+    bool accept = c->rt->arg == FW_W_ACCEPT;
     fw_jw w;
     fw_call_json(c, &w);
     fw_jw_obj_begin(&w);
@@ -310,6 +300,6 @@ static void on_answer(void *ctx, const fw_write_res *r)
 
 void fw_h_request_answer(fw_call *c)
 {
-    uint8_t kind = c->route == FW_R_REQ_ACCEPT ? FW_W_ACCEPT : FW_W_DECLINE;
+    uint8_t kind = c->rt->arg;
     fw_store_write(c->api->store, c->req->exec, kind, c->id1, c->id2, on_answer, c);
 }

@@ -8,26 +8,9 @@
 #include "api/params.h"
 #include "api/problem.h"
 #include "api/render.h"
+#include "api/routes.h"
 #include "auth/authn.h"
 #include "limits/policy.h"
-
-enum fw_route {
-    FW_R_NONE = 0,
-    FW_R_ME,
-    FW_R_USER,
-    FW_R_BY_USERNAME,
-    FW_R_FOLLOWERS,
-    FW_R_FOLLOWING,
-    FW_R_FOLLOW,
-    FW_R_UNFOLLOW,
-    FW_R_REQ_IN,
-    FW_R_REQ_OUT,
-    FW_R_REQ_ACCEPT,
-    FW_R_REQ_DECLINE,
-    FW_R_TEST_CLOCK,
-    FW_R_USERS,          /* GET /2/users?ids= */
-    FW_R_USERS_BY,       /* GET /2/users/by?usernames= */
-};
 
 struct fw_api {
     fw_api_config cfg;
@@ -41,7 +24,9 @@ struct fw_api {
 typedef struct fw_call {
     fw_api *api;
     fw_req *req;
-    uint8_t route;
+    const fw_route *rt;   /* the matched row of api/routes.c */
+    uint8_t route;        /* its index (the response cache keys on it) */
+    int nseg;             /* path parameters in the matched pattern */
     fw_str seg1;          /* first path parameter as sent (id / username / source_user_id) */
     fw_str seg2;          /* second (target_user_id / requester_id) */
     uint64_t id1, id2;    /* their numeric values once validated */
@@ -73,5 +58,6 @@ void fw_h_list(fw_call *c);
 void fw_h_follow(fw_call *c);
 void fw_h_unfollow(fw_call *c);
 void fw_h_request_answer(fw_call *c);
+void fw_h_test_clock(fw_call *c);
 
 #endif

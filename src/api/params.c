@@ -25,8 +25,6 @@ static const char *const expansion_names[FW_EXP__COUNT] = {
     "affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id",
 };
 
-const char *fw_user_field_name(int i) { return i >= 0 && i < FW_UFLD__COUNT ? user_fields[i] : ""; }
-const char *fw_tweet_field_name(int i) { return i >= 0 && i < FW_TFLD__COUNT ? tweet_fields[i] : ""; }
 
 /* Parameter names in the order X lists them in "is not one of [...]". */
 static const struct {
@@ -215,7 +213,6 @@ void fw_params_require_list(fw_params *p, fw_buf *errs, uint32_t required_list)
 unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw_params *p, fw_buf *errs)
 {
     memset(p, 0, sizeof *p);
-    p->errors = errs;
     uint32_t seen = path_given;
     fw_form_iter it = fw_form_begin(query);
     fw_str rk, rv;

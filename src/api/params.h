@@ -62,8 +62,7 @@ typedef struct fw_params {
     uint64_t ids[FW_PARAM_LIST_MAX];
     fw_str names[FW_PARAM_LIST_MAX]; /* into list_buf */
     char list_buf[FW_PARAM_LIST_MAX * 16];
-    unsigned nerrors;      /* invalid-request entries written to errors */
-    fw_buf *errors;        /* JSON array items "{...},{...}" (borrowed, may be NULL until an error) */
+    unsigned nerrors;      /* invalid-request entries written so far */
 } fw_params;
 
 /* For operations that require ids= or usernames= (required_list is FW_P_IDS
@@ -80,8 +79,5 @@ unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw
 void fw_params_bad_pattern(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *pattern);
 /* Records any invalid-request entry with parameters {name:[value]} and a message. */
 void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *message);
-
-const char *fw_user_field_name(int i);
-const char *fw_tweet_field_name(int i);
 
 #endif

@@ -54,29 +54,6 @@ void fw_problem_too_many(fw_req *req)
              "  \"type\": \"about:blank\",\n  \"status\": 429\n}");
 }
 
-void fw_problem_usage_capped(fw_req *req, const char *period, const char *scope)
-{
-    req->status = 429;
-    req->content_type_out = fw_ct_problem;
-    fw_buf_reset(&req->body_out);
-    fw_jw w;
-    fw_jw_init(&w, &req->body_out, true);
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "title");
-    fw_jw_str(&w, "Usage capped");
-    fw_jw_key(&w, "detail");
-    fw_jw_str(&w, "Usage cap exceeded: the daily limit for this action has been reached.");
-    fw_jw_key(&w, "type");
-    fw_jw_str(&w, PT("usage-capped"));
-    fw_jw_key(&w, "period");
-    fw_jw_str(&w, period);
-    fw_jw_key(&w, "scope");
-    fw_jw_str(&w, scope);
-    fw_jw_key(&w, "status");
-    fw_jw_int(&w, 429);
-    fw_jw_obj_end(&w);
-}
-
 void fw_problem_client_forbidden(fw_req *req, uint64_t app_id, const char *required_enrollment, int standalone)
 {
     req->status = 403;

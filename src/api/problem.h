@@ -19,7 +19,6 @@ void fw_problem_forbidden(fw_req *req);               /* 403 about:blank */
 void fw_problem_unsupported_auth(fw_req *req);        /* 403 app-only on a user-context endpoint */
 void fw_problem_user_suspended(fw_req *req);          /* 403 the authenticating user is suspended */
 void fw_problem_too_many(fw_req *req);                /* 429 */
-void fw_problem_usage_capped(fw_req *req, const char *period, const char *scope); /* 429 daily cap */
 void fw_problem_client_forbidden(fw_req *req, uint64_t app_id, const char *required_enrollment, int standalone);
 void fw_problem_not_found_route(fw_req *req);         /* 404 unknown path */
 void fw_problem_unavailable(fw_req *req);             /* 503 storage failure */

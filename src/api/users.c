@@ -10,11 +10,11 @@ static void on_users(void *ctx, const fw_users_res *r)
         return;
     }
     const fw_user *u = r->users[0];
-    bool by_name = c->route == FW_R_BY_USERNAME;
+    bool by_name = c->rt->arg == FW_LOOKUP_USERNAME;
     const char *param = by_name ? "username" : "id";
     char idbuf[24];
     fw_str value = c->seg1;
-    if (c->route == FW_R_ME)
+    if (c->rt->arg == FW_LOOKUP_ME)
         value = (fw_str){idbuf, fw_u64_to_dec(c->who.user_id, idbuf)};
     fw_jw w;
     fw_call_json(c, &w);
@@ -42,7 +42,7 @@ void fw_h_user_lookup(fw_call *c)
     fw_users_q q = {0};
     q.opts = fw_call_read_opts(c);
     q.n = 1;
-    if (c->route == FW_R_BY_USERNAME)
+    if (c->rt->arg == FW_LOOKUP_USERNAME)
         q.usernames = &c->seg1;
     else
         q.ids = &c->id1;
@@ -60,7 +60,7 @@ static void on_users_many(void *ctx, const fw_users_res *r)
         fw_call_finish(c);
         return;
     }
-    bool by_name = c->route == FW_R_USERS_BY;
+    bool by_name = c->rt->arg == FW_LOOKUP_USERNAME;
     const char *param = by_name ? "usernames" : "ids";
     size_t found = 0, missing = 0;
     for (size_t i = 0; i < r->n; i++) {
@@ -106,7 +106,7 @@ void fw_h_users_lookup(fw_call *c)
     fw_users_q q = {0};
     q.opts = fw_call_read_opts(c);
     q.n = c->params.nlist;
-    if (c->route == FW_R_USERS_BY)
+    if (c->rt->arg == FW_LOOKUP_USERNAME)
         q.usernames = c->params.names;
     else
         q.ids = c->params.ids;

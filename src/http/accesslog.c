@@ -189,20 +189,6 @@ static char *put_version(char *p, int v)
     return p;
 }
 
-static bool has_prefix_ci(fw_str s, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    return s.len >= n && strncasecmp(s.p, prefix, n) == 0;
-}
-
-/* OAuth endpoints take codes, tokens, verifiers and state in the query. The
- * match is by prefix and case-insensitive, so near-misses (which the API
- * answers with 404) are redacted too. */
-static bool is_oauth_path(fw_str path)
-{
-    return has_prefix_ci(path, "/oauth") || has_prefix_ci(path, "/2/oauth2") || has_prefix_ci(path, "/i/oauth2");
-}
-
 /* The names of the query's parameters, '&'-separated, without any value. */
 static void esc_query_names(field *f, fw_str q)
 {
@@ -238,7 +224,7 @@ void fw_alog_format(fw_buf *out, const fw_alog_entry *e)
 
     f = (field){p, FW_ALOG_MAX_TARGET, false};
     esc(&f, e->path.p, e->path.len);
-    if (is_oauth_path(e->path)) {
+    if (e->redact_query) {
         esc_query_names(&f, e->query);
     } else if (e->query.len) {
         esc(&f, "?", 1);

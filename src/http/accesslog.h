@@ -8,8 +8,9 @@
  * threads never interleave. fw_alog_request_reopen() (async-signal-safe, for
  * SIGHUP) makes the next flush reopen the path first (logrotate).
  *
- * Privacy: the request line never carries the query values of OAuth endpoints
- * (only the parameter names), and no header, cookie or body is logged. Every
+ * Privacy: the request line never carries the query values of a request
+ * whose router marked it (redact_query: the OAuth endpoints, see
+ * api/routes.c), only the parameter names; no header, cookie or body is logged. Every
  * byte a client controls is escaped, so a request cannot break or forge a line.
  *
  * Ownership: an fw_alog is opaque, made by fw_alog_open() and released by
@@ -39,6 +40,7 @@ typedef struct fw_alog_entry {
     fw_str method;
     fw_str path;                 /* raw path without the query */
     fw_str query;                /* raw query without '?'; empty = none */
+    bool redact_query;           /* write only the query's parameter names (fw_req.redact_query) */
     int version;                 /* h2o's encoding: 0x100 HTTP/1.0, 0x101 HTTP/1.1, 0x200 HTTP/2 */
     int status;
     uint64_t bytes;              /* response body bytes sent */

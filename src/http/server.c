@@ -606,6 +606,7 @@ static void log_api_req(http_req *hr, int status, uint64_t bytes)
     e.method = r->method;
     e.path = r->path;
     e.query = r->query;
+    e.redact_query = r->redact_query;
     e.version = hr->version;
     e.status = status;
     e.bytes = bytes;
@@ -627,6 +628,7 @@ static void log_own_req(struct thread *t, h2o_req_t *req, uint64_t bytes)
     e.path = (fw_str){req->path.base, path_len};
     if (path_len < req->path.len)
         e.query = (fw_str){req->path.base + path_len + 1, req->path.len - path_len - 1};
+    e.redact_query = fw_api_query_is_secret(e.path);
     e.version = req->version;
     e.status = req->res.status;
     e.bytes = bytes;

@@ -305,7 +305,6 @@ int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_i
     out->endpoint = endpoint;
     out->app_id = app_id;
     out->user_id = user_id;
-    out->access_level_header = user_id ? "read-write" : "read";
 
     const fw_ep_limits *el = &l->cfg.ep[endpoint];
     if (access_level == FW_ACCESS_NONE)

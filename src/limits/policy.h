@@ -87,7 +87,6 @@ typedef struct fw_limit_decision {
     fw_rl_state window;              /* x-rate-limit-limit/-remaining/-reset */
     bool has_user_day, has_app_day;  /* send the 24-hour headers? */
     fw_rl_state user_day, app_day;   /* x-user-limit-24hour-*, x-app-limit-24hour-* */
-    const char *access_level_header; /* "read" (app-only) or "read-write"; see fw_limits_access_header */
     const char *required_enrollment; /* for 403 bodies; NULL unless LEVEL/STANDALONE */
     /* Read-only bookkeeping for fw_limits_refund. */
     int endpoint;

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "api/internal.h"
 #include "api/pagetok.h"
 #include "api/params.h"
 #include "api/render.h"
@@ -165,6 +166,125 @@ static void test_render_default_json_prefix(void **st)
     fw_buf_free(&head);
 }
 
+/* Builds a path that row rt must answer: each ":param" replaced by "12". */
+static void sample_path(const fw_route *rt, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = rt->pattern; *p && o + 3 < cap;) {
+        if (*p == ':') {
+            memcpy(out + o, "12", 2);
+            o += 2;
+            while (*p && *p != '/')
+                p++;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = 0;
+}
+
+/* Segment i of a pattern (NULL past the end). */
+static const char *pat_seg(const char *pat, int i, size_t *len)
+{
+    const char *p = pat;
+    for (int k = 0;; k++) {
+        if (*p != '/')
+            return NULL;
+        p++;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (k == i) {
+            *len = n;
+            return p;
+        }
+        p += n;
+    }
+}
+
+static void test_route_table(void **st)
+{
+    (void)st;
+    fw_limits_config lc;
+    fw_limits_defaults(&lc);
+    fw_limits *lim;
+    assert_int_equal(fw_limits_new(&lc, &lim), 0);
+    static const char *const methods[] = {"GET", "POST", "DELETE"};
+    for (size_t r = 0; r < fw_nroutes; r++) {
+        const fw_route *rt = &fw_routes[r];
+        /* exactly one handler; the API authenticates unless the row is OAuth or a test hook */
+        assert_true((rt->run != NULL) != (rt->oauth != NULL));
+        assert_true(rt->methods != 0);
+        assert_true(rt->pattern[0] == '/');
+        if (rt->oauth)
+            assert_true((rt->flags & FW_RT_EXACT) && (rt->flags & FW_RT_REDACT) && !rt->auth);
+        if (!rt->oauth && !(rt->flags & FW_RT_TEST)) {
+            assert_true(rt->auth != 0);
+            /* the limit key is one policy knows */
+            fw_limit_decision d;
+            assert_int_equal(fw_limits_check(lim, rt->endpoint, 1, 2, FW_ACCESS_ENTERPRISE, false, 1000, &d), 0);
+        }
+        /* every path parameter is an accepted parameter */
+        char path[128];
+        sample_path(rt, path, sizeof path);
+        for (int m = 0; m < 3; m++) {
+            if (!(rt->methods & (1u << m)))
+                continue;
+            fw_str seg[FW_ROUTE_MAX_PARAMS];
+            int nseg;
+            /* the row answers its own sample: no earlier row shadows it */
+            assert_ptr_equal(fw_route_match(fw_str_c(methods[m]), fw_str_c(path), seg, &nseg), rt);
+            for (int i = 0; i < nseg; i++) {
+                fw_str name = fw_route_param_name(rt, i);
+                assert_true(name.len > 0);
+                assert_true(fw_str_eq(seg[i], "12"));
+            }
+        }
+        /* no two rows overlap, unless the earlier one is strictly more specific */
+        for (size_t q = r + 1; q < fw_nroutes; q++) {
+            const fw_route *o = &fw_routes[q];
+            if (!(rt->methods & o->methods))
+                continue;
+            bool compatible = true, earlier_specific = false, later_specific = false;
+            for (int i = 0;; i++) {
+                size_t la, lb;
+                const char *a = pat_seg(rt->pattern, i, &la), *b = pat_seg(o->pattern, i, &lb);
+                if (!a || !b) {
+                    compatible = compatible && !a && !b;
+                    break;
+                }
+                bool pa = a[0] == ':', pb = b[0] == ':';
+                if (!pa && !pb && !(la == lb && memcmp(a, b, la) == 0))
+                    compatible = false;
+                earlier_specific |= !pa && pb;
+                later_specific |= pa && !pb;
+            }
+            if (compatible)
+                assert_true(earlier_specific && !later_specific);
+        }
+    }
+    fw_limits_free(lim);
+}
+
+static void test_route_redaction(void **st)
+{
+    (void)st;
+    fw_str seg[FW_ROUTE_MAX_PARAMS];
+    int n;
+    const fw_route *rt = fw_route_match(fw_str_c("POST"), fw_str_c("/oauth/request_token"), seg, &n);
+    assert_non_null(rt);
+    assert_true(rt->flags & FW_RT_REDACT);
+    assert_null(fw_route_match(fw_str_c("POST"), fw_str_c("/oauth/request_token/"), seg, &n));
+    rt = fw_route_match(fw_str_c("GET"), fw_str_c("/2/users/12/followers/"), seg, &n);
+    assert_non_null(rt);
+    assert_false(rt->flags & FW_RT_REDACT);
+    /* near-misses the router answers 404 are still redacted; API paths are not */
+    assert_true(fw_api_query_is_secret(fw_str_c("/OAUTH/access_token")));
+    assert_true(fw_api_query_is_secret(fw_str_c("/I/OAuth2/authorize")));
+    assert_true(fw_api_query_is_secret(fw_str_c("/oauthx")));
+    assert_false(fw_api_query_is_secret(fw_str_c("/2/users/oauth")));
+    assert_false(fw_api_query_is_secret(fw_str_c("/2/users/by")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +293,8 @@ int main(void)
         cmocka_unit_test(test_pagetok_roundtrip_and_tamper),
         cmocka_unit_test(test_render_user_fields),
         cmocka_unit_test(test_render_default_json_prefix),
+        cmocka_unit_test(test_route_table),
+        cmocka_unit_test(test_route_redaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

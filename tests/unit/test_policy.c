@@ -233,11 +233,6 @@ static void test_access_header(void **state)
     assert_string_equal(fw_limits_access_header(FW_CRED_OAUTH1_USER), "read-write-directmessages");
     assert_null(fw_limits_access_header(FW_CRED_OAUTH2_REFRESH));
     fw_limits *l = mk(NULL);
-    fw_limit_decision d;
-    check(l, FW_EP_USER_BY_ID, 0, FW_ACCESS_FREE, false, T0, &d);
-    assert_string_equal(d.access_level_header, "read");
-    check(l, FW_EP_USER_BY_ID, 3, FW_ACCESS_FREE, false, T0, &d);
-    assert_string_equal(d.access_level_header, "read-write");
     assert_int_equal(fw_limit_http_status(FW_LIMIT_WINDOW), 429);
     assert_int_equal(fw_limit_http_status(FW_LIMIT_DAILY), 429);
     assert_int_equal(fw_limit_http_status(FW_LIMIT_FULL), 429);
