@@ -19,6 +19,7 @@
 #ifndef FW_API_OAUTH_H
 #define FW_API_OAUTH_H
 
+#include "core/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,13 +53,6 @@ bool fw_oauth_try_handle(fw_api *api, fw_req *req);
 #define FW_OAP_MAX_VALUE 4096 /* decoded bytes of one value */
 #define FW_OAP_MAX_NAME 64
 
-enum {
-    FW_OAP_OK = 0,
-    FW_OAP_EMALFORMED = -1, /* bad percent-encoding, JSON, Basic header or content type */
-    FW_OAP_EDUP = -2,       /* one name with two different values */
-    FW_OAP_ELIMIT = -3,     /* too many parameters, or one too long */
-};
-
 typedef struct fw_oauth_params {
     size_t n;
     size_t koff[FW_OAP_MAX_PARAMS], klen[FW_OAP_MAX_PARAMS];
@@ -78,7 +72,6 @@ int fw_oauth_params_parse(fw_oauth_params *p, fw_str query, fw_str content_type,
 /* The decoded value of name, .p == NULL when absent. Valid until free. */
 fw_str fw_oauth_param(const fw_oauth_params *p, const char *name);
 void fw_oauth_params_free(fw_oauth_params *p);
-
 
 /* ==== Private to src/api/oauth_*.c ======================================
  * The request context every handler runs in, the short-lived records kept in

@@ -6,6 +6,7 @@
 #ifndef FW_AUTH_AUTHN_H
 #define FW_AUTH_AUTHN_H
 
+#include "core/err.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,12 +23,6 @@ typedef struct fw_principal {
     uint64_t user_id;      /* 0 for app-only */
     uint32_t scopes;       /* OAuth 2.0 user tokens; OAuth 1.0a and app-only get every scope */
 } fw_principal;
-
-enum {
-    FW_AUTHN_OK = 0,
-    FW_AUTHN_UNAUTHORIZED = -1, /* missing, malformed, unknown, expired or revoked credentials */
-    FW_AUTHN_EIO = -2,
-};
 
 /* What authentication needs from the request (all borrowed for the call). */
 typedef struct fw_authn_in {

@@ -35,7 +35,7 @@ typedef struct fw_oauth1_http {
 } fw_oauth1_http;
 
 /* Verifies h's signature with the two secrets at now_s, then records its
- * nonce. Returns FW_OA1_OK or a negative FW_OA1_E* (FW_OA1_ENONCE for a
+ * nonce. Returns FW_OK or a negative FW_OA1_E* (FW_ENONCE for a
  * replay). */
 int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
                         fw_str token_secret, int64_t now_s);

@@ -364,7 +364,7 @@ int fw_cli_demo(int argc, char **argv)
     fw_store *s = NULL;
     int rc = fw_store_open(&so, &s);
     if (rc != FW_OK) {
-        fw_cli_err("cannot open database %s: %s", db, fw_store_strerror(rc));
+        fw_cli_err("cannot open database %s: %s", db, fw_strerror(rc));
         return 1;
     }
     demo_ids ids = {0};
@@ -408,11 +408,11 @@ int fw_cli_demo(int argc, char **argv)
     uint8_t pwrec[FW_PASSWORD_HASH_LEN];
     fw_token_derived(fw_store_secret(s), "demo:password", password);
     password[20] = 0;
-    if (rc == FW_OK && (fw_password_hash(password, strlen(password), pwrec) != FW_PW_OK ||
+    if (rc == FW_OK && (fw_password_hash(password, strlen(password), pwrec) != FW_OK ||
                         fw_store_user_set_password(s, ids.demo, pwrec, sizeof pwrec) != FW_OK))
         rc = FW_EIO;
     if (rc != FW_OK) {
-        fw_cli_err("cannot create the demo database: %s", fw_store_strerror(rc));
+        fw_cli_err("cannot create the demo database: %s", fw_strerror(rc));
         fw_app_rec_free(&app);
         fw_store_close(s);
         return 1;

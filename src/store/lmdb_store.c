@@ -21,22 +21,6 @@
 #define DEFAULT_READERS 512u
 #define SNOWFLAKE_EPOCH_MS 1288834974657LL
 
-const char *fw_store_strerror(int rc)
-{
-    switch (rc) {
-    case FW_OK: return "ok";
-    case FW_ENOTFOUND: return "not found";
-    case FW_EEXISTS: return "already exists";
-    case FW_EINVAL: return "invalid request";
-    case FW_EIO: return "storage failure";
-    case FW_EFULL: return "database full";
-    case FW_ESUSPENDED: return "target user is suspended";
-    case FW_ETARGET: return "target user not found";
-    case FW_ESHUTDOWN: return "store is shutting down";
-    default: return "unknown store error";
-    }
-}
-
 static const struct {
     const char *name;
     unsigned flags;

@@ -28,21 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/exec.h"
 #include "core/str.h"
 
-enum {
-    FW_OK = 0,
-    FW_ENOTFOUND = -1,  /* the subject of the operation does not exist */
-    FW_EEXISTS = -2,    /* unique key taken (username, consumer key, ...) */
-    FW_EINVAL = -3,     /* the request itself is invalid (e.g. self-follow) */
-    FW_EIO = -4,        /* storage failure; the operation had no effect */
-    FW_EFULL = -5,      /* the database reached its size limit; no effect */
-    FW_ESUSPENDED = -6, /* the target user is suspended */
-    FW_ETARGET = -7,    /* the target (second) user does not exist */
-    FW_ESHUTDOWN = -8,  /* the store is closing; no effect */
-};
-const char *fw_store_strerror(int rc);
+/* Results are FW_* codes from core/err.h (fw_strerror describes them). */
 
 typedef struct fw_store fw_store; /* opaque */
 
