@@ -10,25 +10,30 @@
 
 #include <stdlib.h>
 
-int lmdb_err(int rc)
+int fw_lmdb_err(int rc)
 {
-    if (rc == 0)
-        return FW_OK;
-    return rc == MDB_MAP_FULL ? FW_EFULL : FW_EIO;
+    switch (rc) {
+    case 0: return FW_OK;
+    case MDB_NOTFOUND: return FW_ENOTFOUND;
+    case MDB_KEYEXIST: return FW_EEXISTS;
+    case MDB_MAP_FULL: return FW_EFULL;
+    case ENOMEM: return FW_ENOMEM;
+    default: return FW_EIO;
+    }
 }
 
 static const MDB_val META_SEQ = {8, "edge_seq"};
 
-int lmdb_wtx_begin(fw_store *s, lmdb_wtx *w)
+int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w)
 {
     memset(w, 0, sizeof(*w));
     w->s = s;
     if (s->read_only)
         return FW_EIO;
-    return lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w->txn));
+    return fw_lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w->txn));
 }
 
-static int load_seq(lmdb_wtx *w)
+static int load_seq(fw_lmdb_wtx *w)
 {
     if (w->seq_loaded)
         return 0;
@@ -46,25 +51,24 @@ static int load_seq(lmdb_wtx *w)
     return 0;
 }
 
-int lmdb_put_id(lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags)
+int fw_lmdb_put_id(fw_lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags)
 {
     uint8_t k[8];
     be64_put(k, id);
     MDB_val key = {8, k}, v = {n, (void *)data};
-    return mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[db], &key, &v, flags));
 }
 
-int lmdb_wtx_finish(lmdb_wtx *w, int rc)
+int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc)
 {
-    rc = lmdb_fw(rc);
     if (rc) {
-        lmdb_wtx_abort(w);
+        fw_lmdb_wtx_abort(w);
         return rc;
     }
-    return lmdb_wtx_commit(w);
+    return fw_lmdb_wtx_commit(w);
 }
 
-int lmdb_wtx_commit(lmdb_wtx *w)
+int fw_lmdb_wtx_commit(fw_lmdb_wtx *w)
 {
     int rc = 0;
     if (w->seq_dirty) {
@@ -76,21 +80,21 @@ int lmdb_wtx_commit(lmdb_wtx *w)
     if (rc) {
         mdb_txn_abort(w->txn);
         w->txn = NULL;
-        return lmdb_err(rc);
+        return fw_lmdb_err(rc);
     }
     rc = mdb_txn_commit(w->txn); /* frees the txn even on failure */
     w->txn = NULL;
-    return lmdb_err(rc);
+    return fw_lmdb_err(rc);
 }
 
-void lmdb_wtx_abort(lmdb_wtx *w)
+void fw_lmdb_wtx_abort(fw_lmdb_wtx *w)
 {
     if (w->txn)
         mdb_txn_abort(w->txn);
     w->txn = NULL;
 }
 
-int lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
+int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
 {
     uint8_t k[8];
     be64_put(k, id);
@@ -98,12 +102,14 @@ int lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
     int rc = mdb_get(txn, s->dbi[DB_USERS], &key, &v);
     if (rc == MDB_NOTFOUND)
         return FW_ENOTFOUND;
-    if (rc || lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
+    if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
     return FW_OK;
 }
 
-int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
+/* fw_lmdb_rel_get with the LMDB code, so apply_write can tell a malformed
+ * record (MDB_CORRUPTED) from a failing database. */
+static int rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
 {
     uint8_t k[16];
     be64_put(k, src);
@@ -124,9 +130,14 @@ int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t 
     return 0;
 }
 
+int fw_lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
+{
+    return fw_lmdb_err(rel_get(txn, s, src, dst, state, seq));
+}
+
 /* ---- the three copies of an edge ---- */
 
-static int edge_op(lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
+static int edge_op(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
 {
     uint8_t k[8], d[16];
     be64_put(k, owner);
@@ -137,7 +148,7 @@ static int edge_op(lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t o
     return rc == MDB_NOTFOUND ? 0 : rc; /* deleting a missing mirror is what check() reports */
 }
 
-static int rel_put(lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
+static int rel_put(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
 {
     uint8_t k[16], d[9];
     be64_put(k, src);
@@ -148,7 +159,7 @@ static int rel_put(lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint6
     return mdb_put(w->txn, w->s->dbi[DB_REL], &key, &val, 0);
 }
 
-static int rel_del(lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int rel_del(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
 {
     uint8_t k[16];
     be64_put(k, src);
@@ -159,7 +170,7 @@ static int rel_del(lmdb_wtx *w, uint64_t src, uint64_t dst)
 }
 
 /* Adds dfollowers / dfollowing to a user's counters (never below zero). */
-static int bump(lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
+static int bump(fw_lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
 {
     uint8_t k[8];
     be64_put(k, id);
@@ -188,7 +199,7 @@ static int bump(lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
     return rc;
 }
 
-static int next_seq(lmdb_wtx *w, uint64_t *seq)
+static int next_seq(fw_lmdb_wtx *w, uint64_t *seq)
 {
     int rc = load_seq(w);
     if (rc)
@@ -198,7 +209,7 @@ static int next_seq(lmdb_wtx *w, uint64_t *seq)
     return 0;
 }
 
-static int link_follow(lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int link_follow(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
 {
     uint64_t seq;
     int rc;
@@ -209,7 +220,7 @@ static int link_follow(lmdb_wtx *w, uint64_t src, uint64_t dst)
     return 0;
 }
 
-static int unlink_follow(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
+static int unlink_follow(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
 {
     int rc;
     if ((rc = edge_op(w, DB_FOLLOWING, src, seq, dst, false)) || (rc = edge_op(w, DB_FOLLOWERS, dst, seq, src, false)) ||
@@ -218,7 +229,7 @@ static int unlink_follow(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
     return 0;
 }
 
-static int link_request(lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int link_request(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
 {
     uint64_t seq;
     int rc;
@@ -228,7 +239,7 @@ static int link_request(lmdb_wtx *w, uint64_t src, uint64_t dst)
     return 0;
 }
 
-static int unlink_request(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
+static int unlink_request(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
 {
     int rc;
     if ((rc = edge_op(w, DB_REQ_OUT, src, seq, dst, false)) || (rc = edge_op(w, DB_REQ_IN, dst, seq, src, false)) ||
@@ -237,7 +248,7 @@ static int unlink_request(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
     return 0;
 }
 
-int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
+int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
 {
     res->rc = FW_OK;
     res->rel = FW_REL_NONE;
@@ -247,12 +258,12 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
         return 0;
     }
     fw_user su, du;
-    int rc = lmdb_user_get(w->txn, w->s, src, &su);
+    int rc = fw_lmdb_user_get(w->txn, w->s, src, &su);
     if (rc) {
         res->rc = rc;
         return 0;
     }
-    rc = lmdb_user_get(w->txn, w->s, dst, &du);
+    rc = fw_lmdb_user_get(w->txn, w->s, dst, &du);
     if (rc) {
         res->rc = rc == FW_ENOTFOUND ? FW_ETARGET : rc;
         return 0;
@@ -271,11 +282,11 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
         from = dst, to = src;
     uint8_t state;
     uint64_t seq;
-    if ((rc = lmdb_rel_get(w->txn, w->s, from, to, &state, &seq))) {
+    if ((rc = rel_get(w->txn, w->s, from, to, &state, &seq))) {
         /* Nothing is changed yet: a malformed rel record fails this op alone
          * instead of every op that shares its batch. */
         if (rc != MDB_CORRUPTED)
-            return rc;
+            return fw_lmdb_err(rc);
         res->rc = FW_EIO;
         return 0;
     }
@@ -313,14 +324,14 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
         break;
     }
     if (rc)
-        return rc;
+        return fw_lmdb_err(rc);
     res->changed = true;
     return 0;
 }
 
 /* Reads every (seq, other) duplicate of owner in db, oldest first, into a
  * malloc'd array of 2*n words. */
-static int collect(lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *n)
+static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -365,7 +376,7 @@ static int collect(lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *
     return 0;
 }
 
-static int del_all(lmdb_wtx *w, int db, uint64_t owner)
+static int del_all(fw_lmdb_wtx *w, int db, uint64_t owner)
 {
     uint8_t k[8];
     be64_put(k, owner);
@@ -374,7 +385,7 @@ static int del_all(lmdb_wtx *w, int db, uint64_t owner)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-int lmdb_unlink_user(lmdb_wtx *w, uint64_t id)
+int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id)
 {
     /* For each of id's lists: where the mirror lives, which way the rel runs,
      * and which counter of the other user drops. */
@@ -406,12 +417,12 @@ int lmdb_unlink_user(lmdb_wtx *w, uint64_t id)
         if (!rc)
             rc = del_all(w, sides[i].db, id);
         if (rc)
-            return rc;
+            return fw_lmdb_err(rc);
     }
     return 0;
 }
 
-int lmdb_accept_all(lmdb_wtx *w, uint64_t owner)
+int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner)
 {
     uint64_t *a;
     size_t n;
@@ -422,5 +433,5 @@ int lmdb_accept_all(lmdb_wtx *w, uint64_t owner)
             rc = link_follow(w, requester, owner);
     }
     free(a);
-    return rc ? rc : del_all(w, DB_REQ_IN, owner);
+    return fw_lmdb_err(rc ? rc : del_all(w, DB_REQ_IN, owner));
 }

@@ -17,13 +17,13 @@
 
 #define RPOOL_MAX 64
 
-struct lmdb_txn_pool {
+struct fw_lmdb_txn_pool {
     pthread_mutex_t mu;
     int n;
     MDB_txn *idle[RPOOL_MAX];
 };
 
-int lmdb_rpool_new(fw_store *s)
+int fw_lmdb_rpool_new(fw_store *s)
 {
     s->rpool = calloc(1, sizeof(*s->rpool));
     if (!s->rpool)
@@ -32,7 +32,7 @@ int lmdb_rpool_new(fw_store *s)
     return FW_OK;
 }
 
-void lmdb_rpool_free(fw_store *s)
+void fw_lmdb_rpool_free(fw_store *s)
 {
     if (!s->rpool)
         return;
@@ -43,9 +43,9 @@ void lmdb_rpool_free(fw_store *s)
     s->rpool = NULL;
 }
 
-int lmdb_rtxn_get(fw_store *s, MDB_txn **out)
+int fw_lmdb_rtxn_get(fw_store *s, MDB_txn **out)
 {
-    struct lmdb_txn_pool *p = s->rpool;
+    struct fw_lmdb_txn_pool *p = s->rpool;
     MDB_txn *t = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->n)
@@ -58,12 +58,12 @@ int lmdb_rtxn_get(fw_store *s, MDB_txn **out)
         }
         mdb_txn_abort(t);
     }
-    return mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+    return fw_lmdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, out));
 }
 
-void lmdb_rtxn_put(fw_store *s, MDB_txn *t)
+void fw_lmdb_rtxn_put(fw_store *s, MDB_txn *t)
 {
-    struct lmdb_txn_pool *p = s->rpool;
+    struct fw_lmdb_txn_pool *p = s->rpool;
     mdb_txn_reset(t);
     pthread_mutex_lock(&p->mu);
     if (p->n < RPOOL_MAX) {
@@ -226,7 +226,7 @@ static void hydrate_one(fw_store *s, MDB_txn *txn, arena *a, uint64_t id)
     uint8_t k[8];
     be64_put(k, id);
     MDB_val key = {8, k}, v;
-    if (mdb_get(txn, s->dbi[DB_TWEETS], &key, &v) == 0 && lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
+    if (mdb_get(txn, s->dbi[DB_TWEETS], &key, &v) == 0 && fw_lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
         a->ntweets++;
 }
 
@@ -249,9 +249,9 @@ static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user
     uint64_t seq;
     if (!viewer || viewer == user)
         return r;
-    if (lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
+    if (fw_lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
         r.out = FW_REL_NONE;
-    if (lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
+    if (fw_lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
         r.in = FW_REL_NONE;
     return r;
 }
@@ -279,7 +279,7 @@ void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb
         return;
     }
     MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn)) {
+    if (fw_lmdb_rtxn_get(s, &txn)) {
         res.rc = FW_EIO;
         cb(ctx, &res);
         return;
@@ -293,14 +293,14 @@ void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb
             id = q->ids[i];
         } else {
             char name[FW_USERNAME_MAX + 1];
-            if (!lmdb_username_key(q->usernames[i], name))
+            if (!fw_lmdb_username_key(q->usernames[i], name))
                 continue;
             MDB_val key = {q->usernames[i].len, name}, v;
             if (mdb_get(txn, s->dbi[DB_UNAMES], &key, &v) || v.mv_size != 8)
                 continue;
             id = be64_get(v.mv_data);
         }
-        int rc = lmdb_user_get(txn, s, id, &a->users[i]);
+        int rc = fw_lmdb_user_get(txn, s, id, &a->users[i]);
         if (rc == FW_OK)
             a->uptr[i] = &a->users[i];
         else if (rc != FW_ENOTFOUND)
@@ -321,7 +321,7 @@ void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb
     }
     cb(ctx, &res);
     arena_release(a);
-    lmdb_rtxn_put(s, txn);
+    fw_lmdb_rtxn_put(s, txn);
 }
 
 /* ------------------------------------------------------------------------
@@ -387,7 +387,7 @@ static int visible(walk *w, uint64_t id, fw_user *u)
     int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return 0;
-    if (rc || lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
+    if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
     return (u->flags & FW_USER_SUSPENDED) ? 0 : 1;
 }
@@ -459,7 +459,7 @@ static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
 
 static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw_list_res *res, fw_user *owner)
 {
-    int rc = lmdb_user_get(txn, s, q->owner_id, owner);
+    int rc = fw_lmdb_user_get(txn, s, q->owner_id, owner);
     if (rc)
         return rc;
     res->owner = owner;
@@ -513,7 +513,7 @@ void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb
         return;
     }
     MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn)) {
+    if (fw_lmdb_rtxn_get(s, &txn)) {
         res.rc = FW_EIO;
         cb(ctx, &res);
         return;
@@ -527,7 +527,7 @@ void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb
     res.version = mdb_txn_id(txn);
     cb(ctx, &res);
     arena_release(a);
-    lmdb_rtxn_put(s, txn);
+    fw_lmdb_rtxn_put(s, txn);
 }
 
 /* ------------------------------------------------------------------------
@@ -542,7 +542,7 @@ static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
     int rc = mdb_get(txn, s->dbi[DB_APPS], &key, &v);
     if (rc == MDB_NOTFOUND)
         return FW_ENOTFOUND;
-    if (rc || lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
+    if (rc || fw_lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
         return FW_EIO;
     if (!app->project_id)
         return FW_OK;
@@ -555,7 +555,7 @@ static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
     return FW_OK;
 }
 
-int lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app) { return app_load(s, txn, id, app); }
+int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app) { return app_load(s, txn, id, app); }
 
 static int app_by_index(fw_store *s, MDB_txn *txn, int db, fw_str k, fw_app *app)
 {
@@ -602,7 +602,7 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
     int rc = mdb_get(txn, s->dbi[DB_CREDS], &key, &v);
     if (rc == MDB_NOTFOUND)
         return FW_ENOTFOUND;
-    if (rc || lmdb_cred_unpack(v.mv_data, v.mv_size, cred) < 0)
+    if (rc || fw_lmdb_cred_unpack(v.mv_data, v.mv_size, cred) < 0)
         return FW_EIO;
     if ((q->by == FW_AUTH_BY_OAUTH1) != (cred->kind == FW_CRED_OAUTH1_USER))
         return FW_ENOTFOUND;
@@ -611,7 +611,7 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
     if (q->by == FW_AUTH_BY_OAUTH1 &&
         !fw_ct_equal(app->consumer_key.p, app->consumer_key.len, q->consumer_key.p, q->consumer_key.len))
         return FW_ENOTFOUND;
-    if (cred->user_id && (rc = lmdb_user_get(txn, s, cred->user_id, user)))
+    if (cred->user_id && (rc = fw_lmdb_user_get(txn, s, cred->user_id, user)))
         return rc;
     res->cred = cred;
     res->app = app;
@@ -623,7 +623,7 @@ void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb
 {
     fw_auth_res res = {.rc = FW_OK};
     MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn)) {
+    if (fw_lmdb_rtxn_get(s, &txn)) {
         res.rc = FW_EIO;
         cb(ctx, &res);
         return;
@@ -635,5 +635,5 @@ void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb
     if (rc)
         res = (fw_auth_res){.rc = rc};
     cb(ctx, &res);
-    lmdb_rtxn_put(s, txn);
+    fw_lmdb_rtxn_put(s, txn);
 }
