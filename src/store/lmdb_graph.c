@@ -10,18 +10,6 @@
 
 #include <stdlib.h>
 
-int fw_lmdb_err(int rc)
-{
-    switch (rc) {
-    case 0: return FW_OK;
-    case MDB_NOTFOUND: return FW_ENOTFOUND;
-    case MDB_KEYEXIST: return FW_EEXISTS;
-    case MDB_MAP_FULL: return FW_EFULL;
-    case ENOMEM: return FW_ENOMEM;
-    default: return FW_EIO;
-    }
-}
-
 static const MDB_val META_SEQ = {8, "edge_seq"};
 
 int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w)

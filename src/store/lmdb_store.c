@@ -1,5 +1,6 @@
 /* Lifecycle of the LMDB store: the environment, its named databases, the meta
- * records (schema version, store secret, id generator) and error strings.
+ * records (schema version, store secret, id generator) and the one
+ * translation of LMDB / errno codes into fw_err (fw_lmdb_err).
  *
  * MDB_NOTLS lets a read transaction be used from any thread and lets many be
  * open on one thread, which the request path needs (reads run on event-loop
@@ -41,6 +42,18 @@ static const struct {
     [DB_CREDS] = {"creds", 0},
     [DB_PASSWORDS] = {"passwords", 0},
 };
+
+int fw_lmdb_err(int rc)
+{
+    switch (rc) {
+    case 0: return FW_OK;
+    case MDB_NOTFOUND: return FW_ENOTFOUND;
+    case MDB_KEYEXIST: return FW_EEXISTS;
+    case MDB_MAP_FULL: return FW_EFULL;
+    case ENOMEM: return FW_ENOMEM;
+    default: return FW_EIO;
+    }
+}
 
 /* Opens every dbi and creates the meta records on first open. */
 static int init_dbs(fw_store *s)
