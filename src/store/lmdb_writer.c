@@ -106,10 +106,13 @@ static void fail_all(wop *batch, int rc)
         o->res = (fw_write_res){.rc = rc, .rel = FW_REL_NONE, .changed = false};
 }
 
-static void run_batch(struct fw_lmdb_writer *wr, wop *batch)
+/* Applies the ops of batch (linked by next) in one transaction and fills each
+ * op's res; if the transaction fails, every op reports the failure and none
+ * took effect. The writer's batches and the synchronous path both use it. */
+static void apply_batch(fw_store *s, wop *batch)
 {
     fw_lmdb_wtx w;
-    int rc = fw_lmdb_wtx_begin(wr->s, &w);
+    int rc = fw_lmdb_wtx_begin(s, &w);
     bool changed = false;
     for (wop *o = batch; !rc && o; o = o->next) {
         int lrc = fw_lmdb_apply_write(&w, o->kind, o->src, o->dst, &o->res);
@@ -127,6 +130,11 @@ static void run_batch(struct fw_lmdb_writer *wr, wop *batch)
     }
     if (rc)
         fail_all(batch, rc);
+}
+
+static void run_batch(struct fw_lmdb_writer *wr, wop *batch)
+{
+    apply_batch(wr->s, batch);
     for (wop *o = batch, *next; o; o = next) {
         next = o->next; /* o may be recycled as soon as it is posted */
         o->exec->post(o->exec, &o->task);
@@ -195,21 +203,9 @@ void fw_lmdb_writer_stop(fw_store *s)
 
 int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
 {
-    fw_lmdb_wtx w;
-    int rc = fw_lmdb_wtx_begin(s, &w);
-    if (!rc) {
-        int lrc = fw_lmdb_apply_write(&w, kind, src, dst, res);
-        if (lrc) {
-            rc = lrc;
-            fw_lmdb_wtx_abort(&w);
-        } else if (res->changed) {
-            rc = fw_lmdb_wtx_commit(&w);
-        } else {
-            fw_lmdb_wtx_abort(&w);
-        }
-    }
-    if (rc)
-        *res = (fw_write_res){.rc = rc, .rel = FW_REL_NONE, .changed = false};
+    wop o = {.kind = kind, .src = src, .dst = dst};
+    apply_batch(s, &o);
+    *res = o.res;
     return res->rc;
 }
 
@@ -217,9 +213,9 @@ void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint
 {
     struct fw_lmdb_writer *wr = s->writer;
     if (!exec || !wr) {
-        fw_write_res res;
-        fw_store_write_sync(s, kind, src, dst, &res);
-        cb(ctx, &res);
+        wop o = {.kind = kind, .src = src, .dst = dst};
+        apply_batch(s, &o);
+        cb(ctx, &o.res);
         return;
     }
     wop *o = op_get(wr);
