@@ -6,10 +6,10 @@
 #ifndef FW_AUTH_AUTHN_H
 #define FW_AUTH_AUTHN_H
 
-#include "core/err.h"
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/str.h"
 #include "store/store.h"
 
@@ -35,7 +35,7 @@ typedef struct fw_authn fw_authn; /* opaque: OAuth 1.0a nonce cache, base URLs *
 
 /* public_base_urls: comma-separated extra base URLs for OAuth 1.0a signature
  * checks (may be NULL). */
-int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out);
+FW_MUSTCHECK int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out);
 void fw_authn_free(fw_authn *a);
 
 typedef void (*fw_authn_cb)(void *ctx, int rc, const fw_principal *who);

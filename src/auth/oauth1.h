@@ -15,11 +15,11 @@
 #ifndef FW_AUTH_OAUTH1_H
 #define FW_AUTH_OAUTH1_H
 
-#include "core/err.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/str.h"
 
 /* Limits on client-controlled sizes. */
@@ -56,7 +56,7 @@ typedef struct fw_oauth1_hdr {
  * timestamp), FW_EMISSING (oauth_consumer_key, oauth_signature,
  * oauth_signature_method, oauth_timestamp or oauth_nonce absent) or
  * FW_ENONCE (nonce not 1..64 printable ASCII). Never allocates. */
-int fw_oauth1_parse(fw_str authorization, fw_oauth1_hdr *out);
+FW_MUSTCHECK int fw_oauth1_parse(fw_str authorization, fw_oauth1_hdr *out);
 
 /* The request as received. path: raw path without the query ("/2/users/me");
  * query: raw query without '?' (may be empty); content_type/body: the form
@@ -77,6 +77,7 @@ typedef struct fw_oauth1_req {
  * parameters merged (twitter-api-v2 signs a body oauth_token that repeats the
  * header one only once). Does NOT touch the nonce cache (the caller does it
  * after the credential lookup). Returns FW_OK or a negative FW_OA1_E*. */
+FW_MUSTCHECK
 int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str consumer_secret, fw_str token_secret,
                      int64_t now_s);
 
@@ -85,12 +86,12 @@ int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str cons
 
 /* Builds the RFC 5849 signature base string for one base URL into out
  * (replacing its contents). Returns FW_OK or FW_EMALFORMED. */
-int fw_oauth1_base_string(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, fw_buf *out);
+FW_MUSTCHECK int fw_oauth1_base_string(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, fw_buf *out);
 /* Same, with flags. With FW_OA1_BS_MERGE_DUPS, parameters repeated with the
  * same name and value are signed once; returns 1 (out untouched) when that
  * variant does not apply: nothing repeats, or a name repeats with different
  * values (ambiguous, never merged). */
-int fw_oauth1_base_string_ex(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, int flags,
+FW_MUSTCHECK int fw_oauth1_base_string_ex(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, int flags,
                              fw_buf *out);
 
 /* Name of an FW_OA1_* code, for logs. */

@@ -11,10 +11,11 @@
 #ifndef FW_AUTH_PASSWORD_H
 #define FW_AUTH_PASSWORD_H
 
-#include "core/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/err.h"
 
 #define FW_PASSWORD_HASH_LEN 52
 #define FW_PASSWORD_MAX 1024 /* bytes of a password */

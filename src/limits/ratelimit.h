@@ -22,10 +22,11 @@
 #ifndef FW_LIMITS_RATELIMIT_H
 #define FW_LIMITS_RATELIMIT_H
 
-#include "core/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/err.h"
 
 /* Errors are FW_* codes (core/err.h). Whether the units were there is not an
  * error but a verdict, reported through an out-parameter. */

@@ -74,7 +74,8 @@ static uint64_t mk_user(fw_store *s, const char *name, uint32_t flags)
 static fw_write_res wr(fw_store *s, uint8_t kind, uint64_t a, uint64_t b)
 {
     fw_write_res r;
-    fw_store_write_sync(s, kind, a, b, &r);
+    int rc = fw_store_write_sync(s, kind, a, b, &r);
+    assert_int_equal(rc, r.rc); /* the return value is the op's result */
     return r;
 }
 
