@@ -243,6 +243,35 @@ static void hydrate(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *o, 
     }
 }
 
+/* The skeleton every request-path read shares: read_open takes a pooled read
+ * transaction and, when the read returns n users (n > 0), an arena sized for
+ * them; the caller fills its result, runs its callback inside the
+ * transaction (so borrowed strings stay valid), then read_close gives both
+ * back. read_close accepts what a failed read_open left (NULLs). */
+static int read_open(fw_store *s, size_t n, MDB_txn **txn, arena **a)
+{
+    *txn = NULL;
+    *a = NULL;
+    int rc = fw_lmdb_rtxn_get(s, txn);
+    if (rc) {
+        *txn = NULL;
+        return rc;
+    }
+    if (n) {
+        *a = arena_acquire();
+        arena_reserve(*a, n);
+    }
+    return FW_OK;
+}
+
+static void read_close(fw_store *s, MDB_txn *txn, arena *a)
+{
+    if (a)
+        arena_release(a);
+    if (txn)
+        fw_lmdb_rtxn_put(s, txn);
+}
+
 static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user)
 {
     fw_rels r = {FW_REL_NONE, FW_REL_NONE};
@@ -270,23 +299,9 @@ uint64_t fw_store_version(fw_store *s)
     return (uint64_t)info.me_last_txnid;
 }
 
-void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+static int users_fill(fw_store *s, MDB_txn *txn, arena *a, const fw_users_q *q, fw_users_res *res)
 {
-    fw_users_res res = {.rc = FW_OK};
-    if (q->n < 1 || q->n > USERS_MAX || !q->ids == !q->usernames) {
-        res.rc = FW_EINVAL;
-        cb(ctx, &res);
-        return;
-    }
-    MDB_txn *txn;
-    if (fw_lmdb_rtxn_get(s, &txn)) {
-        res.rc = FW_EIO;
-        cb(ctx, &res);
-        return;
-    }
-    arena *a = arena_acquire();
-    arena_reserve(a, q->n);
-    for (size_t i = 0; i < q->n && res.rc == FW_OK; i++) {
+    for (size_t i = 0; i < q->n; i++) {
         a->uptr[i] = NULL;
         uint64_t id = 0;
         if (q->ids) {
@@ -304,24 +319,34 @@ void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb
         if (rc == FW_OK)
             a->uptr[i] = &a->users[i];
         else if (rc != FW_ENOTFOUND)
-            res.rc = rc;
+            return rc;
     }
-    if (res.rc == FW_OK) {
-        res.version = mdb_txn_id(txn);
-        res.n = q->n;
-        res.users = a->uptr;
-        if (q->opts.want_rels) {
-            for (size_t i = 0; i < q->n; i++)
-                a->rels[i] = a->uptr[i] ? rels_of(s, txn, q->opts.viewer_id, a->users[i].id) : (fw_rels){0, 0};
-            res.rels = a->rels;
-        }
-        hydrate(s, txn, a, &q->opts, a->uptr, q->n);
-        res.ntweets = a->ntweets;
-        res.tweets = a->tweets;
+    res->version = mdb_txn_id(txn);
+    res->n = q->n;
+    res->users = a->uptr;
+    if (q->opts.want_rels) {
+        for (size_t i = 0; i < q->n; i++)
+            a->rels[i] = a->uptr[i] ? rels_of(s, txn, q->opts.viewer_id, a->users[i].id) : (fw_rels){0, 0};
+        res->rels = a->rels;
     }
+    hydrate(s, txn, a, &q->opts, a->uptr, q->n);
+    res->ntweets = a->ntweets;
+    res->tweets = a->tweets;
+    return FW_OK;
+}
+
+void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+{
+    fw_users_res res = {.rc = FW_OK};
+    MDB_txn *txn = NULL;
+    arena *a = NULL;
+    int rc = FW_EINVAL;
+    if (q->n >= 1 && q->n <= USERS_MAX && !q->ids != !q->usernames && !(rc = read_open(s, q->n, &txn, &a)))
+        rc = users_fill(s, txn, a, q, &res);
+    if (rc)
+        res = (fw_users_res){.rc = rc};
     cb(ctx, &res);
-    arena_release(a);
-    fw_lmdb_rtxn_put(s, txn);
+    read_close(s, txn, a);
 }
 
 /* ------------------------------------------------------------------------
@@ -507,27 +532,19 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
 void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx)
 {
     fw_list_res res = {.rc = FW_OK};
-    if (q->limit < 1 || q->limit > LIST_MAX || q->kind > FW_LIST_OUTGOING || q->dir > FW_PAGE_BEFORE) {
-        res.rc = FW_EINVAL;
-        cb(ctx, &res);
-        return;
-    }
-    MDB_txn *txn;
-    if (fw_lmdb_rtxn_get(s, &txn)) {
-        res.rc = FW_EIO;
-        cb(ctx, &res);
-        return;
-    }
-    arena *a = arena_acquire();
-    arena_reserve(a, q->limit);
+    MDB_txn *txn = NULL;
+    arena *a = NULL;
     fw_user owner;
-    int rc = list_page(s, txn, q, a, &res, &owner);
+    int rc = FW_EINVAL;
+    if (q->limit >= 1 && q->limit <= LIST_MAX && q->kind <= FW_LIST_OUTGOING && q->dir <= FW_PAGE_BEFORE &&
+        !(rc = read_open(s, q->limit, &txn, &a)))
+        rc = list_page(s, txn, q, a, &res, &owner);
     if (rc)
         res = (fw_list_res){.rc = rc};
-    res.version = mdb_txn_id(txn);
+    if (txn)
+        res.version = mdb_txn_id(txn);
     cb(ctx, &res);
-    arena_release(a);
-    fw_lmdb_rtxn_put(s, txn);
+    read_close(s, txn, a);
 }
 
 /* ------------------------------------------------------------------------
@@ -622,18 +639,16 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
 void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx)
 {
     fw_auth_res res = {.rc = FW_OK};
-    MDB_txn *txn;
-    if (fw_lmdb_rtxn_get(s, &txn)) {
-        res.rc = FW_EIO;
-        cb(ctx, &res);
-        return;
-    }
+    MDB_txn *txn = NULL;
+    arena *a = NULL;
     fw_cred cred;
     fw_app app;
     fw_user user;
-    int rc = auth_lookup(s, txn, q, &cred, &app, &user, &res);
+    int rc = read_open(s, 0, &txn, &a);
+    if (!rc)
+        rc = auth_lookup(s, txn, q, &cred, &app, &user, &res);
     if (rc)
         res = (fw_auth_res){.rc = rc};
     cb(ctx, &res);
-    fw_lmdb_rtxn_put(s, txn);
+    read_close(s, txn, a);
 }
