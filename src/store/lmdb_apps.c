@@ -96,18 +96,6 @@ static void app_rec_fill(fw_app_rec *r, const fw_app *a)
     }
 }
 
-static int put_app(fw_lmdb_wtx *w, const fw_app *a, unsigned flags)
-{
-    size_t n = fw_lmdb_app_size(a);
-    uint8_t *b = malloc(n);
-    if (!b)
-        return FW_ENOMEM;
-    fw_lmdb_app_pack(a, b);
-    int rc = fw_lmdb_put_id(w, DB_APPS, a->id, b, n, flags);
-    free(b);
-    return rc;
-}
-
 /* Random credential strings, retried in the (astronomically unlikely) case
  * they collide with an existing app's index entry. */
 static int gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
@@ -175,7 +163,7 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
         return fw_lmdb_wtx_finish(&w, rc);
     uint8_t idb[8];
     be64_put(idb, a.id);
-    if ((rc = put_app(&w, &a, MDB_NOOVERWRITE)) ||
+    if ((rc = fw_lmdb_put_rec(&w, DB_APPS, a.id, &a, MDB_NOOVERWRITE)) ||
         (rc = put_bytes(&w, DB_APP_CK, ck, a.consumer_key.len, idb, 8, MDB_NOOVERWRITE)) ||
         (rc = put_bytes(&w, DB_APP_CID, cid, a.client_id.len, idb, 8, MDB_NOOVERWRITE)))
         return fw_lmdb_wtx_finish(&w, rc);
@@ -243,8 +231,8 @@ int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
     if (gen <= a.bearer_gen)
         return fw_lmdb_wtx_finish(&w, 0);
     a.bearer_gen = gen;
-    /* a's strings point into the map; put_app packs a copy before writing */
-    return fw_lmdb_wtx_finish(&w, put_app(&w, &a, 0));
+    /* a's strings point into the map; fw_lmdb_put_rec packs a copy before writing */
+    return fw_lmdb_wtx_finish(&w, fw_lmdb_put_rec(&w, DB_APPS, a.id, &a, 0));
 }
 
 /* ---- credentials ---- */

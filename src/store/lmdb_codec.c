@@ -311,3 +311,23 @@ int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
     c->expires_at_ms = (int64_t)le64_get(p + 32);
     return unpack_strs(p + CRED_HDR, n - CRED_HDR, &c->secret, 1);
 }
+
+/* ---- by table: what fw_lmdb_put_rec packs ---- */
+
+#define CODEC_ADAPTERS(name, type)                                                                                     \
+    static size_t name##_size_any(const void *r) { return fw_lmdb_##name##_size((const type *)r); }                 \
+    static void name##_pack_any(const void *r, uint8_t *out) { fw_lmdb_##name##_pack((const type *)r, out); }
+CODEC_ADAPTERS(user, fw_user)
+CODEC_ADAPTERS(tweet, fw_tweet)
+CODEC_ADAPTERS(app, fw_app)
+
+static const fw_lmdb_codec CODECS[DB_COUNT] = {
+    [DB_USERS] = {user_size_any, user_pack_any},
+    [DB_TWEETS] = {tweet_size_any, tweet_pack_any},
+    [DB_APPS] = {app_size_any, app_pack_any},
+};
+
+const fw_lmdb_codec *fw_lmdb_codec_of(int db)
+{
+    return db >= 0 && db < DB_COUNT && CODECS[db].size ? &CODECS[db] : NULL;
+}

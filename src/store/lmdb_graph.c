@@ -39,12 +39,22 @@ static int load_seq(fw_lmdb_wtx *w)
     return 0;
 }
 
-int fw_lmdb_put_id(fw_lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags)
+int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsigned flags)
 {
+    const fw_lmdb_codec *c = fw_lmdb_codec_of(db);
+    if (!c)
+        return FW_EINVAL;
+    size_t n = c->size(rec);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return FW_ENOMEM;
+    c->pack(rec, b);
     uint8_t k[8];
     be64_put(k, id);
-    MDB_val key = {8, k}, v = {n, (void *)data};
-    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[db], &key, &v, flags));
+    MDB_val key = {8, k}, v = {n, b};
+    int rc = mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+    free(b);
+    return fw_lmdb_err(rc);
 }
 
 int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc)

@@ -113,6 +113,14 @@ int fw_lmdb_app_unpack(const void *p, size_t n, fw_app *a); /* access_level left
 size_t fw_lmdb_cred_size(const fw_cred *c);
 void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out);
 int fw_lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);
+/* The packed form of the record each id-keyed table holds, for
+ * fw_lmdb_put_rec: fw_lmdb_codec_of(DB_USERS) packs an fw_user, DB_TWEETS an
+ * fw_tweet, DB_APPS an fw_app; NULL for any other table. */
+typedef struct fw_lmdb_codec {
+    size_t (*size)(const void *rec);
+    void (*pack)(const void *rec, uint8_t *out);
+} fw_lmdb_codec;
+const fw_lmdb_codec *fw_lmdb_codec_of(int db);
 /* Checks ^[A-Za-z0-9_]{1,15}$ and writes the lower-cased form to out (16 bytes). */
 bool fw_lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
 /* Every string field of u within FW_FIELD_MAX and a valid username. */
@@ -133,8 +141,10 @@ void fw_lmdb_wtx_abort(fw_lmdb_wtx *w);
 /* Commits if rc is FW_OK, aborts otherwise (rc is an fw_err, never an LMDB
  * code). Returns the fw_err result. */
 int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc);
-/* Puts n bytes under the 8-byte big-endian key id in db; fw_err. */
-int fw_lmdb_put_id(fw_lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags);
+/* Packs rec (the fw_user, fw_tweet or fw_app that db holds: DB_USERS,
+ * DB_TWEETS, DB_APPS) and puts it under the 8-byte big-endian key id; fw_err.
+ * rec's strings may point into the map: it is packed into a copy first. */
+int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsigned flags);
 
 /* Fetches a user; FW_OK, FW_ENOTFOUND, FW_EIO. */
 int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);

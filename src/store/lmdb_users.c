@@ -52,18 +52,6 @@ static void rec_fill(fw_user_rec *r, const fw_user *u)
         fw_user_rec_set(r, i, *user_field((fw_user *)u, i));
 }
 
-static int put_user(fw_lmdb_wtx *w, const fw_user *u, unsigned flags)
-{
-    size_t n = fw_lmdb_user_size(u);
-    uint8_t *b = malloc(n);
-    if (!b)
-        return FW_ENOMEM;
-    fw_lmdb_user_pack(u, b);
-    int rc = fw_lmdb_put_id(w, DB_USERS, u->id, b, n, flags);
-    free(b);
-    return rc;
-}
-
 static int put_uname(fw_lmdb_wtx *w, const char *lname, uint64_t id)
 {
     uint8_t d[8];
@@ -128,7 +116,7 @@ int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
     nu.followers_count = nu.following_count = 0;
     if (!nu.created_at_ms)
         nu.created_at_ms = fw_now_ms();
-    if (!(rc = put_user(&w, &nu, MDB_NOOVERWRITE)))
+    if (!(rc = fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, MDB_NOOVERWRITE)))
         rc = put_uname(&w, lname, nu.id);
     rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
@@ -179,7 +167,7 @@ int fw_store_user_update(fw_store *s, const fw_user *u)
     nu.followers_count = old.followers_count;
     nu.following_count = old.following_count;
     nu.most_recent_tweet_id = old.most_recent_tweet_id;
-    return fw_lmdb_wtx_finish(&w, put_user(&w, &nu, 0));
+    return fw_lmdb_wtx_finish(&w, fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, 0));
 }
 
 /* Removes the sign-in password and every credential issued to id, so no
@@ -354,13 +342,7 @@ int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
         return fw_lmdb_wtx_finish(&w, rc);
     if (!nt.created_at_ms)
         nt.created_at_ms = fw_now_ms();
-    size_t n = fw_lmdb_tweet_size(&nt);
-    uint8_t *b = malloc(n);
-    if (!b)
-        return fw_lmdb_wtx_finish(&w, FW_EIO);
-    fw_lmdb_tweet_pack(&nt, b);
-    rc = fw_lmdb_put_id(&w, DB_TWEETS, nt.id, b, n, MDB_NOOVERWRITE);
-    free(b);
+    rc = fw_lmdb_put_rec(&w, DB_TWEETS, nt.id, &nt, MDB_NOOVERWRITE);
     if (!rc)
         rc = author_add_tweet(&w, nt.author_id, nt.id);
     rc = fw_lmdb_wtx_finish(&w, rc);
