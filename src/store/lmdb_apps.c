@@ -56,11 +56,9 @@ int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_
     int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
-    uint8_t k[8];
-    be64_put(k, project_id);
-    MDB_val key = {8, k}, v;
-    if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
-        return fw_lmdb_wtx_finish(&w, fw_lmdb_err(rc));
+    MDB_val v;
+    if ((rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, project_id, &v)))
+        return fw_lmdb_wtx_finish(&w, rc);
     if (v.mv_size < 1)
         return fw_lmdb_wtx_finish(&w, FW_EIO);
     uint8_t *b = malloc(v.mv_size);
@@ -68,6 +66,8 @@ int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_
         return fw_lmdb_wtx_finish(&w, FW_EIO);
     memcpy(b, v.mv_data, v.mv_size);
     b[0] = access_level;
+    uint8_t k[8];
+    be64_put(k, project_id);
     rc = put_bytes(&w, DB_PROJECTS, k, 8, b, v.mv_size, 0);
     free(b);
     return fw_lmdb_wtx_finish(&w, rc);
@@ -138,13 +138,9 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     char ck[CONSUMER_KEY_LEN + 1], cs[CONSUMER_SECRET_LEN + 1], cid[48], csec[64] = "";
     uint8_t raw[CLIENT_SECRET_BYTES];
     fw_app a = {.project_id = project_id, .client_type = client_type, .name = name, .redirect_uris = redirect_uris};
-    if (project_id) {
-        uint8_t k[8];
-        be64_put(k, project_id);
-        MDB_val key = {8, k}, v;
-        if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
-            return fw_lmdb_wtx_finish(&w, fw_lmdb_err(rc));
-    }
+    MDB_val pv;
+    if (project_id && (rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, project_id, &pv)))
+        return fw_lmdb_wtx_finish(&w, rc);
     if ((rc = gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
         (rc = gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
         (rc = gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))

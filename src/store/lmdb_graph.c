@@ -30,9 +30,9 @@ static int load_seq(fw_lmdb_wtx *w)
     if (rc == MDB_NOTFOUND)
         w->seq = 0;
     else if (rc)
-        return rc;
+        return fw_lmdb_err(rc);
     else if (v.mv_size != 8)
-        return MDB_CORRUPTED;
+        return FW_EIO;
     else
         w->seq = le64_get(v.mv_data);
     w->seq_loaded = true;
@@ -92,13 +92,19 @@ void fw_lmdb_wtx_abort(fw_lmdb_wtx *w)
     w->txn = NULL;
 }
 
-int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
+int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v)
 {
     uint8_t k[8];
     be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_USERS], &key, &v);
-    if (rc == MDB_NOTFOUND)
+    MDB_val key = {8, k};
+    return fw_lmdb_err(mdb_get(txn, s->dbi[db], &key, v));
+}
+
+int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
+{
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_USERS, id, &v);
+    if (rc == FW_ENOTFOUND)
         return FW_ENOTFOUND;
     if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
@@ -143,7 +149,7 @@ static int edge_op(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_
     be64_put(d + 8, other);
     MDB_val key = {8, k}, val = {16, d};
     int rc = put ? mdb_put(w->txn, w->s->dbi[db], &key, &val, 0) : mdb_del(w->txn, w->s->dbi[db], &key, &val);
-    return rc == MDB_NOTFOUND ? 0 : rc; /* deleting a missing mirror is what check() reports */
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc); /* deleting a missing mirror is what check() reports */
 }
 
 static int rel_put(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
@@ -154,7 +160,7 @@ static int rel_put(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, ui
     d[0] = state;
     le64_put(d + 1, seq);
     MDB_val key = {16, k}, val = {9, d};
-    return mdb_put(w->txn, w->s->dbi[DB_REL], &key, &val, 0);
+    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_REL], &key, &val, 0));
 }
 
 static int rel_del(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
@@ -164,37 +170,53 @@ static int rel_del(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
     be64_put(k + 8, dst);
     MDB_val key = {16, k};
     int rc = mdb_del(w->txn, w->s->dbi[DB_REL], &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
+}
+
+int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
+                       const void *arg)
+{
+    MDB_val v;
+    int rc = fw_lmdb_get_id(w->txn, w->s, DB_USERS, id, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size < min)
+        return FW_EIO;
+    uint8_t stackbuf[1024];
+    uint8_t *b = v.mv_size <= sizeof(stackbuf) ? stackbuf : malloc(v.mv_size);
+    if (!b)
+        return FW_ENOMEM;
+    memcpy(b, v.mv_data, v.mv_size);
+    patch(b, arg);
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, nv = {v.mv_size, b};
+    rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
+    if (b != stackbuf)
+        free(b);
+    return fw_lmdb_err(rc);
+}
+
+typedef struct counts_delta {
+    int followers, following;
+} counts_delta;
+
+static void add_counts(uint8_t *b, const void *arg)
+{
+    const counts_delta *d = arg;
+    uint64_t fo = le64_get(b + USER_OFF_FOLLOWERS), fi = le64_get(b + USER_OFF_FOLLOWING);
+    fo = d->followers < 0 && fo == 0 ? 0 : fo + (uint64_t)(int64_t)d->followers;
+    fi = d->following < 0 && fi == 0 ? 0 : fi + (uint64_t)(int64_t)d->following;
+    le64_put(b + USER_OFF_FOLLOWERS, fo);
+    le64_put(b + USER_OFF_FOLLOWING, fi);
 }
 
 /* Adds dfollowers / dfollowing to a user's counters (never below zero). */
 static int bump(fw_lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(w->txn, w->s->dbi[DB_USERS], &key, &v);
-    if (rc == MDB_NOTFOUND)
-        return 0; /* an edge to a missing user: nothing to count, check() reports it */
-    if (rc)
-        return rc;
-    if (v.mv_size < USER_OFF_FOLLOWING + 8)
-        return MDB_CORRUPTED;
-    uint8_t stackbuf[1024];
-    uint8_t *b = v.mv_size <= sizeof(stackbuf) ? stackbuf : malloc(v.mv_size);
-    if (!b)
-        return ENOMEM;
-    memcpy(b, v.mv_data, v.mv_size);
-    uint64_t fo = le64_get(b + USER_OFF_FOLLOWERS), fi = le64_get(b + USER_OFF_FOLLOWING);
-    fo = dfollowers < 0 && fo == 0 ? 0 : fo + (uint64_t)(int64_t)dfollowers;
-    fi = dfollowing < 0 && fi == 0 ? 0 : fi + (uint64_t)(int64_t)dfollowing;
-    le64_put(b + USER_OFF_FOLLOWERS, fo);
-    le64_put(b + USER_OFF_FOLLOWING, fi);
-    MDB_val nv = {v.mv_size, b};
-    rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
-    if (b != stackbuf)
-        free(b);
-    return rc;
+    counts_delta d = {dfollowers, dfollowing};
+    int rc = fw_lmdb_user_patch(w, id, USER_OFF_FOLLOWING + 8, add_counts, &d);
+    return rc == FW_ENOTFOUND ? FW_OK : rc; /* an edge to a missing user: nothing to count, check() reports it */
 }
 
 static int next_seq(fw_lmdb_wtx *w, uint64_t *seq)
@@ -322,7 +344,7 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
         break;
     }
     if (rc)
-        return fw_lmdb_err(rc);
+        return rc;
     res->changed = true;
     return 0;
 }
@@ -336,7 +358,7 @@ static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_
     MDB_cursor *c;
     int rc = mdb_cursor_open(w->txn, w->s->dbi[db], &c);
     if (rc)
-        return rc;
+        return fw_lmdb_err(rc);
     uint8_t k[8];
     be64_put(k, owner);
     MDB_val key = {8, k}, val;
@@ -367,7 +389,7 @@ static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_
         rc = 0, cnt -= i;
     if (rc) {
         free(a);
-        return rc;
+        return fw_lmdb_err(rc);
     }
     *out = a;
     *n = cnt;
@@ -380,7 +402,7 @@ static int del_all(fw_lmdb_wtx *w, int db, uint64_t owner)
     be64_put(k, owner);
     MDB_val key = {8, k};
     int rc = mdb_del(w->txn, w->s->dbi[db], &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
 
 int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id)
@@ -415,7 +437,7 @@ int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id)
         if (!rc)
             rc = del_all(w, sides[i].db, id);
         if (rc)
-            return fw_lmdb_err(rc);
+            return rc;
     }
     return 0;
 }
@@ -431,5 +453,5 @@ int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner)
             rc = link_follow(w, requester, owner);
     }
     free(a);
-    return fw_lmdb_err(rc ? rc : del_all(w, DB_REQ_IN, owner));
+    return rc ? rc : del_all(w, DB_REQ_IN, owner);
 }

@@ -146,6 +146,14 @@ int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc);
  * rec's strings may point into the map: it is packed into a copy first. */
 int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsigned flags);
 
+/* Looks up the 8-byte big-endian key id in db: FW_OK with *v borrowed from
+ * the map, FW_ENOTFOUND, or another fw_err. Works in read and write txns. */
+int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v);
+/* Rewrites user id's packed record through patch, which may change only the
+ * fixed-offset counters (USER_OFF_*) of the copy it gets; min is the size the
+ * record must have. fw_err; FW_ENOTFOUND if there is no such user. */
+int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
+                       const void *arg);
 /* Fetches a user; FW_OK, FW_ENOTFOUND, FW_EIO. */
 int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);
 /* Relationship src -> dst: FW_REL_* and its edge sequence (0 if none); FW_OK

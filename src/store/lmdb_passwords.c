@@ -29,17 +29,11 @@ int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size
     MDB_txn *txn;
     if (fw_lmdb_rtxn_get(s, &txn))
         return FW_EIO;
-    uint8_t k[8];
-    be64_put(k, user_id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_PASSWORDS], &key, &v);
-    if (rc == MDB_NOTFOUND) {
-        rc = FW_ENOTFOUND;
-    } else if (rc) {
-        rc = fw_lmdb_err(rc);
-    } else if (v.mv_size > cap) {
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_PASSWORDS, user_id, &v); /* FW_ENOTFOUND: no password */
+    if (rc == FW_OK && v.mv_size > cap) {
         rc = FW_EINVAL;
-    } else {
+    } else if (rc == FW_OK) {
         memcpy(out, v.mv_data, v.mv_size);
         *len = v.mv_size;
     }

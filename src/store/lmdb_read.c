@@ -223,10 +223,9 @@ static void hydrate_one(fw_store *s, MDB_txn *txn, arena *a, uint64_t id)
 {
     if (!id || !tset_add(a, id))
         return;
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    if (mdb_get(txn, s->dbi[DB_TWEETS], &key, &v) == 0 && fw_lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
+    MDB_val v;
+    if (fw_lmdb_get_id(txn, s, DB_TWEETS, id, &v) == FW_OK &&
+        fw_lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
         a->ntweets++;
 }
 
@@ -553,21 +552,18 @@ void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb
 /* Loads an app with its project's access level. */
 static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_APPS], &key, &v);
-    if (rc == MDB_NOTFOUND)
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_APPS, id, &v);
+    if (rc == FW_ENOTFOUND)
         return FW_ENOTFOUND;
     if (rc || fw_lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
         return FW_EIO;
     if (!app->project_id)
         return FW_OK;
-    be64_put(k, app->project_id);
-    rc = mdb_get(txn, s->dbi[DB_PROJECTS], &key, &v);
-    if (rc == 0 && v.mv_size >= 1)
+    rc = fw_lmdb_get_id(txn, s, DB_PROJECTS, app->project_id, &v);
+    if (rc == FW_OK && v.mv_size >= 1)
         app->access_level = *(const uint8_t *)v.mv_data;
-    else if (rc != MDB_NOTFOUND)
+    else if (rc != FW_ENOTFOUND)
         return FW_EIO;
     return FW_OK;
 }

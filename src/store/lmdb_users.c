@@ -78,10 +78,8 @@ static int uname_owner(MDB_txn *txn, fw_store *s, const char *lname, uint64_t *i
 
 static bool key_exists(MDB_txn *txn, fw_store *s, int db, uint64_t id)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    return mdb_get(txn, s->dbi[db], &key, &v) == 0;
+    MDB_val v;
+    return fw_lmdb_get_id(txn, s, db, id, &v) == FW_OK;
 }
 
 /* A fresh id not used in db. */
@@ -300,28 +298,13 @@ static bool tweet_valid(const fw_tweet *t)
     return true;
 }
 
-/* Author bookkeeping: newest tweet id and tweet count; fw_err. */
-static int author_add_tweet(fw_lmdb_wtx *w, uint64_t author, uint64_t tweet_id)
+/* Author bookkeeping: newest tweet id and tweet count. */
+static void add_tweet(uint8_t *b, const void *arg)
 {
-    uint8_t k[8];
-    be64_put(k, author);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(w->txn, w->s->dbi[DB_USERS], &key, &v);
-    if (rc)
-        return fw_lmdb_err(rc);
-    if (v.mv_size < USER_OFF_TWEETS + 8)
-        return FW_EIO;
-    uint8_t *b = malloc(v.mv_size);
-    if (!b)
-        return FW_ENOMEM;
-    memcpy(b, v.mv_data, v.mv_size);
+    uint64_t tweet_id = *(const uint64_t *)arg;
     if (le64_get(b + USER_OFF_MOST_RECENT) < tweet_id)
         le64_put(b + USER_OFF_MOST_RECENT, tweet_id);
     le64_put(b + USER_OFF_TWEETS, le64_get(b + USER_OFF_TWEETS) + 1);
-    MDB_val nv = {v.mv_size, b};
-    rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
-    free(b);
-    return fw_lmdb_err(rc);
 }
 
 int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
@@ -344,7 +327,7 @@ int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
         nt.created_at_ms = fw_now_ms();
     rc = fw_lmdb_put_rec(&w, DB_TWEETS, nt.id, &nt, MDB_NOOVERWRITE);
     if (!rc)
-        rc = author_add_tweet(&w, nt.author_id, nt.id);
+        rc = fw_lmdb_user_patch(&w, nt.author_id, USER_OFF_TWEETS + 8, add_tweet, &nt.id);
     rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nt.id;
