@@ -187,30 +187,25 @@ int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
     return rc;
 }
 
+typedef struct app_scan {
+    int (*fn)(void *ctx, const fw_app *a);
+    void *ctx;
+} app_scan;
+
+static int app_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    app_scan *as = ctx;
+    fw_app a;
+    if (k->mv_size != 8)
+        return FW_EIO;
+    int rc = fw_lmdb_app_get(s, txn, be64_get(k->mv_data), &a);
+    return rc ? rc : as->fn(as->ctx, &a) != 0;
+}
+
 int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
 {
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (fw_lmdb_rtxn_get(s, &txn))
-        return FW_EIO;
-    if (mdb_cursor_open(txn, s->dbi[DB_APPS], &c)) {
-        fw_lmdb_rtxn_put(s, txn);
-        return FW_EIO;
-    }
-    MDB_val key, v;
-    int rc, frc = FW_OK;
-    for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-        fw_app a;
-        if (key.mv_size != 8 || (frc = fw_lmdb_app_get(s, txn, be64_get(key.mv_data), &a)))
-            break;
-        if (fn(ctx, &a))
-            break;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        frc = FW_EIO;
-    mdb_cursor_close(c);
-    fw_lmdb_rtxn_put(s, txn);
-    return frc;
+    app_scan as = {fn, ctx};
+    return fw_lmdb_scan(s, DB_APPS, 0, 0, app_row, &as);
 }
 
 int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)

@@ -175,6 +175,12 @@ void fw_lmdb_writer_stop(fw_store *s); /* drains the queue first */
 /* ---- lmdb_read.c: pooled read transactions ---- */
 int fw_lmdb_rtxn_get(fw_store *s, MDB_txn **out);
 void fw_lmdb_rtxn_put(fw_store *s, MDB_txn *txn);
+/* Calls row for the entries of the id-keyed db from the first key >= from, in
+ * key order, at most limit of them (0 = all), in one pooled read txn. row
+ * returns FW_OK to go on, 1 to stop, or an fw_err that ends the scan with it;
+ * k and v are borrowed for the call. Returns fw_err. */
+typedef int (*fw_lmdb_row_fn)(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v);
+int fw_lmdb_scan(fw_store *s, int db, uint64_t from, size_t limit, fw_lmdb_row_fn row, void *ctx);
 int fw_lmdb_rpool_new(fw_store *s);
 void fw_lmdb_rpool_free(fw_store *s);
 

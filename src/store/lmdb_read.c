@@ -75,6 +75,32 @@ void fw_lmdb_rtxn_put(fw_store *s, MDB_txn *t)
         mdb_txn_abort(t);
 }
 
+int fw_lmdb_scan(fw_store *s, int db, uint64_t from, size_t limit, fw_lmdb_row_fn row, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = fw_lmdb_rtxn_get(s, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, s->dbi[db], &c))) {
+        fw_lmdb_rtxn_put(s, txn);
+        return fw_lmdb_err(rc);
+    }
+    uint8_t k[8];
+    be64_put(k, from);
+    MDB_val key = {8, k}, v;
+    int frc = FW_OK;
+    rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+    for (size_t n = 0; rc == 0 && (limit == 0 || n < limit); rc = mdb_cursor_get(c, &key, &v, MDB_NEXT), n++)
+        if ((frc = row(ctx, txn, s, &key, &v)))
+            break;
+    if (rc && rc != MDB_NOTFOUND)
+        frc = fw_lmdb_err(rc);
+    mdb_cursor_close(c);
+    fw_lmdb_rtxn_put(s, txn);
+    return frc < 0 ? frc : FW_OK;
+}
+
 /* ------------------------------------------------------------------------
  * Per-thread result arenas. Every thread state is also linked into a global
  * registry so its memory stays reachable (and is freed by the thread-exit

@@ -255,38 +255,26 @@ int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out)
     return user_get_by(s, 0, username, out);
 }
 
+typedef struct user_scan {
+    int (*fn)(void *ctx, const fw_user *u);
+    void *ctx;
+} user_scan;
+
+static int user_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    user_scan *us = ctx;
+    fw_user u;
+    if (fw_lmdb_user_unpack(v->mv_data, v->mv_size, &u) < 0)
+        return FW_EIO;
+    return us->fn(us->ctx, &u) != 0;
+}
+
 int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
 {
     if (after == UINT64_MAX)
         return FW_OK;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (fw_lmdb_rtxn_get(s, &txn))
-        return FW_EIO;
-    if (mdb_cursor_open(txn, s->dbi[DB_USERS], &c)) {
-        fw_lmdb_rtxn_put(s, txn);
-        return FW_EIO;
-    }
-    uint8_t k[8];
-    be64_put(k, after + 1);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
-    size_t n = 0;
-    int frc = FW_OK;
-    for (; rc == 0 && (limit == 0 || n < limit); rc = mdb_cursor_get(c, &key, &v, MDB_NEXT), n++) {
-        fw_user u;
-        if (fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0) {
-            frc = FW_EIO;
-            break;
-        }
-        if (fn(ctx, &u))
-            break;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        frc = FW_EIO;
-    mdb_cursor_close(c);
-    fw_lmdb_rtxn_put(s, txn);
-    return frc;
+    user_scan us = {fn, ctx};
+    return fw_lmdb_scan(s, DB_USERS, after + 1, limit, user_row, &us);
 }
 
 static bool tweet_valid(const fw_tweet *t)
