@@ -57,6 +57,14 @@ int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsign
     return fw_lmdb_err(rc);
 }
 
+int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u)
+{
+    int rc = fw_lmdb_wtx_begin(s, w);
+    if (!rc && (rc = fw_lmdb_user_get(w->txn, s, id, u)))
+        fw_lmdb_wtx_abort(w);
+    return rc;
+}
+
 int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc)
 {
     if (rc) {

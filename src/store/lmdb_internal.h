@@ -135,6 +135,9 @@ typedef struct fw_lmdb_wtx {
 } fw_lmdb_wtx;
 
 int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w);
+/* Begins a write txn and loads user id into *u (borrowed from the txn); on
+ * failure the txn is already aborted. fw_err, FW_ENOTFOUND for no such user. */
+int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u);
 /* Stores the sequence counter and commits; aborts on any failure. Returns FW_*. */
 int fw_lmdb_wtx_commit(fw_lmdb_wtx *w);
 void fw_lmdb_wtx_abort(fw_lmdb_wtx *w);

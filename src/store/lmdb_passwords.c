@@ -6,14 +6,10 @@ int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec
     if (!rec || len == 0 || len > FW_PASSWORD_REC_MAX)
         return FW_EINVAL;
     fw_lmdb_wtx w;
-    int rc = fw_lmdb_wtx_begin(s, &w);
+    fw_user u;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, user_id, &u);
     if (rc)
         return rc;
-    fw_user u;
-    if ((rc = fw_lmdb_user_get(w.txn, s, user_id, &u))) {
-        fw_lmdb_wtx_abort(&w);
-        return rc;
-    }
     uint8_t k[8];
     be64_put(k, user_id);
     MDB_val key = {8, k}, v = {len, (void *)rec};

@@ -128,12 +128,10 @@ int fw_store_user_update(fw_store *s, const fw_user *u)
     if (!fw_lmdb_user_valid(u) || !fw_lmdb_username_key(u->username, lname))
         return FW_EINVAL;
     fw_lmdb_wtx w;
-    int rc = fw_lmdb_wtx_begin(s, &w);
+    fw_user old;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, u->id, &old);
     if (rc)
         return rc;
-    fw_user old;
-    if ((rc = fw_lmdb_user_get(w.txn, s, u->id, &old)))
-        return fw_lmdb_wtx_finish(&w, rc);
     if (!fw_lmdb_username_key(old.username, oldname))
         return fw_lmdb_wtx_finish(&w, FW_EIO);
     bool unprotect = (old.flags & FW_USER_PROTECTED) && !(u->flags & FW_USER_PROTECTED);
@@ -196,13 +194,11 @@ static int drop_secrets(fw_lmdb_wtx *w, uint64_t id)
 int fw_store_user_delete(fw_store *s, uint64_t id)
 {
     fw_lmdb_wtx w;
-    int rc = fw_lmdb_wtx_begin(s, &w);
+    fw_user old;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, id, &old);
     if (rc)
         return rc;
-    fw_user old;
     char lname[FW_USERNAME_MAX + 1];
-    if ((rc = fw_lmdb_user_get(w.txn, s, id, &old)))
-        return fw_lmdb_wtx_finish(&w, rc);
     bool named = fw_lmdb_username_key(old.username, lname); /* copy before the record goes away */
     if ((rc = fw_lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
         return fw_lmdb_wtx_finish(&w, rc);
@@ -300,12 +296,10 @@ int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
     if (!tweet_valid(t))
         return FW_EINVAL;
     fw_lmdb_wtx w;
-    int rc = fw_lmdb_wtx_begin(s, &w);
+    fw_user author;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, t->author_id, &author);
     if (rc)
         return rc;
-    fw_user author;
-    if ((rc = fw_lmdb_user_get(w.txn, s, t->author_id, &author)))
-        return fw_lmdb_wtx_finish(&w, rc);
     fw_tweet nt = *t;
     if (nt.id && key_exists(w.txn, s, DB_TWEETS, nt.id))
         return fw_lmdb_wtx_finish(&w, FW_EEXISTS);
