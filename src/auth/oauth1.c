@@ -535,18 +535,3 @@ done:
     fw_buf_free(&key);
     return rc;
 }
-
-const char *fw_oauth1_strerror(int rc)
-{
-    switch (rc) {
-    case FW_OK: return "ok";
-    case FW_EMALFORMED: return "malformed";
-    case FW_EMETHOD: return "unsupported signature method";
-    case FW_EVERSION: return "unsupported version";
-    case FW_ETIMESTAMP: return "timestamp out of window";
-    case FW_ENONCE: return "bad or replayed nonce";
-    case FW_ESIGNATURE: return "signature mismatch";
-    case FW_EMISSING: return "missing parameter";
-    default: return "unknown";
-    }
-}

@@ -76,7 +76,7 @@ typedef struct fw_oauth1_req {
  * RFC 5849 prescribes or, when that fails, with identical duplicate
  * parameters merged (twitter-api-v2 signs a body oauth_token that repeats the
  * header one only once). Does NOT touch the nonce cache (the caller does it
- * after the credential lookup). Returns FW_OK or a negative FW_OA1_E*. */
+ * after the credential lookup). Returns FW_OK or a negative FW_E* (core/err.h). */
 FW_MUSTCHECK
 int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str consumer_secret, fw_str token_secret,
                      int64_t now_s);
@@ -93,8 +93,5 @@ FW_MUSTCHECK int fw_oauth1_base_string(const fw_oauth1_hdr *h, const fw_oauth1_r
  * values (ambiguous, never merged). */
 FW_MUSTCHECK int fw_oauth1_base_string_ex(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, int flags,
                              fw_buf *out);
-
-/* Name of an FW_OA1_* code, for logs. */
-const char *fw_oauth1_strerror(int rc);
 
 #endif

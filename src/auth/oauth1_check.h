@@ -36,7 +36,7 @@ typedef struct fw_oauth1_http {
 } fw_oauth1_http;
 
 /* Verifies h's signature with the two secrets at now_s, then records its
- * nonce. Returns FW_OK or a negative FW_OA1_E* (FW_ENONCE for a
+ * nonce. Returns FW_OK or a negative FW_E* (core/err.h; FW_ENONCE for a
  * replay). */
 FW_MUSTCHECK
 int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,

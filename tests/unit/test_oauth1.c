@@ -578,7 +578,7 @@ static void test_client_captures(void **state)
             rejected++;
         } else {
             if (rc != FW_OK)
-                fail_msg("%s: verify = %d (%s)", label, rc, fw_oauth1_strerror(rc));
+                fail_msg("%s: verify = %d (%s)", label, rc, fw_strerror(rc));
             verified++;
             assert_true(fw_str_eq(jstr(ver, "token_secret"), ts_secret.p));
             /* The base string reproduces the recorded one, via the strict or the merged variant. */
