@@ -310,6 +310,22 @@ static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user
     return r;
 }
 
+/* What every user-returning read adds for a->uptr[0..n) (NULL entries are
+ * users not found): the viewer's relations when asked, and the hydrated
+ * tweets. */
+static void add_extras(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *o, size_t n, const fw_rels **rels,
+                       const fw_tweet **tweets, size_t *ntweets)
+{
+    if (o->want_rels) {
+        for (size_t i = 0; i < n; i++)
+            a->rels[i] = a->uptr[i] ? rels_of(s, txn, o->viewer_id, a->uptr[i]->id) : (fw_rels){0, 0};
+        *rels = a->rels;
+    }
+    hydrate(s, txn, a, o, a->uptr, n);
+    *ntweets = a->ntweets;
+    *tweets = a->tweets;
+}
+
 /* ------------------------------------------------------------------------
  * Users by id or username. */
 
@@ -349,14 +365,7 @@ static int users_fill(fw_store *s, MDB_txn *txn, arena *a, const fw_users_q *q, 
     res->version = mdb_txn_id(txn);
     res->n = q->n;
     res->users = a->uptr;
-    if (q->opts.want_rels) {
-        for (size_t i = 0; i < q->n; i++)
-            a->rels[i] = a->uptr[i] ? rels_of(s, txn, q->opts.viewer_id, a->users[i].id) : (fw_rels){0, 0};
-        res->rels = a->rels;
-    }
-    hydrate(s, txn, a, &q->opts, a->uptr, q->n);
-    res->ntweets = a->ntweets;
-    res->tweets = a->tweets;
+    add_extras(s, txn, a, &q->opts, q->n, &res->rels, &res->tweets, &res->ntweets);
     return FW_OK;
 }
 
@@ -543,14 +552,7 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
     res->n = n;
     res->users = a->users;
     res->seqs = a->seqs;
-    if (q->opts.want_rels) {
-        for (size_t i = 0; i < n; i++)
-            a->rels[i] = rels_of(s, txn, q->opts.viewer_id, a->users[i].id);
-        res->rels = a->rels;
-    }
-    hydrate(s, txn, a, &q->opts, a->uptr, n);
-    res->ntweets = a->ntweets;
-    res->tweets = a->tweets;
+    add_extras(s, txn, a, &q->opts, n, &res->rels, &res->tweets, &res->ntweets);
     return FW_OK;
 }
 
