@@ -278,12 +278,12 @@ static void dispatch(fw_call *c)
 static void on_authn(void *ctx, int rc, const fw_principal *who)
 {
     fw_call *c = ctx;
-    if (rc == FW_AUTHN_EIO) {
+    if (rc == FW_EIO) {
         fw_problem_unavailable(c->req);
         fw_call_finish(c);
         return;
     }
-    if (rc != FW_AUTHN_OK) {
+    if (rc != FW_OK) {
         fw_problem_unauthorized(c->req);
         fw_call_finish(c);
         return;

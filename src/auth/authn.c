@@ -61,7 +61,7 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
 {
     fw_authn_op *bc = vctx;
     if (res->rc == FW_EIO) {
-        bc->cb(bc->ctx, FW_AUTHN_EIO, NULL);
+        bc->cb(bc->ctx, FW_EIO, NULL);
         return;
     }
     const fw_cred *c = res->cred;
@@ -70,7 +70,7 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
         (c->expires_at_ms && fw_now_ms() >= c->expires_at_ms) ||
         (c->kind == FW_CRED_OAUTH2_USER && !res->user) ||
         (c->kind == FW_CRED_APP_BEARER && !bearer_is_current(bc, res->app))) {
-        bc->cb(bc->ctx, FW_AUTHN_UNAUTHORIZED, NULL);
+        bc->cb(bc->ctx, FW_EUNAUTHORIZED, NULL);
         return;
     }
     fw_principal who = {0};
@@ -85,7 +85,7 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
         who.scopes = c->scopes;
         who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
     }
-    bc->cb(bc->ctx, FW_AUTHN_OK, &who);
+    bc->cb(bc->ctx, FW_OK, &who);
 }
 
 static void oauth1_done(fw_authn_op *op, int rc, const fw_principal *who)
@@ -100,19 +100,19 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     fw_authn_op *op = vctx;
     fw_authn *a = op->a;
     if (res->rc == FW_EIO) {
-        oauth1_done(op, FW_AUTHN_EIO, NULL);
+        oauth1_done(op, FW_EIO, NULL);
         return;
     }
     const fw_cred *c = res->cred;
     if (res->rc != FW_OK || !c || c->revoked || c->kind != FW_CRED_OAUTH1_USER || !res->app || !res->user) {
-        oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
+        oauth1_done(op, FW_EUNAUTHORIZED, NULL);
         return;
     }
     const fw_authn_in *in = &op->in;
     fw_oauth1_http http = {in->method, in->path, in->query, in->content_type, in->body, in->host, in->tls};
     if (fw_oauth1_check_run(a->oa1, op->oa1, &http, res->app->consumer_secret, c->secret, fw_now_ms() / 1000) !=
-        FW_OA1_OK) {
-        oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
+        FW_OK) {
+        oauth1_done(op, FW_EUNAUTHORIZED, NULL);
         return;
     }
     fw_principal who = {0};
@@ -122,7 +122,7 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     who.user_id = res->user->id;
     who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
     who.scopes = UINT32_MAX;
-    oauth1_done(op, FW_AUTHN_OK, &who);
+    oauth1_done(op, FW_OK, &who);
 }
 
 /* Splits "Scheme rest" (scheme compared case-insensitively). */
@@ -158,9 +158,9 @@ void fw_authn_run(fw_authn *a, fw_exec *exec, fw_authn_op *op, const fw_authn_in
     if (auth_scheme(in->authorization, "OAuth", &rest)) {
         /* ~5 KiB of parse state: heap, and only for OAuth 1.0a requests. */
         op->oa1 = malloc(sizeof *op->oa1);
-        if (!op->oa1 || fw_oauth1_parse(in->authorization, op->oa1) != FW_OA1_OK || !op->oa1->token.p ||
+        if (!op->oa1 || fw_oauth1_parse(in->authorization, op->oa1) != FW_OK || !op->oa1->token.p ||
             !op->oa1->token.len) {
-            oauth1_done(op, FW_AUTHN_UNAUTHORIZED, NULL);
+            oauth1_done(op, FW_EUNAUTHORIZED, NULL);
             return;
         }
         fw_auth_q q = {0};
@@ -170,5 +170,5 @@ void fw_authn_run(fw_authn *a, fw_exec *exec, fw_authn_op *op, const fw_authn_in
         fw_store_auth(a->store, exec, &q, on_oauth1, op);
         return;
     }
-    cb(ctx, FW_AUTHN_UNAUTHORIZED, NULL);
+    cb(ctx, FW_EUNAUTHORIZED, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/str.h"
 #include "store/store.h"
 
@@ -23,12 +24,6 @@ typedef struct fw_principal {
     uint32_t scopes;       /* OAuth 2.0 user tokens; OAuth 1.0a and app-only get every scope */
 } fw_principal;
 
-enum {
-    FW_AUTHN_OK = 0,
-    FW_AUTHN_UNAUTHORIZED = -1, /* missing, malformed, unknown, expired or revoked credentials */
-    FW_AUTHN_EIO = -2,
-};
-
 /* What authentication needs from the request (all borrowed for the call). */
 typedef struct fw_authn_in {
     fw_str authorization;
@@ -40,7 +35,7 @@ typedef struct fw_authn fw_authn; /* opaque: OAuth 1.0a nonce cache, base URLs *
 
 /* public_base_urls: comma-separated extra base URLs for OAuth 1.0a signature
  * checks (may be NULL). */
-int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out);
+FW_MUSTCHECK int fw_authn_new(fw_store *store, const char *public_base_urls, fw_authn **out);
 void fw_authn_free(fw_authn *a);
 
 typedef void (*fw_authn_cb)(void *ctx, int rc, const fw_principal *who);

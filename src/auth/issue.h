@@ -17,18 +17,21 @@
 #include <stdint.h>
 
 #include "auth/tokens.h"
+#include "core/err.h"
 #include "store/store.h"
 
 /* The app-only bearer token of generation gen (derived, so the same token
  * comes back until the generation changes); (re)stores its hash. */
-int fw_issue_app_bearer(fw_store *s, uint64_t app_id, uint32_t gen, char out[FW_TOKEN_MAX]);
+FW_MUSTCHECK int fw_issue_app_bearer(fw_store *s, uint64_t app_id, uint32_t gen, char out[FW_TOKEN_MAX]);
 /* An OAuth 2.0 user credential: kind FW_CRED_OAUTH2_USER (access token) or
  * FW_CRED_OAUTH2_REFRESH; ttl_ms 0 = no expiry. label != NULL derives a
  * stable token from the store secret and the label (the demo) instead of a
  * random one. */
+FW_MUSTCHECK
 int fw_issue_user_token(fw_store *s, uint8_t kind, uint64_t app_id, uint64_t user_id, uint32_t scopes, int64_t ttl_ms,
                         const char *label, char out[FW_TOKEN_MAX]);
 /* An OAuth 1.0a access token and its secret; label as above. */
+FW_MUSTCHECK
 int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *label, char tok[FW_TOKEN_MAX],
                     char sec[FW_TOKEN_MAX]);
 

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/str.h"
 
 /* Accepted clock skew in seconds; same value as the OAuth 1.0a timestamp check. */
@@ -40,7 +41,7 @@ typedef struct fw_nonce_cache fw_nonce_cache;
 /* Creates a cache that holds at most max_entries pairs (rounded up to a
  * whole number of sets; at least one set per shard). Returns 0, or -1 if
  * max_entries is 0 or too large, the RNG failed, or memory ran out. */
-int fw_nonce_cache_new(size_t max_entries, fw_nonce_cache **out);
+FW_MUSTCHECK int fw_nonce_cache_new(size_t max_entries, fw_nonce_cache **out);
 void fw_nonce_cache_free(fw_nonce_cache *c);
 /* Number of slots actually allocated (>= the max_entries asked for). */
 size_t fw_nonce_cache_capacity(const fw_nonce_cache *c);
@@ -50,6 +51,7 @@ size_t fw_nonce_cache_capacity(const fw_nonce_cache *c);
  * -1 if the pair is already remembered (replay), -2 on invalid input: a nonce
  * that is empty, longer than FW_NONCE_MAX_LEN or not printable ASCII, an empty
  * or overlong consumer key, or ts_s outside now_s +- FW_NONCE_WINDOW_S. */
+FW_MUSTCHECK
 int fw_nonce_check_and_add(fw_nonce_cache *c, fw_str consumer_key, fw_str nonce, int64_t ts_s, int64_t now_s);
 
 #endif

@@ -108,51 +108,51 @@ static int split_pairs(fw_str a, size_t i, fw_oauth1_hdr *h)
     for (;;) {
         i = skip_ows(a, i);
         if (i == a.len)
-            return count == 0 ? FW_OA1_OK : FW_OA1_EMALFORMED; /* "OAuth" alone, or a trailing ',' */
+            return count == 0 ? FW_OK : FW_EMALFORMED; /* "OAuth" alone, or a trailing ',' */
         size_t ns = i;
         while (i < a.len && is_name_char((unsigned char)a.p[i]))
             i++;
         fw_str name = {a.p + ns, i - ns};
         if (name.len == 0 || name.len > FW_OA1_MAX_NAME)
-            return FW_OA1_EMALFORMED;
+            return FW_EMALFORMED;
         if (i + 1 >= a.len || a.p[i] != '=' || a.p[i + 1] != '"')
-            return FW_OA1_EMALFORMED;
+            return FW_EMALFORMED;
         i += 2;
         size_t vs = i;
         while (i < a.len && a.p[i] != '"')
             i++;
         if (i == a.len)
-            return FW_OA1_EMALFORMED; /* unterminated quote */
+            return FW_EMALFORMED; /* unterminated quote */
         fw_str val = {a.p + vs, i - vs};
         i++;
         if (val.len > FW_OA1_MAX_VALUE || ++count > FW_OA1_MAX_PARAMS)
-            return FW_OA1_EMALFORMED;
+            return FW_EMALFORMED;
         if (fw_str_eq(name, "realm")) {
             /* realm is free text, never signed; quoted-pairs are not supported. */
             if (seen_realm)
-                return FW_OA1_EMALFORMED;
+                return FW_EMALFORMED;
             seen_realm = true;
             for (size_t j = 0; j < val.len; j++) {
                 unsigned char c = (unsigned char)val.p[j];
                 if (c < 0x20 || c > 0x7e || c == '\\')
-                    return FW_OA1_EMALFORMED;
+                    return FW_EMALFORMED;
             }
         } else {
             if (!valid_encoded(val))
-                return FW_OA1_EMALFORMED;
+                return FW_EMALFORMED;
             for (size_t j = 0; j < h->nraw; j++)
                 if (str_same(h->raw[j].k, name))
-                    return FW_OA1_EMALFORMED; /* duplicate: which one was signed? */
+                    return FW_EMALFORMED; /* duplicate: which one was signed? */
             h->raw[h->nraw++] = (fw_oauth1_pair){name, val};
         }
         i = skip_ows(a, i);
         if (i == a.len)
-            return FW_OA1_OK;
+            return FW_OK;
         if (a.p[i] != ',')
-            return FW_OA1_EMALFORMED; /* missing comma */
+            return FW_EMALFORMED; /* missing comma */
         i++;
         if (skip_ows(a, i) == a.len)
-            return FW_OA1_EMALFORMED;
+            return FW_EMALFORMED;
     }
 }
 
@@ -179,16 +179,16 @@ int fw_oauth1_parse(fw_str a, fw_oauth1_hdr *h)
     h->nraw = 0;
     h->store_len = 0;
     if (a.len > FW_OA1_MAX_HEADER || (a.len > 0 && a.p == NULL))
-        return FW_OA1_EMALFORMED;
+        return FW_EMALFORMED;
 
     size_t i = skip_ows(a, 0);
     if (!ieq_prefix(a, i, "oauth"))
-        return FW_OA1_EMALFORMED;
+        return FW_EMALFORMED;
     i += 5;
     if (i < a.len && a.p[i] != ' ' && a.p[i] != '\t')
-        return FW_OA1_EMALFORMED; /* "OAuthx" is another scheme */
+        return FW_EMALFORMED; /* "OAuthx" is another scheme */
     int rc = split_pairs(a, i, h);
-    if (rc != FW_OA1_OK)
+    if (rc != FW_OK)
         return rc;
 
     static const struct {
@@ -213,15 +213,15 @@ int fw_oauth1_parse(fw_str a, fw_oauth1_hdr *h)
             }
 
     if (!h->consumer_key.p || !h->signature.p || !h->signature_method.p || !h->timestamp.p || !h->nonce.p)
-        return FW_OA1_EMISSING;
+        return FW_EMISSING;
     if (parse_timestamp(h->timestamp, &h->ts) != 0)
-        return FW_OA1_EMALFORMED;
+        return FW_EMALFORMED;
     if (h->nonce.len == 0 || h->nonce.len > FW_NONCE_MAX_LEN)
-        return FW_OA1_ENONCE;
+        return FW_ENONCE;
     for (size_t j = 0; j < h->nonce.len; j++)
         if ((unsigned char)h->nonce.p[j] < 0x21 || (unsigned char)h->nonce.p[j] > 0x7e)
-            return FW_OA1_ENONCE;
-    return FW_OA1_OK;
+            return FW_ENONCE;
+    return FW_OK;
 }
 
 /* ---- signature base string -------------------------------------------- */
@@ -459,16 +459,16 @@ int fw_oauth1_base_string_ex(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_
                              fw_buf *out)
 {
     if (!valid_method(r->method) || !valid_path(r->path))
-        return FW_OA1_EMALFORMED;
+        return FW_EMALFORMED;
     fw_buf params = FW_BUF_INIT, url = FW_BUF_INIT;
     fw_buf_init(&params, 256);
     fw_buf_init(&url, 128);
     int rc = norm_params(h, r, (flags & FW_OA1_BS_MERGE_DUPS) != 0, &params);
     if (rc == 0)
-        rc = compose(r, base_url, (fw_str){params.data, params.len}, &url, out) == 0 ? FW_OA1_OK
-                                                                                      : FW_OA1_EMALFORMED;
+        rc = compose(r, base_url, (fw_str){params.data, params.len}, &url, out) == 0 ? FW_OK
+                                                                                      : FW_EMALFORMED;
     else if (rc < 0)
-        rc = FW_OA1_EMALFORMED;
+        rc = FW_EMALFORMED;
     fw_buf_free(&params);
     fw_buf_free(&url);
     return rc;
@@ -485,19 +485,19 @@ int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str cons
                      int64_t now_s)
 {
     if (!fw_str_eq(h->signature_method, "HMAC-SHA1"))
-        return FW_OA1_EMETHOD;
+        return FW_EMETHOD;
     if (h->version.p && !fw_str_eq(h->version, "1.0"))
-        return FW_OA1_EVERSION;
+        return FW_EVERSION;
     if (now_s > INT64_MAX / 2 || now_s < INT64_MIN / 2 || h->ts > now_s + FW_OA1_TS_WINDOW_S ||
         h->ts < now_s - FW_OA1_TS_WINDOW_S)
-        return FW_OA1_ETIMESTAMP;
+        return FW_ETIMESTAMP;
     if (r->nbase == 0 || r->nbase > FW_OA1_MAX_BASE_URLS || !valid_method(r->method) || !valid_path(r->path))
-        return FW_OA1_EMALFORMED;
+        return FW_EMALFORMED;
 
     fw_buf strict = FW_BUF_INIT, merged = FW_BUF_INIT, url = FW_BUF_INIT, base = FW_BUF_INIT, key = FW_BUF_INIT;
     fw_buf_init(&strict, 256);
     fw_buf_init(&merged, 256);
-    int rc = FW_OA1_EMALFORMED;
+    int rc = FW_EMALFORMED;
     if (norm_params(h, r, false, &strict) != 0)
         goto done;
     int mrc = norm_params(h, r, true, &merged);
@@ -526,7 +526,7 @@ int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str cons
             match = fw_ct_equal(b64, n, h->signature.p, h->signature.len);
         }
     }
-    rc = match ? FW_OA1_OK : any_url ? FW_OA1_ESIGNATURE : FW_OA1_EMALFORMED;
+    rc = match ? FW_OK : any_url ? FW_ESIGNATURE : FW_EMALFORMED;
 done:
     fw_buf_free(&strict);
     fw_buf_free(&merged);
@@ -534,19 +534,4 @@ done:
     fw_buf_free(&base);
     fw_buf_free(&key);
     return rc;
-}
-
-const char *fw_oauth1_strerror(int rc)
-{
-    switch (rc) {
-    case FW_OA1_OK: return "ok";
-    case FW_OA1_EMALFORMED: return "malformed";
-    case FW_OA1_EMETHOD: return "unsupported signature method";
-    case FW_OA1_EVERSION: return "unsupported version";
-    case FW_OA1_ETIMESTAMP: return "timestamp out of window";
-    case FW_OA1_ENONCE: return "bad or replayed nonce";
-    case FW_OA1_ESIGNATURE: return "signature mismatch";
-    case FW_OA1_EMISSING: return "missing parameter";
-    default: return "unknown";
-    }
 }

@@ -7,7 +7,7 @@
  *   3. fw_oauth1_verify() checks the signature method, version, timestamp and the
  *      HMAC-SHA1 signature against every candidate base URL.
  *   4. The caller records the nonce with fw_nonce_check_and_add() (auth/nonce.h);
- *      a replay maps to FW_OA1_ENONCE.
+ *      a replay maps to FW_ENONCE.
  *
  * Ownership: fw_oauth1_hdr borrows the authorization bytes (raw pairs point into
  * them) and keeps decoded values in its own storage, so it must not be copied
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/str.h"
 
 /* Limits on client-controlled sizes. */
@@ -30,17 +31,6 @@
 #define FW_OA1_MAX_SIGNED_BYTES 65536 /* query + form body bytes fed to the base string */
 #define FW_OA1_MAX_BASE_URLS 8     /* candidate base URLs tried per request */
 #define FW_OA1_TS_WINDOW_S 300     /* accepted |now - oauth_timestamp| */
-
-enum {
-    FW_OA1_OK = 0,
-    FW_OA1_EMALFORMED = -1, /* header or request does not parse / exceeds a limit */
-    FW_OA1_EMETHOD = -2,    /* oauth_signature_method other than HMAC-SHA1 */
-    FW_OA1_EVERSION = -3,   /* oauth_version present and not "1.0" */
-    FW_OA1_ETIMESTAMP = -4, /* oauth_timestamp outside the window */
-    FW_OA1_ENONCE = -5,     /* nonce not 1..64 printable ASCII chars, or replayed */
-    FW_OA1_ESIGNATURE = -6, /* signature does not match any base URL */
-    FW_OA1_EMISSING = -7,   /* a required oauth_ parameter is absent */
-};
 
 typedef struct fw_oauth1_pair {
     fw_str k, v; /* raw, still percent-encoded, slices of the header */
@@ -61,12 +51,12 @@ typedef struct fw_oauth1_hdr {
 
 /* Parses an Authorization header value ("OAuth k=\"v\", ..."; scheme name
  * case-insensitive, pairs separated by ',' with optional spaces/tabs, values
- * double-quoted and percent-encoded, optional realm). Returns FW_OA1_OK,
- * FW_OA1_EMALFORMED (syntax, duplicate name, limit exceeded, non-numeric
- * timestamp), FW_OA1_EMISSING (oauth_consumer_key, oauth_signature,
+ * double-quoted and percent-encoded, optional realm). Returns FW_OK,
+ * FW_EMALFORMED (syntax, duplicate name, limit exceeded, non-numeric
+ * timestamp), FW_EMISSING (oauth_consumer_key, oauth_signature,
  * oauth_signature_method, oauth_timestamp or oauth_nonce absent) or
- * FW_OA1_ENONCE (nonce not 1..64 printable ASCII). Never allocates. */
-int fw_oauth1_parse(fw_str authorization, fw_oauth1_hdr *out);
+ * FW_ENONCE (nonce not 1..64 printable ASCII). Never allocates. */
+FW_MUSTCHECK int fw_oauth1_parse(fw_str authorization, fw_oauth1_hdr *out);
 
 /* The request as received. path: raw path without the query ("/2/users/me");
  * query: raw query without '?' (may be empty); content_type/body: the form
@@ -86,7 +76,8 @@ typedef struct fw_oauth1_req {
  * RFC 5849 prescribes or, when that fails, with identical duplicate
  * parameters merged (twitter-api-v2 signs a body oauth_token that repeats the
  * header one only once). Does NOT touch the nonce cache (the caller does it
- * after the credential lookup). Returns FW_OA1_OK or a negative FW_OA1_E*. */
+ * after the credential lookup). Returns FW_OK or a negative FW_E* (core/err.h). */
+FW_MUSTCHECK
 int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str consumer_secret, fw_str token_secret,
                      int64_t now_s);
 
@@ -94,16 +85,13 @@ int fw_oauth1_verify(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str cons
 #define FW_OA1_BS_MERGE_DUPS 1
 
 /* Builds the RFC 5849 signature base string for one base URL into out
- * (replacing its contents). Returns FW_OA1_OK or FW_OA1_EMALFORMED. */
-int fw_oauth1_base_string(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, fw_buf *out);
+ * (replacing its contents). Returns FW_OK or FW_EMALFORMED. */
+FW_MUSTCHECK int fw_oauth1_base_string(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, fw_buf *out);
 /* Same, with flags. With FW_OA1_BS_MERGE_DUPS, parameters repeated with the
  * same name and value are signed once; returns 1 (out untouched) when that
  * variant does not apply: nothing repeats, or a name repeats with different
  * values (ambiguous, never merged). */
-int fw_oauth1_base_string_ex(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, int flags,
+FW_MUSTCHECK int fw_oauth1_base_string_ex(const fw_oauth1_hdr *h, const fw_oauth1_req *r, fw_str base_url, int flags,
                              fw_buf *out);
-
-/* Name of an FW_OA1_* code, for logs. */
-const char *fw_oauth1_strerror(int rc);
 
 #endif

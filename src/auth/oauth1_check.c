@@ -63,8 +63,8 @@ int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oau
         bases[nb++] = c->public[i];
     fw_oauth1_req r = {req->method, req->path, req->query, req->content_type, req->body, bases, nb};
     int rc = fw_oauth1_verify(h, &r, consumer_secret, token_secret, now_s);
-    if (rc != FW_OA1_OK)
+    if (rc != FW_OK)
         return rc;
-    return fw_nonce_check_and_add(c->nonces, h->consumer_key, h->nonce, h->ts, now_s) == 0 ? FW_OA1_OK
-                                                                                           : FW_OA1_ENONCE;
+    return fw_nonce_check_and_add(c->nonces, h->consumer_key, h->nonce, h->ts, now_s) == 0 ? FW_OK
+                                                                                           : FW_ENONCE;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "auth/oauth1.h"
+#include "core/err.h"
 #include "core/str.h"
 
 /* Public base URLs kept from the configured list; the rest are ignored. */
@@ -24,7 +25,7 @@ typedef struct fw_oauth1_check fw_oauth1_check;
 
 /* public_base_urls: comma-separated extra base URLs (may be NULL);
  * nonce_slots: size of the replay cache (nonce.h). 0 or -1. */
-int fw_oauth1_check_new(const char *public_base_urls, size_t nonce_slots, fw_oauth1_check **out);
+FW_MUSTCHECK int fw_oauth1_check_new(const char *public_base_urls, size_t nonce_slots, fw_oauth1_check **out);
 void fw_oauth1_check_free(fw_oauth1_check *c);
 
 /* The request as received (all borrowed for the call). */
@@ -35,8 +36,9 @@ typedef struct fw_oauth1_http {
 } fw_oauth1_http;
 
 /* Verifies h's signature with the two secrets at now_s, then records its
- * nonce. Returns FW_OA1_OK or a negative FW_OA1_E* (FW_OA1_ENONCE for a
+ * nonce. Returns FW_OK or a negative FW_E* (core/err.h; FW_ENONCE for a
  * replay). */
+FW_MUSTCHECK
 int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
                         fw_str token_secret, int64_t now_s);
 

@@ -18,35 +18,37 @@ static int derive(const char *pw, size_t len, const uint8_t *salt, unsigned log_
                   uint8_t key[KEY_LEN])
 {
     uint64_t n = (uint64_t)1 << log_n;
-    return EVP_PBE_scrypt(pw, len, salt, SALT_LEN, n, r, p, MAX_MEM, key, KEY_LEN) == 1 ? 0 : FW_PW_ECRYPTO;
+    return EVP_PBE_scrypt(pw, len, salt, SALT_LEN, n, r, p, MAX_MEM, key, KEY_LEN) == 1 ? 0 : FW_ECRYPTO;
 }
 
 int fw_password_hash(const char *pw, size_t len, uint8_t out[FW_PASSWORD_HASH_LEN])
 {
     if (!pw || len == 0 || len > FW_PASSWORD_MAX)
-        return FW_PW_EINVAL;
+        return FW_EINVAL;
     out[0] = VERSION;
     out[1] = LOG_N;
     out[2] = R;
     out[3] = P;
     if (fw_random_bytes(out + 4, SALT_LEN) != 0)
-        return FW_PW_ECRYPTO;
+        return FW_ECRYPTO;
     return derive(pw, len, out + 4, LOG_N, R, P, out + 4 + SALT_LEN);
 }
 
-int fw_password_verify(const char *pw, size_t len, const uint8_t *rec, size_t rec_len)
+int fw_password_verify(const char *pw, size_t len, const uint8_t *rec, size_t rec_len, bool *match)
 {
+    *match = false;
     if (!pw || len == 0 || len > FW_PASSWORD_MAX)
-        return FW_PW_EINVAL;
+        return FW_EINVAL;
     /* Bounds keep a corrupt record from asking for gigabytes or minutes. */
     if (!rec || rec_len != FW_PASSWORD_HASH_LEN || rec[0] != VERSION || rec[1] < 10 || rec[1] > 20 || rec[2] < 1 ||
         rec[2] > 16 || rec[3] < 1 || rec[3] > 4)
-        return FW_PW_EINVAL;
+        return FW_EINVAL;
     uint8_t key[KEY_LEN];
     int rc = derive(pw, len, rec + 4, rec[1], rec[2], rec[3], key);
     if (rc != 0)
         return rc;
-    return fw_ct_equal(key, KEY_LEN, rec + 4 + SALT_LEN, KEY_LEN) ? FW_PW_OK : FW_PW_MISMATCH;
+    *match = fw_ct_equal(key, KEY_LEN, rec + 4 + SALT_LEN, KEY_LEN);
+    return FW_OK;
 }
 
 void fw_password_burn(const char *pw, size_t len)

@@ -11,23 +11,23 @@
 #ifndef FW_AUTH_PASSWORD_H
 #define FW_AUTH_PASSWORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "core/err.h"
 
 #define FW_PASSWORD_HASH_LEN 52
 #define FW_PASSWORD_MAX 1024 /* bytes of a password */
 
-enum {
-    FW_PW_OK = 0,
-    FW_PW_MISMATCH = -1,
-    FW_PW_EINVAL = -2, /* empty or overlong password, malformed record */
-    FW_PW_ECRYPTO = -3,
-};
+/* Errors are FW_* codes (core/err.h): FW_EINVAL for an empty or overlong
+ * password or a malformed record, FW_ECRYPTO when the KDF or RNG fails. */
 
 /* Hashes pw (1..FW_PASSWORD_MAX bytes) with a fresh salt into out. */
-int fw_password_hash(const char *pw, size_t len, uint8_t out[FW_PASSWORD_HASH_LEN]);
-/* Checks pw against a stored record: FW_PW_OK, FW_PW_MISMATCH or an error. */
-int fw_password_verify(const char *pw, size_t len, const uint8_t *rec, size_t rec_len);
+FW_MUSTCHECK int fw_password_hash(const char *pw, size_t len, uint8_t out[FW_PASSWORD_HASH_LEN]);
+/* Checks pw against a stored record: FW_OK with *match saying whether it is
+ * the password, or an error (then *match is false). */
+FW_MUSTCHECK int fw_password_verify(const char *pw, size_t len, const uint8_t *rec, size_t rec_len, bool *match);
 /* Spends the same time as a verification and fails: used when the user does
  * not exist or has no password, so timing does not reveal which. */
 void fw_password_burn(const char *pw, size_t len);

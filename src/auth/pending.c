@@ -108,11 +108,11 @@ void fw_pending_free(fw_pending *p)
 int fw_pending_set_limit(fw_pending *p, uint8_t kind, fw_pending_limit lim)
 {
     if (kind >= FW_PENDING_KINDS)
-        return FW_PENDING_EINVAL;
+        return FW_EINVAL;
     pthread_mutex_lock(&p->mu);
     p->kinds[kind].lim = lim;
     pthread_mutex_unlock(&p->mu);
-    return FW_PENDING_OK;
+    return FW_OK;
 }
 
 static bool key_ok(fw_str key)
@@ -267,20 +267,20 @@ static int make_room(fw_pending *p, uint8_t kind, uint64_t owner, int64_t now_ms
     if (k->lim.per_owner)
         while ((g = *group_link(p, kind, owner)) && g->count >= k->lim.per_owner)
             if (!over_cap_drop(p, g->head, k, now_ms))
-                return FW_PENDING_EFULL;
+                return FW_EFULL;
     if (k->lim.max)
         while (k->count >= k->lim.max)
             if (!over_cap_drop(p, k->head, k, now_ms))
-                return FW_PENDING_EFULL;
+                return FW_EFULL;
     if (p->count >= p->max) {
         for (size_t i = 0; i < FW_PENDING_KINDS; i++)
             while (p->kinds[i].head && p->kinds[i].head->expires_ms <= now_ms)
                 drop(p, p->kinds[i].head);
         while (p->count >= p->max)
             if (!k->head || !over_cap_drop(p, k->head, k, now_ms))
-                return FW_PENDING_EFULL;
+                return FW_EFULL;
     }
-    return FW_PENDING_OK;
+    return FW_OK;
 }
 
 enum { MODE_PUT, MODE_ADD, MODE_UPDATE };
@@ -290,13 +290,13 @@ static int store(fw_pending *p, int mode, uint8_t kind, uint64_t owner, fw_str k
 {
     if (kind >= FW_PENDING_KINDS || !key_ok(key) || len > FW_PENDING_MAX_VALUE ||
         (mode != MODE_UPDATE && ttl_ms <= 0) || (len && !val))
-        return FW_PENDING_EINVAL;
+        return FW_EINVAL;
     node *n = malloc(sizeof *n + len);
     group *spare = malloc(sizeof *spare); /* allocated outside the lock, in case the group is new */
     if (!n || !spare) {
         free(n);
         free(spare);
-        return FW_PENDING_ENOMEM;
+        return FW_ENOMEM;
     }
     entry_id(p, kind, key, n->id);
     n->kind = kind;
@@ -307,11 +307,11 @@ static int store(fw_pending *p, int mode, uint8_t kind, uint64_t owner, fw_str k
     node **link = find(p, n->id);
     node *old = *link;
     bool live = old && old->expires_ms > now_ms;
-    int rc = FW_PENDING_OK;
+    int rc = FW_OK;
     if (mode == MODE_ADD && live) {
-        rc = FW_PENDING_EEXISTS;
+        rc = FW_EEXISTS;
     } else if (mode == MODE_UPDATE && !live) {
-        rc = FW_PENDING_ENOTFOUND;
+        rc = FW_ENOTFOUND;
     } else if (mode == MODE_UPDATE) {
         splice(p, link, old, n);
         n = NULL;
@@ -319,7 +319,7 @@ static int store(fw_pending *p, int mode, uint8_t kind, uint64_t owner, fw_str k
         if (old)
             drop(p, old);
         rc = make_room(p, kind, owner, now_ms);
-        if (rc == FW_PENDING_OK) {
+        if (rc == FW_OK) {
             group **gl = group_link(p, kind, owner);
             if (!*gl) {
                 *spare = (group){.owner = owner, .kind = kind};
@@ -358,16 +358,16 @@ static int fetch(fw_pending *p, bool take, uint8_t kind, fw_str key, void *out, 
                  int64_t now_ms)
 {
     if (kind >= FW_PENDING_KINDS || !key_ok(key))
-        return FW_PENDING_ENOTFOUND;
+        return FW_ENOTFOUND;
     uint8_t id[32];
     entry_id(p, kind, key, id);
     pthread_mutex_lock(&p->mu);
     node *n = *find(p, id);
-    int rc = FW_PENDING_ENOTFOUND;
+    int rc = FW_ENOTFOUND;
     if (n && n->expires_ms > now_ms) {
-        rc = FW_PENDING_OK;
+        rc = FW_OK;
         if (n->len > cap) {
-            rc = FW_PENDING_ESPACE;
+            rc = FW_ESPACE;
         } else {
             if (n->len)
                 memcpy(out, n->val, n->len);

@@ -15,7 +15,7 @@
  * its own share (fw_pending_set_limit) and a cap per owner. An insert that
  * meets a cap first drops expired entries, then either evicts the oldest
  * entry of the same kind (of the same owner, for the per-owner cap) or fails
- * with FW_PENDING_EFULL, as the kind's limit says. An entry is never evicted
+ * with FW_EFULL, as the kind's limit says. An entry is never evicted
  * to make room for another kind, so a flood of one kind (sign-in pages
  * anyone can open) cannot push out another (authorization codes), and with a
  * per-owner cap a flood through one app cannot push out another app's
@@ -27,6 +27,7 @@
 #ifndef FW_AUTH_PENDING_H
 #define FW_AUTH_PENDING_H
 
+#include "core/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,16 +37,6 @@
 #define FW_PENDING_MAX_KEY 512    /* bytes of a key */
 #define FW_PENDING_MAX_VALUE 8192 /* bytes of a value */
 #define FW_PENDING_KINDS 16       /* kinds are 0 .. FW_PENDING_KINDS - 1 */
-
-enum {
-    FW_PENDING_OK = 0,
-    FW_PENDING_ENOTFOUND = -1, /* absent or expired */
-    FW_PENDING_EEXISTS = -2,   /* fw_pending_add: a live entry has that key */
-    FW_PENDING_EINVAL = -3,    /* bad kind, key or value too long, empty key, ttl <= 0 */
-    FW_PENDING_ENOMEM = -4,
-    FW_PENDING_ESPACE = -5,    /* out buffer smaller than the value */
-    FW_PENDING_EFULL = -6,     /* at a cap, and the kind does not evict (or has nothing to evict) */
-};
 
 typedef struct fw_pending fw_pending;
 
@@ -60,7 +51,7 @@ typedef struct fw_pending_limit {
 /* Creates a table holding at most max_entries (1..1,000,000). 0 or -1. */
 int fw_pending_new(size_t max_entries, fw_pending **out);
 void fw_pending_free(fw_pending *p);
-/* Sets kind's limit (call before use). FW_PENDING_OK or FW_PENDING_EINVAL. */
+/* Sets kind's limit (call before use). FW_OK or FW_EINVAL. */
 int fw_pending_set_limit(fw_pending *p, uint8_t kind, fw_pending_limit lim);
 
 /* Inserts or replaces (kind, key) with a copy of val, owned by owner,
@@ -68,7 +59,7 @@ int fw_pending_set_limit(fw_pending *p, uint8_t kind, fw_pending_limit lim);
  * the youngest). */
 int fw_pending_put(fw_pending *p, uint8_t kind, uint64_t owner, fw_str key, const void *val, size_t len,
                    int64_t ttl_ms, int64_t now_ms);
-/* Inserts only if no live entry has (kind, key): FW_PENDING_EEXISTS otherwise. */
+/* Inserts only if no live entry has (kind, key): FW_EEXISTS otherwise. */
 int fw_pending_add(fw_pending *p, uint8_t kind, uint64_t owner, fw_str key, const void *val, size_t len,
                    int64_t ttl_ms, int64_t now_ms);
 /* Replaces the value of a live entry, keeping its owner, age and expiry. */
@@ -76,7 +67,7 @@ int fw_pending_update(fw_pending *p, uint8_t kind, fw_str key, const void *val, 
 /* Copies a live entry's value into out (cap bytes) and its length into *len. */
 int fw_pending_get(fw_pending *p, uint8_t kind, fw_str key, void *out, size_t cap, size_t *len, int64_t now_ms);
 /* Like get, and removes the entry (also when it had expired). On
- * FW_PENDING_ESPACE the entry is removed all the same. */
+ * FW_ESPACE the entry is removed all the same. */
 int fw_pending_take(fw_pending *p, uint8_t kind, fw_str key, void *out, size_t cap, size_t *len, int64_t now_ms);
 /* Removes (kind, key) if present. */
 void fw_pending_remove(fw_pending *p, uint8_t kind, fw_str key);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "core/err.h"
 #include "core/str.h"
 
 enum fw_pkce_method { FW_PKCE_PLAIN = 1, FW_PKCE_S256 = 2 };
@@ -16,7 +17,7 @@ enum fw_pkce_method { FW_PKCE_PLAIN = 1, FW_PKCE_S256 = 2 };
 
 /* "S256" or "plain", compared case-insensitively (the node SDKs send "s256").
  * Returns the method, or 0 if unknown. */
-int fw_pkce_method_parse(fw_str s);
+FW_MUSTCHECK int fw_pkce_method_parse(fw_str s);
 /* True if s has 43..256 characters from [A-Za-z0-9-._~] (the RFC 7636 grammar
  * for verifiers and challenges, with the longer bound above). */
 bool fw_pkce_valid(fw_str s);

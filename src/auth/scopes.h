@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/str.h"
 
 enum {
@@ -38,7 +39,7 @@ enum {
 
 /* Parses a list of scope names separated by spaces, '+' or commas. Returns 0
  * and the bit set, or -1 naming the first unknown scope in *bad. */
-int fw_scopes_parse(fw_str s, uint32_t *out, fw_str *bad);
+FW_MUSTCHECK int fw_scopes_parse(fw_str s, uint32_t *out, fw_str *bad);
 /* Appends the scope names of mask, space separated, to out. */
 void fw_scopes_format(uint32_t mask, fw_buf *out);
 

@@ -184,7 +184,7 @@ int fw_cli_app(int argc, char **argv)
         rc = fw_store_app_create(s, fw_str_c(name), project_id, ctype,
                                  (fw_str){redirects.data ? redirects.data : "", redirects.len}, &app);
     if (rc != FW_OK) {
-        fw_cli_err("cannot create app: %s", fw_store_strerror(rc));
+        fw_cli_err("cannot create app: %s", fw_strerror(rc));
         ret = 1;
     } else {
         char bearer[FW_TOKEN_MAX];
@@ -244,7 +244,7 @@ static int token_revoke(int argc, char **argv)
         return 1;
     }
     if (rc != FW_OK) {
-        fw_cli_err("cannot revoke: %s", fw_store_strerror(rc));
+        fw_cli_err("cannot revoke: %s", fw_strerror(rc));
         return 1;
     }
     printf("%s\n", live ? "revoked" : "already revoked");
@@ -392,7 +392,7 @@ int fw_cli_check(int argc, char **argv)
     int rc = fw_store_check(s, report_line, &lines);
     fw_store_close(s);
     if (rc < 0) {
-        fw_cli_err("check failed: %s", fw_store_strerror(rc));
+        fw_cli_err("check failed: %s", fw_strerror(rc));
         return 1;
     }
     if (rc > 0) {

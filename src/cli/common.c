@@ -28,7 +28,7 @@ fw_store *fw_cli_open(const char *path)
     fw_store *s = NULL;
     int rc = fw_store_open(&o, &s);
     if (rc != FW_OK) {
-        fw_cli_err("cannot open database %s: %s", path, fw_store_strerror(rc));
+        fw_cli_err("cannot open database %s: %s", path, fw_strerror(rc));
         return NULL;
     }
     return s;

@@ -364,19 +364,21 @@ int fw_cli_demo(int argc, char **argv)
     fw_store *s = NULL;
     int rc = fw_store_open(&so, &s);
     if (rc != FW_OK) {
-        fw_cli_err("cannot open database %s: %s", db, fw_store_strerror(rc));
+        fw_cli_err("cannot open database %s: %s", db, fw_strerror(rc));
         return 1;
     }
     demo_ids ids = {0};
     find_app fa = {0};
-    fw_store_app_scan(s, find_demo_app, &fa);
-    bool fresh = lookup(s, "demo", &ids.demo) != FW_OK;
+    rc = fw_store_app_scan(s, find_demo_app, &fa);
+    if (rc == FW_OK)
+        rc = lookup(s, "demo", &ids.demo);
+    bool fresh = rc == FW_ENOTFOUND;
     if (fresh) {
         if (!json)
             fprintf(stderr, "followd: creating the demo database in %s (%llu users)...\n", db,
                     (unsigned long long)nusers);
         rc = generate(s, (uint32_t)nusers, &ids);
-    } else {
+    } else if (rc == FW_OK) {
         rc = lookup(s, "quiet_public", &ids.public_user);
         if (rc == FW_OK)
             rc = lookup(s, "private_pat", &ids.protected_user);
@@ -394,25 +396,28 @@ int fw_cli_demo(int argc, char **argv)
         rc = fw_store_app_get(s, fa.id, &app);
     }
     char bearer[FW_TOKEN_MAX], utok[FW_TOKEN_MAX], ptok[FW_TOKEN_MAX], otok[FW_TOKEN_MAX], osec[FW_TOKEN_MAX];
-    if (rc == FW_OK &&
-        (fw_issue_app_bearer(s, app.a.id, app.a.bearer_gen, bearer) ||
-         fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, "demo:user",
-                             utok) ||
-         fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0,
-                             "demo:protected", ptok) ||
-         fw_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec)))
-        rc = FW_EIO;
+    if (rc == FW_OK)
+        rc = fw_issue_app_bearer(s, app.a.id, app.a.bearer_gen, bearer);
+    if (rc == FW_OK)
+        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, "demo:user",
+                                 utok);
+    if (rc == FW_OK)
+        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0,
+                                 "demo:protected", ptok);
+    if (rc == FW_OK)
+        rc = fw_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec);
     /* The demo user's sign-in password for the OAuth consent pages: derived
      * like the tokens, so every run prints the same one. */
     char password[FW_TOKEN_MAX];
     uint8_t pwrec[FW_PASSWORD_HASH_LEN];
     fw_token_derived(fw_store_secret(s), "demo:password", password);
     password[20] = 0;
-    if (rc == FW_OK && (fw_password_hash(password, strlen(password), pwrec) != FW_PW_OK ||
-                        fw_store_user_set_password(s, ids.demo, pwrec, sizeof pwrec) != FW_OK))
-        rc = FW_EIO;
+    if (rc == FW_OK)
+        rc = fw_password_hash(password, strlen(password), pwrec);
+    if (rc == FW_OK)
+        rc = fw_store_user_set_password(s, ids.demo, pwrec, sizeof pwrec);
     if (rc != FW_OK) {
-        fw_cli_err("cannot create the demo database: %s", fw_store_strerror(rc));
+        fw_cli_err("cannot create the demo database: %s", fw_strerror(rc));
         fw_app_rec_free(&app);
         fw_store_close(s);
         return 1;

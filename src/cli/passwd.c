@@ -78,13 +78,13 @@ int fw_cli_user_passwd(int argc, char **argv)
         goto out;
     }
     uint8_t rec[FW_PASSWORD_HASH_LEN];
-    if (fw_password_hash(pw, len, rec) != FW_PW_OK) {
+    if (fw_password_hash(pw, len, rec) != FW_OK) {
         fw_cli_err("could not hash the password");
         ret = 1;
     } else {
         int rc = fw_store_user_set_password(s, id, rec, sizeof rec);
         if (rc != FW_OK) {
-            fw_cli_err("cannot set the password: %s", fw_store_strerror(rc));
+            fw_cli_err("cannot set the password: %s", fw_strerror(rc));
             ret = 1;
         }
     }

@@ -199,7 +199,7 @@ static const char *rc_message(int rc)
     case FW_EEXISTS: return "that username (or id) is already taken";
     case FW_EINVAL: return "invalid user: username must match ^[A-Za-z0-9_]{1,15}$ and name is required";
     case FW_ENOTFOUND: return "no such user";
-    default: return fw_store_strerror(rc);
+    default: return fw_strerror(rc);
     }
 }
 
@@ -390,7 +390,7 @@ int fw_cli_tweet(int argc, char **argv)
         rc = fw_store_user_update(s, &rec.u);
     }
     if (rc != FW_OK) {
-        fw_cli_err("%s", fw_store_strerror(rc));
+        fw_cli_err("%s", fw_strerror(rc));
         ret = 1;
         goto out;
     }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/err.h"
+
 typedef struct fw_str {
     const char *p;
     size_t len;
@@ -25,7 +27,7 @@ static inline bool fw_str_eq(fw_str a, const char *lit)
 bool fw_str_ieq(fw_str a, const char *lit);
 /* Parses an unsigned decimal of 1..19 digits (X's id pattern ^[0-9]{1,19}$)
  * that fits in 64 bits. Returns 0 on success, -1 otherwise. */
-int fw_str_to_id(fw_str s, uint64_t *out);
+FW_MUSTCHECK int fw_str_to_id(fw_str s, uint64_t *out);
 /* Copies s into a NUL-terminated malloc'd string; caller frees. */
 char *fw_str_dup(fw_str s);
 

@@ -6,15 +6,16 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/err.h"
 #include "core/str.h"
 
 /* Decodes %XX escapes (and '+' as space when plus_is_space) of s, appending the
  * result to out. Returns 0, or -1 on a malformed escape (out is then partial). */
-int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out);
+FW_MUSTCHECK int fw_url_decode(fw_str s, bool plus_is_space, fw_buf *out);
 /* Same as fw_url_decode into fixed storage: writes at most cap-1 bytes plus a
  * NUL to out. Returns the decoded length, -1 on a malformed escape, -2 if the
  * result does not fit. */
-long fw_url_decode_to(fw_str s, bool plus_is_space, char *out, size_t cap);
+FW_MUSTCHECK long fw_url_decode_to(fw_str s, bool plus_is_space, char *out, size_t cap);
 /* Appends s percent-encoded with the RFC 3986 unreserved set left as is
  * (the encoding OAuth 1.0a signatures require). */
 void fw_url_encode(fw_str s, fw_buf *out);

@@ -104,17 +104,17 @@ void fw_workq_free(fw_workq *q)
 int fw_workq_submit(fw_workq *q, fw_exec *exec, fw_task *task, void (*work)(fw_task *task))
 {
     if (!task || !work || !task->run)
-        return FW_WORKQ_EINVAL;
+        return FW_EINVAL;
     if (!exec) {
         work(task);
         task->run(task);
-        return FW_WORKQ_OK;
+        return FW_OK;
     }
     if (!q)
-        return FW_WORKQ_EINVAL;
+        return FW_EINVAL;
     pthread_mutex_lock(&q->mu);
-    int rc = q->closing ? FW_WORKQ_ECLOSED : q->count == q->cap ? FW_WORKQ_EFULL : FW_WORKQ_OK;
-    if (rc == FW_WORKQ_OK) {
+    int rc = q->closing ? FW_ESHUTDOWN : q->count == q->cap ? FW_EBUSY : FW_OK;
+    if (rc == FW_OK) {
         q->ring[(q->head + q->count) % q->cap] = (item){exec, task, work};
         q->count++;
         pthread_cond_signal(&q->ready);

@@ -18,30 +18,24 @@
 
 #include <stddef.h>
 
+#include "core/err.h"
 #include "core/exec.h" /* fw_exec, fw_task */
 
 #define FW_WORKQ_DEFAULT_THREADS 2
 #define FW_WORKQ_DEFAULT_QUEUE 128
 #define FW_WORKQ_MAX_THREADS 64
 
-enum {
-    FW_WORKQ_OK = 0,
-    FW_WORKQ_EFULL = -1,   /* max_queue tasks are waiting: answer 503 */
-    FW_WORKQ_ECLOSED = -2, /* the queue is being freed */
-    FW_WORKQ_EINVAL = -3,
-};
-
 typedef struct fw_workq fw_workq; /* opaque */
 
 /* threads 0 = FW_WORKQ_DEFAULT_THREADS (at most FW_WORKQ_MAX_THREADS);
  * max_queue 0 = FW_WORKQ_DEFAULT_QUEUE (tasks waiting, not counting those a
  * worker is running). Returns 0, or -1 (out of memory, thread creation). */
-int fw_workq_new(size_t threads, size_t max_queue, fw_workq **out);
+FW_MUSTCHECK int fw_workq_new(size_t threads, size_t max_queue, fw_workq **out);
 /* Runs every queued task, posts its completion, joins the workers, frees. */
 void fw_workq_free(fw_workq *q);
 /* Runs work(task) on a worker, then posts task to exec. With exec == NULL
- * both run inline, before submit returns (tests, CLI). Returns FW_WORKQ_OK;
- * on FW_WORKQ_EFULL / ECLOSED / EINVAL nothing ran and nothing will. */
-int fw_workq_submit(fw_workq *q, fw_exec *exec, fw_task *task, void (*work)(fw_task *task));
+ * both run inline, before submit returns (tests, CLI). Returns FW_OK;
+ * on FW_EBUSY / FW_ESHUTDOWN / FW_EINVAL nothing ran and nothing will. */
+FW_MUSTCHECK int fw_workq_submit(fw_workq *q, fw_exec *exec, fw_task *task, void (*work)(fw_task *task));
 
 #endif

@@ -223,19 +223,19 @@ int fw_limits_new(const fw_limits_config *c, fw_limits **out)
 {
     *out = NULL;
     if (c->day_s < 1 || c->day_s > MAX_PERIOD_S)
-        return FW_RL_EINVAL;
+        return FW_EINVAL;
     for (int e = 0; e < FW_EP__COUNT; e++) {
         const fw_ep_limits *el = &c->ep[e];
         if (el->window_s < 1 || el->window_s > MAX_PERIOD_S || el->level < FW_ACCESS_FREE ||
             el->level > FW_ACCESS_ENTERPRISE)
-            return FW_RL_EINVAL;
+            return FW_EINVAL;
     }
     fw_limits *l = calloc(1, sizeof *l);
     if (!l)
-        return FW_RL_ENOMEM;
+        return FW_ENOMEM;
     l->cfg = *c;
     int rc = fw_rl_new(c->max_buckets, &l->rl);
-    if (rc != FW_RL_OK) {
+    if (rc != FW_OK) {
         free(l);
         return rc;
     }
@@ -300,7 +300,7 @@ int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_i
 {
     if (endpoint < 0 || endpoint >= FW_EP__COUNT || access_level < FW_ACCESS_NONE ||
         access_level > FW_ACCESS_ENTERPRISE || now_ms < 0 || now_ms > INT64_MAX - FW_RL_MAX_WINDOW_MS)
-        return FW_RL_EINVAL;
+        return FW_EINVAL;
     memset(out, 0, sizeof *out);
     out->endpoint = endpoint;
     out->app_id = app_id;
@@ -322,23 +322,23 @@ int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_i
     }
 
     fw_rl_state st[3];
-    int rc;
+    int rc, rl_verdict;
     if (out->verdict != FW_LIMIT_OK) {
         /* Refused before counting: report the buckets as they are. */
-        rc = fw_rl_peek(l->rl, rk.keys, rk.limits, rk.win_ms, rk.n, now_ms, st);
+        rc = fw_rl_peek(l->rl, rk.keys, rk.limits, rk.win_ms, rk.n, now_ms, st, &rl_verdict);
     } else if (counts_daily || rk.n == 1) {
-        rc = fw_rl_take(l->rl, rk.keys, rk.limits, rk.win_ms, rk.n, now_ms, st);
-        out->daily_taken = rc == FW_RL_OK && rk.n > 1;
-        if (rc == FW_RL_LIMITED)
+        rc = fw_rl_take(l->rl, rk.keys, rk.limits, rk.win_ms, rk.n, now_ms, st, &rl_verdict);
+        out->daily_taken = rc == FW_OK && rl_verdict == FW_RL_ALLOWED && rk.n > 1;
+        if (rc == FW_OK && rl_verdict == FW_RL_LIMITED)
             out->verdict = st[0].allowed ? FW_LIMIT_DAILY : FW_LIMIT_WINDOW;
     } else {
-        rc = fw_rl_take(l->rl, rk.keys, rk.limits, rk.win_ms, 1, now_ms, st);
-        if (rc == FW_RL_LIMITED)
+        rc = fw_rl_take(l->rl, rk.keys, rk.limits, rk.win_ms, 1, now_ms, st, &rl_verdict);
+        if (rc == FW_OK && rl_verdict == FW_RL_LIMITED)
             out->verdict = FW_LIMIT_WINDOW;
-        if (rc >= 0)
-            rc = fw_rl_peek(l->rl, rk.keys + 1, rk.limits + 1, rk.win_ms + 1, rk.n - 1, now_ms, st + 1);
+        if (rc == FW_OK)
+            rc = fw_rl_peek(l->rl, rk.keys + 1, rk.limits + 1, rk.win_ms + 1, rk.n - 1, now_ms, st + 1, &rl_verdict);
     }
-    if (rc == FW_RL_EINVAL)
+    if (rc == FW_EINVAL)
         return rc;
     if (rc < 0) {
         /* Cannot count this caller (table full or out of memory): refuse, as

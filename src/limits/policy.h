@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "limits/ratelimit.h"
 
 enum fw_endpoint {
@@ -65,12 +66,12 @@ void fw_limits_defaults(fw_limits_config *c);
  * following), users (user_by_id + user_by_username) and all. level takes
  * free|basic|pro|enterprise. All or nothing: on error c is unchanged, -1 is
  * returned and err gets a NUL-terminated message. Returns 0 on success. */
-int fw_limits_parse(fw_limits_config *c, const char *spec, char *err, size_t errlen);
+FW_MUSTCHECK int fw_limits_parse(fw_limits_config *c, const char *spec, char *err, size_t errlen);
 
 typedef struct fw_limits fw_limits; /* opaque */
 
-/* Copies c. Returns 0, FW_RL_EINVAL for an invalid config or FW_RL_ENOMEM. */
-int fw_limits_new(const fw_limits_config *c, fw_limits **out);
+/* Copies c. Returns 0, FW_EINVAL for an invalid config or FW_ENOMEM. */
+FW_MUSTCHECK int fw_limits_new(const fw_limits_config *c, fw_limits **out);
 void fw_limits_free(fw_limits *l);
 
 enum fw_limit_verdict {
@@ -97,8 +98,9 @@ typedef struct fw_limit_decision {
 /* Decides one request after authentication. user_id is 0 for app-only
  * callers; access_level is the app's enum fw_access_level. counts_daily asks
  * to take daily-cap units too (ignored on endpoints without caps). Refused
- * requests take nothing. Returns 0 with *out filled, or FW_RL_EINVAL for an
+ * requests take nothing. Returns 0 with *out filled, or FW_EINVAL for an
  * unknown endpoint/level or negative now_ms. */
+FW_MUSTCHECK
 int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int access_level, bool counts_daily,
                     int64_t now_ms, fw_limit_decision *out);
 

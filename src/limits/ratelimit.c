@@ -89,7 +89,7 @@ static int rebuild(shard *sh, uint32_t cap, int64_t now_ms)
     if (cap) {
         nt = calloc(cap, sizeof *nt);
         if (!nt)
-            return FW_RL_ENOMEM;
+            return FW_ENOMEM;
     }
     uint32_t live = 0;
     int64_t min_reset = INT64_MAX;
@@ -112,7 +112,7 @@ static int rebuild(shard *sh, uint32_t cap, int64_t now_ms)
     sh->mask = cap ? cap - 1 : 0;
     sh->count = live;
     sh->min_reset = min_reset;
-    return FW_RL_OK;
+    return FW_OK;
 }
 
 static uint32_t live_count(const shard *sh, int64_t now_ms)
@@ -142,12 +142,12 @@ static uint32_t table_for(const fw_rl *rl, uint32_t need)
 static int ensure_room(const fw_rl *rl, shard *sh, uint32_t k, int64_t now_ms)
 {
     if (sh->tab && sh->count + k <= load_max(sh->mask + 1) && sh->count + k <= rl->shard_max)
-        return FW_RL_OK;
+        return FW_OK;
     uint32_t live = live_count(sh, now_ms);
     if (live + k > rl->shard_max) {
         if (live < sh->count)
             (void)rebuild(sh, sh->mask + 1, now_ms); /* reclaim what we can */
-        return FW_RL_EFULL;
+        return FW_EFULL;
     }
     return rebuild(sh, table_for(rl, live + k), now_ms);
 }
@@ -156,14 +156,14 @@ int fw_rl_new(size_t max_buckets, fw_rl **out)
 {
     *out = NULL;
     if (max_buckets == 0 || max_buckets > ((size_t)1 << 28) * NSHARDS)
-        return FW_RL_EINVAL;
+        return FW_EINVAL;
     fw_rl *rl = calloc(1, sizeof *rl);
     if (!rl)
-        return FW_RL_ENOMEM;
+        return FW_ENOMEM;
     rl->shards = aligned_alloc(_Alignof(shard), NSHARDS * sizeof(shard));
     if (!rl->shards) {
         free(rl);
-        return FW_RL_ENOMEM;
+        return FW_ENOMEM;
     }
     memset(rl->shards, 0, NSHARDS * sizeof(shard));
     rl->shard_max = (uint32_t)((max_buckets + NSHARDS - 1) / NSHARDS);
@@ -181,7 +181,7 @@ int fw_rl_new(size_t max_buckets, fw_rl **out)
     }
     pthread_mutexattr_destroy(&attr);
     *out = rl;
-    return FW_RL_OK;
+    return FW_OK;
 }
 
 void fw_rl_free(fw_rl *rl)
@@ -207,12 +207,12 @@ typedef struct plan {
 static int make_plan(const fw_rl_key *keys, size_t n, plan *p)
 {
     if (n == 0 || n > FW_RL_MAX_KEYS)
-        return FW_RL_EINVAL;
+        return FW_EINVAL;
     p->norder = 0;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++)
             if (keys[i].a == keys[j].a && keys[i].b == keys[j].b && keys[i].kind == keys[j].kind)
-                return FW_RL_EINVAL;
+                return FW_EINVAL;
         p->h[i] = key_hash(keys[i].a, keys[i].b, keys[i].kind);
         p->sh[i] = shard_of(p->h[i]);
         size_t pos = 0;
@@ -224,7 +224,7 @@ static int make_plan(const fw_rl_key *keys, size_t n, plan *p)
         p->order[pos] = p->sh[i];
         p->norder++;
     }
-    return FW_RL_OK;
+    return FW_OK;
 }
 
 static void lock_plan(fw_rl *rl, const plan *p)
@@ -242,11 +242,11 @@ static void unlock_plan(fw_rl *rl, const plan *p)
 static int check_times(const int64_t *window_ms, size_t n, int64_t now_ms)
 {
     if (now_ms < 0 || now_ms > INT64_MAX - FW_RL_MAX_WINDOW_MS)
-        return FW_RL_EINVAL;
+        return FW_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (window_ms[i] < 1 || window_ms[i] > FW_RL_MAX_WINDOW_MS)
-            return FW_RL_EINVAL;
-    return FW_RL_OK;
+            return FW_EINVAL;
+    return FW_OK;
 }
 
 static void fill_state(fw_rl_state *st, uint32_t limit, uint32_t used, int64_t reset_ms)
@@ -259,13 +259,14 @@ static void fill_state(fw_rl_state *st, uint32_t limit, uint32_t used, int64_t r
 }
 
 static int take_or_peek(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n,
-                        int64_t now_ms, fw_rl_state *out, bool take)
+                        int64_t now_ms, fw_rl_state *out, bool take, int *verdict)
 {
+    *verdict = FW_RL_ALLOWED;
     plan p;
     int rc = make_plan(keys, n, &p);
-    if (rc == FW_RL_OK)
+    if (rc == FW_OK)
         rc = check_times(window_ms, n, now_ms);
-    if (rc != FW_RL_OK)
+    if (rc != FW_OK)
         return rc;
 
     bool fresh[FW_RL_MAX_KEYS];
@@ -284,7 +285,7 @@ static int take_or_peek(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits
         all = all && out[i].allowed;
     }
     if (!all) {
-        rc = FW_RL_LIMITED;
+        *verdict = FW_RL_LIMITED;
         goto done;
     }
     if (!take)
@@ -294,7 +295,7 @@ static int take_or_peek(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits
         uint32_t k = 0;
         for (size_t i = 0; i < n; i++)
             k += fresh[i] && p.sh[i] == p.order[s];
-        if (k && (rc = ensure_room(rl, &rl->shards[p.order[s]], k, now_ms)) != FW_RL_OK)
+        if (k && (rc = ensure_room(rl, &rl->shards[p.order[s]], k, now_ms)) != FW_OK)
             goto done;
     }
     /* Phase 3: take; nothing below can fail. */
@@ -321,22 +322,22 @@ done:
 }
 
 int fw_rl_take(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n,
-               int64_t now_ms, fw_rl_state *out)
+               int64_t now_ms, fw_rl_state *out, int *verdict)
 {
-    return take_or_peek(rl, keys, limits, window_ms, n, now_ms, out, true);
+    return take_or_peek(rl, keys, limits, window_ms, n, now_ms, out, true, verdict);
 }
 
 int fw_rl_peek(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n,
-               int64_t now_ms, fw_rl_state *out)
+               int64_t now_ms, fw_rl_state *out, int *verdict)
 {
-    return take_or_peek(rl, keys, limits, window_ms, n, now_ms, out, false);
+    return take_or_peek(rl, keys, limits, window_ms, n, now_ms, out, false, verdict);
 }
 
 int fw_rl_refund(fw_rl *rl, const fw_rl_key *keys, fw_rl_state *taken, size_t n)
 {
     plan p;
     int rc = make_plan(keys, n, &p);
-    if (rc != FW_RL_OK)
+    if (rc != FW_OK)
         return rc;
     int back = 0;
     lock_plan(rl, &p);
@@ -366,7 +367,7 @@ size_t fw_rl_sweep(fw_rl *rl, int64_t now_ms)
         uint32_t live = live_count(sh, now_ms);
         if (live < sh->count) {
             uint32_t before = sh->count;
-            if (rebuild(sh, live ? table_for(rl, live) : 0, now_ms) == FW_RL_OK)
+            if (rebuild(sh, live ? table_for(rl, live) : 0, now_ms) == FW_OK)
                 evicted += before - sh->count;
         }
         pthread_mutex_unlock(&sh->mu);

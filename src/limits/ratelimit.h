@@ -14,7 +14,7 @@
  * Memory: at most max_buckets (rounded up to a multiple of the shard count)
  * buckets exist; expired buckets are evicted lazily when a shard needs room
  * and by fw_rl_sweep(). Live buckets are never evicted: a take that would
- * need a new bucket in a full shard fails with FW_RL_EFULL and takes nothing.
+ * need a new bucket in a full shard fails with FW_EFULL and takes nothing.
  * A take that is refused for lack of units creates no bucket.
  *
  * Time is always the caller's now_ms (ms since the epoch, >= 0) so tests can
@@ -26,13 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Return codes. FW_RL_LIMITED is positive: it is a normal outcome. */
-enum {
-    FW_RL_OK = 0,
-    FW_RL_LIMITED = 1,  /* some key had no unit left; nothing was taken */
-    FW_RL_EINVAL = -1,  /* bad arguments (n, duplicate keys, window, now) */
-    FW_RL_EFULL = -2,   /* a new bucket was needed but its shard is full */
-    FW_RL_ENOMEM = -3,  /* allocation failed; nothing was taken */
+#include "core/err.h"
+
+/* Errors are FW_* codes (core/err.h). Whether the units were there is not an
+ * error but a verdict, reported through an out-parameter. */
+enum fw_rl_verdict {
+    FW_RL_ALLOWED = 0, /* every key had a unit (fw_rl_take took them) */
+    FW_RL_LIMITED = 1, /* some key had no unit left; nothing was taken */
 };
 
 /* Most keys one call may name (policy uses at most three). */
@@ -57,29 +57,30 @@ typedef struct fw_rl_state {
 
 /* Creates an empty limiter holding at most max_buckets buckets
  * (1 .. 2^34; rounded up to a multiple of the shard count). */
-int fw_rl_new(size_t max_buckets, fw_rl **out);
+FW_MUSTCHECK int fw_rl_new(size_t max_buckets, fw_rl **out);
 void fw_rl_free(fw_rl *rl);
 
 /* Takes one unit from every bucket keys[0..n), all or none, each with its
  * own limits[i] and window_ms[i] (1 .. FW_RL_MAX_WINDOW_MS). Keys must be
  * distinct and 1 <= n <= FW_RL_MAX_KEYS. out[i] receives each bucket's state
- * (for a refused take: as it is, untouched). Returns FW_RL_OK (taken),
- * FW_RL_LIMITED (nothing taken; out[i].allowed says which key refused), or a
- * negative error (nothing taken, out[] unspecified). */
-int fw_rl_take(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n,
-               int64_t now_ms, fw_rl_state *out);
+ * (for a refused take: as it is, untouched). Returns FW_OK with *verdict
+ * FW_RL_ALLOWED (taken) or FW_RL_LIMITED (nothing taken; out[i].allowed says
+ * which key refused), or a negative FW_E* (nothing taken, out[] and *verdict
+ * unspecified). */
+FW_MUSTCHECK int fw_rl_take(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms,
+                            size_t n, int64_t now_ms, fw_rl_state *out, int *verdict);
 
 /* Same arguments and answer as fw_rl_take, but takes nothing and creates no
  * bucket: reports what a take would see. */
-int fw_rl_peek(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n,
-               int64_t now_ms, fw_rl_state *out);
+FW_MUSTCHECK int fw_rl_peek(fw_rl *rl, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms,
+                            size_t n, int64_t now_ms, fw_rl_state *out, int *verdict);
 
 /* Gives back the unit a successful fw_rl_take took from each keys[i], but only
  * to the same window: taken[i] is the state that take returned, and a bucket
  * whose window has since been replaced is left alone (its unit already came
  * back with the reset). taken[i].remaining goes up by one for each unit given
- * back. Atomic across keys. Returns how many units came back, or FW_RL_EINVAL. */
-int fw_rl_refund(fw_rl *rl, const fw_rl_key *keys, fw_rl_state *taken, size_t n);
+ * back. Atomic across keys. Returns how many units came back, or FW_EINVAL. */
+FW_MUSTCHECK int fw_rl_refund(fw_rl *rl, const fw_rl_key *keys, fw_rl_state *taken, size_t n);
 
 /* Evicts every bucket whose window ended at or before now_ms; returns how
  * many. Locks one shard at a time, so it can run beside the request path. */

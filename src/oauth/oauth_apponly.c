@@ -49,7 +49,7 @@ static void consumer_checked(fw_oa_ctx *x);
 
 static void with_consumer(fw_oa_ctx *x, fw_oa_step next)
 {
-    if (x->prm_rc != FW_OAP_OK || !x->prm.has_basic) {
+    if (x->prm_rc != FW_OK || !x->prm.has_basic) {
         fw_oa_error99(x);
         return;
     }

@@ -129,7 +129,7 @@ void fw_oa_offload(fw_oa_ctx *x, fw_oa_step work, fw_oa_step after, fw_oa_step b
     x->work = work;
     x->after = after;
     x->task.run = offload_after;
-    if (fw_workq_submit(x->oa->workq, x->req->exec, &x->task, offload_work) != FW_WORKQ_OK)
+    if (fw_workq_submit(x->oa->workq, x->req->exec, &x->task, offload_work) != FW_OK)
         busy(x);
 }
 
@@ -322,7 +322,7 @@ bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret)
     fw_req *req = x->req;
     fw_oauth1_http http = {req->method, req->path, req->query, req->content_type, req->body, req->host, req->tls};
     return fw_oauth1_check_run(x->oa->oa1, x->hdr, &http, consumer_secret, token_secret, fw_now_ms() / 1000) ==
-           FW_OA1_OK;
+           FW_OK;
 }
 
 /* ---- OAuth 2.0 client authentication ----------------------------------- */
@@ -364,9 +364,9 @@ static void client_found(fw_oa_ctx *x)
 
 void fw_oa_client_auth(fw_oa_ctx *x, fw_oa_step next)
 {
-    if (x->prm_rc != FW_OAP_OK) {
+    if (x->prm_rc != FW_OK) {
         fw_oa2_error(x, 400, "invalid_request",
-                     x->prm_rc == FW_OAP_EDUP ? "A parameter was given twice with different values"
+                     x->prm_rc == FW_EDUP ? "A parameter was given twice with different values"
                                               : "The request parameters could not be parsed");
         return;
     }

@@ -5,6 +5,7 @@
 #ifndef FW_OAUTH_INTERNAL_H
 #define FW_OAUTH_INTERNAL_H
 
+#include "core/err.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -27,13 +28,6 @@
 #define FW_OAP_MAX_PARAMS 32
 #define FW_OAP_MAX_VALUE 4096 /* decoded bytes of one value */
 #define FW_OAP_MAX_NAME 64
-
-enum {
-    FW_OAP_OK = 0,
-    FW_OAP_EMALFORMED = -1, /* bad percent-encoding, JSON, Basic header or content type */
-    FW_OAP_EDUP = -2,       /* one name with two different values */
-    FW_OAP_ELIMIT = -3,     /* too many parameters, or one too long */
-};
 
 typedef struct fw_oauth_params {
     size_t n;

@@ -51,7 +51,7 @@ static void unavailable(fw_oa_ctx *x)
 static bool parse_header(fw_oa_ctx *x)
 {
     x->hdr = malloc(sizeof *x->hdr);
-    if (!x->hdr || fw_oauth1_parse(x->req->authorization, x->hdr) != FW_OA1_OK) {
+    if (!x->hdr || fw_oauth1_parse(x->req->authorization, x->hdr) != FW_OK) {
         not_authenticated(x);
         return false;
     }
@@ -88,7 +88,7 @@ static void request_token_found(fw_oa_ctx *x)
         return;
     }
     fw_str cb = x->hdr->callback.p ? x->hdr->callback : fw_oauth_param(&x->prm, "oauth_callback");
-    if (!cb.p || !cb.len || x->prm_rc != FW_OAP_OK) {
+    if (!cb.p || !cb.len || x->prm_rc != FW_OK) {
         not_authenticated(x);
         return;
     }
@@ -112,7 +112,7 @@ static void request_token_found(fw_oa_ctx *x)
         return;
     }
     if (fw_pending_add(fw_oa_pending(x), FW_OA_PK_REQTOK, rt.app_id, (fw_str){tok, 32}, &rt, sizeof rt,
-                       FW_OA_REQTOK_TTL_MS, fw_now_ms()) != FW_PENDING_OK) {
+                       FW_OA_REQTOK_TTL_MS, fw_now_ms()) != FW_OK) {
         unavailable(x);
         return;
     }
@@ -184,7 +184,7 @@ static void access_token_found(fw_oa_ctx *x)
     /* Single use from here on: a wrong verifier burns the request token. */
     size_t len = 0;
     if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_VERIFIER, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
-            FW_PENDING_OK ||
+            FW_OK ||
         len != sizeof *rt || !rt->authorized) {
         bad_token(x);
         return;
@@ -207,9 +207,9 @@ void fw_oa_access_token(fw_oa_ctx *x)
     /* Approved (a verifier exists), or still waiting for its user. */
     bool found = rt && x->hdr->token.len &&
                  (fw_pending_get(fw_oa_pending(x), FW_OA_PK_VERIFIER, x->hdr->token, rt, sizeof *rt, &len,
-                                 fw_now_ms()) == FW_PENDING_OK ||
+                                 fw_now_ms()) == FW_OK ||
                   fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len,
-                                 fw_now_ms()) == FW_PENDING_OK);
+                                 fw_now_ms()) == FW_OK);
     if (!found || len != sizeof *rt) {
         bad_token(x);
         return;
@@ -233,8 +233,8 @@ static void show_page(fw_oa_ctx *x)
     fw_oa_session s;
     memset(&s, 0, sizeof s);
     size_t len = 0;
-    if (x->prm_rc != FW_OAP_OK || !token.len ||
-        fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) != FW_PENDING_OK ||
+    if (x->prm_rc != FW_OK || !token.len ||
+        fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) != FW_OK ||
         len != sizeof rt || rt.authorized || !fw_oa_copy(s.reqtok, sizeof s.reqtok, token)) {
         expired(x);
         return;
@@ -280,7 +280,7 @@ static void decided(fw_oa_ctx *x)
     fw_oa_reqtok rt;
     size_t len = 0;
     if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
-            FW_PENDING_OK ||
+            FW_OK ||
         len != sizeof rt || rt.authorized) {
         expired(x);
         return;
@@ -301,7 +301,7 @@ static void decided(fw_oa_ctx *x)
      * approval is refused and the user starts again shortly. */
     if (make_verifier(oob, rt.verifier) != 0 ||
         fw_pending_add(fw_oa_pending(x), FW_OA_PK_VERIFIER, rt.app_id, token, &rt, sizeof rt, FW_OA_VERIFIER_TTL_MS,
-                       fw_now_ms()) != FW_PENDING_OK) {
+                       fw_now_ms()) != FW_OK) {
         fw_oa_page_unavailable(x);
         return;
     }

@@ -115,7 +115,7 @@ static void authorize_client_found(fw_oa_ctx *x)
 static void authorize_get(fw_oa_ctx *x)
 {
     fw_str client = fw_oauth_param(&x->prm, "client_id");
-    if (x->prm_rc != FW_OAP_OK || !client.len) {
+    if (x->prm_rc != FW_OK || !client.len) {
         bad_client_page(x, "The authorization request is malformed or has no client_id.");
         return;
     }
@@ -141,7 +141,7 @@ static void authorize_decided(fw_oa_ctx *x)
      * refused and the user starts again shortly. */
     if (fw_token_oauth2("ac", now, code) != 0 ||
         fw_pending_add(fw_oa_pending(x), FW_OA_PK_CODE, a->app_id, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS,
-                       now) != FW_PENDING_OK) {
+                       now) != FW_OK) {
         fw_oa_page_unavailable(x);
         return;
     }
@@ -278,7 +278,7 @@ static void code_grant(fw_oa_ctx *x)
     fw_oa_authz a;
     size_t len = 0;
     /* Taken, not read: a code is redeemed at most once, even by a failed try. */
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_CODE, code, &a, sizeof a, &len, fw_now_ms()) != FW_PENDING_OK ||
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_CODE, code, &a, sizeof a, &len, fw_now_ms()) != FW_OK ||
         len != sizeof a || a.app_id != x->app.id) {
         fw_oa2_error(x, 400, "invalid_grant", "Value passed for the authorization code was invalid.");
         return;

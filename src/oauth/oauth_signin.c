@@ -76,7 +76,7 @@ int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44])
         return -1;
     s->attempts = 0;
     return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, s->app_id, (fw_str){id, 43}, s, sizeof *s,
-                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_PENDING_OK
+                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_OK
                ? 0
                : -1;
 }
@@ -95,8 +95,8 @@ static bool session_load(fw_oa_ctx *x, uint8_t flow, fw_str id, fw_oa_session *s
 {
     fw_str csrf = fw_oauth_param(&x->prm, "csrf");
     size_t len = 0;
-    if (x->prm_rc != FW_OAP_OK || !valid_id(id) ||
-        fw_pending_get(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_PENDING_OK ||
+    if (x->prm_rc != FW_OK || !valid_id(id) ||
+        fw_pending_get(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_OK ||
         len != sizeof *s || s->flow != flow) {
         expired_page(x);
         return false;
@@ -132,7 +132,8 @@ static int check_password(fw_store *st, fw_str username, fw_str password, uint64
         fw_password_burn(password.p, password.len);
         return 1;
     }
-    int out = fw_password_verify(password.p, password.len, rec, len) == FW_PW_OK ? 0 : 1;
+    bool match;
+    int out = fw_password_verify(password.p, password.len, rec, len, &match) == FW_OK && match ? 0 : 1;
     if (out == 0 && (u.u.flags & FW_USER_SUSPENDED))
         out = 2;
     if (out == 0) {
@@ -155,7 +156,7 @@ static void check_work(fw_oa_ctx *x)
 static bool session_put_back(fw_oa_ctx *x, fw_oa_consent *c)
 {
     return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, c->s.app_id, c->id, &c->s, sizeof c->s,
-                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_PENDING_OK;
+                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_OK;
 }
 
 /* The queue is full: nothing was checked, so no attempt is counted. */
@@ -218,7 +219,7 @@ void fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_step next)
      * may have missed an attempt counted meanwhile. */
     size_t len = 0;
     if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_SESSION, c->id, &c->s, sizeof c->s, &len, fw_now_ms()) !=
-            FW_PENDING_OK ||
+            FW_OK ||
         len != sizeof c->s) {
         expired_page(x);
         return;

@@ -13,10 +13,10 @@
 #define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 
 
-static int put_bytes(lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn, unsigned flags)
+static int put_bytes(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn, unsigned flags)
 {
     MDB_val key = {kn, (void *)k}, v = {dn, (void *)d};
-    return mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[db], &key, &v, flags));
 }
 
 /* ---- projects ---- */
@@ -25,16 +25,16 @@ int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint
 {
     if (access_level > FW_ACCESS_ENTERPRISE || name.len > FW_FIELD_MAX || (name.len && !name.p))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     uint64_t id;
-    if ((rc = lmdb_next_id(&w, &id)))
-        return lmdb_wtx_finish(&w, rc);
+    if ((rc = fw_lmdb_next_id(&w, &id)))
+        return fw_lmdb_wtx_finish(&w, rc);
     uint8_t *b = malloc(1 + name.len);
     if (!b)
-        return lmdb_wtx_finish(&w, FW_EIO);
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
     b[0] = access_level;
     if (name.len)
         memcpy(b + 1, name.p, name.len);
@@ -42,7 +42,7 @@ int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint
     be64_put(k, id);
     rc = put_bytes(&w, DB_PROJECTS, k, 8, b, 1 + name.len, MDB_NOOVERWRITE);
     free(b);
-    rc = lmdb_wtx_finish(&w, rc);
+    rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = id;
     return rc;
@@ -52,25 +52,25 @@ int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_
 {
     if (access_level > FW_ACCESS_ENTERPRISE)
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
-    uint8_t k[8];
-    be64_put(k, project_id);
-    MDB_val key = {8, k}, v;
-    if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
-        return lmdb_wtx_finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+    MDB_val v;
+    if ((rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, project_id, &v)))
+        return fw_lmdb_wtx_finish(&w, rc);
     if (v.mv_size < 1)
-        return lmdb_wtx_finish(&w, FW_EIO);
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
     uint8_t *b = malloc(v.mv_size);
     if (!b)
-        return lmdb_wtx_finish(&w, FW_EIO);
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
     memcpy(b, v.mv_data, v.mv_size);
     b[0] = access_level;
+    uint8_t k[8];
+    be64_put(k, project_id);
     rc = put_bytes(&w, DB_PROJECTS, k, 8, b, v.mv_size, 0);
     free(b);
-    return lmdb_wtx_finish(&w, rc);
+    return fw_lmdb_wtx_finish(&w, rc);
 }
 
 /* ---- apps ---- */
@@ -96,21 +96,9 @@ static void app_rec_fill(fw_app_rec *r, const fw_app *a)
     }
 }
 
-static int put_app(lmdb_wtx *w, const fw_app *a, unsigned flags)
-{
-    size_t n = lmdb_app_size(a);
-    uint8_t *b = malloc(n);
-    if (!b)
-        return ENOMEM;
-    lmdb_app_pack(a, b);
-    int rc = lmdb_put_id(w, DB_APPS, a->id, b, n, flags);
-    free(b);
-    return rc;
-}
-
 /* Random credential strings, retried in the (astronomically unlikely) case
  * they collide with an existing app's index entry. */
-static int gen_unique(lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
+static int gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
 {
     for (int tries = 0; tries < 8; tries++) {
         size_t len;
@@ -131,7 +119,7 @@ static int gen_unique(lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
         if (rc == MDB_NOTFOUND)
             return 0;
         if (rc)
-            return rc;
+            return fw_lmdb_err(rc);
     }
     return FW_EIO;
 }
@@ -143,47 +131,43 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     if (name.len > FW_FIELD_MAX || redirect_uris.len > FW_FIELD_MAX || client_type > FW_CLIENT_PUBLIC ||
         (name.len && !name.p) || (redirect_uris.len && !redirect_uris.p))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     char ck[CONSUMER_KEY_LEN + 1], cs[CONSUMER_SECRET_LEN + 1], cid[48], csec[64] = "";
     uint8_t raw[CLIENT_SECRET_BYTES];
     fw_app a = {.project_id = project_id, .client_type = client_type, .name = name, .redirect_uris = redirect_uris};
-    if (project_id) {
-        uint8_t k[8];
-        be64_put(k, project_id);
-        MDB_val key = {8, k}, v;
-        if ((rc = mdb_get(w.txn, s->dbi[DB_PROJECTS], &key, &v)))
-            return lmdb_wtx_finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
-    }
+    MDB_val pv;
+    if (project_id && (rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, project_id, &pv)))
+        return fw_lmdb_wtx_finish(&w, rc);
     if ((rc = gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
         (rc = gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
         (rc = gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     /* Public OAuth 2.0 clients cannot keep a secret, so they get none. */
     if (client_type == FW_CLIENT_CONFIDENTIAL) {
         if (fw_random_bytes(raw, sizeof(raw)) < 0)
-            return lmdb_wtx_finish(&w, FW_EIO);
+            return fw_lmdb_wtx_finish(&w, FW_EIO);
         fw_b64url_encode(raw, sizeof(raw), csec);
     }
     a.consumer_key = fw_str_c(ck);
     a.consumer_secret = fw_str_c(cs);
     a.client_id = fw_str_c(cid);
     a.client_secret = fw_str_c(csec);
-    if ((rc = lmdb_next_id(&w, &a.id)))
-        return lmdb_wtx_finish(&w, rc);
+    if ((rc = fw_lmdb_next_id(&w, &a.id)))
+        return fw_lmdb_wtx_finish(&w, rc);
     uint8_t idb[8];
     be64_put(idb, a.id);
-    if ((rc = put_app(&w, &a, MDB_NOOVERWRITE)) ||
+    if ((rc = fw_lmdb_put_rec(&w, DB_APPS, a.id, &a, MDB_NOOVERWRITE)) ||
         (rc = put_bytes(&w, DB_APP_CK, ck, a.consumer_key.len, idb, 8, MDB_NOOVERWRITE)) ||
         (rc = put_bytes(&w, DB_APP_CID, cid, a.client_id.len, idb, 8, MDB_NOOVERWRITE)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     fw_app full;
-    if ((rc = lmdb_app_get(s, w.txn, a.id, &full)))
-        return lmdb_wtx_finish(&w, rc);
+    if ((rc = fw_lmdb_app_get(s, w.txn, a.id, &full)))
+        return fw_lmdb_wtx_finish(&w, rc);
     app_rec_fill(out, &full);
-    rc = lmdb_wtx_finish(&w, 0);
+    rc = fw_lmdb_wtx_finish(&w, 0);
     if (rc)
         fw_app_rec_free(out);
     return rc;
@@ -193,58 +177,53 @@ int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
 {
     memset(out, 0, sizeof(*out));
     MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn))
+    if (fw_lmdb_rtxn_get(s, &txn))
         return FW_EIO;
     fw_app a;
-    int rc = lmdb_app_get(s, txn, id, &a);
+    int rc = fw_lmdb_app_get(s, txn, id, &a);
     if (!rc)
         app_rec_fill(out, &a);
-    lmdb_rtxn_put(s, txn);
+    fw_lmdb_rtxn_put(s, txn);
     return rc;
+}
+
+typedef struct app_scan {
+    int (*fn)(void *ctx, const fw_app *a);
+    void *ctx;
+} app_scan;
+
+static int app_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    app_scan *as = ctx;
+    fw_app a;
+    if (k->mv_size != 8)
+        return FW_EIO;
+    int rc = fw_lmdb_app_get(s, txn, be64_get(k->mv_data), &a);
+    return rc ? rc : as->fn(as->ctx, &a) != 0;
 }
 
 int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
 {
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (lmdb_rtxn_get(s, &txn))
-        return FW_EIO;
-    if (mdb_cursor_open(txn, s->dbi[DB_APPS], &c)) {
-        lmdb_rtxn_put(s, txn);
-        return FW_EIO;
-    }
-    MDB_val key, v;
-    int rc, frc = FW_OK;
-    for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
-        fw_app a;
-        if (key.mv_size != 8 || (frc = lmdb_app_get(s, txn, be64_get(key.mv_data), &a)))
-            break;
-        if (fn(ctx, &a))
-            break;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        frc = FW_EIO;
-    mdb_cursor_close(c);
-    lmdb_rtxn_put(s, txn);
-    return frc;
+    app_scan as = {fn, ctx};
+    return fw_lmdb_scan(s, DB_APPS, 0, 0, app_row, &as);
 }
 
 int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
 {
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     fw_app a;
-    if ((rc = lmdb_app_get(s, w.txn, app_id, &a)))
-        return lmdb_wtx_finish(&w, rc);
+    if ((rc = fw_lmdb_app_get(s, w.txn, app_id, &a)))
+        return fw_lmdb_wtx_finish(&w, rc);
     /* Generations only move forward: a caller acting on a stale read must not
      * bring back a token that was invalidated meanwhile. */
     if (gen <= a.bearer_gen)
-        return lmdb_wtx_finish(&w, 0);
+        return fw_lmdb_wtx_finish(&w, 0);
     a.bearer_gen = gen;
-    /* a's strings point into the map; put_app packs a copy before writing */
-    return lmdb_wtx_finish(&w, put_app(&w, &a, 0));
+    /* a's strings point into the map; fw_lmdb_put_rec packs a copy before writing */
+    return fw_lmdb_wtx_finish(&w, fw_lmdb_put_rec(&w, DB_APPS, a.id, &a, 0));
 }
 
 /* ---- credentials ---- */
@@ -275,24 +254,24 @@ int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
     if (c->kind < FW_CRED_APP_BEARER || c->kind > FW_CRED_OAUTH1_USER || c->secret.len > FW_FIELD_MAX ||
         !cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     fw_app a;
     fw_user u;
-    if ((rc = lmdb_app_get(s, w.txn, c->app_id, &a)))
-        return lmdb_wtx_finish(&w, rc);
-    if (c->user_id && (rc = lmdb_user_get(w.txn, s, c->user_id, &u)))
-        return lmdb_wtx_finish(&w, rc);
-    size_t n = lmdb_cred_size(c);
+    if ((rc = fw_lmdb_app_get(s, w.txn, c->app_id, &a)))
+        return fw_lmdb_wtx_finish(&w, rc);
+    if (c->user_id && (rc = fw_lmdb_user_get(w.txn, s, c->user_id, &u)))
+        return fw_lmdb_wtx_finish(&w, rc);
+    size_t n = fw_lmdb_cred_size(c);
     uint8_t *b = malloc(n);
     if (!b)
-        return lmdb_wtx_finish(&w, FW_EIO);
-    lmdb_cred_pack(c, b);
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
+    fw_lmdb_cred_pack(c, b);
     rc = put_bytes(&w, DB_CREDS, kb, kn, b, n, 0);
     free(b);
-    return lmdb_wtx_finish(&w, rc);
+    return fw_lmdb_wtx_finish(&w, rc);
 }
 
 /* Read and write in one write transaction: LMDB runs one writer at a time,
@@ -305,27 +284,27 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
         *was_live = false;
     if (!cred_key(!hash, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     MDB_val key = {kn, kb}, v;
     if ((rc = mdb_get(w.txn, s->dbi[DB_CREDS], &key, &v)))
-        return lmdb_wtx_finish(&w, rc == MDB_NOTFOUND ? FW_ENOTFOUND : rc);
+        return fw_lmdb_wtx_finish(&w, fw_lmdb_err(rc));
     if (v.mv_size <= CRED_OFF_REVOKED)
-        return lmdb_wtx_finish(&w, FW_EIO);
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
     if (((const uint8_t *)v.mv_data)[CRED_OFF_REVOKED]) {
-        lmdb_wtx_abort(&w); /* already revoked: nothing to write */
+        fw_lmdb_wtx_abort(&w); /* already revoked: nothing to write */
         return FW_OK;
     }
     uint8_t *b = malloc(v.mv_size);
     if (!b)
-        return lmdb_wtx_finish(&w, FW_EIO);
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
     memcpy(b, v.mv_data, v.mv_size);
     b[CRED_OFF_REVOKED] = 1;
     rc = put_bytes(&w, DB_CREDS, kb, kn, b, v.mv_size, 0);
     free(b);
-    rc = lmdb_wtx_finish(&w, rc);
+    rc = fw_lmdb_wtx_finish(&w, rc);
     if (rc == FW_OK && was_live)
         *was_live = true;
     return rc;

@@ -59,13 +59,13 @@ static int check_users(chk *c)
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
         fw_user u;
         uint64_t id = key.mv_size == 8 ? be64_get(key.mv_data) : 0;
-        if (key.mv_size != 8 || lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0 || u.id != id) {
+        if (key.mv_size != 8 || fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0 || u.id != id) {
             problem(c, "user %" PRIu64 ": unreadable record", id);
             continue;
         }
         char lname[FW_USERNAME_MAX + 1];
         MDB_val nk, nv;
-        if (!lmdb_username_key(u.username, lname)) {
+        if (!fw_lmdb_username_key(u.username, lname)) {
             problem(c, "user %" PRIu64 ": invalid username", id);
         } else {
             nk = (MDB_val){strlen(lname), lname};
@@ -97,9 +97,9 @@ static int check_unames(chk *c)
         int kl = key.mv_size > 32 ? 32 : (int)key.mv_size;
         fw_user u;
         char lname[FW_USERNAME_MAX + 1];
-        if (v.mv_size != 8 || lmdb_user_get(c->txn, c->s, be64_get(v.mv_data), &u) != FW_OK)
+        if (v.mv_size != 8 || fw_lmdb_user_get(c->txn, c->s, be64_get(v.mv_data), &u) != FW_OK)
             problem(c, "username '%.*s': points to a missing user", kl, (const char *)key.mv_data);
-        else if (!lmdb_username_key(u.username, lname) || strlen(lname) != key.mv_size ||
+        else if (!fw_lmdb_username_key(u.username, lname) || strlen(lname) != key.mv_size ||
                  memcmp(lname, key.mv_data, key.mv_size) != 0)
             problem(c, "username '%.*s': user %" PRIu64 " is named otherwise", kl, (const char *)key.mv_data, u.id);
     }
@@ -131,13 +131,13 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
         uint64_t other = be64_get((const uint8_t *)v.mv_data + 8);
         if (owner == other)
             problem(c, "%s of %" PRIu64 ": self-edge", name, owner);
-        if (lmdb_user_get(c->txn, c->s, owner, &u) != FW_OK)
+        if (fw_lmdb_user_get(c->txn, c->s, owner, &u) != FW_OK)
             problem(c, "%s of %" PRIu64 ": owner does not exist", name, owner);
         else if (db == DB_REQ_IN && !(u.flags & FW_USER_PROTECTED))
             /* making an account public accepts every request in the same txn,
              * so a request left to a public account could never be answered */
             problem(c, "%s of %" PRIu64 ": request %" PRIu64 " to a public account", name, owner, other);
-        if (lmdb_user_get(c->txn, c->s, other, &u) != FW_OK)
+        if (fw_lmdb_user_get(c->txn, c->s, other, &u) != FW_OK)
             problem(c, "%s of %" PRIu64 ": entry %" PRIu64 " does not exist", name, owner, other);
         uint8_t mk[8], md[16];
         be64_put(mk, other);
@@ -150,7 +150,7 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
         uint8_t st;
         uint64_t rseq;
         uint64_t src = owner_is_src ? owner : other, dst = owner_is_src ? other : owner;
-        int r = lmdb_rel_get(c->txn, c->s, src, dst, &st, &rseq);
+        int r = fw_lmdb_rel_get(c->txn, c->s, src, dst, &st, &rseq);
         if (r || st != state || rseq != seq)
             problem(c, "%s of %" PRIu64 ": relation %" PRIu64 "->%" PRIu64 " is state %d seq %" PRIu64
                        ", expected %d seq %" PRIu64,
@@ -243,5 +243,5 @@ int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), voi
         !(rc = check_list(&c, DB_REQ_OUT, DB_REQ_IN, true, FW_REL_PENDING)) && !(rc = check_rels(&c)))
         rc = check_seq(&c);
     mdb_txn_abort(c.txn);
-    return rc ? lmdb_err(rc) : c.problems;
+    return rc ? fw_lmdb_err(rc) : c.problems;
 }

@@ -85,7 +85,7 @@ static void user_stored_strs(const fw_user *u, fw_str v[USER_NSTORED], fw_buf *h
     v[USER_NSTR] = (fw_str){head->data, head->len};
 }
 
-size_t lmdb_user_size(const fw_user *u)
+size_t fw_lmdb_user_size(const fw_user *u)
 {
     fw_str v[USER_NSTORED];
     fw_buf head = FW_BUF_INIT;
@@ -95,7 +95,7 @@ size_t lmdb_user_size(const fw_user *u)
     return n;
 }
 
-void lmdb_user_pack(const fw_user *u, uint8_t *out)
+void fw_lmdb_user_pack(const fw_user *u, uint8_t *out)
 {
     memset(out, 0, USER_HDR);
     out[0] = REC_VERSION;
@@ -117,7 +117,7 @@ void lmdb_user_pack(const fw_user *u, uint8_t *out)
     fw_buf_free(&head);
 }
 
-int lmdb_user_unpack(const void *data, size_t n, fw_user *u)
+int fw_lmdb_user_unpack(const void *data, size_t n, fw_user *u)
 {
     const uint8_t *p = data;
     if (n < USER_HDR || p[0] != REC_VERSION)
@@ -142,7 +142,7 @@ int lmdb_user_unpack(const void *data, size_t n, fw_user *u)
     return 0;
 }
 
-bool lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
+bool fw_lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
 {
     if (name.len < 1 || name.len > FW_USERNAME_MAX)
         return false;
@@ -158,10 +158,10 @@ bool lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
     return true;
 }
 
-bool lmdb_user_valid(const fw_user *u)
+bool fw_lmdb_user_valid(const fw_user *u)
 {
     char key[FW_USERNAME_MAX + 1];
-    if (!lmdb_username_key(u->username, key))
+    if (!fw_lmdb_username_key(u->username, key))
         return false;
     fw_str v[USER_NSTR];
     user_strs(u, v);
@@ -180,14 +180,14 @@ static void tweet_strs(const fw_tweet *t, fw_str v[TWEET_NSTR])
     v[0] = t->text, v[1] = t->lang, v[2] = t->source, v[3] = t->reply_settings, v[4] = t->entities_json;
 }
 
-size_t lmdb_tweet_size(const fw_tweet *t)
+size_t fw_lmdb_tweet_size(const fw_tweet *t)
 {
     fw_str v[TWEET_NSTR];
     tweet_strs(t, v);
     return TWEET_HDR + strs_size(v, TWEET_NSTR);
 }
 
-void lmdb_tweet_pack(const fw_tweet *t, uint8_t *out)
+void fw_lmdb_tweet_pack(const fw_tweet *t, uint8_t *out)
 {
     memset(out, 0, TWEET_HDR);
     out[0] = REC_VERSION;
@@ -207,7 +207,7 @@ void lmdb_tweet_pack(const fw_tweet *t, uint8_t *out)
     pack_strs(out + TWEET_HDR, v, TWEET_NSTR);
 }
 
-int lmdb_tweet_unpack(const void *data, size_t n, fw_tweet *t)
+int fw_lmdb_tweet_unpack(const void *data, size_t n, fw_tweet *t)
 {
     const uint8_t *p = data;
     if (n < TWEET_HDR || p[0] != REC_VERSION)
@@ -240,14 +240,14 @@ static void app_strs(const fw_app *a, fw_str v[APP_NSTR])
     v[3] = a->client_id, v[4] = a->client_secret, v[5] = a->redirect_uris;
 }
 
-size_t lmdb_app_size(const fw_app *a)
+size_t fw_lmdb_app_size(const fw_app *a)
 {
     fw_str v[APP_NSTR];
     app_strs(a, v);
     return APP_HDR + strs_size(v, APP_NSTR);
 }
 
-void lmdb_app_pack(const fw_app *a, uint8_t *out)
+void fw_lmdb_app_pack(const fw_app *a, uint8_t *out)
 {
     memset(out, 0, APP_HDR);
     out[0] = REC_VERSION;
@@ -260,7 +260,7 @@ void lmdb_app_pack(const fw_app *a, uint8_t *out)
     pack_strs(out + APP_HDR, v, APP_NSTR);
 }
 
-int lmdb_app_unpack(const void *data, size_t n, fw_app *a)
+int fw_lmdb_app_unpack(const void *data, size_t n, fw_app *a)
 {
     const uint8_t *p = data;
     if (n < APP_HDR || p[0] != REC_VERSION)
@@ -281,9 +281,9 @@ int lmdb_app_unpack(const void *data, size_t n, fw_app *a)
 /* ---- credentials ---- */
 #define CRED_HDR 40
 
-size_t lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1); }
+size_t fw_lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1); }
 
-void lmdb_cred_pack(const fw_cred *c, uint8_t *out)
+void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out)
 {
     memset(out, 0, CRED_HDR);
     out[0] = REC_VERSION;
@@ -297,7 +297,7 @@ void lmdb_cred_pack(const fw_cred *c, uint8_t *out)
     pack_strs(out + CRED_HDR, &c->secret, 1);
 }
 
-int lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
+int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
 {
     const uint8_t *p = data;
     if (n < CRED_HDR || p[0] != REC_VERSION)
@@ -310,4 +310,24 @@ int lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
     c->issued_at_ms = (int64_t)le64_get(p + 24);
     c->expires_at_ms = (int64_t)le64_get(p + 32);
     return unpack_strs(p + CRED_HDR, n - CRED_HDR, &c->secret, 1);
+}
+
+/* ---- by table: what fw_lmdb_put_rec packs ---- */
+
+#define CODEC_ADAPTERS(name, type)                                                                                     \
+    static size_t name##_size_any(const void *r) { return fw_lmdb_##name##_size((const type *)r); }                 \
+    static void name##_pack_any(const void *r, uint8_t *out) { fw_lmdb_##name##_pack((const type *)r, out); }
+CODEC_ADAPTERS(user, fw_user)
+CODEC_ADAPTERS(tweet, fw_tweet)
+CODEC_ADAPTERS(app, fw_app)
+
+static const fw_lmdb_codec CODECS[DB_COUNT] = {
+    [DB_USERS] = {user_size_any, user_pack_any},
+    [DB_TWEETS] = {tweet_size_any, tweet_pack_any},
+    [DB_APPS] = {app_size_any, app_pack_any},
+};
+
+const fw_lmdb_codec *fw_lmdb_codec_of(int db)
+{
+    return db >= 0 && db < DB_COUNT && CODECS[db].size ? &CODECS[db] : NULL;
 }

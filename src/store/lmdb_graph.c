@@ -10,25 +10,18 @@
 
 #include <stdlib.h>
 
-int lmdb_err(int rc)
-{
-    if (rc == 0)
-        return FW_OK;
-    return rc == MDB_MAP_FULL ? FW_EFULL : FW_EIO;
-}
-
 static const MDB_val META_SEQ = {8, "edge_seq"};
 
-int lmdb_wtx_begin(fw_store *s, lmdb_wtx *w)
+int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w)
 {
     memset(w, 0, sizeof(*w));
     w->s = s;
     if (s->read_only)
         return FW_EIO;
-    return lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w->txn));
+    return fw_lmdb_err(mdb_txn_begin(s->env, NULL, 0, &w->txn));
 }
 
-static int load_seq(lmdb_wtx *w)
+static int load_seq(fw_lmdb_wtx *w)
 {
     if (w->seq_loaded)
         return 0;
@@ -37,34 +30,51 @@ static int load_seq(lmdb_wtx *w)
     if (rc == MDB_NOTFOUND)
         w->seq = 0;
     else if (rc)
-        return rc;
+        return fw_lmdb_err(rc);
     else if (v.mv_size != 8)
-        return MDB_CORRUPTED;
+        return FW_EIO;
     else
         w->seq = le64_get(v.mv_data);
     w->seq_loaded = true;
     return 0;
 }
 
-int lmdb_put_id(lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags)
+int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsigned flags)
 {
+    const fw_lmdb_codec *c = fw_lmdb_codec_of(db);
+    if (!c)
+        return FW_EINVAL;
+    size_t n = c->size(rec);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return FW_ENOMEM;
+    c->pack(rec, b);
     uint8_t k[8];
     be64_put(k, id);
-    MDB_val key = {8, k}, v = {n, (void *)data};
-    return mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+    MDB_val key = {8, k}, v = {n, b};
+    int rc = mdb_put(w->txn, w->s->dbi[db], &key, &v, flags);
+    free(b);
+    return fw_lmdb_err(rc);
 }
 
-int lmdb_wtx_finish(lmdb_wtx *w, int rc)
+int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u)
 {
-    rc = lmdb_fw(rc);
+    int rc = fw_lmdb_wtx_begin(s, w);
+    if (!rc && (rc = fw_lmdb_user_get(w->txn, s, id, u)))
+        fw_lmdb_wtx_abort(w);
+    return rc;
+}
+
+int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc)
+{
     if (rc) {
-        lmdb_wtx_abort(w);
+        fw_lmdb_wtx_abort(w);
         return rc;
     }
-    return lmdb_wtx_commit(w);
+    return fw_lmdb_wtx_commit(w);
 }
 
-int lmdb_wtx_commit(lmdb_wtx *w)
+int fw_lmdb_wtx_commit(fw_lmdb_wtx *w)
 {
     int rc = 0;
     if (w->seq_dirty) {
@@ -76,34 +86,42 @@ int lmdb_wtx_commit(lmdb_wtx *w)
     if (rc) {
         mdb_txn_abort(w->txn);
         w->txn = NULL;
-        return lmdb_err(rc);
+        return fw_lmdb_err(rc);
     }
     rc = mdb_txn_commit(w->txn); /* frees the txn even on failure */
     w->txn = NULL;
-    return lmdb_err(rc);
+    return fw_lmdb_err(rc);
 }
 
-void lmdb_wtx_abort(lmdb_wtx *w)
+void fw_lmdb_wtx_abort(fw_lmdb_wtx *w)
 {
     if (w->txn)
         mdb_txn_abort(w->txn);
     w->txn = NULL;
 }
 
-int lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
+int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v)
 {
     uint8_t k[8];
     be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_USERS], &key, &v);
-    if (rc == MDB_NOTFOUND)
+    MDB_val key = {8, k};
+    return fw_lmdb_err(mdb_get(txn, s->dbi[db], &key, v));
+}
+
+int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
+{
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_USERS, id, &v);
+    if (rc == FW_ENOTFOUND)
         return FW_ENOTFOUND;
-    if (rc || lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
+    if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
     return FW_OK;
 }
 
-int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
+/* fw_lmdb_rel_get with the LMDB code, so apply_write can tell a malformed
+ * record (MDB_CORRUPTED) from a failing database. */
+static int rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
 {
     uint8_t k[16];
     be64_put(k, src);
@@ -124,9 +142,14 @@ int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t 
     return 0;
 }
 
+int fw_lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
+{
+    return fw_lmdb_err(rel_get(txn, s, src, dst, state, seq));
+}
+
 /* ---- the three copies of an edge ---- */
 
-static int edge_op(lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
+static int edge_op(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
 {
     uint8_t k[8], d[16];
     be64_put(k, owner);
@@ -134,10 +157,10 @@ static int edge_op(lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t o
     be64_put(d + 8, other);
     MDB_val key = {8, k}, val = {16, d};
     int rc = put ? mdb_put(w->txn, w->s->dbi[db], &key, &val, 0) : mdb_del(w->txn, w->s->dbi[db], &key, &val);
-    return rc == MDB_NOTFOUND ? 0 : rc; /* deleting a missing mirror is what check() reports */
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc); /* deleting a missing mirror is what check() reports */
 }
 
-static int rel_put(lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
+static int rel_put(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
 {
     uint8_t k[16], d[9];
     be64_put(k, src);
@@ -145,50 +168,66 @@ static int rel_put(lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint6
     d[0] = state;
     le64_put(d + 1, seq);
     MDB_val key = {16, k}, val = {9, d};
-    return mdb_put(w->txn, w->s->dbi[DB_REL], &key, &val, 0);
+    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_REL], &key, &val, 0));
 }
 
-static int rel_del(lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int rel_del(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
 {
     uint8_t k[16];
     be64_put(k, src);
     be64_put(k + 8, dst);
     MDB_val key = {16, k};
     int rc = mdb_del(w->txn, w->s->dbi[DB_REL], &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
 
-/* Adds dfollowers / dfollowing to a user's counters (never below zero). */
-static int bump(lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
+int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
+                       const void *arg)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(w->txn, w->s->dbi[DB_USERS], &key, &v);
-    if (rc == MDB_NOTFOUND)
-        return 0; /* an edge to a missing user: nothing to count, check() reports it */
+    MDB_val v;
+    int rc = fw_lmdb_get_id(w->txn, w->s, DB_USERS, id, &v);
     if (rc)
         return rc;
-    if (v.mv_size < USER_OFF_FOLLOWING + 8)
-        return MDB_CORRUPTED;
+    if (v.mv_size < min)
+        return FW_EIO;
     uint8_t stackbuf[1024];
     uint8_t *b = v.mv_size <= sizeof(stackbuf) ? stackbuf : malloc(v.mv_size);
     if (!b)
-        return ENOMEM;
+        return FW_ENOMEM;
     memcpy(b, v.mv_data, v.mv_size);
-    uint64_t fo = le64_get(b + USER_OFF_FOLLOWERS), fi = le64_get(b + USER_OFF_FOLLOWING);
-    fo = dfollowers < 0 && fo == 0 ? 0 : fo + (uint64_t)(int64_t)dfollowers;
-    fi = dfollowing < 0 && fi == 0 ? 0 : fi + (uint64_t)(int64_t)dfollowing;
-    le64_put(b + USER_OFF_FOLLOWERS, fo);
-    le64_put(b + USER_OFF_FOLLOWING, fi);
-    MDB_val nv = {v.mv_size, b};
+    patch(b, arg);
+    uint8_t k[8];
+    be64_put(k, id);
+    MDB_val key = {8, k}, nv = {v.mv_size, b};
     rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
     if (b != stackbuf)
         free(b);
-    return rc;
+    return fw_lmdb_err(rc);
 }
 
-static int next_seq(lmdb_wtx *w, uint64_t *seq)
+typedef struct counts_delta {
+    int followers, following;
+} counts_delta;
+
+static void add_counts(uint8_t *b, const void *arg)
+{
+    const counts_delta *d = arg;
+    uint64_t fo = le64_get(b + USER_OFF_FOLLOWERS), fi = le64_get(b + USER_OFF_FOLLOWING);
+    fo = d->followers < 0 && fo == 0 ? 0 : fo + (uint64_t)(int64_t)d->followers;
+    fi = d->following < 0 && fi == 0 ? 0 : fi + (uint64_t)(int64_t)d->following;
+    le64_put(b + USER_OFF_FOLLOWERS, fo);
+    le64_put(b + USER_OFF_FOLLOWING, fi);
+}
+
+/* Adds dfollowers / dfollowing to a user's counters (never below zero). */
+static int bump(fw_lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
+{
+    counts_delta d = {dfollowers, dfollowing};
+    int rc = fw_lmdb_user_patch(w, id, USER_OFF_FOLLOWING + 8, add_counts, &d);
+    return rc == FW_ENOTFOUND ? FW_OK : rc; /* an edge to a missing user: nothing to count, check() reports it */
+}
+
+static int next_seq(fw_lmdb_wtx *w, uint64_t *seq)
 {
     int rc = load_seq(w);
     if (rc)
@@ -198,7 +237,7 @@ static int next_seq(lmdb_wtx *w, uint64_t *seq)
     return 0;
 }
 
-static int link_follow(lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int link_follow(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
 {
     uint64_t seq;
     int rc;
@@ -209,7 +248,7 @@ static int link_follow(lmdb_wtx *w, uint64_t src, uint64_t dst)
     return 0;
 }
 
-static int unlink_follow(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
+static int unlink_follow(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
 {
     int rc;
     if ((rc = edge_op(w, DB_FOLLOWING, src, seq, dst, false)) || (rc = edge_op(w, DB_FOLLOWERS, dst, seq, src, false)) ||
@@ -218,7 +257,7 @@ static int unlink_follow(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
     return 0;
 }
 
-static int link_request(lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int link_request(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
 {
     uint64_t seq;
     int rc;
@@ -228,7 +267,7 @@ static int link_request(lmdb_wtx *w, uint64_t src, uint64_t dst)
     return 0;
 }
 
-static int unlink_request(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
+static int unlink_request(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
 {
     int rc;
     if ((rc = edge_op(w, DB_REQ_OUT, src, seq, dst, false)) || (rc = edge_op(w, DB_REQ_IN, dst, seq, src, false)) ||
@@ -237,7 +276,7 @@ static int unlink_request(lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
     return 0;
 }
 
-int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
+int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
 {
     res->rc = FW_OK;
     res->rel = FW_REL_NONE;
@@ -247,12 +286,12 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
         return 0;
     }
     fw_user su, du;
-    int rc = lmdb_user_get(w->txn, w->s, src, &su);
+    int rc = fw_lmdb_user_get(w->txn, w->s, src, &su);
     if (rc) {
         res->rc = rc;
         return 0;
     }
-    rc = lmdb_user_get(w->txn, w->s, dst, &du);
+    rc = fw_lmdb_user_get(w->txn, w->s, dst, &du);
     if (rc) {
         res->rc = rc == FW_ENOTFOUND ? FW_ETARGET : rc;
         return 0;
@@ -271,11 +310,11 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
         from = dst, to = src;
     uint8_t state;
     uint64_t seq;
-    if ((rc = lmdb_rel_get(w->txn, w->s, from, to, &state, &seq))) {
+    if ((rc = rel_get(w->txn, w->s, from, to, &state, &seq))) {
         /* Nothing is changed yet: a malformed rel record fails this op alone
          * instead of every op that shares its batch. */
         if (rc != MDB_CORRUPTED)
-            return rc;
+            return fw_lmdb_err(rc);
         res->rc = FW_EIO;
         return 0;
     }
@@ -320,14 +359,14 @@ int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_w
 
 /* Reads every (seq, other) duplicate of owner in db, oldest first, into a
  * malloc'd array of 2*n words. */
-static int collect(lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *n)
+static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     MDB_cursor *c;
     int rc = mdb_cursor_open(w->txn, w->s->dbi[db], &c);
     if (rc)
-        return rc;
+        return fw_lmdb_err(rc);
     uint8_t k[8];
     be64_put(k, owner);
     MDB_val key = {8, k}, val;
@@ -358,23 +397,23 @@ static int collect(lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *
         rc = 0, cnt -= i;
     if (rc) {
         free(a);
-        return rc;
+        return fw_lmdb_err(rc);
     }
     *out = a;
     *n = cnt;
     return 0;
 }
 
-static int del_all(lmdb_wtx *w, int db, uint64_t owner)
+static int del_all(fw_lmdb_wtx *w, int db, uint64_t owner)
 {
     uint8_t k[8];
     be64_put(k, owner);
     MDB_val key = {8, k};
     int rc = mdb_del(w->txn, w->s->dbi[db], &key, NULL);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
 
-int lmdb_unlink_user(lmdb_wtx *w, uint64_t id)
+int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id)
 {
     /* For each of id's lists: where the mirror lives, which way the rel runs,
      * and which counter of the other user drops. */
@@ -411,7 +450,7 @@ int lmdb_unlink_user(lmdb_wtx *w, uint64_t id)
     return 0;
 }
 
-int lmdb_accept_all(lmdb_wtx *w, uint64_t owner)
+int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner)
 {
     uint64_t *a;
     size_t n;

@@ -39,8 +39,8 @@ enum {
 #define FW_FIELD_MAX 65535u /* any stored string field */
 #define FW_TOKEN_MAX 256u   /* OAuth 1.0a token string used as a key */
 
-struct lmdb_writer;
-struct lmdb_txn_pool;
+struct fw_lmdb_writer;
+struct fw_lmdb_txn_pool;
 
 struct fw_store {
     MDB_env *env;
@@ -48,8 +48,8 @@ struct fw_store {
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
     uint8_t secret[32];
-    struct lmdb_writer *writer;   /* NULL when read-only */
-    struct lmdb_txn_pool *rpool;  /* idle reset read txns */
+    struct fw_lmdb_writer *writer;   /* NULL when read-only */
+    struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
 };
 
 /* ---- byte order helpers (keys big-endian, values little-endian) ---- */
@@ -87,11 +87,12 @@ static inline uint32_t le32_get(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Maps an LMDB return code to FW_EFULL / FW_EIO (FW_OK for 0). */
-int lmdb_err(int rc);
-/* Passes FW_* codes through and maps LMDB / errno codes (which never fall in
- * the FW_* range) with lmdb_err, for paths that can see both. */
-static inline int lmdb_fw(int rc) { return rc <= 0 && rc >= FW_ESHUTDOWN ? rc : lmdb_err(rc); }
+/* The one place LMDB and errno codes become fw_err (core/err.h): 0 -> FW_OK,
+ * MDB_NOTFOUND -> FW_ENOTFOUND, MDB_KEYEXIST -> FW_EEXISTS, MDB_MAP_FULL ->
+ * FW_EFULL, ENOMEM -> FW_ENOMEM, anything else -> FW_EIO. Call it on the
+ * result of an mdb_* call (or a static helper that returns one); never on a
+ * value that is already an fw_err. */
+FW_MUSTCHECK int fw_lmdb_err(int mdb_or_errno);
 
 /* ---- lmdb_codec.c: record encodings ---- */
 /* Offsets of the counters inside a packed user (rewritten in place by the graph code). */
@@ -99,70 +100,99 @@ static inline int lmdb_fw(int rc) { return rc <= 0 && rc >= FW_ESHUTDOWN ? rc : 
 #define USER_OFF_FOLLOWERS 40
 #define USER_OFF_FOLLOWING 48
 #define USER_OFF_TWEETS 56
-size_t lmdb_user_size(const fw_user *u);
-void lmdb_user_pack(const fw_user *u, uint8_t *out);
-int lmdb_user_unpack(const void *p, size_t n, fw_user *u);
-size_t lmdb_tweet_size(const fw_tweet *t);
-void lmdb_tweet_pack(const fw_tweet *t, uint8_t *out);
-int lmdb_tweet_unpack(const void *p, size_t n, fw_tweet *t);
-size_t lmdb_app_size(const fw_app *a);
-void lmdb_app_pack(const fw_app *a, uint8_t *out);
-int lmdb_app_unpack(const void *p, size_t n, fw_app *a); /* access_level left 0 */
+size_t fw_lmdb_user_size(const fw_user *u);
+void fw_lmdb_user_pack(const fw_user *u, uint8_t *out);
+FW_MUSTCHECK int fw_lmdb_user_unpack(const void *p, size_t n, fw_user *u);
+size_t fw_lmdb_tweet_size(const fw_tweet *t);
+void fw_lmdb_tweet_pack(const fw_tweet *t, uint8_t *out);
+FW_MUSTCHECK int fw_lmdb_tweet_unpack(const void *p, size_t n, fw_tweet *t);
+size_t fw_lmdb_app_size(const fw_app *a);
+void fw_lmdb_app_pack(const fw_app *a, uint8_t *out);
+FW_MUSTCHECK int fw_lmdb_app_unpack(const void *p, size_t n, fw_app *a); /* access_level left 0 */
 #define CRED_OFF_REVOKED 2
-size_t lmdb_cred_size(const fw_cred *c);
-void lmdb_cred_pack(const fw_cred *c, uint8_t *out);
-int lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);
+size_t fw_lmdb_cred_size(const fw_cred *c);
+void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out);
+FW_MUSTCHECK int fw_lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);
+/* The packed form of the record each id-keyed table holds, for
+ * fw_lmdb_put_rec: fw_lmdb_codec_of(DB_USERS) packs an fw_user, DB_TWEETS an
+ * fw_tweet, DB_APPS an fw_app; NULL for any other table. */
+typedef struct fw_lmdb_codec {
+    size_t (*size)(const void *rec);
+    void (*pack)(const void *rec, uint8_t *out);
+} fw_lmdb_codec;
+const fw_lmdb_codec *fw_lmdb_codec_of(int db);
 /* Checks ^[A-Za-z0-9_]{1,15}$ and writes the lower-cased form to out (16 bytes). */
-bool lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
+bool fw_lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
 /* Every string field of u within FW_FIELD_MAX and a valid username. */
-bool lmdb_user_valid(const fw_user *u);
+bool fw_lmdb_user_valid(const fw_user *u);
 
 /* ---- lmdb_graph.c: primitives inside a write txn ---- */
-typedef struct lmdb_wtx {
+typedef struct fw_lmdb_wtx {
     fw_store *s;
     MDB_txn *txn;
     uint64_t seq;       /* last edge sequence number handed out */
     bool seq_loaded, seq_dirty;
-} lmdb_wtx;
+} fw_lmdb_wtx;
 
-int lmdb_wtx_begin(fw_store *s, lmdb_wtx *w);
+FW_MUSTCHECK int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w);
+/* Begins a write txn and loads user id into *u (borrowed from the txn); on
+ * failure the txn is already aborted. fw_err, FW_ENOTFOUND for no such user. */
+FW_MUSTCHECK int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u);
 /* Stores the sequence counter and commits; aborts on any failure. Returns FW_*. */
-int lmdb_wtx_commit(lmdb_wtx *w);
-void lmdb_wtx_abort(lmdb_wtx *w);
-/* Commits if rc is 0, aborts otherwise; rc may be FW_* or an LMDB code.
- * Returns the FW_* result. */
-int lmdb_wtx_finish(lmdb_wtx *w, int rc);
-/* Puts n bytes under the 8-byte big-endian key id in db (an LMDB code). */
-int lmdb_put_id(lmdb_wtx *w, int db, uint64_t id, const void *data, size_t n, unsigned flags);
+FW_MUSTCHECK int fw_lmdb_wtx_commit(fw_lmdb_wtx *w);
+void fw_lmdb_wtx_abort(fw_lmdb_wtx *w);
+/* Commits if rc is FW_OK, aborts otherwise (rc is an fw_err, never an LMDB
+ * code). Returns the fw_err result. */
+FW_MUSTCHECK int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc);
+/* Packs rec (the fw_user, fw_tweet or fw_app that db holds: DB_USERS,
+ * DB_TWEETS, DB_APPS) and puts it under the 8-byte big-endian key id; fw_err.
+ * rec's strings may point into the map: it is packed into a copy first. */
+FW_MUSTCHECK int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsigned flags);
 
+/* Looks up the 8-byte big-endian key id in db: FW_OK with *v borrowed from
+ * the map, FW_ENOTFOUND, or another fw_err. Works in read and write txns. */
+FW_MUSTCHECK int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v);
+/* Rewrites user id's packed record through patch, which may change only the
+ * fixed-offset counters (USER_OFF_*) of the copy it gets; min is the size the
+ * record must have. fw_err; FW_ENOTFOUND if there is no such user. */
+FW_MUSTCHECK
+int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
+                       const void *arg);
 /* Fetches a user; FW_OK, FW_ENOTFOUND, FW_EIO. */
-int lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);
-/* Relationship src -> dst: FW_REL_* and its edge sequence (0 if none). */
-int lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq);
+FW_MUSTCHECK int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);
+/* Relationship src -> dst: FW_REL_* and its edge sequence (0 if none); FW_OK
+ * or FW_EIO (also for a malformed record). */
+FW_MUSTCHECK int fw_lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq);
 /* Applies one follow-graph write (FW_W_*) with the semantics of store.h.
  * Validation happens before the first change, so a non-OK res->rc leaves the
- * txn untouched; a negative return is an LMDB failure (the txn must be aborted). */
-int lmdb_apply_write(lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
-/* Removes every edge and request touching id, fixing the other side's counters. */
-int lmdb_unlink_user(lmdb_wtx *w, uint64_t id);
-/* Turns every pending request to owner into a follow, oldest request first. */
-int lmdb_accept_all(lmdb_wtx *w, uint64_t owner);
+ * txn untouched; a non-OK return is a storage failure (fw_err; the txn must be aborted). */
+FW_MUSTCHECK int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
+/* Removes every edge and request touching id, fixing the other side's counters; fw_err. */
+FW_MUSTCHECK int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id);
+/* Turns every pending request to owner into a follow, oldest request first; fw_err. */
+FW_MUSTCHECK int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner);
 
 /* ---- lmdb_writer.c: the group-commit writer thread ---- */
-int lmdb_writer_start(fw_store *s);
-void lmdb_writer_stop(fw_store *s); /* drains the queue first */
+FW_MUSTCHECK int fw_lmdb_writer_start(fw_store *s);
+void fw_lmdb_writer_stop(fw_store *s); /* drains the queue first */
 
 /* ---- lmdb_read.c: pooled read transactions ---- */
-int lmdb_rtxn_get(fw_store *s, MDB_txn **out);
-void lmdb_rtxn_put(fw_store *s, MDB_txn *txn);
-int lmdb_rpool_new(fw_store *s);
-void lmdb_rpool_free(fw_store *s);
+FW_MUSTCHECK int fw_lmdb_rtxn_get(fw_store *s, MDB_txn **out);
+void fw_lmdb_rtxn_put(fw_store *s, MDB_txn *txn);
+/* Calls row for the entries of the id-keyed db from the first key >= from, in
+ * key order, at most limit of them (0 = all), in one pooled read txn. row
+ * returns FW_OK to go on, 1 to stop, or an fw_err that ends the scan with it;
+ * k and v are borrowed for the call. Returns fw_err. */
+typedef int (*fw_lmdb_row_fn)(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v);
+FW_MUSTCHECK int fw_lmdb_scan(fw_store *s, int db, uint64_t from, size_t limit, fw_lmdb_row_fn row, void *ctx);
+FW_MUSTCHECK int fw_lmdb_rpool_new(fw_store *s);
+void fw_lmdb_rpool_free(fw_store *s);
 
 /* Loads an app with its project's access level; FW_OK, FW_ENOTFOUND, FW_EIO. */
-int lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app);
+FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app);
 
 /* ---- lmdb_store.c: ids ---- */
-/* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta. */
-int lmdb_next_id(lmdb_wtx *w, uint64_t *out);
+/* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */
+FW_MUSTCHECK int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out);
 
 #endif

@@ -5,44 +5,34 @@ int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec
 {
     if (!rec || len == 0 || len > FW_PASSWORD_REC_MAX)
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    fw_user u;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, user_id, &u);
     if (rc)
         return rc;
-    fw_user u;
-    if ((rc = lmdb_user_get(w.txn, s, user_id, &u))) {
-        lmdb_wtx_abort(&w);
-        return lmdb_fw(rc);
-    }
     uint8_t k[8];
     be64_put(k, user_id);
     MDB_val key = {8, k}, v = {len, (void *)rec};
     if ((rc = mdb_put(w.txn, s->dbi[DB_PASSWORDS], &key, &v, 0))) {
-        lmdb_wtx_abort(&w);
-        return lmdb_err(rc);
+        fw_lmdb_wtx_abort(&w);
+        return fw_lmdb_err(rc);
     }
-    return lmdb_wtx_commit(&w);
+    return fw_lmdb_wtx_commit(&w);
 }
 
 int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len)
 {
     MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn))
+    if (fw_lmdb_rtxn_get(s, &txn))
         return FW_EIO;
-    uint8_t k[8];
-    be64_put(k, user_id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_PASSWORDS], &key, &v);
-    if (rc == MDB_NOTFOUND) {
-        rc = FW_ENOTFOUND;
-    } else if (rc) {
-        rc = lmdb_err(rc);
-    } else if (v.mv_size > cap) {
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_PASSWORDS, user_id, &v); /* FW_ENOTFOUND: no password */
+    if (rc == FW_OK && v.mv_size > cap) {
         rc = FW_EINVAL;
-    } else {
+    } else if (rc == FW_OK) {
         memcpy(out, v.mv_data, v.mv_size);
         *len = v.mv_size;
     }
-    lmdb_rtxn_put(s, txn);
+    fw_lmdb_rtxn_put(s, txn);
     return rc;
 }

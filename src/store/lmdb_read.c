@@ -17,13 +17,13 @@
 
 #define RPOOL_MAX 64
 
-struct lmdb_txn_pool {
+struct fw_lmdb_txn_pool {
     pthread_mutex_t mu;
     int n;
     MDB_txn *idle[RPOOL_MAX];
 };
 
-int lmdb_rpool_new(fw_store *s)
+int fw_lmdb_rpool_new(fw_store *s)
 {
     s->rpool = calloc(1, sizeof(*s->rpool));
     if (!s->rpool)
@@ -32,7 +32,7 @@ int lmdb_rpool_new(fw_store *s)
     return FW_OK;
 }
 
-void lmdb_rpool_free(fw_store *s)
+void fw_lmdb_rpool_free(fw_store *s)
 {
     if (!s->rpool)
         return;
@@ -43,9 +43,9 @@ void lmdb_rpool_free(fw_store *s)
     s->rpool = NULL;
 }
 
-int lmdb_rtxn_get(fw_store *s, MDB_txn **out)
+int fw_lmdb_rtxn_get(fw_store *s, MDB_txn **out)
 {
-    struct lmdb_txn_pool *p = s->rpool;
+    struct fw_lmdb_txn_pool *p = s->rpool;
     MDB_txn *t = NULL;
     pthread_mutex_lock(&p->mu);
     if (p->n)
@@ -58,12 +58,12 @@ int lmdb_rtxn_get(fw_store *s, MDB_txn **out)
         }
         mdb_txn_abort(t);
     }
-    return mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+    return fw_lmdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, out));
 }
 
-void lmdb_rtxn_put(fw_store *s, MDB_txn *t)
+void fw_lmdb_rtxn_put(fw_store *s, MDB_txn *t)
 {
-    struct lmdb_txn_pool *p = s->rpool;
+    struct fw_lmdb_txn_pool *p = s->rpool;
     mdb_txn_reset(t);
     pthread_mutex_lock(&p->mu);
     if (p->n < RPOOL_MAX) {
@@ -73,6 +73,32 @@ void lmdb_rtxn_put(fw_store *s, MDB_txn *t)
     pthread_mutex_unlock(&p->mu);
     if (t)
         mdb_txn_abort(t);
+}
+
+int fw_lmdb_scan(fw_store *s, int db, uint64_t from, size_t limit, fw_lmdb_row_fn row, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = fw_lmdb_rtxn_get(s, &txn);
+    if (rc)
+        return rc;
+    if ((rc = mdb_cursor_open(txn, s->dbi[db], &c))) {
+        fw_lmdb_rtxn_put(s, txn);
+        return fw_lmdb_err(rc);
+    }
+    uint8_t k[8];
+    be64_put(k, from);
+    MDB_val key = {8, k}, v;
+    int frc = FW_OK;
+    rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+    for (size_t n = 0; rc == 0 && (limit == 0 || n < limit); rc = mdb_cursor_get(c, &key, &v, MDB_NEXT), n++)
+        if ((frc = row(ctx, txn, s, &key, &v)))
+            break;
+    if (rc && rc != MDB_NOTFOUND)
+        frc = fw_lmdb_err(rc);
+    mdb_cursor_close(c);
+    fw_lmdb_rtxn_put(s, txn);
+    return frc < 0 ? frc : FW_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -223,10 +249,9 @@ static void hydrate_one(fw_store *s, MDB_txn *txn, arena *a, uint64_t id)
 {
     if (!id || !tset_add(a, id))
         return;
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    if (mdb_get(txn, s->dbi[DB_TWEETS], &key, &v) == 0 && lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
+    MDB_val v;
+    if (fw_lmdb_get_id(txn, s, DB_TWEETS, id, &v) == FW_OK &&
+        fw_lmdb_tweet_unpack(v.mv_data, v.mv_size, &a->tweets[a->ntweets]) == 0)
         a->ntweets++;
 }
 
@@ -243,17 +268,62 @@ static void hydrate(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *o, 
     }
 }
 
+/* The skeleton every request-path read shares: read_open takes a pooled read
+ * transaction and, when the read returns n users (n > 0), an arena sized for
+ * them; the caller fills its result, runs its callback inside the
+ * transaction (so borrowed strings stay valid), then read_close gives both
+ * back. read_close accepts what a failed read_open left (NULLs). */
+static int read_open(fw_store *s, size_t n, MDB_txn **txn, arena **a)
+{
+    *txn = NULL;
+    *a = NULL;
+    int rc = fw_lmdb_rtxn_get(s, txn);
+    if (rc) {
+        *txn = NULL;
+        return rc;
+    }
+    if (n) {
+        *a = arena_acquire();
+        arena_reserve(*a, n);
+    }
+    return FW_OK;
+}
+
+static void read_close(fw_store *s, MDB_txn *txn, arena *a)
+{
+    if (a)
+        arena_release(a);
+    if (txn)
+        fw_lmdb_rtxn_put(s, txn);
+}
+
 static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user)
 {
     fw_rels r = {FW_REL_NONE, FW_REL_NONE};
     uint64_t seq;
     if (!viewer || viewer == user)
         return r;
-    if (lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
+    if (fw_lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
         r.out = FW_REL_NONE;
-    if (lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
+    if (fw_lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
         r.in = FW_REL_NONE;
     return r;
+}
+
+/* What every user-returning read adds for a->uptr[0..n) (NULL entries are
+ * users not found): the viewer's relations when asked, and the hydrated
+ * tweets. */
+static void add_extras(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *o, size_t n, const fw_rels **rels,
+                       const fw_tweet **tweets, size_t *ntweets)
+{
+    if (o->want_rels) {
+        for (size_t i = 0; i < n; i++)
+            a->rels[i] = a->uptr[i] ? rels_of(s, txn, o->viewer_id, a->uptr[i]->id) : (fw_rels){0, 0};
+        *rels = a->rels;
+    }
+    hydrate(s, txn, a, o, a->uptr, n);
+    *ntweets = a->ntweets;
+    *tweets = a->tweets;
 }
 
 /* ------------------------------------------------------------------------
@@ -270,58 +340,47 @@ uint64_t fw_store_version(fw_store *s)
     return (uint64_t)info.me_last_txnid;
 }
 
-void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+static int users_fill(fw_store *s, MDB_txn *txn, arena *a, const fw_users_q *q, fw_users_res *res)
 {
-    fw_users_res res = {.rc = FW_OK};
-    if (q->n < 1 || q->n > USERS_MAX || !q->ids == !q->usernames) {
-        res.rc = FW_EINVAL;
-        cb(ctx, &res);
-        return;
-    }
-    MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn)) {
-        res.rc = FW_EIO;
-        cb(ctx, &res);
-        return;
-    }
-    arena *a = arena_acquire();
-    arena_reserve(a, q->n);
-    for (size_t i = 0; i < q->n && res.rc == FW_OK; i++) {
+    for (size_t i = 0; i < q->n; i++) {
         a->uptr[i] = NULL;
         uint64_t id = 0;
         if (q->ids) {
             id = q->ids[i];
         } else {
             char name[FW_USERNAME_MAX + 1];
-            if (!lmdb_username_key(q->usernames[i], name))
+            if (!fw_lmdb_username_key(q->usernames[i], name))
                 continue;
             MDB_val key = {q->usernames[i].len, name}, v;
             if (mdb_get(txn, s->dbi[DB_UNAMES], &key, &v) || v.mv_size != 8)
                 continue;
             id = be64_get(v.mv_data);
         }
-        int rc = lmdb_user_get(txn, s, id, &a->users[i]);
+        int rc = fw_lmdb_user_get(txn, s, id, &a->users[i]);
         if (rc == FW_OK)
             a->uptr[i] = &a->users[i];
         else if (rc != FW_ENOTFOUND)
-            res.rc = rc;
+            return rc;
     }
-    if (res.rc == FW_OK) {
-        res.version = mdb_txn_id(txn);
-        res.n = q->n;
-        res.users = a->uptr;
-        if (q->opts.want_rels) {
-            for (size_t i = 0; i < q->n; i++)
-                a->rels[i] = a->uptr[i] ? rels_of(s, txn, q->opts.viewer_id, a->users[i].id) : (fw_rels){0, 0};
-            res.rels = a->rels;
-        }
-        hydrate(s, txn, a, &q->opts, a->uptr, q->n);
-        res.ntweets = a->ntweets;
-        res.tweets = a->tweets;
-    }
+    res->version = mdb_txn_id(txn);
+    res->n = q->n;
+    res->users = a->uptr;
+    add_extras(s, txn, a, &q->opts, q->n, &res->rels, &res->tweets, &res->ntweets);
+    return FW_OK;
+}
+
+void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+{
+    fw_users_res res = {.rc = FW_OK};
+    MDB_txn *txn = NULL;
+    arena *a = NULL;
+    int rc = FW_EINVAL;
+    if (q->n >= 1 && q->n <= USERS_MAX && !q->ids != !q->usernames && !(rc = read_open(s, q->n, &txn, &a)))
+        rc = users_fill(s, txn, a, q, &res);
+    if (rc)
+        res = (fw_users_res){.rc = rc};
     cb(ctx, &res);
-    arena_release(a);
-    lmdb_rtxn_put(s, txn);
+    read_close(s, txn, a);
 }
 
 /* ------------------------------------------------------------------------
@@ -387,7 +446,7 @@ static int visible(walk *w, uint64_t id, fw_user *u)
     int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return 0;
-    if (rc || lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
+    if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
     return (u->flags & FW_USER_SUSPENDED) ? 0 : 1;
 }
@@ -459,7 +518,7 @@ static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
 
 static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw_list_res *res, fw_user *owner)
 {
-    int rc = lmdb_user_get(txn, s, q->owner_id, owner);
+    int rc = fw_lmdb_user_get(txn, s, q->owner_id, owner);
     if (rc)
         return rc;
     res->owner = owner;
@@ -493,41 +552,26 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
     res->n = n;
     res->users = a->users;
     res->seqs = a->seqs;
-    if (q->opts.want_rels) {
-        for (size_t i = 0; i < n; i++)
-            a->rels[i] = rels_of(s, txn, q->opts.viewer_id, a->users[i].id);
-        res->rels = a->rels;
-    }
-    hydrate(s, txn, a, &q->opts, a->uptr, n);
-    res->ntweets = a->ntweets;
-    res->tweets = a->tweets;
+    add_extras(s, txn, a, &q->opts, n, &res->rels, &res->tweets, &res->ntweets);
     return FW_OK;
 }
 
 void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx)
 {
     fw_list_res res = {.rc = FW_OK};
-    if (q->limit < 1 || q->limit > LIST_MAX || q->kind > FW_LIST_OUTGOING || q->dir > FW_PAGE_BEFORE) {
-        res.rc = FW_EINVAL;
-        cb(ctx, &res);
-        return;
-    }
-    MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn)) {
-        res.rc = FW_EIO;
-        cb(ctx, &res);
-        return;
-    }
-    arena *a = arena_acquire();
-    arena_reserve(a, q->limit);
+    MDB_txn *txn = NULL;
+    arena *a = NULL;
     fw_user owner;
-    int rc = list_page(s, txn, q, a, &res, &owner);
+    int rc = FW_EINVAL;
+    if (q->limit >= 1 && q->limit <= LIST_MAX && q->kind <= FW_LIST_OUTGOING && q->dir <= FW_PAGE_BEFORE &&
+        !(rc = read_open(s, q->limit, &txn, &a)))
+        rc = list_page(s, txn, q, a, &res, &owner);
     if (rc)
         res = (fw_list_res){.rc = rc};
-    res.version = mdb_txn_id(txn);
+    if (txn)
+        res.version = mdb_txn_id(txn);
     cb(ctx, &res);
-    arena_release(a);
-    lmdb_rtxn_put(s, txn);
+    read_close(s, txn, a);
 }
 
 /* ------------------------------------------------------------------------
@@ -536,26 +580,23 @@ void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb
 /* Loads an app with its project's access level. */
 static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_APPS], &key, &v);
-    if (rc == MDB_NOTFOUND)
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_APPS, id, &v);
+    if (rc == FW_ENOTFOUND)
         return FW_ENOTFOUND;
-    if (rc || lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
+    if (rc || fw_lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
         return FW_EIO;
     if (!app->project_id)
         return FW_OK;
-    be64_put(k, app->project_id);
-    rc = mdb_get(txn, s->dbi[DB_PROJECTS], &key, &v);
-    if (rc == 0 && v.mv_size >= 1)
+    rc = fw_lmdb_get_id(txn, s, DB_PROJECTS, app->project_id, &v);
+    if (rc == FW_OK && v.mv_size >= 1)
         app->access_level = *(const uint8_t *)v.mv_data;
-    else if (rc != MDB_NOTFOUND)
+    else if (rc != FW_ENOTFOUND)
         return FW_EIO;
     return FW_OK;
 }
 
-int lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app) { return app_load(s, txn, id, app); }
+int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app) { return app_load(s, txn, id, app); }
 
 static int app_by_index(fw_store *s, MDB_txn *txn, int db, fw_str k, fw_app *app)
 {
@@ -602,7 +643,7 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
     int rc = mdb_get(txn, s->dbi[DB_CREDS], &key, &v);
     if (rc == MDB_NOTFOUND)
         return FW_ENOTFOUND;
-    if (rc || lmdb_cred_unpack(v.mv_data, v.mv_size, cred) < 0)
+    if (rc || fw_lmdb_cred_unpack(v.mv_data, v.mv_size, cred) < 0)
         return FW_EIO;
     if ((q->by == FW_AUTH_BY_OAUTH1) != (cred->kind == FW_CRED_OAUTH1_USER))
         return FW_ENOTFOUND;
@@ -611,7 +652,7 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
     if (q->by == FW_AUTH_BY_OAUTH1 &&
         !fw_ct_equal(app->consumer_key.p, app->consumer_key.len, q->consumer_key.p, q->consumer_key.len))
         return FW_ENOTFOUND;
-    if (cred->user_id && (rc = lmdb_user_get(txn, s, cred->user_id, user)))
+    if (cred->user_id && (rc = fw_lmdb_user_get(txn, s, cred->user_id, user)))
         return rc;
     res->cred = cred;
     res->app = app;
@@ -622,18 +663,16 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
 void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx)
 {
     fw_auth_res res = {.rc = FW_OK};
-    MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn)) {
-        res.rc = FW_EIO;
-        cb(ctx, &res);
-        return;
-    }
+    MDB_txn *txn = NULL;
+    arena *a = NULL;
     fw_cred cred;
     fw_app app;
     fw_user user;
-    int rc = auth_lookup(s, txn, q, &cred, &app, &user, &res);
+    int rc = read_open(s, 0, &txn, &a);
+    if (!rc)
+        rc = auth_lookup(s, txn, q, &cred, &app, &user, &res);
     if (rc)
         res = (fw_auth_res){.rc = rc};
     cb(ctx, &res);
-    lmdb_rtxn_put(s, txn);
+    read_close(s, txn, a);
 }

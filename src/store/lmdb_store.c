@@ -1,5 +1,6 @@
 /* Lifecycle of the LMDB store: the environment, its named databases, the meta
- * records (schema version, store secret, id generator) and error strings.
+ * records (schema version, store secret, id generator) and the one
+ * translation of LMDB / errno codes into fw_err (fw_lmdb_err).
  *
  * MDB_NOTLS lets a read transaction be used from any thread and lets many be
  * open on one thread, which the request path needs (reads run on event-loop
@@ -20,22 +21,6 @@
 #define DEFAULT_MAP_SIZE ((size_t)16 << 30)
 #define DEFAULT_READERS 512u
 #define SNOWFLAKE_EPOCH_MS 1288834974657LL
-
-const char *fw_store_strerror(int rc)
-{
-    switch (rc) {
-    case FW_OK: return "ok";
-    case FW_ENOTFOUND: return "not found";
-    case FW_EEXISTS: return "already exists";
-    case FW_EINVAL: return "invalid request";
-    case FW_EIO: return "storage failure";
-    case FW_EFULL: return "database full";
-    case FW_ESUSPENDED: return "target user is suspended";
-    case FW_ETARGET: return "target user not found";
-    case FW_ESHUTDOWN: return "store is shutting down";
-    default: return "unknown store error";
-    }
-}
 
 static const struct {
     const char *name;
@@ -58,18 +43,30 @@ static const struct {
     [DB_PASSWORDS] = {"passwords", 0},
 };
 
+int fw_lmdb_err(int rc)
+{
+    switch (rc) {
+    case 0: return FW_OK;
+    case MDB_NOTFOUND: return FW_ENOTFOUND;
+    case MDB_KEYEXIST: return FW_EEXISTS;
+    case MDB_MAP_FULL: return FW_EFULL;
+    case ENOMEM: return FW_ENOMEM;
+    default: return FW_EIO;
+    }
+}
+
 /* Opens every dbi and creates the meta records on first open. */
 static int init_dbs(fw_store *s)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
-        return lmdb_err(rc);
+        return fw_lmdb_err(rc);
     for (int i = 0; i < DB_COUNT && !rc; i++)
         rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
     if (rc) {
         mdb_txn_abort(txn);
-        return rc == MDB_NOTFOUND ? FW_ENOTFOUND : lmdb_err(rc);
+        return fw_lmdb_err(rc);
     }
     MDB_dbi meta = s->dbi[DB_META];
     MDB_val k = {6, "schema"}, v;
@@ -100,9 +97,9 @@ static int init_dbs(fw_store *s)
     }
     if (rc) {
         mdb_txn_abort(txn);
-        return rc == MDB_NOTFOUND ? FW_ENOTFOUND : lmdb_err(rc);
+        return fw_lmdb_err(rc);
     }
-    return lmdb_err(mdb_txn_commit(txn));
+    return fw_lmdb_err(mdb_txn_commit(txn));
 }
 
 /* mkdir -p: creates path and any missing parents (0700). */
@@ -155,11 +152,11 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     }
     int frc = rc == ENOENT ? FW_ENOTFOUND : rc ? FW_EIO : init_dbs(s);
     if (!frc)
-        frc = lmdb_rpool_new(s);
+        frc = fw_lmdb_rpool_new(s);
     if (!frc && !s->read_only)
-        frc = lmdb_writer_start(s);
+        frc = fw_lmdb_writer_start(s);
     if (frc) {
-        lmdb_rpool_free(s);
+        fw_lmdb_rpool_free(s);
         if (s->env)
             mdb_env_close(s->env);
         free(s);
@@ -173,8 +170,8 @@ void fw_store_close(fw_store *s)
 {
     if (!s)
         return;
-    lmdb_writer_stop(s);
-    lmdb_rpool_free(s);
+    fw_lmdb_writer_stop(s);
+    fw_lmdb_rpool_free(s);
     /* A bulk load skipped every fsync; make all of it durable before returning. */
     if (s->bulk)
         mdb_env_sync(s->env, 1);
@@ -184,16 +181,16 @@ void fw_store_close(fw_store *s)
 
 const uint8_t *fw_store_secret(fw_store *s) { return s->secret; }
 
-int lmdb_next_id(lmdb_wtx *w, uint64_t *out)
+int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
 {
     MDB_val k = {7, "last_id"}, v;
     uint64_t last = 0;
     int rc = mdb_get(w->txn, w->s->dbi[DB_META], &k, &v);
     if (rc && rc != MDB_NOTFOUND)
-        return rc;
+        return fw_lmdb_err(rc);
     if (!rc) {
         if (v.mv_size != 8)
-            return MDB_CORRUPTED;
+            return FW_EIO;
         last = le64_get(v.mv_data);
     }
     int64_t ms = fw_now_ms() - SNOWFLAKE_EPOCH_MS;
@@ -204,7 +201,7 @@ int lmdb_next_id(lmdb_wtx *w, uint64_t *out)
     le64_put(b, id);
     v = (MDB_val){8, b};
     if ((rc = mdb_put(w->txn, w->s->dbi[DB_META], &k, &v, 0)))
-        return rc;
+        return fw_lmdb_err(rc);
     *out = id;
     return 0;
 }

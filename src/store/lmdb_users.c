@@ -52,27 +52,15 @@ static void rec_fill(fw_user_rec *r, const fw_user *u)
         fw_user_rec_set(r, i, *user_field((fw_user *)u, i));
 }
 
-static int put_user(lmdb_wtx *w, const fw_user *u, unsigned flags)
-{
-    size_t n = lmdb_user_size(u);
-    uint8_t *b = malloc(n);
-    if (!b)
-        return ENOMEM;
-    lmdb_user_pack(u, b);
-    int rc = lmdb_put_id(w, DB_USERS, u->id, b, n, flags);
-    free(b);
-    return rc;
-}
-
-static int put_uname(lmdb_wtx *w, const char *lname, uint64_t id)
+static int put_uname(fw_lmdb_wtx *w, const char *lname, uint64_t id)
 {
     uint8_t d[8];
     be64_put(d, id);
     MDB_val key = {strlen(lname), (void *)lname}, v = {8, d};
-    return mdb_put(w->txn, w->s->dbi[DB_UNAMES], &key, &v, 0);
+    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_UNAMES], &key, &v, 0));
 }
 
-/* Id owning a lower-cased username, 0 if none. */
+/* Id owning a lower-cased username, 0 if none; fw_err. */
 static int uname_owner(MDB_txn *txn, fw_store *s, const char *lname, uint64_t *id)
 {
     MDB_val key = {strlen(lname), (void *)lname}, v;
@@ -81,27 +69,25 @@ static int uname_owner(MDB_txn *txn, fw_store *s, const char *lname, uint64_t *i
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
-        return rc;
+        return fw_lmdb_err(rc);
     if (v.mv_size != 8)
-        return MDB_CORRUPTED;
+        return FW_EIO;
     *id = be64_get(v.mv_data);
     return 0;
 }
 
 static bool key_exists(MDB_txn *txn, fw_store *s, int db, uint64_t id)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    return mdb_get(txn, s->dbi[db], &key, &v) == 0;
+    MDB_val v;
+    return fw_lmdb_get_id(txn, s, db, id, &v) == FW_OK;
 }
 
 /* A fresh id not used in db. */
-static int fresh_id(lmdb_wtx *w, int db, uint64_t *id)
+static int fresh_id(fw_lmdb_wtx *w, int db, uint64_t *id)
 {
     int rc;
     do {
-        if ((rc = lmdb_next_id(w, id)))
+        if ((rc = fw_lmdb_next_id(w, id)))
             return rc;
     } while (key_exists(w->txn, w->s, db, *id));
     return 0;
@@ -111,26 +97,26 @@ static int fresh_id(lmdb_wtx *w, int db, uint64_t *id)
 int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
 {
     char lname[FW_USERNAME_MAX + 1];
-    if (!lmdb_user_valid(u) || !lmdb_username_key(u->username, lname))
+    if (!fw_lmdb_user_valid(u) || !fw_lmdb_username_key(u->username, lname))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     fw_user nu = *u;
     uint64_t owner;
     if ((rc = uname_owner(w.txn, s, lname, &owner)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     if (owner || (nu.id && key_exists(w.txn, s, DB_USERS, nu.id)))
-        return lmdb_wtx_finish(&w, FW_EEXISTS);
+        return fw_lmdb_wtx_finish(&w, FW_EEXISTS);
     if (!nu.id && (rc = fresh_id(&w, DB_USERS, &nu.id)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     nu.followers_count = nu.following_count = 0;
     if (!nu.created_at_ms)
         nu.created_at_ms = fw_now_ms();
-    if (!(rc = put_user(&w, &nu, MDB_NOOVERWRITE)))
+    if (!(rc = fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, MDB_NOOVERWRITE)))
         rc = put_uname(&w, lname, nu.id);
-    rc = lmdb_wtx_finish(&w, rc);
+    rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nu.id;
     return rc;
@@ -139,121 +125,115 @@ int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
 int fw_store_user_update(fw_store *s, const fw_user *u)
 {
     char lname[FW_USERNAME_MAX + 1], oldname[FW_USERNAME_MAX + 1];
-    if (!lmdb_user_valid(u) || !lmdb_username_key(u->username, lname))
+    if (!fw_lmdb_user_valid(u) || !fw_lmdb_username_key(u->username, lname))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    fw_user old;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, u->id, &old);
     if (rc)
         return rc;
-    fw_user old;
-    if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
-        return lmdb_wtx_finish(&w, rc);
-    if (!lmdb_username_key(old.username, oldname))
-        return lmdb_wtx_finish(&w, FW_EIO);
+    if (!fw_lmdb_username_key(old.username, oldname))
+        return fw_lmdb_wtx_finish(&w, FW_EIO);
     bool unprotect = (old.flags & FW_USER_PROTECTED) && !(u->flags & FW_USER_PROTECTED);
     uint64_t owner;
     if ((rc = uname_owner(w.txn, s, lname, &owner)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     if (owner && owner != u->id)
-        return lmdb_wtx_finish(&w, FW_EEXISTS);
+        return fw_lmdb_wtx_finish(&w, FW_EEXISTS);
     bool renamed = strcmp(lname, oldname) != 0;
     uint64_t old_owner = 0;
     if (renamed && (rc = uname_owner(w.txn, s, oldname, &old_owner)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     if (renamed && old_owner == u->id) { /* never drop another user's entry */
         MDB_val key = {strlen(oldname), oldname};
-        if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)))
-            return lmdb_wtx_finish(&w, rc);
+        if ((rc = fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL))))
+            return fw_lmdb_wtx_finish(&w, rc);
     }
     if ((rc = put_uname(&w, lname, u->id)))
-        return lmdb_wtx_finish(&w, rc);
-    if (unprotect && (rc = lmdb_accept_all(&w, u->id)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
+    if (unprotect && (rc = fw_lmdb_accept_all(&w, u->id)))
+        return fw_lmdb_wtx_finish(&w, rc);
     /* Store-maintained fields as they stand in this transaction, never as the
      * caller read them earlier: accepting requests added followers, and a
      * follow or tweet committed by another process since the caller's read
      * must not be undone. */
-    if ((rc = lmdb_user_get(w.txn, s, u->id, &old)))
-        return lmdb_wtx_finish(&w, rc);
+    if ((rc = fw_lmdb_user_get(w.txn, s, u->id, &old)))
+        return fw_lmdb_wtx_finish(&w, rc);
     fw_user nu = *u;
     nu.followers_count = old.followers_count;
     nu.following_count = old.following_count;
     nu.most_recent_tweet_id = old.most_recent_tweet_id;
-    return lmdb_wtx_finish(&w, put_user(&w, &nu, 0));
+    return fw_lmdb_wtx_finish(&w, fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, 0));
 }
 
 /* Removes the sign-in password and every credential issued to id, so no
  * secret of a deleted user can ever sign in again (not even as a user later
  * created with the same explicit id). Credentials are keyed by token hash, so
  * this is one scan of the credential table; deleting a user is rare. */
-static int drop_secrets(lmdb_wtx *w, uint64_t id)
+static int drop_secrets(fw_lmdb_wtx *w, uint64_t id)
 {
     uint8_t k[8];
     be64_put(k, id);
     MDB_val key = {8, k}, v;
     int rc = mdb_del(w->txn, w->s->dbi[DB_PASSWORDS], &key, NULL);
     if (rc && rc != MDB_NOTFOUND)
-        return rc;
+        return fw_lmdb_err(rc);
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(w->txn, w->s->dbi[DB_CREDS], &c)))
-        return rc;
+        return fw_lmdb_err(rc);
     for (rc = mdb_cursor_get(c, &key, &v, MDB_FIRST); !rc; rc = mdb_cursor_get(c, &key, &v, MDB_NEXT)) {
         fw_cred cred;
-        if (lmdb_cred_unpack(v.mv_data, v.mv_size, &cred) == 0 && cred.user_id == id &&
+        if (fw_lmdb_cred_unpack(v.mv_data, v.mv_size, &cred) == 0 && cred.user_id == id &&
             (rc = mdb_cursor_del(c, 0)))
             break;
     }
     mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
 
 int fw_store_user_delete(fw_store *s, uint64_t id)
 {
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    fw_user old;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, id, &old);
     if (rc)
         return rc;
-    fw_user old;
     char lname[FW_USERNAME_MAX + 1];
-    if ((rc = lmdb_user_get(w.txn, s, id, &old)))
-        return lmdb_wtx_finish(&w, rc);
-    bool named = lmdb_username_key(old.username, lname); /* copy before the record goes away */
-    if ((rc = lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
-        return lmdb_wtx_finish(&w, rc);
+    bool named = fw_lmdb_username_key(old.username, lname); /* copy before the record goes away */
+    if ((rc = fw_lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
+        return fw_lmdb_wtx_finish(&w, rc);
     uint64_t owner = 0;
     if (named && (rc = uname_owner(w.txn, s, lname, &owner)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     if (named && owner == id) {
         MDB_val key = {strlen(lname), lname};
-        if ((rc = mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL)))
-            return lmdb_wtx_finish(&w, rc);
+        if ((rc = fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL))))
+            return fw_lmdb_wtx_finish(&w, rc);
     }
     uint8_t k[8];
     be64_put(k, id);
     MDB_val key = {8, k};
-    return lmdb_wtx_finish(&w, mdb_del(w.txn, s->dbi[DB_USERS], &key, NULL));
+    return fw_lmdb_wtx_finish(&w, fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_USERS], &key, NULL)));
 }
 
 static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
 {
     memset(out, 0, sizeof(*out));
     MDB_txn *txn;
-    if (lmdb_rtxn_get(s, &txn))
+    if (fw_lmdb_rtxn_get(s, &txn))
         return FW_EIO;
     int rc = FW_OK;
     if (!id) {
         char lname[FW_USERNAME_MAX + 1];
-        if (!lmdb_username_key(name, lname))
+        if (!fw_lmdb_username_key(name, lname))
             rc = FW_ENOTFOUND;
-        else if ((rc = uname_owner(txn, s, lname, &id)))
-            rc = lmdb_err(rc);
-        else if (!id)
+        else if (!(rc = uname_owner(txn, s, lname, &id)) && !id)
             rc = FW_ENOTFOUND;
     }
     fw_user u;
-    if (!rc && !(rc = lmdb_user_get(txn, s, id, &u)))
+    if (!rc && !(rc = fw_lmdb_user_get(txn, s, id, &u)))
         rec_fill(out, &u);
-    lmdb_rtxn_put(s, txn);
+    fw_lmdb_rtxn_put(s, txn);
     return rc;
 }
 
@@ -271,38 +251,26 @@ int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out)
     return user_get_by(s, 0, username, out);
 }
 
+typedef struct user_scan {
+    int (*fn)(void *ctx, const fw_user *u);
+    void *ctx;
+} user_scan;
+
+static int user_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    user_scan *us = ctx;
+    fw_user u;
+    if (fw_lmdb_user_unpack(v->mv_data, v->mv_size, &u) < 0)
+        return FW_EIO;
+    return us->fn(us->ctx, &u) != 0;
+}
+
 int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
 {
     if (after == UINT64_MAX)
         return FW_OK;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    if (lmdb_rtxn_get(s, &txn))
-        return FW_EIO;
-    if (mdb_cursor_open(txn, s->dbi[DB_USERS], &c)) {
-        lmdb_rtxn_put(s, txn);
-        return FW_EIO;
-    }
-    uint8_t k[8];
-    be64_put(k, after + 1);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
-    size_t n = 0;
-    int frc = FW_OK;
-    for (; rc == 0 && (limit == 0 || n < limit); rc = mdb_cursor_get(c, &key, &v, MDB_NEXT), n++) {
-        fw_user u;
-        if (lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0) {
-            frc = FW_EIO;
-            break;
-        }
-        if (fn(ctx, &u))
-            break;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        frc = FW_EIO;
-    mdb_cursor_close(c);
-    lmdb_rtxn_put(s, txn);
-    return frc;
+    user_scan us = {fn, ctx};
+    return fw_lmdb_scan(s, DB_USERS, after + 1, limit, user_row, &us);
 }
 
 static bool tweet_valid(const fw_tweet *t)
@@ -315,57 +283,34 @@ static bool tweet_valid(const fw_tweet *t)
 }
 
 /* Author bookkeeping: newest tweet id and tweet count. */
-static int author_add_tweet(lmdb_wtx *w, uint64_t author, uint64_t tweet_id)
+static void add_tweet(uint8_t *b, const void *arg)
 {
-    uint8_t k[8];
-    be64_put(k, author);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_get(w->txn, w->s->dbi[DB_USERS], &key, &v);
-    if (rc)
-        return rc;
-    if (v.mv_size < USER_OFF_TWEETS + 8)
-        return MDB_CORRUPTED;
-    uint8_t *b = malloc(v.mv_size);
-    if (!b)
-        return ENOMEM;
-    memcpy(b, v.mv_data, v.mv_size);
+    uint64_t tweet_id = *(const uint64_t *)arg;
     if (le64_get(b + USER_OFF_MOST_RECENT) < tweet_id)
         le64_put(b + USER_OFF_MOST_RECENT, tweet_id);
     le64_put(b + USER_OFF_TWEETS, le64_get(b + USER_OFF_TWEETS) + 1);
-    MDB_val nv = {v.mv_size, b};
-    rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
-    free(b);
-    return rc;
 }
 
 int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
 {
     if (!tweet_valid(t))
         return FW_EINVAL;
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    fw_user author;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, t->author_id, &author);
     if (rc)
         return rc;
-    fw_user author;
-    if ((rc = lmdb_user_get(w.txn, s, t->author_id, &author)))
-        return lmdb_wtx_finish(&w, rc);
     fw_tweet nt = *t;
     if (nt.id && key_exists(w.txn, s, DB_TWEETS, nt.id))
-        return lmdb_wtx_finish(&w, FW_EEXISTS);
+        return fw_lmdb_wtx_finish(&w, FW_EEXISTS);
     if (!nt.id && (rc = fresh_id(&w, DB_TWEETS, &nt.id)))
-        return lmdb_wtx_finish(&w, rc);
+        return fw_lmdb_wtx_finish(&w, rc);
     if (!nt.created_at_ms)
         nt.created_at_ms = fw_now_ms();
-    size_t n = lmdb_tweet_size(&nt);
-    uint8_t *b = malloc(n);
-    if (!b)
-        return lmdb_wtx_finish(&w, FW_EIO);
-    lmdb_tweet_pack(&nt, b);
-    rc = lmdb_put_id(&w, DB_TWEETS, nt.id, b, n, MDB_NOOVERWRITE);
-    free(b);
+    rc = fw_lmdb_put_rec(&w, DB_TWEETS, nt.id, &nt, MDB_NOOVERWRITE);
     if (!rc)
-        rc = author_add_tweet(&w, nt.author_id, nt.id);
-    rc = lmdb_wtx_finish(&w, rc);
+        rc = fw_lmdb_user_patch(&w, nt.author_id, USER_OFF_TWEETS + 8, add_tweet, &nt.id);
+    rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nt.id;
     return rc;
@@ -373,16 +318,16 @@ int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
 
 int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n)
 {
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     if (rc)
         return rc;
     for (size_t i = 0; i < n; i++) {
         fw_write_res res;
-        if ((rc = lmdb_apply_write(&w, FW_W_FOLLOW, pairs[2 * i], pairs[2 * i + 1], &res)))
-            return lmdb_wtx_finish(&w, rc);
+        if ((rc = fw_lmdb_apply_write(&w, FW_W_FOLLOW, pairs[2 * i], pairs[2 * i + 1], &res)))
+            return fw_lmdb_wtx_finish(&w, rc);
         if (res.rc)
-            return lmdb_wtx_finish(&w, res.rc);
+            return fw_lmdb_wtx_finish(&w, res.rc);
     }
-    return lmdb_wtx_finish(&w, 0);
+    return fw_lmdb_wtx_finish(&w, 0);
 }

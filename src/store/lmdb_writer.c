@@ -22,7 +22,7 @@
 typedef struct wop {
     fw_task task;
     struct wop *next;
-    struct lmdb_writer *wr;
+    struct fw_lmdb_writer *wr;
     uint8_t kind;
     uint64_t src, dst;
     fw_write_cb cb;
@@ -31,7 +31,7 @@ typedef struct wop {
     fw_write_res res;
 } wop;
 
-struct lmdb_writer {
+struct fw_lmdb_writer {
     fw_store *s;
     pthread_t thread;
     pthread_mutex_t mu; /* queue */
@@ -44,7 +44,7 @@ struct lmdb_writer {
     bool closed;
 };
 
-static void writer_destroy(struct lmdb_writer *wr)
+static void writer_destroy(struct fw_lmdb_writer *wr)
 {
     while (wr->free) {
         wop *o = wr->free;
@@ -57,7 +57,7 @@ static void writer_destroy(struct lmdb_writer *wr)
     free(wr);
 }
 
-static wop *op_get(struct lmdb_writer *wr)
+static wop *op_get(struct fw_lmdb_writer *wr)
 {
     pthread_mutex_lock(&wr->fmu);
     wop *o = wr->free;
@@ -74,7 +74,7 @@ static wop *op_get(struct lmdb_writer *wr)
 
 static void op_put(wop *o)
 {
-    struct lmdb_writer *wr = o->wr;
+    struct fw_lmdb_writer *wr = o->wr;
     pthread_mutex_lock(&wr->fmu);
     if (wr->nfree < FREE_MAX) {
         o->next = wr->free;
@@ -106,27 +106,35 @@ static void fail_all(wop *batch, int rc)
         o->res = (fw_write_res){.rc = rc, .rel = FW_REL_NONE, .changed = false};
 }
 
-static void run_batch(struct lmdb_writer *wr, wop *batch)
+/* Applies the ops of batch (linked by next) in one transaction and fills each
+ * op's res; if the transaction fails, every op reports the failure and none
+ * took effect. The writer's batches and the synchronous path both use it. */
+static void apply_batch(fw_store *s, wop *batch)
 {
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(wr->s, &w);
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
     bool changed = false;
     for (wop *o = batch; !rc && o; o = o->next) {
-        int lrc = lmdb_apply_write(&w, o->kind, o->src, o->dst, &o->res);
+        int lrc = fw_lmdb_apply_write(&w, o->kind, o->src, o->dst, &o->res);
         if (lrc) {
-            rc = lmdb_err(lrc);
-            lmdb_wtx_abort(&w);
+            rc = lrc;
+            fw_lmdb_wtx_abort(&w);
         }
         changed |= o->res.changed;
     }
     if (!rc) {
         if (changed)
-            rc = lmdb_wtx_commit(&w);
+            rc = fw_lmdb_wtx_commit(&w);
         else
-            lmdb_wtx_abort(&w); /* nothing to make durable */
+            fw_lmdb_wtx_abort(&w); /* nothing to make durable */
     }
     if (rc)
         fail_all(batch, rc);
+}
+
+static void run_batch(struct fw_lmdb_writer *wr, wop *batch)
+{
+    apply_batch(wr->s, batch);
     for (wop *o = batch, *next; o; o = next) {
         next = o->next; /* o may be recycled as soon as it is posted */
         o->exec->post(o->exec, &o->task);
@@ -135,7 +143,7 @@ static void run_batch(struct lmdb_writer *wr, wop *batch)
 
 static void *writer_main(void *arg)
 {
-    struct lmdb_writer *wr = arg;
+    struct fw_lmdb_writer *wr = arg;
     pthread_mutex_lock(&wr->mu);
     for (;;) {
         while (!wr->head && !wr->stopping)
@@ -157,9 +165,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int lmdb_writer_start(fw_store *s)
+int fw_lmdb_writer_start(fw_store *s)
 {
-    struct lmdb_writer *wr = calloc(1, sizeof(*wr));
+    struct fw_lmdb_writer *wr = calloc(1, sizeof(*wr));
     if (!wr)
         return FW_EIO;
     wr->s = s;
@@ -174,9 +182,9 @@ int lmdb_writer_start(fw_store *s)
     return FW_OK;
 }
 
-void lmdb_writer_stop(fw_store *s)
+void fw_lmdb_writer_stop(fw_store *s)
 {
-    struct lmdb_writer *wr = s->writer;
+    struct fw_lmdb_writer *wr = s->writer;
     if (!wr)
         return;
     pthread_mutex_lock(&wr->mu);
@@ -195,31 +203,19 @@ void lmdb_writer_stop(fw_store *s)
 
 int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
 {
-    lmdb_wtx w;
-    int rc = lmdb_wtx_begin(s, &w);
-    if (!rc) {
-        int lrc = lmdb_apply_write(&w, kind, src, dst, res);
-        if (lrc) {
-            rc = lmdb_err(lrc);
-            lmdb_wtx_abort(&w);
-        } else if (res->changed) {
-            rc = lmdb_wtx_commit(&w);
-        } else {
-            lmdb_wtx_abort(&w);
-        }
-    }
-    if (rc)
-        *res = (fw_write_res){.rc = rc, .rel = FW_REL_NONE, .changed = false};
+    wop o = {.kind = kind, .src = src, .dst = dst};
+    apply_batch(s, &o);
+    *res = o.res;
     return res->rc;
 }
 
 void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx)
 {
-    struct lmdb_writer *wr = s->writer;
+    struct fw_lmdb_writer *wr = s->writer;
     if (!exec || !wr) {
-        fw_write_res res;
-        fw_store_write_sync(s, kind, src, dst, &res);
-        cb(ctx, &res);
+        wop o = {.kind = kind, .src = src, .dst = dst};
+        apply_batch(s, &o);
+        cb(ctx, &o.res);
         return;
     }
     wop *o = op_get(wr);

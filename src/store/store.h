@@ -28,21 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/exec.h"
 #include "core/str.h"
 
-enum {
-    FW_OK = 0,
-    FW_ENOTFOUND = -1,  /* the subject of the operation does not exist */
-    FW_EEXISTS = -2,    /* unique key taken (username, consumer key, ...) */
-    FW_EINVAL = -3,     /* the request itself is invalid (e.g. self-follow) */
-    FW_EIO = -4,        /* storage failure; the operation had no effect */
-    FW_EFULL = -5,      /* the database reached its size limit; no effect */
-    FW_ESUSPENDED = -6, /* the target user is suspended */
-    FW_ETARGET = -7,    /* the target (second) user does not exist */
-    FW_ESHUTDOWN = -8,  /* the store is closing; no effect */
-};
-const char *fw_store_strerror(int rc);
+/* Results are FW_* codes from core/err.h (fw_strerror describes them). */
 
 typedef struct fw_store fw_store; /* opaque */
 
@@ -262,7 +252,7 @@ typedef struct fw_store_opts {
 
 /* Opens (creating if needed) the store. The LMDB backend is chosen for a
  * directory path. On success *out owns the store; close with fw_store_close. */
-int fw_store_open(const fw_store_opts *opts, fw_store **out);
+FW_MUSTCHECK int fw_store_open(const fw_store_opts *opts, fw_store **out);
 /* Finishes queued writes (their callbacks are posted), then closes. */
 void fw_store_close(fw_store *s);
 /* A number that changes whenever a committed write (from any process) may
@@ -293,35 +283,36 @@ enum { FW_UF_USERNAME, FW_UF_NAME, FW_UF_DESCRIPTION, FW_UF_LOCATION, FW_UF_URL,
 /* Creates a user. If u->id is 0 a new snowflake-style id is assigned. The
  * counters followers_count/following_count are set to 0 (the graph is empty).
  * FW_EEXISTS if the username (case-insensitive) or id is taken. */
-int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out);
+FW_MUSTCHECK int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out);
 /* Replaces a user's profile fields from u (matched by u->id). followers_count and
  * following_count are never taken from u. Renames keep usernames unique.
  * Protected -> public accepts every pending request in the same transaction.
  * FW_ENOTFOUND, FW_EEXISTS. */
-int fw_store_user_update(fw_store *s, const fw_user *u);
+FW_MUSTCHECK int fw_store_user_update(fw_store *s, const fw_user *u);
 /* Deletes a user, every edge and request that touches it (fixing every
  * affected counter), its password and its credentials, in one transaction. */
-int fw_store_user_delete(fw_store *s, uint64_t id);
-int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out);
-int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out);
+FW_MUSTCHECK int fw_store_user_delete(fw_store *s, uint64_t id);
+FW_MUSTCHECK int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out);
+FW_MUSTCHECK int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out);
 /* Calls fn for users in id order starting after `after` (0 = first), at most
  * limit; fn returns non-zero to stop. The fw_user is borrowed for the call. */
+FW_MUSTCHECK
 int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx);
 
 /* Adds a tweet; updates the author's most_recent_tweet_id and tweet_count.
  * id 0 = assign. FW_ENOTFOUND if the author does not exist. */
-int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out);
+FW_MUSTCHECK int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out);
 
 /* Follow-graph writes without an event loop (same semantics as fw_store_write). */
-int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
+FW_MUSTCHECK int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
 /* Bulk load for the demo generator: many follows in one transaction,
  * created_seq ordering by array order. Same invariants as FW_W_FOLLOW; protected
  * targets get pending requests. pairs holds n (src,dst) pairs. */
-int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n);
+FW_MUSTCHECK int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n);
 
 /* Projects and apps. */
-int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out);
-int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level);
+FW_MUSTCHECK int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out);
+FW_MUSTCHECK int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level);
 /* Creates an app; id, consumer key/secret and client id/secret are generated
  * here; the returned record is owned by the caller (fw_app_rec_free). */
 typedef struct fw_app_rec {
@@ -329,23 +320,24 @@ typedef struct fw_app_rec {
     char *strs[7];
 } fw_app_rec;
 void fw_app_rec_free(fw_app_rec *r);
+FW_MUSTCHECK
 int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
                         fw_app_rec *out);
-int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out);
-int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx);
+FW_MUSTCHECK int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out);
+FW_MUSTCHECK int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx);
 /* Raises the app's bearer generation to gen (never lowers it; a lower or equal
  * gen is a no-op). The app-only bearer token is derived from the current
  * generation, so raising it invalidates every earlier token at once. */
-int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
+FW_MUSTCHECK int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
 
 /* Credentials. put: key is hash (bearer kinds) or the OAuth 1.0a token string. */
-int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
+FW_MUSTCHECK int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
 /* revoke: marks the credential revoked (FW_ENOTFOUND if there is none).
  * *was_live (may be NULL) tells whether this call revoked it (true) or it
  * already was (false): the check and the write are one transaction, so of
  * concurrent revokes of one credential exactly one sees true (refresh-token
  * rotation relies on it). */
-int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
+FW_MUSTCHECK int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
 
 /* Invariant check: both edge directions agree with each other and with the
  * rel index (state and sequence number), every counter equals its list length,
@@ -353,7 +345,7 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
  * disjoint, no request is pending to a public account, the edge sequence
  * counter is ahead of every edge, and the username index matches users. Prints each problem to `report` (one line each)
  * and returns the number of problems (0 = healthy), or a negative FW_E*. */
-int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
+FW_MUSTCHECK int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
 
 
 /* ------------------------------------------------------------------------
@@ -363,7 +355,7 @@ int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), voi
  * exist. get: FW_ENOTFOUND if the user has no password; FW_EINVAL if cap is
  * too small. Synchronous (admin and sign-in page use). */
 #define FW_PASSWORD_REC_MAX 256
-int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
-int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
+FW_MUSTCHECK int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
+FW_MUSTCHECK int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
 
 #endif

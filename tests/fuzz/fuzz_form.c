@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static fw_oauth1_hdr h;
     static int parsed;
     if (!parsed) {
-        if (fw_oauth1_parse(FW_STR_LIT(AUTH), &h) != FW_OA1_OK)
+        if (fw_oauth1_parse(FW_STR_LIT(AUTH), &h) != FW_OK)
             abort();
         parsed = 1;
     }
@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)fw_oauth1_base_string_ex(&h, &r, url, FW_OA1_BS_MERGE_DUPS, &b);
     fw_buf_free(&b);
     int rc = fw_oauth1_verify(&h, &r, FW_STR_LIT("cs"), FW_STR_LIT("ts"), 1000);
-    if (rc == FW_OA1_OK)
+    if (rc == FW_OK)
         abort(); /* "AAAA" is never a valid HMAC-SHA1 signature */
     return 0;
 }

@@ -46,9 +46,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fw_oauth_params a, b;
     int ra = fw_oauth_params_parse(&a, query, ct, body, auth);
     int rb = fw_oauth_params_parse(&b, query, ct, body, auth);
-    if (ra != rb || (ra == FW_OAP_OK && (a.n != b.n || a.has_basic != b.has_basic)))
+    if (ra != rb || (ra == FW_OK && (a.n != b.n || a.has_basic != b.has_basic)))
         abort();
-    if (ra == FW_OAP_OK) {
+    if (ra == FW_OK) {
         if (a.n > FW_OAP_MAX_PARAMS)
             abort();
         for (size_t i = 0; i < a.n; i++)

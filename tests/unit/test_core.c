@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/err.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
 #include "core/urlenc.h"
@@ -177,10 +178,26 @@ static void test_clock(void **st)
     assert_true(fw_now_ms() - t0 >= 3600 * 1000);
 }
 
+/* Every code of core/err.h has its own message; outside the set is "unknown". */
+static void test_strerror_distinct(void **state)
+{
+    (void)state;
+    for (int a = FW_OK; a >= FW_ERR_MIN; a--) {
+        const char *ma = fw_strerror(a);
+        assert_non_null(ma);
+        assert_string_not_equal(ma, "unknown error");
+        for (int b = a - 1; b >= FW_ERR_MIN; b--)
+            assert_string_not_equal(ma, fw_strerror(b));
+    }
+    assert_string_equal(fw_strerror(1), "unknown error");
+    assert_string_equal(fw_strerror(FW_ERR_MIN - 1), "unknown error");
+    assert_string_equal(fw_strerror(-30792 /* an LMDB code never escapes */), "unknown error");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_buf_growth_and_numbers), cmocka_unit_test(test_jsonw_compact),
+        cmocka_unit_test(test_strerror_distinct), cmocka_unit_test(test_buf_growth_and_numbers), cmocka_unit_test(test_jsonw_compact),
         cmocka_unit_test(test_jsonw_pretty_matches_x), cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
         cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),

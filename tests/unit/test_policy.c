@@ -164,23 +164,23 @@ static void test_new_rejects_bad_config(void **state)
     fw_limits *l = NULL;
     fw_limits_defaults(&c);
     c.ep[FW_EP_ME].window_s = 0;
-    assert_int_equal(fw_limits_new(&c, &l), FW_RL_EINVAL);
+    assert_int_equal(fw_limits_new(&c, &l), FW_EINVAL);
     fw_limits_defaults(&c);
     c.ep[FW_EP_ME].level = FW_ACCESS_NONE;
-    assert_int_equal(fw_limits_new(&c, &l), FW_RL_EINVAL);
+    assert_int_equal(fw_limits_new(&c, &l), FW_EINVAL);
     fw_limits_defaults(&c);
     c.day_s = 0;
-    assert_int_equal(fw_limits_new(&c, &l), FW_RL_EINVAL);
+    assert_int_equal(fw_limits_new(&c, &l), FW_EINVAL);
     fw_limits_defaults(&c);
     c.max_buckets = 0;
-    assert_int_equal(fw_limits_new(&c, &l), FW_RL_EINVAL);
+    assert_int_equal(fw_limits_new(&c, &l), FW_EINVAL);
     assert_null(l);
     l = mk(NULL);
     fw_limit_decision d;
-    assert_int_equal(fw_limits_check(l, FW_EP__COUNT, APP, 1, FW_ACCESS_FREE, false, T0, &d), FW_RL_EINVAL);
-    assert_int_equal(fw_limits_check(l, -1, APP, 1, FW_ACCESS_FREE, false, T0, &d), FW_RL_EINVAL);
-    assert_int_equal(fw_limits_check(l, FW_EP_ME, APP, 1, 9, false, T0, &d), FW_RL_EINVAL);
-    assert_int_equal(fw_limits_check(l, FW_EP_ME, APP, 1, FW_ACCESS_FREE, false, -5, &d), FW_RL_EINVAL);
+    assert_int_equal(fw_limits_check(l, FW_EP__COUNT, APP, 1, FW_ACCESS_FREE, false, T0, &d), FW_EINVAL);
+    assert_int_equal(fw_limits_check(l, -1, APP, 1, FW_ACCESS_FREE, false, T0, &d), FW_EINVAL);
+    assert_int_equal(fw_limits_check(l, FW_EP_ME, APP, 1, 9, false, T0, &d), FW_EINVAL);
+    assert_int_equal(fw_limits_check(l, FW_EP_ME, APP, 1, FW_ACCESS_FREE, false, -5, &d), FW_EINVAL);
     fw_limits_free(l);
 }
 

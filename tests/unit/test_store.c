@@ -74,7 +74,8 @@ static uint64_t mk_user(fw_store *s, const char *name, uint32_t flags)
 static fw_write_res wr(fw_store *s, uint8_t kind, uint64_t a, uint64_t b)
 {
     fw_write_res r;
-    fw_store_write_sync(s, kind, a, b, &r);
+    int rc = fw_store_write_sync(s, kind, a, b, &r);
+    assert_int_equal(rc, r.rc); /* the return value is the op's result */
     return r;
 }
 
@@ -1070,7 +1071,7 @@ static uint64_t rel_seq(fw_store *s, uint64_t src, uint64_t dst)
     uint8_t st;
     uint64_t seq;
     assert_int_equal(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(lmdb_rel_get(txn, s, src, dst, &st, &seq), 0);
+    assert_int_equal(fw_lmdb_rel_get(txn, s, src, dst, &st, &seq), 0);
     mdb_txn_abort(txn);
     assert_true(st != FW_REL_NONE);
     return seq;
@@ -1328,11 +1329,11 @@ static void test_check_request_to_public(void **state)
     MDB_val key = {8, k}, val;
     assert_int_equal(mdb_get(t, s->dbi[DB_USERS], &key, &val), 0);
     fw_user u;
-    assert_int_equal(lmdb_user_unpack(val.mv_data, val.mv_size, &u), 0);
+    assert_int_equal(fw_lmdb_user_unpack(val.mv_data, val.mv_size, &u), 0);
     u.flags &= ~FW_USER_PROTECTED;
-    size_t n = lmdb_user_size(&u);
+    size_t n = fw_lmdb_user_size(&u);
     uint8_t *b = malloc(n);
-    lmdb_user_pack(&u, b);
+    fw_lmdb_user_pack(&u, b);
     MDB_val nv = {n, b};
     assert_int_equal(mdb_put(t, s->dbi[DB_USERS], &key, &nv, 0), 0);
     free(b);

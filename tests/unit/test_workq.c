@@ -107,20 +107,20 @@ static void test_inline_without_exec(void **state)
     fw_workq *q;
     assert_int_equal(fw_workq_new(1, 4, &q), 0);
     job j = {.task.run = job_run};
-    assert_int_equal(fw_workq_submit(q, NULL, &j.task, job_work), FW_WORKQ_OK);
+    assert_int_equal(fw_workq_submit(q, NULL, &j.task, job_work), FW_OK);
     assert_int_equal(j.worked, 1);
     assert_int_equal(j.ran, 1);
     assert_true(pthread_equal(j.worked_on, pthread_self()));
     /* Inline needs no queue at all (the CLI has none). */
     job k = {.task.run = job_run};
-    assert_int_equal(fw_workq_submit(NULL, NULL, &k.task, job_work), FW_WORKQ_OK);
+    assert_int_equal(fw_workq_submit(NULL, NULL, &k.task, job_work), FW_OK);
     assert_int_equal(k.ran, 1);
     /* Bad arguments run nothing. */
     job bad = {.task.run = job_run};
     loop l;
     loop_init(&l);
-    assert_int_equal(fw_workq_submit(q, &l.exec, &bad.task, NULL), FW_WORKQ_EINVAL);
-    assert_int_equal(fw_workq_submit(NULL, &l.exec, &bad.task, job_work), FW_WORKQ_EINVAL);
+    assert_int_equal(fw_workq_submit(q, &l.exec, &bad.task, NULL), FW_EINVAL);
+    assert_int_equal(fw_workq_submit(NULL, &l.exec, &bad.task, job_work), FW_EINVAL);
     assert_int_equal(bad.worked + bad.ran, 0);
     fw_workq_free(q);
     loop_destroy(&l);
@@ -139,7 +139,7 @@ static void test_completion_order_and_threads(void **state)
     size_t norder = 0;
     for (int i = 0; i < N; i++) {
         jobs[i] = (job){.task.run = job_run, .seq = i, .order = order, .norder = &norder};
-        assert_int_equal(fw_workq_submit(q, &l.exec, &jobs[i].task, job_work), FW_WORKQ_OK);
+        assert_int_equal(fw_workq_submit(q, &l.exec, &jobs[i].task, job_work), FW_OK);
     }
     /* Nothing completes on its own: run happens only when the loop runs it. */
     size_t ran = 0;
@@ -211,18 +211,18 @@ static void test_back_pressure(void **state)
     loop_init(&l);
     job blocker = {.task.run = job_run}, a = {.task.run = job_run}, b = {.task.run = job_run},
         c = {.task.run = job_run}, d = {.task.run = job_run};
-    assert_int_equal(fw_workq_submit(q, &l.exec, &blocker.task, gated_work), FW_WORKQ_OK);
+    assert_int_equal(fw_workq_submit(q, &l.exec, &blocker.task, gated_work), FW_OK);
     gate_wait_entered(); /* the worker holds it: the queue itself is empty */
-    assert_int_equal(fw_workq_submit(q, &l.exec, &a.task, job_work), FW_WORKQ_OK);
-    assert_int_equal(fw_workq_submit(q, &l.exec, &b.task, job_work), FW_WORKQ_OK);
+    assert_int_equal(fw_workq_submit(q, &l.exec, &a.task, job_work), FW_OK);
+    assert_int_equal(fw_workq_submit(q, &l.exec, &b.task, job_work), FW_OK);
     /* Two waiting = max_queue: refused at once, and never run. */
-    assert_int_equal(fw_workq_submit(q, &l.exec, &c.task, job_work), FW_WORKQ_EFULL);
+    assert_int_equal(fw_workq_submit(q, &l.exec, &c.task, job_work), FW_EBUSY);
     gate_open();
     assert_int_equal(loop_run(&l, 3), 3);
     assert_int_equal(blocker.ran + a.ran + b.ran, 3);
     assert_int_equal(c.worked + c.ran, 0);
     /* Room again once the backlog is gone. */
-    assert_int_equal(fw_workq_submit(q, &l.exec, &d.task, job_work), FW_WORKQ_OK);
+    assert_int_equal(fw_workq_submit(q, &l.exec, &d.task, job_work), FW_OK);
     assert_int_equal(loop_run(&l, 4), 1);
     assert_int_equal(d.ran, 1);
     fw_workq_free(q);
@@ -251,7 +251,7 @@ static void test_free_drains(void **state)
     job jobs[N];
     for (int i = 0; i < N; i++) {
         jobs[i] = (job){.task.run = job_run, .seq = i};
-        assert_int_equal(fw_workq_submit(q, &l.exec, &jobs[i].task, slow_work), FW_WORKQ_OK);
+        assert_int_equal(fw_workq_submit(q, &l.exec, &jobs[i].task, slow_work), FW_OK);
     }
     fw_workq_free(q); /* returns only after every queued task was worked and posted */
     pthread_mutex_lock(&l.mu);
@@ -288,7 +288,7 @@ static void *submit_many(void *arg)
     for (int i = 0; i < PER; i++) {
         s->jobs[i] = (job){.task.run = job_run, .seq = i, .order = s->order, .norder = &s->norder};
         int rc;
-        while ((rc = fw_workq_submit(s->q, &s->l.exec, &s->jobs[i].task, job_work)) == FW_WORKQ_EFULL) {
+        while ((rc = fw_workq_submit(s->q, &s->l.exec, &s->jobs[i].task, job_work)) == FW_EBUSY) {
             s->full++;
             /* run what came back meanwhile, as a loop would between events */
             pthread_mutex_lock(&s->l.mu);
@@ -297,7 +297,7 @@ static void *submit_many(void *arg)
             ran += loop_run(&s->l, posted);
             sched_yield();
         }
-        if (rc != FW_WORKQ_OK)
+        if (rc != FW_OK)
             s->errors++;
     }
     while (ran < PER)
