@@ -10,6 +10,7 @@
 #include "auth/oauth1_check.h"
 #include "auth/pending.h"
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
 #include "core/workq.h"

@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/err.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
