@@ -31,9 +31,6 @@
 #include <h2o/http2.h>
 #include <linux/tcp.h> /* after h2o.h: tcp_info with tcpi_bytes_acked (glibc's copy lacks it) */
 
-#define DEFAULT_LISTEN "127.0.0.1:8080"
-#define DEFAULT_MAX_BODY (64 * 1024)
-#define DEFAULT_TIMEOUT_MS 10000
 #define MAX_THREADS 256
 #define DRAIN_MS 5000             /* grace period for open connections at shutdown */
 #define FORCE_MS 2000             /* after forcing closes, how long to wait before giving up */
@@ -1172,8 +1169,8 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
         return -1;
     }
     srv->api = api;
-    srv->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
-    srv->timeout_ms = cfg->timeout_ms > 0 ? (uint64_t)cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+    srv->max_body = cfg->max_body ? cfg->max_body : FW_HTTP_DEFAULT_MAX_BODY;
+    srv->timeout_ms = cfg->timeout_ms > 0 ? (uint64_t)cfg->timeout_ms : FW_HTTP_DEFAULT_TIMEOUT_MS;
     srv->nthreads = cfg->threads > 0 ? (cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads) : online_cpus();
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cond, NULL);
@@ -1193,7 +1190,7 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
             goto out;
         }
     }
-    if (bind_listeners(cfg->listen && *cfg->listen ? cfg->listen : DEFAULT_LISTEN, srv->nthreads, fds, &port) != 0)
+    if (bind_listeners(cfg->listen && *cfg->listen ? cfg->listen : FW_HTTP_DEFAULT_LISTEN, srv->nthreads, fds, &port) != 0)
         goto out;
     setup_globalconf(srv, cfg);
 
