@@ -55,6 +55,7 @@ void fw_call_json(fw_call *c, fw_jw *w)
     c->req->content_type_out = fw_ct_json;
     fw_buf_reset(&c->req->body_out);
     fw_jw_init(w, &c->req->body_out, false);
+    c->jw = w;
 }
 
 static void add_limit_headers(fw_req *req, const char *prefix, const fw_rl_state *st)
@@ -74,6 +75,11 @@ static void add_limit_headers(fw_req *req, const char *prefix, const fw_rl_state
 void fw_call_finish(fw_call *c)
 {
     fw_req *req = c->req;
+    if (c->jw) {
+        if (fw_jw_error(c->jw) != FW_OK) /* a writer misuse: a clean problem, never a JSON fragment */
+            fw_problem_unavailable(req);
+        c->jw = NULL; /* the writer does not outlive the handler's frame */
+    }
     if (!req->content_type_out)
         req->content_type_out = fw_ct_json;
     if (c->has_limits) {
@@ -245,7 +251,7 @@ static bool validate(fw_call *c)
 void fw_call_cache_store(fw_call *c, uint64_t version)
 {
     fw_rcache_key k;
-    if (c->cacheable && c->req->status == 200 &&
+    if (c->cacheable && c->req->status == 200 && !(c->jw && fw_jw_error(c->jw) != FW_OK) &&
         fw_rcache_key_make(&k, c->route, c->who.kind, c->who.user_id, c->req->path, c->req->query))
         fw_rcache_put(&k, version, c->req->body_out.data, c->req->body_out.len);
 }

@@ -38,11 +38,13 @@ typedef struct fw_call {
     bool changed;         /* a write changed the graph (keeps its daily-cap units) */
     bool cacheable;       /* a read whose 200 body may go into the response cache */
     fw_limit_decision lim;
+    fw_jw *jw;            /* the body's writer from fw_call_json, in the handler's frame; checked by finish */
 } fw_call;
 
 static inline fw_call *fw_call_of(fw_req *req) { return (fw_call *)(void *)req->api_space; }
 
-/* Finishes the request: common headers, then req->done. */
+/* Finishes the request: common headers, then req->done. A body whose writer
+ * failed (fw_jw_error) is never sent: the answer becomes a 503 problem. */
 void fw_call_finish(fw_call *c);
 /* Starts a JSON success body in req->body_out (status 200). */
 void fw_call_json(fw_call *c, fw_jw *w);

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/codec.h"
 #include "core/secret.h"
 #include "store/store.h"
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "auth/nonce.h"
+#include "core/codec.h"
 #include "core/secret.h"
 #include "core/urlenc.h"
 

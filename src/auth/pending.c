@@ -391,19 +391,6 @@ int fw_pending_take(fw_pending *p, uint8_t kind, fw_str key, void *out, size_t c
     return fetch(p, true, kind, key, out, cap, len, now_ms);
 }
 
-void fw_pending_remove(fw_pending *p, uint8_t kind, fw_str key)
-{
-    if (kind >= FW_PENDING_KINDS || !key_ok(key))
-        return;
-    uint8_t id[32];
-    entry_id(p, kind, key, id);
-    pthread_mutex_lock(&p->mu);
-    node *n = *find(p, id);
-    if (n)
-        drop(p, n);
-    pthread_mutex_unlock(&p->mu);
-}
-
 size_t fw_pending_count(fw_pending *p)
 {
     pthread_mutex_lock(&p->mu);

@@ -69,8 +69,6 @@ int fw_pending_get(fw_pending *p, uint8_t kind, fw_str key, void *out, size_t ca
 /* Like get, and removes the entry (also when it had expired). On
  * FW_ESPACE the entry is removed all the same. */
 int fw_pending_take(fw_pending *p, uint8_t kind, fw_str key, void *out, size_t cap, size_t *len, int64_t now_ms);
-/* Removes (kind, key) if present. */
-void fw_pending_remove(fw_pending *p, uint8_t kind, fw_str key);
 /* Live and expired-but-not-yet-purged entries: in the table, of one kind,
  * of one kind and owner. */
 size_t fw_pending_count(fw_pending *p);

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "core/codec.h"
 #include "core/secret.h"
 
 int fw_pkce_method_parse(fw_str s)

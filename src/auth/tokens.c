@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/codec.h"
 #include "core/secret.h"
 
 void fw_token_app_bearer(const uint8_t secret[32], uint64_t app_id, uint32_t gen, char out[FW_TOKEN_MAX])

@@ -8,15 +8,19 @@
 #include "cli/cli.h"
 #include "http/server.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char serve_usage[] =
     "usage: followd serve --db DIR [options]\n"
     "  --db DIR              database directory (created if missing)\n"
-    "  --listen HOST:PORT    address to listen on (default 127.0.0.1:8080; port 0 = any free port)\n"
+    "  --listen HOST:PORT    address to listen on (default " FW_HTTP_DEFAULT_LISTEN "; port 0 = any free port)\n"
     "  --threads N           event-loop threads (default: one per core)\n"
     "  --tls-cert FILE       serve HTTPS (HTTP/2 via ALPN) with this certificate chain\n"
     "  --tls-key FILE        ... and this private key\n"
-    "  --max-body BYTES      request body limit (default 65536)\n"
-    "  --timeout MS          header, idle, TLS handshake and stalled-response timeout (default 10000)\n"
+    "  --max-body BYTES      request body limit (default " STR(FW_HTTP_DEFAULT_MAX_BODY) ")\n"
+    "  --timeout MS          header, idle, TLS handshake and stalled-response timeout (default "
+    STR(FW_HTTP_DEFAULT_TIMEOUT_MS) ")\n"
     "  --access-log PATH     one line per request appended to PATH (- = stderr; default none);\n"
     "                        SIGHUP reopens it (see docs/http.md)\n"
     "  --rate-limits on|off  enforce X's rate limits and daily caps (default on)\n"
@@ -61,9 +65,9 @@ int fw_cli_serve(int argc, char **argv)
     };
     const char *db = NULL;
     fw_http_config hc = {0};
-    hc.listen = "127.0.0.1:8080";
-    hc.max_body = 65536;
-    hc.timeout_ms = 10000;
+    hc.listen = FW_HTTP_DEFAULT_LISTEN;
+    hc.max_body = FW_HTTP_DEFAULT_MAX_BODY;
+    hc.timeout_ms = FW_HTTP_DEFAULT_TIMEOUT_MS;
     fw_api_config ac = {0};
     ac.rate_limits = true;
     ac.response_cache = true;

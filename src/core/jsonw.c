@@ -3,9 +3,13 @@
 
 #include <string.h>
 
+#include "core/err.h"
+
 void fw_jw_init(fw_jw *w, fw_buf *out, bool pretty)
 {
     w->out = out;
+    w->start = out->len;
+    w->err = FW_OK;
     w->depth = 0;
     w->pretty = pretty;
     w->after_key = false;
@@ -19,12 +23,25 @@ static void jw_newline(fw_jw *w)
         fw_buf_append(w->out, "  ", 2);
 }
 
-/* Emits the separator that must precede a new value or key at this level. */
-static void jw_sep(fw_jw *w)
+/* The first misuse takes back everything this writer wrote, so the buffer
+ * never holds a fragment of JSON, and turns every later call into a no-op. */
+static void jw_fail(fw_jw *w, int err)
 {
+    w->err = err;
+    w->out->len = w->start;
+    if (w->out->data)
+        w->out->data[w->start] = 0;
+}
+
+/* Emits the separator that must precede a new value or key at this level;
+ * false once the writer has failed (nothing more may be written). */
+static bool jw_sep(fw_jw *w)
+{
+    if (w->err)
+        return false;
     if (w->after_key) {
         w->after_key = false;
-        return;
+        return true;
     }
     if (w->depth > 0) {
         if (w->count[w->depth])
@@ -33,22 +50,37 @@ static void jw_sep(fw_jw *w)
         if (w->pretty)
             jw_newline(w);
     }
+    return true;
+}
+
+/* Enters a container; false (and the writer failed) beyond the maximum depth. */
+static bool jw_push(fw_jw *w, uint8_t count)
+{
+    if (w->depth + 1 >= FW_JW_MAX_DEPTH) {
+        jw_fail(w, FW_ELIMIT);
+        return false;
+    }
+    w->depth++;
+    w->count[w->depth] = count;
+    return true;
 }
 
 static void jw_open(fw_jw *w, char c)
 {
-    jw_sep(w);
-    fw_buf_putc(w->out, c);
-    if (w->depth + 1 < FW_JW_MAX_DEPTH)
-        w->depth++;
-    w->count[w->depth] = 0;
+    if (jw_sep(w) && jw_push(w, 0))
+        fw_buf_putc(w->out, c);
 }
 
 static void jw_close(fw_jw *w, char c)
 {
+    if (w->err)
+        return;
+    if (w->depth == 0 || w->after_key) { /* nothing open, or a key without its value */
+        jw_fail(w, FW_EINVAL);
+        return;
+    }
     int had = w->count[w->depth];
-    if (w->depth > 0)
-        w->depth--;
+    w->depth--;
     if (w->pretty && had)
         jw_newline(w);
     fw_buf_putc(w->out, c);
@@ -59,11 +91,9 @@ void fw_jw_obj_end(fw_jw *w) { jw_close(w, '}'); }
 
 void fw_jw_obj_begin_raw(fw_jw *w, const char *prefix, size_t len)
 {
-    jw_sep(w);
-    fw_buf_append(w->out, prefix, len);
-    if (w->depth + 1 < FW_JW_MAX_DEPTH)
-        w->depth++;
-    w->count[w->depth] = 1; /* the prefix's members are in: the next one needs a comma */
+    /* count 1: the prefix's members are in, the next one needs a comma */
+    if (jw_sep(w) && jw_push(w, 1))
+        fw_buf_append(w->out, prefix, len);
 }
 void fw_jw_arr_begin(fw_jw *w) { jw_open(w, '['); }
 void fw_jw_arr_end(fw_jw *w) { jw_close(w, ']'); }
@@ -176,7 +206,8 @@ void fw_json_escape(fw_buf *b, const char *str, size_t len)
 
 void fw_jw_keyn(fw_jw *w, const char *key, size_t len)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     fw_buf_putc(w->out, '"');
     fw_json_escape(w->out, key, len);
     if (w->pretty)
@@ -190,7 +221,8 @@ void fw_jw_key(fw_jw *w, const char *key) { fw_jw_keyn(w, key, strlen(key)); }
 
 void fw_jw_strn(fw_jw *w, const char *s, size_t len)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     fw_buf_putc(w->out, '"');
     fw_json_escape(w->out, s, len);
     fw_buf_putc(w->out, '"');
@@ -200,7 +232,8 @@ void fw_jw_str(fw_jw *w, const char *s) { fw_jw_strn(w, s, strlen(s)); }
 
 void fw_jw_id(fw_jw *w, uint64_t id)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     fw_buf_putc(w->out, '"');
     fw_buf_put_u64(w->out, id);
     fw_buf_putc(w->out, '"');
@@ -208,13 +241,15 @@ void fw_jw_id(fw_jw *w, uint64_t id)
 
 void fw_jw_int(fw_jw *w, int64_t v)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     fw_buf_put_i64(w->out, v);
 }
 
 void fw_jw_bool(fw_jw *w, bool v)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     if (v)
         fw_buf_append(w->out, "true", 4);
     else
@@ -223,12 +258,19 @@ void fw_jw_bool(fw_jw *w, bool v)
 
 void fw_jw_null(fw_jw *w)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     fw_buf_append(w->out, "null", 4);
 }
 
 void fw_jw_raw(fw_jw *w, const char *json, size_t len)
 {
-    jw_sep(w);
+    if (!jw_sep(w))
+        return;
     fw_buf_append(w->out, json, len);
+}
+
+int fw_jw_error(const fw_jw *w)
+{
+    return w->err;
 }

@@ -8,7 +8,12 @@
  * invalid UTF-8 byte replaced by U+FFFD (so output is always valid JSON).
  *
  * Pretty mode (2-space indent, "key": value) reproduces the byte layout of X's
- * auth-layer problem bodies; compact mode is used everywhere else. */
+ * auth-layer problem bodies; compact mode is used everywhere else.
+ *
+ * Misuse never yields broken JSON: nesting deeper than FW_JW_MAX_DEPTH, or a
+ * close with nothing open, takes back all this writer wrote and makes every
+ * later call a no-op; fw_jw_error() tells, so a response can be checked once
+ * before it is sent. */
 #ifndef FW_CORE_JSONW_H
 #define FW_CORE_JSONW_H
 
@@ -22,6 +27,8 @@
 
 typedef struct fw_jw {
     fw_buf *out;            /* not owned */
+    size_t start;           /* out->len when the writer began */
+    int err;                /* sticky: FW_OK, or the first misuse (see fw_jw_error) */
     int depth;
     bool pretty;
     bool after_key;         /* a key was written; the next value follows it */
@@ -48,6 +55,11 @@ void fw_jw_bool(fw_jw *w, bool v);
 void fw_jw_null(fw_jw *w);
 /* Inserts an already-encoded JSON value (e.g. a stored fragment) verbatim. */
 void fw_jw_raw(fw_jw *w, const char *json, size_t len);
+
+/* FW_OK, or the writer's first misuse: FW_ELIMIT for nesting beyond
+ * FW_JW_MAX_DEPTH, FW_EINVAL for a close with nothing open or right after a
+ * key. After either, the output holds nothing of this writer's. */
+int fw_jw_error(const fw_jw *w);
 
 /* Appends s escaped as JSON string contents (without quotes) to b. */
 void fw_json_escape(fw_buf *b, const char *s, size_t len);

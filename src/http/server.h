@@ -19,12 +19,18 @@
 
 #include "api/api.h"
 
+/* What fw_http_serve() uses for a field left 0/NULL (and what `followd serve`
+ * shows as its defaults). Plain literals, so the CLI can print them. */
+#define FW_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
+#define FW_HTTP_DEFAULT_MAX_BODY 65536
+#define FW_HTTP_DEFAULT_TIMEOUT_MS 10000
+
 typedef struct fw_http_config {
-    const char *listen;        /* "HOST:PORT" (IPv4, [IPv6] or hostname); default "127.0.0.1:8080" */
+    const char *listen;        /* "HOST:PORT" (IPv4, [IPv6] or hostname); NULL/"" = FW_HTTP_DEFAULT_LISTEN */
     int threads;               /* event loops; 0 = one per online CPU */
     const char *tls_cert, *tls_key; /* both set = TLS with ALPN h2 + http/1.1 */
-    size_t max_body;           /* request body limit in bytes (default 64 KiB) -> 413 */
-    int timeout_ms;            /* header/idle/handshake/stalled-response timeouts (default 10000) */
+    size_t max_body;           /* request body limit in bytes (0 = FW_HTTP_DEFAULT_MAX_BODY) -> 413 */
+    int timeout_ms;            /* header/idle/handshake/stalled-response timeouts (0 = FW_HTTP_DEFAULT_TIMEOUT_MS) */
     const char *access_log;    /* NULL/"" = none, "-" = stderr, else a file appended to and reopened on SIGHUP */
     void (*on_ready)(void *ctx, int port); void *on_ready_ctx; /* called once all listeners are bound (port = actual port, so "127.0.0.1:0" works) */
 } fw_http_config;

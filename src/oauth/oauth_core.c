@@ -9,6 +9,7 @@
 #include "auth/oauth1_check.h"
 #include "auth/pending.h"
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
 #include "core/workq.h"
@@ -97,6 +98,8 @@ int fw_oauth_handle(fw_oauth *oa, fw_oa_step endpoint, fw_req *req)
 void fw_oa_finish(fw_oa_ctx *x)
 {
     fw_req *req = x->req;
+    if (x->jw && fw_jw_error(x->jw) != FW_OK) /* a writer misuse: a clean problem, never a JSON fragment */
+        fw_problem_unavailable(req);
     fw_oauth_params_free(&x->prm);
     fw_buf_free(&x->app.strs);
     free(x->hdr);
@@ -211,24 +214,26 @@ void fw_oa_no_store(fw_req *req)
     fw_req_add_header(req, "pragma", "no-cache", 8);
 }
 
-static void json_start(fw_req *req, int status, fw_jw *w)
+static void json_start(fw_oa_ctx *x, int status, fw_jw *w)
 {
+    fw_req *req = x->req;
     req->status = status;
     req->content_type_out = fw_ct_json;
     fw_buf_reset(&req->body_out);
     fw_jw_init(w, &req->body_out, false);
     fw_oa_no_store(req);
+    x->jw = w;
 }
 
 void fw_oa_json_ok(fw_oa_ctx *x, fw_jw *w)
 {
-    json_start(x->req, 200, w);
+    json_start(x, 200, w);
 }
 
 void fw_oa_v1_error(fw_oa_ctx *x, int status, int code, const char *message)
 {
     fw_jw w;
-    json_start(x->req, status, &w);
+    json_start(x, status, &w);
     fw_jw_obj_begin(&w);
     fw_jw_key(&w, "errors");
     fw_jw_arr_begin(&w);
@@ -246,7 +251,7 @@ void fw_oa_v1_error(fw_oa_ctx *x, int status, int code, const char *message)
 void fw_oa_error99(fw_oa_ctx *x)
 {
     fw_jw w;
-    json_start(x->req, 403, &w);
+    json_start(x, 403, &w);
     fw_buf_puts(&x->req->body_out, "{\"errors\":[{\"code\":99,\"label\":\"authenticity_token_error\","
                                    "\"message\":\"Unable to verify your credentials\"}]}");
     fw_oa_finish(x);
@@ -255,7 +260,7 @@ void fw_oa_error99(fw_oa_ctx *x)
 void fw_oa2_error(fw_oa_ctx *x, int status, const char *error, const char *description)
 {
     fw_jw w;
-    json_start(x->req, status, &w);
+    json_start(x, status, &w);
     fw_jw_obj_begin(&w);
     fw_jw_key(&w, "error");
     fw_jw_str(&w, error);

@@ -136,6 +136,7 @@ struct fw_oa_ctx {
     void *flow;          /* per-endpoint heap state, freed with the context */
     fw_task task;        /* fw_oa_offload's hand-off to the work queue and back */
     fw_oa_step work, after;
+    fw_jw *jw;           /* the JSON body's writer (json_start), in the caller's frame; checked by fw_oa_finish */
 };
 
 /* oauth_core.c */

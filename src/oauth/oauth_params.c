@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "core/secret.h"
+#include "core/codec.h"
 #include "core/urlenc.h"
 
 static bool ct_is(fw_str ct, const char *mt)

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "core/codec.h"
 #include "core/secret.h"
 
 #define CONSUMER_KEY_LEN 25

@@ -9,6 +9,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/codec.h"
 #include "core/err.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
@@ -78,6 +79,56 @@ static void test_jsonw_pretty_matches_x(void **st)
     assert_string_equal(b.data, "{\n  \"title\": \"Unauthorized\",\n  \"type\": \"about:blank\",\n  \"status\": 401,\n"
                                 "  \"detail\": \"Unauthorized\"\n}");
     assert_int_equal(b.len, 99);
+    fw_buf_free(&b);
+}
+
+/* Deepest legal nesting is written; one level more is refused, the writer's
+ * output taken back (what came before it stays) and later calls ignored. */
+static void test_jsonw_depth_refused(void **st)
+{
+    (void)st;
+    fw_buf b = FW_BUF_INIT;
+    fw_buf_puts(&b, "prefix:");
+    fw_jw w;
+    fw_jw_init(&w, &b, false);
+    for (int i = 1; i < FW_JW_MAX_DEPTH; i++)
+        fw_jw_arr_begin(&w);
+    assert_int_equal(fw_jw_error(&w), FW_OK);
+    for (int i = 1; i < FW_JW_MAX_DEPTH; i++)
+        fw_jw_arr_end(&w);
+    assert_int_equal(fw_jw_error(&w), FW_OK);
+    assert_int_equal(b.len, 7 + 2 * (FW_JW_MAX_DEPTH - 1));
+
+    fw_buf_reset(&b);
+    fw_buf_puts(&b, "prefix:");
+    fw_jw_init(&w, &b, true);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "a");
+    for (int i = 1; i < FW_JW_MAX_DEPTH; i++)
+        fw_jw_arr_begin(&w);
+    assert_int_equal(fw_jw_error(&w), FW_ELIMIT);
+    assert_string_equal(b.data, "prefix:");
+    fw_jw_str(&w, "x");
+    fw_jw_obj_begin_raw(&w, "{\"k\":1", 6);
+    for (int i = 0; i < FW_JW_MAX_DEPTH; i++)
+        fw_jw_arr_end(&w);
+    assert_int_equal(fw_jw_error(&w), FW_ELIMIT);
+    assert_string_equal(b.data, "prefix:");
+
+    fw_buf_reset(&b);
+    fw_jw_init(&w, &b, false);
+    fw_jw_obj_begin(&w);
+    fw_jw_obj_end(&w);
+    fw_jw_obj_end(&w); /* nothing open */
+    assert_int_equal(fw_jw_error(&w), FW_EINVAL);
+    assert_int_equal(b.len, 0);
+
+    fw_jw_init(&w, &b, false);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "k");
+    fw_jw_obj_end(&w); /* a key without its value */
+    assert_int_equal(fw_jw_error(&w), FW_EINVAL);
+    assert_int_equal(b.len, 0);
     fw_buf_free(&b);
 }
 
@@ -198,7 +249,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror_distinct), cmocka_unit_test(test_buf_growth_and_numbers), cmocka_unit_test(test_jsonw_compact),
-        cmocka_unit_test(test_jsonw_pretty_matches_x), cmocka_unit_test(test_json_escape),
+        cmocka_unit_test(test_jsonw_pretty_matches_x), cmocka_unit_test(test_jsonw_depth_refused),
+        cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
         cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_clock),

@@ -1,0 +1,172 @@
+/* http/ internals shared by its files (not for other layers): the server,
+ * per-thread and per-request state, and the functions one file offers the
+ * others. Everything here runs on a loop thread unless it says otherwise.
+ *
+ *   server.c   stop signal, globalconf, fw_http_serve() tying the rest together
+ *   listen.c   listener address and sockets, TLS context
+ *   loop.c     per-thread event loop: executor, accept, graceful shutdown
+ *   reqs.c     per-thread free list of request objects
+ *   bridge.c   h2o_req_t <-> fw_req: request in, API response out
+ *   stall.c    stall guard: stalled responses and abandoned HTTP/2 streams
+ *   reqlog.c   access-log hooks (formatting and the file are http/accesslog.c) */
+#ifndef FW_HTTP_INTERNAL_H
+#define FW_HTTP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <openssl/ssl.h>
+
+#include <h2o.h>
+
+#include "http/accesslog.h"
+#include "http/server.h"
+
+#define DRAIN_MS 5000  /* grace period for open connections at shutdown */
+#define CONN_SLOTS 256 /* per-thread abandon accounting, direct-mapped by connection id */
+
+struct server;
+struct thread;
+
+/* An fw_req plus this layer's state. `link` is a block on the h2o request's
+ * pool whose dispose callback tells us the h2o_req_t is gone. */
+typedef enum { HR_FREE, HR_API, HR_ORPHANED, HR_SENDING } hr_state;
+
+struct req_link;
+
+typedef struct http_req {
+    fw_req r; /* first member: done() gets &r */
+    struct thread *thr;
+    hr_state state;
+    h2o_req_t *h2o;        /* NULL once the h2o request is gone */
+    struct req_link *link; /* on the h2o request's pool; NULL once it is gone */
+    fw_buf in;             /* copied request bytes the fw_str fields point into */
+    struct http_req *next_free;
+    /* while HR_SENDING: on thread.sending, with the last progress seen by the stall sweep */
+    h2o_linklist_t sending_link;
+    uint64_t progress, progress_at;
+    size_t expect_bytes; /* body bytes a complete response carries */
+    bool cut;
+    /* for the access log: the h2o request may be gone when the line is written */
+    struct timeval start;
+    struct sockaddr_storage peer;
+    int version;
+} http_req;
+
+struct req_link {
+    http_req *hr;
+};
+
+struct handler {
+    h2o_handler_t super;
+    struct server *srv;
+};
+
+/* Responses an HTTP/2 connection abandoned recently (RST_STREAM before the
+ * response went out), as a leaky bucket; `banned` once it overflowed. */
+struct conn_slot {
+    uint64_t id, stamp;
+    uint32_t level;
+    bool banned;
+};
+
+struct thread {
+    struct server *srv;
+    pthread_t tid;
+    h2o_evloop_t *loop;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    int listen_fd;
+    h2o_socket_t *listener;
+    h2o_socket_t *stopper;
+    bool stopping;
+
+    /* executor: tasks posted by other threads, handed over with one h2o message */
+    fw_exec exec;
+    pthread_mutex_t qmu;
+    fw_task *qhead, **qtail;
+    bool kicked; /* kick message is queued (under qmu) */
+    h2o_multithread_receiver_t recv;
+    h2o_multithread_message_t kick;
+
+    /* requests */
+    http_req *free_list;
+    size_t nfree;
+    size_t live;     /* http_req objects not on the free list */
+    size_t inflight; /* handed to the API, done() not called yet */
+
+    /* responses being written, swept for stalls while the list is non-empty */
+    h2o_linklist_t sending;
+    h2o_timeout_t stall_timeout;
+    h2o_timeout_entry_t stall_entry;
+
+    struct conn_slot slots[CONN_SLOTS];
+
+    /* access log lines not yet written, flushed when full, by a timer and at exit */
+    fw_buf logbuf;
+    h2o_timeout_t log_timeout;
+    h2o_timeout_entry_t log_entry;
+};
+
+struct server {
+    fw_api *api;
+    size_t max_body;
+    uint64_t timeout_ms;
+    h2o_globalconf_t globalconf;
+    SSL_CTX *ssl_ctx;
+    int nthreads;
+    struct thread *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int started; /* threads that finished init */
+    fw_alog *alog; /* NULL = no access log */
+};
+
+/* server.c: the stop eventfd, readable once a stop was requested (each loop
+ * polls its own dup of it). */
+int fw_http_stop_fd(void);
+
+/* listen.c: binds n SO_REUSEPORT listeners to "HOST:PORT" into fds, the
+ * actual port into *port_out; -1 with a message on stderr. */
+int fw_http_bind_listeners(const char *listen_addr, int n, int *fds, int *port_out);
+/* listen.c: a TLS server context with ALPN h2 / http/1.1, or NULL with a
+ * message on stderr. The caller frees it with SSL_CTX_free. */
+SSL_CTX *fw_http_ssl_ctx(const char *cert, const char *key);
+
+/* loop.c: a loop thread's body (pthread start routine; arg is its struct thread). */
+void *fw_http_thread_main(void *arg);
+
+/* reqs.c: a request object from t's free list (aborts when out of memory). */
+http_req *fw_http_req_get(struct thread *t);
+/* reqs.c: returns hr to its thread's free list, keeping ordinary buffers. */
+void fw_http_req_put(http_req *hr);
+/* reqs.c: frees t's free list when the loop thread ends. */
+void fw_http_req_pool_free(struct thread *t);
+
+/* bridge.c: h2o's handler for every request. */
+int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req);
+
+/* stall.c: makes h2o see EOF/EPIPE on the connection's next I/O. */
+void fw_http_cut_conn(h2o_conn_t *conn);
+/* stall.c: the stall sweep timer's callback (t->stall_entry). */
+void fw_http_stall_sweep(h2o_timeout_entry_t *entry);
+/* stall.c: hr's response starts going out: watch it for stalls. */
+void fw_http_sending_start(struct thread *t, http_req *hr);
+/* stall.c: the abandon accounting of an HTTP/2 connection (`banned` once it overflowed). */
+struct conn_slot *fw_http_conn_slot(struct thread *t, uint64_t id);
+/* stall.c: counts an abandoned HTTP/2 response; cuts a connection that abandons too many. */
+void fw_http_note_abandoned(struct thread *t, h2o_conn_t *conn);
+
+/* reqlog.c: when h2o began reading the request. */
+struct timeval fw_http_req_start(h2o_req_t *req);
+/* reqlog.c: logs a request the API handled (its h2o request may be gone). */
+void fw_http_log_api_req(http_req *hr, int status, uint64_t bytes);
+/* reqlog.c: logs a request this layer answered itself. */
+void fw_http_log_own_req(struct thread *t, h2o_req_t *req, uint64_t bytes);
+/* reqlog.c: the access log's flush timer callback (t->log_entry). */
+void fw_http_log_tick(h2o_timeout_entry_t *entry);
+
+#endif
