@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char fw_ct_problem[] = "application/problem+json";
-
 #define PT(x) "https://api.twitter.com/2/problems/" x
 
 static void set_body(fw_req *req, int status, const char *ct, const char *body)
@@ -88,13 +86,6 @@ void fw_problem_client_forbidden(fw_req *req, uint64_t app_id, const char *requi
 void fw_problem_not_found_route(fw_req *req)
 {
     set_body(req, 404, fw_ct_json, "{\"errors\":[{\"message\":\"Sorry, that page does not exist\",\"code\":34}]}");
-}
-
-void fw_problem_unavailable(fw_req *req)
-{
-    set_body(req, 503, fw_ct_problem,
-             "{\n  \"title\": \"Service Unavailable\",\n  \"detail\": \"Service Unavailable\",\n"
-             "  \"type\": \"about:blank\",\n  \"status\": 503\n}");
 }
 
 void fw_problem_invalid_request(fw_req *req, const fw_buf *items)

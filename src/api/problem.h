@@ -12,8 +12,6 @@
 #include "api/api.h"
 #include "core/jsonw.h"
 
-extern const char fw_ct_problem[]; /* application/problem+json */
-
 void fw_problem_unauthorized(fw_req *req);            /* 401 about:blank */
 void fw_problem_forbidden(fw_req *req);               /* 403 about:blank */
 void fw_problem_unsupported_auth(fw_req *req);        /* 403 app-only on a user-context endpoint */
@@ -21,7 +19,6 @@ void fw_problem_user_suspended(fw_req *req);          /* 403 the authenticating 
 void fw_problem_too_many(fw_req *req);                /* 429 */
 void fw_problem_client_forbidden(fw_req *req, uint64_t app_id, const char *required_enrollment, int standalone);
 void fw_problem_not_found_route(fw_req *req);         /* 404 unknown path */
-void fw_problem_unavailable(fw_req *req);             /* 503 storage failure */
 /* 400 invalid-request around already-written error items (params.h). */
 void fw_problem_invalid_request(fw_req *req, const fw_buf *items);
 

@@ -2,6 +2,16 @@
 #include "core/req.h"
 
 const char fw_ct_json[] = "application/json; charset=utf-8";
+const char fw_ct_problem[] = "application/problem+json";
+
+void fw_problem_unavailable(fw_req *req)
+{
+    req->status = 503;
+    req->content_type_out = fw_ct_problem;
+    fw_buf_reset(&req->body_out);
+    fw_buf_puts(&req->body_out, "{\n  \"title\": \"Service Unavailable\",\n  \"detail\": \"Service Unavailable\",\n"
+                                "  \"type\": \"about:blank\",\n  \"status\": 503\n}");
+}
 
 void fw_req_add_header(fw_req *req, const char *name, const char *value, size_t len)
 {

@@ -18,7 +18,8 @@
 
 #define FW_RESP_MAX_HEADERS 24
 
-extern const char fw_ct_json[]; /* application/json; charset=utf-8 */
+extern const char fw_ct_json[];    /* application/json; charset=utf-8 */
+extern const char fw_ct_problem[]; /* application/problem+json */
 
 typedef struct fw_resp_hdr {
     const char *name; /* static, lower-case */
@@ -64,5 +65,9 @@ typedef struct fw_req {
  * beyond FW_RESP_MAX_HEADERS are dropped. */
 void fw_req_add_header(fw_req *req, const char *name, const char *value, size_t len);
 void fw_req_add_header_u64(fw_req *req, const char *name, uint64_t v);
+
+/* 503 with X's "Service Unavailable" problem body: storage failure, writer
+ * misuse, out of memory. Shared by api/ and oauth/, so it lives with fw_req. */
+void fw_problem_unavailable(fw_req *req);
 
 #endif
