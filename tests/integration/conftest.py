@@ -2,6 +2,9 @@
 
 FOLLOWD_BIN   binary under test (default build/asan/followd)
 FOLLOWD_SHARED  the reference folder beside the repository (default ../shared)
+FOLLOWD_STORE   the store backend under test; scripts/run-tests.sh runs this suite once per entry of
+                FOLLOWD_STORES. Only "lmdb" exists: a second backend adds its name here and the server
+                flag that selects it to Server below.
 """
 import json
 import os
@@ -17,6 +20,9 @@ import requests
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.abspath(os.path.join(ROOT, os.environ.get("FOLLOWD_BIN", "build/asan/followd")))
 SHARED = os.path.abspath(os.environ.get("FOLLOWD_SHARED", os.path.join(ROOT, "..", "shared")))
+STORE = os.environ.get("FOLLOWD_STORE", "lmdb")
+if STORE != "lmdb":
+    raise RuntimeError(f"FOLLOWD_STORE={STORE}: this tree has only the lmdb store")
 DEMO_USERS = int(os.environ.get("FOLLOWD_DEMO_USERS", "24000"))
 
 

