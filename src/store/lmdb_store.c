@@ -48,6 +48,7 @@ int fw_lmdb_err(int rc)
     switch (rc) {
     case 0: return FW_OK;
     case MDB_NOTFOUND: return FW_ENOTFOUND;
+    case ENOENT: return FW_ENOTFOUND; /* mdb_env_open of a missing directory (read-only open) */
     case MDB_KEYEXIST: return FW_EEXISTS;
     case MDB_MAP_FULL: return FW_EFULL;
     case ENOMEM: return FW_ENOMEM;
@@ -150,7 +151,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
         int dead = 0;
         mdb_reader_check(s->env, &dead);
     }
-    int frc = rc == ENOENT ? FW_ENOTFOUND : rc ? FW_EIO : init_dbs(s);
+    int frc = rc ? fw_lmdb_err(rc) : init_dbs(s);
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
     if (!frc && !s->read_only)
