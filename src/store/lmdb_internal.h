@@ -95,6 +95,8 @@ static inline uint32_t le32_get(const uint8_t *p)
 FW_MUSTCHECK int fw_lmdb_err(int mdb_or_errno);
 
 /* ---- lmdb_codec.c: record encodings ---- */
+/* The unpack functions return FW_OK, or FW_EIO for a record that does not
+ * decode (a corrupt database). */
 /* Offsets of the counters inside a packed user (rewritten in place by the graph code). */
 #define USER_OFF_MOST_RECENT 32
 #define USER_OFF_FOLLOWERS 40
