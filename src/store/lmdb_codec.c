@@ -31,23 +31,23 @@ static size_t strs_size(const fw_str *v, int n)
     return t;
 }
 
-/* Reads the string table at p (avail bytes); -1 if it does not fit exactly. */
+/* Reads the string table at p (avail bytes); FW_EIO if it does not fit exactly. */
 static int unpack_strs(const uint8_t *p, size_t avail, fw_str *v, int n)
 {
     if (avail < (size_t)n * 4)
-        return -1;
+        return FW_EIO;
     const uint8_t *s = p + (size_t)n * 4;
     size_t left = avail - (size_t)n * 4;
     for (int i = 0; i < n; i++) {
         size_t l = le32_get(p + (size_t)i * 4);
         if (l > left)
-            return -1;
+            return FW_EIO;
         v[i].p = l ? (const char *)s : "";
         v[i].len = l;
         s += l;
         left -= l;
     }
-    return left == 0 ? 0 : -1;
+    return left == 0 ? FW_OK : FW_EIO;
 }
 
 /* ---- users ---- */
@@ -121,7 +121,7 @@ int fw_lmdb_user_unpack(const void *data, size_t n, fw_user *u)
 {
     const uint8_t *p = data;
     if (n < USER_HDR || p[0] != REC_VERSION)
-        return -1;
+        return FW_EIO;
     u->verified_type = p[1];
     u->flags = le32_get(p + 4);
     u->id = le64_get(p + 8);
@@ -135,7 +135,7 @@ int fw_lmdb_user_unpack(const void *data, size_t n, fw_user *u)
     u->like_count = le64_get(p + 72);
     fw_str v[USER_NSTORED];
     if (unpack_strs(p + USER_HDR, n - USER_HDR, v, USER_NSTORED) < 0)
-        return -1;
+        return FW_EIO;
     u->username = v[0], u->name = v[1], u->description = v[2], u->location = v[3];
     u->url = v[4], u->profile_image_url = v[5], u->withheld_countries = v[6], u->entities_json = v[7];
     u->default_json = v[8];
@@ -211,7 +211,7 @@ int fw_lmdb_tweet_unpack(const void *data, size_t n, fw_tweet *t)
 {
     const uint8_t *p = data;
     if (n < TWEET_HDR || p[0] != REC_VERSION)
-        return -1;
+        return FW_EIO;
     t->possibly_sensitive = p[1] != 0;
     t->id = le64_get(p + 8);
     t->author_id = le64_get(p + 16);
@@ -225,7 +225,7 @@ int fw_lmdb_tweet_unpack(const void *data, size_t n, fw_tweet *t)
     t->impression_count = le64_get(p + 80);
     fw_str v[TWEET_NSTR];
     if (unpack_strs(p + TWEET_HDR, n - TWEET_HDR, v, TWEET_NSTR) < 0)
-        return -1;
+        return FW_EIO;
     t->text = v[0], t->lang = v[1], t->source = v[2], t->reply_settings = v[3], t->entities_json = v[4];
     return 0;
 }
@@ -264,7 +264,7 @@ int fw_lmdb_app_unpack(const void *data, size_t n, fw_app *a)
 {
     const uint8_t *p = data;
     if (n < APP_HDR || p[0] != REC_VERSION)
-        return -1;
+        return FW_EIO;
     a->client_type = p[1];
     a->access_level = FW_ACCESS_NONE;
     a->bearer_gen = le32_get(p + 4);
@@ -272,7 +272,7 @@ int fw_lmdb_app_unpack(const void *data, size_t n, fw_app *a)
     a->project_id = le64_get(p + 16);
     fw_str v[APP_NSTR];
     if (unpack_strs(p + APP_HDR, n - APP_HDR, v, APP_NSTR) < 0)
-        return -1;
+        return FW_EIO;
     a->name = v[0], a->consumer_key = v[1], a->consumer_secret = v[2];
     a->client_id = v[3], a->client_secret = v[4], a->redirect_uris = v[5];
     return 0;
@@ -301,7 +301,7 @@ int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
 {
     const uint8_t *p = data;
     if (n < CRED_HDR || p[0] != REC_VERSION)
-        return -1;
+        return FW_EIO;
     c->kind = p[1];
     c->revoked = p[CRED_OFF_REVOKED] != 0;
     c->scopes = le32_get(p + 4);

@@ -88,13 +88,15 @@ static inline uint32_t le32_get(const uint8_t *p)
 }
 
 /* The one place LMDB and errno codes become fw_err (core/err.h): 0 -> FW_OK,
- * MDB_NOTFOUND -> FW_ENOTFOUND, MDB_KEYEXIST -> FW_EEXISTS, MDB_MAP_FULL ->
+ * MDB_NOTFOUND and ENOENT -> FW_ENOTFOUND, MDB_KEYEXIST -> FW_EEXISTS, MDB_MAP_FULL ->
  * FW_EFULL, ENOMEM -> FW_ENOMEM, anything else -> FW_EIO. Call it on the
  * result of an mdb_* call (or a static helper that returns one); never on a
  * value that is already an fw_err. */
 FW_MUSTCHECK int fw_lmdb_err(int mdb_or_errno);
 
 /* ---- lmdb_codec.c: record encodings ---- */
+/* The unpack functions return FW_OK, or FW_EIO for a record that does not
+ * decode (a corrupt database). */
 /* Offsets of the counters inside a packed user (rewritten in place by the graph code). */
 #define USER_OFF_MOST_RECENT 32
 #define USER_OFF_FOLLOWERS 40

@@ -48,6 +48,7 @@ int fw_lmdb_err(int rc)
     switch (rc) {
     case 0: return FW_OK;
     case MDB_NOTFOUND: return FW_ENOTFOUND;
+    case ENOENT: return FW_ENOTFOUND; /* mdb_env_open of a missing directory (read-only open) */
     case MDB_KEYEXIST: return FW_EEXISTS;
     case MDB_MAP_FULL: return FW_EFULL;
     case ENOMEM: return FW_ENOMEM;
@@ -102,13 +103,13 @@ static int init_dbs(fw_store *s)
     return fw_lmdb_err(mdb_txn_commit(txn));
 }
 
-/* mkdir -p: creates path and any missing parents (0700). */
+/* mkdir -p: creates path and any missing parents (0700); fw_err. */
 static int make_dirs(const char *path)
 {
     char buf[4096];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof buf)
-        return -1;
+        return FW_EINVAL;
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] != '/' && buf[i] != 0)
@@ -116,10 +117,10 @@ static int make_dirs(const char *path)
         char c = buf[i];
         buf[i] = 0;
         if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return -1;
+            return fw_lmdb_err(errno);
         buf[i] = c;
     }
-    return 0;
+    return FW_OK;
 }
 
 int fw_store_open(const fw_store_opts *opts, fw_store **out)
@@ -127,14 +128,15 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     *out = NULL;
     if (!opts || !opts->path || !*opts->path)
         return FW_EINVAL;
-    if (!opts->read_only && make_dirs(opts->path) != 0)
-        return FW_EIO;
+    int rc = opts->read_only ? FW_OK : make_dirs(opts->path);
+    if (rc)
+        return rc;
     fw_store *s = calloc(1, sizeof(*s));
     if (!s)
         return FW_EIO;
     s->read_only = opts->read_only;
     s->bulk = opts->bulk && !opts->read_only;
-    int rc = mdb_env_create(&s->env);
+    rc = mdb_env_create(&s->env);
     if (!rc)
         rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
     if (!rc)
@@ -150,7 +152,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
         int dead = 0;
         mdb_reader_check(s->env, &dead);
     }
-    int frc = rc == ENOENT ? FW_ENOTFOUND : rc ? FW_EIO : init_dbs(s);
+    int frc = rc ? fw_lmdb_err(rc) : init_dbs(s);
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
     if (!frc && !s->read_only)
