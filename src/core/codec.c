@@ -24,22 +24,27 @@ size_t fw_b32hex_encode(const uint8_t *in, size_t n, char *out)
     return o;
 }
 
-long fw_b32hex_decode(const char *in, size_t n, uint8_t *out, size_t cap)
+static int b32hex_val(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'V') return c - 'A' + 10;
+    return -1;
+}
+
+/* The decoding loop both alphabets share: `width` bits per character, whole
+ * bytes out, trailing bits dropped; -1 on a character outside the alphabet
+ * or when out would overflow cap. */
+static long unpack_bits(const char *in, size_t n, int width, int (*val)(char), uint8_t *out, size_t cap)
 {
     uint32_t acc = 0;
     int bits = 0;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        char c = in[i];
-        int v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'A' && c <= 'V')
-            v = c - 'A' + 10;
-        else
+        int v = val(in[i]);
+        if (v < 0)
             return -1;
-        acc = (acc << 5) | (uint32_t)v;
-        bits += 5;
+        acc = (acc << width) | (uint32_t)v;
+        bits += width;
         if (bits >= 8) {
             if (o >= cap)
                 return -1;
@@ -49,6 +54,11 @@ long fw_b32hex_decode(const char *in, size_t n, uint8_t *out, size_t cap)
         acc &= 0xFF;
     }
     return (long)o;
+}
+
+long fw_b32hex_decode(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    return unpack_bits(in, n, 5, b32hex_val, out, cap);
 }
 
 static size_t b64_encode_with(const char *al, bool pad, const uint8_t *in, size_t n, char *out)
@@ -102,24 +112,7 @@ long fw_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 {
     while (n > 0 && in[n - 1] == '=')
         n--;
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64_val(in[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            if (o >= cap)
-                return -1;
-            out[o++] = (uint8_t)(acc >> (bits - 8));
-            bits -= 8;
-        }
-        acc &= 0xFF;
-    }
-    return (long)o;
+    return unpack_bits(in, n, 6, b64_val, out, cap);
 }
 
 void fw_hex(const uint8_t *in, size_t n, char *out)
