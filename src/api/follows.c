@@ -183,20 +183,11 @@ static void answer_rel(void *ctx, const fw_write_res *r, bool with_pending)
 static void on_follow(void *ctx, const fw_write_res *r) { answer_rel(ctx, r, true); }
 static void on_unfollow(void *ctx, const fw_write_res *r) { answer_rel(ctx, r, false); }
 
-static bool is_json_content_type(fw_str ct)
-{
-    static const char want[] = "application/json";
-    size_t n = sizeof want - 1;
-    if (ct.len < n || !fw_str_ieq((fw_str){ct.p, n}, want))
-        return false;
-    return ct.len == n || ct.p[n] == ';' || ct.p[n] == ' ';
-}
-
 /* Parses {"target_user_id": "<id>"} strictly; answers 400 and returns false on any problem. */
 static bool parse_follow_body(fw_call *c)
 {
     fw_req *req = c->req;
-    if (!is_json_content_type(req->content_type)) {
+    if (!fw_media_type_is(req->content_type, "application/json")) {
         answer_invalid(c, NULL, FW_STR_NULL, "Requests with bodies must have content-type of application/json.");
         return false;
     }
@@ -301,5 +292,11 @@ static void on_answer(void *ctx, const fw_write_res *r)
 void fw_h_request_answer(fw_call *c)
 {
     uint8_t kind = c->rt->arg;
+    if (c->id2 == c->id1) { /* a client error, decided before the store is asked */
+        answer_invalid(c, "requester_id", c->seg2,
+                       kind == FW_W_ACCEPT ? "You cannot accept a follow request from yourself."
+                                           : "You cannot decline a follow request from yourself.");
+        return;
+    }
     fw_store_write(c->api->store, c->req->exec, kind, c->id1, c->id2, on_answer, c);
 }

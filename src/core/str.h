@@ -28,6 +28,11 @@ bool fw_str_ieq(fw_str a, const char *lit);
 /* Parses an unsigned decimal of 1..19 digits (X's id pattern ^[0-9]{1,19}$)
  * that fits in 64 bits. Returns 0 on success, -1 otherwise. */
 FW_MUSTCHECK int fw_str_to_id(fw_str s, uint64_t *out);
+/* True when a Content-Type value is the media type `type` (case-insensitive)
+ * followed by nothing but RFC 9110 parameters: `; name=token` or
+ * `; name="quoted"`, with optional white space. "application/json garbage"
+ * or "application/jsonx" is not application/json. */
+bool fw_media_type_is(fw_str ct, const char *type);
 /* Copies s into a NUL-terminated malloc'd string; caller frees. */
 char *fw_str_dup(fw_str s);
 

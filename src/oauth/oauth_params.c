@@ -8,17 +8,6 @@
 #include "core/codec.h"
 #include "core/urlenc.h"
 
-static bool ct_is(fw_str ct, const char *mt)
-{
-    size_t n = strlen(mt), i = 0;
-    while (i < ct.len && (ct.p[i] == ' ' || ct.p[i] == '\t'))
-        i++;
-    if (ct.len - i < n || !fw_str_ieq((fw_str){ct.p + i, n}, mt))
-        return false;
-    i += n;
-    return i == ct.len || ct.p[i] == ';' || ct.p[i] == ' ' || ct.p[i] == '\t';
-}
-
 static fw_str at(const fw_oauth_params *p, size_t off, size_t len)
 {
     return (fw_str){p->store.data + off, len};
@@ -135,9 +124,9 @@ int fw_oauth_params_parse(fw_oauth_params *p, fw_str query, fw_str ct, fw_str bo
     fw_buf_init(&p->store, 256);
     int rc = add_form(p, query);
     if (rc == FW_OK && body.len) {
-        if (ct_is(ct, "application/json"))
+        if (fw_media_type_is(ct, "application/json"))
             rc = add_json(p, body);
-        else if (ct.len == 0 || ct_is(ct, "application/x-www-form-urlencoded"))
+        else if (ct.len == 0 || fw_media_type_is(ct, "application/x-www-form-urlencoded"))
             rc = add_form(p, body);
         else
             rc = FW_EMALFORMED;

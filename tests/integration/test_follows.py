@@ -101,6 +101,15 @@ def test_follow_errors(api, demo):
         r = requests.post(f"{api}/2/users/{a}/following", data=body, headers={**h, "Content-Type": "application/json"})
         assert r.status_code == 400, body
         assert needle in r.json()["errors"][0]["message"], (body, r.text)
+    # Media types are parsed, not prefix-matched: parameters are allowed, anything else is not JSON.
+    for ct in ("application/json garbage", "application/jsonx", "application/json; charset", "application/json, text/x"):
+        r = requests.post(f"{api}/2/users/{a}/following", data='{"target_user_id":"%s"}' % b,
+                          headers={**h, "Content-Type": ct})
+        assert r.status_code == 400, ct
+        assert r.json()["errors"][0]["message"] == "Requests with bodies must have content-type of application/json."
+    r = requests.post(f"{api}/2/users/{a}/following", data='{"target_user_id":"999999998"}',
+                      headers={**h, "Content-Type": 'Application/JSON ; charset="utf-8"'})
+    assert r.status_code == 200, r.text
     # Self-follow.
     r = follow(api, atok, a, a)
     assert r.status_code == 400 and r.json()["errors"][0]["message"] == "You cannot follow yourself."

@@ -166,3 +166,21 @@ def test_race_protect_vs_follow(api, demo):
     assert sorted(u["id"] for u in followers) == sorted(uid for uid, _ in actors)
     assert metrics(api, demo, p) == (10, 0)
     assert run_cli("check", db=demo["db"]).startswith("ok")
+
+
+def test_answering_own_request_is_a_client_error(api, demo):
+    """accept/decline with the caller's own id as requester: 400 invalid-request, never a 5xx, no state change."""
+    p, ptok = mk(demo, "--protected")
+    a, atok = mk(demo)
+    assert follow(api, atok, a, p)["data"]["pending_follow"] is True
+    for verb in ("accept", "decline"):
+        r = requests.post(f"{api}/2/users/{p}/follow_requests/{p}/{verb}", headers=bearer(ptok))
+        assert r.status_code == 400, r.text
+        body = r.json()
+        assert body["title"] == "Invalid Request"
+        assert body["type"] == "https://api.twitter.com/2/problems/invalid-request"
+        assert body["errors"] == [{"parameters": {"requester_id": [p]},
+                                   "message": f"You cannot {verb} a follow request from yourself."}]
+    inc = listing(api, ptok, p, "follow_requests/incoming")
+    assert [u["id"] for u in inc["data"]] == [a]
+    assert metrics(api, demo, p) == (0, 0)

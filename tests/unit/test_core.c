@@ -245,6 +245,21 @@ static void test_strerror_distinct(void **state)
     assert_string_equal(fw_strerror(-30792 /* an LMDB code never escapes */), "unknown error");
 }
 
+static void test_media_type(void **state)
+{
+    (void)state;
+    static const char *yes[] = {"application/json", "Application/JSON", "application/json; charset=utf-8",
+                                "application/json;charset=UTF-8", " application/json ", "application/json ;a=b ; c=\"x;y\"",
+                                "application/json;"};
+    static const char *no[] = {"application/json garbage", "application/jsonx", "application/json; charset",
+                               "application/json; =utf-8", "application/json; a=\"open", "application/json, text/plain",
+                               "application/js", "", "text/json", "application/json; a=b c"};
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        assert_true(fw_media_type_is(fw_str_c(yes[i]), "application/json"));
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        assert_false(fw_media_type_is(fw_str_c(no[i]), "application/json"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,7 +268,7 @@ int main(void)
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
         cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),
-        cmocka_unit_test(test_clock),
+        cmocka_unit_test(test_clock), cmocka_unit_test(test_media_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
