@@ -81,9 +81,11 @@ static int split(fw_str path, fw_str s[MAX_SEGS])
     return path.len ? -1 : n;
 }
 
+/* HEAD runs the GET row (RFC 9110 section 9.3.2: same headers, no body; the
+ * HTTP layer sends none). */
 static uint8_t method_bit(fw_str m)
 {
-    return fw_str_eq(m, "GET") ? FW_M_GET : fw_str_eq(m, "POST") ? FW_M_POST : fw_str_eq(m, "DELETE") ? FW_M_DELETE : 0;
+    return fw_str_eq(m, "GET") || fw_str_eq(m, "HEAD") ? FW_M_GET : fw_str_eq(m, "POST") ? FW_M_POST : fw_str_eq(m, "DELETE") ? FW_M_DELETE : 0;
 }
 
 static bool seg_eq(fw_str a, fw_str b)

@@ -115,10 +115,14 @@ static void on_api_done(fw_req *r)
         req->http1_is_persistent = 0; /* let HTTP/1 connections end after this response */
     req->res.content_length = r->body_out.len;
 
-    hr->expect_bytes = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")) ? 0 : r->body_out.len;
+    /* HEAD: the headers (Content-Length included) of the response a GET would
+     * get, and never a byte of body, or a kept-alive HTTP/1.1 connection would
+     * read the next response out of step (RFC 9110 section 9.3.2). */
+    bool head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    hr->expect_bytes = head ? 0 : r->body_out.len;
     fw_http_sending_start(t, hr);
     static h2o_generator_t generator = {NULL, NULL};
-    h2o_iovec_t body = h2o_iovec_init(r->body_out.data, r->body_out.len);
+    h2o_iovec_t body = h2o_iovec_init(r->body_out.data, head ? 0 : r->body_out.len);
     h2o_start_response(req, &generator);
     h2o_send(req, &body, body.len ? 1 : 0, H2O_SEND_STATE_FINAL);
 }
