@@ -29,7 +29,15 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 # $(call objs,variant,sources)
 objs = $(patsubst %.c,build/$(1)/%.o,$(2))
 
-.PHONY: all deps run test unit integration fuzz-regress shell-tests fuzz bench clean asan
+# Install layout (GNU names); DESTDIR stages into a directory.
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(PREFIX)/etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+
+.PHONY: all deps run test unit integration fuzz-regress shell-tests fuzz bench clean asan install uninstall
 all: bin/followd
 
 deps:
@@ -96,6 +104,24 @@ fuzz: deps
 bench: deps
 	@$(MAKE) --no-print-directory bin/followd
 	@./bench/run.sh
+
+# The config is an example: an existing one is kept, and uninstall removes it
+# only while it is still the shipped one.
+install: bin/followd
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/followd
+	$(INSTALL) -m 755 bin/followd $(DESTDIR)$(BINDIR)/followd
+	$(INSTALL) -m 644 dist/followd.1 $(DESTDIR)$(MANDIR)/man1/followd.1
+	@mkdir -p build
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/followd.service.in >build/followd.service
+	$(INSTALL) -m 644 build/followd.service $(DESTDIR)$(UNITDIR)/followd.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/followd/followd.env || \
+	  $(INSTALL) -m 644 dist/followd.env $(DESTDIR)$(SYSCONFDIR)/followd/followd.env
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/followd $(DESTDIR)$(MANDIR)/man1/followd.1 $(DESTDIR)$(UNITDIR)/followd.service
+	if cmp -s dist/followd.env $(DESTDIR)$(SYSCONFDIR)/followd/followd.env; then \
+	  rm -f $(DESTDIR)$(SYSCONFDIR)/followd/followd.env; fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/followd 2>/dev/null
 
 clean:
 	rm -rf build bin

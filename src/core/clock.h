@@ -12,7 +12,8 @@
 int64_t fw_now_ms(void);
 /* Moves the clock forward by ms milliseconds (tests only). */
 void fw_clock_advance(int64_t ms);
-/* Formats ms-since-epoch as X does: 2020-01-01T00:00:00.000Z (25 bytes incl. NUL). */
+/* Formats ms-since-epoch as X does: 2020-01-01T00:00:00.000Z (25 bytes incl. NUL);
+ * ms outside years 1970..9999 is clamped to that range. */
 void fw_iso8601(int64_t ms, char out[32]);
 
 #endif

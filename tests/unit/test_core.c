@@ -224,6 +224,10 @@ static void test_clock(void **st)
     char ts[32];
     fw_iso8601(1262304000123LL, ts);
     assert_string_equal(ts, "2010-01-01T00:00:00.123Z");
+    fw_iso8601(-1, ts); /* clamped, never a negative millisecond field */
+    assert_string_equal(ts, "1970-01-01T00:00:00.000Z");
+    fw_iso8601(INT64_MAX, ts); /* clamped, never a 5-digit year */
+    assert_string_equal(ts, "9999-12-31T23:59:59.999Z");
     int64_t t0 = fw_now_ms();
     fw_clock_advance(3600 * 1000);
     assert_true(fw_now_ms() - t0 >= 3600 * 1000);
