@@ -364,7 +364,8 @@ class H2Client:
         if settings:
             self.conn.update_settings(settings)
         self.flush()
-        self.bodies, self.status, self.ended = {}, {}, set()
+        self.bodies, self.status, self.headers, self.ended = {}, {}, {}, set()
+        self.order = []  # stream ids in the order their responses ended
         self.closed = self.goaway = False  # closed: EOF or reset; goaway: the server announced its end
 
     def flush(self):
@@ -374,6 +375,15 @@ class H2Client:
         sid = self.conn.get_next_available_stream_id()
         self.conn.send_headers(sid, [(":method", "GET"), (":path", path), (":scheme", "http"), (":authority", "x"),
                                      ("authorization", "Bearer " + self.demo["bearer_token"])], end_stream=True)
+        if flush:
+            self.flush()
+        return sid
+
+    def post(self, path, headers, body, flush=True):
+        sid = self.conn.get_next_available_stream_id()
+        self.conn.send_headers(sid, [(":method", "POST"), (":path", path), (":scheme", "http"), (":authority", "x"),
+                                     ("content-length", str(len(body)))] + headers)
+        self.conn.send_data(sid, body, end_stream=True)
         if flush:
             self.flush()
         return sid
@@ -393,12 +403,14 @@ class H2Client:
                 break
             for e in self.conn.receive_data(d):
                 if isinstance(e, h2.events.ResponseReceived):
-                    self.status[e.stream_id] = dict(e.headers)[b":status"]
+                    self.headers[e.stream_id] = dict(e.headers)
+                    self.status[e.stream_id] = self.headers[e.stream_id][b":status"]
                 elif isinstance(e, h2.events.DataReceived):
                     self.bodies[e.stream_id] = self.bodies.get(e.stream_id, b"") + e.data
                     self.conn.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
                 elif isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)):
                     self.ended.add(e.stream_id)
+                    self.order.append(e.stream_id)
                 elif isinstance(e, h2.events.ConnectionTerminated):
                     self.goaway = True
             try:
