@@ -30,7 +30,7 @@ int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *er
     api->store = store;
     memcpy(api->secret, fw_store_secret(store), 32);
     if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0 ||
-        fw_oauth_new(store, cfg->public_base_urls, &api->oauth) != 0) {
+        fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0) {
         snprintf(err, errlen, "cannot initialise authentication or rate limits");
         fw_api_free(api);
         return -1;

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "cli/cli.h"
 #include "http/server.h"
+#include "oauth/oauth.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -29,6 +30,9 @@ static const char serve_usage[] =
     "  --limits SPEC         override X's limits, e.g. follow.user_day=400,lookup.app_15min=15,\n"
     "                        lookup.level=enterprise (see docs/ratelimits.md)\n"
     "  --response-cache on|off  reuse rendered reads until the next write (default on)\n"
+    "  --oauth-pending-max N  sign-in pages, request tokens, codes and verifiers held at once\n"
+    "                        (" STR(FW_OAUTH_PENDING_MIN) ".." STR(FW_OAUTH_PENDING_LIMIT) ", default "
+    STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -61,6 +65,7 @@ int fw_cli_serve(int argc, char **argv)
         {"limits", required_argument, 0, 'L'},
         {"response-cache", required_argument, 0, 'R'},
         {"access-log", required_argument, 0, 'A'},
+        {"oauth-pending-max", required_argument, 0, 'P'},
         {0, 0, 0, 0},
     };
     const char *db = NULL;
@@ -119,6 +124,11 @@ int fw_cli_serve(int argc, char **argv)
                 return 2;
             }
             ac.response_cache = !strcmp(optarg, "on");
+            break;
+        case 'P':
+            if (fw_cli_number("oauth-pending-max", optarg, FW_OAUTH_PENDING_MIN, FW_OAUTH_PENDING_LIMIT, &v) != 0)
+                return 2;
+            ac.oauth_pending_max = (size_t)v;
             break;
         default: fputs(serve_usage, stderr); return 2;
         }

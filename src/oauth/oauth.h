@@ -28,9 +28,18 @@
 
 typedef struct fw_oauth fw_oauth; /* opaque */
 
+/* Entries of the pending table (sign-in pages, request tokens, codes,
+ * verifiers; docs/oauth.md "Lifetimes and limits"): the default, and the
+ * range serve --oauth-pending-max accepts. */
+#define FW_OAUTH_PENDING_DEFAULT 16384 /* ~2 KiB each at most: 32 MiB worst case */
+#define FW_OAUTH_PENDING_MIN 64        /* every per-app cap at least 2 */
+#define FW_OAUTH_PENDING_LIMIT 1000000 /* fw_pending_new's bound */
+
 /* public_base_urls: comma-separated extra base URLs accepted in OAuth 1.0a
- * signatures (may be NULL). Returns 0 or -1. */
-int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out);
+ * signatures (may be NULL); pending_max: entries of the pending table
+ * (FW_OAUTH_PENDING_MIN..FW_OAUTH_PENDING_LIMIT, 0 = the default), shared
+ * among the kinds in fixed proportions. Returns 0 or -1. */
+int fw_oauth_new(fw_store *store, const char *public_base_urls, size_t pending_max, fw_oauth **out);
 void fw_oauth_free(fw_oauth *oa);
 
 /* One request's context (opaque outside src/oauth) and an endpoint handler. */

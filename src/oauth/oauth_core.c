@@ -14,22 +14,23 @@
 #include "core/secret.h"
 #include "core/workq.h"
 
-#define PENDING_MAX 16384 /* ~2 KiB each at most: 32 MiB worst case */
-
-/* Shares of the pending table (they add up to PENDING_MAX) and caps per app.
- * Sign-in pages and request tokens cost an attacker one request each, so
- * they evict their own oldest (a flood through one app cuts short only that
- * app's oldest pages). Codes and verifiers exist only after a user signed in,
- * and are never evicted: at a cap a new one is refused ("try again later")
- * rather than breaking a sign-in that already succeeded. */
+/* Shares of the pending table, in eighths of its size (they add up to all of
+ * it: 6,144 / 4,096 / 4,096 / 2,048 of the default 16,384), and caps per app
+ * (a quarter of the share each). Sign-in pages and request tokens cost an
+ * attacker one request each, so they evict their own oldest (a flood through
+ * one app cuts short only that app's oldest pages). Codes and verifiers exist
+ * only after a user signed in, and are never evicted: at a cap a new one is
+ * refused ("try again later") rather than breaking a sign-in that already
+ * succeeded. */
 static const struct {
     uint8_t kind;
-    fw_pending_limit lim;
-} pending_limits[] = {
-    {FW_OA_PK_SESSION, {6144, 1536, true}},
-    {FW_OA_PK_REQTOK, {4096, 1024, true}},
-    {FW_OA_PK_CODE, {4096, 1024, false}},
-    {FW_OA_PK_VERIFIER, {2048, 512, false}},
+    uint8_t eighths;
+    bool evict;
+} pending_shares[] = {
+    {FW_OA_PK_SESSION, 3, true},
+    {FW_OA_PK_REQTOK, 2, true},
+    {FW_OA_PK_CODE, 2, false},
+    {FW_OA_PK_VERIFIER, 1, false},
 };
 #define NONCE_SLOTS 16384
 
@@ -47,20 +48,30 @@ struct fw_oauth {
     fw_workq *workq;
 };
 
-int fw_oauth_new(fw_store *store, const char *public_base_urls, fw_oauth **out)
+int fw_oauth_new(fw_store *store, const char *public_base_urls, size_t pending_max, fw_oauth **out)
 {
+    if (!pending_max)
+        pending_max = FW_OAUTH_PENDING_DEFAULT;
+    if (pending_max < FW_OAUTH_PENDING_MIN || pending_max > FW_OAUTH_PENDING_LIMIT)
+        return -1;
     fw_oauth *oa = calloc(1, sizeof *oa);
     if (!oa)
         return -1;
     oa->store = store;
-    if (fw_pending_new(PENDING_MAX, &oa->pending) != 0 ||
+    if (fw_pending_new(pending_max, &oa->pending) != 0 ||
         fw_oauth1_check_new(public_base_urls, NONCE_SLOTS, &oa->oa1) != 0 ||
         fw_workq_new(WORK_THREADS, WORK_QUEUE, &oa->workq) != 0) {
         fw_oauth_free(oa);
         return -1;
     }
-    for (size_t i = 0; i < sizeof pending_limits / sizeof pending_limits[0]; i++)
-        fw_pending_set_limit(oa->pending, pending_limits[i].kind, pending_limits[i].lim);
+    for (size_t i = 0; i < sizeof pending_shares / sizeof pending_shares[0]; i++) {
+        size_t share = pending_max / 8 * pending_shares[i].eighths;
+        fw_pending_limit lim = {share, share / 4, pending_shares[i].evict};
+        if (fw_pending_set_limit(oa->pending, pending_shares[i].kind, lim) != FW_OK) {
+            fw_oauth_free(oa);
+            return -1;
+        }
+    }
     *out = oa;
     return 0;
 }

@@ -10,7 +10,7 @@ import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
-from conftest import Server
+from conftest import Server, run_cli
 from test_oauth2_flow import (CB, authorize_url, consent, exchange, form_fields, get_code, make_app, pkce_pair,
                               user_with_password)
 from test_tweepy import redirect
@@ -212,12 +212,24 @@ def test_access_token_redeemed_once_under_concurrency(api, app, user):
     assert all(r.json()["errors"][0]["code"] == 89 for r in rs if r.status_code == 401)
 
 
+# A small pending table (serve --oauth-pending-max): its shares and per-app caps are the same fractions
+# of it as of the default 16,384 (3/8 sessions, a quarter of a share per app), so a flood of a few hundred
+# pages overflows it exactly as 16,500 overflow the default, in a second instead of half a minute.
+PENDING_MAX = 512
+
+
+def test_oauth_pending_max_is_checked(demo):
+    for bad in ("63", "1000001", "x"):
+        p = run_cli("serve", "--oauth-pending-max", bad, check=False, db=demo["db"])
+        assert p.returncode == 2 and "oauth-pending-max" in p.stderr, (bad, p.stderr)
+
+
 def test_signin_flood_spares_codes_verifiers_and_other_apps(demo, app, user):
     """Anyone who knows a public client_id can open sign-in pages, each one a pending session. A flood of
     more pages than the whole pending table holds, through one app, must not evict an OAuth 2.0 code or an
     OAuth 1.0a verifier already issued to a user, nor a sign-in page open for another app: sessions only
     evict sessions, and only that app's own (docs/oauth.md, "Limits")."""
-    srv = Server(demo["db"], "--rate-limits", "off")
+    srv = Server(demo["db"], "--rate-limits", "off", "--oauth-pending-max", str(PENDING_MAX))
     try:
         victim = make_app(demo["db"])
         flooded = make_app(demo["db"], public=True)
@@ -245,9 +257,11 @@ def test_signin_flood_spares_codes_verifiers_and_other_apps(demo, app, user):
 
         # Nearly fill the table, then issue a code (it must be redeemed within 30 s, so it joins late),
         # then overflow the table: the code, expiring soonest, is what a closest-to-expiry policy drops.
-        flood(15000)
+        # (With the default table these were 15,000 and 1,500 pages; the flooded app's per-app cap,
+        # PENDING_MAX * 3/32, is what evicts its first page, so an ignored option fails the last check.)
+        flood(PENDING_MAX - PENDING_MAX // 16)
         code, code_verifier = get_code(srv.url, victim, user)
-        flood(1500)
+        flood(PENDING_MAX // 8)
 
         # Everything in flight survived.
         r = exchange(srv.url, victim, code, code_verifier)
