@@ -37,7 +37,7 @@ SYSCONFDIR ?= $(PREFIX)/etc
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 INSTALL    ?= install
 
-.PHONY: all deps run test unit integration fuzz-regress shell-tests fuzz bench clean asan install uninstall
+.PHONY: all deps run test unit integration fuzz-regress shell-tests fuzz bench clean asan install uninstall crash-trials soak
 all: bin/followd
 
 deps:
@@ -100,6 +100,15 @@ shell-tests:
 
 fuzz: deps
 	@./scripts/fuzz.sh
+
+# Reliability runs (docs/reliability.md); not part of `make test`.
+crash-trials: deps
+	@$(MAKE) --no-print-directory bin/followd
+	@./scripts/crash-trials.py
+
+soak: deps
+	@$(MAKE) --no-print-directory bin/followd
+	@./scripts/soak.py
 
 bench: deps
 	@$(MAKE) --no-print-directory bin/followd
