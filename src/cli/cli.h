@@ -24,6 +24,8 @@ int fw_cli_user_passwd(int argc, char **argv);
 void fw_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Opens the store at path; prints an error and returns NULL on failure. */
 fw_store *fw_cli_open(const char *path);
+/* fw_cli_open with the database's maximum size (bytes; 0 = the store's default). */
+fw_store *fw_cli_open_max(const char *path, size_t max_size);
 /* Parses a numeric id or @username (resolved in the store) into *id; prints
  * "no such user" and returns -1 if there is none. */
 int fw_cli_resolve_user(fw_store *s, const char *arg, uint64_t *id);
@@ -41,6 +43,9 @@ bool fw_cli_extra_args(int argc, char **argv);
 /* Parses the value of option --name as a decimal number in [min, max];
  * prints an error naming the option and returns -1 otherwise. */
 int fw_cli_number(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/* A size: a number with an optional K, M, G or T suffix (powers of 1024);
+ * like fw_cli_number, reports and returns -1 outside [min, max] bytes. */
+int fw_cli_size(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
 /* Appends a newline to b, writes it to stdout and frees it. */
 void fw_cli_print_buf(fw_buf *b);
 

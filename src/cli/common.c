@@ -19,12 +19,18 @@ void fw_cli_err(const char *fmt, ...)
 
 fw_store *fw_cli_open(const char *path)
 {
+    return fw_cli_open_max(path, 0);
+}
+
+fw_store *fw_cli_open_max(const char *path, size_t max_size)
+{
     if (!path || !*path) {
         fw_cli_err("--db DIR is required");
         return NULL;
     }
     fw_store_opts o = {0};
     o.path = path;
+    o.map_size = max_size;
     fw_store *s = NULL;
     int rc = fw_store_open(&o, &s);
     if (rc != FW_OK) {
@@ -91,6 +97,26 @@ int fw_cli_number(const char *name, const char *arg, uint64_t min, uint64_t max,
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int fw_cli_size(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    size_t n = strlen(arg);
+    unsigned shift = 0;
+    const char *u = n ? strchr(units, arg[n - 1]) : NULL;
+    if (u && *u) {
+        shift = 10 * (unsigned)(u - units + 1);
+        n--;
+    }
+    uint64_t v;
+    if (n == 0 || fw_str_to_id((fw_str){arg, n}, &v) != 0 || v > (max >> shift) || (v << shift) < min) {
+        fw_cli_err("--%s takes a size from %lluM to %lluG (suffix K, M, G or T)", name,
+                   (unsigned long long)(min >> 20), (unsigned long long)(max >> 30));
+        return -1;
+    }
+    *out = v << shift;
     return 0;
 }
 

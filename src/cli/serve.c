@@ -33,11 +33,15 @@ static const char serve_usage[] =
     "  --oauth-pending-max N  sign-in pages, request tokens, codes and verifiers held at once\n"
     "                        (" STR(FW_OAUTH_PENDING_MIN) ".." STR(FW_OAUTH_PENDING_LIMIT) ", default "
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
+    "  --db-max-size SIZE    the database's maximum size, e.g. 512M or 64G (default 16G); the file\n"
+    "                        grows as needed up to it, then writes answer 503 (docs/reliability.md)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
 #define MAX_BODY (64u * 1024 * 1024)
 #define MAX_TIMEOUT_MS (24u * 3600 * 1000)
+#define MIN_DB_SIZE ((uint64_t)1 << 20)
+#define MAX_DB_SIZE ((uint64_t)1 << 42) /* 4 TiB of address space */
 
 typedef struct serve_ready {
     const char *host;
@@ -64,11 +68,13 @@ int fw_cli_serve(int argc, char **argv)
         {"public-base-urls", required_argument, 0, 'u'}, {"test-clock", no_argument, 0, 'C'},
         {"limits", required_argument, 0, 'L'},
         {"response-cache", required_argument, 0, 'R'},
+        {"db-max-size", required_argument, 0, 'M'},
         {"access-log", required_argument, 0, 'A'},
         {"oauth-pending-max", required_argument, 0, 'P'},
         {0, 0, 0, 0},
     };
     const char *db = NULL;
+    size_t db_max = 0;
     fw_http_config hc = {0};
     hc.listen = FW_HTTP_DEFAULT_LISTEN;
     hc.max_body = FW_HTTP_DEFAULT_MAX_BODY;
@@ -130,6 +136,11 @@ int fw_cli_serve(int argc, char **argv)
                 return 2;
             ac.oauth_pending_max = (size_t)v;
             break;
+        case 'M':
+            if (fw_cli_size("db-max-size", optarg, MIN_DB_SIZE, MAX_DB_SIZE, &v) != 0)
+                return 2;
+            db_max = (size_t)v;
+            break;
         default: fputs(serve_usage, stderr); return 2;
         }
     }
@@ -139,7 +150,7 @@ int fw_cli_serve(int argc, char **argv)
         fw_cli_err("--tls-cert and --tls-key go together");
         return 2;
     }
-    fw_store *s = fw_cli_open(db);
+    fw_store *s = fw_cli_open_max(db, db_max);
     if (!s)
         return 1;
     fw_api *api = NULL;

@@ -50,7 +50,11 @@ int fw_lmdb_err(int rc)
     case MDB_NOTFOUND: return FW_ENOTFOUND;
     case ENOENT: return FW_ENOTFOUND; /* mdb_env_open of a missing directory (read-only open) */
     case MDB_KEYEXIST: return FW_EEXISTS;
+    /* Out of room, in the map or on the disk (a commit's page writes fail
+     * with the errno): the write had no effect and may succeed later. */
     case MDB_MAP_FULL: return FW_EFULL;
+    case ENOSPC: return FW_EFULL;
+    case EDQUOT: return FW_EFULL;
     case ENOMEM: return FW_ENOMEM;
     default: return FW_EIO;
     }

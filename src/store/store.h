@@ -244,7 +244,8 @@ void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint
 
 typedef struct fw_store_opts {
     const char *path;          /* database directory, created if missing */
-    size_t map_size;           /* bytes; 0 = default (16 GiB, grows lazily on disk) */
+    size_t map_size;           /* the database's maximum size in bytes; 0 = default (16 GiB). The map is
+                                  reserved address space: the file grows on disk only as pages are used. */
     unsigned max_readers;      /* 0 = default (512) */
     bool read_only;
     bool bulk;                 /* bulk loading (demo): commits skip fsync; close syncs once */
