@@ -1,11 +1,14 @@
 #!/bin/sh
 # Builds every libFuzzer target in tests/fuzz/ with clang (ASan+UBSan) against
 # all library sources, then runs each one.
-#   scripts/fuzz.sh            60 s per target (override: FUZZ_SECONDS=N)
+#   scripts/fuzz.sh            60 s per target (override: FUZZ_SECONDS=N; FUZZ_TARGETS="a b"
+#                              limits the run to those targets), then minimizes the committed
+#                              corpus with -merge=1 and prints execs and coverage per target
 #   scripts/fuzz.sh --regress  a short fixed run per target, for `make test`:
 #                              prints TAP lines "ok N - fuzz/<target>"
-# Corpora grow in build/fuzz/corpus/<target> (not committed); hand-written seed
-# inputs live in tests/fuzz/seeds/<target>.
+# The committed corpus is tests/fuzz/corpus/<target> (minimized; every crash found
+# is copied there too, so the regression run replays it); hand-written seed inputs
+# live in tests/fuzz/seeds/<target>; build/fuzz/corpus/<target> is scratch.
 set -u
 cd "$(dirname "$0")/.."
 MODE=${1:-}
@@ -32,11 +35,12 @@ ar rcs "$OUT/libfollowd.a" $objs
 n=0; failed=0
 for t in tests/fuzz/fuzz_*.c; do
   name=$(basename "$t" .c)
+  if [ -n "${FUZZ_TARGETS:-}" ] && ! echo " $FUZZ_TARGETS " | grep -q " $name "; then continue; fi
   n=$((n + 1))
   $CC $CFLAGS -fsanitize=fuzzer "$t" "$OUT/libfollowd.a" $LIBS -o "$OUT/$name" || { echo "not ok $n - fuzz/$name (build)"; failed=1; continue; }
-  mkdir -p "$OUT/corpus/$name"
-  seeds=""
-  [ -d "tests/fuzz/seeds/$name" ] && seeds="tests/fuzz/seeds/$name"   # committed seed inputs (read only)
+  mkdir -p "$OUT/corpus/$name" "tests/fuzz/corpus/$name" "$OUT/artifacts"
+  seeds="tests/fuzz/corpus/$name"                                       # committed, minimized
+  [ -d "tests/fuzz/seeds/$name" ] && seeds="$seeds tests/fuzz/seeds/$name"   # hand-written (read only)
   if [ "$MODE" = "--regress" ]; then
     # A fixed number of runs from a fixed seed: repeatable, a few seconds each.
     if "$OUT/$name" -seed=1 -runs=${FUZZ_RUNS:-20000} -max_len=4096 "$OUT/corpus/$name" $seeds >"$OUT/$name.log" 2>&1; then
@@ -46,7 +50,26 @@ for t in tests/fuzz/fuzz_*.c; do
     fi
   else
     echo "== $name (${FUZZ_SECONDS:-60} s)"
-    "$OUT/$name" -max_total_time=${FUZZ_SECONDS:-60} -max_len=4096 "$OUT/corpus/$name" $seeds || failed=1
+    rm -f "$OUT/artifacts/$name-"*
+    "$OUT/$name" -max_total_time=${FUZZ_SECONDS:-60} -max_len=4096 -print_final_stats=1 \
+      -artifact_prefix="$OUT/artifacts/$name-" "$OUT/corpus/$name" $seeds >"$OUT/$name.log" 2>&1 || failed=1
+    for a in "$OUT/artifacts/$name-"*; do   # a crash becomes a regression input
+      [ -f "$a" ] || continue
+      cp "$a" "tests/fuzz/corpus/$name/regress-$(basename "$a" | sed "s/^$name-//")"
+      echo "   crash input kept: tests/fuzz/corpus/$name/regress-$(basename "$a" | sed "s/^$name-//")"
+      grep -m1 -A12 'ERROR:' "$OUT/$name.log"
+    done
+    execs=$(grep 'stat::number_of_executed_units' "$OUT/$name.log" | grep -oE '[0-9]+$')
+    cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$OUT/$name.log" | tail -n 1)
+    # Minimize: only inputs that add coverage stay in the committed corpus.
+    rm -rf "$OUT/merged-$name"; mkdir -p "$OUT/merged-$name"
+    "$OUT/$name" -merge=1 -max_len=4096 "$OUT/merged-$name" "tests/fuzz/corpus/$name" "$OUT/corpus/$name" \
+      >"$OUT/$name.merge.log" 2>&1 || failed=1
+    keep=$(ls "tests/fuzz/corpus/$name" | grep '^regress-' || true)
+    for k in $keep; do cp "tests/fuzz/corpus/$name/$k" "$OUT/merged-$name/"; done
+    rm -rf "tests/fuzz/corpus/$name"; mv "$OUT/merged-$name" "tests/fuzz/corpus/$name"
+    echo "   $name: ${execs:-?} execs, ${cov:-cov ?}, corpus $(ls "tests/fuzz/corpus/$name" | wc -l) files" \
+      "$(du -sk "tests/fuzz/corpus/$name" | cut -f1) KB"
   fi
 done
 exit $failed
