@@ -69,7 +69,7 @@ for t in tests/fuzz/fuzz_*.c; do
     for k in $keep; do cp "tests/fuzz/corpus/$name/$k" "$OUT/merged-$name/"; done
     rm -rf "tests/fuzz/corpus/$name"; mv "$OUT/merged-$name" "tests/fuzz/corpus/$name"
     echo "   $name: ${execs:-?} execs, ${cov:-cov ?}, corpus $(ls "tests/fuzz/corpus/$name" | wc -l) files" \
-      "$(du -sk "tests/fuzz/corpus/$name" | cut -f1) KB"
+      "$(du -sk --apparent-size "tests/fuzz/corpus/$name" | cut -f1) KB"
   fi
 done
 exit $failed

@@ -30,7 +30,8 @@ static void put_token(const char *tok, uint8_t kind, uint64_t app, uint64_t user
     c.scopes = FW_SCOPES_FOLLOWS_ALL;
     uint8_t h[32];
     fw_sha256(tok, strlen(tok), h);
-    fw_store_cred_put(store, h, FW_STR_NULL, &c);
+    if (fw_store_cred_put(store, h, FW_STR_NULL, &c) != FW_OK)
+        abort(); /* the fixture must exist */
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -56,11 +57,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             abort();
     }
     uint64_t pairs[] = {ids[1], ids[0], ids[3], ids[0], ids[0], ids[1]};
-    fw_store_follow_bulk(store, pairs, 3);
+    if (fw_store_follow_bulk(store, pairs, 3) != FW_OK)
+        abort(); /* the fixture must exist */
     uint64_t pid;
     fw_app_rec app = {0};
-    fw_store_project_create(store, FW_STR_LIT("p"), FW_ACCESS_ENTERPRISE, &pid);
-    fw_store_app_create(store, FW_STR_LIT("a"), pid, FW_CLIENT_CONFIDENTIAL, FW_STR_LIT(""), &app);
+    if (fw_store_project_create(store, FW_STR_LIT("p"), FW_ACCESS_ENTERPRISE, &pid) != FW_OK)
+        abort(); /* the fixture must exist */
+    if (fw_store_app_create(store, FW_STR_LIT("a"), pid, FW_CLIENT_CONFIDENTIAL, FW_STR_LIT(""), &app) != FW_OK)
+        abort(); /* the fixture must exist */
     fw_token_app_bearer(fw_store_secret(store), app.a.id, 0, bearer);
     snprintf(user_token, sizeof user_token, "fuzz-user-token");
     put_token(bearer, FW_CRED_APP_BEARER, app.a.id, 0);
