@@ -194,6 +194,13 @@ int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req)
         send_problem(req, 414, "The request target exceeds the limit of %zu bytes.", MAX_TARGET);
         return 0;
     }
+    /* Only origin-form targets reach the API: an HTTP/2 :path without its
+     * leading '/' is malformed (RFC 9113 section 8.3.1), and so is an
+     * HTTP/1.1 target like "users/1" (RFC 9112 section 3.2). */
+    if (req->path.len == 0 || req->path.base[0] != '/') {
+        send_problem(req, 400, "The request target must start with '/'.", 0);
+        return 0;
+    }
 
     size_t path_len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
     size_t query_off = req->query_at == SIZE_MAX ? req->path.len : req->query_at + 1;

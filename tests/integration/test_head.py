@@ -72,3 +72,39 @@ def test_head_over_http2_sends_no_data(api, demo):
         s.sendall(c.data_to_send())
     s.close()
     assert status == b"200" and ended and data == 0
+
+
+def test_target_without_leading_slash_is_refused(api, demo):
+    """An HTTP/2 :path or HTTP/1.1 target without its leading '/' is malformed: 400, never routed (issue 11, defect 7)."""
+    s = socket.create_connection(addr(api), timeout=10)
+    s.sendall(f"GET 2/users/{demo['user_id']} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {demo['bearer_token']}"
+              "\r\nConnection: close\r\n\r\n".encode())
+    status, _ = read_response(s.makefile("rb"))
+    s.close()
+    assert status.startswith("HTTP/1.1 400"), status
+    cfg = h2.config.H2Configuration(client_side=True, validate_outbound_headers=False,
+                                    normalize_outbound_headers=False)
+    s = socket.create_connection(addr(api), timeout=10)
+    c = h2.connection.H2Connection(cfg)
+    c.initiate_connection()
+    sid = c.get_next_available_stream_id()
+    c.send_headers(sid, [(b":method", b"GET"), (b":path", f"2/users/{demo['user_id']}".encode()),
+                         (b":scheme", b"http"), (b":authority", b"x"),
+                         (b"authorization", f"Bearer {demo['bearer_token']}".encode())], end_stream=True)
+    s.sendall(c.data_to_send())
+    status, body, ended = None, b"", False
+    while not ended:
+        d = s.recv(65536)
+        if not d:
+            break
+        for e in c.receive_data(d):
+            if isinstance(e, h2.events.ResponseReceived):
+                status = dict(e.headers)[b":status"]
+            elif isinstance(e, h2.events.DataReceived):
+                body += e.data
+                c.acknowledge_received_data(e.flow_controlled_length, e.stream_id)
+            elif isinstance(e, (h2.events.StreamEnded, h2.events.StreamReset)):
+                ended = True
+        s.sendall(c.data_to_send())
+    s.close()
+    assert status == b"400" and b'"username"' not in body
