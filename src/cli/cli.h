@@ -17,6 +17,8 @@ int fw_cli_app(int argc, char **argv);
 int fw_cli_token(int argc, char **argv);
 int fw_cli_demo(int argc, char **argv);
 int fw_cli_check(int argc, char **argv);
+int fw_cli_import(int argc, char **argv);
+int fw_cli_export(int argc, char **argv);
 /* followd user passwd (cli/passwd.c); argv[0] is "passwd". */
 int fw_cli_user_passwd(int argc, char **argv);
 
@@ -46,6 +48,24 @@ int fw_cli_number(const char *name, const char *arg, uint64_t min, uint64_t max,
 /* A size: a number with an optional K, M, G or T suffix (powers of 1024);
  * like fw_cli_number, reports and returns -1 outside [min, max] bytes. */
 int fw_cli_size(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+/* Validates u's profile text (UTF-8; X's lengths for name, description,
+ * location, url, profile image url) and computes its entities into ent (caller
+ * owned; on success u->entities_json points into it). NULL, or why u is invalid. */
+const char *fw_cli_profile_check(fw_user *u, fw_buf *ent);
+/* A progress line for long commands (import, export): on a terminal rewritten
+ * in place at most 5 times a second with the rate and, when total is known, the
+ * ETA; otherwise one plain line per phase and every 10 s. Not thread-safe. */
+typedef struct fw_cli_progress {
+    const char *cmd;
+    bool tty;
+    char phase[32];
+    int64_t start_ms, phase_ms, last_ms;
+} fw_cli_progress;
+void fw_cli_progress_init(fw_cli_progress *p, const char *cmd);
+/* done of total units (total 0 = unknown) in phase; unit names what is counted. */
+void fw_cli_progress_update(fw_cli_progress *p, const char *phase, uint64_t done, uint64_t total, const char *unit);
+/* Ends a terminal line and prints "cmd: msg (N.N s)". */
+void fw_cli_progress_done(fw_cli_progress *p, const char *msg);
 /* Appends a newline to b, writes it to stdout and frees it. */
 void fw_cli_print_buf(fw_buf *b);
 

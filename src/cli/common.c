@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text/entities.h"
+
 
 void fw_cli_err(const char *fmt, ...)
 {
@@ -125,4 +127,19 @@ void fw_cli_print_buf(fw_buf *b)
     fw_buf_putc(b, '\n');
     fwrite(b->data, 1, b->len, stdout);
     fw_buf_free(b);
+}
+
+const char *fw_cli_profile_check(fw_user *u, fw_buf *ent)
+{
+    if (u->name.len > 200 || !fw_utf8_valid(u->name.p, u->name.len))
+        return "name must be valid UTF-8 of at most 50 characters";
+    if (!fw_utf8_valid(u->description.p, u->description.len) || !fw_utf8_valid(u->location.p, u->location.len) ||
+        !fw_utf8_valid(u->url.p, u->url.len))
+        return "description, location and url must be valid UTF-8";
+    if (u->description.len > 1280 || u->location.len > 120 || u->url.len > 400 || u->profile_image_url.len > 400)
+        return "profile text too long (description 160 characters, location 30, url 100)";
+    if (fw_text_user_entities_json(u->description, u->url, ent) != 0)
+        return "description and url must be valid UTF-8";
+    u->entities_json = (fw_str){ent->data ? ent->data : "", ent->len};
+    return NULL;
 }

@@ -127,20 +127,11 @@ static int apply_opt(fw_user_rec *r, int c, const char *arg, bool *text_changed)
 /* Validates the profile text fields and recomputes the stored entities. */
 static int finish_profile(fw_user_rec *r)
 {
-    const fw_user *u = &r->u;
-    if (!fw_utf8_valid(u->description.p, u->description.len) || !fw_utf8_valid(u->location.p, u->location.len) ||
-        !fw_utf8_valid(u->url.p, u->url.len)) {
-        fw_cli_err("description, location and url must be valid UTF-8");
-        return 2;
-    }
-    if (u->description.len > 1280 || u->location.len > 120 || u->url.len > 400 || u->profile_image_url.len > 400) {
-        fw_cli_err("profile text too long (description 160 characters, location 30, url 100)");
-        return 2;
-    }
     fw_buf ent = FW_BUF_INIT;
-    if (fw_text_user_entities_json(u->description, u->url, &ent) != 0) {
+    const char *why = fw_cli_profile_check(&r->u, &ent);
+    if (why) {
         fw_buf_free(&ent);
-        fw_cli_err("description and url must be valid UTF-8");
+        fw_cli_err("%s", why);
         return 2;
     }
     fw_user_rec_set(r, FW_UF_ENTITIES, (fw_str){ent.data ? ent.data : "", ent.len});

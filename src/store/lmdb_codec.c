@@ -331,3 +331,12 @@ const fw_lmdb_codec *fw_lmdb_codec_of(int db)
 {
     return db >= 0 && db < DB_COUNT && CODECS[db].size ? &CODECS[db] : NULL;
 }
+
+bool fw_lmdb_tweet_valid(const fw_tweet *t)
+{
+    const fw_str v[] = {t->text, t->lang, t->source, t->reply_settings, t->entities_json};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
+            return false;
+    return true;
+}

@@ -127,6 +127,8 @@ const fw_lmdb_codec *fw_lmdb_codec_of(int db);
 bool fw_lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
 /* Every string field of u within FW_FIELD_MAX and a valid username. */
 bool fw_lmdb_user_valid(const fw_user *u);
+/* Every string field of t within FW_FIELD_MAX. */
+bool fw_lmdb_tweet_valid(const fw_tweet *t);
 
 /* ---- lmdb_graph.c: primitives inside a write txn ---- */
 typedef struct fw_lmdb_wtx {

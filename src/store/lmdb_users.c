@@ -273,15 +273,6 @@ int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void
     return fw_lmdb_scan(s, DB_USERS, after + 1, limit, user_row, &us);
 }
 
-static bool tweet_valid(const fw_tweet *t)
-{
-    const fw_str v[] = {t->text, t->lang, t->source, t->reply_settings, t->entities_json};
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
-            return false;
-    return true;
-}
-
 /* Author bookkeeping: newest tweet id and tweet count. */
 static void add_tweet(uint8_t *b, const void *arg)
 {
@@ -293,7 +284,7 @@ static void add_tweet(uint8_t *b, const void *arg)
 
 int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
 {
-    if (!tweet_valid(t))
+    if (!fw_lmdb_tweet_valid(t))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user author;

@@ -340,6 +340,53 @@ FW_MUSTCHECK int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str o
  * rotation relies on it). */
 FW_MUSTCHECK int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
 
+/* ------------------------------------------------------------------------
+ * Bulk import into an empty database, and the scans export needs
+ * (src/store/lmdb_import.c, lmdb_export.c; cli/import.c, cli/export.c).
+ *
+ * An import is one all-or-nothing load: begin, add every user, then tweets and
+ * edges (in any mix), then commit, which writes everything in one transaction,
+ * or abort, which changes nothing. Items are validated as they are added, so an
+ * error names the item that caused it; what is passed in is copied. List order:
+ * by created_ms when edges have one (edges without one count as oldest; ties in
+ * the order added), else the order added. Counters (followers, following,
+ * tweet_count, most_recent_tweet_id) are computed, never taken from the input.
+ * Memory: about 16 bytes per edge, 32 during commit, plus the packed records. */
+typedef struct fw_import fw_import; /* opaque; owned by the caller until commit or abort */
+/* FW_EEXISTS if the database already holds users, tweets or edges. */
+FW_MUSTCHECK int fw_store_import_begin(fw_store *s, fw_import **out);
+/* u->id must be set. FW_EINVAL (invalid record, id 0, or called after a tweet or
+ * edge), FW_EEXISTS (the id or the username, case-insensitively, was added before). */
+FW_MUSTCHECK int fw_store_import_user(fw_import *im, const fw_user *u);
+/* t->id and t->author_id must be set. FW_EINVAL, FW_ENOTFOUND (no such author
+ * among the users added), FW_EEXISTS (the id was added before). */
+FW_MUSTCHECK int fw_store_import_tweet(fw_import *im, const fw_tweet *t);
+/* rel: FW_REL_FOLLOWING (src follows dst) or FW_REL_PENDING (src asked to
+ * follow dst, which must be protected). created_ms 0 = none. FW_ENOTFOUND (src
+ * not added), FW_ETARGET (dst not added), FW_EINVAL (self, a request to a public
+ * account, a bad rel). Duplicate pairs are found at commit. */
+FW_MUSTCHECK int fw_store_import_edge(fw_import *im, uint8_t rel, uint64_t src, uint64_t dst, int64_t created_ms);
+/* Writes everything and frees im (also on failure). FW_EEXISTS: two edges for
+ * one (src, dst) pair (follow or request); *dup is then the 0-based index, in the
+ * order added, of the later one. FW_EEXISTS with *dup = UINT64_MAX: the database
+ * is no longer empty. progress (may be NULL) is called with a phase name and a
+ * count done out of a total, often enough for a progress bar. */
+FW_MUSTCHECK int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char *phase, uint64_t done,
+                                                                        uint64_t total),
+                                        void *ctx, uint64_t *dup);
+void fw_store_import_abort(fw_import *im);
+
+/* Calls fn for tweets in id order starting after `after`, at most limit (0 =
+ * all); fn returns non-zero to stop. The tweet is borrowed for the call. */
+FW_MUSTCHECK
+int fw_store_tweet_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
+/* Calls fn for every follow and pending request, in (src, dst) order, with its
+ * state (FW_REL_*) and edge sequence number (larger = newer), in one read
+ * snapshot; fn returns non-zero to stop. */
+FW_MUSTCHECK int fw_store_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst,
+                                                           uint64_t seq),
+                                    void *ctx);
+
 /* Invariant check: both edge directions agree with each other and with the
  * rel index (state and sequence number), every counter equals its list length,
  * no edge touches a missing user or the user itself, pending and following are
