@@ -41,11 +41,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
         opts->err[0] = 0;
     if (!opts || !opts->path || !*opts->path)
         return FW_EINVAL;
-    if (fw_store_is_pg(opts->path)) {
-        fw_store_open_err(opts, "PostgreSQL connection strings are not supported by this build");
-        return FW_EINVAL;
-    }
-    return fw_lmdb_open(opts, out);
+    return fw_store_is_pg(opts->path) ? fw_pg_open(opts, out) : fw_lmdb_open(opts, out);
 }
 
 void fw_store_close(fw_store *s)
