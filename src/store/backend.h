@@ -64,9 +64,6 @@ typedef struct fw_store_hdr {
  * directory or the connection string); on success *out's header is set. */
 FW_MUSTCHECK int fw_lmdb_open(const fw_store_opts *opts, fw_store **out);
 FW_MUSTCHECK int fw_pg_open(const fw_store_opts *opts, fw_store **out);
-/* True for a string the PostgreSQL backend takes: a postgresql:// or
- * postgres:// URI, or a libpq keyword string (contains "dbname=" or "host="). */
-bool fw_store_is_pg(const char *path);
 
 /* Writes a one-line reason to opts->err (if set); printf-style. */
 void fw_store_open_err(const fw_store_opts *opts, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -43,7 +43,8 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
     /* Bulk loading (demo) does not wait for each commit's WAL flush; close
      * makes all of it durable with one synchronous commit. */
     if (s->bulk) {
-        PGresult *r = PQexec(c->conn, "SET synchronous_commit = off");
+        /* ... and its one big bulk follow may take longer than a request statement may */
+        PGresult *r = PQexec(c->conn, "SET synchronous_commit = off; SET statement_timeout = 0");
         PQclear(r);
     }
     return FW_OK;

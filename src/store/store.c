@@ -10,7 +10,7 @@
 
 static const fw_store_ops *ops_of(fw_store *s) { return ((const fw_store_hdr *)(const void *)s)->ops; }
 
-bool fw_store_is_pg(const char *path)
+bool fw_store_is_uri(const char *path)
 {
     if (!path)
         return false;
@@ -41,7 +41,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
         opts->err[0] = 0;
     if (!opts || !opts->path || !*opts->path)
         return FW_EINVAL;
-    return fw_store_is_pg(opts->path) ? fw_pg_open(opts, out) : fw_lmdb_open(opts, out);
+    return fw_store_is_uri(opts->path) ? fw_pg_open(opts, out) : fw_lmdb_open(opts, out);
 }
 
 void fw_store_close(fw_store *s)

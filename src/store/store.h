@@ -267,6 +267,8 @@ typedef struct fw_store_opts {
  * (FW_EINVAL, with the reason in opts->err). On success *out owns the store;
  * close with fw_store_close. */
 FW_MUSTCHECK int fw_store_open(const fw_store_opts *opts, fw_store **out);
+/* True when fw_store_open would take path as a PostgreSQL connection string. */
+bool fw_store_is_uri(const char *path);
 /* Finishes queued writes (their callbacks are posted), then closes. */
 void fw_store_close(fw_store *s);
 /* A number that changes whenever a committed write (from any process) may
