@@ -5,6 +5,8 @@
 #                                     prints the connection URI
 #   scripts/pg-cluster.sh url DIR     prints the URI of the cluster in DIR
 #   scripts/pg-cluster.sh stop DIR    stops it (immediate shutdown) and removes DIR
+#   scripts/pg-cluster.sh down DIR    stops the server only (fast shutdown), keeping DIR
+#   scripts/pg-cluster.sh up DIR      starts the server of DIR again, on its port
 #
 # initdb refuses to run as root, and the tests run as root on CI: the server
 # then runs as `nobody`, owning DIR. Trust authentication on 127.0.0.1 only,
@@ -14,7 +16,7 @@
 set -eu
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|url|stop DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|url|stop|down|up DIR" >&2; exit 2; }
 
 as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
@@ -52,5 +54,11 @@ stop)
   [ -d "$dir/data" ] && as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
   ;;
-*) echo "usage: $0 start|url|stop DIR" >&2; exit 2 ;;
+down)
+  as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+up)
+  as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+  ;;
+*) echo "usage: $0 start|url|stop|down|up DIR" >&2; exit 2 ;;
 esac
