@@ -40,6 +40,10 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
         fw_pgc_close(c);
         return FW_EIO;
     }
+    if (s->read_only) {
+        PGresult *r = PQexec(c->conn, "SET default_transaction_read_only = on");
+        PQclear(r);
+    }
     /* Bulk loading (demo) does not wait for each commit's WAL flush; close
      * makes all of it durable with one synchronous commit. */
     if (s->bulk) {
@@ -173,6 +177,12 @@ int fw_pgc_multi(fw_pgc *c, const char *sql, PGresult **res, int max, int *nres)
             return FW_OK;
         }
         fw_pg_clear_all(res, n);
+        /* A failed statement skips the rest of the string but leaves its
+         * BEGIN open (aborted): end it, or the connection refuses all else. */
+        if (c->conn && PQtransactionStatus(c->conn) == PQTRANS_INERROR) {
+            PGresult *rb = PQexec(c->conn, "ROLLBACK");
+            PQclear(rb);
+        }
         if (!retry && lost(c) && !reconnected) {
             reconnected = true;
             fw_pgc_close(c);

@@ -71,6 +71,7 @@ typedef struct fw_pg {
     char *conninfo;
     unsigned timeout_ms;
     bool bulk;
+    bool read_only; /* every connection refuses writes (default_transaction_read_only) */
     uint8_t secret[32];
     unsigned schema;  /* version found (== FW_PG_SCHEMA_VERSION after open) */
     pthread_mutex_t admin_mu;

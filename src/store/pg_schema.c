@@ -367,6 +367,7 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
     s->hdr.ops = &fw_pg_ops;
     s->timeout_ms = opts->timeout_ms ? opts->timeout_ms : FW_PG_DEFAULT_TIMEOUT_MS;
     s->bulk = opts->bulk && !opts->read_only;
+    s->read_only = opts->read_only;
     s->admin.s = s;
     pthread_mutex_init(&s->admin_mu, NULL);
     char why[512] = "";
