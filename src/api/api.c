@@ -170,6 +170,34 @@ void fw_h_test_clock(fw_call *c)
     fw_call_finish(c);
 }
 
+/* ---- probes ------------------------------------------------------------ */
+
+static void probe_ok(fw_call *c, const char *status)
+{
+    fw_jw w;
+    fw_call_json(c, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "status");
+    fw_jw_str(&w, status);
+    fw_jw_obj_end(&w);
+    fw_call_finish(c);
+}
+
+void fw_h_healthz(fw_call *c) { probe_ok(c, "ok"); }
+
+static void on_ready(void *ctx, int rc)
+{
+    fw_call *c = ctx;
+    if (rc != FW_OK) {
+        fw_problem_unavailable(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    probe_ok(c, "ready");
+}
+
+void fw_h_readyz(fw_call *c) { fw_store_ready(c->api->store, c->req->exec, on_ready, c); }
+
 /* ---- pipeline --------------------------------------------------------- */
 
 static bool check_id(fw_call *c, fw_buf *errs, const char *name, fw_str v, uint64_t *out)

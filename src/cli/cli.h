@@ -19,6 +19,8 @@ int fw_cli_demo(int argc, char **argv);
 int fw_cli_check(int argc, char **argv);
 int fw_cli_import(int argc, char **argv);
 int fw_cli_export(int argc, char **argv);
+/* followd db migrate (cli/db.c). */
+int fw_cli_db(int argc, char **argv);
 /* followd user passwd (cli/passwd.c); argv[0] is "passwd". */
 int fw_cli_user_passwd(int argc, char **argv);
 
@@ -28,6 +30,8 @@ void fw_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 fw_store *fw_cli_open(const char *path);
 /* fw_cli_open with the database's maximum size (bytes; 0 = the store's default). */
 fw_store *fw_cli_open_max(const char *path, size_t max_size);
+/* fw_cli_open with every store option (opts->err is the CLI's own). */
+fw_store *fw_cli_open_opts(const fw_store_opts *opts);
 /* Parses a numeric id or @username (resolved in the store) into *id; prints
  * "no such user" and returns -1 if there is none. */
 int fw_cli_resolve_user(fw_store *s, const char *arg, uint64_t *id);

@@ -26,17 +26,31 @@ fw_store *fw_cli_open(const char *path)
 
 fw_store *fw_cli_open_max(const char *path, size_t max_size)
 {
-    if (!path || !*path) {
-        fw_cli_err("--db DIR is required");
-        return NULL;
-    }
     fw_store_opts o = {0};
     o.path = path;
     o.map_size = max_size;
+    return fw_cli_open_opts(&o);
+}
+
+fw_store *fw_cli_open_opts(const fw_store_opts *opts)
+{
+    if (!opts->path || !*opts->path) {
+        fw_cli_err("--db DIR|URI is required");
+        return NULL;
+    }
+    char why[512] = "";
+    fw_store_opts o = *opts;
+    o.err = why;
+    o.err_len = sizeof why;
     fw_store *s = NULL;
     int rc = fw_store_open(&o, &s);
     if (rc != FW_OK) {
-        fw_cli_err("cannot open database %s: %s", path, fw_strerror(rc));
+        /* a connection string may hold a password: name the database by its kind only */
+        const char *what = fw_store_is_uri(opts->path) ? "PostgreSQL database" : opts->path;
+        if (why[0])
+            fw_cli_err("cannot open database %s: %s", what, why);
+        else
+            fw_cli_err("cannot open database %s: %s", what, fw_strerror(rc));
         return NULL;
     }
     return s;

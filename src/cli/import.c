@@ -484,8 +484,9 @@ int fw_cli_import(int argc, char **argv)
     importer imp = {0};
     fw_cli_progress_init(&imp.prog, "import");
     if ((rc = fw_store_import_begin(s, &imp.im))) {
-        fw_cli_err("%s", rc == FW_EEXISTS ? "the database is not empty: import loads into a new database only"
-                                          : fw_strerror(rc));
+        fw_cli_err("%s", rc == FW_EEXISTS    ? "the database is not empty: import loads into a new database only"
+                         : rc == FW_ENOTSUP ? "bulk import is not available on this store backend yet (LMDB only)"
+                                            : fw_strerror(rc));
         fw_store_close(s);
         return 1;
     }

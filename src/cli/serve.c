@@ -13,8 +13,9 @@
 #define STR(x) STR_(x)
 
 static const char serve_usage[] =
-    "usage: followd serve --db DIR [options]\n"
-    "  --db DIR              database directory (created if missing)\n"
+    "usage: followd serve --db DIR|URI [options]\n"
+    "  --db DIR|URI          database directory (created if missing), or a PostgreSQL connection\n"
+    "                        string postgresql://user@host:port/dbname (docs/postgresql.md)\n"
     "  --listen HOST:PORT    address to listen on (default " FW_HTTP_DEFAULT_LISTEN "; port 0 = any free port)\n"
     "  --threads N           event-loop threads (default: one per core)\n"
     "  --tls-cert FILE       serve HTTPS (HTTP/2 via ALPN) with this certificate chain\n"
@@ -35,6 +36,9 @@ static const char serve_usage[] =
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
     "  --db-max-size SIZE    the database's maximum size, e.g. 512M or 64G (default 16G); the file\n"
     "                        grows as needed up to it, then writes answer 503 (docs/reliability.md)\n"
+    "  --db-pool N           PostgreSQL: connections (and threads) serving requests (1..64, default 4)\n"
+    "  --db-timeout MS       PostgreSQL: connect and statement timeout (default 5000); a request\n"
+    "                        that cannot reach the database answers 503\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -71,10 +75,11 @@ int fw_cli_serve(int argc, char **argv)
         {"db-max-size", required_argument, 0, 'M'},
         {"access-log", required_argument, 0, 'A'},
         {"oauth-pending-max", required_argument, 0, 'P'},
+        {"db-pool", required_argument, 0, 'N'},
+        {"db-timeout", required_argument, 0, 'W'},
         {0, 0, 0, 0},
     };
-    const char *db = NULL;
-    size_t db_max = 0;
+    fw_store_opts so = {0};
     fw_http_config hc = {0};
     hc.listen = FW_HTTP_DEFAULT_LISTEN;
     hc.max_body = FW_HTTP_DEFAULT_MAX_BODY;
@@ -88,7 +93,7 @@ int fw_cli_serve(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
+        case 'd': so.path = optarg; break;
         case 'l': hc.listen = optarg; break;
         case 't':
             if (fw_cli_number("threads", optarg, 0, 256, &v) != 0)
@@ -139,7 +144,17 @@ int fw_cli_serve(int argc, char **argv)
         case 'M':
             if (fw_cli_size("db-max-size", optarg, MIN_DB_SIZE, MAX_DB_SIZE, &v) != 0)
                 return 2;
-            db_max = (size_t)v;
+            so.map_size = (size_t)v;
+            break;
+        case 'N':
+            if (fw_cli_number("db-pool", optarg, 1, 64, &v) != 0)
+                return 2;
+            so.pool = (unsigned)v;
+            break;
+        case 'W':
+            if (fw_cli_number("db-timeout", optarg, 100, MAX_TIMEOUT_MS, &v) != 0)
+                return 2;
+            so.timeout_ms = (unsigned)v;
             break;
         default: fputs(serve_usage, stderr); return 2;
         }
@@ -150,7 +165,7 @@ int fw_cli_serve(int argc, char **argv)
         fw_cli_err("--tls-cert and --tls-key go together");
         return 2;
     }
-    fw_store *s = fw_cli_open_max(db, db_max);
+    fw_store *s = fw_cli_open_opts(&so);
     if (!s)
         return 1;
     fw_api *api = NULL;

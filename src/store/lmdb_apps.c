@@ -22,7 +22,7 @@ static int put_bytes(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const voi
 
 /* ---- projects ---- */
 
-int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out)
+int fw_lmdb_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out)
 {
     if (access_level > FW_ACCESS_ENTERPRISE || name.len > FW_FIELD_MAX || (name.len && !name.p))
         return FW_EINVAL;
@@ -49,7 +49,7 @@ int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint
     return rc;
 }
 
-int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level)
+int fw_lmdb_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level)
 {
     if (access_level > FW_ACCESS_ENTERPRISE)
         return FW_EINVAL;
@@ -125,7 +125,7 @@ static int gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
     return FW_EIO;
 }
 
-int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
+int fw_lmdb_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
                         fw_app_rec *out)
 {
     memset(out, 0, sizeof(*out));
@@ -174,7 +174,7 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     return rc;
 }
 
-int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
+int fw_lmdb_app_get_rec(fw_store *s, uint64_t id, fw_app_rec *out)
 {
     memset(out, 0, sizeof(*out));
     MDB_txn *txn;
@@ -203,13 +203,13 @@ static int app_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const
     return rc ? rc : as->fn(as->ctx, &a) != 0;
 }
 
-int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
+int fw_lmdb_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
 {
     app_scan as = {fn, ctx};
     return fw_lmdb_scan(s, DB_APPS, 0, 0, app_row, &as);
 }
 
-int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
+int fw_lmdb_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
 {
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -248,7 +248,7 @@ static bool cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t 
     return true;
 }
 
-int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
+int fw_lmdb_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;
@@ -277,7 +277,7 @@ int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
 
 /* Read and write in one write transaction: LMDB runs one writer at a time,
  * so the revoked flag is test-and-set. */
-int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live)
+int fw_lmdb_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;

@@ -16,7 +16,7 @@ static int tweet_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, con
     return ts->fn(ts->ctx, &t) != 0;
 }
 
-int fw_store_tweet_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx)
+int fw_lmdb_tweet_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx)
 {
     if (after == UINT64_MAX)
         return FW_OK;
@@ -38,7 +38,7 @@ static int rel_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const
     return es->fn(es->ctx, vp[0], be64_get(kp), be64_get(kp + 8), le64_get(vp + 1)) != 0;
 }
 
-int fw_store_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq),
+int fw_lmdb_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq),
                        void *ctx)
 {
     edge_scan es = {fn, ctx};

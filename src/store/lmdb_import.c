@@ -11,7 +11,11 @@
  *
  * Validation happens as items are added (unknown users, self edges, requests
  * to public accounts, duplicate ids and usernames) and, for duplicate edges,
- * right after the first sort at commit, before anything is written. */
+ * right after the first sort at commit, before anything is written.
+ *
+ * Only this backend creates fw_import objects (fw_store_import_begin goes
+ * through the ops table), so the other fw_store_import_* functions, which take
+ * the import and not the store, are implemented here directly. */
 #include "store/lmdb_internal.h"
 
 #include <stdlib.h>
@@ -186,7 +190,7 @@ static bool table_empty(MDB_txn *txn, fw_store *s)
     return true;
 }
 
-int fw_store_import_begin(fw_store *s, fw_import **out)
+int fw_lmdb_import_begin(fw_store *s, fw_import **out)
 {
     *out = NULL;
     if (s->read_only)
@@ -251,7 +255,7 @@ static int grow_users(fw_import *im)
 int fw_store_import_user(fw_import *im, const fw_user *u)
 {
     char lname[16] = {0};
-    if (im->users_closed || !u->id || !fw_lmdb_user_valid(u) || !fw_lmdb_username_key(u->username, lname))
+    if (im->users_closed || !u->id || !fw_rec_user_valid(u) || !fw_rec_username_key(u->username, lname))
         return FW_EINVAL;
     if (im->nusers >= EDGES_MAX / 2)
         return FW_EFULL;
@@ -284,7 +288,7 @@ int fw_store_import_user(fw_import *im, const fw_user *u)
 
 int fw_store_import_tweet(fw_import *im, const fw_tweet *t)
 {
-    if (!t->id || !fw_lmdb_tweet_valid(t))
+    if (!t->id || !fw_rec_tweet_valid(t))
         return FW_EINVAL;
     uint32_t a = ih_get(&im->uid, t->author_id);
     if (a == NONE)

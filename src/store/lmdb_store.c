@@ -127,7 +127,7 @@ static int make_dirs(const char *path)
     return FW_OK;
 }
 
-int fw_store_open(const fw_store_opts *opts, fw_store **out)
+int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
 {
     *out = NULL;
     if (!opts || !opts->path || !*opts->path)
@@ -138,6 +138,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     fw_store *s = calloc(1, sizeof(*s));
     if (!s)
         return FW_EIO;
+    s->hdr.ops = &fw_lmdb_ops;
     s->read_only = opts->read_only;
     s->bulk = opts->bulk && !opts->read_only;
     rc = mdb_env_create(&s->env);
@@ -157,6 +158,8 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
         mdb_reader_check(s->env, &dead);
     }
     int frc = rc ? fw_lmdb_err(rc) : init_dbs(s);
+    if (rc)
+        fw_store_open_err(opts, "%s: %s", opts->path, mdb_strerror(rc));
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
     if (!frc && !s->read_only)
@@ -172,7 +175,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     return FW_OK;
 }
 
-void fw_store_close(fw_store *s)
+void fw_lmdb_close(fw_store *s)
 {
     if (!s)
         return;
@@ -185,7 +188,7 @@ void fw_store_close(fw_store *s)
     free(s);
 }
 
-const uint8_t *fw_store_secret(fw_store *s) { return s->secret; }
+const uint8_t *fw_lmdb_secret(fw_store *s) { return s->secret; }
 
 int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
 {
@@ -211,3 +214,49 @@ int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
     *out = id;
     return 0;
 }
+
+/* Opening checked the schema, and the database is a file this process maps:
+ * it is ready whenever it is open. */
+static int lmdb_schema(fw_store *s, unsigned *current, unsigned *known)
+{
+    *current = *known = FW_SCHEMA_VERSION;
+    return FW_OK;
+}
+
+static void lmdb_ready(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx) { cb(ctx, FW_OK); }
+
+const fw_store_ops fw_lmdb_ops = {
+    .name = "lmdb",
+    .close = fw_lmdb_close,
+    .version = fw_lmdb_version,
+    .secret = fw_lmdb_secret,
+    .ready = lmdb_ready,
+    .schema = lmdb_schema,
+    .users = fw_lmdb_users,
+    .list = fw_lmdb_list,
+    .auth = fw_lmdb_auth,
+    .write = fw_lmdb_write,
+    .user_create = fw_lmdb_user_create,
+    .user_update = fw_lmdb_user_update,
+    .user_delete = fw_lmdb_user_delete,
+    .user_get = fw_lmdb_user_get_rec,
+    .user_get_by_name = fw_lmdb_user_get_by_name,
+    .user_scan = fw_lmdb_user_scan,
+    .tweet_add = fw_lmdb_tweet_add,
+    .import_begin = fw_lmdb_import_begin,
+    .tweet_scan = fw_lmdb_tweet_scan,
+    .edge_scan = fw_lmdb_edge_scan,
+    .write_sync = fw_lmdb_write_sync,
+    .follow_bulk = fw_lmdb_follow_bulk,
+    .project_create = fw_lmdb_project_create,
+    .project_set_level = fw_lmdb_project_set_level,
+    .app_create = fw_lmdb_app_create,
+    .app_get = fw_lmdb_app_get_rec,
+    .app_scan = fw_lmdb_app_scan,
+    .app_set_bearer_gen = fw_lmdb_app_set_bearer_gen,
+    .cred_put = fw_lmdb_cred_put,
+    .cred_revoke = fw_lmdb_cred_revoke,
+    .check = fw_lmdb_check,
+    .user_set_password = fw_lmdb_user_set_password,
+    .user_get_password = fw_lmdb_user_get_password,
+};

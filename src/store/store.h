@@ -243,17 +243,32 @@ void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint
  * Lifecycle. */
 
 typedef struct fw_store_opts {
-    const char *path;          /* database directory, created if missing */
+    const char *path;          /* LMDB: database directory, created if missing. PostgreSQL: a libpq
+                                  connection string, postgresql://... / postgres://... or
+                                  "host=... dbname=..." keywords (see fw_store_open) */
     size_t map_size;           /* the database's maximum size in bytes; 0 = default (16 GiB). The map is
                                   reserved address space: the file grows on disk only as pages are used. */
     unsigned max_readers;      /* 0 = default (512) */
     bool read_only;
     bool bulk;                 /* bulk loading (demo): commits skip fsync; close syncs once */
+    /* PostgreSQL only (LMDB ignores them): */
+    unsigned pool;             /* connections serving request-path calls; 0 = default (4) */
+    unsigned timeout_ms;       /* connect and per-statement timeout; 0 = default (5000) */
+    /* Both: where fw_store_open writes a one-line reason when it fails (may be NULL). */
+    char *err;
+    size_t err_len;
 } fw_store_opts;
 
-/* Opens (creating if needed) the store. The LMDB backend is chosen for a
- * directory path. On success *out owns the store; close with fw_store_close. */
+/* Opens (creating if needed) the store. The PostgreSQL backend is chosen for
+ * a postgresql:// or postgres:// URI or a libpq keyword string (one holding
+ * "dbname=" or "host="), the LMDB backend for anything else (a directory).
+ * PostgreSQL: the schema is created or upgraded here (fw_store_schema); a
+ * database whose schema is newer than this followd knows is refused
+ * (FW_EINVAL, with the reason in opts->err). On success *out owns the store;
+ * close with fw_store_close. */
 FW_MUSTCHECK int fw_store_open(const fw_store_opts *opts, fw_store **out);
+/* True when fw_store_open would take path as a PostgreSQL connection string. */
+bool fw_store_is_uri(const char *path);
 /* Finishes queued writes (their callbacks are posted), then closes. */
 void fw_store_close(fw_store *s);
 /* A number that changes whenever a committed write (from any process) may
@@ -265,6 +280,16 @@ uint64_t fw_store_version(fw_store *s);
 /* 32 random bytes created with the database: key for pagination-token MACs
  * and derived bearer tokens. Valid until fw_store_close. */
 const uint8_t *fw_store_secret(fw_store *s);
+/* "lmdb" or "postgresql". */
+const char *fw_store_backend(fw_store *s);
+/* The schema version the database has (*current) and the one this build
+ * knows (*known); after a successful open they are equal. FW_OK or FW_EIO. */
+FW_MUSTCHECK int fw_store_schema(fw_store *s, unsigned *current, unsigned *known);
+/* Readiness for load balancers (GET /readyz): rc FW_OK when the store answers
+ * a round trip and its schema is the one this build knows; FW_EIO otherwise.
+ * Completes like the other request-path calls (inline for LMDB). */
+typedef void (*fw_ready_cb)(void *ctx, int rc);
+void fw_store_ready(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------------
  * Admin (synchronous). Functions taking an out-struct fill it with copies the

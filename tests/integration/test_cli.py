@@ -4,7 +4,7 @@ import os
 import subprocess
 import tempfile
 
-from conftest import BIN, run_cli
+from conftest import BIN, fresh_db, run_cli
 
 
 def test_help_on_every_command():
@@ -14,7 +14,7 @@ def test_help_on_every_command():
 
 
 def test_errors_are_one_line_and_nonzero():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     p = run_cli("user", "show", "12345", db=d, check=False)
     assert p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith("followd: ")
     p = run_cli("user", "add", "--username", "bad name!", "--name", "x", db=d, check=False)
@@ -24,7 +24,7 @@ def test_errors_are_one_line_and_nonzero():
 
 
 def test_user_add_show_set():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     uid = run_cli("user", "add", "--username", "Alice", "--name", "Alice A", "--description", "Hi #there",
                   "--location", "Berlin", db=d).strip()
     assert uid.isdigit()
@@ -41,7 +41,7 @@ def test_user_add_show_set():
 
 
 def test_demo_json_keys_and_reuse():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     a = json.loads(run_cli("demo", "--json", "--users", "300", db=d))
     for k in ["bearer_token", "consumer_key", "consumer_secret", "client_id", "client_secret", "user_id", "username",
               "user_access_token", "access_token", "access_token_secret", "public_user_id", "protected_user_id",
@@ -53,7 +53,7 @@ def test_demo_json_keys_and_reuse():
 
 
 def test_numbers_and_redirect_uris_are_checked():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     uid = run_cli("user", "add", "--username", "carol", "--name", "Carol", db=d).strip()
     app = json.loads(run_cli("app", "create", "--name", "a", "--redirect-uri", "myapp://cb", db=d))
     # An expiry so far away that seconds -> milliseconds overflowed (UBSan abort) is refused.

@@ -1,0 +1,62 @@
+/* Record rules every backend shares (store/backend.h): username keys, field
+ * limits and the derived default-fields JSON, so a user validated or rendered
+ * by one backend is validated and rendered the same by the other. */
+#include "store/backend.h"
+
+#include "core/jsonw.h"
+
+bool fw_rec_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
+{
+    if (name.len < 1 || name.len > FW_USERNAME_MAX)
+        return false;
+    for (size_t i = 0; i < name.len; i++) {
+        char c = name.p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return false;
+        out[i] = c;
+    }
+    out[name.len] = 0;
+    return true;
+}
+
+static bool strs_valid(const fw_str *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
+            return false;
+    return true;
+}
+
+bool fw_rec_user_valid(const fw_user *u)
+{
+    char key[FW_USERNAME_MAX + 1];
+    if (!fw_rec_username_key(u->username, key))
+        return false;
+    const fw_str v[] = {u->username, u->name, u->description, u->location, u->url, u->profile_image_url,
+                        u->withheld_countries, u->entities_json};
+    return strs_valid(v, sizeof(v) / sizeof(v[0])) && u->verified_type <= FW_VT_GOVERNMENT;
+}
+
+bool fw_rec_tweet_valid(const fw_tweet *t)
+{
+    const fw_str v[] = {t->text, t->lang, t->source, t->reply_settings, t->entities_json};
+    return strs_valid(v, sizeof(v) / sizeof(v[0]));
+}
+
+/* Kept in the record (a cache derived at write time, never set by callers) so
+ * a list page copies it instead of formatting and escaping three fields per
+ * user on every read. */
+void fw_rec_user_head(const fw_user *u, fw_buf *out)
+{
+    fw_jw w;
+    fw_jw_init(&w, out, false);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "id");
+    fw_jw_id(&w, u->id);
+    fw_jw_key(&w, "name");
+    fw_jw_strn(&w, u->name.p, u->name.len);
+    fw_jw_key(&w, "username");
+    fw_jw_strn(&w, u->username.p, u->username.len);
+}
