@@ -186,6 +186,14 @@ int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req)
         send_problem(req, 503, "This connection cancelled too many requests.", 0);
         return 0;
     }
+    /* Before anything else: a request whose framing a front end could read
+     * differently is refused, and its connection closed with it. */
+    const char *framing = fw_http1_framing_error(req);
+    if (framing) {
+        req->http1_is_persistent = 0;
+        send_problem(req, 400, framing, 0);
+        return 0;
+    }
     if (req->entity.len > h->srv->max_body) {
         send_problem(req, 413, "The request body exceeds the limit of %zu bytes.", h->srv->max_body);
         return 0;

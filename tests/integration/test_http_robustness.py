@@ -350,6 +350,78 @@ def test_clients_vanishing_mid_request_or_mid_response(srv, demo):
     assert_serving(srv, demo)
 
 
+# --- request smuggling (issue 11, defects 4 and 5) --------------------------------------------
+
+
+def follow_req(actor, tok, target, framing):
+    """A follow request whose body is framed by `framing`: (header lines, body bytes)."""
+    body = ('{"target_user_id":"%s"}' % target).encode()
+    hdrs, data = framing(body)
+    return (f"POST /2/users/{actor}/following HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n"
+            f"Content-Type: application/json\r\n{hdrs}\r\n").encode() + data
+
+
+def chunked(body):
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+# Each framing is ambiguous (a front end could read the body differently); the bytes after what h2o takes
+# for the body form a complete second request. CL = Content-Length, TE = Transfer-Encoding.
+SMUGGLING = {
+    "CL+TE": lambda b: (f"Content-Length: {len(chunked(b))}\r\nTransfer-Encoding: chunked\r\n", chunked(b)),
+    "TE+CL": lambda b: (f"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", chunked(b)),
+    "CL+CL equal": lambda b: (f"Content-Length: {len(b)}\r\nContent-Length: {len(b)}\r\n", b),
+    "CL+CL different": lambda b: (f"Content-Length: {len(b)}\r\nContent-Length: {len(b) + 300}\r\n", b),
+    "CL list": lambda b: (f"Content-Length: {len(b)}, {len(b)}\r\n", b),
+    "CL junk": lambda b: (f"Content-Length: {len(b)}x\r\n", b),
+    "CL signed": lambda b: (f"Content-Length: +{len(b)}\r\n", b),
+    "TE twice": lambda b: ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", chunked(b)),
+    "TE gzip then chunked": lambda b: ("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", chunked(b)),
+    "TE list": lambda b: ("Transfer-Encoding: chunked, chunked\r\n", chunked(b)),
+    "TE xchunked": lambda b: ("Transfer-Encoding: xchunked\r\n", chunked(b)),
+    "TE obs-fold value": lambda b: ("Transfer-Encoding:\r\n chunked\r\n", chunked(b)),
+    "TE obs-fold continuation": lambda b: ("Transfer-Encoding: chunked\r\n , identity\r\n", chunked(b)),
+    "CL obs-fold": lambda b: (f"Content-Length: {len(b)}\r\n\t{len(b)}\r\n", b),
+}
+
+
+@pytest.mark.parametrize("name", list(SMUGGLING))
+def test_ambiguous_framing_gets_400_and_close_and_nothing_runs(srv, demo, name):
+    actor = new_user(demo["db"], unique("smact"))
+    tok = user_token(demo["db"], demo["app_id"], actor)
+    outer, inner = new_user(demo["db"], unique("smout")), new_user(demo["db"], unique("smin"))
+    plain = lambda b: (f"Content-Length: {len(b)}\r\n", b)  # noqa: E731
+    s = connect(srv)
+    s.sendall(follow_req(actor, tok, outer, SMUGGLING[name]) + follow_req(actor, tok, inner, plain))
+    data, _ = read_until_close(s, CUT_LIMIT_S)
+    # one answer, a 400, and the connection closed right after it: the second request never ran
+    assert data.startswith(b"HTTP/1.1 400 "), (name, data[:300])
+    assert data.count(b"HTTP/1.1 ") == 1, (name, data)
+    head = data.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"\r\nconnection: close" in head, (name, head)
+    r = requests.get(f"{srv.url}/2/users/{actor}/following", headers=bearer(demo["bearer_token"]))
+    assert r.json() == {"meta": {"result_count": 0}}, (name, r.text)
+
+
+def test_unambiguous_framings_still_work_and_keep_alive(srv, demo):
+    actor = new_user(demo["db"], unique("smok"))
+    tok = user_token(demo["db"], demo["app_id"], actor)
+    targets = [new_user(demo["db"], unique("smt")) for _ in range(3)]
+    framings = [lambda b: (f"Content-Length: {len(b)}\r\n", b),
+                lambda b: ("Transfer-Encoding: chunked\r\n", chunked(b)),
+                lambda b: ("transfer-encoding: Chunked\r\n", chunked(b))]
+    s = connect(srv)
+    s.sendall(b"".join(follow_req(actor, tok, t, f) for t, f in zip(targets, framings)))
+    r = Reader(s)
+    got = [r.response() for _ in targets]
+    assert [g[0] for g in got] == [200, 200, 200], got
+    assert all(b"close" not in g[1].get("connection", "").encode() for g in got)
+    # still open: one more request on it
+    s.sendall(get_req(f"/2/users/{actor}/following", demo["bearer_token"]))
+    status, _, body = r.response()
+    assert status == 200 and sorted(u["id"] for u in json.loads(body)["data"]) == sorted(targets)
+
+
 @pytest.mark.parametrize("junk", [
     bytes(range(256)) * 8,
     bytes.fromhex("16030100c4010000c00303") + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00" + bytes(150),  # TLS ClientHello
