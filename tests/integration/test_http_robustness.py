@@ -627,7 +627,7 @@ def test_signal_lets_in_flight_requests_finish(demo, sig):
         for k in h1:
             status, hdrs, body = Reader(k).response()
             assert status == 200 and len(json.loads(body)["data"]) == 1000
-            k.close()  # idle keep-alive connections would hold the exit for the 5 s grace period
+            k.close()
         out, err = curl.communicate(timeout=30)
         assert curl.returncode == 0, err
         rows = [ln.split() for ln in out.splitlines()]
@@ -638,5 +638,62 @@ def test_signal_lets_in_flight_requests_finish(demo, sig):
         assert s.proc.wait(timeout=15) == 0
         with pytest.raises(OSError):
             connect(s)  # the listener is gone
+    finally:
+        s.stop()
+
+
+def test_sigterm_closes_idle_connections_at_once_and_finishes_in_flight(demo):
+    """Issue 11, defect 9: idle keep-alive connections (HTTP/1.1 between requests, HTTP/2 without streams)
+    do not hold the exit for the 5 s grace period; a response being written still completes, and a
+    connection with half a request head received is given the grace period (not cut at once)."""
+    s = Server(demo["db"], "--rate-limits", "off")
+    s.port = int(s.url.rsplit(":", 1)[1])
+    try:
+        idle = []
+        for _ in range(8):
+            k = connect(s)
+            k.sendall(get_req(f"/2/users/{demo['user_id']}", demo["bearer_token"]))
+            assert Reader(k).response()[0] == 200
+            idle.append(k)
+        h2c = H2Client(s, demo)
+        sid = h2c.get(f"/2/users/{demo['user_id']}")
+        h2c.pump(lambda: sid in h2c.ended)
+        busy = connect(s, rcvbuf=4096)  # a 1000-user page, still being written at the signal
+        busy.sendall(get_req(big_page(demo), demo["bearer_token"]))
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        s.signaled = True
+        for k in idle:  # closed by the server at once, not after 5 s
+            data, took = read_until_close(k, 2.0)
+            assert data == b"", data[:200]
+        h2c.pump(lambda: False, 2.0)
+        assert h2c.closed and h2c.goaway
+        time.sleep(0.5)
+        status, _, body = Reader(busy).response()  # the in-flight one completes
+        assert status == 200 and len(json.loads(body)["data"]) == 1000
+        data, _ = read_until_close(busy, 2.0)  # and its connection ends after it (no keep-alive)
+        assert data == b""
+        assert s.proc.wait(timeout=15) == 0
+        assert time.monotonic() - t0 < 3.0, time.monotonic() - t0
+    finally:
+        s.stop()
+
+
+def test_sigterm_waits_for_a_request_being_received(demo):
+    s = Server(demo["db"], "--rate-limits", "off")
+    s.port = int(s.url.rsplit(":", 1)[1])
+    try:
+        k = connect(s)
+        head = get_req(f"/2/users/{demo['user_id']}", demo["bearer_token"])
+        k.sendall(head[:20])  # half a head: a request is on its way
+        time.sleep(0.3)
+        s.proc.send_signal(signal.SIGTERM)
+        s.signaled = True
+        time.sleep(0.5)
+        k.sendall(head[20:])
+        status, hdrs, body = Reader(k).response()
+        assert status == 200 and hdrs.get("connection") == "close"
+        assert s.proc.wait(timeout=15) == 0
     finally:
         s.stop()
