@@ -63,7 +63,8 @@ void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str va
     if (p->nerrors == FW_PARAM_ERRORS_MAX) {
         /* the one entry past the cap: no parameter, a message saying why the list ends */
         name = NULL;
-        message = "More problems were found than the " STR(FW_PARAM_ERRORS_MAX) " listed; the rest of the request was not checked";
+        message = "More problems were found than the " STR(FW_PARAM_ERRORS_MAX)
+                  " listed; the rest of the request was not checked";
     }
     if (p->nerrors++)
         fw_buf_putc(errs, ',');
