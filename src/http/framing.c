@@ -36,6 +36,29 @@ static bool name_is(const struct phr_header *h, const char *name)
     return h->name_len == n && strncasecmp(h->name, name, n) == 0;
 }
 
+/* Fast path for the common head (http_internal.h). h2o lower-cased every
+ * header name in place when it parsed the head, and refused a name with
+ * anything but token characters before its colon, so a line that starts
+ * "content-length:" or "transfer-encoding:" is such a header. */
+int fw_http1_framing_lines(const char *p, size_t n)
+{
+    int k = 0;
+    const char *end = p + n, *nl = memchr(p, '\n', n); /* skip the request line */
+    while (nl && nl + 1 < end) {
+        const char *line = nl + 1;
+        size_t left = (size_t)(end - line);
+        if (line[0] == '\n' || (line[0] == '\r' && left > 1 && line[1] == '\n'))
+            return k; /* the blank line ending the head */
+        if (line[0] == ' ' || line[0] == '\t')
+            return -1;
+        if ((left > 15 && memcmp(line, "content-length:", 15) == 0) ||
+            (left > 18 && memcmp(line, "transfer-encoding:", 18) == 0))
+            k++;
+        nl = memchr(line, '\n', left);
+    }
+    return -1;
+}
+
 const char *fw_http1_framing_error(h2o_req_t *req)
 {
     if (req->version >= 0x200)
@@ -50,7 +73,23 @@ const char *fw_http1_framing_error(h2o_req_t *req)
     int minor;
     struct phr_header h[H2O_MAX_HEADERS];
     size_t len = sock->input->size < H2O_MAX_REQLEN ? sock->input->size : H2O_MAX_REQLEN;
-    int n = phr_parse_request(sock->input->bytes, len, &method, &method_len, &path, &path_len, &minor, h, &nh, 0);
+    const char *buf = sock->input->bytes;
+    /* the buffer starts with this request: "METHOD SP target", after at most
+     * one empty line (which picohttpparser skips, for clients that send CRLF
+     * after a body) */
+    size_t skip = len > 1 && buf[0] == '\r' && buf[1] == '\n' ? 2 : len > 0 && buf[0] == '\n' ? 1 : 0;
+    buf += skip;
+    len -= skip;
+    size_t ml = req->input.method.len, pl = req->input.path.len;
+    if (len < ml + 1 + pl || memcmp(buf, req->input.method.base, ml) != 0 || buf[ml] != ' ' ||
+        memcmp(buf + ml + 1, req->input.path.base, pl) != 0)
+        return "The request could not be read again.";
+    /* at most one framing header and no folding: nothing to disagree about
+     * (h2o itself refuses a single Transfer-Encoding other than chunked) */
+    int k = fw_http1_framing_lines(buf, len);
+    if (k == 0 || k == 1)
+        return NULL;
+    int n = phr_parse_request(buf, len, &method, &method_len, &path, &path_len, &minor, h, &nh, 0);
     /* h2o parsed exactly these bytes a moment ago: anything else means the
      * buffer is not what this guard expects, and it fails closed. */
     if (n <= 0 || !h2o_memis(method, method_len, req->input.method.base, req->input.method.len) ||

@@ -151,6 +151,10 @@ void fw_http_req_pool_free(struct thread *t);
  * Content-Length and Transfer-Encoding, either one twice, a coding other than
  * chunked, obs-fold), or NULL when it does not or req is not HTTP/1. */
 const char *fw_http1_framing_error(h2o_req_t *req);
+/* framing.c: the number of Content-Length / Transfer-Encoding lines in the
+ * request head at p (n bytes, names already lower-cased by h2o), or -1 when
+ * only a full parse can tell (obs-fold, no end of head within n). */
+int fw_http1_framing_lines(const char *p, size_t n);
 
 /* bridge.c: h2o's handler for every request. */
 int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req);

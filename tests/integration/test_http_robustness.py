@@ -416,8 +416,8 @@ def test_unambiguous_framings_still_work_and_keep_alive(srv, demo):
     got = [r.response() for _ in targets]
     assert [g[0] for g in got] == [200, 200, 200], got
     assert all(b"close" not in g[1].get("connection", "").encode() for g in got)
-    # still open: one more request on it
-    s.sendall(get_req(f"/2/users/{actor}/following", demo["bearer_token"]))
+    # still open: one more request on it, after the stray CRLF some clients send after a body (h2o skips it)
+    s.sendall(b"\r\n" + get_req(f"/2/users/{actor}/following", demo["bearer_token"]))
     status, _, body = r.response()
     assert status == 200 and sorted(u["id"] for u in json.loads(body)["data"]) == sorted(targets)
 
