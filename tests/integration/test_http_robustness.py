@@ -593,6 +593,35 @@ def test_h2_zero_window_stall_is_cut_off(srv, demo):
     assert c.closed and time.monotonic() - t0 < CUT_LIMIT_S
 
 
+def test_h2_header_bomb_ends_the_connection_at_once(demo):
+    """CVE-2026-49975 ("HTTP/2 bomb"): thousands of 1-byte HPACK-indexed fields held by a closed window.
+    More than 256 fields end the connection at once, long before the (here 20 s) stall timeout would;
+    200 are served."""
+    s = Server(demo["db"], "--rate-limits", "off", "--timeout", "20000")
+    s.port = int(s.url.rsplit(":", 1)[1])
+    try:
+        def request(c, nfields):
+            sid = c.conn.get_next_available_stream_id()
+            c.conn.send_headers(sid, [(":method", "GET"), (":path", f"/2/users/{demo['user_id']}"),
+                                      (":scheme", "http"), (":authority", "x"),
+                                      ("authorization", "Bearer " + demo["bearer_token"])] +
+                                [("x-b", "1")] * nfields, end_stream=True)
+            c.flush()
+            return sid
+
+        c = H2Client(s, demo, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+        t0 = time.monotonic()
+        request(c, 5000)
+        c.pump(lambda: False, 15.0)
+        assert c.closed and time.monotonic() - t0 < 10.0, time.monotonic() - t0
+        ok = H2Client(s, demo)
+        sid = request(ok, 200)
+        ok.pump(lambda: sid in ok.ended)
+        assert ok.status[sid] == b"200"
+    finally:
+        s.stop()
+
+
 def test_h2_garbage_after_preface(srv, demo):
     s = connect(srv)
     s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes(range(256)) * 4)
