@@ -132,8 +132,9 @@ fw_read_opts fw_call_read_opts(const fw_call *c)
 {
     fw_read_opts o = {0};
     o.viewer_id = c->who.user_id;
-    o.want_rels = c->who.user_id && (c->params.user_fields & (1u << FW_UFLD_CONNECTION_STATUS));
     o.tweets = fw_render_tweet_needs(c->params.expansions);
+    /* Relations also decide whether a protected author's posts may go into includes (privacy.h). */
+    o.want_rels = c->who.user_id && ((c->params.user_fields & (1u << FW_UFLD_CONNECTION_STATUS)) || o.tweets);
     return o;
 }
 

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/pagetok.h"
 #include "api/params.h"
+#include "api/privacy.h"
 #include "api/problem.h"
 #include "api/render.h"
 #include "api/routes.h"

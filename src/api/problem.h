@@ -29,5 +29,8 @@ void fw_problem_item_missing(fw_jw *w, const char *parameter, fw_str value, cons
                              const char *resource_type);
 void fw_problem_item_suspended(fw_jw *w, const char *parameter, fw_str value);
 void fw_problem_item_not_authorized(fw_jw *w, const char *parameter, fw_str value);
+/* A withheld post in includes: parameter is the expansion that referenced it
+ * (pinned_tweet_id, most_recent_tweet_id), value its id. */
+void fw_problem_item_post_not_authorized(fw_jw *w, const char *parameter, fw_str value);
 
 #endif

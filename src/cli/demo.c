@@ -399,10 +399,10 @@ int fw_cli_demo(int argc, char **argv)
     if (rc == FW_OK)
         rc = fw_issue_app_bearer(s, app.a.id, app.a.bearer_gen, bearer);
     if (rc == FW_OK)
-        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, "demo:user",
+        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, 0, "demo:user",
                                  utok);
     if (rc == FW_OK)
-        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0,
+        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0, 0,
                                  "demo:protected", ptok);
     if (rc == FW_OK)
         rc = fw_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec);

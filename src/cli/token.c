@@ -145,7 +145,7 @@ int fw_cli_token(int argc, char **argv)
         if (!ret)
             printf("%s\n", tok);
     } else if (is_user) {
-        ret = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app_id, uid, mask, (int64_t)expires * 1000, NULL, tok) !=
+        ret = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app_id, uid, mask, (int64_t)expires * 1000, 0, NULL, tok) !=
               FW_OK;
         if (!ret)
             printf("%s\n", tok);

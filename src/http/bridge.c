@@ -8,6 +8,7 @@
 
 #define MAX_TARGET 16384       /* request target (path + query) -> 414 */
 #define MAX_HEADER_BYTES 16384 /* headers copied for the API (auth, type, host, cookies) -> 431 */
+#define MAX_H2_FIELDS 256      /* header fields of an HTTP/2 request -> connection closed */
 
 /* Runs when the h2o request's pool is cleared (response finished, client
  * gone, or connection closed). */
@@ -184,6 +185,25 @@ int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req)
         /* frames h2o had already read from a connection being cut: stay cheap */
         fw_http_cut_conn(req->conn);
         send_problem(req, 503, "This connection cancelled too many requests.", 0);
+        return 0;
+    }
+    /* HPACK lets one byte on the wire become one header field held in the
+     * request's pool, and a closed flow-control window keeps the pool alive
+     * (CVE-2026-49975, "HTTP/2 bomb"); h2o 2.2.5 bounds only the header
+     * block's size (~408 KiB). HTTP/1 heads are capped at 100 lines by h2o; an
+     * HTTP/2 request with more than MAX_H2_FIELDS fields ends its connection,
+     * which frees every stream's headers at once, window or not. */
+    if (req->version >= 0x200 && req->headers.size > MAX_H2_FIELDS) {
+        fw_http_cut_conn(req->conn);
+        send_problem(req, 431, "The request has more than %zu header fields.", MAX_H2_FIELDS);
+        return 0;
+    }
+    /* Before anything else: a request whose framing a front end could read
+     * differently is refused, and its connection closed with it. */
+    const char *framing = fw_http1_framing_error(req);
+    if (framing) {
+        req->http1_is_persistent = 0;
+        send_problem(req, 400, framing, 0);
         return 0;
     }
     if (req->entity.len > h->srv->max_body) {

@@ -7,6 +7,7 @@
  *   loop.c     per-thread event loop: executor, accept, graceful shutdown
  *   reqs.c     per-thread free list of request objects
  *   bridge.c   h2o_req_t <-> fw_req: request in, API response out
+ *   framing.c  HTTP/1.1 framing guard against request smuggling (CL/TE)
  *   stall.c    stall guard: stalled responses and abandoned HTTP/2 streams
  *   reqlog.c   access-log hooks (formatting and the file are http/accesslog.c) */
 #ifndef FW_HTTP_INTERNAL_H
@@ -145,6 +146,15 @@ http_req *fw_http_req_get(struct thread *t);
 void fw_http_req_put(http_req *hr);
 /* reqs.c: frees t's free list when the loop thread ends. */
 void fw_http_req_pool_free(struct thread *t);
+
+/* framing.c: why req's HTTP/1.1 head frames its body ambiguously (both
+ * Content-Length and Transfer-Encoding, either one twice, a coding other than
+ * chunked, obs-fold), or NULL when it does not or req is not HTTP/1. */
+const char *fw_http1_framing_error(h2o_req_t *req);
+/* framing.c: the number of Content-Length / Transfer-Encoding lines in the
+ * request head at p (n bytes, names already lower-cased by h2o), or -1 when
+ * only a full parse can tell (obs-fold, no end of head within n). */
+int fw_http1_framing_lines(const char *p, size_t n);
 
 /* bridge.c: h2o's handler for every request. */
 int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req);

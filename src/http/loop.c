@@ -90,6 +90,22 @@ static int shutdown_conn_of(h2o_req_t *req, void *cbdata)
     return 0;
 }
 
+/* An HTTP/1 connection between requests (h2o re-inits the request after each
+ * response, so version is 0 until the next head is parsed) with no byte of a
+ * next request received is idle: nothing is lost by closing it now. Others
+ * are reading or answering a request and get the grace period; h2o ends them
+ * after their response (shutdown_requested clears keep-alive). */
+static int close_if_idle(h2o_req_t *req, void *cbdata)
+{
+    (void)cbdata;
+    if (req->version != 0)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (sock != NULL && sock->input != NULL && sock->input->size == 0)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR); /* h2o reads EOF and closes it itself */
+    return 0;
+}
+
 /* The grace period is over: expire the idle/handshake timers now (their
  * callbacks close the connections) and cut the remaining HTTP/1 sockets. */
 static void force_close(struct thread *t)
@@ -114,6 +130,9 @@ static bool drain(struct thread *t)
     uint64_t start = h2o_now(t->loop), warned = start;
     bool forced = false;
     for (;;) {
+        /* idle keep-alive connections go at once, not after the grace period */
+        if (t->ctx.globalconf->http1.callbacks.foreach_request)
+            t->ctx.globalconf->http1.callbacks.foreach_request(&t->ctx, close_if_idle, NULL);
         h2o_evloop_run(t->loop, 50);
         uint64_t now = h2o_now(t->loop);
         /* an API request must always complete: its store callback targets this loop */

@@ -179,8 +179,8 @@ static void on_lookup(void *ctx, const fw_auth_res *res)
     memset(&x->cred, 0, sizeof x->cred);
     if (res->rc == FW_OK && res->cred) {
         const fw_cred *c = res->cred;
-        x->cred = (fw_oa_cred){c->kind, c->revoked, res->user != NULL, c->app_id, c->user_id, c->scopes,
-                               c->expires_at_ms};
+        x->cred = (fw_oa_cred){c->kind,   c->revoked,          res->user != NULL, c->app_id, c->user_id,
+                               c->scopes, c->expires_at_ms, c->grant_id};
         x->cred.has_user = res->user && !(res->user->flags & FW_USER_SUSPENDED);
     }
     x->landed = true;

@@ -118,6 +118,7 @@ typedef struct fw_oa_cred {
     uint64_t app_id, user_id;
     uint32_t scopes;
     int64_t expires_at_ms;
+    uint64_t grant_id; /* fw_cred.grant_id */
 } fw_oa_cred;
 
 struct fw_oa_ctx {

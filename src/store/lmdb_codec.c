@@ -234,7 +234,11 @@ int fw_lmdb_app_unpack(const void *data, size_t n, fw_app *a)
 /* ---- credentials ---- */
 #define CRED_HDR 40
 
-size_t fw_lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1); }
+/* Records without a grant keep the original layout; a grant id is appended
+ * after the string table and flagged, so older records read unchanged. */
+#define CRED_HAS_GRANT 1u
+
+size_t fw_lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1) + (c->grant_id ? 8 : 0); }
 
 void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out)
 {
@@ -248,6 +252,10 @@ void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out)
     le64_put(out + 24, (uint64_t)c->issued_at_ms);
     le64_put(out + 32, (uint64_t)c->expires_at_ms);
     pack_strs(out + CRED_HDR, &c->secret, 1);
+    if (c->grant_id) {
+        out[CRED_OFF_FLAGS] = CRED_HAS_GRANT;
+        le64_put(out + CRED_HDR + strs_size(&c->secret, 1), c->grant_id);
+    }
 }
 
 int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
@@ -262,7 +270,15 @@ int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
     c->user_id = le64_get(p + 16);
     c->issued_at_ms = (int64_t)le64_get(p + 24);
     c->expires_at_ms = (int64_t)le64_get(p + 32);
-    return unpack_strs(p + CRED_HDR, n - CRED_HDR, &c->secret, 1);
+    c->grant_id = 0;
+    size_t strs = n - CRED_HDR;
+    if (p[CRED_OFF_FLAGS] & CRED_HAS_GRANT) {
+        if (strs < 8)
+            return FW_EIO;
+        strs -= 8;
+        c->grant_id = le64_get(p + CRED_HDR + strs);
+    }
+    return unpack_strs(p + CRED_HDR, strs, &c->secret, 1);
 }
 
 /* ---- by table: what fw_lmdb_put_rec packs ---- */

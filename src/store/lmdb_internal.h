@@ -31,7 +31,7 @@
 
 enum {
     DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
-    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_COUNT
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED, DB_COUNT
 };
 
 #define FW_SCHEMA_VERSION 1u
@@ -45,6 +45,7 @@ struct fw_store {
     MDB_dbi dbi[DB_COUNT];
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
+    bool no_grants_db; /* read-only open of a database from before DB_GRANTS_REVOKED: none revoked */
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
@@ -110,6 +111,7 @@ size_t fw_lmdb_app_size(const fw_app *a);
 void fw_lmdb_app_pack(const fw_app *a, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_app_unpack(const void *p, size_t n, fw_app *a); /* access_level left 0 */
 #define CRED_OFF_REVOKED 2
+#define CRED_OFF_FLAGS 3 /* bit 0: an 8-byte grant id follows the string table */
 size_t fw_lmdb_cred_size(const fw_cred *c);
 void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);

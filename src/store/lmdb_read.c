@@ -647,6 +647,16 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
         return FW_EIO;
     if ((q->by == FW_AUTH_BY_OAUTH1) != (cred->kind == FW_CRED_OAUTH1_USER))
         return FW_ENOTFOUND;
+    if (cred->grant_id && !cred->revoked && !s->no_grants_db) {
+        uint8_t gk[8];
+        be64_put(gk, cred->grant_id);
+        MDB_val gkey = {sizeof gk, gk}, gv;
+        rc = mdb_get(txn, s->dbi[DB_GRANTS_REVOKED], &gkey, &gv);
+        if (rc == 0)
+            cred->revoked = true; /* its grant was revoked (fw_store_grant_revoke) */
+        else if (rc != MDB_NOTFOUND)
+            return FW_EIO;
+    }
     if ((rc = app_load(s, txn, cred->app_id, app)))
         return rc;
     if (q->by == FW_AUTH_BY_OAUTH1 &&

@@ -41,6 +41,7 @@ static const struct {
     [DB_APP_CID] = {"app_cid", 0},
     [DB_CREDS] = {"creds", 0},
     [DB_PASSWORDS] = {"passwords", 0},
+    [DB_GRANTS_REVOKED] = {"grants_revoked", 0}, /* grant id (8 bytes BE) -> revoked at (ms, 8 bytes LE) */
 };
 
 int fw_lmdb_err(int rc)
@@ -67,8 +68,14 @@ static int init_dbs(fw_store *s)
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
         return fw_lmdb_err(rc);
-    for (int i = 0; i < DB_COUNT && !rc; i++)
+    for (int i = 0; i < DB_COUNT && !rc; i++) {
         rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
+        /* a table added later is created by the first writable open; until then nothing is in it */
+        if (rc == MDB_NOTFOUND && s->read_only && i == DB_GRANTS_REVOKED) {
+            s->no_grants_db = true;
+            rc = 0;
+        }
+    }
     if (rc) {
         mdb_txn_abort(txn);
         return fw_lmdb_err(rc);

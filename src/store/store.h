@@ -194,6 +194,11 @@ typedef struct fw_cred {
     int64_t issued_at_ms;
     int64_t expires_at_ms; /* 0 = never */
     fw_str secret;         /* OAuth 1.0a token secret; empty for bearer kinds */
+    /* The OAuth 2.0 authorization the token belongs to: the access and refresh
+     * tokens of one code exchange and of every refresh descended from it share
+     * it. 0 = none (tokens from the command line, app-only, OAuth 1.0a).
+     * fw_store_auth reports a credential of a revoked grant as revoked. */
+    uint64_t grant_id;
 } fw_cred;
 
 /* Credential lookup for one request. Bearer-style tokens are looked up by the
@@ -364,6 +369,11 @@ FW_MUSTCHECK int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str o
  * concurrent revokes of one credential exactly one sees true (refresh-token
  * rotation relies on it). */
 FW_MUSTCHECK int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
+/* Revokes every credential of grant_id (fw_cred.grant_id) at once, those
+ * issued later under it included: RFC 7009 section 2.1, revoking a refresh
+ * token invalidates the access tokens of the same grant. Idempotent;
+ * FW_EINVAL for grant 0. */
+FW_MUSTCHECK int fw_store_grant_revoke(fw_store *s, uint64_t grant_id);
 
 /* ------------------------------------------------------------------------
  * Bulk import into an empty database, and the scans export needs
