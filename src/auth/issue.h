@@ -30,9 +30,11 @@ FW_MUSTCHECK int fw_issue_app_bearer(fw_store *s, uint64_t app_id, uint32_t gen,
 FW_MUSTCHECK
 int fw_issue_user_token(fw_store *s, uint8_t kind, uint64_t app_id, uint64_t user_id, uint32_t scopes, int64_t ttl_ms,
                         const char *label, char out[FW_TOKEN_MAX]);
-/* An OAuth 1.0a access token and its secret; label as above. */
+/* An OAuth 1.0a access token and its secret; label as above. scopes is
+ * FW_SCOPES_OAUTH1_WRITE or FW_SCOPES_OAUTH1_READ (auth/scopes.h): the
+ * token's access level. */
 FW_MUSTCHECK
-int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *label, char tok[FW_TOKEN_MAX],
-                    char sec[FW_TOKEN_MAX]);
+int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, uint32_t scopes, const char *label,
+                    char tok[FW_TOKEN_MAX], char sec[FW_TOKEN_MAX]);
 
 #endif

@@ -473,7 +473,7 @@ int fw_cli_demo(int argc, char **argv)
         rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0,
                                  "demo:protected", ptok);
     if (rc == FW_OK)
-        rc = fw_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec);
+        rc = fw_issue_oauth1(s, app.a.id, ids.demo, FW_SCOPES_OAUTH1_WRITE, "demo:oauth1", otok, osec);
     /* The demo user's sign-in password for the OAuth consent pages: derived
      * like the tokens, so every run prints the same one. */
     char password[FW_TOKEN_MAX];
