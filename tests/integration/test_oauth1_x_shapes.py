@@ -119,6 +119,20 @@ def test_request_token_without_callback_uses_the_registered_callback(api, app, u
     assert s.fetch_access_token(api + "/oauth/access_token")["user_id"] == user[0]
 
 
+def test_request_token_without_callback_uses_the_first_registered_callback(api, demo, user):
+    import json
+    first, second = "http://127.0.0.1:9/first", "myapp://second"
+    two = json.loads(run_cli("app", "create", "--name", unique("twocb"), "--access-level", "enterprise",
+                             "--redirect-uri", first, "--redirect-uri", second, db=demo["db"]))
+    s, rt = request_token(api, two)
+    r = consent(requests.Session(), s.authorization_url(api + "/oauth/authorize"), user[1], user[2])
+    assert r.status_code == 302 and r.headers["location"].startswith(first + "?oauth_token=" + rt["oauth_token"])
+    # The second one is still usable when asked for explicitly.
+    r = requests.post(api + "/oauth/request_token",
+                      auth=OAuth1(two["consumer_key"], two["consumer_secret"], callback_uri=second))
+    assert r.status_code == 200
+
+
 def test_request_token_without_callback_keeps_every_other_check(api, app):
     r = requests.post(api + "/oauth/request_token", auth=OAuth1(app["consumer_key"], "wrong"))
     assert r.status_code == 401 and code_of(r) == 32

@@ -33,12 +33,13 @@ def pin_app(demo):
                               db=demo["db"]))
 
 
-def test_x_javascript_sample_pin_flow_then_follow(api, pin_app, demo):
+@pytest.mark.parametrize("access", ["write", "none", "read"])
+def test_x_javascript_sample_pin_flow_then_follow(api, pin_app, demo, access):
     need("oauth-1.0a", "got")
     user = user_with_password(demo["db"])
     env = dict(os.environ, NODE_PATH=os.path.join(NODE_DIR, "node_modules"))
     p = subprocess.Popen(["node", os.path.join(NODE_TESTS, "x_sample_pin.js"), api, pin_app["consumer_key"],
-                          pin_app["consumer_secret"], XDEV], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          pin_app["consumer_secret"], XDEV, access], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = p.stdout.readline()
@@ -58,8 +59,14 @@ def test_x_javascript_sample_pin_flow_then_follow(api, pin_app, demo):
     # What oauth-1.0a sent: the consumer key, no oauth_token (the sample signs the bare URL).
     assert "oauth_consumer_key=" in res["accessHeader"] and "oauth_token" not in res["accessHeader"]
     assert res["user_id"] == user[0] and res["screen_name"] == user[1]
-    assert res["follow"] == {"status": 200, "body": {"data": {"following": True, "pending_follow": False}}}
     assert res["following"]["status"] == 200
+    if access == "read":
+        # A read-only token (x_auth_access_type=read): X's 403, nothing written.
+        assert res["follow"]["status"] == 403
+        assert res["follow"]["body"]["type"] == "https://api.twitter.com/2/problems/oauth1-permissions"
+        assert "data" not in res["following"]["body"]
+        return
+    assert res["follow"] == {"status": 200, "body": {"data": {"following": True, "pending_follow": False}}}
     assert [u["id"] for u in res["following"]["body"]["data"]] == [XDEV]
 
 

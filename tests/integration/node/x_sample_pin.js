@@ -1,16 +1,19 @@
-// X's JavaScript sample flow (xdevplatform/samples javascript/users/get_users_me_with_user_context.js):
-// oauth-1.0a + got, PIN-based. The access-token request is built exactly as there: signed over the
+// X's JavaScript sample flow (xdevplatform/samples javascript/users/get_users_me_with_user_context.js,
+// javascript/posts/create_tweet.js): oauth-1.0a + got, PIN-based. The access-token request is built exactly as there: signed over the
 // bare access_token URL with the consumer key only, then POSTed to
 // ?oauth_verifier=PIN&oauth_token=REQUEST_TOKEN. Then follows TARGET and lists the user's following.
-// usage: node x_sample_pin.js BASE_URL CONSUMER_KEY CONSUMER_SECRET TARGET_ID   (the PIN comes on stdin)
+// usage: node x_sample_pin.js BASE_URL CONSUMER_KEY CONSUMER_SECRET TARGET_ID [ACCESS]
+// (the PIN comes on stdin). ACCESS: x_auth_access_type to ask for (create_tweet.js asks for write),
+// or "none" for no x_auth_access_type (get_users_me_with_user_context.js).
 const got = require('got');
 const crypto = require('crypto');
 const OAuth = require('oauth-1.0a');
 const qs = require('querystring');
 const readline = require('readline').createInterface({ input: process.stdin, output: process.stderr });
 
-const [base, consumer_key, consumer_secret, target] = process.argv.slice(2);
-const requestTokenURL = `${base}/oauth/request_token?oauth_callback=oob`;
+const [base, consumer_key, consumer_secret, target, access = 'write'] = process.argv.slice(2);
+const requestTokenURL = `${base}/oauth/request_token?oauth_callback=oob` +
+  (access === 'none' ? '' : `&x_auth_access_type=${access}`);
 const authorizeURL = new URL(`${base}/oauth/authorize`);
 const accessTokenURL = `${base}/oauth/access_token`;
 
