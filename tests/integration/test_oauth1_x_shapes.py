@@ -163,6 +163,24 @@ def test_access_token_consumer_only(api, pin_app, user, sign_query):
     assert r.status_code == 401 and code_of(r) == 89
 
 
+def test_access_token_consumer_only_in_a_signed_form_body(api, pin_app, user):
+    """The same shape with the request token and verifier in a signed form body (RFC 5849 style)."""
+    rt, pin = approve_pin(api, pin_app, user)
+    r = requests.post(api + "/oauth/access_token", data={"oauth_token": rt["oauth_token"], "oauth_verifier": pin},
+                      auth=OAuth1(pin_app["consumer_key"], pin_app["consumer_secret"]))
+    assert r.status_code == 200 and urllib.parse.parse_qs(r.text)["user_id"] == [user[0]]
+    # The body is signed: tampering with it breaks the signature (and does not burn the token).
+    rt, pin = approve_pin(api, pin_app, user)
+    req = requests.Request("POST", api + "/oauth/access_token",
+                           data={"oauth_token": rt["oauth_token"], "oauth_verifier": pin},
+                           auth=OAuth1(pin_app["consumer_key"], pin_app["consumer_secret"])).prepare()
+    req.body = urllib.parse.urlencode({"oauth_token": rt["oauth_token"], "oauth_verifier": pin, "x": "1"})
+    req.headers["Content-Length"] = str(len(req.body))
+    r = requests.Session().send(req)
+    assert r.status_code == 401 and code_of(r) == 32
+    assert consumer_only(api, pin_app, rt["oauth_token"], pin).status_code == 200
+
+
 def test_consumer_only_verifier_of_another_request_token(api, pin_app, user):
     rt_a, pin_a = approve_pin(api, pin_app, user)
     rt_b, pin_b = approve_pin(api, pin_app, user)
