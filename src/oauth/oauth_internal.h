@@ -101,7 +101,7 @@ typedef struct fw_oa_session {
     char action[32];  /* path the form posts to */
     char app_name[FW_OA_NAME_MAX + 1];
     char reqtok[64];  /* flow 1 */
-    fw_oa_authz authz; /* flow 2 */
+    fw_oa_authz authz; /* flow 2; flow 1 uses only authz.scopes (the token's level, for the page) */
 } fw_oa_session;
 
 /* Copies of what a store lookup returned (store results are borrowed). */

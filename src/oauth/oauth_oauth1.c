@@ -307,6 +307,7 @@ static void show_page(fw_oa_ctx *x)
     }
     s.flow = 1;
     s.app_id = rt.app_id;
+    s.authz.scopes = rt.scopes;
     memcpy(s.app_name, rt.app_name, sizeof s.app_name);
     fw_oa_copy(s.action, sizeof s.action, x->req->path);
     char id[44];

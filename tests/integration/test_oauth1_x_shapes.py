@@ -290,6 +290,14 @@ def test_read_access_token_cannot_write(api, demo, pin_app, user):
     assert r.status_code == 200 and "data" not in r.json()
 
 
+def test_consent_page_shows_the_level(api, pin_app):
+    for level, writes in [("read", False), ("write", True), (None, True)]:
+        s, _ = request_token(api, pin_app, **({"x_auth_access_type": level} if level else {}))
+        page = requests.get(s.authorization_url(api + "/oauth/authorize")).text
+        assert "Read your profile" in page
+        assert ("Follow and unfollow accounts for you." in page) == writes, level
+
+
 def test_write_access_token_can_write(api, pin_app, user):
     s = access_session(api, pin_app, user, x_auth_access_type="write")
     r = s.post(f"{api}/2/users/{user[0]}/following", json={"target_user_id": XDEV})
