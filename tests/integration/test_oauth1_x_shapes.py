@@ -234,6 +234,12 @@ def test_consumer_only_needs_a_verifier_and_an_approved_token(api, pin_app, user
     # Unknown request token.
     r = consumer_only(api, pin_app, "nosuchrequesttoken", "1234567")
     assert r.status_code == 401 and code_of(r) == 89
+    # Oversized or odd request tokens from the unsigned query: a clean 401, never a crash.
+    for tok in ["A" * 4000, "\x00", ""]:
+        r = consumer_only(api, pin_app, tok, "1234567")
+        assert r.status_code == 401 and code_of(r) == 89, len(tok)
+    r = consumer_only(api, pin_app, "x" * 5000, "1234567")  # over the parameter size limit
+    assert r.status_code == 401 and code_of(r) == 32
     # No verifier at all (signed over the URL with only oauth_token).
     rt, pin = approve_pin(api, pin_app, user)
     base = api + "/oauth/access_token"
