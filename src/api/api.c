@@ -95,6 +95,8 @@ void fw_call_finish(fw_call *c)
         }
         static const uint8_t cred_of[] = {0, FW_CRED_APP_BEARER, FW_CRED_OAUTH2_USER, FW_CRED_OAUTH1_USER};
         const char *lvl = fw_limits_access_header(cred_of[c->who.kind & 3]);
+        if (c->who.kind == FW_PRIN_OAUTH1_USER && c->who.scopes == FW_SCOPES_OAUTH1_READ)
+            lvl = "read"; /* the token's level, which x_auth_access_type lowered */
         if (lvl)
             fw_req_add_header(req, "x-access-level", lvl, strlen(lvl));
     }
@@ -337,6 +339,12 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
     }
     if (c->who.kind == FW_PRIN_OAUTH2_USER && (c->who.scopes & ri->scopes) != ri->scopes) {
         fw_problem_forbidden(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    /* A read-only OAuth 1.0a token (x_auth_access_type=read) on a write endpoint. */
+    if (c->who.kind == FW_PRIN_OAUTH1_USER && (c->who.scopes & ri->scopes) != ri->scopes) {
+        fw_problem_oauth1_permissions(c->req);
         fw_call_finish(c);
         return;
     }

@@ -45,6 +45,16 @@ void fw_problem_user_suspended(fw_req *req)
              "  \"status\": 403,\n  \"type\": \"" PT("user-suspended") "\"\n}");
 }
 
+/* PLhery/node-twitter-api-v2#493 (2023): a read-only OAuth 1.0a token on a v2
+ * write endpoint; key order as recorded, layout like the other auth-layer
+ * problems (pretty-printed, INF). */
+void fw_problem_oauth1_permissions(fw_req *req)
+{
+    set_body(req, 403, fw_ct_problem,
+             "{\n  \"title\": \"Forbidden\",\n  \"status\": 403,\n  \"detail\": \"Your client app is not configured with the "
+             "appropriate oauth1 app permissions for this endpoint.\",\n  \"type\": \"" PT("oauth1-permissions") "\"\n}");
+}
+
 void fw_problem_too_many(fw_req *req)
 {
     set_body(req, 429, fw_ct_problem,

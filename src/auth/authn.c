@@ -121,7 +121,7 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     who.access_level = res->app->access_level;
     who.user_id = res->user->id;
     who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
-    who.scopes = UINT32_MAX;
+    who.scopes = c->scopes; /* every scope, or the read ones (x_auth_access_type=read) */
     oauth1_done(op, FW_OK, &who);
 }
 

@@ -21,7 +21,8 @@ typedef struct fw_principal {
     bool user_suspended;
     uint64_t app_id;
     uint64_t user_id;      /* 0 for app-only */
-    uint32_t scopes;       /* OAuth 2.0 user tokens; OAuth 1.0a and app-only get every scope */
+    uint32_t scopes;       /* OAuth 2.0 user tokens' scopes; OAuth 1.0a: every scope, or FW_SCOPES_OAUTH1_READ
+                            * for a read-only token (auth/scopes.h); app-only: every scope */
 } fw_principal;
 
 /* What authentication needs from the request (all borrowed for the call). */

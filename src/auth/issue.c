@@ -56,8 +56,8 @@ int fw_issue_user_token(fw_store *s, uint8_t kind, uint64_t app_id, uint64_t use
     return put_bearer(s, out, &c);
 }
 
-int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *label, char tok[FW_TOKEN_MAX],
-                    char sec[FW_TOKEN_MAX])
+int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, uint32_t scopes, const char *label,
+                    char tok[FW_TOKEN_MAX], char sec[FW_TOKEN_MAX])
 {
     if (label) {
         char l2[160], raw[FW_TOKEN_MAX];
@@ -69,7 +69,7 @@ int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *
     } else if (fw_token_oauth1(user_id, tok, sec) != 0) {
         return FW_EIO;
     }
-    fw_cred c = new_cred(FW_CRED_OAUTH1_USER, app_id, user_id, UINT32_MAX);
+    fw_cred c = new_cred(FW_CRED_OAUTH1_USER, app_id, user_id, scopes);
     c.secret = fw_str_c(sec);
     return fw_store_cred_put(s, NULL, fw_str_c(tok), &c);
 }

@@ -33,9 +33,11 @@ int fw_issue_user_token(fw_store *s, uint8_t kind, uint64_t app_id, uint64_t use
                         uint64_t grant_id, const char *label, char out[FW_TOKEN_MAX]);
 /* A new random, nonzero grant id; FW_EIO if the RNG failed. */
 FW_MUSTCHECK int fw_issue_grant_id(uint64_t *out);
-/* An OAuth 1.0a access token and its secret; label as above. */
+/* An OAuth 1.0a access token and its secret; label as above. scopes is
+ * FW_SCOPES_OAUTH1_WRITE or FW_SCOPES_OAUTH1_READ (auth/scopes.h): the
+ * token's access level. */
 FW_MUSTCHECK
-int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *label, char tok[FW_TOKEN_MAX],
-                    char sec[FW_TOKEN_MAX]);
+int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, uint32_t scopes, const char *label,
+                    char tok[FW_TOKEN_MAX], char sec[FW_TOKEN_MAX]);
 
 #endif

@@ -40,6 +40,30 @@ def test_user_add_show_set():
     assert json.loads(run_cli("user", "show", uid, db=d))["description"] == "Hi #there"
 
 
+def test_user_add_with_chosen_id():
+    d = tempfile.mkdtemp()
+    assert run_cli("user", "add", "--id", "2244994945", "--username", "XDevelopers", "--name", "Developers",
+                   db=d).strip() == "2244994945"
+    assert json.loads(run_cli("user", "show", "@xdevelopers", db=d))["id"] == "2244994945"
+    # An id that is taken (under another username) is refused and names the id.
+    p = run_cli("user", "add", "--id", "2244994945", "--username", "other", "--name", "Other", db=d, check=False)
+    assert p.returncode == 1 and "user id 2244994945 already exists" in p.stderr
+    assert run_cli("user", "show", "@other", db=d, check=False).returncode == 1
+    # Ids that are no X user id: zero, signed, non-numeric, over 2^63-1, too long.
+    for bad in ["0", "-5", "12a", "9223372036854775808", "99999999999999999999", ""]:
+        p = run_cli("user", "add", "--id", bad, "--username", "other", "--name", "Other", db=d, check=False)
+        assert p.returncode == 2 and "--id takes a user id" in p.stderr, bad
+    assert run_cli("user", "add", "--id", "9223372036854775807", "--username", "maxid", "--name", "Max",
+                   db=d).strip() == "9223372036854775807"
+    # A user's id never changes: set refuses --id.
+    p = run_cli("user", "set", "@maxid", "--id", "5", db=d, check=False)
+    assert p.returncode == 2 and "only for user add" in p.stderr
+    # Without --id, ids are still assigned (and never collide with a chosen one).
+    uid = run_cli("user", "add", "--username", "fresh", "--name", "Fresh", db=d).strip()
+    assert uid.isdigit() and uid not in ("2244994945", "9223372036854775807")
+    assert "--id N" in run_cli("user", "--help")
+
+
 def test_demo_json_keys_and_reuse():
     d = fresh_db()
     a = json.loads(run_cli("demo", "--json", "--users", "300", db=d))

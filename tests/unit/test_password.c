@@ -13,6 +13,7 @@
 
 #include "auth/issue.h"
 #include "auth/password.h"
+#include "auth/scopes.h"
 
 /* fw_password_verify with the match folded in: FW_OK (it matches), 1 (it does
  * not), or the error. */
@@ -171,7 +172,7 @@ static void test_issue_credentials(void **state)
     w = by_token(s, at);
     assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_APP_BEARER && w.c.user_id == 0 && w.c.scopes == UINT32_MAX);
     /* OAuth 1.0a: looked up by token and consumer key, secret kept. */
-    assert_int_equal(fw_issue_oauth1(s, aid, uid, NULL, at, sec), FW_OK);
+    assert_int_equal(fw_issue_oauth1(s, aid, uid, FW_SCOPES_OAUTH1_WRITE, NULL, at, sec), FW_OK);
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%llu-", (unsigned long long)uid);
     assert_int_equal(strncmp(at, prefix, strlen(prefix)), 0);
