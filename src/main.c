@@ -16,6 +16,8 @@ static const char usage[] =
     "  token    user | oauth1 | app | revoke credentials of an app\n"
     "  demo     create (or reuse) the demo database and print its credentials\n"
     "  check    verify the database invariants (exit 1 on any problem)\n"
+    "  tls      init | trust: the local CA and certificate of serve --intercept / --proxy\n"
+    "  hosts    add | remove the block in /etc/hosts that sends X's host names to followd\n"
     "\n"
     "Run 'followd <command> --help' for the options of a command; 'followd --version' prints the version.\n";
 
@@ -37,6 +39,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"serve", fw_cli_serve}, {"user", fw_cli_user},   {"tweet", fw_cli_tweet}, {"app", fw_cli_app},
         {"token", fw_cli_token}, {"demo", fw_cli_demo},   {"check", fw_cli_check},
+        {"tls", fw_cli_tls},     {"hosts", fw_cli_hosts},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))
