@@ -47,7 +47,7 @@ class Server:
             [BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2"] + list(extra),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"listening on (http://[0-9.]+:\d+)", line or "")
+        m = re.search(r"listening on (https?://[0-9.]+:\d+)", line or "")
         if not m:
             self.proc.kill()
             raise AssertionError("server did not start: " + (line or "") + open(self.log.name).read())
