@@ -40,11 +40,12 @@ def run_cli(*args, check=True, db=None):
 class Server:
     """A followd serve process on a free port."""
 
-    def __init__(self, db, *extra):
+    def __init__(self, db, *extra, prefix=()):
+        """prefix: a command that execs followd (e.g. into a network namespace)."""
         self.db = db
         self.log = tempfile.NamedTemporaryFile(prefix="followd-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2"] + list(extra),
+            list(prefix) + [BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2"] + list(extra),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         m = re.search(r"listening on (https?://[0-9.]+:\d+)", line or "")

@@ -1,0 +1,130 @@
+"""serve --intercept: followd listens on 127.0.0.1:443 (HTTPS, the local CA) and 127.0.0.1:80 and
+a hosts file sends X's host names there, so unmodified clients with https://api.x.com compiled in
+reach it. The test runs followd in a throw-away network namespace (only its own loopback) and
+mount namespace (a temporary hosts file, written by `followd hosts add`, bind-mounted over
+/etc/hosts there); the machine's /etc/hosts and network are never touched. The clients enter the
+same namespaces with nsenter."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import ROOT, Server, new_user, run_cli, unique
+
+CLIENTS = os.path.join(ROOT, "tests", "integration", "unmodified_clients.py")
+NODE_DIR = os.path.join(ROOT, "build", "node")
+
+
+def namespaces_available():
+    if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
+        return "unshare, nsenter or ip (util-linux, iproute2) missing"
+    p = subprocess.run(["unshare", "-n", "-m", "sh", "-c", "ip link set lo up && mount --bind /etc/hosts /etc/hosts"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return "cannot create network and mount namespaces here (needs root or user namespaces): " + p.stderr.strip()
+    return None
+
+
+@pytest.fixture(scope="module")
+def intercept(demo):
+    why = namespaces_available()
+    if why:
+        pytest.skip(why)
+    work = tempfile.mkdtemp(prefix="followd-intercept-")
+    tls = os.path.join(work, "tls")
+    hosts = os.path.join(work, "hosts")
+    shutil.copy("/etc/hosts", hosts)
+    run_cli("hosts", "add", "--hosts-file", hosts)
+    prefix = ["unshare", "-n", "-m", "sh", "-c",
+              'ip link set lo up && mount --bind "$0" /etc/hosts && exec "$@"', hosts]
+    s = Server(demo["db"], "--rate-limits", "off", "--intercept", "--tls-dir", tls, prefix=prefix)
+    s.tls = tls
+    s.enter = ["nsenter", "-t", str(s.proc.pid), "-n", "-m", "--"]
+    yield s
+    s.stop()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def run_in(ns, argv, env=None, timeout=120):
+    return subprocess.run(ns.enter + argv, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(extra)
+    return env
+
+
+def test_namespace_hosts_file_is_the_override(intercept):
+    p = run_in(intercept, ["getent", "hosts", "api.x.com"])
+    assert p.stdout.split()[0] == "127.0.0.1", p.stdout
+    assert "followd" not in open("/etc/hosts").read()  # the machine's own file is untouched
+
+
+def test_curl_https_http2_and_plain_http(intercept, demo):
+    auth = "Authorization: Bearer " + demo["bearer_token"]
+    ca = os.path.join(intercept.tls, "ca.pem")
+    for url, version in (("https://api.x.com/2/users/by/username/XDevelopers", "2"),
+                         ("https://api.twitter.com/2/users/by/username/XDevelopers", "2"),
+                         ("http://api.twitter.com/2/users/by/username/XDevelopers", "1.1")):
+        p = run_in(intercept, ["curl", "-sS", "--cacert", ca, "-H", auth, "-w", "\n%{http_code} %{http_version}", url],
+                   env=clean_env())
+        assert p.returncode == 0, (url, p.stderr)
+        body, _, status = p.stdout.rpartition("\n")
+        assert status == "200 " + version, (url, status)
+        assert json.loads(body)["data"]["id"] == demo["celebrity_user_id"]
+
+
+def test_oauth_pages_answer_on_the_hosts_clients_use(intercept):
+    ca = os.path.join(intercept.tls, "ca.pem")
+    for url in ("https://api.x.com/oauth/request_token", "https://api.twitter.com/oauth/request_token",
+                "https://x.com/i/oauth2/authorize", "https://twitter.com/i/oauth2/authorize",
+                "https://api.x.com/2/oauth2/token"):
+        method = "GET" if "authorize" in url else "POST"
+        p = run_in(intercept, ["curl", "-sS", "--cacert", ca, "-X", method, "-o", "/dev/null", "-w", "%{http_code}",
+                               url], env=clean_env())
+        assert p.returncode == 0, p.stderr
+        assert p.stdout not in ("000", "404"), (url, p.stdout)
+
+
+def test_unmodified_requests_and_tweepy(intercept, demo):
+    uid = new_user(demo["db"], unique("ic"))
+    tok = json.loads(run_cli("token", "oauth1", "--app", demo["app_id"], "--user", uid, db=demo["db"]))
+    creds = dict(demo, access_token=tok["access_token"], access_token_secret=tok["access_token_secret"],
+                 plain_http=True)
+    p = run_in(intercept, ["/usr/bin/python3", CLIENTS, json.dumps(creds)],
+               env=clean_env(REQUESTS_CA_BUNDLE=os.path.join(intercept.tls, "bundle.pem")))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    celeb = demo["celebrity_user_id"]
+    assert out["requests"]["status"] == 200 and out["requests"]["body"]["data"]["id"] == celeb, out
+    assert out["requests_http"]["status"] == 200, out
+    assert out["tweepy_bearer"]["id"] == int(celeb), out
+    t = out["tweepy_oauth1"]
+    assert "error" not in t, t  # OAuth 1.0a signed over https://api.twitter.com verifies
+    assert t["followed"] == {"following": True, "pending_follow": False}
+    assert t["following"] == [int(celeb)]
+    assert t["unfollowed"] == {"following": False}
+
+
+def test_requests_without_the_ca_is_refused(intercept, demo):
+    script = ("import requests\ntry:\n    requests.get('https://api.x.com/2/users/me', timeout=10)\n"
+              "except requests.exceptions.SSLError:\n    print('ssl-error')\n")
+    p = run_in(intercept, ["/usr/bin/python3", "-c", script], env=clean_env())
+    assert p.stdout.strip() == "ssl-error", (p.stdout, p.stderr)
+
+
+def test_node_twitter_api_v2(intercept, demo):
+    if not shutil.which("node") or not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "twitter-api-v2")):
+        pytest.skip("node or twitter-api-v2 not installed (scripts/deps.sh installs them when npm is reachable)")
+    script = ("const {TwitterApi} = require('twitter-api-v2');"
+              "new TwitterApi(process.argv[1]).v2.userByUsername('XDevelopers')"
+              ".then(u => console.log(JSON.stringify(u.data)), e => { console.error(e); process.exit(1); });")
+    p = run_in(intercept, ["node", "-e", script, demo["bearer_token"]],
+               env=clean_env(NODE_PATH=os.path.join(NODE_DIR, "node_modules"),
+                             NODE_EXTRA_CA_CERTS=os.path.join(intercept.tls, "ca.pem")))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["id"] == demo["celebrity_user_id"]
