@@ -158,6 +158,17 @@ public class Get {
         assert p.returncode != 0 and "PKIX" in p.stderr
     finally:
         s.stop()
+    # and through serve --proxy, with the JVM's own proxy properties and X's real URL
+    s = Server(demo["db"], "--proxy", "--tls-dir", d)
+    try:
+        port = s.url.rsplit(":", 1)[1]
+        env = dict(os.environ, JAVA_TOOL_OPTIONS=opts + f" -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort={port}")
+        p = subprocess.run(["java", str(src), "https://api.x.com/2/users/by/username/XDevelopers",
+                            demo["bearer_token"]], capture_output=True, text=True, timeout=120, env=env)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines()[0] == "200" and demo["celebrity_user_id"] in p.stdout
+    finally:
+        s.stop()
 
 
 def test_trust_system_and_remove_in_a_mount_namespace(tmp_path):
