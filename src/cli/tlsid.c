@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/fsdir.h"
 #include "core/xhosts.h"
 
 #define CA_DAYS 3650
@@ -65,28 +66,12 @@ int fw_tlsid_path(const char *dir, const char *name, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
-/* mkdir -p with mode 0700 for the directories it creates. */
 static int make_dirs(const char *dir, char *err, size_t errcap)
 {
-    char p[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof p) {
-        set_err(err, errcap, "invalid directory '%s'", dir);
-        return -1;
-    }
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != 0)
-            continue;
-        char c = p[i];
-        p[i] = 0;
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            set_err(err, errcap, "cannot create %s: %s", p, strerror(errno));
-            return -1;
-        }
-        p[i] = c;
-    }
-    return 0;
+    int rc = fw_mkdirs(dir, 0700);
+    if (rc != FW_OK)
+        set_err(err, errcap, "cannot create %s: %s", dir, rc == FW_EIO ? strerror(errno) : "invalid path");
+    return rc == FW_OK ? 0 : -1;
 }
 
 /* Writes a file through a temporary beside it (mode `mode`), then renames it
@@ -138,24 +123,18 @@ static int put_chain(FILE *f, void *p)
     return c->b && PEM_write_X509(f, c->b) != 1 ? -1 : 0;
 }
 
-static EVP_PKEY *load_key(const char *path)
+/* Reads a certificate and a private key (either may come back NULL). */
+static void load_pair(const char *cert_path, const char *key_path, X509 **cert, EVP_PKEY **key)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    fclose(f);
-    return k;
-}
-
-static X509 *load_cert(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
-    fclose(f);
-    return x;
+    FILE *f = fopen(cert_path, "rb");
+    *cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    f = fopen(key_path, "rb");
+    *key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f)
+        fclose(f);
+    ERR_clear_error();
 }
 
 static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
@@ -311,10 +290,10 @@ int fw_tlsid_init(const char *dir, bool *created_ca, bool *created_server, char 
     if (make_dirs(dir, err, errcap) != 0)
         return -1;
     int rc = -1;
-    EVP_PKEY *cakey = load_key(ca_key), *skey = NULL;
-    X509 *ca = load_cert(ca_pem), *scert = NULL;
+    EVP_PKEY *cakey, *skey = NULL;
+    X509 *ca, *scert = NULL;
     PKCS12 *p12 = NULL;
-    ERR_clear_error();
+    load_pair(ca_pem, ca_key, &ca, &cakey);
     if (!cakey != !ca || (ca && X509_check_private_key(ca, cakey) != 1)) {
         /* half a CA, or a key of another certificate: never overwrite what may be trusted somewhere */
         set_err(err, errcap, "%s and %s do not belong together; move them away to create a new CA", ca_pem, ca_key);
@@ -337,9 +316,7 @@ int fw_tlsid_init(const char *dir, bool *created_ca, bool *created_server, char 
             goto out;
         *created_ca = true;
     }
-    skey = load_key(srv_key);
-    scert = load_cert(srv_pem);
-    ERR_clear_error();
+    load_pair(srv_pem, srv_key, &scert, &skey);
     if (!server_ok(scert, skey, ca)) {
         EVP_PKEY_free(skey);
         X509_free(scert);
