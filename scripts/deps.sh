@@ -11,10 +11,11 @@ missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-# npm clients for the integration tests (twitter-api-v2, twitter-api-sdk); skipped when npm is unavailable.
+# npm clients for the integration tests (twitter-api-v2, twitter-api-sdk, newman); skipped when npm is unavailable.
 node_clients() {
   command -v npm >/dev/null 2>&1 || return 0
-  [ -d build/node/node_modules/twitter-api-v2 ] && [ -d build/node/node_modules/twitter-api-sdk ] && return 0
+  [ -d build/node/node_modules/twitter-api-v2 ] && [ -d build/node/node_modules/twitter-api-sdk ] &&
+    [ -d build/node/node_modules/newman ] && return 0
   mkdir -p build/node && cp tests/integration/node/package.json build/node/
   (cd build/node && timeout 300 npm install --no-audit --no-fund --silent >/dev/null 2>&1) ||
     echo "deps: npm install failed; node client tests will be skipped"

@@ -75,6 +75,20 @@ class Server:
         assert "runtime error" not in err and "AddressSanitizer" not in err and "LeakSanitizer" not in err, err[-4000:]
 
 
+def namespaces_unavailable():
+    """None if this machine lets the tests create network and mount namespaces (unshare -n -m),
+    else why not. Tests that run followd and its clients in a throw-away network namespace (only
+    its own loopback, so no packet can leave the machine) skip with that reason."""
+    import shutil
+    if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
+        return "unshare, nsenter or ip (util-linux, iproute2) missing"
+    p = subprocess.run(["unshare", "-n", "-m", "sh", "-c", "ip link set lo up && mount --bind /etc/hosts /etc/hosts"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return "cannot create network and mount namespaces here (needs root): " + p.stderr.strip()
+    return None
+
+
 @pytest.fixture(scope="session")
 def demo():
     """A demo database shared by the session (read-mostly: tests that write use their own users)."""

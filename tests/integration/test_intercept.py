@@ -12,25 +12,16 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT, Server, new_user, run_cli, unique
+from conftest import ROOT, Server, namespaces_unavailable, new_user, run_cli, unique
+from unmodified_clients import newman_argv
 
 CLIENTS = os.path.join(ROOT, "tests", "integration", "unmodified_clients.py")
 NODE_DIR = os.path.join(ROOT, "build", "node")
 
 
-def namespaces_available():
-    if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
-        return "unshare, nsenter or ip (util-linux, iproute2) missing"
-    p = subprocess.run(["unshare", "-n", "-m", "sh", "-c", "ip link set lo up && mount --bind /etc/hosts /etc/hosts"],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        return "cannot create network and mount namespaces here (needs root or user namespaces): " + p.stderr.strip()
-    return None
-
-
 @pytest.fixture(scope="module")
 def intercept(demo):
-    why = namespaces_available()
+    why = namespaces_unavailable()
     if why:
         pytest.skip(why)
     work = tempfile.mkdtemp(prefix="followd-intercept-")
@@ -128,3 +119,21 @@ def test_node_twitter_api_v2(intercept, demo):
                              NODE_EXTRA_CA_CERTS=os.path.join(intercept.tls, "ca.pem")))
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["id"] == demo["celebrity_user_id"]
+
+
+def test_newman_collection(intercept, demo, tmp_path):
+    """newman with --ssl-extra-ca-certs and nothing else: the collection's https://api.x.com and
+    https://api.twitter.com URLs, bearer and Postman's OAuth 1.0a signing."""
+    newman = os.path.join(NODE_DIR, "node_modules", ".bin", "newman")
+    if not shutil.which("node") or not os.path.exists(newman):
+        pytest.skip("node or newman not installed (scripts/deps.sh installs them when npm is reachable)")
+    uid = new_user(demo["db"], unique("nm"))
+    tok = json.loads(run_cli("token", "oauth1", "--app", demo["app_id"], "--user", uid, db=demo["db"]))
+    creds = dict(demo, access_token=tok["access_token"], access_token_secret=tok["access_token_secret"])
+    report = str(tmp_path / "newman.json")
+    p = run_in(intercept, newman_argv(newman, creds, uid, os.path.join(intercept.tls, "ca.pem"), report),
+               env=clean_env(), timeout=180)
+    run = json.load(open(report))["run"]
+    failures = [(f["source"]["name"], f["error"]["message"]) for f in run["failures"]]
+    assert p.returncode == 0 and not failures, (failures, p.stdout[-2000:], p.stderr[-2000:])
+    assert run["stats"]["assertions"]["total"] == 4 and run["stats"]["assertions"]["failed"] == 0

@@ -1,6 +1,7 @@
 """serve --proxy: unmodified clients reach followd through HTTPS_PROXY (CONNECT, TLS with the
 local CA of `followd tls init`) or an absolute-form request; every other host is refused and
-never contacted."""
+never contacted. The library clients (requests, tweepy, newman) run with followd in a throw-away
+network namespace, so one that ignored the proxy variables could not reach the real X."""
 import json
 import os
 import shutil
@@ -11,9 +12,11 @@ import time
 
 import pytest
 
-from conftest import ROOT, Server, json_of, new_user, run_cli, unique
+from conftest import ROOT, Server, namespaces_unavailable, new_user, run_cli, unique
+from unmodified_clients import newman_argv
 
 CLIENTS = os.path.join(ROOT, "tests", "integration", "unmodified_clients.py")
+NEWMAN = os.path.join(ROOT, "build", "node", "node_modules", ".bin", "newman")
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +34,23 @@ def proxy(demo, tls_dir):
     s.stop()
 
 
+@pytest.fixture(scope="module")
+def proxy_ns(demo, tls_dir):
+    """serve --proxy inside a new network namespace; clients run there with `enter + argv`."""
+    why = namespaces_unavailable()
+    if why:
+        pytest.skip(why)
+    s = Server(demo["db"], "--rate-limits", "off", "--proxy", "--tls-dir", tls_dir,
+               prefix=["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"])
+    s.enter = ["nsenter", "-t", str(s.proc.pid), "-n", "--"]
+    yield s
+    s.stop()
+
+
 def oauth1_user(demo):
     uid = new_user(demo["db"], unique("px"))
     tok = json.loads(run_cli("token", "oauth1", "--app", demo["app_id"], "--user", uid, db=demo["db"]))
-    return dict(demo, access_token=tok["access_token"], access_token_secret=tok["access_token_secret"])
+    return dict(demo, access_token=tok["access_token"], access_token_secret=tok["access_token_secret"], me=uid)
 
 
 def client_env(proxy_url, tls_dir):
@@ -84,11 +100,11 @@ def test_curl_without_the_ca_fails_verification(proxy, demo):
     assert p.returncode == 60, (p.returncode, p.stderr)  # CURLE_PEER_FAILED_VERIFICATION: not a public CA
 
 
-def test_unmodified_requests_and_tweepy_through_https_proxy(proxy, demo, tls_dir):
+def test_unmodified_requests_and_tweepy_through_https_proxy(proxy_ns, demo, tls_dir):
     creds = oauth1_user(demo)
     creds["plain_http"] = True
-    p = subprocess.run(["/usr/bin/python3", CLIENTS, json.dumps(creds)], capture_output=True, text=True,
-                       timeout=120, env=client_env(proxy.url, tls_dir))
+    p = subprocess.run(proxy_ns.enter + ["/usr/bin/python3", CLIENTS, json.dumps(creds)], capture_output=True,
+                       text=True, timeout=120, env=client_env(proxy_ns.url, tls_dir))
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
     celeb = demo["celebrity_user_id"]
@@ -101,6 +117,22 @@ def test_unmodified_requests_and_tweepy_through_https_proxy(proxy, demo, tls_dir
     assert t["followed"] == {"following": True, "pending_follow": False}
     assert t["following"] == [int(celeb)]
     assert t["unfollowed"] == {"following": False}
+
+
+def test_newman_collection_through_https_proxy(proxy_ns, demo, tls_dir, tmp_path):
+    """newman (Postman's runner) with HTTPS_PROXY and --ssl-extra-ca-certs: bearer lookup and an
+    OAuth 1.0a me/follow/unfollow signed by Postman's own oauth1 auth over https://api.x.com."""
+    if not shutil.which("node") or not os.path.exists(NEWMAN):
+        pytest.skip("node or newman not installed (scripts/deps.sh installs them when npm is reachable)")
+    creds = oauth1_user(demo)
+    report = str(tmp_path / "newman.json")
+    p = subprocess.run(proxy_ns.enter + newman_argv(NEWMAN, creds, creds["me"], os.path.join(tls_dir, "ca.pem"), report),
+                       capture_output=True, text=True, timeout=180, env=client_env(proxy_ns.url, tls_dir))
+    run = json.load(open(report))["run"]
+    failures = [(f["source"]["name"], f["error"]["message"]) for f in run["failures"]]
+    assert p.returncode == 0 and not failures, (failures, p.stdout[-2000:], p.stderr[-2000:])
+    assert run["stats"]["requests"]["total"] == 4 and run["stats"]["assertions"]["total"] == 4
+    assert run["stats"]["assertions"]["failed"] == 0
 
 
 def test_absolute_form_target(proxy, demo):

@@ -7,6 +7,7 @@ CREDS_JSON holds bearer_token, consumer_key, consumer_secret, access_token, acce
 (of a user that follows nobody yet), celebrity_user_id and, optionally, plain_http (also try
 http://api.twitter.com through the same route)."""
 import json
+import os
 import sys
 
 import requests
@@ -59,3 +60,19 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+NEWMAN_COLLECTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node", "followd.postman_collection.json")
+
+
+def newman_argv(newman, creds, me, ca, report):
+    """newman running node/followd.postman_collection.json (X's URLs, bearer and OAuth 1.0a) with
+    the local CA passed as newman documents it; the JSON report goes to `report`."""
+    argv = [newman, "run", NEWMAN_COLLECTION, "--ssl-extra-ca-certs", ca, "--reporters", "json",
+            "--reporter-json-export", report]
+    env = {"bearer": creds["bearer_token"], "target": creds["celebrity_user_id"], "me": me}
+    for k in ("consumer_key", "consumer_secret", "access_token", "access_token_secret"):
+        env[k] = creds[k]
+    for k, v in env.items():
+        argv += ["--env-var", f"{k}={v}"]
+    return argv
