@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -244,3 +245,42 @@ def test_serve_prints_https_for_tls(demo, tls_dir):
         assert p.stdout == "401", p.stderr
     finally:
         s.stop()
+
+
+def connect_200(url):
+    host, port = url[len("http://"):].rsplit(":", 1)
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(b"CONNECT api.x.com:443 HTTP/1.1\r\nHost: api.x.com:443\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return s
+
+
+def test_silent_tunnel_is_closed_after_the_handshake_timeout(demo, tls_dir):
+    s = Server(demo["db"], "--proxy", "--tls-dir", tls_dir, "--timeout", "500")
+    try:
+        c = connect_200(s.url)
+        t0 = time.time()
+        c.settimeout(10)
+        assert c.recv(4096) == b""  # closed by followd, no TLS bytes ever sent
+        assert time.time() - t0 < 5
+        c.close()
+    finally:
+        s.stop()
+
+
+def test_shutdown_with_tunnels_open(demo, tls_dir):
+    """SIGTERM while one tunnel waits for its ClientHello and one is mid-request: a clean exit."""
+    s = Server(demo["db"], "--proxy", "--tls-dir", tls_dir)
+    waiting = connect_200(s.url)
+    ctx = ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.pem"))
+    busy = ctx.wrap_socket(connect_200(s.url), server_hostname="api.x.com")
+    busy.sendall(b"GET /2/users/me HTTP/1.1\r\nHost: api.x.com\r\n\r\n")
+    assert busy.recv(4096).startswith(b"HTTP/1.1 401")
+    t0 = time.time()
+    s.stop()  # asserts exit 0 and no sanitizer report
+    assert time.time() - t0 < 20
+    waiting.close()
+    busy.close()
