@@ -76,8 +76,11 @@ void fw_http_proxy_connect(struct thread *t, h2o_req_t *req)
         fw_http_send_problem(req, 405, "CONNECT is served only in proxy mode (followd serve --proxy).", 0);
         return;
     }
-    if (req->version >= 0x200) {
-        fw_http_send_problem(req, 405, "CONNECT is served over HTTP/1.1 only.", 0);
+    /* a tunnel is opened on the plain proxy port only: not over HTTP/2, and not
+     * inside TLS (a CONNECT within a tunnel or on the intercept port) */
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (req->version >= 0x200 || sock == NULL || sock->ssl != NULL) {
+        fw_http_send_problem(req, 405, "CONNECT is served over plain HTTP/1.1 on the proxy port only.", 0);
         return;
     }
     int port;

@@ -61,27 +61,32 @@ def client_env(proxy_url, tls_dir):
     return env
 
 
+def read_response(s):
+    """One HTTP/1.1 response from socket s: (status line, head bytes, body bytes)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            n = int(line.split(b":")[1])
+            while len(body) < n:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+    return head.split(b"\r\n")[0].decode(), head, body
+
+
 def raw(url, data):
-    """Sends bytes to followd's listener, returns (status line, whole response)."""
+    """Sends bytes to followd's listener, returns its response as read_response does."""
     host, port = url[len("http://"):].rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as s:
         s.sendall(data)
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            buf += chunk
-        head, _, body = buf.partition(b"\r\n\r\n")
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                n = int(line.split(b":")[1])
-                while len(body) < n:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    body += chunk
-        return head.split(b"\r\n")[0].decode(), head, body
+        return read_response(s)
 
 
 def test_curl_connect_tunnel_http2(proxy, demo, tls_dir):
@@ -278,9 +283,18 @@ def test_shutdown_with_tunnels_open(demo, tls_dir):
     ctx = ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.pem"))
     busy = ctx.wrap_socket(connect_200(s.url), server_hostname="api.x.com")
     busy.sendall(b"GET /2/users/me HTTP/1.1\r\nHost: api.x.com\r\n\r\n")
-    assert busy.recv(4096).startswith(b"HTTP/1.1 401")
+    assert read_response(busy)[0].startswith("HTTP/1.1 401")
     t0 = time.time()
     s.stop()  # asserts exit 0 and no sanitizer report
     assert time.time() - t0 < 20
     waiting.close()
     busy.close()
+
+
+def test_connect_inside_a_tunnel_is_405(proxy, tls_dir):
+    ctx = ssl.create_default_context(cafile=os.path.join(tls_dir, "ca.pem"))
+    with ctx.wrap_socket(connect_200(proxy.url), server_hostname="api.x.com") as t:
+        t.sendall(b"CONNECT api.x.com:443 HTTP/1.1\r\nHost: api.x.com:443\r\n\r\n")
+        assert read_response(t)[0].startswith("HTTP/1.1 405")
+        t.sendall(b"GET /2/users/me HTTP/1.1\r\nHost: api.x.com\r\n\r\n")  # the tunnel still serves
+        assert read_response(t)[0].startswith("HTTP/1.1 401")
