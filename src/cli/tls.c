@@ -126,8 +126,8 @@ static void print_trust(const char *dir)
            "-Djavax.net.ssl.trustStorePassword=" FW_TLS_P12_PASS "'\n"
            "# newman:   newman run COLLECTION --ssl-extra-ca-certs '%s'\n"
            "# curl:     curl --cacert '%s' https://api.x.com/2/users/me\n"
-           "# anything else: followd tls trust --system (root; --system --remove undoes it)\n",
-           ca, bundle, ca, bundle, bundle, p12, ca, ca);
+           "# anything else: sudo followd tls trust --system --dir '%s' (--system --remove undoes it)\n",
+           ca, bundle, ca, bundle, bundle, p12, ca, ca, dir);
 }
 
 int fw_cli_tls(int argc, char **argv)
