@@ -172,6 +172,8 @@ int fw_cli_tls(int argc, char **argv)
         fw_cli_err("--remove goes with --system");
         return 2;
     }
+    if (system && remove)
+        return trust_system(NULL, true); /* needs no directory */
     if (dirarg) {
         if (!*dirarg || strlen(dirarg) >= sizeof dir - 32) {
             fw_cli_err("--dir takes a directory");
@@ -182,9 +184,6 @@ int fw_cli_tls(int argc, char **argv)
         fw_cli_err("neither XDG_DATA_HOME nor HOME is set: pass --dir DIR");
         return 2;
     }
-    if (system && remove)
-        return trust_system(NULL, true);
-
     /* trust creates the identity too, so its advice always names files that exist */
     bool new_ca, new_server;
     char err[512];

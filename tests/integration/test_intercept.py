@@ -111,14 +111,30 @@ def test_requests_without_the_ca_is_refused(intercept, demo):
 def test_node_twitter_api_v2(intercept, demo):
     if not shutil.which("node") or not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "twitter-api-v2")):
         pytest.skip("node or twitter-api-v2 not installed (scripts/deps.sh installs them when npm is reachable)")
-    script = ("const {TwitterApi} = require('twitter-api-v2');"
-              "new TwitterApi(process.argv[1]).v2.userByUsername('XDevelopers')"
-              ".then(u => console.log(JSON.stringify(u.data)), e => { console.error(e); process.exit(1); });")
-    p = run_in(intercept, ["node", "-e", script, demo["bearer_token"]],
+    uid = new_user(demo["db"], unique("nd"))
+    tok = json.loads(run_cli("token", "oauth1", "--app", demo["app_id"], "--user", uid, db=demo["db"]))
+    script = """
+const {TwitterApi} = require('twitter-api-v2');
+const [bearer, appKey, appSecret, accessToken, accessSecret, target] = process.argv.slice(1);
+(async () => {
+  const u = await new TwitterApi(bearer).v2.userByUsername('XDevelopers');
+  const user = new TwitterApi({appKey, appSecret, accessToken, accessSecret});
+  const me = await user.v2.me();
+  const followed = await user.v2.follow(me.data.id, target);
+  const unfollowed = await user.v2.unfollow(me.data.id, target);
+  console.log(JSON.stringify({lookup: u.data, me: me.data, followed: followed.data, unfollowed: unfollowed.data}));
+})().catch(e => { console.error(e); process.exit(1); });
+"""
+    p = run_in(intercept, ["node", "-e", script, demo["bearer_token"], demo["consumer_key"], demo["consumer_secret"],
+                           tok["access_token"], tok["access_token_secret"], demo["celebrity_user_id"]],
                env=clean_env(NODE_PATH=os.path.join(NODE_DIR, "node_modules"),
                              NODE_EXTRA_CA_CERTS=os.path.join(intercept.tls, "ca.pem")))
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["id"] == demo["celebrity_user_id"]
+    out = json.loads(p.stdout)
+    assert out["lookup"]["id"] == demo["celebrity_user_id"]
+    assert out["me"]["id"] == uid  # OAuth 1.0a signed over https://api.twitter.com
+    assert out["followed"] == {"following": True, "pending_follow": False}
+    assert out["unfollowed"] == {"following": False}
 
 
 def test_newman_collection(intercept, demo, tmp_path):
