@@ -19,6 +19,8 @@ static const char usage[] =
     "  import   load users, tweets and a follow graph from files into an empty database\n"
     "  export   write the database's users, tweets and graph in import's formats\n"
     "  db       migrate: create or upgrade a database's schema\n"
+    "  tls      init | trust: the local CA and certificate of serve --intercept / --proxy\n"
+    "  hosts    add | remove the block in /etc/hosts that sends X's host names to followd\n"
     "\n"
     "Run 'followd <command> --help' for the options of a command; 'followd --version' prints the version.\n";
 
@@ -40,7 +42,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"serve", fw_cli_serve}, {"user", fw_cli_user},   {"tweet", fw_cli_tweet}, {"app", fw_cli_app},
         {"token", fw_cli_token}, {"demo", fw_cli_demo},   {"check", fw_cli_check}, {"import", fw_cli_import},
-        {"export", fw_cli_export}, {"db", fw_cli_db},
+        {"export", fw_cli_export}, {"db", fw_cli_db},    {"tls", fw_cli_tls},     {"hosts", fw_cli_hosts},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))

@@ -21,6 +21,8 @@ int fw_cli_import(int argc, char **argv);
 int fw_cli_export(int argc, char **argv);
 /* followd db migrate (cli/db.c). */
 int fw_cli_db(int argc, char **argv);
+int fw_cli_tls(int argc, char **argv);
+int fw_cli_hosts(int argc, char **argv);
 /* followd user passwd (cli/passwd.c); argv[0] is "passwd". */
 int fw_cli_user_passwd(int argc, char **argv);
 

@@ -6,8 +6,13 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/tlsid.h"
+#include "core/xhosts.h"
 #include "http/server.h"
 #include "oauth/oauth.h"
+
+#define FW_INTERCEPT_HTTPS "127.0.0.1:443"
+#define FW_INTERCEPT_HTTP "127.0.0.1:80"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -20,6 +25,17 @@ static const char serve_usage[] =
     "  --threads N           event-loop threads (default: one per core)\n"
     "  --tls-cert FILE       serve HTTPS (HTTP/2 via ALPN) with this certificate chain\n"
     "  --tls-key FILE        ... and this private key\n"
+    "  --intercept           also serve HTTPS on 127.0.0.1:443 and HTTP on 127.0.0.1:80 for X's host names\n"
+    "                        (api.x.com, api.twitter.com, x.com, twitter.com, ...; point them here with\n"
+    "                        'followd hosts add'), with the local certificate of 'followd tls init'\n"
+    "  --intercept-https HOST:PORT  the HTTPS address of --intercept (default " FW_INTERCEPT_HTTPS ")\n"
+    "  --intercept-http HOST:PORT   its plain HTTP address (default " FW_INTERCEPT_HTTP "; '' = none)\n"
+    "  --proxy               the --listen port is also an HTTPS proxy for X's host names: CONNECT\n"
+    "                        api.x.com:443 is answered by followd itself with the local certificate,\n"
+    "                        so HTTPS_PROXY=http://HOST:PORT redirects unmodified clients; any other\n"
+    "                        host is refused (403), followd connects nowhere\n"
+    "  --tls-dir DIR         the local CA and certificate of --intercept / --proxy (created if missing;\n"
+    "                        default as 'followd tls init'); --tls-cert/--tls-key override it\n"
     "  --max-body BYTES      request body limit (default " STR(FW_HTTP_DEFAULT_MAX_BODY) ")\n"
     "  --timeout MS          header, idle, TLS handshake and stalled-response timeout (default "
     STR(FW_HTTP_DEFAULT_TIMEOUT_MS) ")\n"
@@ -48,14 +64,61 @@ static const char serve_usage[] =
 #define MAX_DB_SIZE ((uint64_t)1 << 42) /* 4 TiB of address space */
 
 typedef struct serve_ready {
-    const char *host;
+    const fw_http_config *hc;
+    bool intercept, proxy;
 } serve_ready;
 
-static void on_ready(void *ctx, int port)
+/* "HOST:PORT" without its port, "[V6]" kept bracketed. */
+static void host_of(const char *addr, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", addr);
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = 0;
+}
+
+/* One line per listener, the --listen one first (scripts read that line). */
+static void on_ready(void *ctx, const int *ports, size_t n)
 {
     serve_ready *r = ctx;
-    printf("followd: listening on http://%s:%d\n", r->host, port);
+    for (size_t i = 0; i < n; i++) {
+        const fw_http_listener *l = &r->hc->listeners[i];
+        char host[256];
+        host_of(l->addr, host, sizeof host);
+        printf("followd: listening on %s://%s:%d", l->tls ? "https" : "http", host, ports[i]);
+        if (i == 0 && r->proxy)
+            printf(" (also the HTTPS proxy for X's hosts: HTTPS_PROXY=http://%s:%d)", host, ports[i]);
+        else if (i > 0 && r->intercept)
+            printf(" (intercept: %s://%s and X's other host names)", l->tls ? "https" : "http", fw_x_hosts[0]);
+        putchar('\n');
+    }
     fflush(stdout);
+}
+
+/* The certificate of --intercept / --proxy: the local TLS identity in dir
+ * (created when missing) unless --tls-cert/--tls-key name one. */
+static int local_identity(const char *dir, char *cert, char *key, size_t cap)
+{
+    char def[4096], err[512];
+    if (!dir) {
+        if (fw_tlsid_default_dir(def, sizeof def) != 0) {
+            fw_cli_err("neither XDG_DATA_HOME nor HOME is set: pass --tls-dir DIR");
+            return -1;
+        }
+        dir = def;
+    }
+    bool new_ca, new_server;
+    if (fw_tlsid_init(dir, &new_ca, &new_server, err, sizeof err) != 0) {
+        fw_cli_err("%s", err);
+        return -1;
+    }
+    if (fw_tlsid_path(dir, "server.pem", cert, cap) != 0 || fw_tlsid_path(dir, "server.key", key, cap) != 0) {
+        fw_cli_err("--tls-dir is too long");
+        return -1;
+    }
+    fprintf(stderr, "followd: TLS with the local CA %s/ca.pem%s ('followd tls trust' prints how clients trust it)\n",
+            dir, new_ca ? " (just created)" : "");
+    return 0;
 }
 
 int fw_cli_serve(int argc, char **argv)
@@ -77,9 +140,17 @@ int fw_cli_serve(int argc, char **argv)
         {"oauth-pending-max", required_argument, 0, 'P'},
         {"db-pool", required_argument, 0, 'N'},
         {"db-timeout", required_argument, 0, 'W'},
+        {"intercept", no_argument, 0, 'I'},
+        {"intercept-https", required_argument, 0, 'S'},
+        {"intercept-http", required_argument, 0, 'H'},
+        {"proxy", no_argument, 0, 'X'},
+        {"tls-dir", required_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
     fw_store_opts so = {0};
+    const char *tls_dir = NULL;
+    const char *icpt_https = FW_INTERCEPT_HTTPS, *icpt_http = FW_INTERCEPT_HTTP;
+    bool intercept = false, proxy = false, icpt_addr = false;
     fw_http_config hc = {0};
     hc.listen = FW_HTTP_DEFAULT_LISTEN;
     hc.max_body = FW_HTTP_DEFAULT_MAX_BODY;
@@ -156,6 +227,11 @@ int fw_cli_serve(int argc, char **argv)
                 return 2;
             so.timeout_ms = (unsigned)v;
             break;
+        case 'I': intercept = true; break;
+        case 'S': icpt_https = optarg; icpt_addr = true; break;
+        case 'H': icpt_http = optarg; icpt_addr = true; break;
+        case 'X': proxy = true; break;
+        case 'D': tls_dir = optarg; break;
         default: fputs(serve_usage, stderr); return 2;
         }
     }
@@ -164,6 +240,29 @@ int fw_cli_serve(int argc, char **argv)
     if (!!hc.tls_cert != !!hc.tls_key) {
         fw_cli_err("--tls-cert and --tls-key go together");
         return 2;
+    }
+    if (icpt_addr && !intercept) {
+        fw_cli_err("--intercept-https and --intercept-http go with --intercept");
+        return 2;
+    }
+    if (tls_dir && !intercept && !proxy) {
+        fw_cli_err("--tls-dir goes with --intercept or --proxy");
+        return 2;
+    }
+    /* the --listen listener first; it is TLS only with --tls-cert outside intercept/proxy mode */
+    hc.listeners[hc.nlisteners++] = (fw_http_listener){hc.listen, hc.tls_cert && !intercept && !proxy};
+    if (intercept) {
+        hc.listeners[hc.nlisteners++] = (fw_http_listener){icpt_https, true};
+        if (*icpt_http)
+            hc.listeners[hc.nlisteners++] = (fw_http_listener){icpt_http, false};
+    }
+    hc.proxy = proxy;
+    char cert[4096], key[4096];
+    if ((intercept || proxy) && !hc.tls_cert) {
+        if (local_identity(tls_dir, cert, key, sizeof cert) != 0)
+            return 1;
+        hc.tls_cert = cert;
+        hc.tls_key = key;
     }
     fw_store *s = fw_cli_open_opts(&so);
     if (!s)
@@ -175,12 +274,7 @@ int fw_cli_serve(int argc, char **argv)
         fw_store_close(s);
         return 1;
     }
-    char host[256];
-    snprintf(host, sizeof host, "%s", hc.listen);
-    char *colon = strrchr(host, ':');
-    if (colon)
-        *colon = 0;
-    serve_ready ready = {host};
+    serve_ready ready = {&hc, intercept, proxy};
     hc.on_ready = on_ready;
     hc.on_ready_ctx = &ready;
     int rc = fw_http_serve(&hc, api);

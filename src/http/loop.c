@@ -59,12 +59,12 @@ static void on_kick(h2o_multithread_receiver_t *recv, h2o_linklist_t *messages)
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
-    struct thread *t = listener->data;
+    struct lsock *l = listener->data;
     if (err != NULL)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock != NULL)
-        h2o_accept(&t->accept_ctx, sock);
+        h2o_accept(&l->actx, sock);
 }
 
 static void on_stop_readable(h2o_socket_t *sock, const char *err)
@@ -122,9 +122,11 @@ static void force_close(struct thread *t)
 /* Returns true if every h2o object was released and may be disposed. */
 static bool drain(struct thread *t)
 {
-    h2o_socket_read_stop(t->listener);
-    h2o_socket_close(t->listener);
-    t->listener = NULL;
+    for (size_t i = 0; i < t->nls; i++) {
+        h2o_socket_read_stop(t->ls[i].sock);
+        h2o_socket_close(t->ls[i].sock);
+        t->ls[i].sock = NULL;
+    }
     h2o_context_request_shutdown(&t->ctx);
 
     uint64_t start = h2o_now(t->loop), warned = start;
@@ -202,9 +204,9 @@ void *fw_http_thread_main(void *arg)
 
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->ctx, t->loop, &srv->globalconf);
-    t->accept_ctx.ctx = &t->ctx;
-    t->accept_ctx.hosts = srv->globalconf.hosts;
-    t->accept_ctx.ssl_ctx = srv->ssl_ctx;
+    t->tunnel_actx.ctx = &t->ctx;
+    t->tunnel_actx.hosts = srv->globalconf.hosts;
+    t->tunnel_actx.ssl_ctx = srv->ssl_ctx;
 
     t->qtail = &t->qhead;
     pthread_mutex_init(&t->qmu, NULL);
@@ -223,9 +225,16 @@ void *fw_http_thread_main(void *arg)
         h2o_timeout_link(t->loop, &t->log_timeout, &t->log_entry);
     }
 
-    t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    t->listener->data = t;
-    h2o_socket_read_start(t->listener, on_accept);
+    for (size_t i = 0; i < t->nls; i++) {
+        struct lsock *l = &t->ls[i];
+        l->thr = t;
+        l->actx.ctx = &t->ctx;
+        l->actx.hosts = srv->globalconf.hosts;
+        l->actx.ssl_ctx = srv->ls_tls[i] ? srv->ssl_ctx : NULL;
+        l->sock = h2o_evloop_socket_create(t->loop, l->fd, H2O_SOCKET_FLAG_DONT_READ);
+        l->sock->data = l;
+        h2o_socket_read_start(l->sock, on_accept);
+    }
 
     int sfd = dup(fw_http_stop_fd()); /* each h2o socket closes its own fd */
     if (sfd < 0) {

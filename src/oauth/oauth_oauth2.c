@@ -366,6 +366,8 @@ static void revoke_work(fw_oa_ctx *x)
 {
     grant *g = x->flow;
     g->revoke_rc = g->grant_id ? fw_store_grant_revoke(fw_oa_store(x), g->grant_id) : FW_OK;
+    if (g->revoke_rc == FW_ENOTSUP) /* a backend without grant records: revoke the token alone */
+        g->revoke_rc = FW_OK;
     if (g->revoke_rc == FW_OK)
         g->revoke_rc = fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, NULL);
 }

@@ -53,6 +53,7 @@ typedef struct fw_store_ops {
     int (*check)(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
     int (*user_set_password)(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
     int (*user_get_password)(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
+    int (*grant_revoke)(fw_store *s, uint64_t grant_id);
     /* bulk import and export scans */
     int (*import_begin)(fw_store *s, fw_import **out);
     int (*tweet_scan)(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);

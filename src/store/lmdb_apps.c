@@ -315,7 +315,7 @@ int fw_lmdb_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token
 /* A grant's revocation is one record, checked by fw_store_auth: a constant-time
  * write however many tokens the grant has minted, and tokens issued under it
  * afterwards (a refresh racing the revocation) are covered too. */
-int fw_store_grant_revoke(fw_store *s, uint64_t grant_id)
+int fw_lmdb_grant_revoke(fw_store *s, uint64_t grant_id)
 {
     if (grant_id == 0)
         return FW_EINVAL;

@@ -223,6 +223,8 @@ int fw_lmdb_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw
 void fw_lmdb_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
 extern const fw_store_ops fw_lmdb_ops;
 
+FW_MUSTCHECK int fw_lmdb_grant_revoke(fw_store *s, uint64_t grant_id);
+
 /* ---- lmdb_import.c, lmdb_export.c (store.h "Bulk import") ---- */
 FW_MUSTCHECK int fw_lmdb_import_begin(fw_store *s, fw_import **out);
 FW_MUSTCHECK

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "core/fsdir.h"
 #include "core/secret.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)16 << 30)
@@ -114,24 +115,11 @@ static int init_dbs(fw_store *s)
     return fw_lmdb_err(mdb_txn_commit(txn));
 }
 
-/* mkdir -p: creates path and any missing parents (0700); fw_err. */
+/* mkdir -p (0700); fw_err, with errno translated as for any other failure. */
 static int make_dirs(const char *path)
 {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return FW_EINVAL;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0)
-            continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return fw_lmdb_err(errno);
-        buf[i] = c;
-    }
-    return FW_OK;
+    int rc = fw_mkdirs(path, 0700);
+    return rc == FW_EIO ? fw_lmdb_err(errno) : rc;
 }
 
 int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
@@ -250,6 +238,7 @@ const fw_store_ops fw_lmdb_ops = {
     .user_get_by_name = fw_lmdb_user_get_by_name,
     .user_scan = fw_lmdb_user_scan,
     .tweet_add = fw_lmdb_tweet_add,
+    .grant_revoke = fw_lmdb_grant_revoke,
     .import_begin = fw_lmdb_import_begin,
     .tweet_scan = fw_lmdb_tweet_scan,
     .edge_scan = fw_lmdb_edge_scan,

@@ -204,6 +204,9 @@ int fw_pg_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t 
 
 extern const fw_store_ops fw_pg_ops;
 
+/* pg_export.c: grants are not recorded on PostgreSQL yet (FW_ENOTSUP: revoking a
+ * refresh token revokes only that token there). */
+FW_MUSTCHECK int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id);
 /* pg_export.c: export scans; bulk import is LMDB-only for now (FW_ENOTSUP). */
 FW_MUSTCHECK int fw_pg_import_begin(fw_store *st, fw_import **out);
 FW_MUSTCHECK

@@ -418,6 +418,7 @@ const fw_store_ops fw_pg_ops = {
     .user_get_by_name = fw_pg_user_get_by_name,
     .user_scan = fw_pg_user_scan,
     .tweet_add = fw_pg_tweet_add,
+    .grant_revoke = fw_pg_grant_revoke,
     .import_begin = fw_pg_import_begin,
     .tweet_scan = fw_pg_tweet_scan,
     .edge_scan = fw_pg_edge_scan,

@@ -156,3 +156,5 @@ int fw_store_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t s
 {
     return ops_of(s)->edge_scan(s, fn, ctx);
 }
+
+int fw_store_grant_revoke(fw_store *s, uint64_t grant_id) { return ops_of(s)->grant_revoke(s, grant_id); }

@@ -44,14 +44,15 @@ def run_cli(*args, check=True, db=None):
 class Server:
     """A followd serve process on a free port."""
 
-    def __init__(self, db, *extra):
+    def __init__(self, db, *extra, prefix=()):
+        """prefix: a command that execs followd (e.g. into a network namespace)."""
         self.db = db
         self.log = tempfile.NamedTemporaryFile(prefix="followd-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2"] + list(extra),
+            list(prefix) + [BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2"] + list(extra),
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"listening on (http://[0-9.]+:\d+)", line or "")
+        m = re.search(r"listening on (https?://[0-9.]+:\d+)", line or "")
         if not m:
             self.proc.kill()
             raise AssertionError("server did not start: " + (line or "") + open(self.log.name).read())
@@ -135,6 +136,20 @@ def _pg_cluster():
 def lmdb_only(reason):
     """Marks a test that is about the LMDB files themselves; it is skipped on other backends."""
     return pytest.mark.skipif(PG, reason=f"LMDB only: {reason}")
+
+
+def namespaces_unavailable():
+    """None if this machine lets the tests create network and mount namespaces (unshare -n -m),
+    else why not. Tests that run followd and its clients in a throw-away network namespace (only
+    its own loopback, so no packet can leave the machine) skip with that reason."""
+    import shutil
+    if not shutil.which("unshare") or not shutil.which("nsenter") or not shutil.which("ip"):
+        return "unshare, nsenter or ip (util-linux, iproute2) missing"
+    p = subprocess.run(["unshare", "-n", "-m", "sh", "-c", "ip link set lo up && mount --bind /etc/hosts /etc/hosts"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        return "cannot create network and mount namespaces here (needs root): " + p.stderr.strip()
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 /* Unit tests: buffer, JSON writer, percent-encoding, encodings and secrets. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "core/secret.h"
 #include "core/sort.h"
 #include "core/urlenc.h"
+#include "core/xhosts.h"
 
 static void test_buf_growth_and_numbers(void **st)
 {
@@ -316,6 +318,36 @@ static void test_media_type(void **state)
         assert_false(fw_media_type_is(fw_str_c(no[i]), "application/json"));
 }
 
+static void test_x_host_match(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a;
+        bool ok;
+        int port;
+    } cases[] = {
+        {"api.x.com", true, 0},           {"API.X.COM:443", true, 443},   {"api.twitter.com.:443", true, 443},
+        {"twitter.com:80", true, 80},     {"upload.twitter.com", true, 0}, {"developer.x.com:1", true, 1},
+        {"evil.api.x.com:443", false, 0}, {"api.x.com.evil:443", false, 0}, {"x.co", false, 0},
+        {"api.x.com:", false, -1},        {"api.x.com:0", false, -1},      {"api.x.com:65536", false, -1},
+        {"api.x.com:44a", false, -1},     {"api.x.com:443:1", false, -1},  {"", false, 0},
+        {":443", false, 443},             {"localhost:443", false, 443},   {"127.0.0.1:443", false, 443},
+        {"api.x.com..", false, 0},        {"[::1]:443", false, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int port = 99;
+        bool ok = fw_x_host_match(cases[i].a, strlen(cases[i].a), &port);
+        if (ok != cases[i].ok || (ok && port != cases[i].port))
+            fail_msg("%s: ok=%d port=%d", cases[i].a, ok, port);
+    }
+    size_t n = 0;
+    for (const char *const *h = fw_x_hosts; *h; h++, n++) {
+        int port;
+        assert_true(fw_x_host_match(*h, strlen(*h), &port));
+    }
+    assert_true(n >= 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,7 +357,7 @@ int main(void)
         cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
         cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_clock), cmocka_unit_test(test_media_type),
-        cmocka_unit_test(test_iso8601_parse), cmocka_unit_test(test_sort_kv),
+        cmocka_unit_test(test_iso8601_parse), cmocka_unit_test(test_sort_kv), cmocka_unit_test(test_x_host_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
