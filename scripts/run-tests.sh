@@ -100,7 +100,12 @@ tap_dir() {
   fi
 }
 
-layer_unit() { tap_dir unit "$UNIT_DIR"; }
+# The PostgreSQL store unit tests (test_store_pg) use the cluster when
+# postgresql is one of the backends under test.
+layer_unit() {
+  case " $FOLLOWD_STORES " in *" postgresql "*) pg_cluster || failed=$((failed + 1)) ;; esac
+  tap_dir unit "$UNIT_DIR"
+}
 layer_shell() { tap_dir shell "$SHELL_TEST_DIR"; }
 
 # Fuzz targets: a short, fixed-seed run of each (the long runs are `make fuzz`).

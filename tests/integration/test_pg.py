@@ -32,8 +32,9 @@ def test_followers_page_is_an_index_range_scan_at_any_depth(demo):
     psql("ANALYZE fw_rel; ANALYZE fw_users", url=db)
     total = int(psql(f"SELECT count(*) FROM fw_rel WHERE dst = {owner} AND state = 1", url=db))
     assert total >= 1000, total
-    deep = int(psql(f"SELECT seq FROM fw_rel WHERE dst = {owner} AND state = 1 ORDER BY seq LIMIT 1 OFFSET 50",
-                    url=db))
+    # a page deep inside the list: half of it newer than the cursor, full pages older
+    deep = int(psql(f"SELECT seq FROM fw_rel WHERE dst = {owner} AND state = 1 ORDER BY seq LIMIT 1 "
+                    f"OFFSET {total // 2}", url=db))
     for cursor in ["", f" AND r.seq < {deep}"]:
         plan = plan_of(db, PAGE_SQL.format(owner=owner, cursor=cursor, limit=101))
         assert "Sort" not in plan, plan

@@ -49,8 +49,6 @@ static void open_store(fx *f)
 static int setup(void **state)
 {
     const char *url = getenv("FOLLOWD_PG_URL");
-    if (!url || !*url)
-        skip(); /* no server to test against */
     fx *f = calloc(1, sizeof *f);
     snprintf(f->name, sizeof f->name, "fw_unit_%d_%d", (int)getpid(), ++db_counter);
     char sql[128];
@@ -198,5 +196,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_check_finds_each_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_newer_schema_refused, setup, teardown),
     };
+    const char *url = getenv("FOLLOWD_PG_URL");
+    if (!url || !*url) { /* no server to test against: every test reports itself skipped */
+        size_t n = sizeof(tests) / sizeof(tests[0]);
+        printf("1..%zu\n", n);
+        for (size_t i = 0; i < n; i++)
+            printf("ok %zu - %s # SKIP FOLLOWD_PG_URL is not set (scripts/run-tests.sh sets it)\n", i + 1,
+                   tests[i].name);
+        return 0;
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
