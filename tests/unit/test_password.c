@@ -228,7 +228,7 @@ static void test_grant_revoke(void **state)
     assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 7200 * 1000LL, g1, NULL, at2), FW_OK);
     assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 0, g2, NULL, other), FW_OK);
     assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 0, 0, NULL, plain), FW_OK);
-    assert_int_equal(fw_issue_oauth1(s, aid, uid, NULL, late, sec), FW_OK);
+    assert_int_equal(fw_issue_oauth1(s, aid, uid, FW_SCOPES_OAUTH1_WRITE, NULL, late, sec), FW_OK);
     seen w = by_token(s, at1);
     assert_true(w.rc == FW_OK && w.c.grant_id == g1 && !w.c.revoked && w.c.scopes == 5);
     assert_true(by_token(s, plain).c.grant_id == 0);
