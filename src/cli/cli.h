@@ -72,6 +72,15 @@ void fw_cli_progress_init(fw_cli_progress *p, const char *cmd);
 void fw_cli_progress_update(fw_cli_progress *p, const char *phase, uint64_t done, uint64_t total, const char *unit);
 /* Ends a terminal line and prints "cmd: msg (N.N s)". */
 void fw_cli_progress_done(fw_cli_progress *p, const char *msg);
+/* import's and export's arguments (cli/graphfiles.c). */
+typedef struct fw_cli_graph_files {
+    const char *db, *users, *tweets, *follows, *requests; /* NULL when not given */
+    uint64_t max_size;                                      /* --db-max-size (import only), 0 = default */
+} fw_cli_graph_files;
+/* Parses them (--db-max-size only when max_size); returns -1 to go on, or the
+ * exit status (0 after --help, 2 for a usage error, already reported). */
+int fw_cli_graph_args(int argc, char **argv, const char *cmd, const char *usage, bool max_size,
+                      fw_cli_graph_files *f);
 /* Appends a newline to b, writes it to stdout and frees it. */
 void fw_cli_print_buf(fw_buf *b);
 

@@ -3,7 +3,6 @@
  * graph (lists keep their order: edges are written oldest first, which import
  * reads back as file order). Edges carry no created_at: the store keeps their
  * order, not their time. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,31 @@ static void jw_strf(fw_jw *w, const char *key, fw_str v)
     fw_jw_strn(w, v.p ? v.p : "", v.len);
 }
 
+/* "public_metrics": {names[i]: vals[i], ...} */
+static void jw_metrics(fw_jw *w, const char *const *names, const uint64_t *vals, size_t n)
+{
+    fw_jw_key(w, "public_metrics");
+    fw_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        fw_jw_key(w, names[i]);
+        fw_jw_int(w, (int64_t)vals[i]);
+    }
+    fw_jw_obj_end(w);
+}
+
+/* Closes the record's object and writes it as one line; -1 (and the output
+ * marked bad) if it did not serialise. */
+static int end_line(out *o, fw_jw *w)
+{
+    fw_jw_obj_end(w);
+    if (fw_jw_error(w)) {
+        o->bad = true;
+        return -1;
+    }
+    flush_line(o);
+    return 0;
+}
+
 static int user_line(void *ctx, const fw_user *u)
 {
     out *o = ctx;
@@ -80,20 +104,12 @@ static int user_line(void *ctx, const fw_user *u)
         fw_jw_arr_end(&w);
         fw_jw_obj_end(&w);
     }
-    fw_jw_key(&w, "public_metrics");
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "followers_count"); fw_jw_int(&w, (int64_t)u->followers_count);
-    fw_jw_key(&w, "following_count"); fw_jw_int(&w, (int64_t)u->following_count);
-    fw_jw_key(&w, "tweet_count"); fw_jw_int(&w, (int64_t)u->tweet_count);
-    fw_jw_key(&w, "listed_count"); fw_jw_int(&w, (int64_t)u->listed_count);
-    fw_jw_key(&w, "like_count"); fw_jw_int(&w, (int64_t)u->like_count);
-    fw_jw_obj_end(&w);
-    fw_jw_obj_end(&w);
-    if (fw_jw_error(&w)) {
-        o->bad = true;
+    static const char *const names[] = {"followers_count", "following_count", "tweet_count", "listed_count",
+                                        "like_count"};
+    const uint64_t vals[] = {u->followers_count, u->following_count, u->tweet_count, u->listed_count, u->like_count};
+    jw_metrics(&w, names, vals, 5);
+    if (end_line(o, &w))
         return -1;
-    }
-    flush_line(o);
     if ((o->n & 0xFFFF) == 0)
         fw_cli_progress_update(o->prog, "users", o->n, 0, "users");
     return 0;
@@ -118,22 +134,12 @@ static int tweet_line(void *ctx, const fw_tweet *t)
     if (t->conversation_id) {
         fw_jw_key(&w, "conversation_id"); fw_jw_id(&w, t->conversation_id);
     }
-    fw_jw_key(&w, "public_metrics");
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "retweet_count"); fw_jw_int(&w, (int64_t)t->retweet_count);
-    fw_jw_key(&w, "reply_count"); fw_jw_int(&w, (int64_t)t->reply_count);
-    fw_jw_key(&w, "like_count"); fw_jw_int(&w, (int64_t)t->like_count);
-    fw_jw_key(&w, "quote_count"); fw_jw_int(&w, (int64_t)t->quote_count);
-    fw_jw_key(&w, "bookmark_count"); fw_jw_int(&w, (int64_t)t->bookmark_count);
-    fw_jw_key(&w, "impression_count"); fw_jw_int(&w, (int64_t)t->impression_count);
-    fw_jw_obj_end(&w);
-    fw_jw_obj_end(&w);
-    if (fw_jw_error(&w)) {
-        o->bad = true;
-        return -1;
-    }
-    flush_line(o);
-    return 0;
+    static const char *const names[] = {"retweet_count", "reply_count", "like_count", "quote_count",
+                                        "bookmark_count", "impression_count"};
+    const uint64_t vals[] = {t->retweet_count, t->reply_count, t->like_count, t->quote_count, t->bookmark_count,
+                             t->impression_count};
+    jw_metrics(&w, names, vals, 6);
+    return end_line(o, &w);
 }
 
 /* Every edge, collected so it can be written in sequence order. */
@@ -223,34 +229,11 @@ static int write_edges(fw_store *s, out *fo, out *ro, fw_cli_progress *prog)
 
 int fw_cli_export(int argc, char **argv)
 {
-    if (fw_cli_wants_help(argc, argv)) {
-        fputs(export_usage, stdout);
-        return 0;
-    }
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},     {"users", required_argument, 0, 'u'},
-        {"tweets", required_argument, 0, 't'}, {"follows", required_argument, 0, 'f'},
-        {"requests", required_argument, 0, 'r'}, {0, 0, 0, 0},
-    };
-    const char *db = NULL, *users = NULL, *tweets = NULL, *follows = NULL, *requests = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'u': users = optarg; break;
-        case 't': tweets = optarg; break;
-        case 'f': follows = optarg; break;
-        case 'r': requests = optarg; break;
-        default: fputs(export_usage, stderr); return 2;
-        }
-    }
-    if (fw_cli_extra_args(argc, argv))
-        return 2;
-    if (!db || (!users && !tweets && !follows && !requests)) {
-        fw_cli_err("export needs --db and at least one of --users, --tweets, --follows, --requests");
-        return 2;
-    }
+    fw_cli_graph_files g;
+    int st = fw_cli_graph_args(argc, argv, "export", export_usage, false, &g);
+    if (st >= 0)
+        return st;
+    const char *db = g.db, *users = g.users, *tweets = g.tweets, *follows = g.follows, *requests = g.requests;
     fw_store *s = fw_cli_open(db);
     if (!s)
         return 1;

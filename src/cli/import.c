@@ -2,7 +2,6 @@
  * lines, v2 tweet shape) and the follow graph (CSV) into an empty database in
  * one all-or-nothing transaction (store.h, "Bulk import"). Every bad line is
  * reported as FILE:LINE: reason, and then nothing is imported. */
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,41 +439,12 @@ static void commit_progress(void *ctx, const char *phase, uint64_t done, uint64_
 
 int fw_cli_import(int argc, char **argv)
 {
-    if (fw_cli_wants_help(argc, argv)) {
-        fputs(import_usage, stdout);
-        return 0;
-    }
-    static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},      {"users", required_argument, 0, 'u'},
-        {"tweets", required_argument, 0, 't'},  {"follows", required_argument, 0, 'f'},
-        {"requests", required_argument, 0, 'r'}, {"db-max-size", required_argument, 0, 'm'},
-        {0, 0, 0, 0},
-    };
-    const char *db = NULL, *users = NULL, *tweets = NULL, *follows = NULL, *requests = NULL;
-    uint64_t max_size = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd': db = optarg; break;
-        case 'u': users = optarg; break;
-        case 't': tweets = optarg; break;
-        case 'f': follows = optarg; break;
-        case 'r': requests = optarg; break;
-        case 'm':
-            if (fw_cli_size("--db-max-size", optarg, 1 << 20, UINT64_C(1) << 44, &max_size))
-                return 2;
-            break;
-        default: fputs(import_usage, stderr); return 2;
-        }
-    }
-    if (fw_cli_extra_args(argc, argv))
-        return 2;
-    if (!db || (!users && !tweets && !follows && !requests)) {
-        fw_cli_err("import needs --db and at least one of --users, --tweets, --follows, --requests");
-        return 2;
-    }
-    fw_store_opts so = {.path = db, .map_size = max_size, .bulk = true};
+    fw_cli_graph_files g;
+    int st = fw_cli_graph_args(argc, argv, "import", import_usage, true, &g);
+    if (st >= 0)
+        return st;
+    const char *db = g.db, *users = g.users, *tweets = g.tweets, *follows = g.follows, *requests = g.requests;
+    fw_store_opts so = {.path = db, .map_size = g.max_size, .bulk = true};
     fw_store *s = NULL;
     int rc = fw_store_open(&so, &s);
     if (rc) {

@@ -236,7 +236,8 @@ int fw_pg_user_get_by_name(fw_store *st, fw_str username, fw_user_rec *out)
     return user_get_q(st, "SELECT " FW_PG_USER_COLS " FROM fw_users u WHERE u.uname = $1", &p, out);
 }
 
-int fw_pg_user_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
+int fw_pg_scan(fw_store *st, const char *sql, uint64_t after, size_t limit,
+               int (*row)(void *ctx, const PGresult *r, int i), void *ctx)
 {
     if (after >= (uint64_t)INT64_MAX)
         return FW_OK;
@@ -244,19 +245,35 @@ int fw_pg_user_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *
     fw_pgp_u64(&p, after);
     fw_pgp_u64(&p, limit ? limit : (uint64_t)INT64_MAX);
     PGresult *r;
-    int rc = fw_pg_exec1(fw_pg_of(st), "SELECT " FW_PG_USER_COLS " FROM fw_users u WHERE u.id > $1 ORDER BY u.id LIMIT $2",
-                         &p, &r);
+    int rc = fw_pg_exec1(fw_pg_of(st), sql, &p, &r);
     fw_pgp_free(&p);
     if (rc)
         return rc;
-    for (int i = 0; i < PQntuples(r); i++) {
-        fw_user u;
-        fw_pg_user_row(r, i, 0, &u);
-        if (fn(ctx, &u))
+    for (int i = 0; i < PQntuples(r); i++)
+        if (row(ctx, r, i))
             break;
-    }
     PQclear(r);
     return FW_OK;
+}
+
+typedef struct user_scan {
+    int (*fn)(void *ctx, const fw_user *u);
+    void *ctx;
+} user_scan;
+
+static int user_scan_row(void *ctx, const PGresult *r, int i)
+{
+    user_scan *us = ctx;
+    fw_user u;
+    fw_pg_user_row(r, i, 0, &u);
+    return us->fn(us->ctx, &u);
+}
+
+int fw_pg_user_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
+{
+    user_scan us = {fn, ctx};
+    return fw_pg_scan(st, "SELECT " FW_PG_USER_COLS " FROM fw_users u WHERE u.id > $1 ORDER BY u.id LIMIT $2", after,
+                      limit, user_scan_row, &us);
 }
 
 /* ---- tweets ---- */

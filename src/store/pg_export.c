@@ -20,44 +20,42 @@ int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id)
     return grant_id ? FW_ENOTSUP : FW_EINVAL;
 }
 
+typedef struct tweet_scan {
+    int (*fn)(void *ctx, const fw_tweet *t);
+    void *ctx;
+} tweet_scan;
+
+static int tweet_scan_row(void *ctx, const PGresult *r, int i)
+{
+    tweet_scan *ts = ctx;
+    fw_tweet t;
+    fw_pg_tweet_row(r, i, 0, &t);
+    return ts->fn(ts->ctx, &t);
+}
+
 int fw_pg_tweet_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx)
 {
-    if (after >= (uint64_t)INT64_MAX)
-        return FW_OK;
-    fw_pgp p = {0};
-    fw_pgp_u64(&p, after);
-    fw_pgp_u64(&p, limit ? limit : (uint64_t)INT64_MAX);
-    PGresult *r;
-    int rc = fw_pg_exec1(fw_pg_of(st), "SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id > $1 ORDER BY t.id LIMIT $2",
-                         &p, &r);
-    fw_pgp_free(&p);
-    if (rc)
-        return rc;
-    for (int i = 0; i < PQntuples(r); i++) {
-        fw_tweet t;
-        fw_pg_tweet_row(r, i, 0, &t);
-        if (fn(ctx, &t))
-            break;
-    }
-    PQclear(r);
-    return FW_OK;
+    tweet_scan ts = {fn, ctx};
+    return fw_pg_scan(st, "SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id > $1 ORDER BY t.id LIMIT $2", after,
+                      limit, tweet_scan_row, &ts);
+}
+
+typedef struct edge_scan {
+    int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq);
+    void *ctx;
+} edge_scan;
+
+static int edge_scan_row(void *ctx, const PGresult *r, int i)
+{
+    edge_scan *es = ctx;
+    return es->fn(es->ctx, (uint8_t)atoi(PQgetvalue(r, i, 2)), strtoull(PQgetvalue(r, i, 0), NULL, 10),
+                  strtoull(PQgetvalue(r, i, 1), NULL, 10), strtoull(PQgetvalue(r, i, 3), NULL, 10));
 }
 
 int fw_pg_edge_scan(fw_store *st, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq),
                     void *ctx)
 {
-    fw_pgp p = {0};
-    PGresult *r;
-    int rc = fw_pg_exec1(fw_pg_of(st), "SELECT src, dst, state, seq FROM fw_rel ORDER BY src, dst", &p, &r);
-    fw_pgp_free(&p);
-    if (rc)
-        return rc;
-    for (int i = 0; i < PQntuples(r); i++) {
-        uint64_t src = strtoull(PQgetvalue(r, i, 0), NULL, 10), dst = strtoull(PQgetvalue(r, i, 1), NULL, 10);
-        uint64_t seq = strtoull(PQgetvalue(r, i, 3), NULL, 10);
-        if (fn(ctx, (uint8_t)atoi(PQgetvalue(r, i, 2)), src, dst, seq))
-            break;
-    }
-    PQclear(r);
-    return FW_OK;
+    edge_scan es = {fn, ctx};
+    return fw_pg_scan(st, "SELECT src, dst, state, seq FROM fw_rel WHERE src > $1 ORDER BY src, dst LIMIT $2", 0, 0,
+                      edge_scan_row, &es);
 }

@@ -61,6 +61,11 @@ FW_MUSTCHECK int fw_pgc_q(fw_pgc *c, const char *sql, const fw_pgp *p, PGresult 
 FW_MUSTCHECK int fw_pg_tx(struct fw_pg *s, int (*body)(fw_pgc *c, void *arg), void *arg);
 /* One statement in its own transaction on the admin connection (fw_pgc_exec). */
 FW_MUSTCHECK int fw_pg_exec1(struct fw_pg *s, const char *sql, const fw_pgp *p, PGresult **out);
+/* Keyset scan for the admin functions: runs sql with $1 = after and $2 = limit
+ * (0 = all) and calls row for each result row until it returns non-zero; the
+ * row borrows the result for the call. FW_OK or the query's fw_err. */
+FW_MUSTCHECK int fw_pg_scan(fw_store *st, const char *sql, uint64_t after, size_t limit,
+                            int (*row)(void *ctx, const PGresult *r, int i), void *ctx);
 /* Decodes a bytea in text format ("\\x...") into out; fw_err (FW_EINVAL when cap is too small). */
 FW_MUSTCHECK int fw_pg_unhex(const char *hex, uint8_t *out, size_t cap, size_t *len);
 

@@ -12,7 +12,7 @@ import tempfile
 import pytest
 import requests
 
-from conftest import BIN, ROOT, Server, bearer, run_cli
+from conftest import BIN, PG, ROOT, Server, bearer, fresh_db, run_cli
 
 GEN = os.path.join(ROOT, "bench", "gen-graph.py")
 
@@ -178,3 +178,23 @@ def test_requests_and_a_non_empty_database(tmp_path):
     assert show["followers_count"] == 1 and show["following_count"] == 0  # a pending request is not a follow
     p = cli("import", "--db", db, "--users", str(tmp_path / "u.jsonl"))
     assert p.returncode == 1 and "not empty" in p.stderr
+
+
+@pytest.mark.skipif(not PG, reason="PostgreSQL backend only (FOLLOWD_STORE=postgresql)")
+def test_export_from_postgresql_imports_into_lmdb(tmp_path):
+    """The export scans of the PostgreSQL backend: a PostgreSQL database exported and imported into LMDB
+    passes check with the same counts; bulk import into PostgreSQL is refused clearly (LMDB only so far)."""
+    src = fresh_db()
+    run_cli("demo", "--json", "--users", "300", db=src)
+    names = ["users.jsonl", "tweets.jsonl", "follows.csv", "requests.csv"]
+    args = sum([[f"--{n.split('.')[0]}", str(tmp_path / n)] for n in names], [])
+    p = cli("export", "--db", src, *args)
+    assert p.returncode == 0, p.stderr
+    db = str(tmp_path / "lmdb")
+    p = cli("import", "--db", db, *args)
+    assert p.returncode == 0, p.stderr
+    assert "consistent" in run_cli("check", db=db)
+    follows = sum(1 for _ in open(tmp_path / "follows.csv"))
+    assert follows > 0 and f"{follows} follows" in p.stderr
+    p = cli("import", "--db", fresh_db(), "--users", str(tmp_path / "users.jsonl"))
+    assert p.returncode == 1 and "LMDB only" in p.stderr
