@@ -84,6 +84,12 @@ bool fw_rec_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
 bool fw_rec_user_valid(const fw_user *u);
 /* Every string field of t within FW_FIELD_MAX. */
 bool fw_rec_tweet_valid(const fw_tweet *t);
+/* A credential record's kind and secret length are ones the store keeps. */
+bool fw_rec_cred_valid(const fw_cred *c);
+/* A credential's key, the same in every backend: 'O' + the OAuth 1.0a token
+ * (oauth1), or 'H' + the SHA-256 of a bearer-style token; kb holds at least
+ * 1 + FW_TOKEN_MAX bytes. False for a missing or over-long key. */
+bool fw_rec_cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t *kb, size_t *kn);
 /* The user's default fields as X renders them, `{"id":"..","name":"..","username":".."`
  * without the closing brace, appended to out (fw_user.default_json). */
 void fw_rec_user_head(const fw_user *u, fw_buf *out);

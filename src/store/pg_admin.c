@@ -479,30 +479,11 @@ int fw_pg_app_set_bearer_gen(fw_store *st, uint64_t app_id, uint32_t gen)
 
 /* ---- credentials ---- */
 
-static bool cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t *kb, size_t *kn)
-{
-    if (oauth1) {
-        if (token.len < 1 || token.len > FW_TOKEN_MAX || !token.p)
-            return false;
-        kb[0] = 'O';
-        memcpy(kb + 1, token.p, token.len);
-        *kn = 1 + token.len;
-        return true;
-    }
-    if (!hash)
-        return false;
-    kb[0] = 'H';
-    memcpy(kb + 1, hash, 32);
-    *kn = 33;
-    return true;
-}
-
 int fw_pg_cred_put(fw_store *st, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;
-    if (c->kind < FW_CRED_APP_BEARER || c->kind > FW_CRED_OAUTH1_USER || c->secret.len > FW_FIELD_MAX ||
-        !cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
+    if (!fw_rec_cred_valid(c) || !fw_rec_cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
     fw_pgp p = {0};
     fw_pgp_bytes(&p, kb, kn);
@@ -536,7 +517,7 @@ int fw_pg_cred_revoke(fw_store *st, const uint8_t hash[32], fw_str oauth1_token,
     size_t kn;
     if (was_live)
         *was_live = false;
-    if (!cred_key(!hash, hash, oauth1_token, kb, &kn))
+    if (!fw_rec_cred_key(!hash, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
     fw_pgp p = {0};
     fw_pgp_bytes(&p, kb, kn);

@@ -60,3 +60,26 @@ void fw_rec_user_head(const fw_user *u, fw_buf *out)
     fw_jw_key(&w, "username");
     fw_jw_strn(&w, u->username.p, u->username.len);
 }
+
+bool fw_rec_cred_valid(const fw_cred *c)
+{
+    return c->kind >= FW_CRED_APP_BEARER && c->kind <= FW_CRED_OAUTH1_USER && c->secret.len <= FW_FIELD_MAX;
+}
+
+bool fw_rec_cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t *kb, size_t *kn)
+{
+    if (oauth1) {
+        if (token.len < 1 || token.len > FW_TOKEN_MAX || !token.p)
+            return false;
+        kb[0] = 'O';
+        memcpy(kb + 1, token.p, token.len);
+        *kn = 1 + token.len;
+        return true;
+    }
+    if (!hash)
+        return false;
+    kb[0] = 'H';
+    memcpy(kb + 1, hash, 32);
+    *kn = 33;
+    return true;
+}
