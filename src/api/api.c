@@ -279,12 +279,14 @@ static bool validate(fw_call *c)
     return ok;
 }
 
-void fw_call_cache_store(fw_call *c, uint64_t version)
+void fw_call_cache_store(fw_call *c, uint64_t version, fw_rcache_deps *d)
 {
     fw_rcache_key k;
+    d->ids[0] = c->who.user_id;
+    d->ids[1] = c->id1;
     if (c->cacheable && c->req->status == 200 && !(c->jw && fw_jw_error(c->jw) != FW_OK) &&
         fw_rcache_key_make(&k, c->route, c->who.kind, c->who.user_id, c->req->path, c->req->query))
-        fw_rcache_put(&k, version, c->req->body_out.data, c->req->body_out.len);
+        fw_rcache_put(&k, c->api->store, version, c->req->body_out.data, c->req->body_out.len, d);
 }
 
 /* Answers a read from the response cache if the store has not changed since
@@ -295,7 +297,7 @@ static bool served_from_cache(fw_call *c)
     if (!c->api->cfg.response_cache ||
         !fw_rcache_key_make(&k, c->route, c->who.kind, c->who.user_id, c->req->path, c->req->query))
         return false;
-    if (fw_rcache_get(&k, fw_store_version(c->api->store), &c->req->body_out)) {
+    if (fw_rcache_get(&k, c->api->store, fw_store_version(c->api->store), &c->req->body_out)) {
         c->req->status = 200;
         c->req->content_type_out = fw_ct_json;
         fw_call_finish(c);

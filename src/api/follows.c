@@ -50,7 +50,7 @@ static void on_list(void *ctx, const fw_list_res *r)
             fw_problem_item_not_authorized(&w, "id", c->seg1);
         fw_jw_arr_end(&w);
         fw_jw_obj_end(&w);
-        fw_call_cache_store(c, r->version);
+        fw_call_cache_store(c, r->version, &(fw_rcache_deps){0});
         fw_call_finish(c);
         return;
     }
@@ -84,7 +84,8 @@ static void on_list(void *ctx, const fw_list_res *r)
         put_token(c, &w, "previous_token", FW_PAGE_BEFORE, r->seqs[0]);
     fw_jw_obj_end(&w);
     fw_jw_obj_end(&w);
-    fw_call_cache_store(c, r->version);
+    fw_call_cache_store(c, r->version,
+                        &(fw_rcache_deps){.users = r->users, .nusers = r->n, .tweets = r->tweets, .ntweets = r->ntweets});
     fw_call_finish(c);
 }
 

@@ -8,6 +8,7 @@
 #include "api/params.h"
 #include "api/privacy.h"
 #include "api/problem.h"
+#include "api/rcache.h"
 #include "api/render.h"
 #include "api/routes.h"
 #include "auth/authn.h"
@@ -49,8 +50,10 @@ static inline fw_call *fw_call_of(fw_req *req) { return (fw_call *)(void *)req->
 void fw_call_finish(fw_call *c);
 /* Starts a JSON success body in req->body_out (status 200). */
 void fw_call_json(fw_call *c, fw_jw *w);
-/* Offers the rendered 200 body (read from snapshot version) to the response cache. */
-void fw_call_cache_store(fw_call *c, uint64_t version);
+/* Offers the rendered 200 body (read from snapshot version) to the response
+ * cache, with what it shows in d (the viewer and the path's user are added
+ * here; d is borrowed for the call). */
+void fw_call_cache_store(fw_call *c, uint64_t version, fw_rcache_deps *d);
 /* The read options implied by the parsed parameters. */
 fw_read_opts fw_call_read_opts(const fw_call *c);
 

@@ -1,14 +1,24 @@
-/* Response cache: rendered 200 bodies of read endpoints, per thread, valid
- * for one store snapshot.
+/* Response cache: rendered 200 bodies of read endpoints, per thread, each
+ * kept valid for as long as nothing it shows has changed.
  *
  * A body is a pure function of the request (route, path, query), the
  * viewer (principal kind and user id) and the store snapshot it was read
- * from. Each entry remembers its snapshot version; it is served only while
- * fw_store_version() still returns that version, i.e. while no write from any
- * process has committed since. So a hit returns exactly the bytes a fresh read
- * would produce. Authentication, rate limits and validation still run for
- * every request; only the store read and the rendering are skipped.
- * Per-thread (no locks); memory is bounded by slots x max body size. */
+ * from. Each entry remembers its snapshot version and the users it depends
+ * on: the viewer, the path's user, and every user (and tweet author) it shows.
+ * While fw_store_version() still returns that version, the entry is served at
+ * once. After a write, the entry is checked against the store's change log
+ * (fw_store_changes): if no commit since its version touched any of its users,
+ * it is still exactly what a fresh read would produce and is served (and moved
+ * to the new version); otherwise it is dropped. A follow therefore stales only
+ * the pages that show one of its two users; a change the log cannot describe
+ * precisely (a profile edit, an import, a write from an older binary's
+ * database) stales everything. Writes from other processes are in the log too.
+ * Authentication, rate limits and validation still run for every request;
+ * only the store read and the rendering are skipped.
+ *
+ * Per-thread (no locks). Memory is bounded: FW_RCACHE_SLOTS entries and
+ * FW_RCACHE_BYTES of bodies per thread, plus the change index (at most
+ * FW_RCACHE_INDEX_MAX user ids). */
 #ifndef FW_API_RCACHE_H
 #define FW_API_RCACHE_H
 
@@ -17,8 +27,12 @@
 
 #include "core/buf.h"
 #include "core/str.h"
+#include "store/store.h"
 
 #define FW_RCACHE_KEY_MAX 1024
+#define FW_RCACHE_SLOTS 1024                 /* direct-mapped by key hash */
+#define FW_RCACHE_BYTES ((size_t)24 << 20)   /* bodies per thread */
+#define FW_RCACHE_INDEX_MAX ((size_t)1 << 18) /* user ids in the change index */
 
 typedef struct fw_rcache_key {
     uint64_t hash;
@@ -26,12 +40,31 @@ typedef struct fw_rcache_key {
     char bytes[FW_RCACHE_KEY_MAX];
 } fw_rcache_key;
 
+/* What a body shows, borrowed for the fw_rcache_put call. Ids of 0 and NULL
+ * user pointers are skipped. */
+typedef struct fw_rcache_deps {
+    uint64_t ids[2];                 /* the viewer and the path's user */
+    const uint64_t *more;            /* further ids (e.g. the ids a lookup asked for) */
+    size_t nmore;
+    const fw_user *users;            /* a list page's users */
+    size_t nusers;
+    const fw_user *const *uptrs;     /* a lookup's users */
+    size_t nuptrs;
+    const fw_tweet *tweets;          /* hydrated tweets: their authors */
+    size_t ntweets;
+} fw_rcache_deps;
+
 /* Builds the key; returns false if the request is too large to cache. */
 bool fw_rcache_key_make(fw_rcache_key *k, uint8_t route, uint8_t who_kind, uint64_t viewer, fw_str path,
                         fw_str query);
-/* On a hit for version, replaces out's contents with the cached body and returns true. */
-bool fw_rcache_get(const fw_rcache_key *k, uint64_t version, fw_buf *out);
-/* Stores body for version (ignored when version is 0 or the body is too big). */
-void fw_rcache_put(const fw_rcache_key *k, uint64_t version, const char *body, size_t len);
+/* On a hit for version (the store's current version, read from s), replaces
+ * out's contents with the cached body and returns true. */
+bool fw_rcache_get(const fw_rcache_key *k, fw_store *s, uint64_t version, fw_buf *out);
+/* Stores body for version with its dependencies (ignored when version is 0,
+ * the body is too big, or the thread's byte budget is spent). */
+void fw_rcache_put(const fw_rcache_key *k, fw_store *s, uint64_t version, const char *body, size_t len,
+                   const fw_rcache_deps *deps);
+/* Forgets everything the calling thread cached (tests that reopen stores). */
+void fw_rcache_clear(void);
 
 #endif

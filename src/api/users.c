@@ -43,7 +43,8 @@ static void on_users(void *ctx, const fw_users_res *r)
         fw_withheld_free(&wh);
     }
     fw_jw_obj_end(&w);
-    fw_call_cache_store(c, r->version);
+    fw_call_cache_store(c, r->version,
+                        &(fw_rcache_deps){.uptrs = r->users, .nuptrs = r->n, .tweets = r->tweets, .ntweets = r->ntweets});
     fw_call_finish(c);
 }
 
@@ -115,7 +116,10 @@ static void on_users_many(void *ctx, const fw_users_res *r)
     }
     fw_withheld_free(&wh);
     fw_jw_obj_end(&w);
-    fw_call_cache_store(c, r->version);
+    fw_call_cache_store(c, r->version,
+                        &(fw_rcache_deps){.more = by_name ? NULL : c->params.ids, .nmore = by_name ? 0 : r->n,
+                                          .uptrs = r->users, .nuptrs = r->n, .tweets = r->tweets,
+                                          .ntweets = r->ntweets});
     fw_call_finish(c);
 }
 

@@ -23,6 +23,7 @@ typedef struct fw_store_ops {
     /* lifecycle */
     void (*close)(fw_store *s);
     uint64_t (*version)(fw_store *s);
+    int (*changes)(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx);
     const uint8_t *(*secret)(fw_store *s);
     void (*ready)(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx);
     int (*schema)(fw_store *s, unsigned *current, unsigned *known);

@@ -81,15 +81,18 @@ int fw_lmdb_wtx_commit(fw_lmdb_wtx *w)
         uint8_t b[8];
         le64_put(b, w->seq);
         MDB_val v = {8, b};
-        rc = mdb_put(w->txn, w->s->dbi[DB_META], (MDB_val *)&META_SEQ, &v, 0);
+        rc = fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_META], (MDB_val *)&META_SEQ, &v, 0));
     }
+    if (!rc)
+        rc = fw_lmdb_log_changes(w->s, w->txn, w);
     if (rc) {
-        mdb_txn_abort(w->txn);
-        w->txn = NULL;
-        return fw_lmdb_err(rc);
+        fw_lmdb_wtx_abort(w);
+        return rc;
     }
     rc = mdb_txn_commit(w->txn); /* frees the txn even on failure */
     w->txn = NULL;
+    free(w->touched);
+    w->touched = NULL;
     return fw_lmdb_err(rc);
 }
 
@@ -98,6 +101,8 @@ void fw_lmdb_wtx_abort(fw_lmdb_wtx *w)
     if (w->txn)
         mdb_txn_abort(w->txn);
     w->txn = NULL;
+    free(w->touched);
+    w->touched = NULL;
 }
 
 int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v)

@@ -623,6 +623,8 @@ int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char
         rc = write_tweets(&c);
     if (!rc)
         rc = write_seq(&c);
+    if (!rc)
+        rc = fw_lmdb_log_changes(im->s, c.txn, NULL); /* a wildcard: every cached read is stale */
     if (c.txn) {
         if (rc)
             mdb_txn_abort(c.txn);

@@ -31,7 +31,7 @@
 
 enum {
     DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
-    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED, DB_COUNT
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED, DB_CHANGES, DB_COUNT
 };
 
 #define FW_SCHEMA_VERSION 1u
@@ -46,6 +46,7 @@ struct fw_store {
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
     bool no_grants_db; /* read-only open of a database from before DB_GRANTS_REVOKED: none revoked */
+    bool no_changes_db; /* read-only open of a database from before DB_CHANGES: no change log to read */
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
@@ -130,6 +131,13 @@ typedef struct fw_lmdb_wtx {
     MDB_txn *txn;
     uint64_t seq;       /* last edge sequence number handed out */
     bool seq_loaded, seq_dirty;
+    /* What the commit changes, for the change log (lmdb_changes.c): with
+     * precise set, exactly the users in touched[] (nothing visible if none);
+     * otherwise anything (a wildcard entry). Only the graph writer knows its
+     * effects precisely; every other write path logs a wildcard. */
+    bool precise, overflow;
+    uint32_t ntouched, cap;
+    uint64_t *touched; /* owned; freed by commit and abort */
 } fw_lmdb_wtx;
 
 FW_MUSTCHECK int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w);
@@ -169,6 +177,16 @@ FW_MUSTCHECK int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src,
 FW_MUSTCHECK int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id);
 /* Turns every pending request to owner into a follow, oldest request first; fw_err. */
 FW_MUSTCHECK int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner);
+
+/* ---- lmdb_changes.c: the change log (see fw_store_changes) ---- */
+/* Records that the txn changes what reads of user id return (counters, lists,
+ * relationships). Too many ids turn the entry into a wildcard. */
+void fw_lmdb_touch(fw_lmdb_wtx *w, uint64_t id);
+/* Appends this txn's change-log entry (ids, or a wildcard) and prunes old
+ * entries; called by fw_lmdb_wtx_commit and by the bulk importer (which passes
+ * wildcard = true). fw_err; the txn must be aborted on failure. */
+FW_MUSTCHECK int fw_lmdb_log_changes(fw_store *s, MDB_txn *txn, const fw_lmdb_wtx *w);
+int fw_lmdb_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx);
 
 /* ---- lmdb_writer.c: the group-commit writer thread ---- */
 FW_MUSTCHECK int fw_lmdb_writer_start(fw_store *s);

@@ -43,6 +43,7 @@ static const struct {
     [DB_CREDS] = {"creds", 0},
     [DB_PASSWORDS] = {"passwords", 0},
     [DB_GRANTS_REVOKED] = {"grants_revoked", 0}, /* grant id (8 bytes BE) -> revoked at (ms, 8 bytes LE) */
+    [DB_CHANGES] = {"changes", 0}, /* txn id (8 bytes BE) -> user ids changed (8 bytes LE each); empty = any */
 };
 
 int fw_lmdb_err(int rc)
@@ -74,6 +75,10 @@ static int init_dbs(fw_store *s)
         /* a table added later is created by the first writable open; until then nothing is in it */
         if (rc == MDB_NOTFOUND && s->read_only && i == DB_GRANTS_REVOKED) {
             s->no_grants_db = true;
+            rc = 0;
+        }
+        if (rc == MDB_NOTFOUND && s->read_only && i == DB_CHANGES) {
+            s->no_changes_db = true;
             rc = 0;
         }
     }
@@ -224,6 +229,7 @@ const fw_store_ops fw_lmdb_ops = {
     .name = "lmdb",
     .close = fw_lmdb_close,
     .version = fw_lmdb_version,
+    .changes = fw_lmdb_changes,
     .secret = fw_lmdb_secret,
     .ready = lmdb_ready,
     .schema = lmdb_schema,

@@ -114,11 +114,16 @@ static void apply_batch(fw_store *s, wop *batch)
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
     bool changed = false;
+    w.precise = true; /* a graph write changes what reads of its two users return, nothing else */
     for (wop *o = batch; !rc && o; o = o->next) {
         int lrc = fw_lmdb_apply_write(&w, o->kind, o->src, o->dst, &o->res);
         if (lrc) {
             rc = lrc;
             fw_lmdb_wtx_abort(&w);
+        }
+        if (!lrc && o->res.changed) {
+            fw_lmdb_touch(&w, o->src);
+            fw_lmdb_touch(&w, o->dst);
         }
         changed |= o->res.changed;
     }

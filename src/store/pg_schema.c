@@ -348,6 +348,14 @@ static uint64_t pg_version(fw_store *st)
     return 0;
 }
 
+static int pg_changes(fw_store *st, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx)
+{
+    /* no version, hence no log: nothing was ever cached under one */
+    (void)st, (void)since, (void)fn, (void)ctx;
+    *now = 0;
+    return FW_ENOTSUP;
+}
+
 static const uint8_t *pg_secret(fw_store *st) { return fw_pg_of(st)->secret; }
 
 static int pg_schema(fw_store *st, unsigned *current, unsigned *known)
@@ -412,6 +420,7 @@ const fw_store_ops fw_pg_ops = {
     .name = "postgresql",
     .close = pg_close,
     .version = pg_version,
+    .changes = pg_changes,
     .secret = pg_secret,
     .ready = fw_pg_ready,
     .schema = pg_schema,

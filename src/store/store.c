@@ -51,6 +51,10 @@ void fw_store_close(fw_store *s)
 }
 
 uint64_t fw_store_version(fw_store *s) { return ops_of(s)->version(s); }
+int fw_store_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx)
+{
+    return ops_of(s)->changes(s, since, now, fn, ctx);
+}
 const uint8_t *fw_store_secret(fw_store *s) { return ops_of(s)->secret(s); }
 const char *fw_store_backend(fw_store *s) { return ops_of(s)->name; }
 int fw_store_schema(fw_store *s, unsigned *current, unsigned *known) { return ops_of(s)->schema(s, current, known); }

@@ -282,6 +282,20 @@ void fw_store_close(fw_store *s);
  * return, which lets callers cache rendered responses safely. 0 means the
  * backend cannot tell (callers must not cache). */
 uint64_t fw_store_version(fw_store *s);
+/* The change log: which users' read results the commits after version
+ * `since` may have changed. Calls fn(ctx, id, version) for every user id a
+ * commit in (since, *now] touched (a user may come more than once; version is
+ * the commit's), where *now is the version read. Returns FW_OK when that is
+ * the complete list; FW_ENOTFOUND when the log does not reach back to since or
+ * a commit in the range may have changed anything (an import, a profile or
+ * app change: callers must then treat everything as changed); FW_ENOTSUP when
+ * the backend keeps no log (its version is 0); another fw_err on failure.
+ * Follows, unfollows and answered requests touch exactly their two users (both
+ * lists, counters and relationship); every other write is a wildcard. The log
+ * is written in the same transaction as the change, so it holds across
+ * processes too. */
+typedef void (*fw_change_fn)(void *ctx, uint64_t user_id, uint64_t version);
+FW_MUSTCHECK int fw_store_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx);
 /* 32 random bytes created with the database: key for pagination-token MACs
  * and derived bearer tokens. Valid until fw_store_close. */
 const uint8_t *fw_store_secret(fw_store *s);
