@@ -11,7 +11,7 @@
 #      lookups) at the same write shares.
 # Results: one line per run on stdout, JSON in build/wl/results.json, plots by bench/workload_plot.py.
 #
-#   USERS=200000 EDGES=1600000 DURATION=10 CONNS=64 bench/workload.sh
+#   USERS=200000 EDGES=1600000 DURATION=10 CONNS=64 [BEFORE=old/followd] bench/workload.sh
 set -eu
 cd "$(dirname "$0")/.."
 USERS=${USERS:-200000}
@@ -74,6 +74,16 @@ for w in 0 1 10; do
   run "followd: Zipf followers pages of 100, $w% writes" "http://127.0.0.1:$PF" $PAGES WL_WRITES=$w
 done
 kill $FPID; wait $FPID 2>/dev/null || true
+# BEFORE=path/to/an/older/followd: the same runs against it, on the same database, for a before/after ratio.
+if [ -n "${BEFORE:-}" ]; then
+  $BEFORE serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off >/dev/null 2>>"$W/serve.log" &
+  FPID=$!
+  sleep 1
+  for w in 0 1 10; do
+    run "before ($BEFORE): Zipf followers pages of 100, $w% writes" "http://127.0.0.1:$PF" $PAGES WL_WRITES=$w
+  done
+  kill $FPID; wait $FPID 2>/dev/null || true
+fi
 build/baseline $PB "$THREADS" "$W/body100.json" & BPID=$!
 sleep 0.5
 run "h2o same-bytes limit, same generator ($(wc -c <"$W/body100.json") B body)" "http://127.0.0.1:$PB" $PAGES WL_WRITES=0
