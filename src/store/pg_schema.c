@@ -224,7 +224,56 @@ static const char MIGRATION_1[] =
     "  RETURN tid;\n"
     "END $$;\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1};
+/* v2: state every node shares (store.h, "State shared by every node"):
+ * short-lived OAuth entries and OAuth 1.0a nonces, keyed by HMAC digests,
+ * with expiry on the database's clock. fw_ephem_put applies a kind's bounds
+ * (auth/pending.h's semantics) under a transaction-scoped advisory lock per
+ * kind, so concurrent inserts on several nodes cannot overshoot a cap
+ * (transaction-scoped: fine behind pgbouncer in transaction mode). */
+static const char MIGRATION_2[] =
+    "CREATE FUNCTION fw_clock_ms() RETURNS bigint LANGUAGE sql VOLATILE AS\n"
+    "  $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;\n"
+    "CREATE SEQUENCE fw_ephem_seq AS bigint MINVALUE 1;\n"
+    "CREATE TABLE fw_ephem (\n"
+    "  kind smallint NOT NULL, key bytea NOT NULL, owner bigint NOT NULL, seq bigint NOT NULL,\n"
+    "  expires_ms bigint NOT NULL, val bytea NOT NULL, PRIMARY KEY (kind, key));\n"
+    "CREATE INDEX fw_ephem_age ON fw_ephem (kind, seq);\n"
+    "CREATE INDEX fw_ephem_owner_age ON fw_ephem (kind, owner, seq);\n"
+    "CREATE INDEX fw_ephem_expiry ON fw_ephem (kind, expires_ms);\n"
+    "CREATE TABLE fw_nonces (key bytea PRIMARY KEY, expires_s bigint NOT NULL);\n"
+    "CREATE INDEX fw_nonces_expiry ON fw_nonces (expires_s);\n"
+    "-- 0 stored, 1 exists (add), 2 full (a cap without eviction).\n"
+    "CREATE FUNCTION fw_ephem_put(p_kind smallint, p_key bytea, p_owner bigint, p_val bytea, p_ttl bigint,\n"
+    "  p_max int, p_per_owner int, p_evict boolean, p_replace boolean) RETURNS int LANGUAGE plpgsql AS $$\n"
+    "DECLARE now_ms bigint := fw_clock_ms(); n bigint;\n"
+    "BEGIN\n"
+    "  PERFORM pg_advisory_xact_lock(7466, p_kind);\n"
+    "  DELETE FROM fw_ephem WHERE kind = p_kind AND expires_ms <= now_ms;\n"
+    "  IF EXISTS (SELECT 1 FROM fw_ephem WHERE kind = p_kind AND key = p_key) THEN\n"
+    "    IF NOT p_replace THEN RETURN 1; END IF;\n"
+    "    DELETE FROM fw_ephem WHERE kind = p_kind AND key = p_key;\n"
+    "  END IF;\n"
+    "  IF p_per_owner > 0 THEN\n"
+    "    SELECT count(*) INTO n FROM fw_ephem WHERE kind = p_kind AND owner = p_owner;\n"
+    "    IF n >= p_per_owner THEN\n"
+    "      IF NOT p_evict THEN RETURN 2; END IF;\n"
+    "      DELETE FROM fw_ephem WHERE kind = p_kind AND key IN (SELECT key FROM fw_ephem\n"
+    "        WHERE kind = p_kind AND owner = p_owner ORDER BY seq LIMIT n - p_per_owner + 1);\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  IF p_max > 0 THEN\n"
+    "    SELECT count(*) INTO n FROM fw_ephem WHERE kind = p_kind;\n"
+    "    IF n >= p_max THEN\n"
+    "      IF NOT p_evict THEN RETURN 2; END IF;\n"
+    "      DELETE FROM fw_ephem WHERE kind = p_kind AND key IN (SELECT key FROM fw_ephem\n"
+    "        WHERE kind = p_kind ORDER BY seq LIMIT n - p_max + 1);\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  INSERT INTO fw_ephem VALUES (p_kind, p_key, p_owner, nextval('fw_ephem_seq'), now_ms + p_ttl, p_val);\n"
+    "  RETURN 0;\n"
+    "END $$;\n";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == FW_PG_SCHEMA_VERSION,
                "one migration per schema version");
 
@@ -410,6 +459,9 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
 
 const fw_store_ops fw_pg_ops = {
     .name = "postgresql",
+    .shares_state = true,
+    .ephem = fw_pg_ephem,
+    .nonce = fw_pg_nonce,
     .close = pg_close,
     .version = pg_version,
     .secret = pg_secret,

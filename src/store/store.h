@@ -245,6 +245,66 @@ typedef void (*fw_write_cb)(void *ctx, const fw_write_res *res);
 void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------------
+ * State shared by every node of one database: short-lived OAuth state and
+ * OAuth 1.0a nonces. Request-path calls like the others (the callback runs
+ * inline or through exec; nothing in a result outlives the callback).
+ *
+ * Only the PostgreSQL backend shares them (fw_store_shares_state true). LMDB
+ * is one process: there both calls answer FW_ENOTSUP inline and callers keep
+ * this state in memory (auth/pending.h, auth/nonce.h), as they did before.
+ *
+ * Keys are never stored in clear: the store keeps HMAC-SHA256 digests under
+ * keys derived from fw_store_secret (which lives in the database, so every
+ * node computes the same digest). Expiry is judged by the database's clock,
+ * the one clock all nodes share, in the query itself (an expired entry is
+ * never returned) and swept by inserts. */
+#define FW_EPHEM_MAX_KEY 512    /* bytes of a key (as auth/pending.h) */
+#define FW_EPHEM_MAX_VALUE 8192 /* bytes of a value */
+enum fw_ephem_op {
+    FW_EPH_PUT = 1, /* insert or replace (the entry becomes the youngest) */
+    FW_EPH_ADD,     /* insert only if no live entry has (kind, key): else FW_EEXISTS */
+    FW_EPH_GET,     /* a live entry's value */
+    FW_EPH_TAKE,    /* a live entry's value, removed in the same statement (single use:
+                       of concurrent takes on any nodes exactly one gets it) */
+};
+typedef struct fw_ephem_q {
+    uint8_t op;          /* enum fw_ephem_op */
+    uint8_t kind;        /* 0..15, the caller's namespace */
+    uint64_t owner;      /* PUT/ADD: the owner tag (an app id) */
+    fw_str key;          /* 1..FW_EPHEM_MAX_KEY bytes */
+    const void *val;     /* PUT/ADD: 0..FW_EPHEM_MAX_VALUE bytes, copied */
+    size_t len;
+    int64_t ttl_ms;      /* PUT/ADD: lifetime, 1 ms .. 1 day */
+    /* PUT/ADD: the kind's bounds, the same semantics as fw_pending_limit: at
+     * most max live entries of the kind and per_owner of one owner (0 = no
+     * cap); at a cap evict the kind's (owner's) oldest, or with evict false
+     * refuse with FW_EFULL. Enforced under a per-kind lock across all nodes. */
+    uint32_t max, per_owner;
+    bool evict;
+} fw_ephem_q;
+typedef struct fw_ephem_res {
+    int rc;              /* FW_OK, FW_ENOTFOUND (GET/TAKE: none live), FW_EEXISTS (ADD), FW_EFULL,
+                            FW_EINVAL (bad query), FW_EIO, FW_ENOTSUP (not shared) */
+    const void *val;     /* GET/TAKE: the value, borrowed for the callback */
+    size_t len;
+} fw_ephem_res;
+typedef void (*fw_ephem_cb)(void *ctx, const fw_ephem_res *res);
+void fw_store_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
+
+/* Records an OAuth 1.0a nonce of consumer_key (both validated by the caller,
+ * auth/nonce.h's rules) until expires_s (epoch seconds). rc FW_OK: fresh;
+ * FW_ENONCE: the pair is remembered (a replay, on any node); FW_EINVAL,
+ * FW_EIO, FW_ENOTSUP. A statement lost with its connection is retried once,
+ * so a request whose first try committed is refused as a replay: the
+ * failure errs on the side of refusing. */
+typedef void (*fw_nonce_cb)(void *ctx, int rc);
+void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, fw_nonce_cb cb,
+                    void *ctx);
+/* True when fw_store_ephem and fw_store_nonce are served (the state is then
+ * shared by every process using the database). */
+bool fw_store_shares_state(fw_store *s);
+
+/* ------------------------------------------------------------------------
  * Lifecycle. */
 
 typedef struct fw_store_opts {
