@@ -86,5 +86,5 @@ void fw_oauth1_check_nonce(fw_oauth1_check *c, fw_store *st, fw_exec *exec, cons
         cb(ctx, FW_ENONCE);
         return;
     }
-    fw_store_nonce(st, exec, h->consumer_key, h->nonce, h->ts + FW_NONCE_WINDOW_S, cb, ctx);
+    fw_store_nonce(st, exec, h->consumer_key, h->nonce, h->ts + FW_NONCE_WINDOW_S, now_s, cb, ctx);
 }

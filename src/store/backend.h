@@ -33,8 +33,8 @@ typedef struct fw_store_ops {
     void (*auth)(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx);
     void (*write)(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
     void (*ephem)(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
-    void (*nonce)(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, fw_nonce_cb cb,
-                  void *ctx);
+    void (*nonce)(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                  fw_nonce_cb cb, void *ctx);
     /* admin */
     int (*user_create)(fw_store *s, const fw_user *u, uint64_t *id_out);
     int (*user_update)(fw_store *s, const fw_user *u);

@@ -229,9 +229,9 @@ static void lmdb_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem
 }
 
 static void lmdb_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s,
-                       fw_nonce_cb cb, void *ctx)
+                       int64_t now_s, fw_nonce_cb cb, void *ctx)
 {
-    (void)s, (void)exec, (void)consumer_key, (void)nonce, (void)expires_s;
+    (void)s, (void)exec, (void)consumer_key, (void)nonce, (void)expires_s, (void)now_s;
     cb(ctx, FW_ENOTSUP);
 }
 

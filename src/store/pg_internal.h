@@ -209,8 +209,8 @@ int fw_pg_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t 
 
 /* pg_shared.c: OAuth state and nonces shared by every node (store.h). */
 void fw_pg_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
-void fw_pg_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, fw_nonce_cb cb,
-                 void *ctx);
+void fw_pg_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                 fw_nonce_cb cb, void *ctx);
 
 extern const fw_store_ops fw_pg_ops;
 

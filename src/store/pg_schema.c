@@ -226,13 +226,11 @@ static const char MIGRATION_1[] =
 
 /* v2: state every node shares (store.h, "State shared by every node"):
  * short-lived OAuth entries and OAuth 1.0a nonces, keyed by HMAC digests,
- * with expiry on the database's clock. fw_ephem_put applies a kind's bounds
+ * with expiry against the caller's clock. fw_ephem_put applies a kind's bounds
  * (auth/pending.h's semantics) under a transaction-scoped advisory lock per
  * kind, so concurrent inserts on several nodes cannot overshoot a cap
  * (transaction-scoped: fine behind pgbouncer in transaction mode). */
 static const char MIGRATION_2[] =
-    "CREATE FUNCTION fw_clock_ms() RETURNS bigint LANGUAGE sql VOLATILE AS\n"
-    "  $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$;\n"
     "CREATE SEQUENCE fw_ephem_seq AS bigint MINVALUE 1;\n"
     "CREATE TABLE fw_ephem (\n"
     "  kind smallint NOT NULL, key bytea NOT NULL, owner bigint NOT NULL, seq bigint NOT NULL,\n"
@@ -244,8 +242,9 @@ static const char MIGRATION_2[] =
     "CREATE INDEX fw_nonces_expiry ON fw_nonces (expires_s);\n"
     "-- 0 stored, 1 exists (add), 2 full (a cap without eviction).\n"
     "CREATE FUNCTION fw_ephem_put(p_kind smallint, p_key bytea, p_owner bigint, p_val bytea, p_ttl bigint,\n"
-    "  p_max int, p_per_owner int, p_evict boolean, p_replace boolean) RETURNS int LANGUAGE plpgsql AS $$\n"
-    "DECLARE now_ms bigint := fw_clock_ms(); n bigint;\n"
+    "  p_max int, p_per_owner int, p_evict boolean, p_replace boolean, now_ms bigint)\n"
+    "  RETURNS int LANGUAGE plpgsql AS $$\n"
+    "DECLARE n bigint;\n"
     "BEGIN\n"
     "  PERFORM pg_advisory_xact_lock(7466, p_kind);\n"
     "  DELETE FROM fw_ephem WHERE kind = p_kind AND expires_ms <= now_ms;\n"

@@ -10,9 +10,10 @@
  * client-chosen: a keyed digest keeps them unguessable from a table dump
  * without the secret, exactly like the in-memory tables' per-process keys.)
  *
- * Expiry is the database's clock (fw_clock_ms()), the one clock all nodes
- * share: GET and TAKE never return an expired entry, and every insert of a
- * kind first deletes that kind's expired entries. Nonces are swept in bounded
+ * Expiry is judged against the caller's clock, passed with each call (so
+ * --test-clock moves it; nodes keep their clocks in sync): GET and TAKE never
+ * return an expired entry, and every insert of a kind first deletes that
+ * kind's expired entries. Nonces are swept in bounded
  * batches every SWEEP_EVERY inserts of a process. */
 #include "store/pg_internal.h"
 
@@ -81,21 +82,22 @@ static void ephem_work(fw_pg_job *jb, fw_pgc *c)
 {
     ephem_job *j = (ephem_job *)(void *)jb;
     const fw_ephem_q *q = &j->q;
-    char kind[8], owner[24], ttl[24], max[16], per[16];
+    char kind[8], owner[24], ttl[24], max[16], per[16], now[24];
     snprintf(kind, sizeof kind, "%u", q->kind);
     snprintf(owner, sizeof owner, "%lld", (long long)q->owner);
     snprintf(ttl, sizeof ttl, "%lld", (long long)q->ttl_ms);
     snprintf(max, sizeof max, "%u", q->max);
     snprintf(per, sizeof per, "%u", q->per_owner);
+    snprintf(now, sizeof now, "%lld", (long long)q->now_ms);
     PGresult *r = NULL;
     int rc;
     if (q->op == FW_EPH_PUT || q->op == FW_EPH_ADD) {
         const char *v[] = {kind, (const char *)j->key, owner, j->val ? (const char *)j->val : "", ttl, max, per,
-                           q->evict ? "t" : "f", q->op == FW_EPH_PUT ? "t" : "f"};
-        int len[] = {0, 32, 0, (int)q->len, 0, 0, 0, 0, 0};
-        int bin[] = {0, 1, 0, 1, 0, 0, 0, 0, 0};
-        rc = fw_pgc_exec(c, "SELECT fw_ephem_put($1::smallint, $2, $3, $4, $5, $6, $7, $8, $9)", 9, v, len, bin,
-                         &r);
+                           q->evict ? "t" : "f", q->op == FW_EPH_PUT ? "t" : "f", now};
+        int len[] = {0, 32, 0, (int)q->len, 0, 0, 0, 0, 0, 0};
+        int bin[] = {0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
+        rc = fw_pgc_exec(c, "SELECT fw_ephem_put($1::smallint, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, v, len,
+                         bin, &r);
         if (rc == FW_OK) {
             uint64_t verdict = fw_pg_u64(r, 0, 0);
             rc = verdict == 0 ? FW_OK : verdict == 1 ? FW_EEXISTS : FW_EFULL;
@@ -104,18 +106,18 @@ static void ephem_work(fw_pg_job *jb, fw_pgc *c)
         j->res = (fw_ephem_res){.rc = rc};
         return;
     }
-    const char *v[] = {kind, (const char *)j->key};
-    int len[] = {0, 32};
-    int bin[] = {0, 1};
+    const char *v[] = {kind, (const char *)j->key, now};
+    int len[] = {0, 32, 0};
+    int bin[] = {0, 1, 0};
     /* A take removes the entry even when it had expired (as fw_pending_take),
      * and reports it only when it was still live. */
     rc = fw_pgc_exec(c,
                      q->op == FW_EPH_TAKE
                          ? "DELETE FROM fw_ephem WHERE kind = $1::smallint AND key = $2"
-                           " RETURNING val, expires_ms > fw_clock_ms()"
+                           " RETURNING val, expires_ms > $3::bigint"
                          : "SELECT val, true FROM fw_ephem WHERE kind = $1::smallint AND key = $2"
-                           " AND expires_ms > fw_clock_ms()",
-                     2, v, len, bin, &r);
+                           " AND expires_ms > $3::bigint",
+                     3, v, len, bin, &r);
     if (rc == FW_OK && (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "t") != 0))
         rc = FW_ENOTFOUND;
     size_t n = 0;
@@ -138,7 +140,7 @@ void fw_pg_ephem(fw_store *st, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb c
     bool ins = q->op == FW_EPH_PUT || q->op == FW_EPH_ADD;
     if (q->op < FW_EPH_PUT || q->op > FW_EPH_TAKE || q->kind > 15 || !q->key.p || q->key.len < 1 ||
         q->key.len > FW_EPHEM_MAX_KEY ||
-        (ins && (q->len > FW_EPHEM_MAX_VALUE || (q->len && !q->val) || q->ttl_ms < 1 || q->ttl_ms > MAX_TTL_MS))) {
+        q->now_ms < 0 || (ins && (q->len > FW_EPHEM_MAX_VALUE || (q->len && !q->val) || q->ttl_ms < 1 || q->ttl_ms > MAX_TTL_MS))) {
         fw_ephem_res res = {.rc = FW_EINVAL};
         cb(ctx, &res);
         return;
@@ -168,7 +170,7 @@ typedef struct nonce_job {
     fw_nonce_cb cb;
     void *ctx;
     uint8_t key[32];
-    int64_t expires_s;
+    int64_t expires_s, now_s;
     int rc;
 } nonce_job;
 
@@ -177,19 +179,20 @@ static void nonce_fail(fw_pg_job *jb, int rc) { ((nonce_job *)(void *)jb)->rc = 
 static void nonce_work(fw_pg_job *jb, fw_pgc *c)
 {
     nonce_job *j = (nonce_job *)(void *)jb;
-    char exp[24];
+    char exp[24], now[24];
     snprintf(exp, sizeof exp, "%lld", (long long)j->expires_s);
-    const char *v[] = {(const char *)j->key, exp};
-    int len[] = {32, 0};
-    int bin[] = {1, 0};
+    snprintf(now, sizeof now, "%lld", (long long)j->now_s);
+    const char *v[] = {(const char *)j->key, exp, now};
+    int len[] = {32, 0, 0};
+    int bin[] = {1, 0, 0};
     PGresult *r = NULL;
     /* Fresh: a new row, or one whose pair had expired (taken over). A live
      * row makes the conflict update's WHERE false: no row comes back. */
     int rc = fw_pgc_exec(c,
                          "INSERT INTO fw_nonces (key, expires_s) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE"
                          " SET expires_s = EXCLUDED.expires_s"
-                         " WHERE fw_nonces.expires_s < fw_clock_ms() / 1000 RETURNING 1",
-                         2, v, len, bin, &r);
+                         " WHERE fw_nonces.expires_s < $3::bigint RETURNING 1",
+                         3, v, len, bin, &r);
     if (rc == FW_OK && PQntuples(r) != 1)
         rc = FW_ENONCE;
     PQclear(r);
@@ -198,8 +201,8 @@ static void nonce_work(fw_pg_job *jb, fw_pgc *c)
         PGresult *sw = NULL;
         if (fw_pgc_exec(c,
                         "DELETE FROM fw_nonces WHERE key IN (SELECT key FROM fw_nonces"
-                        " WHERE expires_s < fw_clock_ms() / 1000 LIMIT " SWEEP_BATCH ")",
-                        0, NULL, NULL, NULL, &sw) == FW_OK)
+                        " WHERE expires_s < $1::bigint LIMIT " SWEEP_BATCH ")",
+                        1, v + 2, NULL, NULL, &sw) == FW_OK)
             PQclear(sw);
     }
 }
@@ -211,11 +214,11 @@ static void nonce_done(fw_pg_job *jb)
     free(j);
 }
 
-void fw_pg_nonce(fw_store *st, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, fw_nonce_cb cb,
-                 void *ctx)
+void fw_pg_nonce(fw_store *st, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                 fw_nonce_cb cb, void *ctx)
 {
     if (!consumer_key.p || !consumer_key.len || consumer_key.len > FW_TOKEN_MAX || !nonce.p || !nonce.len ||
-        nonce.len > FW_TOKEN_MAX || expires_s < 0) {
+        nonce.len > FW_TOKEN_MAX || expires_s < 0 || now_s < 0) {
         cb(ctx, FW_EINVAL);
         return;
     }
@@ -226,6 +229,7 @@ void fw_pg_nonce(fw_store *st, fw_exec *exec, fw_str consumer_key, fw_str nonce,
     j->cb = cb;
     j->ctx = ctx;
     j->expires_s = expires_s;
+    j->now_s = now_s;
     digest(s, "followd nonces v1", consumer_key.p, consumer_key.len, nonce.p, nonce.len, j->key);
     fw_pg_submit(s, &j->j);
 }

@@ -81,10 +81,10 @@ void fw_store_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb
     ops_of(s)->ephem(s, exec, q, cb, ctx);
 }
 
-void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, fw_nonce_cb cb,
-                    void *ctx)
+void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                    fw_nonce_cb cb, void *ctx)
 {
-    ops_of(s)->nonce(s, exec, consumer_key, nonce, expires_s, cb, ctx);
+    ops_of(s)->nonce(s, exec, consumer_key, nonce, expires_s, now_s, cb, ctx);
 }
 
 bool fw_store_shares_state(fw_store *s) { return ops_of(s)->shares_state; }

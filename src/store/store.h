@@ -255,9 +255,11 @@ void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint
  *
  * Keys are never stored in clear: the store keeps HMAC-SHA256 digests under
  * keys derived from fw_store_secret (which lives in the database, so every
- * node computes the same digest). Expiry is judged by the database's clock,
- * the one clock all nodes share, in the query itself (an expired entry is
- * never returned) and swept by inserts. */
+ * node computes the same digest). Expiry is judged in the query itself (an
+ * expired entry is never returned) against the caller's clock (now_ms,
+ * fw_now_ms, so tests can move it; nodes are expected to keep their clocks
+ * in sync, NTP, and a skew between nodes shifts a lifetime by that much), and
+ * expired entries are swept by inserts. */
 #define FW_EPHEM_MAX_KEY 512    /* bytes of a key (as auth/pending.h) */
 #define FW_EPHEM_MAX_VALUE 8192 /* bytes of a value */
 enum fw_ephem_op {
@@ -275,6 +277,7 @@ typedef struct fw_ephem_q {
     const void *val;     /* PUT/ADD: 0..FW_EPHEM_MAX_VALUE bytes, copied */
     size_t len;
     int64_t ttl_ms;      /* PUT/ADD: lifetime, 1 ms .. 1 day */
+    int64_t now_ms;      /* the caller's clock (ms since the epoch, >= 0) */
     /* PUT/ADD: the kind's bounds, the same semantics as fw_pending_limit: at
      * most max live entries of the kind and per_owner of one owner (0 = no
      * cap); at a cap evict the kind's (owner's) oldest, or with evict false
@@ -292,14 +295,15 @@ typedef void (*fw_ephem_cb)(void *ctx, const fw_ephem_res *res);
 void fw_store_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
 
 /* Records an OAuth 1.0a nonce of consumer_key (both validated by the caller,
- * auth/nonce.h's rules) until expires_s (epoch seconds). rc FW_OK: fresh;
+ * auth/nonce.h's rules) until expires_s (epoch seconds; a remembered pair
+ * whose expires_s is before now_s counts as gone). rc FW_OK: fresh;
  * FW_ENONCE: the pair is remembered (a replay, on any node); FW_EINVAL,
  * FW_EIO, FW_ENOTSUP. A statement lost with its connection is retried once,
  * so a request whose first try committed is refused as a replay: the
  * failure errs on the side of refusing. */
 typedef void (*fw_nonce_cb)(void *ctx, int rc);
-void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, fw_nonce_cb cb,
-                    void *ctx);
+void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                    fw_nonce_cb cb, void *ctx);
 /* True when fw_store_ephem and fw_store_nonce are served (the state is then
  * shared by every process using the database). */
 bool fw_store_shares_state(fw_store *s);
