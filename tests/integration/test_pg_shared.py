@@ -1,0 +1,173 @@
+"""Two followd nodes on one PostgreSQL database share every piece of short-lived state exactly: OAuth 1.0a
+nonces (a request replayed to the other node is refused), request tokens, sign-in pages and verifiers,
+OAuth 2.0 authorization codes (redeemed once, on any node), refresh-token rotation, and revocations (a
+token revoked through one node is refused by the other at once). Skipped on LMDB (one process)."""
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import tweepy
+from requests_oauthlib import OAuth1
+
+from conftest import PG, Server, bearer, psql
+from test_oauth2_flow import CB, authorize_url, consent, exchange, get_code, make_app, pkce_pair, user_with_password
+
+pytestmark = pytest.mark.skipif(not PG, reason="PostgreSQL only: state shared by several nodes")
+
+
+@pytest.fixture(scope="module")
+def nodes(demo):
+    a = Server(demo["db"], "--rate-limits", "off")
+    b = Server(demo["db"], "--rate-limits", "off")
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+@pytest.fixture(scope="module")
+def app(demo):
+    return make_app(demo["db"])
+
+
+@pytest.fixture(scope="module")
+def user(demo):
+    return user_with_password(demo["db"])
+
+
+def oauth1_token(a_url, b_url, app, user):
+    """The whole three-legged flow with each step on alternating nodes: request token on A, consent page
+    shown by A and submitted to B, access token on A again."""
+    h = tweepy.OAuth1UserHandler(app["consumer_key"], app["consumer_secret"], callback=CB)
+    h._get_oauth_url = lambda endpoint: f"{a_url}/oauth/{endpoint}"
+    url = h.get_authorization_url()
+    s = requests.Session()
+    page = s.get(url, allow_redirects=False)
+    assert page.status_code == 200, page.text
+    import re
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    s.cookies = requests.utils.cookiejar_from_dict(s.cookies.get_dict())  # the cookie goes to either port
+    r = s.post(b_url + action, data=dict(fields, username=user[1], password=user[2], action="allow"),
+               allow_redirects=False)
+    assert r.status_code == 302, r.text
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)
+    return h, q["oauth_verifier"][0]
+
+
+def test_request_token_from_a_exchanged_on_b(nodes, app, user):
+    a, b = nodes
+    h, verifier = oauth1_token(a.url, b.url, app, user)
+    h._get_oauth_url = lambda endpoint: f"{b.url}/oauth/{endpoint}"
+    token, secret = h.get_access_token(verifier)
+    assert token.startswith(user[0] + "-")
+    # The verifier was single-use for both nodes.
+    for node in (a, b):
+        h._get_oauth_url = lambda endpoint, u=node.url: f"{u}/oauth/{endpoint}"
+        with pytest.raises(tweepy.TweepyException):
+            h.get_access_token(verifier)
+
+
+def test_nonce_replayed_to_the_other_node_is_refused(nodes, app, user):
+    a, b = nodes
+    h, verifier = oauth1_token(a.url, b.url, app, user)
+    token, secret = h.get_access_token(verifier)
+    auth = OAuth1(app["consumer_key"], app["consumer_secret"], token, secret)
+    a_host = urllib.parse.urlsplit(a.url).netloc
+    # A signed request names its host in the signature base string: B is sent A's Host header, so
+    # the signature verifies on B and only the nonce can tell the replay.
+    fresh = requests.Request("GET", a.url + "/2/users/me", auth=auth).prepare()
+    r = requests.get(b.url + "/2/users/me", headers={"Host": a_host, "Authorization": fresh.headers["Authorization"]})
+    assert r.status_code == 200, r.text
+    signed = requests.Request("GET", a.url + "/2/users/me", auth=auth).prepare()
+    first = requests.Session().send(signed)
+    assert first.status_code == 200 and first.json()["data"]["id"] == user[0]
+    replay = requests.get(b.url + "/2/users/me",
+                          headers={"Host": a_host, "Authorization": signed.headers["Authorization"]})
+    assert replay.status_code == 401, replay.text
+    assert replay.json()["title"] == "Unauthorized"
+    again = requests.Session().send(signed)  # and on A itself, as before
+    assert again.status_code == 401
+    # Only digests are stored: the nonce is not in the table in clear.
+    nonce = urllib.parse.unquote(
+        dict(p.split("=", 1) for p in signed.headers["Authorization"].decode()[6:].split(", "))["oauth_nonce"]
+        .strip('"'))
+    assert psql(f"SELECT count(*) FROM fw_nonces WHERE position(convert_to('{nonce}', 'UTF8') IN key) > 0",
+                url=a.db).strip() == "0"
+
+
+def test_code_minted_on_a_is_redeemed_once_on_either_node(nodes, app, user):
+    a, b = nodes
+    code, verifier = get_code(a.url, app, user)
+    r = exchange(b.url, app, code, verifier)
+    assert r.status_code == 200, r.text
+    tok = r.json()
+    assert requests.get(a.url + "/2/users/me", headers=bearer(tok["access_token"])).json()["data"]["id"] == user[0]
+    for node in (a, b):
+        r = exchange(node.url, app, code, verifier)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    # Racing redeems of one code on both nodes: exactly one wins.
+    for _ in range(3):
+        code, verifier = get_code(b.url, app, user)
+        with ThreadPoolExecutor(8) as ex:
+            rs = list(ex.map(lambda i: exchange((a, b)[i % 2].url, app, code, verifier), range(8)))
+        assert sorted(r.status_code for r in rs) == [200] + [400] * 7, [r.text for r in rs]
+
+
+def test_consent_page_opened_on_a_is_used_once_across_nodes(nodes, app, user):
+    a, b = nodes
+    verifier, challenge = pkce_pair()
+    s = requests.Session()
+    page = s.get(authorize_url(a.url, app["client_id"], challenge), allow_redirects=False)
+    assert page.status_code == 200
+    import re
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in s.cookies.get_dict().items())}
+    data = dict(fields, username=user[1], password=user[2], action="allow")
+    r = requests.post(b.url + action, data=data, headers=cookie, allow_redirects=False)
+    assert r.status_code == 302, r.text
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)["code"][0]
+    again = requests.post(a.url + action, data=data, headers=cookie, allow_redirects=False)
+    assert again.status_code == 400 and "no longer valid" in again.text
+    assert exchange(a.url, app, code, verifier).status_code == 200
+
+
+def test_refresh_rotation_and_revocation_across_nodes(nodes, app, user):
+    a, b = nodes
+    code, verifier = get_code(a.url, app, user)
+    tok = exchange(a.url, app, code, verifier).json()
+    auth = (app["client_id"], app["client_secret"])
+    r = requests.post(b.url + "/2/oauth2/token", auth=auth,
+                      data=dict(grant_type="refresh_token", refresh_token=tok["refresh_token"]))
+    assert r.status_code == 200, r.text
+    new = r.json()
+    # The old refresh token was rotated away for both nodes.
+    for node in (a, b):
+        r = requests.post(node.url + "/2/oauth2/token", auth=auth,
+                          data=dict(grant_type="refresh_token", refresh_token=tok["refresh_token"]))
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    # A revocation through A is refused by B at once.
+    assert requests.get(b.url + "/2/users/me", headers=bearer(new["access_token"])).status_code == 200
+    r = requests.post(a.url + "/2/oauth2/revoke", auth=auth, data=dict(token=new["access_token"]))
+    assert r.json() == {"revoked": True}
+    assert requests.get(b.url + "/2/users/me", headers=bearer(new["access_token"])).status_code == 401
+
+
+def test_app_only_invalidation_on_a_is_refused_on_b(nodes, app):
+    a, b = nodes
+    basic = (app["consumer_key"], app["consumer_secret"])
+    tok = requests.post(a.url + "/oauth2/token", data={"grant_type": "client_credentials"}, auth=basic).json()
+    assert requests.get(b.url + "/2/users/by/username/xdevelopers", headers=bearer(tok["access_token"])).status_code \
+        in (200, 404)
+    r = requests.post(b.url + "/oauth2/invalidate_token", data={"access_token": tok["access_token"]}, auth=basic)
+    assert r.status_code == 200, r.text
+    for node in (a, b):
+        assert requests.get(node.url + "/2/users/by/username/xdevelopers",
+                            headers=bearer(tok["access_token"])).status_code == 401
+    # A new generation is minted on either node and works on both.
+    fresh = requests.post(a.url + "/oauth2/token", data={"grant_type": "client_credentials"}, auth=basic).json()
+    assert fresh["access_token"] != tok["access_token"]
+    for node in (a, b):
+        assert requests.get(node.url + "/2/users/by/username/xdevelopers",
+                            headers=bearer(fresh["access_token"])).status_code in (200, 404)
