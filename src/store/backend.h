@@ -35,6 +35,7 @@ typedef struct fw_store_ops {
     void (*ephem)(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
     void (*nonce)(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
                   fw_nonce_cb cb, void *ctx);
+    int (*lease)(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
     /* admin */
     int (*user_create)(fw_store *s, const fw_user *u, uint64_t *id_out);
     int (*user_update)(fw_store *s, const fw_user *u);

@@ -235,11 +235,18 @@ static void lmdb_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str n
     cb(ctx, FW_ENOTSUP);
 }
 
+static int lmdb_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res)
+{
+    (void)s, (void)q, (void)res;
+    return FW_ENOTSUP;
+}
+
 const fw_store_ops fw_lmdb_ops = {
     .name = "lmdb",
     .shares_state = false,
     .ephem = lmdb_ephem,
     .nonce = lmdb_nonce,
+    .lease = lmdb_lease,
     .close = fw_lmdb_close,
     .version = fw_lmdb_version,
     .secret = fw_lmdb_secret,

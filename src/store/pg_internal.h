@@ -211,6 +211,7 @@ int fw_pg_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t 
 void fw_pg_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
 void fw_pg_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
                  fw_nonce_cb cb, void *ctx);
+int fw_pg_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
 
 extern const fw_store_ops fw_pg_ops;
 

@@ -270,6 +270,49 @@ static const char MIGRATION_2[] =
     "  END IF;\n"
     "  INSERT INTO fw_ephem VALUES (p_kind, p_key, p_owner, nextval('fw_ephem_seq'), now_ms + p_ttl, p_val);\n"
     "  RETURN 0;\n"
+    "END $$;\n"
+    "-- Rate-limit windows and the budget nodes lease from them (store.h: fw_store_lease).\n"
+    "CREATE TABLE fw_limit_windows (kind int NOT NULL, a bigint NOT NULL, b bigint NOT NULL,\n"
+    "  window_end bigint NOT NULL, spent bigint NOT NULL, PRIMARY KEY (kind, a, b));\n"
+    "CREATE TABLE fw_limit_leases (kind int NOT NULL, a bigint NOT NULL, b bigint NOT NULL, node bigint NOT NULL,\n"
+    "  units int NOT NULL, expires_ms bigint NOT NULL, PRIMARY KEY (kind, a, b, node));\n"
+    "CREATE FUNCTION fw_lease(p_kind int, p_a bigint, p_b bigint, p_lim int, p_win bigint, p_now bigint,\n"
+    "  p_node bigint, p_spent int, p_spent_window bigint, p_want int, p_ttl bigint,\n"
+    "  OUT granted int, OUT window_end bigint, OUT rest int, OUT others int, OUT nodes int)\n"
+    "LANGUAGE plpgsql AS $$\n"
+    "DECLARE w_end bigint; w_spent bigint; gone bigint; leased bigint; mine int;\n"
+    "BEGIN\n"
+    "  INSERT INTO fw_limit_windows VALUES (p_kind, p_a, p_b, 0, 0) ON CONFLICT DO NOTHING;\n"
+    "  SELECT f.window_end, f.spent INTO w_end, w_spent FROM fw_limit_windows f\n"
+    "   WHERE f.kind = p_kind AND f.a = p_a AND f.b = p_b FOR UPDATE;\n"
+    "  -- A report counts only with the lease it belongs to: a retried statement or a report\n"
+    "  -- after the lease expired (and was counted as spent) adds nothing.\n"
+    "  DELETE FROM fw_limit_leases l WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b AND l.node = p_node\n"
+    "   RETURNING l.units INTO mine;\n"
+    "  IF mine IS NOT NULL AND p_spent <> 0 AND w_end = p_spent_window AND w_end > p_now THEN\n"
+    "    w_spent := GREATEST(0, w_spent + LEAST(p_spent, mine));\n"
+    "  END IF;\n"
+    "  IF w_end <= p_now THEN\n"
+    "    DELETE FROM fw_limit_leases l WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b;\n"
+    "    w_spent := 0;\n"
+    "    w_end := CASE WHEN p_want > 0 THEN p_now + p_win ELSE 0 END;\n"
+    "  END IF;\n"
+    "  WITH d AS (DELETE FROM fw_limit_leases l WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b\n"
+    "              AND l.expires_ms <= p_now RETURNING l.units)\n"
+    "  SELECT coalesce(sum(d.units), 0) INTO gone FROM d;\n"
+    "  w_spent := w_spent + gone;\n"
+    "  SELECT coalesce(sum(l.units), 0), count(*) INTO leased, nodes FROM fw_limit_leases l\n"
+    "   WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b;\n"
+    "  granted := GREATEST(0, LEAST(p_want::bigint, p_lim - w_spent - leased));\n"
+    "  IF granted > 0 THEN\n"
+    "    INSERT INTO fw_limit_leases VALUES (p_kind, p_a, p_b, p_node, granted, p_now + p_ttl);\n"
+    "    nodes := nodes + 1;\n"
+    "  END IF;\n"
+    "  UPDATE fw_limit_windows f SET window_end = w_end, spent = w_spent\n"
+    "   WHERE f.kind = p_kind AND f.a = p_a AND f.b = p_b;\n"
+    "  window_end := w_end;\n"
+    "  rest := GREATEST(0, p_lim - w_spent - leased - granted);\n"
+    "  others := leased;\n"
     "END $$;\n";
 
 static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
@@ -461,6 +504,7 @@ const fw_store_ops fw_pg_ops = {
     .shares_state = true,
     .ephem = fw_pg_ephem,
     .nonce = fw_pg_nonce,
+    .lease = fw_pg_lease,
     .close = pg_close,
     .version = pg_version,
     .secret = pg_secret,

@@ -233,3 +233,49 @@ void fw_pg_nonce(fw_store *st, fw_exec *exec, fw_str consumer_key, fw_str nonce,
     digest(s, "followd nonces v1", consumer_key.p, consumer_key.len, nonce.p, nonce.len, j->key);
     fw_pg_submit(s, &j->j);
 }
+
+/* ---- rate-limit leases -------------------------------------------------- */
+
+int fw_pg_lease(fw_store *st, const fw_lease_q *q, fw_lease_res *res)
+{
+    *res = (fw_lease_res){0};
+    if (q->limit > INT32_MAX || q->want > INT32_MAX || q->window_ms < 1 || q->now_ms < 0 || q->ttl_ms < 1 ||
+        q->kind > INT32_MAX)
+        return FW_EINVAL;
+    char v[11][24];
+    snprintf(v[0], 24, "%u", q->kind);
+    snprintf(v[1], 24, "%lld", (long long)q->a);
+    snprintf(v[2], 24, "%lld", (long long)q->b);
+    snprintf(v[3], 24, "%u", q->limit);
+    snprintf(v[4], 24, "%lld", (long long)q->window_ms);
+    snprintf(v[5], 24, "%lld", (long long)q->now_ms);
+    snprintf(v[6], 24, "%lld", (long long)q->node);
+    snprintf(v[7], 24, "%d", q->spent);
+    snprintf(v[8], 24, "%lld", (long long)q->spent_window);
+    snprintf(v[9], 24, "%u", q->want);
+    snprintf(v[10], 24, "%lld", (long long)q->ttl_ms);
+    fw_pgp p = {0};
+    for (int i = 0; i < 11; i++)
+        fw_pgp_str(&p, fw_str_c(v[i]));
+    PGresult *r = NULL;
+    /* Retrying after a lost connection is safe: a report counts only with
+     * the lease row it belongs to, which the first run deleted if it
+     * committed. */
+    int rc = fw_pg_exec1(fw_pg_of(st),
+                         "SELECT granted, window_end, rest, others, nodes FROM fw_lease($1::int, $2::bigint,"
+                         " $3::bigint, $4::int, $5::bigint, $6::bigint, $7::bigint, $8::int, $9::bigint, $10::int,"
+                         " $11::bigint)",
+                         &p, &r);
+    fw_pgp_free(&p);
+    if (rc == FW_OK && PQntuples(r) == 1) {
+        res->granted = (uint32_t)fw_pg_u64(r, 0, 0);
+        res->window_end_ms = (int64_t)fw_pg_u64(r, 0, 1);
+        res->rest = (uint32_t)fw_pg_u64(r, 0, 2);
+        res->others = (uint32_t)fw_pg_u64(r, 0, 3);
+        res->nodes = (uint32_t)fw_pg_u64(r, 0, 4);
+    } else if (rc == FW_OK) {
+        rc = FW_EIO;
+    }
+    PQclear(r);
+    return rc;
+}

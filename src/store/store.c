@@ -89,6 +89,8 @@ void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonc
 
 bool fw_store_shares_state(fw_store *s) { return ops_of(s)->shares_state; }
 
+int fw_store_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res) { return ops_of(s)->lease(s, q, res); }
+
 int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
 {
     return ops_of(s)->user_create(s, u, id_out);

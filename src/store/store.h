@@ -304,7 +304,42 @@ void fw_store_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb
 typedef void (*fw_nonce_cb)(void *ctx, int rc);
 void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
                     fw_nonce_cb cb, void *ctx);
-/* True when fw_store_ephem and fw_store_nonce are served (the state is then
+/* Rate-limit budget leased by nodes (limits/shared.h), one counter per
+ * (kind, a, b) key and fixed window. In one statement and one transaction:
+ *   1. report: `spent` units of this node's lease of window `spent_window`
+ *      were used (may be negative after refunds; ignored when that window is
+ *      no longer the key's current one or the lease is gone: a lease that
+ *      expired unreported was counted as spent whole), and this node's lease
+ *      ends: its unspent units are back in the pool;
+ *   2. a window that ended by now_ms is closed; with want > 0 a new one opens
+ *      (window_ms long: X's "first request + 15 minutes");
+ *   3. leases of other nodes that expired unreported (a node killed with -9)
+ *      count as spent: they may have been, and the limit must hold;
+ *   4. grants min(want, limit - spent - leased by others) units to this node,
+ *      valid until now_ms + ttl_ms.
+ * The counter never lets spent + leased exceed limit, whatever the number of
+ * nodes. Synchronous (it blocks the calling thread: call it off the event
+ * loop). FW_OK, FW_EINVAL, FW_EIO, FW_ENOTSUP (LMDB: limits stay in memory). */
+typedef struct fw_lease_q {
+    uint32_t kind;
+    uint64_t a, b;
+    uint32_t limit;
+    int64_t window_ms, now_ms, ttl_ms;
+    uint64_t node;        /* the calling node's id (random per process) */
+    int32_t spent;        /* step 1 */
+    int64_t spent_window; /* the window (its end, ms) the spent units belong to; 0 = none */
+    uint32_t want;        /* step 4; 0 = only report and return */
+} fw_lease_q;
+typedef struct fw_lease_res {
+    uint32_t granted;     /* units now leased to this node */
+    int64_t window_end_ms;/* the key's current window (0: none open) */
+    uint32_t rest;        /* units neither spent nor leased by anyone after the grant */
+    uint32_t others;      /* units leased by other nodes (live leases) */
+    uint32_t nodes;       /* nodes holding a lease of the key, this one included */
+} fw_lease_res;
+FW_MUSTCHECK int fw_store_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
+
+/* True when fw_store_ephem, fw_store_nonce and fw_store_lease are served (the state is then
  * shared by every process using the database). */
 bool fw_store_shares_state(fw_store *s);
 
