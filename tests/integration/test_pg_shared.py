@@ -2,6 +2,7 @@
 nonces (a request replayed to the other node is refused), request tokens, sign-in pages and verifiers,
 OAuth 2.0 authorization codes (redeemed once, on any node), refresh-token rotation, and revocations (a
 token revoked through one node is refused by the other at once). Skipped on LMDB (one process)."""
+import os
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -171,3 +172,96 @@ def test_app_only_invalidation_on_a_is_refused_on_b(nodes, app):
     for node in (a, b):
         assert requests.get(node.url + "/2/users/by/username/xdevelopers",
                             headers=bearer(fresh["access_token"])).status_code in (200, 404)
+
+
+TOO_MANY = {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}
+
+
+def test_window_is_exact_across_two_nodes(demo):
+    """200 concurrent requests spread over both nodes for a window of 50: exactly 50 pass."""
+    import json
+    from conftest import run_cli, unique
+    a = Server(demo["db"], "--limits", "users.app_15min=50")
+    b = Server(demo["db"], "--limits", "users.app_15min=50")
+    try:
+        app = json.loads(run_cli("app", "create", "--name", unique("lim"), db=demo["db"]))
+        h = bearer(app["bearer_token"])
+
+        def one(i):
+            return requests.get(f"{(a, b)[i % 2].url}/2/users/{demo['user_id']}", headers=h)
+
+        with ThreadPoolExecutor(max_workers=100) as ex:
+            rs = list(ex.map(one, range(200)))
+        codes = [r.status_code for r in rs]
+        assert codes.count(200) == 50 and codes.count(429) == 150, codes
+        assert all(r.json() == TOO_MANY for r in rs if r.status_code == 429)
+        assert {r.headers["x-rate-limit-limit"] for r in rs} == {"50"}
+        # Both nodes served some of the 50: the budget was leased to each.
+        assert sum(r.status_code == 200 for r in rs[0::2]) > 0 and sum(r.status_code == 200 for r in rs[1::2]) > 0
+        for node in (a, b):
+            r = requests.get(f"{node.url}/2/users/{demo['user_id']}", headers=h)
+            assert r.status_code == 429 and r.headers["x-rate-limit-remaining"] == "0"
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_daily_follow_caps_are_exact_across_two_nodes(demo):
+    import json
+    from conftest import new_user, run_cli, unique, user_token
+    spec = "follow.user_day=5,follow.app_day=8,follow.user_15min=1000"
+    a = Server(demo["db"], "--limits", spec)
+    b = Server(demo["db"], "--limits", spec)
+    try:
+        app = json.loads(run_cli("app", "create", "--name", unique("cap"), db=demo["db"]))
+        targets = [new_user(demo["db"], unique("t")) for _ in range(10)]
+        users = []
+        for _ in range(3):
+            uid = new_user(demo["db"], unique("c"))
+            users.append((uid, user_token(demo["db"], app["app_id"], uid)))
+
+        def follow(args):
+            i, uid, tok, t = args
+            return requests.post(f"{(a, b)[i % 2].url}/2/users/{uid}/following", json={"target_user_id": t},
+                                 headers=bearer(tok))
+
+        uid, tok = users[0]
+        with ThreadPoolExecutor(max_workers=10) as ex:
+            rs = list(ex.map(follow, [(i, uid, tok, t) for i, t in enumerate(targets)]))
+        ok = [r for r in rs if r.status_code == 200]
+        assert len(ok) == 5, [r.text for r in rs]
+        assert all(r.json() == TOO_MANY and r.headers["x-user-limit-24hour-remaining"] == "0"
+                   for r in rs if r.status_code != 200)
+        following = psql(f"SELECT count(*) FROM fw_rel WHERE src = {uid} AND state = 1", url=a.db).strip()
+        assert following == "5"
+        # The app's cap of 8 leaves 3 for the two other users together.
+        jobs = [(i, u, k, t) for (u, k) in users[1:] for i, t in enumerate(targets[:5])]
+        with ThreadPoolExecutor(max_workers=10) as ex:
+            rs = list(ex.map(follow, jobs))
+        assert sum(r.status_code == 200 for r in rs) == 3, [r.text for r in rs]
+        assert all(r.json() == TOO_MANY for r in rs if r.status_code != 200)
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_a_node_killed_strands_at_most_its_lease(demo):
+    """A node killed with -9 keeps nothing it did not report: its lease (a quarter of the window's free
+    budget) counts as spent once it expires, and the other node gets exactly the rest."""
+    import json
+    import signal
+    from conftest import run_cli, unique
+    a = Server(demo["db"], "--limits", "users.app_15min=40")
+    b = Server(demo["db"], "--limits", "users.app_15min=40")
+    try:
+        app = json.loads(run_cli("app", "create", "--name", unique("kill"), db=demo["db"]))
+        h = bearer(app["bearer_token"])
+        assert requests.get(f"{a.url}/2/users/{demo['user_id']}", headers=h).status_code == 200
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait()
+        codes = [requests.get(f"{b.url}/2/users/{demo['user_id']}", headers=h).status_code for _ in range(40)]
+        assert codes.count(200) == 30 and codes.count(429) == 10, codes
+    finally:
+        a.log.close()
+        os.unlink(a.log.name)  # killed on purpose: no clean stop to check
+        b.stop()
