@@ -13,6 +13,7 @@
 #define MAX_PERIOD_S ((uint32_t)(FW_RL_MAX_WINDOW_MS / 1000))
 #define MAX_SPEC 4096
 #define MAX_BUCKETS_CAP (((uint64_t)1 << 28) * 64) /* fw_rl_new's bound */
+#define SHARED_KEYS ((size_t)1 << 16)
 /* Retry hint when the bucket table is full: soon, but not a busy loop. */
 #define FULL_RETRY_MS 60000
 
@@ -386,8 +387,10 @@ int fw_limits_share(fw_limits *l, fw_store *st)
         return FW_ENOTSUP;
     if (l->shared)
         return FW_OK;
-    return fw_rls_new(st, l->cfg.max_buckets < ((size_t)1 << 20) ? l->cfg.max_buckets : ((size_t)1 << 20),
-                      &l->shared);
+    /* Keys with a live lease at once (a lease lives at most a second, 0.1 s
+     * when idle): far fewer than buckets of the in-memory engine. */
+    size_t keys = l->cfg.max_buckets < SHARED_KEYS ? l->cfg.max_buckets : SHARED_KEYS;
+    return fw_rls_new(st, keys, &l->shared);
 }
 
 /* A shared check waiting for its take (heap, freed on completion). */

@@ -24,7 +24,8 @@ typedef struct entry {
     int64_t window_ms;
     fw_lease l;
     bool used, busy; /* busy: a report of it is in flight (not evictable, not reported twice) */
-    uint32_t next;   /* hash chain */
+    uint32_t next;   /* hash chain, or the free list */
+    uint32_t hpos;   /* index in held[], NONE when not held */
 } entry;
 
 typedef struct item {
@@ -51,6 +52,10 @@ struct fw_rls {
     entry *e;
     uint32_t cap, nbuckets, nused;
     uint32_t *heads;
+    uint32_t free_head;  /* unused entries */
+    uint32_t *held;      /* entries holding units or unreported spends: what the thread looks at */
+    uint32_t nheld;
+    uint32_t cursor;     /* where the next eviction search starts */
     item *head, *tail;
     bool stop;
     pthread_t th;
@@ -86,8 +91,24 @@ static void unlink_entry(fw_rls *r, uint32_t idx)
     r->nused--;
 }
 
-/* Finds or makes the entry of k; NULL when the table is full of entries that
- * hold units or unreported spends. */
+/* Keeps held[] in step with what e holds. */
+static void track(fw_rls *r, entry *e)
+{
+    bool holds = e->l.units || e->l.spent;
+    if (holds && e->hpos == NONE) {
+        e->hpos = r->nheld;
+        r->held[r->nheld++] = (uint32_t)(e - r->e);
+    } else if (!holds && e->hpos != NONE) {
+        uint32_t last = r->held[--r->nheld];
+        r->held[e->hpos] = last;
+        r->e[last].hpos = e->hpos;
+        e->hpos = NONE;
+    }
+}
+
+/* Finds or makes the entry of k; NULL when every entry holds units or
+ * unreported spends. A new key takes a free entry, else the next one (from a
+ * rotating cursor) that holds nothing: only hints (rest, nodes) are lost. */
 static entry *get(fw_rls *r, const fw_rl_key *k, uint32_t limit, int64_t window_ms)
 {
     entry *e = find(r, k);
@@ -96,19 +117,24 @@ static entry *get(fw_rls *r, const fw_rl_key *k, uint32_t limit, int64_t window_
         e->window_ms = window_ms;
         return e;
     }
-    uint32_t slot = NONE;
-    for (uint32_t i = 0; i < r->cap && slot == NONE; i++)
-        if (!r->e[i].used)
-            slot = i;
-    for (uint32_t i = 0; i < r->cap && slot == NONE; i++)
-        if (!r->e[i].busy && !r->e[i].l.units && !r->e[i].l.spent) {
-            unlink_entry(r, i);
-            slot = i;
+    uint32_t slot = r->free_head;
+    if (slot != NONE) {
+        r->free_head = r->e[slot].next;
+    } else if (r->nheld < r->cap) {
+        for (uint32_t n = 0; n < r->cap && slot == NONE; n++) {
+            uint32_t i = (r->cursor + n) % r->cap;
+            if (!r->e[i].busy && r->e[i].hpos == NONE) {
+                unlink_entry(r, i);
+                slot = i;
+                r->cursor = i + 1;
+            }
         }
+    }
     if (slot == NONE)
         return NULL;
     e = &r->e[slot];
     memset(e, 0, sizeof *e);
+    e->hpos = NONE;
     e->key = *k;
     e->limit = limit;
     e->window_ms = window_ms;
@@ -145,6 +171,7 @@ static bool try_spend(fw_rls *r, const fw_rl_key *keys, const uint32_t *limits, 
     }
     for (size_t i = 0; i < n; i++) {
         fw_lease_spend(&es[i]->l, now_ms);
+        track(r, es[i]);
         state_of(es[i], limits[i], window_ms[i], now_ms, true, &out[i]);
     }
     return true;
@@ -168,6 +195,7 @@ static int renew(fw_rls *r, entry *e, uint32_t want)
     e->busy = false;
     if (rc == FW_OK)
         fw_lease_granted(&e->l, &res, spent, q.now_ms, USE_MS);
+    track(r, e);
     return rc;
 }
 
@@ -246,15 +274,16 @@ static void process(fw_rls *r, item *it)
     complete(r, it, FW_OK, FW_RL_LIMITED);
 }
 
-/* Hands back leases that are due (all with everything). Under mu. */
+/* Hands back leases that are due (all with everything). Under mu; renew
+ * may drop the entry from held[], so the walk goes from the end. */
 static void hand_back(fw_rls *r, bool everything)
 {
-    for (uint32_t i = 0; i < r->cap; i++) {
-        entry *e = &r->e[i];
-        int64_t now = fw_now_ms();
-        if (!e->used || e->busy || !(everything ? e->l.units || e->l.spent : fw_lease_due(&e->l, now, IDLE_MS)))
+    for (uint32_t i = r->nheld; i-- > 0;) {
+        if (i >= r->nheld)
             continue;
-        (void)renew(r, e, 0);
+        entry *e = &r->e[r->held[i]];
+        if (!e->busy && (everything || fw_lease_due(&e->l, fw_now_ms(), IDLE_MS)))
+            (void)renew(r, e, 0);
     }
 }
 
@@ -322,15 +351,22 @@ int fw_rls_new(fw_store *st, size_t max_keys, fw_rls **out)
     r->nbuckets = r->cap * 2 + 1;
     r->e = calloc(r->cap, sizeof *r->e);
     r->heads = malloc(r->nbuckets * sizeof *r->heads);
-    if (!r->e || !r->heads || fw_random_bytes(&r->node, sizeof r->node) != 0) {
+    r->held = malloc(r->cap * sizeof *r->held);
+    if (!r->e || !r->heads || !r->held || fw_random_bytes(&r->node, sizeof r->node) != 0) {
         free(r->e);
         free(r->heads);
+        free(r->held);
         free(r);
         return FW_ENOMEM;
     }
     r->node &= INT64_MAX; /* a bigint column */
     for (uint32_t i = 0; i < r->nbuckets; i++)
         r->heads[i] = NONE;
+    for (uint32_t i = 0; i < r->cap; i++) {
+        r->e[i].next = i + 1 < r->cap ? i + 1 : NONE;
+        r->e[i].hpos = NONE;
+    }
+    r->free_head = 0;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     pthread_cond_init(&r->done_cv, NULL);
@@ -340,6 +376,7 @@ int fw_rls_new(fw_store *st, size_t max_keys, fw_rls **out)
         pthread_cond_destroy(&r->done_cv);
         free(r->e);
         free(r->heads);
+        free(r->held);
         free(r);
         return FW_ENOMEM;
     }
@@ -361,6 +398,7 @@ void fw_rls_free(fw_rls *r)
     pthread_cond_destroy(&r->done_cv);
     free(r->e);
     free(r->heads);
+    free(r->held);
     free(r);
 }
 
@@ -438,6 +476,7 @@ int fw_rls_refund(fw_rls *r, const fw_rl_key *keys, fw_rl_state *taken, size_t n
     for (size_t i = 0; i < n && i < FW_RL_MAX_KEYS; i++) {
         entry *e = find(r, &keys[i]);
         if (e && fw_lease_refund(&e->l, taken[i].reset_ms)) {
+            track(r, e);
             taken[i].remaining++;
             back++;
         }
