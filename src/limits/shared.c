@@ -338,6 +338,18 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Frees r once its thread is gone (or never ran). */
+static void destroy(fw_rls *r)
+{
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->cv);
+    pthread_cond_destroy(&r->done_cv);
+    free(r->e);
+    free(r->heads);
+    free(r->held);
+    free(r);
+}
+
 int fw_rls_new(fw_store *st, size_t max_keys, fw_rls **out)
 {
     *out = NULL;
@@ -371,13 +383,7 @@ int fw_rls_new(fw_store *st, size_t max_keys, fw_rls **out)
     pthread_cond_init(&r->cv, NULL);
     pthread_cond_init(&r->done_cv, NULL);
     if (pthread_create(&r->th, NULL, thread_main, r) != 0) {
-        pthread_mutex_destroy(&r->mu);
-        pthread_cond_destroy(&r->cv);
-        pthread_cond_destroy(&r->done_cv);
-        free(r->e);
-        free(r->heads);
-        free(r->held);
-        free(r);
+        destroy(r);
         return FW_ENOMEM;
     }
     *out = r;
@@ -393,13 +399,7 @@ void fw_rls_free(fw_rls *r)
     pthread_cond_signal(&r->cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->th, NULL);
-    pthread_mutex_destroy(&r->mu);
-    pthread_cond_destroy(&r->cv);
-    pthread_cond_destroy(&r->done_cv);
-    free(r->e);
-    free(r->heads);
-    free(r->held);
-    free(r);
+    destroy(r);
 }
 
 static bool valid(const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n, int64_t now_ms)

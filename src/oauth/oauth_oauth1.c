@@ -367,22 +367,36 @@ static void page_opened(fw_oa_ctx *x)
     fw_oa_page_consent(x, (const fw_oa_session *)(const void *)x->pend.val, x->pend.key, NULL, prefill);
 }
 
+/* Copies the request token a pending-table read found into *rt if it is one
+ * still waiting for its user's decision; otherwise answers x (503 when the
+ * table could not tell, else the expired page) and returns false. */
+static bool undecided_loaded(fw_oa_ctx *x, fw_oa_reqtok *rt)
+{
+    if (x->pend.rc == FW_EIO) {
+        fw_oa_page_unavailable(x);
+        return false;
+    }
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof *rt) {
+        expired(x);
+        return false;
+    }
+    memcpy(rt, x->pend.val, sizeof *rt);
+    if (rt->authorized) {
+        expired(x);
+        return false;
+    }
+    return true;
+}
+
 static void show_page_loaded(fw_oa_ctx *x)
 {
     fw_str token = fw_oauth_param(&x->prm, "oauth_token");
     fw_oa_reqtok rt;
     fw_oa_session s;
     memset(&s, 0, sizeof s);
-    if (x->pend.rc == FW_EIO) {
-        fw_oa_page_unavailable(x);
+    if (!undecided_loaded(x, &rt))
         return;
-    }
-    if (x->pend.rc != FW_OK || x->pend.len != sizeof rt) {
-        expired(x);
-        return;
-    }
-    memcpy(&rt, x->pend.val, sizeof rt);
-    if (rt.authorized || !fw_oa_copy(s.reqtok, sizeof s.reqtok, token)) {
+    if (!fw_oa_copy(s.reqtok, sizeof s.reqtok, token)) {
         expired(x);
         return;
     }
@@ -443,19 +457,8 @@ static void decided_taken(fw_oa_ctx *x)
     const fw_oa_consent *c = x->flow;
     fw_str token = fw_str_c(c->s.reqtok);
     fw_oa_reqtok rt;
-    if (x->pend.rc == FW_EIO) {
-        fw_oa_page_unavailable(x);
+    if (!undecided_loaded(x, &rt))
         return;
-    }
-    if (x->pend.rc != FW_OK || x->pend.len != sizeof rt) {
-        expired(x);
-        return;
-    }
-    memcpy(&rt, x->pend.val, sizeof rt);
-    if (rt.authorized) {
-        expired(x);
-        return;
-    }
     bool oob = fw_str_eq(fw_str_c(rt.callback), "oob");
     if (c->outcome == FW_OA_DENIED) {
         static const char *const keys[] = {"denied"};

@@ -2,7 +2,10 @@
 nonces (a request replayed to the other node is refused), request tokens, sign-in pages and verifiers,
 OAuth 2.0 authorization codes (redeemed once, on any node), refresh-token rotation, and revocations (a
 token revoked through one node is refused by the other at once). Skipped on LMDB (one process)."""
+import json
 import os
+import re
+import signal
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,8 +14,9 @@ import requests
 import tweepy
 from requests_oauthlib import OAuth1
 
-from conftest import PG, Server, bearer, psql
-from test_oauth2_flow import CB, authorize_url, consent, exchange, get_code, make_app, pkce_pair, user_with_password
+from conftest import PG, Server, bearer, new_user, psql, run_cli, unique, user_token
+from test_oauth1_flow import app, user  # noqa: F401 (fixtures: an app, a user with a password)
+from test_oauth2_flow import CB, authorize_url, exchange, get_code, pkce_pair
 
 pytestmark = pytest.mark.skipif(not PG, reason="PostgreSQL only: state shared by several nodes")
 
@@ -26,16 +30,6 @@ def nodes(demo):
     b.stop()
 
 
-@pytest.fixture(scope="module")
-def app(demo):
-    return make_app(demo["db"])
-
-
-@pytest.fixture(scope="module")
-def user(demo):
-    return user_with_password(demo["db"])
-
-
 def oauth1_token(a_url, b_url, app, user):
     """The whole three-legged flow with each step on alternating nodes: request token on A, consent page
     shown by A and submitted to B, access token on A again."""
@@ -45,10 +39,8 @@ def oauth1_token(a_url, b_url, app, user):
     s = requests.Session()
     page = s.get(url, allow_redirects=False)
     assert page.status_code == 200, page.text
-    import re
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
     action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
-    s.cookies = requests.utils.cookiejar_from_dict(s.cookies.get_dict())  # the cookie goes to either port
     r = s.post(b_url + action, data=dict(fields, username=user[1], password=user[2], action="allow"),
                allow_redirects=False)
     assert r.status_code == 302, r.text
@@ -121,7 +113,6 @@ def test_consent_page_opened_on_a_is_used_once_across_nodes(nodes, app, user):
     s = requests.Session()
     page = s.get(authorize_url(a.url, app["client_id"], challenge), allow_redirects=False)
     assert page.status_code == 200
-    import re
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
     action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
     cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in s.cookies.get_dict().items())}
@@ -179,8 +170,6 @@ TOO_MANY = {"title": "Too Many Requests", "detail": "Too Many Requests", "type":
 
 def test_window_is_exact_across_two_nodes(demo):
     """200 concurrent requests spread over both nodes for a window of 50: exactly 50 pass."""
-    import json
-    from conftest import run_cli, unique
     a = Server(demo["db"], "--limits", "users.app_15min=50")
     b = Server(demo["db"], "--limits", "users.app_15min=50")
     try:
@@ -207,8 +196,6 @@ def test_window_is_exact_across_two_nodes(demo):
 
 
 def test_daily_follow_caps_are_exact_across_two_nodes(demo):
-    import json
-    from conftest import new_user, run_cli, unique, user_token
     spec = "follow.user_day=5,follow.app_day=8,follow.user_15min=1000"
     a = Server(demo["db"], "--limits", spec)
     b = Server(demo["db"], "--limits", spec)
@@ -248,9 +235,6 @@ def test_daily_follow_caps_are_exact_across_two_nodes(demo):
 def test_a_node_killed_strands_at_most_its_lease(demo):
     """A node killed with -9 keeps nothing it did not report: its lease (a quarter of the window's free
     budget) counts as spent once it expires, and the other node gets exactly the rest."""
-    import json
-    import signal
-    from conftest import run_cli, unique
     a = Server(demo["db"], "--limits", "users.app_15min=40")
     b = Server(demo["db"], "--limits", "users.app_15min=40")
     try:
