@@ -256,6 +256,15 @@ static void process(fw_rls *r, item *it)
     int64_t now = fw_now_ms();
     if (rc != FW_OK) {
         complete(r, it, rc, 0);
+        /* No database: every queued take would wait its own connect timeout
+         * to learn the same; they fail now (503) instead of in turn. */
+        while (rc == FW_EIO && r->head) {
+            item *next = r->head;
+            r->head = next->next;
+            if (!r->head)
+                r->tail = NULL;
+            complete(r, next, FW_EIO, 0);
+        }
         return;
     }
     if (!refused && try_spend(r, it->keys, it->limits, it->window_ms, it->n, now, it->out)) {
@@ -282,8 +291,8 @@ static void hand_back(fw_rls *r, bool everything)
         if (i >= r->nheld)
             continue;
         entry *e = &r->e[r->held[i]];
-        if (!e->busy && (everything || fw_lease_due(&e->l, fw_now_ms(), IDLE_MS)))
-            (void)renew(r, e, 0);
+        if (!e->busy && (everything || fw_lease_due(&e->l, fw_now_ms(), IDLE_MS)) && renew(r, e, 0) == FW_EIO)
+            return; /* the database is away: the next tick tries again (unreported leases expire there) */
     }
 }
 
