@@ -10,12 +10,12 @@
 #include "core/secret.h"
 #include "limits/lease.h"
 
-#define USE_MS 1000   /* a lease is spent from for at most this long ... */
-#define TTL_MS 3000   /* ... and the database counts it live this long (clock skew and a slow report) */
-#define IDLE_MS 100   /* a lease unused this long goes back */
-#define TICK_MS 25    /* how often the thread looks for leases to hand back */
-#define WAIT_MS 1500  /* a take waits this long for units other nodes hold */
-#define RETRY_MS 20   /* ... asking again this often */
+#define USE_MS 1000  /* a lease is spent from for at most this long ... */
+#define TTL_MS 3000  /* ... and the database counts it live this long (clock skew and a slow report) */
+#define IDLE_MS 100  /* a lease unused this long goes back */
+#define TICK_MS 25   /* how often the thread looks for leases to hand back */
+#define WAIT_MS 1500 /* a take waits this long for units other nodes hold */
+#define RETRY_MS 20  /* ... asking again this often */
 #define NONE UINT32_MAX
 
 typedef struct entry {
@@ -52,10 +52,10 @@ struct fw_rls {
     entry *e;
     uint32_t cap, nbuckets, nused;
     uint32_t *heads;
-    uint32_t free_head;  /* unused entries */
-    uint32_t *held;      /* entries holding units or unreported spends: what the thread looks at */
+    uint32_t free_head; /* unused entries */
+    uint32_t *held;     /* entries holding units or unreported spends: what the thread looks at */
     uint32_t nheld;
-    uint32_t cursor;     /* where the next eviction search starts */
+    uint32_t cursor; /* where the next eviction search starts */
     item *head, *tail;
     bool stop;
     pthread_t th;
@@ -146,8 +146,7 @@ static entry *get(fw_rls *r, const fw_rl_key *k, uint32_t limit, int64_t window_
     return e;
 }
 
-static void state_of(const entry *e, uint32_t limit, int64_t window_ms, int64_t now_ms, bool allowed,
-                     fw_rl_state *st)
+static void state_of(const entry *e, uint32_t limit, int64_t window_ms, int64_t now_ms, bool allowed, fw_rl_state *st)
 {
     bool live = e && e->l.window_end_ms > now_ms;
     st->limit = limit;
@@ -183,9 +182,16 @@ static int renew(fw_rls *r, entry *e, uint32_t want)
 {
     int32_t spent;
     fw_lease_begin(&e->l, &spent);
-    fw_lease_q q = {.kind = e->key.kind, .a = e->key.a, .b = e->key.b, .limit = e->limit,
-                    .window_ms = e->window_ms, .ttl_ms = TTL_MS, .node = r->node, .spent = spent,
-                    .spent_window = e->l.window_end_ms, .want = want};
+    fw_lease_q q = {.kind = e->key.kind,
+                    .a = e->key.a,
+                    .b = e->key.b,
+                    .limit = e->limit,
+                    .window_ms = e->window_ms,
+                    .ttl_ms = TTL_MS,
+                    .node = r->node,
+                    .spent = spent,
+                    .spent_window = e->l.window_end_ms,
+                    .want = want};
     e->busy = true;
     pthread_mutex_unlock(&r->mu);
     q.now_ms = fw_now_ms();

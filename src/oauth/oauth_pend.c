@@ -65,8 +65,16 @@ void fw_oa_pend(fw_oa_ctx *x, uint8_t op, uint8_t kind, uint64_t owner, fw_str k
         return;
     }
     fw_pending_limit lim = fw_oa_pending_limit(x, kind);
-    fw_ephem_q q = {.op = op, .kind = kind, .owner = owner, .key = {p->key, p->keylen}, .val = p->val,
-                    .len = ins ? p->len : 0, .ttl_ms = ttl_ms, .now_ms = fw_now_ms(), .max = (uint32_t)lim.max,
-                    .per_owner = (uint32_t)lim.per_owner, .evict = lim.evict};
+    fw_ephem_q q = {.op = op,
+                    .kind = kind,
+                    .owner = owner,
+                    .key = {p->key, p->keylen},
+                    .val = p->val,
+                    .len = ins ? p->len : 0,
+                    .ttl_ms = ttl_ms,
+                    .now_ms = fw_now_ms(),
+                    .max = (uint32_t)lim.max,
+                    .per_owner = (uint32_t)lim.per_owner,
+                    .evict = lim.evict};
     fw_store_ephem(st, x->req->exec, &q, landed, x);
 }

@@ -39,8 +39,7 @@ static void *xcalloc(size_t n, size_t sz)
 }
 
 /* HMAC(HMAC(secret, label), a || 0 || b): label separates the two tables. */
-static void digest(fw_pg *s, const char *label, const void *a, size_t alen, const void *b, size_t blen,
-                   uint8_t out[32])
+static void digest(fw_pg *s, const char *label, const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
 {
     uint8_t k[32];
     fw_hmac_sha256(s->secret, sizeof s->secret, label, strlen(label), k);
@@ -92,12 +91,20 @@ static void ephem_work(fw_pg_job *jb, fw_pgc *c)
     PGresult *r = NULL;
     int rc;
     if (q->op == FW_EPH_PUT || q->op == FW_EPH_ADD) {
-        const char *v[] = {kind, (const char *)j->key, owner, j->val ? (const char *)j->val : "", ttl, max, per,
-                           q->evict ? "t" : "f", q->op == FW_EPH_PUT ? "t" : "f", now};
+        const char *v[] = {kind,
+                           (const char *)j->key,
+                           owner,
+                           j->val ? (const char *)j->val : "",
+                           ttl,
+                           max,
+                           per,
+                           q->evict ? "t" : "f",
+                           q->op == FW_EPH_PUT ? "t" : "f",
+                           now};
         int len[] = {0, 32, 0, (int)q->len, 0, 0, 0, 0, 0, 0};
         int bin[] = {0, 1, 0, 1, 0, 0, 0, 0, 0, 0};
-        rc = fw_pgc_exec(c, "SELECT fw_ephem_put($1::smallint, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, v, len,
-                         bin, &r);
+        rc = fw_pgc_exec(c, "SELECT fw_ephem_put($1::smallint, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10, v, len, bin,
+                         &r);
         if (rc == FW_OK) {
             uint64_t verdict = fw_pg_u64(r, 0, 0);
             rc = verdict == 0 ? FW_OK : verdict == 1 ? FW_EEXISTS : FW_EFULL;
@@ -112,11 +119,10 @@ static void ephem_work(fw_pg_job *jb, fw_pgc *c)
     /* A take removes the entry even when it had expired (as fw_pending_take),
      * and reports it only when it was still live. */
     rc = fw_pgc_exec(c,
-                     q->op == FW_EPH_TAKE
-                         ? "DELETE FROM fw_ephem WHERE kind = $1::smallint AND key = $2"
-                           " RETURNING val, expires_ms > $3::bigint"
-                         : "SELECT val, true FROM fw_ephem WHERE kind = $1::smallint AND key = $2"
-                           " AND expires_ms > $3::bigint",
+                     q->op == FW_EPH_TAKE ? "DELETE FROM fw_ephem WHERE kind = $1::smallint AND key = $2"
+                                            " RETURNING val, expires_ms > $3::bigint"
+                                          : "SELECT val, true FROM fw_ephem WHERE kind = $1::smallint AND key = $2"
+                                            " AND expires_ms > $3::bigint",
                      3, v, len, bin, &r);
     if (rc == FW_OK && (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 1), "t") != 0))
         rc = FW_ENOTFOUND;
@@ -139,16 +145,16 @@ void fw_pg_ephem(fw_store *st, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb c
 {
     bool ins = q->op == FW_EPH_PUT || q->op == FW_EPH_ADD;
     if (q->op < FW_EPH_PUT || q->op > FW_EPH_TAKE || q->kind > 15 || !q->key.p || q->key.len < 1 ||
-        q->key.len > FW_EPHEM_MAX_KEY ||
-        q->now_ms < 0 || (ins && (q->len > FW_EPHEM_MAX_VALUE || (q->len && !q->val) || q->ttl_ms < 1 || q->ttl_ms > MAX_TTL_MS))) {
+        q->key.len > FW_EPHEM_MAX_KEY || q->now_ms < 0 ||
+        (ins && (q->len > FW_EPHEM_MAX_VALUE || (q->len && !q->val) || q->ttl_ms < 1 || q->ttl_ms > MAX_TTL_MS))) {
         fw_ephem_res res = {.rc = FW_EINVAL};
         cb(ctx, &res);
         return;
     }
     fw_pg *s = fw_pg_of(st);
     ephem_job *j = xcalloc(1, sizeof *j);
-    j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = ephem_work, .done = ephem_done,
-                       .fail = ephem_fail};
+    j->j = (fw_pg_job){
+        .task = {.run = job_task}, .exec = exec, .work = ephem_work, .done = ephem_done, .fail = ephem_fail};
     j->cb = cb;
     j->ctx = ctx;
     j->q = *q;
@@ -174,7 +180,10 @@ typedef struct nonce_job {
     int rc;
 } nonce_job;
 
-static void nonce_fail(fw_pg_job *jb, int rc) { ((nonce_job *)(void *)jb)->rc = rc; }
+static void nonce_fail(fw_pg_job *jb, int rc)
+{
+    ((nonce_job *)(void *)jb)->rc = rc;
+}
 
 static void nonce_work(fw_pg_job *jb, fw_pgc *c)
 {
@@ -224,8 +233,8 @@ void fw_pg_nonce(fw_store *st, fw_exec *exec, fw_str consumer_key, fw_str nonce,
     }
     fw_pg *s = fw_pg_of(st);
     nonce_job *j = xcalloc(1, sizeof *j);
-    j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = nonce_work, .done = nonce_done,
-                       .fail = nonce_fail};
+    j->j = (fw_pg_job){
+        .task = {.run = job_task}, .exec = exec, .work = nonce_work, .done = nonce_done, .fail = nonce_fail};
     j->cb = cb;
     j->ctx = ctx;
     j->expires_s = expires_s;

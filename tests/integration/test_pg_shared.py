@@ -139,6 +139,15 @@ def test_refresh_rotation_and_revocation_across_nodes(nodes, app, user):
         r = requests.post(node.url + "/2/oauth2/token", auth=auth,
                           data=dict(grant_type="refresh_token", refresh_token=tok["refresh_token"]))
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    # Racing refreshes of one token on both nodes: exactly one rotation wins.
+    def refresh(i):
+        return requests.post((a, b)[i % 2].url + "/2/oauth2/token", auth=auth,
+                             data=dict(grant_type="refresh_token", refresh_token=new["refresh_token"]))
+
+    with ThreadPoolExecutor(6) as ex:
+        rs = list(ex.map(refresh, range(6)))
+    assert sorted(r.status_code for r in rs) == [200] + [400] * 5, [r.text for r in rs]
+    new = next(r.json() for r in rs if r.status_code == 200)
     # A revocation through A is refused by B at once.
     assert requests.get(b.url + "/2/users/me", headers=bearer(new["access_token"])).status_code == 200
     r = requests.post(a.url + "/2/oauth2/revoke", auth=auth, data=dict(token=new["access_token"]))

@@ -94,7 +94,7 @@ static void test_report_keeps_what_happened_during_the_call(void **state)
     assert_true(fw_lease_refund(&l, T0 + WIN));
     r = grant(7, T0 + WIN, 20, 0, 1);
     fw_lease_granted(&l, &r, spent, T0 + 3, USE);
-    assert_int_equal(l.units, 8); /* the grant plus the refunded unit */
+    assert_int_equal(l.units, 8);  /* the grant plus the refunded unit */
     assert_int_equal(l.spent, -1); /* the refund of a reported unit goes out with the next report */
     assert_int_equal(fw_lease_remaining(&l), 28);
     /* A new window: old units and spends are gone. */
