@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
@@ -258,3 +259,41 @@ def test_a_node_killed_strands_at_most_its_lease(demo):
         a.log.close()
         os.unlink(a.log.name)  # killed on purpose: no clean stop to check
         b.stop()
+
+
+def test_limit_checks_cost_a_statement_per_lease_not_per_request(demo):
+    """The steady state of a busy key costs no database statement per request: the nodes spend leases."""
+    db = demo["db"]
+    psql("ALTER DATABASE " + db.rsplit("/", 1)[1].split("?")[0] + " SET track_functions = 'pl'")
+    a = Server(db, "--limits", "users.app_15min=100000")
+    b = Server(db, "--limits", "users.app_15min=100000")
+    stopped = False
+    try:
+        app = json.loads(run_cli("app", "create", "--name", unique("cost"), db=db))
+        h = bearer(app["bearer_token"])
+        before = psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'fw_lease'",
+                      url=db).strip()
+
+        def one(i):
+            return requests.get(f"{(a, b)[i % 2].url}/2/users/{demo['user_id']}", headers=h).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as ex:
+            codes = list(ex.map(one, range(1000)))
+        assert codes.count(200) == 1000
+        a.stop()
+        b.stop()  # their sessions end: PostgreSQL flushes the function statistics
+        stopped = True
+        after = before
+        for _ in range(50):
+            after = psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'fw_lease'",
+                         url=db).strip()
+            if int(after) > int(before):
+                break
+            time.sleep(0.1)
+        calls = int(after) - int(before)
+        print(f"fw_lease statements for 1000 requests over two nodes: {calls}")
+        assert 0 < calls <= 100, calls  # leases and their hand-backs, not one per request
+    finally:
+        if not stopped:
+            a.stop()
+            b.stop()
