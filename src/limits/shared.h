@@ -5,8 +5,8 @@
  * key, all or none, each with its own limit and window. A take that the
  * node's leases cover completes inline, without a round trip; otherwise it
  * goes to the node's lease thread, which renews the missing leases in the
- * database (blocking only itself) and completes the take through the
- * caller's executor. The same thread hands back leases that went idle
+ * database (blocking only itself, on a connection of its own) and completes
+ * the take through the caller's executor. The same thread hands back leases that went idle
  * (IDLE_MS), reached their local deadline (USE_MS) or whose window ended,
  * reporting what was spent.
  *

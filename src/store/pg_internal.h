@@ -81,6 +81,8 @@ typedef struct fw_pg {
     unsigned schema;  /* version found (== FW_PG_SCHEMA_VERSION after open) */
     pthread_mutex_t admin_mu;
     fw_pgc admin;
+    pthread_mutex_t lease_mu; /* the rate-limit lease thread's own connection (pg_shared.c), */
+    fw_pgc lease;             /* connected on first use: leases never queue behind admin work */
     struct fw_pg_pool *pool;
 } fw_pg;
 

@@ -428,6 +428,8 @@ static void pg_close(fw_store *st)
     }
     fw_pgc_close(&s->admin);
     pthread_mutex_destroy(&s->admin_mu);
+    fw_pgc_close(&s->lease);
+    pthread_mutex_destroy(&s->lease_mu);
     free(s->conninfo);
     free(s);
 }
@@ -469,6 +471,8 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
     s->read_only = opts->read_only;
     s->admin.s = s;
     pthread_mutex_init(&s->admin_mu, NULL);
+    s->lease.s = s;
+    pthread_mutex_init(&s->lease_mu, NULL);
     char why[512] = "";
     int rc = fw_pgc_connect(&s->admin, why, sizeof why);
     if (rc == FW_OK && opts->read_only) {
@@ -491,6 +495,8 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
         fw_store_open_err(opts, "%s", why[0] ? why : fw_strerror(rc));
         fw_pgc_close(&s->admin);
         pthread_mutex_destroy(&s->admin_mu);
+        fw_pgc_close(&s->lease);
+        pthread_mutex_destroy(&s->lease_mu);
         free(s->conninfo);
         free(s);
         return rc;

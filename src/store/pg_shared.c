@@ -267,14 +267,17 @@ int fw_pg_lease(fw_store *st, const fw_lease_q *q, fw_lease_res *res)
     for (int i = 0; i < 11; i++)
         fw_pgp_str(&p, fw_str_c(v[i]));
     PGresult *r = NULL;
+    fw_pg *s = fw_pg_of(st);
     /* Retrying after a lost connection is safe: a report counts only with
      * the lease row it belongs to, which the first run deleted if it
      * committed. */
-    int rc = fw_pg_exec1(fw_pg_of(st),
+    pthread_mutex_lock(&s->lease_mu);
+    int rc = fw_pgc_exec(&s->lease,
                          "SELECT granted, window_end, rest, others, nodes FROM fw_lease($1::int, $2::bigint,"
                          " $3::bigint, $4::int, $5::bigint, $6::bigint, $7::bigint, $8::int, $9::bigint, $10::int,"
                          " $11::bigint)",
-                         &p, &r);
+                         p.n, p.v, p.len, p.bin, &r);
+    pthread_mutex_unlock(&s->lease_mu);
     fw_pgp_free(&p);
     if (rc == FW_OK && PQntuples(r) == 1) {
         res->granted = (uint32_t)fw_pg_u64(r, 0, 0);

@@ -319,7 +319,7 @@ void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonc
  *      valid until now_ms + ttl_ms.
  * The counter never lets spent + leased exceed limit, whatever the number of
  * nodes. Synchronous (it blocks the calling thread: call it off the event
- * loop). FW_OK, FW_EINVAL, FW_EIO, FW_ENOTSUP (LMDB: limits stay in memory). */
+ * loop; PostgreSQL runs it on a connection kept for it, one call at a time). FW_OK, FW_EINVAL, FW_EIO, FW_ENOTSUP (LMDB: limits stay in memory). */
 typedef struct fw_lease_q {
     uint32_t kind;
     uint64_t a, b;
