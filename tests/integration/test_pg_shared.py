@@ -62,6 +62,21 @@ def test_request_token_from_a_exchanged_on_b(nodes, app, user):
             h.get_access_token(verifier)
 
 
+def test_verifier_redeemed_once_under_a_race_across_nodes(nodes, app, user):
+    a, b = nodes
+    h, verifier = oauth1_token(a.url, b.url, app, user)
+    rt = h.request_token
+
+    def redeem(i):
+        auth = OAuth1(app["consumer_key"], app["consumer_secret"], rt["oauth_token"], rt["oauth_token_secret"],
+                      verifier=verifier)
+        return requests.post(f"{(a, b)[i % 2].url}/oauth/access_token", auth=auth)
+
+    with ThreadPoolExecutor(6) as ex:
+        rs = list(ex.map(redeem, range(6)))
+    assert sorted(r.status_code for r in rs) == [200] + [401] * 5, [r.text for r in rs]
+
+
 def test_nonce_replayed_to_the_other_node_is_refused(nodes, app, user):
     a, b = nodes
     h, verifier = oauth1_token(a.url, b.url, app, user)
