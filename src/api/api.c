@@ -30,6 +30,7 @@ int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *er
     api->store = store;
     memcpy(api->secret, fw_store_secret(store), 32);
     if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0 ||
+        (fw_store_shares_state(store) && lc.enabled && fw_limits_share(api->limits, store) != FW_OK) ||
         fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0) {
         snprintf(err, errlen, "cannot initialise authentication or rate limits");
         fw_api_free(api);
@@ -103,21 +104,23 @@ void fw_call_finish(fw_call *c)
     req->done(req);
 }
 
-/* Applies access levels, windows and daily caps; answers 403/429 and returns
- * false when the request may not proceed. */
-static bool check_limits(fw_call *c)
+static void after_limits(fw_call *c);
+
+/* Applies access levels, windows and daily caps; answers 403/429, or goes
+ * on with the request. */
+static void limits_decided(void *ctx, int rc)
 {
-    bool daily = (c->rt->flags & FW_RT_DAILY) != 0;
-    if (fw_limits_check(c->api->limits, c->rt->endpoint, c->who.app_id, c->who.user_id, c->who.access_level, daily,
-                        fw_now_ms(), &c->lim) != 0) {
+    fw_call *c = ctx;
+    if (rc != 0) {
         fw_problem_unavailable(c->req);
         fw_call_finish(c);
-        return false;
+        return;
     }
     c->has_limits = true;
     switch (fw_limit_http_status(c->lim.verdict)) {
     case 0:
-        return true;
+        after_limits(c);
+        return;
     case 403:
         fw_problem_client_forbidden(c->req, c->who.app_id, c->lim.required_enrollment,
                                     c->lim.verdict == FW_LIMIT_STANDALONE);
@@ -127,7 +130,13 @@ static bool check_limits(fw_call *c)
         break;
     }
     fw_call_finish(c);
-    return false;
+}
+
+static void check_limits(fw_call *c)
+{
+    bool daily = (c->rt->flags & FW_RT_DAILY) != 0;
+    fw_limits_check_async(c->api->limits, c->req->exec, c->rt->endpoint, c->who.app_id, c->who.user_id,
+                          c->who.access_level, daily, fw_now_ms(), &c->lim, limits_decided, c);
 }
 
 fw_read_opts fw_call_read_opts(const fw_call *c)
@@ -350,8 +359,12 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
         fw_call_finish(c);
         return;
     }
-    if (!check_limits(c))
-        return;
+    check_limits(c);
+}
+
+static void after_limits(fw_call *c)
+{
+    const fw_route *ri = c->rt;
     if (!validate(c)) {
         fw_call_finish(c);
         return;

@@ -95,6 +95,15 @@ static void oauth1_done(fw_authn_op *op, int rc, const fw_principal *who)
     op->cb(op->ctx, rc, who);
 }
 
+static void on_nonce(void *vctx, int rc)
+{
+    fw_authn_op *op = vctx;
+    if (rc == FW_OK)
+        oauth1_done(op, FW_OK, &op->who);
+    else
+        oauth1_done(op, rc == FW_EIO || rc == FW_ESHUTDOWN ? FW_EIO : FW_EUNAUTHORIZED, NULL);
+}
+
 static void on_oauth1(void *vctx, const fw_auth_res *res)
 {
     fw_authn_op *op = vctx;
@@ -110,19 +119,23 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     }
     const fw_authn_in *in = &op->in;
     fw_oauth1_http http = {in->method, in->path, in->query, in->content_type, in->body, in->host, in->tls};
-    if (fw_oauth1_check_run(a->oa1, op->oa1, &http, res->app->consumer_secret, c->secret, fw_now_ms() / 1000) !=
-        FW_OK) {
+    int64_t now_s = fw_now_ms() / 1000;
+    if (fw_oauth1_check_sig(a->oa1, op->oa1, &http, res->app->consumer_secret, c->secret, now_s) != FW_OK) {
         oauth1_done(op, FW_EUNAUTHORIZED, NULL);
         return;
     }
-    fw_principal who = {0};
-    who.kind = FW_PRIN_OAUTH1_USER;
-    who.app_id = c->app_id;
-    who.access_level = res->app->access_level;
-    who.user_id = res->user->id;
-    who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
-    who.scopes = c->scopes; /* every scope, or the read ones (x_auth_access_type=read) */
-    oauth1_done(op, FW_OK, &who);
+    fw_principal *who = &op->who;
+    *who = (fw_principal){0};
+    who->kind = FW_PRIN_OAUTH1_USER;
+    who->app_id = c->app_id;
+    who->access_level = res->app->access_level;
+    who->user_id = res->user->id;
+    who->user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
+    who->scopes = c->scopes; /* every scope, or the read ones (x_auth_access_type=read) */
+    /* Only a request whose signature verified is remembered: nobody can burn
+     * another client's nonces. On PostgreSQL the nonce is recorded for every
+     * node (one more round trip); a replay to any node is refused. */
+    fw_oauth1_check_nonce(a->oa1, a->store, op->exec, op->oa1, now_s, on_nonce, op);
 }
 
 /* Splits "Scheme rest" (scheme compared case-insensitively). */
@@ -147,6 +160,7 @@ void fw_authn_run(fw_authn *a, fw_exec *exec, fw_authn_op *op, const fw_authn_in
     op->ctx = ctx;
     op->in = *in;
     op->oa1 = NULL;
+    op->exec = exec;
     fw_str rest;
     if (auth_scheme(in->authorization, "Bearer", &rest) && rest.len > 0 && rest.len <= 512) {
         fw_auth_q q = {0};

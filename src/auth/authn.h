@@ -51,6 +51,8 @@ typedef struct fw_authn_op {
     void *ctx;
     fw_authn_in in;
     struct fw_oauth1_hdr *oa1; /* heap, only while an OAuth 1.0a check runs */
+    fw_exec *exec;             /* the caller's, for the nonce's store call */
+    fw_principal who;          /* OAuth 1.0a: the principal, while its nonce is recorded */
 } fw_authn_op;
 
 /* Authenticates in; calls cb exactly once (inline or later via exec). op and

@@ -93,13 +93,20 @@ static uint64_t load64(const uint8_t *p)
     return v;
 }
 
-int fw_nonce_check_and_add(fw_nonce_cache *c, fw_str consumer_key, fw_str nonce, int64_t ts_s, int64_t now_s)
+int fw_nonce_validate(fw_str consumer_key, fw_str nonce, int64_t ts_s, int64_t now_s)
 {
     if (!valid_nonce(nonce) || consumer_key.len == 0 || consumer_key.len > FW_NONCE_MAX_KEY_LEN)
         return -2;
     if (now_s > INT64_MAX / 2 || now_s < INT64_MIN / 2)
         return -2;
     if (ts_s > now_s + FW_NONCE_WINDOW_S || ts_s < now_s - FW_NONCE_WINDOW_S)
+        return -2;
+    return 0;
+}
+
+int fw_nonce_check_and_add(fw_nonce_cache *c, fw_str consumer_key, fw_str nonce, int64_t ts_s, int64_t now_s)
+{
+    if (fw_nonce_validate(consumer_key, nonce, ts_s, now_s) != 0)
         return -2;
 
     /* Length-prefixing the key keeps ("ab","c") and ("a","bc") apart. A keyed

@@ -46,6 +46,12 @@ void fw_nonce_cache_free(fw_nonce_cache *c);
 /* Number of slots actually allocated (>= the max_entries asked for). */
 size_t fw_nonce_cache_capacity(const fw_nonce_cache *c);
 
+/* The input rules of fw_nonce_check_and_add (for callers that record nonces
+ * elsewhere, e.g. in a store shared by several processes): 0 if nonce and
+ * consumer_key are well-formed and ts_s is within now_s +- FW_NONCE_WINDOW_S,
+ * else -2. A pair must be remembered until ts_s + FW_NONCE_WINDOW_S. */
+FW_MUSTCHECK int fw_nonce_validate(fw_str consumer_key, fw_str nonce, int64_t ts_s, int64_t now_s);
+
 /* Records nonce for consumer_key, signed at ts_s, as seen at now_s.
  * Returns 0 if it was fresh (and is now remembered until ts_s + window),
  * -1 if the pair is already remembered (replay), -2 on invalid input: a nonce

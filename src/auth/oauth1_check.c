@@ -49,7 +49,7 @@ void fw_oauth1_check_free(fw_oauth1_check *c)
     free(c);
 }
 
-int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
+int fw_oauth1_check_sig(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
                         fw_str token_secret, int64_t now_s)
 {
     char own[16 + MAX_HOST];
@@ -62,9 +62,29 @@ int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oau
     for (size_t i = 0; i < c->npublic; i++)
         bases[nb++] = c->public[i];
     fw_oauth1_req r = {req->method, req->path, req->query, req->content_type, req->body, bases, nb};
-    int rc = fw_oauth1_verify(h, &r, consumer_secret, token_secret, now_s);
+    return fw_oauth1_verify(h, &r, consumer_secret, token_secret, now_s);
+}
+
+int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
+                        fw_str token_secret, int64_t now_s)
+{
+    int rc = fw_oauth1_check_sig(c, h, req, consumer_secret, token_secret, now_s);
     if (rc != FW_OK)
         return rc;
     return fw_nonce_check_and_add(c->nonces, h->consumer_key, h->nonce, h->ts, now_s) == 0 ? FW_OK
                                                                                            : FW_ENONCE;
+}
+
+void fw_oauth1_check_nonce(fw_oauth1_check *c, fw_store *st, fw_exec *exec, const fw_oauth1_hdr *h, int64_t now_s,
+                           fw_nonce_cb cb, void *ctx)
+{
+    if (!st || !fw_store_shares_state(st)) {
+        cb(ctx, fw_nonce_check_and_add(c->nonces, h->consumer_key, h->nonce, h->ts, now_s) == 0 ? FW_OK : FW_ENONCE);
+        return;
+    }
+    if (fw_nonce_validate(h->consumer_key, h->nonce, h->ts, now_s) != 0) {
+        cb(ctx, FW_ENONCE);
+        return;
+    }
+    fw_store_nonce(st, exec, h->consumer_key, h->nonce, h->ts + FW_NONCE_WINDOW_S, now_s, cb, ctx);
 }

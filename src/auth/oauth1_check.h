@@ -16,7 +16,9 @@
 
 #include "auth/oauth1.h"
 #include "core/err.h"
+#include "core/exec.h"
 #include "core/str.h"
+#include "store/store.h"
 
 /* Public base URLs kept from the configured list; the rest are ignored. */
 #define FW_OA1C_MAX_PUBLIC (FW_OA1_MAX_BASE_URLS - 1)
@@ -41,5 +43,20 @@ typedef struct fw_oauth1_http {
 FW_MUSTCHECK
 int fw_oauth1_check_run(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
                         fw_str token_secret, int64_t now_s);
+
+/* The two halves of fw_oauth1_check_run for callers that may have to wait
+ * for the nonce: the signature check alone (same result codes), then
+ * fw_oauth1_check_nonce. */
+FW_MUSTCHECK
+int fw_oauth1_check_sig(fw_oauth1_check *c, const fw_oauth1_hdr *h, const fw_oauth1_http *req, fw_str consumer_secret,
+                        fw_str token_secret, int64_t now_s);
+/* Records h's nonce where every process serving st sees it: in the store
+ * when it shares state (fw_store_shares_state: a replay to another node is
+ * refused), else in c's own cache. cb(ctx, rc) runs once, inline or through
+ * exec, with FW_OK (fresh), FW_ENONCE (malformed or replayed) or FW_EIO (the
+ * store could not tell: the request must not proceed). h is read during the
+ * call only. */
+void fw_oauth1_check_nonce(fw_oauth1_check *c, fw_store *st, fw_exec *exec, const fw_oauth1_hdr *h, int64_t now_s,
+                           fw_nonce_cb cb, void *ctx);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits/shared.h"
 #include "store/store.h"
 
 #define WINDOW_S 900u /* 15 minutes */
@@ -12,6 +13,7 @@
 #define MAX_PERIOD_S ((uint32_t)(FW_RL_MAX_WINDOW_MS / 1000))
 #define MAX_SPEC 4096
 #define MAX_BUCKETS_CAP (((uint64_t)1 << 28) * 64) /* fw_rl_new's bound */
+#define SHARED_KEYS ((size_t)1 << 16)
 /* Retry hint when the bucket table is full: soon, but not a busy loop. */
 #define FULL_RETRY_MS 60000
 
@@ -22,6 +24,7 @@ enum { SC_APP_WIN = 1, SC_USER_WIN, SC_USER_DAY, SC_APP_DAY };
 struct fw_limits {
     fw_limits_config cfg;
     fw_rl *rl;
+    fw_rls *shared; /* set: windows and caps are counted across every node of the database */
 };
 
 void fw_limits_defaults(fw_limits_config *c)
@@ -247,6 +250,7 @@ void fw_limits_free(fw_limits *l)
 {
     if (!l)
         return;
+    fw_rls_free(l->shared);
     fw_rl_free(l->rl);
     free(l);
 }
@@ -295,8 +299,11 @@ static void nominal(fw_rl_state *st, uint32_t limit, uint32_t remaining, int64_t
     st->allowed = remaining > 0;
 }
 
-int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int access_level, bool counts_daily,
-                    int64_t now_ms, fw_limit_decision *out)
+/* What every check does before counting: validation, the access level and
+ * the keys. Returns 1 when *out is complete (limits disabled), 0 to count,
+ * or FW_EINVAL. */
+static int prelude(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int access_level, int64_t now_ms,
+                   fw_limit_decision *out, req_keys *rk)
 {
     if (endpoint < 0 || endpoint >= FW_EP__COUNT || access_level < FW_ACCESS_NONE ||
         access_level > FW_ACCESS_ENTERPRISE || now_ms < 0 || now_ms > INT64_MAX - FW_RL_MAX_WINDOW_MS)
@@ -314,15 +321,48 @@ int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_i
     if (out->verdict != FW_LIMIT_OK)
         out->required_enrollment = "Appropriate Level of API Access";
 
-    req_keys rk;
-    build_keys(l, endpoint, app_id, user_id, &rk);
+    build_keys(l, endpoint, app_id, user_id, rk);
     if (!l->cfg.enabled) {
-        nominal(&out->window, rk.limits[0], rk.limits[0], now_ms + rk.win_ms[0]);
+        nominal(&out->window, rk->limits[0], rk->limits[0], now_ms + rk->win_ms[0]);
+        return 1;
+    }
+    return 0;
+}
+
+/* Fills out from the counted states (rc: the engine's; FW_EINVAL passes). */
+static int conclude(const req_keys *rk, int rc, const fw_rl_state *st, int64_t now_ms, fw_limit_decision *out)
+{
+    if (rc == FW_EINVAL || rc == FW_EIO)
+        return rc;
+    if (rc < 0) {
+        /* Cannot count this caller (table full or out of memory): refuse, as
+         * letting it through uncounted would break exactness. */
+        out->verdict = FW_LIMIT_FULL;
+        out->daily_taken = false;
+        nominal(&out->window, rk->limits[0], 0, now_ms + FULL_RETRY_MS);
         return 0;
     }
+    out->window = st[0];
+    if (rk->iu >= 0) {
+        out->has_user_day = true;
+        out->user_day = st[rk->iu];
+    }
+    if (rk->ia >= 0) {
+        out->has_app_day = true;
+        out->app_day = st[rk->ia];
+    }
+    return 0;
+}
 
+int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int access_level, bool counts_daily,
+                    int64_t now_ms, fw_limit_decision *out)
+{
+    req_keys rk;
+    int rc = prelude(l, endpoint, app_id, user_id, access_level, now_ms, out, &rk);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     fw_rl_state st[3];
-    int rc, rl_verdict;
+    int rl_verdict;
     if (out->verdict != FW_LIMIT_OK) {
         /* Refused before counting: report the buckets as they are. */
         rc = fw_rl_peek(l->rl, rk.keys, rk.limits, rk.win_ms, rk.n, now_ms, st, &rl_verdict);
@@ -338,26 +378,87 @@ int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_i
         if (rc == FW_OK)
             rc = fw_rl_peek(l->rl, rk.keys + 1, rk.limits + 1, rk.win_ms + 1, rk.n - 1, now_ms, st + 1, &rl_verdict);
     }
-    if (rc == FW_EINVAL)
-        return rc;
-    if (rc < 0) {
-        /* Cannot count this caller (table full or out of memory): refuse, as
-         * letting it through uncounted would break exactness. */
-        out->verdict = FW_LIMIT_FULL;
-        out->daily_taken = false;
-        nominal(&out->window, rk.limits[0], 0, now_ms + FULL_RETRY_MS);
-        return 0;
+    return conclude(&rk, rc, st, now_ms, out);
+}
+
+int fw_limits_share(fw_limits *l, fw_store *st)
+{
+    if (!st || !fw_store_shares_state(st))
+        return FW_ENOTSUP;
+    if (l->shared)
+        return FW_OK;
+    /* Keys with a live lease at once (a lease lives at most a second, 0.1 s
+     * when idle): far fewer than buckets of the in-memory engine. */
+    size_t keys = l->cfg.max_buckets < SHARED_KEYS ? l->cfg.max_buckets : SHARED_KEYS;
+    return fw_rls_new(st, keys, &l->shared);
+}
+
+/* A shared check waiting for its take (heap, freed on completion). */
+typedef struct pending_check {
+    fw_limits *l;
+    req_keys rk;
+    fw_rl_state st[3];
+    bool counts_daily;
+    int64_t now_ms;
+    fw_limit_decision *out;
+    fw_limits_cb cb;
+    void *ctx;
+} pending_check;
+
+static void shared_taken(void *vctx, int rc, int verdict)
+{
+    pending_check *p = vctx;
+    fw_limit_decision *out = p->out;
+    size_t taken = p->counts_daily || p->rk.n == 1 ? p->rk.n : 1;
+    if (rc == FW_OK) {
+        out->daily_taken = verdict == FW_RL_ALLOWED && taken > 1;
+        if (verdict == FW_RL_LIMITED)
+            out->verdict = taken > 1 && p->st[0].allowed ? FW_LIMIT_DAILY : FW_LIMIT_WINDOW;
+        if (taken < p->rk.n)
+            fw_rls_peek(p->l->shared, p->rk.keys + 1, p->rk.limits + 1, p->rk.win_ms + 1, p->rk.n - 1, p->now_ms,
+                        p->st + 1);
     }
-    out->window = st[0];
-    if (rk.iu >= 0) {
-        out->has_user_day = true;
-        out->user_day = st[rk.iu];
+    rc = conclude(&p->rk, rc, p->st, p->now_ms, out);
+    fw_limits_cb cb = p->cb;
+    void *ctx = p->ctx;
+    free(p);
+    cb(ctx, rc);
+}
+
+void fw_limits_check_async(fw_limits *l, fw_exec *exec, int endpoint, uint64_t app_id, uint64_t user_id,
+                           int access_level, bool counts_daily, int64_t now_ms, fw_limit_decision *out,
+                           fw_limits_cb cb, void *ctx)
+{
+    if (!l->shared) {
+        cb(ctx, fw_limits_check(l, endpoint, app_id, user_id, access_level, counts_daily, now_ms, out));
+        return;
     }
-    if (rk.ia >= 0) {
-        out->has_app_day = true;
-        out->app_day = st[rk.ia];
+    req_keys rk;
+    int rc = prelude(l, endpoint, app_id, user_id, access_level, now_ms, out, &rk);
+    if (rc != 0) {
+        cb(ctx, rc < 0 ? rc : 0);
+        return;
     }
-    return 0;
+    if (out->verdict != FW_LIMIT_OK) {
+        fw_rl_state st[3];
+        fw_rls_peek(l->shared, rk.keys, rk.limits, rk.win_ms, rk.n, now_ms, st);
+        cb(ctx, conclude(&rk, FW_OK, st, now_ms, out));
+        return;
+    }
+    pending_check *p = calloc(1, sizeof *p);
+    if (!p) {
+        cb(ctx, conclude(&rk, FW_ENOMEM, NULL, now_ms, out));
+        return;
+    }
+    p->l = l;
+    p->rk = rk;
+    p->counts_daily = counts_daily;
+    p->now_ms = now_ms;
+    p->out = out;
+    p->cb = cb;
+    p->ctx = ctx;
+    size_t n = counts_daily || rk.n == 1 ? rk.n : 1;
+    fw_rls_take(l->shared, exec, p->rk.keys, p->rk.limits, p->rk.win_ms, n, now_ms, p->st, shared_taken, p);
 }
 
 int fw_limits_refund(fw_limits *l, fw_limit_decision *d)
@@ -372,7 +473,8 @@ int fw_limits_refund(fw_limits *l, fw_limit_decision *d)
         taken[rk.iu] = d->user_day;
     if (rk.ia >= 0)
         taken[rk.ia] = d->app_day;
-    int back = fw_rl_refund(l->rl, rk.keys + 1, taken + 1, rk.n - 1);
+    int back = l->shared ? fw_rls_refund(l->shared, rk.keys + 1, taken + 1, rk.n - 1)
+                         : fw_rl_refund(l->rl, rk.keys + 1, taken + 1, rk.n - 1);
     if (rk.iu >= 0)
         d->user_day = taken[rk.iu];
     if (rk.ia >= 0)

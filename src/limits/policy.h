@@ -15,7 +15,12 @@
  *
  * Buckets: window per (app, user) for user-context callers and per app for
  * app-only callers; the user daily cap is per user across apps (X's account
- * limit), the app daily cap per app. Thread-safe. */
+ * limit), the app daily cap per app. Thread-safe.
+ *
+ * Where they are counted: in this process (fw_rl) unless fw_limits_share
+ * moved them to a store every node shares (PostgreSQL: limits/shared.h,
+ * budget leased in chunks), after which the windows and daily caps hold for
+ * all nodes together and fw_limits_check_async is the way to check. */
 #ifndef FW_LIMITS_POLICY_H
 #define FW_LIMITS_POLICY_H
 
@@ -24,7 +29,9 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/exec.h"
 #include "limits/ratelimit.h"
+#include "store/store.h"
 
 enum fw_endpoint {
     FW_EP_FOLLOWERS,             /* GET /2/users/:id/followers */
@@ -103,6 +110,21 @@ typedef struct fw_limit_decision {
 FW_MUSTCHECK
 int fw_limits_check(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int access_level, bool counts_daily,
                     int64_t now_ms, fw_limit_decision *out);
+
+/* Counts windows and caps in st, shared by every node using its database,
+ * from now on (call before serving). FW_OK, FW_ENOTSUP when st does not
+ * share state (LMDB: the limits stay in this process), FW_ENOMEM. */
+FW_MUSTCHECK int fw_limits_share(fw_limits *l, fw_store *st);
+
+/* fw_limits_check for any engine: cb(ctx, rc) once, inline when the answer
+ * is at hand (in-memory limits; a shared check the node's leases cover) or
+ * later through exec after a lease round trip (never blocking the caller).
+ * rc as fw_limits_check's, or FW_EIO when the shared store is unreachable.
+ * out must stay valid until cb. */
+typedef void (*fw_limits_cb)(void *ctx, int rc);
+void fw_limits_check_async(fw_limits *l, fw_exec *exec, int endpoint, uint64_t app_id, uint64_t user_id,
+                           int access_level, bool counts_daily, int64_t now_ms, fw_limit_decision *out,
+                           fw_limits_cb cb, void *ctx);
 
 /* Gives back the daily units d took (call when the action was a no-op or
  * failed). Updates d's remaining counts; a second call does nothing. Units

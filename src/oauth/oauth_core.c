@@ -44,6 +44,7 @@ static const struct {
 struct fw_oauth {
     fw_store *store;
     fw_pending *pending;
+    fw_pending_limit limits[FW_PENDING_KINDS]; /* the same bounds for the shared table */
     fw_oauth1_check *oa1; /* request_token / access_token only */
     fw_workq *workq;
 };
@@ -67,6 +68,7 @@ int fw_oauth_new(fw_store *store, const char *public_base_urls, size_t pending_m
     for (size_t i = 0; i < sizeof pending_shares / sizeof pending_shares[0]; i++) {
         size_t share = pending_max / 8 * pending_shares[i].eighths;
         fw_pending_limit lim = {share, share / 4, pending_shares[i].evict};
+        oa->limits[pending_shares[i].kind] = lim;
         if (fw_pending_set_limit(oa->pending, pending_shares[i].kind, lim) != FW_OK) {
             fw_oauth_free(oa);
             return -1;
@@ -88,6 +90,10 @@ void fw_oauth_free(fw_oauth *oa)
 
 fw_store *fw_oa_store(fw_oa_ctx *x) { return x->oa->store; }
 fw_pending *fw_oa_pending(fw_oa_ctx *x) { return x->oa->pending; }
+fw_pending_limit fw_oa_pending_limit(fw_oa_ctx *x, uint8_t kind)
+{
+    return kind < FW_PENDING_KINDS ? x->oa->limits[kind] : (fw_pending_limit){0, 0, true};
+}
 
 /* ---- running one endpoint ------------------------------------------------ */
 
@@ -338,7 +344,20 @@ int fw_oa_oauth1_check(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret
     fw_req *req = x->req;
     fw_oauth1_http http = {req->method, req->path, query_signed ? req->query : FW_STR_LIT(""), req->content_type,
                            req->body, req->host, req->tls};
-    return fw_oauth1_check_run(x->oa->oa1, x->hdr, &http, consumer_secret, token_secret, fw_now_ms() / 1000);
+    return fw_oauth1_check_sig(x->oa->oa1, x->hdr, &http, consumer_secret, token_secret, fw_now_ms() / 1000);
+}
+
+static void nonce_recorded(void *ctx, int rc)
+{
+    fw_oa_ctx *x = ctx;
+    x->rc = rc == FW_OK ? FW_OK : rc == FW_EIO || rc == FW_ESHUTDOWN ? FW_EIO : FW_ENONCE;
+    x->after_nonce(x);
+}
+
+void fw_oa_oauth1_nonce(fw_oa_ctx *x, fw_oa_step next)
+{
+    x->after_nonce = next;
+    fw_oauth1_check_nonce(x->oa->oa1, x->oa->store, x->req->exec, x->hdr, fw_now_ms() / 1000, nonce_recorded, x);
 }
 
 bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "auth/oauth1.h"
+#include "auth/pending.h"
 #include "core/buf.h"
 #include "core/exec.h"
 #include "core/jsonw.h"
@@ -104,6 +105,24 @@ typedef struct fw_oa_session {
     fw_oa_authz authz; /* flow 2; flow 1 uses only authz.scopes (the token's level, for the page) */
 } fw_oa_session;
 
+/* ---- the pending table, in memory or shared (oauth_pend.c) ---------------
+ *
+ * One operation on the short-lived state above, for both stores: LMDB keeps
+ * it in this process's table (auth/pending.h) and the operation completes
+ * inline; PostgreSQL keeps it in the database for every node (store.h,
+ * fw_store_ephem) and the operation completes through the request's
+ * executor, never blocking the loop. Same bounds either way (oauth_core.c's
+ * shares). */
+#define FW_OA_PEND_VAL sizeof(fw_oa_session) /* the largest record */
+typedef struct fw_oa_pend_state {
+    int rc;               /* FW_OK, FW_ENOTFOUND, FW_EEXISTS, FW_EFULL, FW_EIO, ... */
+    size_t len;           /* bytes in val */
+    _Alignas(16) unsigned char val[FW_OA_PEND_VAL]; /* PUT/ADD: the value stored; GET/TAKE: the value found */
+    char key[FW_PENDING_MAX_KEY + 1]; /* the key, NUL-terminated (keys here are printable tokens) */
+    size_t keylen;
+    fw_oa_step next;
+} fw_oa_pend_state;
+
 /* Copies of what a store lookup returned (store results are borrowed). */
 typedef struct fw_oa_app {
     uint64_t id;
@@ -139,11 +158,21 @@ struct fw_oa_ctx {
     fw_task task;        /* fw_oa_offload's hand-off to the work queue and back */
     fw_oa_step work, after;
     fw_jw *jw;           /* the JSON body's writer (json_start), in the caller's frame; checked by fw_oa_finish */
+    fw_oa_pend_state pend; /* the last pending-table operation (fw_oa_pend) */
+    fw_oa_step after_nonce; /* fw_oa_oauth1_nonce's continuation */
 };
 
 /* oauth_core.c */
 fw_store *fw_oa_store(fw_oa_ctx *x);
 struct fw_pending *fw_oa_pending(fw_oa_ctx *x);
+/* kind's bounds (oauth_core.c's shares), for the shared table. */
+fw_pending_limit fw_oa_pending_limit(fw_oa_ctx *x, uint8_t kind);
+/* oauth_pend.c: runs op (FW_EPH_PUT, ADD, GET, TAKE of store.h) on (kind, key)
+ * with val[0..len) (PUT/ADD; copied first, so val may be x->pend.val) for
+ * owner and ttl_ms, then next(x) once with x->pend filled: rc, the key, and
+ * the value stored (PUT/ADD) or found (GET/TAKE). */
+void fw_oa_pend(fw_oa_ctx *x, uint8_t op, uint8_t kind, uint64_t owner, fw_str key, const void *val, size_t len,
+                int64_t ttl_ms, fw_oa_step next);
 /* Run a store credential lookup by consumer key / client id (by =
  * FW_AUTH_BY_CONSUMER_KEY or FW_AUTH_BY_CLIENT_ID) or by token hash; fill
  * x->rc, x->app, x->cred; then next(x) once, after the store released its
@@ -168,12 +197,16 @@ void fw_oa2_error(fw_oa_ctx *x, int status, const char *error, const char *descr
 /* Starts a 200 JSON body with Cache-Control: no-store. */
 void fw_oa_json_ok(fw_oa_ctx *x, fw_jw *w);
 void fw_oa_no_store(fw_req *req);
-/* Verifies x->hdr (signature with the two secrets, then the nonce). */
+/* Verifies x->hdr's signature with the two secrets (the nonce is
+ * fw_oa_oauth1_nonce's job, once a signature passed). */
 bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret);
 /* The same, returning the check's FW_OK / FW_E* code; with query_signed
  * false the base string leaves the query string out (a client that signed
  * the URL without its query and sent the query anyway). */
 int fw_oa_oauth1_check(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret, bool query_signed);
+/* Records x->hdr's nonce (for every node on a shared store), then next(x)
+ * with x->rc FW_OK (fresh), FW_ENONCE (replayed) or FW_EIO. */
+void fw_oa_oauth1_nonce(fw_oa_ctx *x, fw_oa_step next);
 /* Copies s into dst[cap] NUL-terminated; false (dst empty) if it does not fit
  * or contains a NUL byte. */
 bool fw_oa_copy(char *dst, size_t cap, fw_str s);
@@ -202,8 +235,10 @@ void fw_oa_redirect(fw_oa_ctx *x, fw_str base, const char *const *keys, const fw
 
 /* oauth_signin.c: sign-in sessions shared by both consent flows. */
 /* Fills s->browser (cookie, set when missing), s->csrf and a new session id,
- * stores s; the caller then draws the page. 0 or -1. */
-int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44]);
+ * stores s, then next(x): with x->pend.rc FW_OK the stored session is in
+ * x->pend.val and its id in x->pend.key, and next draws the page; else next
+ * answers 503. */
+void fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, fw_oa_step next);
 enum { FW_OA_DENIED = 1, FW_OA_ALLOWED = 2 };
 /* A consent decision: x->flow while fw_oa_consent_post's next runs. */
 typedef struct fw_oa_consent {
@@ -215,6 +250,7 @@ typedef struct fw_oa_consent {
     fw_str id;           /* the session id the form sent (into x->prm) */
     fw_str username, password;
     int check;           /* the password check's result (on the work queue) */
+    uint8_t flow;
     fw_oa_step next;
 } fw_oa_consent;
 /* The consent form's POST for flow (1 or 2): loads the session the form

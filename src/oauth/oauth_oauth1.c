@@ -26,7 +26,6 @@
 #include <string.h>
 
 #include "auth/issue.h"
-#include "auth/pending.h"
 #include "auth/scopes.h"
 #include "core/clock.h"
 #include "core/secret.h"
@@ -112,13 +111,27 @@ static bool access_type(fw_str v, uint32_t *scopes)
     return false;
 }
 
-static void request_token_found(fw_oa_ctx *x)
+static void request_token_added(fw_oa_ctx *x)
+{
+    if (x->pend.rc != FW_OK) {
+        unavailable(x);
+        return;
+    }
+    const fw_oa_reqtok *rt = (const fw_oa_reqtok *)(const void *)x->pend.val;
+    fw_buf *b = &x->req->body_out;
+    form_pair(b, "oauth_token", (fw_str){x->pend.key, x->pend.keylen});
+    form_pair(b, "oauth_token_secret", fw_str_c(rt->secret));
+    form_pair(b, "oauth_callback_confirmed", FW_STR_LIT("true"));
+    form_ok(x);
+}
+
+static void request_token_signed(fw_oa_ctx *x)
 {
     if (x->rc == FW_EIO) {
         unavailable(x);
         return;
     }
-    if (x->rc != FW_OK || !x->have_app || !fw_oa_oauth1_ok(x, x->app.consumer_secret, FW_STR_LIT(""))) {
+    if (x->rc != FW_OK) {
         not_authenticated(x);
         return;
     }
@@ -154,16 +167,21 @@ static void request_token_found(fw_oa_ctx *x)
         unavailable(x);
         return;
     }
-    if (fw_pending_add(fw_oa_pending(x), FW_OA_PK_REQTOK, rt.app_id, (fw_str){tok, 32}, &rt, sizeof rt,
-                       FW_OA_REQTOK_TTL_MS, fw_now_ms()) != FW_OK) {
+    fw_oa_pend(x, FW_EPH_ADD, FW_OA_PK_REQTOK, rt.app_id, (fw_str){tok, 32}, &rt, sizeof rt, FW_OA_REQTOK_TTL_MS,
+               request_token_added);
+}
+
+static void request_token_found(fw_oa_ctx *x)
+{
+    if (x->rc == FW_EIO) {
         unavailable(x);
         return;
     }
-    fw_buf *b = &x->req->body_out;
-    form_pair(b, "oauth_token", (fw_str){tok, 32});
-    form_pair(b, "oauth_token_secret", fw_str_c(rt.secret));
-    form_pair(b, "oauth_callback_confirmed", FW_STR_LIT("true"));
-    form_ok(x);
+    if (x->rc != FW_OK || !x->have_app || !fw_oa_oauth1_ok(x, x->app.consumer_secret, FW_STR_LIT(""))) {
+        not_authenticated(x);
+        return;
+    }
+    fw_oa_oauth1_nonce(x, request_token_signed);
 }
 
 void fw_oa_request_token(fw_oa_ctx *x)
@@ -218,6 +236,50 @@ static bool consumer_signature_ok(fw_oa_ctx *x)
     return rc == FW_OK;
 }
 
+static void access_token_taken(fw_oa_ctx *x)
+{
+    acc_state *a = x->flow;
+    fw_oa_reqtok *rt = &a->rt;
+    if (x->pend.rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof *rt) {
+        bad_token(x);
+        return;
+    }
+    memcpy(rt, x->pend.val, sizeof *rt);
+    if (!rt->authorized) {
+        bad_token(x);
+        return;
+    }
+    fw_str verifier = x->hdr->verifier.p ? x->hdr->verifier : fw_oauth_param(&x->prm, "oauth_verifier");
+    if (!verifier.p || !fw_ct_equal(verifier.p, verifier.len, rt->verifier, strlen(rt->verifier))) {
+        not_authenticated(x);
+        return;
+    }
+    fw_oa_offload(x, access_issue, access_issued, unavailable);
+}
+
+static void access_token_signed(fw_oa_ctx *x)
+{
+    acc_state *a = x->flow;
+    if (x->rc == FW_EIO) {
+        unavailable(x);
+        return;
+    }
+    if (x->rc != FW_OK) {
+        not_authenticated(x);
+        return;
+    }
+    if (!a->rt.authorized) {
+        bad_token(x); /* not approved (yet): the flow may still complete */
+        return;
+    }
+    /* Single use from here on: a wrong verifier burns the request token. */
+    fw_oa_pend(x, FW_EPH_TAKE, FW_OA_PK_VERIFIER, 0, a->token, NULL, 0, 0, access_token_taken);
+}
+
 static void access_token_found(fw_oa_ctx *x)
 {
     acc_state *a = x->flow;
@@ -232,24 +294,33 @@ static void access_token_found(fw_oa_ctx *x)
         not_authenticated(x);
         return;
     }
-    if (!rt->authorized) {
-        bad_token(x); /* not approved (yet): the flow may still complete */
+    fw_oa_oauth1_nonce(x, access_token_signed);
+}
+
+/* The request token as it is now: approved (a verifier exists), or still
+ * waiting for its user. */
+static void access_token_loaded(fw_oa_ctx *x)
+{
+    acc_state *a = x->flow;
+    if (x->pend.rc == FW_EIO) {
+        unavailable(x);
         return;
     }
-    fw_str verifier = x->hdr->verifier.p ? x->hdr->verifier : fw_oauth_param(&x->prm, "oauth_verifier");
-    /* Single use from here on: a wrong verifier burns the request token. */
-    size_t len = 0;
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_VERIFIER, a->token, rt, sizeof *rt, &len, fw_now_ms()) !=
-            FW_OK ||
-        len != sizeof *rt || !rt->authorized) {
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof a->rt) {
         bad_token(x);
         return;
     }
-    if (!verifier.p || !fw_ct_equal(verifier.p, verifier.len, rt->verifier, strlen(rt->verifier))) {
-        not_authenticated(x);
-        return;
-    }
-    fw_oa_offload(x, access_issue, access_issued, unavailable);
+    memcpy(&a->rt, x->pend.val, sizeof a->rt);
+    fw_oa_lookup_key(x, FW_AUTH_BY_CONSUMER_KEY, x->hdr->consumer_key, access_token_found);
+}
+
+static void access_token_verifier(fw_oa_ctx *x)
+{
+    acc_state *a = x->flow;
+    if (x->pend.rc == FW_ENOTFOUND)
+        fw_oa_pend(x, FW_EPH_GET, FW_OA_PK_REQTOK, 0, a->token, NULL, 0, 0, access_token_loaded);
+    else
+        access_token_loaded(x);
 }
 
 void fw_oa_access_token(fw_oa_ctx *x)
@@ -268,19 +339,11 @@ void fw_oa_access_token(fw_oa_ctx *x)
         return;
     }
     a->token = a->consumer_only ? fw_oauth_param(&x->prm, "oauth_token") : x->hdr->token;
-    fw_oa_reqtok *rt = &a->rt;
-    size_t len = 0;
-    /* Approved (a verifier exists), or still waiting for its user. */
-    bool found = a->token.len &&
-                 (fw_pending_get(fw_oa_pending(x), FW_OA_PK_VERIFIER, a->token, rt, sizeof *rt, &len,
-                                 fw_now_ms()) == FW_OK ||
-                  fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, a->token, rt, sizeof *rt, &len,
-                                 fw_now_ms()) == FW_OK);
-    if (!found || len != sizeof *rt) {
+    if (!a->token.len) {
         bad_token(x);
         return;
     }
-    fw_oa_lookup_key(x, FW_AUTH_BY_CONSUMER_KEY, x->hdr->consumer_key, access_token_found);
+    fw_oa_pend(x, FW_EPH_GET, FW_OA_PK_VERIFIER, 0, a->token, NULL, 0, 0, access_token_verifier);
 }
 
 /* ---- the consent page --------------------------------------------------- */
@@ -292,16 +355,48 @@ static void expired(fw_oa_ctx *x)
                        FW_STR_NULL);
 }
 
-static void show_page(fw_oa_ctx *x)
+static void page_opened(fw_oa_ctx *x)
+{
+    if (x->pend.rc != FW_OK) {
+        fw_oa_page_unavailable(x);
+        return;
+    }
+    fw_str prefill = fw_oauth_param(&x->prm, "screen_name");
+    if (prefill.len > 15)
+        prefill.len = 15;
+    fw_oa_page_consent(x, (const fw_oa_session *)(const void *)x->pend.val, x->pend.key, NULL, prefill);
+}
+
+/* Copies the request token a pending-table read found into *rt if it is one
+ * still waiting for its user's decision; otherwise answers x (503 when the
+ * table could not tell, else the expired page) and returns false. */
+static bool undecided_loaded(fw_oa_ctx *x, fw_oa_reqtok *rt)
+{
+    if (x->pend.rc == FW_EIO) {
+        fw_oa_page_unavailable(x);
+        return false;
+    }
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof *rt) {
+        expired(x);
+        return false;
+    }
+    memcpy(rt, x->pend.val, sizeof *rt);
+    if (rt->authorized) {
+        expired(x);
+        return false;
+    }
+    return true;
+}
+
+static void show_page_loaded(fw_oa_ctx *x)
 {
     fw_str token = fw_oauth_param(&x->prm, "oauth_token");
     fw_oa_reqtok rt;
     fw_oa_session s;
     memset(&s, 0, sizeof s);
-    size_t len = 0;
-    if (x->prm_rc != FW_OK || !token.len ||
-        fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) != FW_OK ||
-        len != sizeof rt || rt.authorized || !fw_oa_copy(s.reqtok, sizeof s.reqtok, token)) {
+    if (!undecided_loaded(x, &rt))
+        return;
+    if (!fw_oa_copy(s.reqtok, sizeof s.reqtok, token)) {
         expired(x);
         return;
     }
@@ -310,15 +405,17 @@ static void show_page(fw_oa_ctx *x)
     s.authz.scopes = rt.scopes;
     memcpy(s.app_name, rt.app_name, sizeof s.app_name);
     fw_oa_copy(s.action, sizeof s.action, x->req->path);
-    char id[44];
-    if (fw_oa_session_open(x, &s, id) != 0) {
-        fw_oa_page_unavailable(x);
+    fw_oa_session_open(x, &s, page_opened);
+}
+
+static void show_page(fw_oa_ctx *x)
+{
+    fw_str token = fw_oauth_param(&x->prm, "oauth_token");
+    if (x->prm_rc != FW_OK || !token.len) {
+        expired(x);
         return;
     }
-    fw_str prefill = fw_oauth_param(&x->prm, "screen_name");
-    if (prefill.len > 15)
-        prefill.len = 15;
-    fw_oa_page_consent(x, &s, id, NULL, prefill);
+    fw_oa_pend(x, FW_EPH_GET, FW_OA_PK_REQTOK, 0, token, NULL, 0, 0, show_page_loaded);
 }
 
 /* oob flows show the verifier as a 7-digit PIN, as X does. */
@@ -337,21 +434,31 @@ static int make_verifier(bool pin, char out[48])
     return 0;
 }
 
-static void decided(fw_oa_ctx *x)
+static void verifier_added(fw_oa_ctx *x)
 {
     const fw_oa_consent *c = x->flow;
-    /* Taken, not read: of two sign-in pages open for one request token,
-     * only the first decision counts (an approved token is a VERIFIER now,
-     * out of a stale page's reach). */
-    fw_str token = fw_str_c(c->s.reqtok);
-    fw_oa_reqtok rt;
-    size_t len = 0;
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_REQTOK, token, &rt, sizeof rt, &len, fw_now_ms()) !=
-            FW_OK ||
-        len != sizeof rt || rt.authorized) {
-        expired(x);
+    if (x->pend.rc != FW_OK) {
+        fw_oa_page_unavailable(x);
         return;
     }
+    const fw_oa_reqtok *rt = (const fw_oa_reqtok *)(const void *)x->pend.val;
+    if (fw_str_eq(fw_str_c(rt->callback), "oob")) {
+        fw_oa_page_message(x, 200, "You authorized the application",
+                           "Enter this PIN in the application to complete the authorization:", fw_str_c(rt->verifier));
+        return;
+    }
+    static const char *const keys[] = {"oauth_token", "oauth_verifier"};
+    fw_str vals[] = {fw_str_c(c->s.reqtok), fw_str_c(rt->verifier)};
+    fw_oa_redirect(x, fw_str_c(rt->callback), keys, vals, 2);
+}
+
+static void decided_taken(fw_oa_ctx *x)
+{
+    const fw_oa_consent *c = x->flow;
+    fw_str token = fw_str_c(c->s.reqtok);
+    fw_oa_reqtok rt;
+    if (!undecided_loaded(x, &rt))
+        return;
     bool oob = fw_str_eq(fw_str_c(rt.callback), "oob");
     if (c->outcome == FW_OA_DENIED) {
         static const char *const keys[] = {"denied"};
@@ -366,20 +473,21 @@ static void decided(fw_oa_ctx *x)
     memcpy(rt.screen_name, c->screen_name, sizeof rt.screen_name);
     /* Verifiers are never evicted; at the app's cap (oauth_core.c) this
      * approval is refused and the user starts again shortly. */
-    if (make_verifier(oob, rt.verifier) != 0 ||
-        fw_pending_add(fw_oa_pending(x), FW_OA_PK_VERIFIER, rt.app_id, token, &rt, sizeof rt, FW_OA_VERIFIER_TTL_MS,
-                       fw_now_ms()) != FW_OK) {
+    if (make_verifier(oob, rt.verifier) != 0) {
         fw_oa_page_unavailable(x);
         return;
     }
-    if (oob) {
-        fw_oa_page_message(x, 200, "You authorized the application",
-                           "Enter this PIN in the application to complete the authorization:", fw_str_c(rt.verifier));
-        return;
-    }
-    static const char *const keys[] = {"oauth_token", "oauth_verifier"};
-    fw_str vals[] = {token, fw_str_c(rt.verifier)};
-    fw_oa_redirect(x, fw_str_c(rt.callback), keys, vals, 2);
+    fw_oa_pend(x, FW_EPH_ADD, FW_OA_PK_VERIFIER, rt.app_id, token, &rt, sizeof rt, FW_OA_VERIFIER_TTL_MS,
+               verifier_added);
+}
+
+static void decided(fw_oa_ctx *x)
+{
+    const fw_oa_consent *c = x->flow;
+    /* Taken, not read: of two sign-in pages open for one request token,
+     * only the first decision counts (an approved token is a VERIFIER now,
+     * out of a stale page's reach). */
+    fw_oa_pend(x, FW_EPH_TAKE, FW_OA_PK_REQTOK, 0, fw_str_c(c->s.reqtok), NULL, 0, 0, decided_taken);
 }
 
 void fw_oa_authorize1(fw_oa_ctx *x)

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "auth/issue.h"
-#include "auth/pending.h"
 #include "auth/pkce.h"
 #include "auth/scopes.h"
 #include "core/clock.h"
@@ -50,6 +49,15 @@ static void redirect_error(fw_oa_ctx *x, fw_str uri, const char *error, const ch
     static const char *const keys[] = {"error", "error_description", "state"};
     fw_str vals[] = {fw_str_c(error), fw_str_c(description), state};
     fw_oa_redirect(x, uri, keys, vals, state.len && state.len <= FW_OA_STATE_MAX ? 3 : 2);
+}
+
+static void page_opened(fw_oa_ctx *x)
+{
+    if (x->pend.rc != FW_OK) {
+        fw_oa_page_unavailable(x);
+        return;
+    }
+    fw_oa_page_consent(x, (const fw_oa_session *)(const void *)x->pend.val, x->pend.key, NULL, FW_STR_NULL);
 }
 
 static void authorize_client_found(fw_oa_ctx *x)
@@ -104,12 +112,7 @@ static void authorize_client_found(fw_oa_ctx *x)
         }
         fw_oa_copy_name(s.app_name, x->app.name);
         fw_oa_copy(s.action, sizeof s.action, x->req->path);
-        char id[44];
-        if (fw_oa_session_open(x, &s, id) != 0) {
-            fw_oa_page_unavailable(x);
-            return;
-        }
-        fw_oa_page_consent(x, &s, id, NULL, FW_STR_NULL);
+        fw_oa_session_open(x, &s, page_opened);
     }
 }
 
@@ -125,6 +128,19 @@ static void authorize_get(fw_oa_ctx *x)
 
 /* ---- POST /i/oauth2/authorize (the consent form) ------------------------ */
 
+static void code_added(fw_oa_ctx *x)
+{
+    const fw_oa_authz *a = &((const fw_oa_consent *)x->flow)->s.authz;
+    if (x->pend.rc != FW_OK) {
+        fw_oa_page_unavailable(x);
+        return;
+    }
+    /* X's documented order: state first, then code. */
+    static const char *const keys[] = {"state", "code"};
+    fw_str vals[] = {fw_str_c(a->state), (fw_str){x->pend.key, x->pend.keylen}};
+    fw_oa_redirect(x, fw_str_c(a->redirect_uri), keys, vals, 2);
+}
+
 static void authorize_decided(fw_oa_ctx *x)
 {
     fw_oa_consent *c = x->flow;
@@ -137,19 +153,14 @@ static void authorize_decided(fw_oa_ctx *x)
         return;
     }
     char code[FW_TOKEN_MAX];
-    int64_t now = fw_now_ms();
-    /* Codes are never evicted; at the app's cap (oauth_core.c) this one is
-     * refused and the user starts again shortly. */
-    if (fw_token_oauth2("ac", now, code) != 0 ||
-        fw_pending_add(fw_oa_pending(x), FW_OA_PK_CODE, a->app_id, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS,
-                       now) != FW_OK) {
+    if (fw_token_oauth2("ac", fw_now_ms(), code) != 0) {
         fw_oa_page_unavailable(x);
         return;
     }
-    /* X's documented order: state first, then code. */
-    static const char *const keys[] = {"state", "code"};
-    fw_str vals[] = {fw_str_c(a->state), fw_str_c(code)};
-    fw_oa_redirect(x, fw_str_c(a->redirect_uri), keys, vals, 2);
+    /* Codes are never evicted; at the app's cap (oauth_core.c) this one is
+     * refused and the user starts again shortly. */
+    fw_oa_pend(x, FW_EPH_ADD, FW_OA_PK_CODE, a->app_id, fw_str_c(code), a, sizeof *a, FW_OA_CODE_TTL_MS,
+               code_added);
 }
 
 void fw_oa_authorize2(fw_oa_ctx *x)
@@ -272,19 +283,21 @@ static void issue_tokens(fw_oa_ctx *x, grant *g, uint64_t app_id, uint64_t user_
     fw_oa_offload(x, issue_work, issued, storage_error);
 }
 
-static void code_grant(fw_oa_ctx *x)
+static void code_taken(fw_oa_ctx *x)
 {
-    fw_str code, uri, verifier;
-    if (missing(x, "code", &code) || missing(x, "redirect_uri", &uri) || missing(x, "code_verifier", &verifier))
-        return;
-    grant *g = new_grant(x);
-    if (!g)
-        return;
+    grant *g = x->flow;
+    fw_str uri = fw_oauth_param(&x->prm, "redirect_uri"), verifier = fw_oauth_param(&x->prm, "code_verifier");
     fw_oa_authz a;
-    size_t len = 0;
-    /* Taken, not read: a code is redeemed at most once, even by a failed try. */
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_CODE, code, &a, sizeof a, &len, fw_now_ms()) != FW_OK ||
-        len != sizeof a || a.app_id != x->app.id) {
+    if (x->pend.rc == FW_EIO) {
+        storage_error(x);
+        return;
+    }
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof a) {
+        fw_oa2_error(x, 400, "invalid_grant", "Value passed for the authorization code was invalid.");
+        return;
+    }
+    memcpy(&a, x->pend.val, sizeof a);
+    if (a.app_id != x->app.id) {
         fw_oa2_error(x, 400, "invalid_grant", "Value passed for the authorization code was invalid.");
         return;
     }
@@ -297,6 +310,18 @@ static void code_grant(fw_oa_ctx *x)
         return;
     }
     issue_tokens(x, g, a.app_id, a.user_id, a.scopes);
+}
+
+static void code_grant(fw_oa_ctx *x)
+{
+    fw_str code, uri, verifier;
+    if (missing(x, "code", &code) || missing(x, "redirect_uri", &uri) || missing(x, "code_verifier", &verifier))
+        return;
+    if (!new_grant(x))
+        return;
+    /* Taken, not read: a code is redeemed at most once (on any node), even
+     * by a failed try. */
+    fw_oa_pend(x, FW_EPH_TAKE, FW_OA_PK_CODE, 0, code, NULL, 0, 0, code_taken);
 }
 
 static void refresh_found(fw_oa_ctx *x)

@@ -57,28 +57,31 @@ static bool valid_id(fw_str s)
     return true;
 }
 
-int fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, char id[44])
+void fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, fw_oa_step next)
 {
     fw_req *req = x->req;
     fw_str have = cookie_value(req->cookie, COOKIE);
+    char id[44];
     if (valid_id(have)) {
         memcpy(s->browser, have.p, 43);
         s->browser[43] = 0;
     } else {
         if (fw_oa_random_id(s->browser) != 0)
-            return -1;
+            goto fail;
         char hdr[128];
         size_t n = (size_t)snprintf(hdr, sizeof hdr, COOKIE "=%s; Path=/; HttpOnly; SameSite=Lax%s", s->browser,
                                     req->tls ? "; Secure" : "");
         fw_req_add_header(req, "set-cookie", hdr, n);
     }
     if (fw_oa_random_id(s->csrf) != 0 || fw_oa_random_id(id) != 0)
-        return -1;
+        goto fail;
     s->attempts = 0;
-    return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, s->app_id, (fw_str){id, 43}, s, sizeof *s,
-                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_OK
-               ? 0
-               : -1;
+    fw_oa_pend(x, FW_EPH_PUT, FW_OA_PK_SESSION, s->app_id, (fw_str){id, 43}, s, sizeof *s, FW_OA_SESSION_TTL_MS,
+               next);
+    return;
+fail:
+    x->pend.rc = FW_EIO;
+    next(x);
 }
 
 static void expired_page(fw_oa_ctx *x)
@@ -89,15 +92,21 @@ static void expired_page(fw_oa_ctx *x)
                        FW_STR_NULL);
 }
 
-/* Loads the session named by the form and checks the CSRF pair; on failure
- * answers x and returns false. */
-static bool session_load(fw_oa_ctx *x, uint8_t flow, fw_str id, fw_oa_session *s)
+/* Checks the loaded session (x->pend) against the form: its flow and the
+ * CSRF pair; on failure answers x and returns false. */
+static bool session_loaded(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s)
 {
     fw_str csrf = fw_oauth_param(&x->prm, "csrf");
-    size_t len = 0;
-    if (x->prm_rc != FW_OK || !valid_id(id) ||
-        fw_pending_get(fw_oa_pending(x), FW_OA_PK_SESSION, id, s, sizeof *s, &len, fw_now_ms()) != FW_OK ||
-        len != sizeof *s || s->flow != flow) {
+    if (x->pend.rc == FW_EIO) {
+        fw_oa_page_unavailable(x);
+        return false;
+    }
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof *s) {
+        expired_page(x);
+        return false;
+    }
+    memcpy(s, x->pend.val, sizeof *s);
+    if (s->flow != flow) {
         expired_page(x);
         return false;
     }
@@ -152,18 +161,34 @@ static void check_work(fw_oa_ctx *x)
 }
 
 /* Puts the session back for the next try (a fresh lifetime: at most
- * FW_OA_MAX_ATTEMPTS of them); false if the table refused it. */
-static bool session_put_back(fw_oa_ctx *x, fw_oa_consent *c)
+ * FW_OA_MAX_ATTEMPTS of them); then next(x), x->pend.rc saying whether the
+ * table took it. */
+static void session_put_back(fw_oa_ctx *x, fw_oa_consent *c, fw_oa_step next)
 {
-    return fw_pending_put(fw_oa_pending(x), FW_OA_PK_SESSION, c->s.app_id, c->id, &c->s, sizeof c->s,
-                          FW_OA_SESSION_TTL_MS, fw_now_ms()) == FW_OK;
+    fw_oa_pend(x, FW_EPH_PUT, FW_OA_PK_SESSION, c->s.app_id, c->id, &c->s, sizeof c->s, FW_OA_SESSION_TTL_MS, next);
 }
 
+static void unavailable_page(fw_oa_ctx *x) { fw_oa_page_unavailable(x); }
+
 /* The queue is full: nothing was checked, so no attempt is counted. */
-static void check_busy(fw_oa_ctx *x)
+static void check_busy(fw_oa_ctx *x) { session_put_back(x, x->flow, unavailable_page); }
+
+static void put_back_done(fw_oa_ctx *x)
 {
-    (void)session_put_back(x, x->flow);
-    fw_oa_page_unavailable(x);
+    fw_oa_consent *c = x->flow;
+    int rc = c->check;
+    if (x->pend.rc != FW_OK || rc < 0) {
+        fw_oa_page_unavailable(x);
+        return;
+    }
+    char sid[44];
+    fw_oa_copy(sid, sizeof sid, c->id);
+    fw_str username = c->username;
+    if (username.len > 15)
+        username.len = 15;
+    fw_oa_page_consent(x, &c->s, sid,
+                       rc == 2 ? "This account is suspended." : "The username and password did not match.",
+                       username);
 }
 
 /* Back on the loop with the password check's result. */
@@ -182,18 +207,47 @@ static void check_done(fw_oa_ctx *x)
                            FW_STR_NULL);
         return;
     }
-    if (!session_put_back(x, c) || rc < 0) {
+    session_put_back(x, c, put_back_done);
+}
+
+static void consent_taken(fw_oa_ctx *x)
+{
+    fw_oa_consent *c = x->flow;
+    if (x->pend.rc == FW_EIO) {
         fw_oa_page_unavailable(x);
         return;
     }
-    char sid[44];
-    fw_oa_copy(sid, sizeof sid, c->id);
-    fw_str username = c->username;
-    if (username.len > 15)
-        username.len = 15;
-    fw_oa_page_consent(x, &c->s, sid,
-                       rc == 2 ? "This account is suspended." : "The username and password did not match.",
-                       username);
+    if (x->pend.rc != FW_OK || x->pend.len != sizeof c->s) {
+        expired_page(x);
+        return;
+    }
+    memcpy(&c->s, x->pend.val, sizeof c->s);
+    if (!fw_str_eq(fw_oauth_param(&x->prm, "action"), "allow")) {
+        c->outcome = FW_OA_DENIED;
+        c->next(x);
+        return;
+    }
+    c->username = fw_oauth_param(&x->prm, "username");
+    c->password = fw_oauth_param(&x->prm, "password");
+    if (c->username.len && c->username.p[0] == '@')
+        c->username.p++, c->username.len--;
+    fw_oa_offload(x, check_work, check_done, check_busy);
+}
+
+static void consent_loaded(fw_oa_ctx *x)
+{
+    fw_oa_consent *c = x->flow;
+    if (!session_loaded(x, c->flow, &c->s))
+        return;
+    fw_str action = fw_oauth_param(&x->prm, "action");
+    if (!fw_str_eq(action, "allow") && !fw_str_eq(action, "deny")) {
+        fw_oa_page_message(x, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
+        return;
+    }
+    /* Whoever takes the session first decides; a concurrent POST of the same
+     * form (to any node) finds it gone. The taken copy replaces the one read
+     * above, which may have missed an attempt counted meanwhile. */
+    fw_oa_pend(x, FW_EPH_TAKE, FW_OA_PK_SESSION, 0, c->id, NULL, 0, 0, consent_taken);
 }
 
 void fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_step next)
@@ -205,33 +259,11 @@ void fw_oa_consent_post(fw_oa_ctx *x, uint8_t flow, fw_oa_step next)
     }
     x->flow = c;
     c->next = next;
+    c->flow = flow;
     c->id = fw_oauth_param(&x->prm, "session");
-    if (!session_load(x, flow, c->id, &c->s))
-        return;
-    fw_str action = fw_oauth_param(&x->prm, "action");
-    bool allow = fw_str_eq(action, "allow");
-    if (!allow && !fw_str_eq(action, "deny")) {
-        fw_oa_page_message(x, 400, "Bad request", "Choose whether to authorize the application.", FW_STR_NULL);
-        return;
-    }
-    /* Whoever takes the session first decides; a concurrent POST of the same
-     * form finds it gone. The taken copy replaces the one read above, which
-     * may have missed an attempt counted meanwhile. */
-    size_t len = 0;
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_SESSION, c->id, &c->s, sizeof c->s, &len, fw_now_ms()) !=
-            FW_OK ||
-        len != sizeof c->s) {
+    if (x->prm_rc != FW_OK || !valid_id(c->id)) {
         expired_page(x);
         return;
     }
-    if (!allow) {
-        c->outcome = FW_OA_DENIED;
-        next(x);
-        return;
-    }
-    c->username = fw_oauth_param(&x->prm, "username");
-    c->password = fw_oauth_param(&x->prm, "password");
-    if (c->username.len && c->username.p[0] == '@')
-        c->username.p++, c->username.len--;
-    fw_oa_offload(x, check_work, check_done, check_busy);
+    fw_oa_pend(x, FW_EPH_GET, FW_OA_PK_SESSION, 0, c->id, NULL, 0, 0, consent_loaded);
 }

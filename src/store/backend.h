@@ -20,6 +20,7 @@
 
 typedef struct fw_store_ops {
     const char *name; /* "lmdb", "postgresql" */
+    bool shares_state; /* serves ephem and nonce (store.h: fw_store_shares_state) */
     /* lifecycle */
     void (*close)(fw_store *s);
     uint64_t (*version)(fw_store *s);
@@ -32,6 +33,10 @@ typedef struct fw_store_ops {
     void (*list)(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx);
     void (*auth)(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx);
     void (*write)(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
+    void (*ephem)(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
+    void (*nonce)(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                  fw_nonce_cb cb, void *ctx);
+    int (*lease)(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
     /* admin */
     int (*user_create)(fw_store *s, const fw_user *u, uint64_t *id_out);
     int (*user_update)(fw_store *s, const fw_user *u);

@@ -225,8 +225,33 @@ static int lmdb_schema(fw_store *s, unsigned *current, unsigned *known)
 
 static void lmdb_ready(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx) { cb(ctx, FW_OK); }
 
+/* One process: OAuth state and nonces stay in the callers' memory (store.h). */
+static void lmdb_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx)
+{
+    (void)s, (void)exec, (void)q;
+    fw_ephem_res res = {.rc = FW_ENOTSUP};
+    cb(ctx, &res);
+}
+
+static void lmdb_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s,
+                       int64_t now_s, fw_nonce_cb cb, void *ctx)
+{
+    (void)s, (void)exec, (void)consumer_key, (void)nonce, (void)expires_s, (void)now_s;
+    cb(ctx, FW_ENOTSUP);
+}
+
+static int lmdb_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res)
+{
+    (void)s, (void)q, (void)res;
+    return FW_ENOTSUP;
+}
+
 const fw_store_ops fw_lmdb_ops = {
     .name = "lmdb",
+    .shares_state = false,
+    .ephem = lmdb_ephem,
+    .nonce = lmdb_nonce,
+    .lease = lmdb_lease,
     .close = fw_lmdb_close,
     .version = fw_lmdb_version,
     .changes = fw_lmdb_changes,

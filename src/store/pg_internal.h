@@ -24,7 +24,7 @@
 
 #include "store/backend.h"
 
-#define FW_PG_SCHEMA_VERSION 1u
+#define FW_PG_SCHEMA_VERSION 2u
 #define FW_PG_DEFAULT_POOL 4u
 #define FW_PG_MAX_POOL 64u
 #define FW_PG_DEFAULT_TIMEOUT_MS 5000u
@@ -81,6 +81,8 @@ typedef struct fw_pg {
     unsigned schema;  /* version found (== FW_PG_SCHEMA_VERSION after open) */
     pthread_mutex_t admin_mu;
     fw_pgc admin;
+    pthread_mutex_t lease_mu; /* the rate-limit lease thread's own connection (pg_shared.c), */
+    fw_pgc lease;             /* connected on first use: leases never queue behind admin work */
     struct fw_pg_pool *pool;
 } fw_pg;
 
@@ -206,6 +208,12 @@ int fw_pg_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
 int fw_pg_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
 int fw_pg_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
 int fw_pg_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
+
+/* pg_shared.c: OAuth state and nonces shared by every node (store.h). */
+void fw_pg_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
+void fw_pg_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                 fw_nonce_cb cb, void *ctx);
+int fw_pg_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
 
 extern const fw_store_ops fw_pg_ops;
 

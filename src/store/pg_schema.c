@@ -224,7 +224,98 @@ static const char MIGRATION_1[] =
     "  RETURN tid;\n"
     "END $$;\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1};
+/* v2: state every node shares (store.h, "State shared by every node"):
+ * short-lived OAuth entries and OAuth 1.0a nonces, keyed by HMAC digests,
+ * with expiry against the caller's clock. fw_ephem_put applies a kind's bounds
+ * (auth/pending.h's semantics) under a transaction-scoped advisory lock per
+ * kind, so concurrent inserts on several nodes cannot overshoot a cap
+ * (transaction-scoped: fine behind pgbouncer in transaction mode). */
+static const char MIGRATION_2[] =
+    "CREATE SEQUENCE fw_ephem_seq AS bigint MINVALUE 1;\n"
+    "CREATE TABLE fw_ephem (\n"
+    "  kind smallint NOT NULL, key bytea NOT NULL, owner bigint NOT NULL, seq bigint NOT NULL,\n"
+    "  expires_ms bigint NOT NULL, val bytea NOT NULL, PRIMARY KEY (kind, key));\n"
+    "CREATE INDEX fw_ephem_age ON fw_ephem (kind, seq);\n"
+    "CREATE INDEX fw_ephem_owner_age ON fw_ephem (kind, owner, seq);\n"
+    "CREATE INDEX fw_ephem_expiry ON fw_ephem (kind, expires_ms);\n"
+    "CREATE TABLE fw_nonces (key bytea PRIMARY KEY, expires_s bigint NOT NULL);\n"
+    "CREATE INDEX fw_nonces_expiry ON fw_nonces (expires_s);\n"
+    "-- 0 stored, 1 exists (add), 2 full (a cap without eviction).\n"
+    "CREATE FUNCTION fw_ephem_put(p_kind smallint, p_key bytea, p_owner bigint, p_val bytea, p_ttl bigint,\n"
+    "  p_max int, p_per_owner int, p_evict boolean, p_replace boolean, now_ms bigint)\n"
+    "  RETURNS int LANGUAGE plpgsql AS $$\n"
+    "DECLARE n bigint;\n"
+    "BEGIN\n"
+    "  PERFORM pg_advisory_xact_lock(7466, p_kind);\n"
+    "  DELETE FROM fw_ephem WHERE kind = p_kind AND expires_ms <= now_ms;\n"
+    "  IF EXISTS (SELECT 1 FROM fw_ephem WHERE kind = p_kind AND key = p_key) THEN\n"
+    "    IF NOT p_replace THEN RETURN 1; END IF;\n"
+    "    DELETE FROM fw_ephem WHERE kind = p_kind AND key = p_key;\n"
+    "  END IF;\n"
+    "  IF p_per_owner > 0 THEN\n"
+    "    SELECT count(*) INTO n FROM fw_ephem WHERE kind = p_kind AND owner = p_owner;\n"
+    "    IF n >= p_per_owner THEN\n"
+    "      IF NOT p_evict THEN RETURN 2; END IF;\n"
+    "      DELETE FROM fw_ephem WHERE kind = p_kind AND key IN (SELECT key FROM fw_ephem\n"
+    "        WHERE kind = p_kind AND owner = p_owner ORDER BY seq LIMIT n - p_per_owner + 1);\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  IF p_max > 0 THEN\n"
+    "    SELECT count(*) INTO n FROM fw_ephem WHERE kind = p_kind;\n"
+    "    IF n >= p_max THEN\n"
+    "      IF NOT p_evict THEN RETURN 2; END IF;\n"
+    "      DELETE FROM fw_ephem WHERE kind = p_kind AND key IN (SELECT key FROM fw_ephem\n"
+    "        WHERE kind = p_kind ORDER BY seq LIMIT n - p_max + 1);\n"
+    "    END IF;\n"
+    "  END IF;\n"
+    "  INSERT INTO fw_ephem VALUES (p_kind, p_key, p_owner, nextval('fw_ephem_seq'), now_ms + p_ttl, p_val);\n"
+    "  RETURN 0;\n"
+    "END $$;\n"
+    "-- Rate-limit windows and the budget nodes lease from them (store.h: fw_store_lease).\n"
+    "CREATE TABLE fw_limit_windows (kind int NOT NULL, a bigint NOT NULL, b bigint NOT NULL,\n"
+    "  window_end bigint NOT NULL, spent bigint NOT NULL, PRIMARY KEY (kind, a, b));\n"
+    "CREATE TABLE fw_limit_leases (kind int NOT NULL, a bigint NOT NULL, b bigint NOT NULL, node bigint NOT NULL,\n"
+    "  units int NOT NULL, expires_ms bigint NOT NULL, PRIMARY KEY (kind, a, b, node));\n"
+    "CREATE FUNCTION fw_lease(p_kind int, p_a bigint, p_b bigint, p_lim int, p_win bigint, p_now bigint,\n"
+    "  p_node bigint, p_spent int, p_spent_window bigint, p_want int, p_ttl bigint,\n"
+    "  OUT granted int, OUT window_end bigint, OUT rest int, OUT others int, OUT nodes int)\n"
+    "LANGUAGE plpgsql AS $$\n"
+    "DECLARE w_end bigint; w_spent bigint; gone bigint; leased bigint; mine int;\n"
+    "BEGIN\n"
+    "  INSERT INTO fw_limit_windows VALUES (p_kind, p_a, p_b, 0, 0) ON CONFLICT DO NOTHING;\n"
+    "  SELECT f.window_end, f.spent INTO w_end, w_spent FROM fw_limit_windows f\n"
+    "   WHERE f.kind = p_kind AND f.a = p_a AND f.b = p_b FOR UPDATE;\n"
+    "  -- A report counts only with the lease it belongs to: a retried statement or a report\n"
+    "  -- after the lease expired (and was counted as spent) adds nothing.\n"
+    "  DELETE FROM fw_limit_leases l WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b AND l.node = p_node\n"
+    "   RETURNING l.units INTO mine;\n"
+    "  IF mine IS NOT NULL AND p_spent <> 0 AND w_end = p_spent_window AND w_end > p_now THEN\n"
+    "    w_spent := GREATEST(0, w_spent + LEAST(p_spent, mine));\n"
+    "  END IF;\n"
+    "  IF w_end <= p_now THEN\n"
+    "    DELETE FROM fw_limit_leases l WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b;\n"
+    "    w_spent := 0;\n"
+    "    w_end := CASE WHEN p_want > 0 THEN p_now + p_win ELSE 0 END;\n"
+    "  END IF;\n"
+    "  WITH d AS (DELETE FROM fw_limit_leases l WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b\n"
+    "              AND l.expires_ms <= p_now RETURNING l.units)\n"
+    "  SELECT coalesce(sum(d.units), 0) INTO gone FROM d;\n"
+    "  w_spent := w_spent + gone;\n"
+    "  SELECT coalesce(sum(l.units), 0), count(*) INTO leased, nodes FROM fw_limit_leases l\n"
+    "   WHERE l.kind = p_kind AND l.a = p_a AND l.b = p_b;\n"
+    "  granted := GREATEST(0, LEAST(p_want::bigint, p_lim - w_spent - leased));\n"
+    "  IF granted > 0 THEN\n"
+    "    INSERT INTO fw_limit_leases VALUES (p_kind, p_a, p_b, p_node, granted, p_now + p_ttl);\n"
+    "    nodes := nodes + 1;\n"
+    "  END IF;\n"
+    "  UPDATE fw_limit_windows f SET window_end = w_end, spent = w_spent\n"
+    "   WHERE f.kind = p_kind AND f.a = p_a AND f.b = p_b;\n"
+    "  window_end := w_end;\n"
+    "  rest := GREATEST(0, p_lim - w_spent - leased - granted);\n"
+    "  others := leased;\n"
+    "END $$;\n";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == FW_PG_SCHEMA_VERSION,
                "one migration per schema version");
 
@@ -337,6 +428,8 @@ static void pg_close(fw_store *st)
     }
     fw_pgc_close(&s->admin);
     pthread_mutex_destroy(&s->admin_mu);
+    fw_pgc_close(&s->lease);
+    pthread_mutex_destroy(&s->lease_mu);
     free(s->conninfo);
     free(s);
 }
@@ -386,6 +479,8 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
     s->read_only = opts->read_only;
     s->admin.s = s;
     pthread_mutex_init(&s->admin_mu, NULL);
+    s->lease.s = s;
+    pthread_mutex_init(&s->lease_mu, NULL);
     char why[512] = "";
     int rc = fw_pgc_connect(&s->admin, why, sizeof why);
     if (rc == FW_OK && opts->read_only) {
@@ -408,6 +503,8 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
         fw_store_open_err(opts, "%s", why[0] ? why : fw_strerror(rc));
         fw_pgc_close(&s->admin);
         pthread_mutex_destroy(&s->admin_mu);
+        fw_pgc_close(&s->lease);
+        pthread_mutex_destroy(&s->lease_mu);
         free(s->conninfo);
         free(s);
         return rc;
@@ -418,6 +515,10 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
 
 const fw_store_ops fw_pg_ops = {
     .name = "postgresql",
+    .shares_state = true,
+    .ephem = fw_pg_ephem,
+    .nonce = fw_pg_nonce,
+    .lease = fw_pg_lease,
     .close = pg_close,
     .version = pg_version,
     .changes = pg_changes,

@@ -80,6 +80,21 @@ void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint
     ops_of(s)->write(s, exec, kind, src, dst, cb, ctx);
 }
 
+void fw_store_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx)
+{
+    ops_of(s)->ephem(s, exec, q, cb, ctx);
+}
+
+void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                    fw_nonce_cb cb, void *ctx)
+{
+    ops_of(s)->nonce(s, exec, consumer_key, nonce, expires_s, now_s, cb, ctx);
+}
+
+bool fw_store_shares_state(fw_store *s) { return ops_of(s)->shares_state; }
+
+int fw_store_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res) { return ops_of(s)->lease(s, q, res); }
+
 int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
 {
     return ops_of(s)->user_create(s, u, id_out);

@@ -245,6 +245,105 @@ typedef void (*fw_write_cb)(void *ctx, const fw_write_res *res);
 void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------------
+ * State shared by every node of one database: short-lived OAuth state and
+ * OAuth 1.0a nonces. Request-path calls like the others (the callback runs
+ * inline or through exec; nothing in a result outlives the callback).
+ *
+ * Only the PostgreSQL backend shares them (fw_store_shares_state true). LMDB
+ * is one process: there both calls answer FW_ENOTSUP inline and callers keep
+ * this state in memory (auth/pending.h, auth/nonce.h), as they did before.
+ *
+ * Keys are never stored in clear: the store keeps HMAC-SHA256 digests under
+ * keys derived from fw_store_secret (which lives in the database, so every
+ * node computes the same digest). Expiry is judged in the query itself (an
+ * expired entry is never returned) against the caller's clock (now_ms,
+ * fw_now_ms, so tests can move it; nodes are expected to keep their clocks
+ * in sync, NTP, and a skew between nodes shifts a lifetime by that much), and
+ * expired entries are swept by inserts. */
+#define FW_EPHEM_MAX_KEY 512    /* bytes of a key (as auth/pending.h) */
+#define FW_EPHEM_MAX_VALUE 8192 /* bytes of a value */
+enum fw_ephem_op {
+    FW_EPH_PUT = 1, /* insert or replace (the entry becomes the youngest) */
+    FW_EPH_ADD,     /* insert only if no live entry has (kind, key): else FW_EEXISTS */
+    FW_EPH_GET,     /* a live entry's value */
+    FW_EPH_TAKE,    /* a live entry's value, removed in the same statement (single use:
+                       of concurrent takes on any nodes exactly one gets it) */
+};
+typedef struct fw_ephem_q {
+    uint8_t op;          /* enum fw_ephem_op */
+    uint8_t kind;        /* 0..15, the caller's namespace */
+    uint64_t owner;      /* PUT/ADD: the owner tag (an app id) */
+    fw_str key;          /* 1..FW_EPHEM_MAX_KEY bytes */
+    const void *val;     /* PUT/ADD: 0..FW_EPHEM_MAX_VALUE bytes, copied */
+    size_t len;
+    int64_t ttl_ms;      /* PUT/ADD: lifetime, 1 ms .. 1 day */
+    int64_t now_ms;      /* the caller's clock (ms since the epoch, >= 0) */
+    /* PUT/ADD: the kind's bounds, the same semantics as fw_pending_limit: at
+     * most max live entries of the kind and per_owner of one owner (0 = no
+     * cap); at a cap evict the kind's (owner's) oldest, or with evict false
+     * refuse with FW_EFULL. Enforced under a per-kind lock across all nodes. */
+    uint32_t max, per_owner;
+    bool evict;
+} fw_ephem_q;
+typedef struct fw_ephem_res {
+    int rc;              /* FW_OK, FW_ENOTFOUND (GET/TAKE: none live), FW_EEXISTS (ADD), FW_EFULL,
+                            FW_EINVAL (bad query), FW_EIO, FW_ENOTSUP (not shared) */
+    const void *val;     /* GET/TAKE: the value, borrowed for the callback */
+    size_t len;
+} fw_ephem_res;
+typedef void (*fw_ephem_cb)(void *ctx, const fw_ephem_res *res);
+void fw_store_ephem(fw_store *s, fw_exec *exec, const fw_ephem_q *q, fw_ephem_cb cb, void *ctx);
+
+/* Records an OAuth 1.0a nonce of consumer_key (both validated by the caller,
+ * auth/nonce.h's rules) until expires_s (epoch seconds; a remembered pair
+ * whose expires_s is before now_s counts as gone). rc FW_OK: fresh;
+ * FW_ENONCE: the pair is remembered (a replay, on any node); FW_EINVAL,
+ * FW_EIO, FW_ENOTSUP. A statement lost with its connection is retried once,
+ * so a request whose first try committed is refused as a replay: the
+ * failure errs on the side of refusing. */
+typedef void (*fw_nonce_cb)(void *ctx, int rc);
+void fw_store_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, int64_t expires_s, int64_t now_s,
+                    fw_nonce_cb cb, void *ctx);
+/* Rate-limit budget leased by nodes (limits/shared.h), one counter per
+ * (kind, a, b) key and fixed window. In one statement and one transaction:
+ *   1. report: `spent` units of this node's lease of window `spent_window`
+ *      were used (may be negative after refunds; ignored when that window is
+ *      no longer the key's current one or the lease is gone: a lease that
+ *      expired unreported was counted as spent whole), and this node's lease
+ *      ends: its unspent units are back in the pool;
+ *   2. a window that ended by now_ms is closed; with want > 0 a new one opens
+ *      (window_ms long: X's "first request + 15 minutes");
+ *   3. leases of other nodes that expired unreported (a node killed with -9)
+ *      count as spent: they may have been, and the limit must hold;
+ *   4. grants min(want, limit - spent - leased by others) units to this node,
+ *      valid until now_ms + ttl_ms.
+ * The counter never lets spent + leased exceed limit, whatever the number of
+ * nodes. Synchronous (it blocks the calling thread: call it off the event
+ * loop; PostgreSQL runs it on a connection kept for it, one call at a time). FW_OK, FW_EINVAL, FW_EIO, FW_ENOTSUP (LMDB: limits stay in memory). */
+typedef struct fw_lease_q {
+    uint32_t kind;
+    uint64_t a, b;
+    uint32_t limit;
+    int64_t window_ms, now_ms, ttl_ms;
+    uint64_t node;        /* the calling node's id (random per process) */
+    int32_t spent;        /* step 1 */
+    int64_t spent_window; /* the window (its end, ms) the spent units belong to; 0 = none */
+    uint32_t want;        /* step 4; 0 = only report and return */
+} fw_lease_q;
+typedef struct fw_lease_res {
+    uint32_t granted;     /* units now leased to this node */
+    int64_t window_end_ms;/* the key's current window (0: none open) */
+    uint32_t rest;        /* units neither spent nor leased by anyone after the grant */
+    uint32_t others;      /* units leased by other nodes (live leases) */
+    uint32_t nodes;       /* nodes holding a lease of the key, this one included */
+} fw_lease_res;
+FW_MUSTCHECK int fw_store_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
+
+/* True when fw_store_ephem, fw_store_nonce and fw_store_lease are served (the state is then
+ * shared by every process using the database). */
+bool fw_store_shares_state(fw_store *s);
+
+/* ------------------------------------------------------------------------
  * Lifecycle. */
 
 typedef struct fw_store_opts {

@@ -28,6 +28,10 @@ if STORE not in ("lmdb", "postgresql"):
     raise RuntimeError(f"FOLLOWD_STORE={STORE}: unknown store backend (lmdb, postgresql)")
 PG = STORE == "postgresql"
 DEMO_USERS = int(os.environ.get("FOLLOWD_DEMO_USERS", "24000"))
+# The PostgreSQL schema version this build knows (one migration per version; several branches add
+# migrations, so the tests read the number instead of repeating it).
+PG_SCHEMA = int(re.search(r"#define FW_PG_SCHEMA_VERSION (\d+)u",
+                          open(os.path.join(ROOT, "src", "store", "pg_internal.h")).read()).group(1))
 
 
 def run_cli(*args, check=True, db=None):

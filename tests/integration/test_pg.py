@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, PG, ROOT, Server, bearer, fresh_db, new_user, pg_with_db, psql, run_cli, unique, user_token
+from conftest import BIN, PG, PG_SCHEMA, ROOT, Server, bearer, fresh_db, new_user, pg_with_db, psql, run_cli, unique, user_token
 
 pytestmark = pytest.mark.skipif(not PG, reason="PostgreSQL backend only (FOLLOWD_STORE=postgresql)")
 
@@ -152,9 +152,9 @@ def test_concurrent_follow_unfollow_of_one_pair_across_two_nodes(demo):
 
 def test_newer_schema_is_refused_and_migrate_reports_the_version():
     db = fresh_db()
-    assert run_cli("db", "migrate", db=db).strip() == "postgresql schema version 1 (current)"
-    assert run_cli("db", "migrate", db=db).strip() == "postgresql schema version 1 (current)"  # idempotent
-    psql("INSERT INTO fw_schema_migrations (version) VALUES (2)", url=db)
+    assert run_cli("db", "migrate", db=db).strip() == f"postgresql schema version {PG_SCHEMA} (current)"
+    assert run_cli("db", "migrate", db=db).strip() == f"postgresql schema version {PG_SCHEMA} (current)"  # idempotent
+    psql(f"INSERT INTO fw_schema_migrations (version) VALUES ({PG_SCHEMA + 1})", url=db)
     p = subprocess.run([BIN, "serve", "--db", db, "--listen", "127.0.0.1:0"], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 1 and "newer than this followd" in p.stderr, p.stderr

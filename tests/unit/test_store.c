@@ -1557,6 +1557,27 @@ static void test_rename_keeps_foreign_index_entry(void **state)
 #endif
 
 #ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
+/* LMDB is one process: the "shared" calls answer FW_ENOTSUP and callers keep
+ * that state in memory (store.h). */
+static void lmdb_ephem_cb(void *ctx, const fw_ephem_res *res) { *(int *)ctx = res->rc; }
+static void lmdb_nonce_cb(void *ctx, int rc) { *(int *)ctx = rc; }
+
+static void test_shared_state_not_served(void **state)
+{
+    fx *f = *state;
+    assert_false(fw_store_shares_state(f->s));
+    int rc = 99;
+    fw_ephem_q q = {.op = FW_EPH_GET, .kind = 1, .key = FW_STR_LIT("k"), .now_ms = 1};
+    fw_store_ephem(f->s, NULL, &q, lmdb_ephem_cb, &rc);
+    assert_int_equal(rc, FW_ENOTSUP);
+    rc = 99;
+    fw_store_nonce(f->s, NULL, FW_STR_LIT("ck"), FW_STR_LIT("n"), 10, 1, lmdb_nonce_cb, &rc);
+    assert_int_equal(rc, FW_ENOTSUP);
+    fw_lease_q lq = {.kind = 1, .limit = 1, .window_ms = 1, .now_ms = 1, .ttl_ms = 1, .want = 1};
+    fw_lease_res lr;
+    assert_int_equal(fw_store_lease(f->s, &lq, &lr), FW_ENOTSUP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1572,6 +1593,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_drains_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apps_and_auth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_state_not_served, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tweets_hydration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow_bulk_and_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_followers_count, setup, teardown),

@@ -176,6 +176,158 @@ static void test_pg_newer_schema_refused(void **state)
     open_store(f);
 }
 
+/* ---- state shared by every node (store.h) ---------------------------------- */
+
+typedef struct got {
+    int rc;
+    char val[64];
+    size_t len;
+} got;
+
+static void on_ephem(void *ctx, const fw_ephem_res *res)
+{
+    got *g = ctx;
+    g->rc = res->rc;
+    g->len = res->len < sizeof g->val ? res->len : sizeof g->val;
+    if (res->val)
+        memcpy(g->val, res->val, g->len);
+}
+
+static got ephem(fw_store *s, uint8_t op, uint8_t kind, uint64_t owner, const char *key, const char *val,
+                 int64_t ttl, int64_t now, uint32_t max, uint32_t per_owner, bool evict)
+{
+    got g = {.rc = 99};
+    fw_ephem_q q = {.op = op, .kind = kind, .owner = owner, .key = fw_str_c(key), .val = val,
+                    .len = val ? strlen(val) : 0, .ttl_ms = ttl, .now_ms = now, .max = max,
+                    .per_owner = per_owner, .evict = evict};
+    fw_store_ephem(s, NULL, &q, on_ephem, &g);
+    assert_int_not_equal(g.rc, 99); /* exec NULL: completed before returning */
+    return g;
+}
+
+#define NOW 1700000000000LL
+
+static void test_pg_ephem(void **state)
+{
+    fx *f = *state;
+    fw_store *s = f->s;
+    assert_true(fw_store_shares_state(s));
+    assert_int_equal(ephem(s, FW_EPH_ADD, 3, 1, "abc", "v1", 1000, NOW, 0, 0, true).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 3, 1, "abc", "v2", 1000, NOW, 0, 0, true).rc, FW_EEXISTS);
+    got g = ephem(s, FW_EPH_GET, 3, 0, "abc", NULL, 0, NOW + 1, 0, 0, true);
+    assert_int_equal(g.rc, FW_OK);
+    assert_int_equal(g.len, 2);
+    assert_memory_equal(g.val, "v1", 2);
+    assert_int_equal(ephem(s, FW_EPH_GET, 4, 0, "abc", NULL, 0, NOW, 0, 0, true).rc, FW_ENOTFOUND); /* kinds apart */
+    g = ephem(s, FW_EPH_TAKE, 3, 0, "abc", NULL, 0, NOW + 2, 0, 0, true);
+    assert_int_equal(g.rc, FW_OK);
+    assert_memory_equal(g.val, "v1", 2);
+    assert_int_equal(ephem(s, FW_EPH_TAKE, 3, 0, "abc", NULL, 0, NOW + 3, 0, 0, true).rc, FW_ENOTFOUND);
+    /* put replaces; expiry on the caller's clock; a take of an expired entry finds nothing */
+    assert_int_equal(ephem(s, FW_EPH_PUT, 3, 1, "k", "a", 100, NOW, 0, 0, true).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_PUT, 3, 1, "k", "bb", 100, NOW, 0, 0, true).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_GET, 3, 0, "k", NULL, 0, NOW + 99, 0, 0, true).len, 2);
+    assert_int_equal(ephem(s, FW_EPH_GET, 3, 0, "k", NULL, 0, NOW + 100, 0, 0, true).rc, FW_ENOTFOUND);
+    assert_int_equal(ephem(s, FW_EPH_TAKE, 3, 0, "k", NULL, 0, NOW + 100, 0, 0, true).rc, FW_ENOTFOUND);
+    /* a kind's cap without eviction refuses; with eviction the oldest goes */
+    assert_int_equal(ephem(s, FW_EPH_ADD, 5, 1, "x1", "1", 1000, NOW, 2, 0, false).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 5, 2, "x2", "2", 1000, NOW, 2, 0, false).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 5, 3, "x3", "3", 1000, NOW, 2, 0, false).rc, FW_EFULL);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 5, 3, "x3", "3", 1000, NOW + 1000, 2, 0, false).rc, FW_OK); /* expired ones swept */
+    assert_int_equal(ephem(s, FW_EPH_ADD, 6, 1, "e1", "1", 1000, NOW, 2, 0, true).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 6, 1, "e2", "2", 1000, NOW, 2, 0, true).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 6, 1, "e3", "3", 1000, NOW, 2, 0, true).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_GET, 6, 0, "e1", NULL, 0, NOW, 0, 0, true).rc, FW_ENOTFOUND);
+    assert_int_equal(ephem(s, FW_EPH_GET, 6, 0, "e3", NULL, 0, NOW, 0, 0, true).rc, FW_OK);
+    /* a cap per owner spares other owners */
+    assert_int_equal(ephem(s, FW_EPH_ADD, 7, 1, "o1", "1", 1000, NOW, 0, 1, false).rc, FW_OK);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 7, 1, "o2", "1", 1000, NOW, 0, 1, false).rc, FW_EFULL);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 7, 2, "o3", "1", 1000, NOW, 0, 1, false).rc, FW_OK);
+    /* bad queries */
+    assert_int_equal(ephem(s, FW_EPH_ADD, 16, 1, "z", "1", 1000, NOW, 0, 0, true).rc, FW_EINVAL);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 1, 1, "", "1", 1000, NOW, 0, 0, true).rc, FW_EINVAL);
+    assert_int_equal(ephem(s, FW_EPH_ADD, 1, 1, "z", "1", 0, NOW, 0, 0, true).rc, FW_EINVAL);
+    /* keys are stored as digests only */
+    PGconn *c = PQconnectdb(f->dir);
+    PGresult *r = PQexec(c, "SELECT count(*) FROM fw_ephem WHERE position('\\x6531'::bytea IN key) > 0 "
+                            "AND length(key) <> 32");
+    assert_string_equal(PQgetvalue(r, 0, 0), "0");
+    PQclear(r);
+    PQfinish(c);
+}
+
+static void on_nonce(void *ctx, int rc) { *(int *)ctx = rc; }
+
+static int nonce(fw_store *s, const char *ck, const char *n, int64_t exp, int64_t now)
+{
+    int rc = 99;
+    fw_store_nonce(s, NULL, fw_str_c(ck), fw_str_c(n), exp, now, on_nonce, &rc);
+    return rc;
+}
+
+static void test_pg_nonce(void **state)
+{
+    fx *f = *state;
+    int64_t t = NOW / 1000;
+    assert_int_equal(nonce(f->s, "ck", "n1", t + 300, t), FW_OK);
+    assert_int_equal(nonce(f->s, "ck", "n1", t + 300, t + 10), FW_ENONCE);
+    assert_int_equal(nonce(f->s, "ck2", "n1", t + 300, t), FW_OK); /* per consumer key */
+    assert_int_equal(nonce(f->s, "c", "kn1", t + 300, t), FW_OK);  /* ("c","kn1") is not ("ck","n1") */
+    assert_int_equal(nonce(f->s, "ck", "n1", t + 700, t + 301), FW_OK); /* past its window: fresh again */
+    assert_int_equal(nonce(f->s, "", "n1", t + 300, t), FW_EINVAL);
+}
+
+static fw_lease_res lease(fw_store *s, uint64_t node, uint32_t want, int32_t spent, int64_t spent_window, int64_t now)
+{
+    fw_lease_q q = {.kind = 9, .a = 1, .b = 2, .limit = 15, .window_ms = 900000, .now_ms = now, .ttl_ms = 3000,
+                    .node = node, .spent = spent, .spent_window = spent_window, .want = want};
+    fw_lease_res r;
+    assert_int_equal(fw_store_lease(s, &q, &r), FW_OK);
+    return r;
+}
+
+static void test_pg_lease(void **state)
+{
+    fx *f = *state;
+    fw_store *s = f->s;
+    int64_t end = NOW + 900000;
+    fw_lease_res r = lease(s, 1, 10, 0, 0, NOW);
+    assert_int_equal(r.granted, 10);
+    assert_int_equal(r.window_end_ms, end);
+    assert_int_equal(r.rest, 5);
+    assert_int_equal(r.nodes, 1);
+    r = lease(s, 2, 10, 0, 0, NOW + 1); /* only what is left */
+    assert_int_equal(r.granted, 5);
+    assert_int_equal(r.rest, 0);
+    assert_int_equal(r.others, 10);
+    assert_int_equal(r.nodes, 2);
+    r = lease(s, 2, 1, 0, end, NOW + 2); /* renewing hands the old lease back first */
+    assert_int_equal(r.granted, 1);
+    assert_int_equal(r.rest, 4);
+    r = lease(s, 1, 0, 10, end, NOW + 3); /* node 1 spent all 10 and ends its lease */
+    assert_int_equal(r.granted, 0);
+    assert_int_equal(r.rest, 4);
+    r = lease(s, 1, 0, 10, end, NOW + 4); /* the same report again (a retried statement): nothing */
+    assert_int_equal(r.rest, 4);
+    r = lease(s, 3, 100, 0, 0, NOW + 5);
+    assert_int_equal(r.granted, 4);
+    assert_int_equal(r.rest, 0);
+    /* Nodes 2 and 3 die: their leases count as spent once expired (they may have been). */
+    r = lease(s, 4, 100, 0, 0, NOW + 3005);
+    assert_int_equal(r.granted, 0);
+    assert_int_equal(r.others, 0);
+    assert_int_equal(r.rest, 0);
+    /* A report for a window that is over is ignored; a new window opens on demand only. */
+    r = lease(s, 4, 0, 0, 0, end);
+    assert_int_equal(r.window_end_ms, 0);
+    r = lease(s, 4, 3, 0, 0, end + 1);
+    assert_int_equal(r.granted, 3);
+    assert_int_equal(r.window_end_ms, end + 1 + 900000);
+    assert_int_equal(r.rest, 12);
+    fw_lease_q bad = {.kind = 9, .limit = 15, .window_ms = 0, .now_ms = NOW, .ttl_ms = 3000, .want = 1};
+    assert_int_equal(fw_store_lease(s, &bad, &r), FW_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +347,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_drops_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_check_finds_each_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_ephem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_nonce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_lease, setup, teardown),
     };
     const char *url = getenv("FOLLOWD_PG_URL");
     if (!url || !*url) { /* no server to test against: every test reports itself skipped */
