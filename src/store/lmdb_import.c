@@ -13,9 +13,13 @@
  * to public accounts, duplicate ids and usernames) and, for duplicate edges,
  * right after the first sort at commit, before anything is written.
  *
- * Only this backend creates fw_import objects (fw_store_import_begin goes
- * through the ops table), so the other fw_store_import_* functions, which take
- * the import and not the store, are implemented here directly. */
+ * The collector is every backend's (import_internal.h): fw_store_import_begin
+ * goes through the ops table to the backend, which checks that its database is
+ * empty and calls fw_import_new with its writer; the other fw_store_import_*
+ * functions take the import and are implemented here directly. The commit
+ * prepares (ranks, sequence numbers, duplicate pairs) and then calls the
+ * writer: lmdb_write below, or the PostgreSQL backend's COPY (pg_import.c). */
+#include "store/import_internal.h"
 #include "store/lmdb_internal.h"
 
 #include <stdlib.h>
@@ -57,8 +61,12 @@ typedef struct idhash {
     size_t n;
 } idhash;
 
+struct committer;
+
 struct fw_import {
     fw_store *s;
+    fw_import_writer write;
+    struct committer *c; /* during the writer's call */
     uint8_t *arena;       /* packed users, then packed tweets */
     size_t alen, acap;
     urec *users;
@@ -190,6 +198,21 @@ static bool table_empty(MDB_txn *txn, fw_store *s)
     return true;
 }
 
+int fw_import_new(fw_store *s, fw_import_writer write, fw_import **out)
+{
+    fw_import *im = calloc(1, sizeof(*im));
+    *out = im;
+    if (!im)
+        return FW_ENOMEM;
+    im->s = s;
+    im->write = write;
+    return FW_OK;
+}
+
+fw_store *fw_import_store(const fw_import *im) { return im->s; }
+
+static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx);
+
 int fw_lmdb_import_begin(fw_store *s, fw_import **out)
 {
     *out = NULL;
@@ -202,12 +225,7 @@ int fw_lmdb_import_begin(fw_store *s, fw_import **out)
     fw_lmdb_rtxn_put(s, txn);
     if (!empty)
         return FW_EEXISTS;
-    fw_import *im = calloc(1, sizeof(*im));
-    if (!im)
-        return FW_ENOMEM;
-    im->s = s;
-    *out = im;
-    return FW_OK;
+    return fw_import_new(s, lmdb_write, out);
 }
 
 void fw_store_import_abort(fw_import *im)
@@ -413,8 +431,9 @@ static void pair_key(uint8_t k[16], uint64_t a, uint64_t b)
     be64_put(k + 8, b);
 }
 
-/* The rel table, in (src, dst) order; finds duplicate pairs before any list is written. */
-static int write_rel(committer *c, uint64_t *dup)
+/* Sorts the edges by (src, dst) into c->kv and finds duplicate pairs before
+ * anything is written. */
+static int find_dups(committer *c, uint64_t *dup)
 {
     fw_import *im = c->im;
     size_t n = im->nedges;
@@ -428,7 +447,16 @@ static int write_rel(committer *c, uint64_t *dup)
             *dup = c->kv[i].val > c->kv[i - 1].val ? c->kv[i].val : c->kv[i - 1].val;
             return FW_EEXISTS;
         }
+    return FW_OK;
+}
+
+/* The rel table, in (src, dst) order (c->kv as find_dups left it). */
+static int write_rel(committer *c)
+{
+    fw_import *im = c->im;
+    size_t n = im->nedges;
     MDB_cursor *cur;
+    int rc;
     if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_REL], &cur)))
         return fw_lmdb_err(rc);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -586,6 +614,80 @@ static int write_seq(committer *c)
     return fw_lmdb_err(mdb_put(c->txn, c->im->s->dbi[DB_META], &key, &val, 0));
 }
 
+/* The LMDB writer: every table in key order with MDB_APPEND, one transaction. */
+static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx)
+{
+    (void)progress, (void)ctx; /* reported through im->c */
+    committer *c = im->c;
+    int rc = fw_lmdb_err(mdb_txn_begin(im->s->env, NULL, 0, &c->txn));
+    if (!rc && !table_empty(c->txn, im->s))
+        rc = FW_EEXISTS; /* someone wrote since begin */
+    if (!rc)
+        rc = write_rel(c);
+    if (!rc)
+        rc = write_lists(c, DB_FOLLOWING, false, false, "writing following");
+    if (!rc)
+        rc = write_lists(c, DB_FOLLOWERS, false, true, "writing followers");
+    if (!rc)
+        rc = write_lists(c, DB_REQ_OUT, true, false, "writing requests (out)");
+    if (!rc)
+        rc = write_lists(c, DB_REQ_IN, true, true, "writing requests (in)");
+    if (!rc)
+        rc = write_users(c);
+    if (!rc)
+        rc = write_unames(c);
+    if (!rc)
+        rc = write_tweets(c);
+    if (!rc)
+        rc = write_seq(c);
+    if (c->txn) {
+        if (rc)
+            mdb_txn_abort(c->txn);
+        else {
+            report(c, "committing", 0, 1);
+            rc = fw_lmdb_err(mdb_txn_commit(c->txn));
+            report(c, "committing", 1, 1);
+        }
+        c->txn = NULL;
+    }
+    return rc;
+}
+
+/* ---- what a writer sees (import_internal.h) ---- */
+
+size_t fw_import_nusers(const fw_import *im) { return im->nusers; }
+size_t fw_import_ntweets(const fw_import *im) { return im->ntweets; }
+size_t fw_import_nedges(const fw_import *im) { return im->nedges; }
+
+void fw_import_user_at(const fw_import *im, size_t r, fw_user *u)
+{
+    uint32_t i = im->c->byrank[r];
+    const urec *ur = &im->users[i];
+    if (fw_lmdb_user_unpack(im->arena + ur->off, ur->len, u))
+        abort(); /* packed by fw_store_import_user a moment ago */
+    u->followers_count = im->followers[i];
+    u->following_count = im->following[i];
+    u->tweet_count = im->tweets[i];
+    u->most_recent_tweet_id = im->recent[i];
+    u->default_json = FW_STR_NULL;
+}
+
+void fw_import_tweet_at(const fw_import *im, size_t i, fw_tweet *t)
+{
+    if (fw_lmdb_tweet_unpack(im->arena + im->tw[i].off, im->tw[i].len, t))
+        abort();
+}
+
+void fw_import_edge_at(const fw_import *im, size_t i, uint8_t *rel, uint64_t *src, uint64_t *dst, uint64_t *seq)
+{
+    const committer *c = im->c;
+    const edge *e = &im->edges[c->kv[i].val];
+    *rel = (e->s & KIND_BIT) ? FW_REL_PENDING : FW_REL_FOLLOWING;
+    *src = c->idr[e->s & ~KIND_BIT];
+    *dst = c->idr[e->d];
+    *seq = e->t;
+}
+
 int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total),
                            void *ctx, uint64_t *dup)
 {
@@ -602,35 +704,11 @@ int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char
         rc = assign_seqs(&c);
     }
     if (!rc)
-        rc = fw_lmdb_err(mdb_txn_begin(im->s->env, NULL, 0, &c.txn));
-    if (!rc && !table_empty(c.txn, im->s))
-        rc = FW_EEXISTS; /* someone wrote since begin; *dup stays UINT64_MAX */
-    if (!rc)
-        rc = write_rel(&c, dup);
-    if (!rc)
-        rc = write_lists(&c, DB_FOLLOWING, false, false, "writing following");
-    if (!rc)
-        rc = write_lists(&c, DB_FOLLOWERS, false, true, "writing followers");
-    if (!rc)
-        rc = write_lists(&c, DB_REQ_OUT, true, false, "writing requests (out)");
-    if (!rc)
-        rc = write_lists(&c, DB_REQ_IN, true, true, "writing requests (in)");
-    if (!rc)
-        rc = write_users(&c);
-    if (!rc)
-        rc = write_unames(&c);
-    if (!rc)
-        rc = write_tweets(&c);
-    if (!rc)
-        rc = write_seq(&c);
-    if (c.txn) {
-        if (rc)
-            mdb_txn_abort(c.txn);
-        else {
-            report(&c, "committing", 0, 1);
-            rc = fw_lmdb_err(mdb_txn_commit(c.txn));
-            report(&c, "committing", 1, 1);
-        }
+        rc = find_dups(&c, dup);
+    if (!rc) {
+        im->c = &c;
+        rc = im->write(im, progress, ctx);
+        im->c = NULL;
     }
     free(c.kv);
     free(c.rank);

@@ -212,8 +212,9 @@ extern const fw_store_ops fw_pg_ops;
 /* pg_export.c: grants are not recorded on PostgreSQL yet (FW_ENOTSUP: revoking a
  * refresh token revokes only that token there). */
 FW_MUSTCHECK int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id);
-/* pg_export.c: export scans; bulk import is LMDB-only for now (FW_ENOTSUP). */
+/* pg_import.c: bulk import through COPY (import_internal.h). */
 FW_MUSTCHECK int fw_pg_import_begin(fw_store *st, fw_import **out);
+/* pg_export.c: export scans. */
 FW_MUSTCHECK
 int fw_pg_tweet_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
 FW_MUSTCHECK int fw_pg_edge_scan(fw_store *st, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst,
