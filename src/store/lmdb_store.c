@@ -255,4 +255,10 @@ const fw_store_ops fw_lmdb_ops = {
     .check = fw_lmdb_check,
     .user_set_password = fw_lmdb_user_set_password,
     .user_get_password = fw_lmdb_user_get_password,
+    .project_scan = fw_lmdb_project_scan,
+    .project_put = fw_lmdb_project_put,
+    .app_put = fw_lmdb_app_put,
+    .cred_scan = fw_lmdb_cred_scan,
+    .secret_set = fw_lmdb_secret_set,
+    .wipe = fw_lmdb_wipe,
 };

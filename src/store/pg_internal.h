@@ -207,6 +207,14 @@ int fw_pg_check(fw_store *s, void (*report)(void *ctx, const char *line), void *
 int fw_pg_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
 int fw_pg_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
 
+/* pg_migrate.c */
+int fw_pg_project_scan(fw_store *s, fw_project_fn fn, void *ctx);
+int fw_pg_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_level);
+int fw_pg_app_put(fw_store *s, const fw_app *a);
+int fw_pg_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx);
+int fw_pg_secret_set(fw_store *s, const uint8_t secret[32]);
+int fw_pg_wipe(fw_store *s);
+
 extern const fw_store_ops fw_pg_ops;
 
 /* pg_export.c: grants are not recorded on PostgreSQL yet (FW_ENOTSUP: revoking a

@@ -443,4 +443,10 @@ const fw_store_ops fw_pg_ops = {
     .check = fw_pg_check,
     .user_set_password = fw_pg_user_set_password,
     .user_get_password = fw_pg_user_get_password,
+    .project_scan = fw_pg_project_scan,
+    .project_put = fw_pg_project_put,
+    .app_put = fw_pg_app_put,
+    .cred_scan = fw_pg_cred_scan,
+    .secret_set = fw_pg_secret_set,
+    .wipe = fw_pg_wipe,
 };
