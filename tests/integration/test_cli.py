@@ -8,7 +8,7 @@ from conftest import BIN, fresh_db, run_cli
 
 
 def test_help_on_every_command():
-    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check", "tls", "hosts"]:
+    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check", "tls", "hosts", "migrate"]:
         p = subprocess.run([BIN, cmd, "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "usage: followd " + cmd in p.stdout
 
