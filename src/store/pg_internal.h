@@ -24,7 +24,7 @@
 
 #include "store/backend.h"
 
-#define FW_PG_SCHEMA_VERSION 1u
+#define FW_PG_SCHEMA_VERSION 2u
 #define FW_PG_DEFAULT_POOL 4u
 #define FW_PG_MAX_POOL 64u
 #define FW_PG_DEFAULT_TIMEOUT_MS 5000u
@@ -217,9 +217,11 @@ int fw_pg_wipe(fw_store *s);
 
 extern const fw_store_ops fw_pg_ops;
 
-/* pg_export.c: grants are not recorded on PostgreSQL yet (FW_ENOTSUP: revoking a
- * refresh token revokes only that token there). */
+/* pg_admin.c: one row in fw_grants_revoked (schema v2). */
 FW_MUSTCHECK int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id);
+/* The SQL of a credential's effective revoked flag (its own, or its grant's), alias c. */
+#define FW_PG_CRED_REVOKED                                                                                     \
+    "(c.revoked OR (c.grant_id <> 0 AND EXISTS (SELECT 1 FROM fw_grants_revoked g WHERE g.grant_id = c.grant_id)))"
 /* pg_import.c: bulk import through COPY (import_internal.h). */
 FW_MUSTCHECK int fw_pg_import_begin(fw_store *st, fw_import **out);
 /* pg_export.c: export scans. */

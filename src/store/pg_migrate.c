@@ -99,8 +99,8 @@ int fw_pg_cred_scan(fw_store *st, fw_cred_fn fn, void *ctx)
 {
     PGresult *r;
     int rc = fw_pg_exec1(fw_pg_of(st),
-                         "SELECT key, kind, revoked::int, app_id, user_id, scopes, issued_at_ms, expires_at_ms, secret "
-                         "FROM fw_creds ORDER BY key",
+                         "SELECT c.key, c.kind, " FW_PG_CRED_REVOKED "::int, c.app_id, c.user_id, c.scopes, "
+                         "c.issued_at_ms, c.expires_at_ms, c.secret, c.grant_id FROM fw_creds c ORDER BY c.key",
                          NULL, &r);
     if (rc)
         return rc;
@@ -112,7 +112,8 @@ int fw_pg_cred_scan(fw_store *st, fw_cred_fn fn, void *ctx)
         fw_cred c = {.kind = (uint8_t)fw_pg_u64(r, i, 1), .revoked = fw_pg_u64(r, i, 2) != 0,
                      .app_id = fw_pg_u64(r, i, 3), .user_id = fw_pg_u64(r, i, 4),
                      .scopes = (uint32_t)fw_pg_u64(r, i, 5), .issued_at_ms = (int64_t)fw_pg_u64(r, i, 6),
-                     .expires_at_ms = (int64_t)fw_pg_u64(r, i, 7), .secret = fw_pg_str(r, i, 8)};
+                     .expires_at_ms = (int64_t)fw_pg_u64(r, i, 7), .secret = fw_pg_str(r, i, 8),
+                     .grant_id = fw_pg_u64(r, i, 9)};
         bool oauth1 = kn >= 2 && kb[0] == 'O';
         if ((!oauth1 && (kn != 33 || kb[0] != 'H')) || oauth1 != (c.kind == FW_CRED_OAUTH1_USER)) {
             rc = FW_EIO;
@@ -149,7 +150,8 @@ int fw_pg_wipe(fw_store *st)
 {
     PGresult *r;
     int rc = fw_pg_exec1(fw_pg_of(st),
-                         "TRUNCATE fw_users, fw_tweets, fw_rel, fw_projects, fw_apps, fw_creds, fw_passwords", NULL, &r);
+                         "TRUNCATE fw_users, fw_tweets, fw_rel, fw_projects, fw_apps, fw_creds, fw_passwords, "
+                         "fw_grants_revoked", NULL, &r);
     PQclear(r);
     return rc;
 }

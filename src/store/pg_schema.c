@@ -224,7 +224,16 @@ static const char MIGRATION_1[] =
     "  RETURN tid;\n"
     "END $$;\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1};
+/* v2: OAuth 2.0 grants. A credential keeps the grant it was issued under; a
+ * revoked grant is one row, so revoking it is one write however many tokens
+ * it minted, and a token issued under it later (a refresh racing the
+ * revocation) is refused too: the auth lookup checks the row every time, on
+ * every node, so a revocation anywhere holds everywhere at once. */
+static const char MIGRATION_2[] =
+    "ALTER TABLE fw_creds ADD COLUMN grant_id bigint NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE fw_grants_revoked (grant_id bigint PRIMARY KEY, revoked_at_ms bigint NOT NULL);\n";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == FW_PG_SCHEMA_VERSION,
                "one migration per schema version");
 
