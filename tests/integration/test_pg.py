@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -171,3 +172,132 @@ def test_unreachable_database_is_a_clear_error():
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and p.stderr.startswith("followd: cannot open database PostgreSQL database: ")
     assert p.stderr.count("\n") == 1
+
+
+def graph_db(db, n, actors):
+    """n users loaded with followd import (COPY), an app, and user tokens for the first `actors` of them."""
+    d = tempfile.mkdtemp(prefix="followd-pgfault-")
+    with open(f"{d}/users.jsonl", "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": str(1000 + i), "username": f"fault{i}", "name": f"Fault {i}"}) + "\n")
+    run_cli("import", "--users", f"{d}/users.jsonl", db=db)
+    app = json.loads(run_cli("app", "create", "--name", "faults", db=db))
+    ids = [str(1000 + i) for i in range(n)]
+    return app, ids, [(ids[i], user_token(db, app["app_id"], ids[i])) for i in range(actors)]
+
+
+def follows_in(db):
+    return {tuple(line.split("|")) for line in psql("SELECT src, dst FROM fw_rel WHERE state = 1", url=db).split()}
+
+
+def test_node_killed_during_a_write_burst_loses_no_acknowledged_follow():
+    db = fresh_db()
+    _, ids, actors = graph_db(db, 160, 6)
+    srv = Server(db, "--rate-limits", "off")
+    acked, lock, stop = set(), threading.Lock(), [False]
+
+    def burst(i):
+        uid, tok = actors[i]
+        s = requests.Session()
+        for t in ids[len(actors):]:
+            if stop[0]:
+                return
+            try:
+                r = s.post(f"{srv.url}/2/users/{uid}/following", json={"target_user_id": t}, headers=bearer(tok),
+                           timeout=10)
+            except requests.RequestException:
+                return  # the node is gone: this follow was never acknowledged
+            if r.status_code == 200 and r.json()["data"]["following"] is True:
+                with lock:
+                    acked.add((uid, t))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(actors)) as ex:
+        futs = [ex.submit(burst, i) for i in range(len(actors))]
+        deadline = time.monotonic() + 20
+        while len(acked) < 150 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        srv.proc.kill()  # SIGKILL in the middle of the burst
+        srv.proc.wait(timeout=10)
+        stop[0] = True
+        for f in futs:
+            f.result(timeout=30)
+    os.unlink(srv.log.name)
+    assert len(acked) >= 150, len(acked)
+    stored = follows_in(db)
+    assert acked <= stored, sorted(acked - stored)[:5]  # every acknowledged follow is in the database
+    assert run_cli("check", db=db).startswith("ok")
+    # counters agree with the rows (check verifies it too) and a new node serves the graph
+    srv = Server(db, "--rate-limits", "off")
+    try:
+        uid, tok = actors[0]
+        got = requests.get(f"{srv.url}/2/users/{uid}/following?max_results=1000", headers=bearer(tok), timeout=10)
+        assert {(uid, u["id"]) for u in got.json().get("data", [])} == {p for p in stored if p[0] == uid}
+    finally:
+        srv.stop()
+
+
+def test_database_restart_under_load_gives_503s_then_recovers():
+    d = tempfile.mkdtemp(prefix="followd-pgrestart-")
+    url = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True).stdout.strip()
+    srv = None
+    try:
+        db = pg_with_db(url, "postgres")
+        app, ids, actors = graph_db(db, 120, 4)
+        srv = Server(db, "--rate-limits", "off", "--db-timeout", "2000", "--db-pool", "2")
+        seen, acked, bad, lock, stop = [], set(), [], threading.Lock(), [False]
+
+        def load(i):
+            uid, tok = actors[i]
+            s = requests.Session()
+            n = 0
+            while not stop[0]:
+                t = ids[len(actors) + n % (len(ids) - len(actors))]
+                n += 1
+                if n % 2:
+                    r = s.post(f"{srv.url}/2/users/{uid}/following", json={"target_user_id": t},
+                               headers=bearer(tok), timeout=30)
+                else:
+                    r = s.get(f"{srv.url}/2/users/{t}/followers", headers=bearer(app["bearer_token"]), timeout=30)
+                with lock:
+                    seen.append((time.monotonic(), r.status_code))
+                    if r.status_code == 503:
+                        if (not r.headers["content-type"].startswith("application/problem+json")
+                                or r.json() != PROBLEM_503):
+                            bad.append(r.text)
+                    elif r.status_code != 200:
+                        bad.append(f"{r.status_code} {r.text}")
+                    elif n % 2 and r.json()["data"]["following"]:
+                        acked.add((uid, t))
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(actors)) as ex:
+            futs = [ex.submit(load, i) for i in range(len(actors))]
+            time.sleep(1.0)
+            subprocess.run([CLUSTER, "down", d], check=True)
+            down_at = time.monotonic()
+            time.sleep(1.0)
+            r = requests.get(f"{srv.url}/readyz", timeout=30)
+            assert r.status_code == 503 and r.json() == PROBLEM_503
+            assert requests.get(f"{srv.url}/healthz", timeout=10).status_code == 200
+            time.sleep(1.5)
+            subprocess.run([CLUSTER, "up", d], check=True)
+            up_at = time.monotonic()
+            deadline = up_at + 30
+            while time.monotonic() < deadline:  # recovery by itself: 200s again after the restart
+                with lock:
+                    if sum(1 for t, st in seen if t > up_at + 0.5 and st == 200) >= 20:
+                        break
+                time.sleep(0.2)
+            stop[0] = True
+            for f in futs:
+                f.result(timeout=60)  # no client hung
+        assert not bad, bad[:3]
+        assert any(st == 503 and t > down_at for t, st in seen), "no 503 while the database was down"
+        assert sum(1 for t, st in seen if t > up_at + 0.5 and st == 200) >= 20, "no recovery"
+        assert requests.get(f"{srv.url}/readyz", timeout=10).status_code == 200
+        assert srv.proc.poll() is None  # never crashed
+        assert acked <= follows_in(db)
+        assert run_cli("check", db=db).startswith("ok")
+    finally:
+        if srv:
+            srv.stop()
+        subprocess.run([CLUSTER, "stop", d], capture_output=True)
