@@ -28,6 +28,7 @@
 #define FW_PG_DEFAULT_POOL 4u
 #define FW_PG_MAX_POOL 64u
 #define FW_PG_DEFAULT_TIMEOUT_MS 5000u
+#define FW_PG_DEFAULT_QUEUE 4096u
 
 /* One connection and what it needs to come back after a failure. */
 typedef struct fw_pgc {
@@ -145,7 +146,8 @@ void fw_pg_app_row(const PGresult *r, int row, int col0, fw_app *a);
 FW_MUSTCHECK int fw_pg_migrate(fw_pg *s, fw_pgc *c, char *why, size_t whylen);
 
 /* ---- pg_pool.c ---- */
-FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads);
+/* queue_max: jobs (and, separately, writes) waiting at most; more fail with FW_EBUSY. */
+FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max);
 void fw_pg_pool_stop(fw_pg *s); /* runs every queued job first */
 
 /* A request-path job: work runs on a pool thread (or inline) with a

@@ -7,7 +7,11 @@
  * transaction (pg_write.c), so while one batch waits for its commit the next
  * one gathers; at most one batch is in flight per process (group commit, as
  * the LMDB writer does). Completions are posted to the submitter's fw_exec.
- * A job queued when the pool stops still runs (close drains). */
+ * A job queued when the pool stops still runs (close drains). The queues are
+ * bounded (fw_store_opts.queue_max, reads and writes each): while the database
+ * is slow or away, a call beyond the bound fails at once with FW_EBUSY, which
+ * the API answers with X's 503, instead of the queue (and the memory of every
+ * waiting request) growing without limit. */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
@@ -20,6 +24,7 @@ struct fw_pg_pool {
     pthread_cond_t cv;
     fw_pg_job *head, *tail;
     fw_pg_wop *whead, *wtail;
+    size_t njobs, nwrites, max; /* queued, not yet taken by a thread; the bound */
     bool writing; /* a batch is being applied */
     bool stopping;
     unsigned n;
@@ -56,6 +61,8 @@ static void *pool_main(void *arg)
             p->whead = last->next;
             if (!p->whead)
                 p->wtail = NULL;
+            for (fw_pg_wop *o = batch; o; o = o->next)
+                p->nwrites--;
             last->next = NULL;
             p->writing = true;
             pthread_mutex_unlock(&p->mu);
@@ -71,6 +78,7 @@ static void *pool_main(void *arg)
             p->head = j->next;
             if (!p->head)
                 p->tail = NULL;
+            p->njobs--;
             pthread_mutex_unlock(&p->mu);
             j->work(j, c);
             post_job(j);
@@ -88,12 +96,13 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-int fw_pg_pool_start(fw_pg *s, unsigned threads)
+int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max)
 {
     struct fw_pg_pool *p = calloc(1, sizeof(*p));
     if (!p)
         return FW_ENOMEM;
     p->s = s;
+    p->max = queue_max ? queue_max : 1;
     p->threads = calloc(threads, sizeof(*p->threads));
     p->conns = calloc(threads, sizeof(*p->conns));
     if (!p->threads || !p->conns) {
@@ -154,12 +163,14 @@ void fw_pg_submit(fw_pg *s, fw_pg_job *j)
     }
     j->next = NULL;
     pthread_mutex_lock(&p->mu);
-    if (p->stopping) {
+    if (p->stopping || p->njobs >= p->max) {
+        int rc = p->stopping ? FW_ESHUTDOWN : FW_EBUSY;
         pthread_mutex_unlock(&p->mu);
-        j->fail(j, FW_ESHUTDOWN);
+        j->fail(j, rc);
         j->done(j);
         return;
     }
+    p->njobs++;
     if (p->tail)
         p->tail->next = j;
     else
@@ -186,12 +197,13 @@ void fw_pg_submit_write(fw_pg *s, fw_pg_wop *o)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    if (p->stopping) {
+    if (p->stopping || p->nwrites >= p->max) {
+        o->res = (fw_write_res){.rc = p->stopping ? FW_ESHUTDOWN : FW_EBUSY};
         pthread_mutex_unlock(&p->mu);
-        o->res = (fw_write_res){.rc = FW_ESHUTDOWN};
         o->task.run(&o->task);
         return;
     }
+    p->nwrites++;
     if (p->wtail)
         p->wtail->next = o;
     else

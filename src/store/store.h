@@ -259,6 +259,9 @@ typedef struct fw_store_opts {
     /* PostgreSQL only (LMDB ignores them): */
     unsigned pool;             /* connections serving request-path calls; 0 = default (4) */
     unsigned timeout_ms;       /* connect and per-statement timeout; 0 = default (5000) */
+    unsigned queue_max;        /* request-path calls waiting for a pool connection at most (reads and
+                                  writes each); beyond it a call fails at once with FW_EBUSY (503)
+                                  instead of growing the queue without bound; 0 = default (4096) */
     /* Both: where fw_store_open writes a one-line reason when it fails (may be NULL). */
     char *err;
     size_t err_len;

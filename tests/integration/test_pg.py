@@ -301,3 +301,43 @@ def test_database_restart_under_load_gives_503s_then_recovers():
         if srv:
             srv.stop()
         subprocess.run([CLUSTER, "stop", d], capture_output=True)
+
+
+def test_full_pool_queue_answers_503_at_once_instead_of_growing():
+    """--db-queue bounds the requests waiting for a connection: with the one connection stuck behind a lock, two
+    wait and every further request answers X's 503 at once; when the lock goes, the waiting ones complete."""
+    db = fresh_db()
+    app, ids, actors = graph_db(db, 10, 1)
+    srv = Server(db, "--rate-limits", "off", "--db-pool", "1", "--db-queue", "2", "--db-timeout", "20000")
+    try:
+        uid, tok = actors[0]
+        url = f"{srv.url}/2/users/{uid}/following"
+        assert requests.get(url, headers=bearer(tok), timeout=10).status_code == 200
+        holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c",
+                                   "BEGIN; LOCK TABLE fw_creds IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while "fw_creds" not in psql("SELECT relation::regclass FROM pg_locks WHERE mode = 'AccessExclusiveLock'",
+                                     url=db) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        t0 = time.monotonic()
+
+        def get(i):
+            time.sleep(0.05 * i)  # in order: the first three fill the connection and the queue
+            r = requests.get(url, headers=bearer(tok), timeout=30)
+            return r, time.monotonic() - t0
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as ex:
+            res = list(ex.map(get, range(10)))
+        holder.wait(timeout=30)
+        busy = [(r, t) for r, t in res if r.status_code == 503]
+        ok = [(r, t) for r, t in res if r.status_code == 200]
+        assert len(busy) + len(ok) == len(res), [r.status_code for r, _ in res]
+        assert len(ok) == 3 and len(busy) == 7, [(r.status_code, round(t, 2)) for r, t in res]
+        for r, t in busy:
+            assert t < 2.5, t  # answered at once, not after the lock
+            assert r.headers["content-type"].startswith("application/problem+json") and r.json() == PROBLEM_503
+        assert all(t >= 3 for _, t in ok)  # the waiting ones completed when the lock went
+        assert requests.get(url, headers=bearer(tok), timeout=10).status_code == 200
+    finally:
+        srv.stop()
