@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
-
-#define SNOWFLAKE_EPOCH_MS 1288834974657LL
 
 struct fw_demo_sink {
     fw_store *s;
@@ -23,21 +22,6 @@ struct fw_demo_sink {
     size_t npairs, pcap;
 };
 
-static int grow(void **p, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return FW_OK;
-    size_t n = *cap ? *cap * 2 : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * sz);
-    if (!q)
-        return FW_ENOMEM;
-    *p = q;
-    *cap = n;
-    return FW_OK;
-}
-
 int fw_demo_sink_open(fw_store *s, fw_demo_sink **out)
 {
     fw_demo_sink *k = calloc(1, sizeof *k);
@@ -49,7 +33,7 @@ int fw_demo_sink_open(fw_store *s, fw_demo_sink **out)
     if (rc == FW_EEXISTS || rc == FW_ENOTSUP)
         rc = FW_OK; /* users exist already: write item by item */
     /* Ids like the store's own (ms since X's epoch << 22), one apart. */
-    k->next_id = (uint64_t)(fw_now_ms() - SNOWFLAKE_EPOCH_MS) << 22;
+    k->next_id = (uint64_t)(fw_now_ms() - FW_SNOWFLAKE_EPOCH_MS) << 22;
     if (rc) {
         free(k);
         *out = NULL;
@@ -91,7 +75,7 @@ int fw_demo_sink_user(fw_demo_sink *k, const fw_user *u, uint64_t *id_out)
 {
     if (!k->im)
         return fw_store_user_create(k->s, u, id_out);
-    int rc = grow((void **)&k->users, &k->ucap, k->nusers + 1, sizeof *k->users);
+    int rc = fw_array_grow((void **)&k->users, &k->ucap, k->nusers + 1, sizeof *k->users);
     if (rc)
         return rc;
     fw_user_rec *r = &k->users[k->nusers++];
@@ -110,7 +94,7 @@ int fw_demo_sink_tweet(fw_demo_sink *k, const fw_tweet *t, uint64_t *id_out)
 {
     if (!k->im)
         return fw_store_tweet_add(k->s, t, id_out);
-    int rc = grow((void **)&k->tweets, &k->tcap, k->ntweets + 1, sizeof *k->tweets);
+    int rc = fw_array_grow((void **)&k->tweets, &k->tcap, k->ntweets + 1, sizeof *k->tweets);
     if (rc)
         return rc;
     k->tweets[k->ntweets] = *t;
@@ -142,7 +126,7 @@ int fw_demo_sink_follows(fw_demo_sink *k, const uint64_t *pairs, size_t n)
 {
     if (!k->im)
         return fw_store_follow_bulk(k->s, pairs, n);
-    int rc = grow((void **)&k->pairs, &k->pcap, k->npairs + n, 2 * sizeof *k->pairs);
+    int rc = fw_array_grow((void **)&k->pairs, &k->pcap, k->npairs + n, 2 * sizeof *k->pairs);
     if (!rc) {
         memcpy(k->pairs + 2 * k->npairs, pairs, n * 2 * sizeof *pairs);
         k->npairs += n;

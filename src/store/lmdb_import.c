@@ -162,24 +162,9 @@ static void ih_free(idhash *h)
 }
 
 /* Grows *p (of *cap elements of size sz) to hold need elements. */
-static int grow(void **p, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return FW_OK;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * sz);
-    if (!q)
-        return FW_ENOMEM;
-    *p = q;
-    *cap = n;
-    return FW_OK;
-}
-
 static int arena_add(fw_import *im, size_t len, uint64_t *off)
 {
-    int rc = grow((void **)&im->arena, &im->acap, im->alen + len, 1);
+    int rc = fw_array_grow((void **)&im->arena, &im->acap, im->alen + len, 1);
     if (rc)
         return rc;
     *off = im->alen;
@@ -250,7 +235,7 @@ void fw_store_import_abort(fw_import *im)
 static int grow_users(fw_import *im)
 {
     size_t cap = im->ucap;
-    int rc = grow((void **)&im->users, &cap, im->nusers + 1, sizeof(*im->users));
+    int rc = fw_array_grow((void **)&im->users, &cap, im->nusers + 1, sizeof(*im->users));
     if (rc || cap == im->ucap)
         return rc;
     /* Parallel arrays follow the record array's capacity. */
@@ -312,7 +297,7 @@ int fw_store_import_tweet(fw_import *im, const fw_tweet *t)
     if (a == NONE)
         return FW_ENOTFOUND;
     im->users_closed = true;
-    int rc = grow((void **)&im->tw, &im->tcap, im->ntweets + 1, sizeof(*im->tw));
+    int rc = fw_array_grow((void **)&im->tw, &im->tcap, im->ntweets + 1, sizeof(*im->tw));
     if (rc || (rc = ih_put(&im->tid, t->id, (uint32_t)im->ntweets, im, NULL)))
         return rc;
     size_t len = fw_lmdb_tweet_size(t);
@@ -340,7 +325,7 @@ int fw_store_import_edge(fw_import *im, uint8_t rel, uint64_t src, uint64_t dst,
         return FW_EINVAL;
     if (im->nedges >= EDGES_MAX)
         return FW_EFULL;
-    int rc = grow((void **)&im->edges, &im->ecap, im->nedges + 1, sizeof(*im->edges));
+    int rc = fw_array_grow((void **)&im->edges, &im->ecap, im->nedges + 1, sizeof(*im->edges));
     if (rc)
         return rc;
     im->users_closed = true;
@@ -501,7 +486,7 @@ static int write_lists(committer *c, int db, bool pending, bool by_dst, const ch
         size_t j = i;
         while (j < m && (uint32_t)(c->kv[j].key >> 32) == owner)
             j++;
-        if ((rc = grow((void **)&items, &icap, (j - i) * 16, 1)))
+        if ((rc = fw_array_grow((void **)&items, &icap, (j - i) * 16, 1)))
             break;
         for (size_t k = i; k < j; k++) {
             uint64_t seq = ~(uint32_t)c->kv[k].key & 0xFFFFFFFFu;

@@ -194,6 +194,8 @@ FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app 
 FW_MUSTCHECK int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out);
 
 /* ---- the ops table entries (store/backend.h), defined across lmdb_*.c ---- */
+/* lmdb_apps.c: a project's record (access level byte, then the name), malloc'd; NULL when out of memory. */
+uint8_t *fw_lmdb_project_pack(fw_str name, uint8_t access_level, size_t *len);
 /* lmdb_migrate.c */
 int fw_lmdb_project_scan(fw_store *s, fw_project_fn fn, void *ctx);
 int fw_lmdb_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_level);

@@ -55,18 +55,16 @@ int fw_lmdb_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_le
 {
     if (!id || access_level > FW_ACCESS_ENTERPRISE || name.len > FW_FIELD_MAX || (name.len && !name.p))
         return FW_EINVAL;
-    uint8_t *b = malloc(1 + name.len);
+    size_t len;
+    uint8_t *b = fw_lmdb_project_pack(name, access_level, &len);
     if (!b)
         return FW_ENOMEM;
-    b[0] = access_level;
-    if (name.len)
-        memcpy(b + 1, name.p, name.len);
     uint8_t k[8];
     be64_put(k, id);
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
     if (!rc) {
-        rc = put_new(&w, DB_PROJECTS, k, 8, b, 1 + name.len);
+        rc = put_new(&w, DB_PROJECTS, k, 8, b, len);
         if (!rc)
             rc = raise_last_id(&w, id);
         rc = fw_lmdb_wtx_finish(&w, rc);

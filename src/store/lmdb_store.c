@@ -21,7 +21,6 @@
 
 #define DEFAULT_MAP_SIZE ((size_t)16 << 30)
 #define DEFAULT_READERS 512u
-#define SNOWFLAKE_EPOCH_MS 1288834974657LL
 
 static const struct {
     const char *name;
@@ -197,7 +196,7 @@ int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
             return FW_EIO;
         last = le64_get(v.mv_data);
     }
-    int64_t ms = fw_now_ms() - SNOWFLAKE_EPOCH_MS;
+    int64_t ms = fw_now_ms() - FW_SNOWFLAKE_EPOCH_MS;
     uint64_t id = ms > 0 ? (uint64_t)ms << 22 : 0;
     if (id <= last)
         id = last + 1; /* same millisecond (or a clock step back): next sequence */

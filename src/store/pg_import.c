@@ -18,30 +18,37 @@
 
 static int pg_import_write(fw_import *im, fw_import_progress progress, void *ctx);
 
+/* Whether the graph tables hold anything: one boolean row. */
+#define GRAPH_USED_SQL                                                                                         \
+    "SELECT EXISTS (SELECT 1 FROM fw_users) OR EXISTS (SELECT 1 FROM fw_tweets) OR EXISTS (SELECT 1 FROM fw_rel)"
+
+/* Runs GRAPH_USED_SQL on the admin connection (c NULL) or on c: FW_EEXISTS when used. */
+static int graph_empty(fw_pg *s, fw_pgc *c)
+{
+    PGresult *r;
+    int rc = c ? fw_pgc_q(c, GRAPH_USED_SQL, NULL, &r) : fw_pg_exec1(s, GRAPH_USED_SQL, NULL, &r);
+    if (rc)
+        return rc;
+    rc = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f' ? FW_OK : FW_EEXISTS;
+    PQclear(r);
+    return rc;
+}
+
 int fw_pg_import_begin(fw_store *st, fw_import **out)
 {
     *out = NULL;
     fw_pg *s = fw_pg_of(st);
     if (s->read_only)
         return FW_EIO;
-    PGresult *r;
-    int rc = fw_pg_exec1(s,
-                         "SELECT EXISTS (SELECT 1 FROM fw_users) OR EXISTS (SELECT 1 FROM fw_tweets) OR "
-                         "EXISTS (SELECT 1 FROM fw_rel)",
-                         NULL, &r);
-    if (rc)
-        return rc;
-    bool used = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    if (used)
-        return FW_EEXISTS;
-    return fw_import_new(st, pg_import_write, out);
+    int rc = graph_empty(s, NULL);
+    return rc ? rc : fw_import_new(st, pg_import_write, out);
 }
 
 /* One COPY in progress: rows are appended to buf and sent a chunk at a time. */
 typedef struct copier {
     fw_pgc *c;
     fw_buf buf;
+    fw_buf scratch; /* a row's derived text (the user's default_json) */
     int rc;
 } copier;
 
@@ -90,7 +97,7 @@ static void col_str(copier *cp, fw_str v)
 /* Starts COPY sql FROM STDIN on c; fw_err. */
 static int copy_begin(copier *cp, fw_pgc *c, const char *sql)
 {
-    *cp = (copier){.c = c, .buf = FW_BUF_INIT};
+    *cp = (copier){.c = c, .buf = FW_BUF_INIT, .scratch = FW_BUF_INIT};
     PGresult *r = PQexec(c->conn, sql);
     int rc = PQresultStatus(r) == PGRES_COPY_IN ? FW_OK : fw_pg_err(r);
     if (rc == FW_OK && PQresultStatus(r) != PGRES_COPY_IN)
@@ -106,6 +113,7 @@ static int copy_end(copier *cp)
 {
     flush(cp);
     fw_buf_free(&cp->buf);
+    fw_buf_free(&cp->scratch);
     PGconn *conn = cp->c->conn;
     if (PQputCopyEnd(conn, cp->rc ? "followd: import aborted" : NULL) != 1 && !cp->rc) {
         cp->rc = FW_EIO;
@@ -137,102 +145,80 @@ static void report(const load *l, const char *phase, uint64_t done, uint64_t tot
         l->progress(l->ctx, phase, done, total);
 }
 
-static int copy_users(fw_pgc *c, const load *l)
+/* One row of a table's COPY: item i of the import. */
+typedef void (*row_fn)(copier *cp, const load *l, size_t i);
+
+static void user_row(copier *cp, const load *l, size_t r)
 {
-    copier cp;
-    int rc = copy_begin(&cp, c,
-                        "COPY fw_users (id, uname, created_at_ms, pinned_tweet_id, most_recent_tweet_id, "
-                        "followers_count, following_count, tweet_count, listed_count, like_count, flags, "
-                        "verified_type, username, name, description, location, url, profile_image_url, "
-                        "withheld_countries, entities_json, default_json) FROM STDIN");
-    if (rc)
-        return rc;
-    size_t n = fw_import_nusers(l->im);
-    fw_buf head = FW_BUF_INIT;
-    for (size_t r = 0; r < n && !cp.rc; r++) {
-        fw_user u;
-        fw_import_user_at(l->im, r, &u);
-        char lname[FW_USERNAME_MAX + 1];
-        if (u.id > (uint64_t)INT64_MAX || !fw_rec_username_key(u.username, lname)) {
-            cp.rc = FW_EINVAL;
-            break;
-        }
-        fw_buf_reset(&head);
-        fw_rec_user_head(&u, &head);
-        col_u64(&cp, u.id);
-        col_str(&cp, fw_str_c(lname));
-        const uint64_t nums[] = {(uint64_t)u.created_at_ms, u.pinned_tweet_id, u.most_recent_tweet_id,
-                                 u.followers_count, u.following_count, u.tweet_count, u.listed_count,
-                                 u.like_count, u.flags, u.verified_type};
-        for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-            col_u64(&cp, nums[i]);
-        const fw_str strs[] = {u.username, u.name, u.description, u.location, u.url, u.profile_image_url,
-                               u.withheld_countries, u.entities_json, {head.data ? head.data : "", head.len}};
-        for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-            col_str(&cp, strs[i]);
-        end_row(&cp);
-        if ((r & 0xFFFF) == 0)
-            report(l, "writing users", r, n);
+    fw_user u;
+    fw_import_user_at(l->im, r, &u);
+    char lname[FW_USERNAME_MAX + 1];
+    if (u.id > (uint64_t)INT64_MAX || !fw_rec_username_key(u.username, lname)) {
+        cp->rc = FW_EINVAL;
+        return;
     }
-    fw_buf_free(&head);
-    report(l, "writing users", n, n);
-    return copy_end(&cp);
+    fw_buf_reset(&cp->scratch);
+    fw_rec_user_head(&u, &cp->scratch);
+    col_u64(cp, u.id);
+    col_str(cp, fw_str_c(lname));
+    const uint64_t nums[] = {(uint64_t)u.created_at_ms, u.pinned_tweet_id, u.most_recent_tweet_id, u.followers_count,
+                             u.following_count, u.tweet_count, u.listed_count, u.like_count, u.flags,
+                             u.verified_type};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        col_u64(cp, nums[i]);
+    const fw_str strs[] = {u.username, u.name, u.description, u.location, u.url, u.profile_image_url,
+                           u.withheld_countries, u.entities_json,
+                           {cp->scratch.data ? cp->scratch.data : "", cp->scratch.len}};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        col_str(cp, strs[i]);
 }
 
-static int copy_tweets(fw_pgc *c, const load *l)
+static void tweet_row(copier *cp, const load *l, size_t i)
 {
-    size_t n = fw_import_ntweets(l->im);
+    fw_tweet t;
+    fw_import_tweet_at(l->im, i, &t);
+    if (t.id > (uint64_t)INT64_MAX) {
+        cp->rc = FW_EINVAL;
+        return;
+    }
+    const uint64_t nums[] = {t.id, t.author_id, t.conversation_id, (uint64_t)t.created_at_ms, t.retweet_count,
+                             t.reply_count, t.like_count, t.quote_count, t.bookmark_count, t.impression_count};
+    for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
+        col_u64(cp, nums[k]);
+    fw_buf_puts(&cp->buf, t.possibly_sensitive ? "t\t" : "f\t");
+    const fw_str strs[] = {t.text, t.lang, t.source, t.reply_settings, t.entities_json};
+    for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+        col_str(cp, strs[k]);
+}
+
+static void rel_row(copier *cp, const load *l, size_t i)
+{
+    uint8_t rel;
+    uint64_t src, dst, seq;
+    fw_import_edge_at(l->im, i, &rel, &src, &dst, &seq);
+    const uint64_t cols[] = {src, dst, rel, seq};
+    for (size_t k = 0; k < 4; k++)
+        col_u64(cp, cols[k]);
+}
+
+/* COPY sql FROM STDIN with row(i) for i < n; fw_err. */
+static int copy_table(fw_pgc *c, const load *l, const char *sql, size_t n, const char *phase, row_fn row)
+{
     if (!n)
         return FW_OK;
     copier cp;
-    int rc = copy_begin(&cp, c, "COPY fw_tweets FROM STDIN");
+    int rc = copy_begin(&cp, c, sql);
     if (rc)
         return rc;
     for (size_t i = 0; i < n && !cp.rc; i++) {
-        fw_tweet t;
-        fw_import_tweet_at(l->im, i, &t);
-        if (t.id > (uint64_t)INT64_MAX) {
-            cp.rc = FW_EINVAL;
+        row(&cp, l, i);
+        if (cp.rc)
             break;
-        }
-        const uint64_t nums[] = {t.id, t.author_id, t.conversation_id, (uint64_t)t.created_at_ms, t.retweet_count,
-                                 t.reply_count, t.like_count, t.quote_count, t.bookmark_count, t.impression_count};
-        for (size_t k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
-            col_u64(&cp, nums[k]);
-        fw_buf_puts(&cp.buf, t.possibly_sensitive ? "t\t" : "f\t");
-        const fw_str strs[] = {t.text, t.lang, t.source, t.reply_settings, t.entities_json};
-        for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
-            col_str(&cp, strs[k]);
         end_row(&cp);
         if ((i & 0xFFFF) == 0)
-            report(l, "writing tweets", i, n);
+            report(l, phase, i, n);
     }
-    report(l, "writing tweets", n, n);
-    return copy_end(&cp);
-}
-
-static int copy_rel(fw_pgc *c, const load *l)
-{
-    size_t n = fw_import_nedges(l->im);
-    if (!n)
-        return FW_OK;
-    copier cp;
-    int rc = copy_begin(&cp, c, "COPY fw_rel (src, dst, state, seq) FROM STDIN");
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n && !cp.rc; i++) {
-        uint8_t rel;
-        uint64_t src, dst, seq;
-        fw_import_edge_at(l->im, i, &rel, &src, &dst, &seq);
-        col_u64(&cp, src);
-        col_u64(&cp, dst);
-        col_u64(&cp, rel);
-        col_u64(&cp, seq);
-        end_row(&cp);
-        if ((i & 0xFFFFF) == 0)
-            report(l, "writing relationships", i, n);
-    }
-    report(l, "writing relationships", n, n);
+    report(l, phase, n, n);
     return copy_end(&cp);
 }
 
@@ -254,20 +240,21 @@ static int counters(fw_pgc *c, const load *l)
 static int load_body(fw_pgc *c, void *arg)
 {
     const load *l = arg;
-    PGresult *r;
     int rc = fw_pgc_q(c, "LOCK TABLE fw_users, fw_tweets, fw_rel IN SHARE ROW EXCLUSIVE MODE", NULL, NULL);
     if (!rc)
-        rc = fw_pgc_q(c,
-                      "SELECT EXISTS (SELECT 1 FROM fw_users) OR EXISTS (SELECT 1 FROM fw_tweets) OR "
-                      "EXISTS (SELECT 1 FROM fw_rel)",
-                      NULL, &r);
+        rc = graph_empty(NULL, c); /* FW_EEXISTS: someone wrote since begin */
     if (rc)
         return rc;
-    bool used = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    if (used)
-        return FW_EEXISTS; /* someone wrote since begin */
-    if (!(rc = copy_users(c, l)) && !(rc = copy_tweets(c, l)) && !(rc = copy_rel(c, l)))
+    if (!(rc = copy_table(c, l,
+                          "COPY fw_users (id, uname, created_at_ms, pinned_tweet_id, most_recent_tweet_id, "
+                          "followers_count, following_count, tweet_count, listed_count, like_count, flags, "
+                          "verified_type, username, name, description, location, url, profile_image_url, "
+                          "withheld_countries, entities_json, default_json) FROM STDIN",
+                          fw_import_nusers(l->im), "writing users", user_row)) &&
+        !(rc = copy_table(c, l, "COPY fw_tweets FROM STDIN", fw_import_ntweets(l->im), "writing tweets",
+                          tweet_row)) &&
+        !(rc = copy_table(c, l, "COPY fw_rel (src, dst, state, seq) FROM STDIN", fw_import_nedges(l->im),
+                          "writing relationships", rel_row)))
         rc = counters(c, l);
     if (!rc) {
         report(l, "analyzing", 0, 1);

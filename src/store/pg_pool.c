@@ -56,13 +56,13 @@ static void *pool_main(void *arg)
         }
         if (can_write) {
             fw_pg_wop *batch = p->whead, *last = batch;
-            for (int n = 1; n < BATCH_MAX && last->next; n++)
+            size_t n = 1;
+            for (; n < BATCH_MAX && last->next; n++)
                 last = last->next;
             p->whead = last->next;
             if (!p->whead)
                 p->wtail = NULL;
-            for (fw_pg_wop *o = batch; o; o = o->next)
-                p->nwrites--;
+            p->nwrites -= n;
             last->next = NULL;
             p->writing = true;
             pthread_mutex_unlock(&p->mu);
@@ -163,11 +163,16 @@ void fw_pg_submit(fw_pg *s, fw_pg_job *j)
     }
     j->next = NULL;
     pthread_mutex_lock(&p->mu);
-    if (p->stopping || p->njobs >= p->max) {
-        int rc = p->stopping ? FW_ESHUTDOWN : FW_EBUSY;
+    if (p->stopping) {
         pthread_mutex_unlock(&p->mu);
-        j->fail(j, rc);
+        j->fail(j, FW_ESHUTDOWN);
         j->done(j);
+        return;
+    }
+    if (p->njobs >= p->max) { /* completes on the caller's loop later, as every job does */
+        pthread_mutex_unlock(&p->mu);
+        j->fail(j, FW_EBUSY);
+        post_job(j);
         return;
     }
     p->njobs++;
@@ -197,10 +202,16 @@ void fw_pg_submit_write(fw_pg *s, fw_pg_wop *o)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    if (p->stopping || p->nwrites >= p->max) {
-        o->res = (fw_write_res){.rc = p->stopping ? FW_ESHUTDOWN : FW_EBUSY};
+    if (p->stopping) {
         pthread_mutex_unlock(&p->mu);
+        o->res = (fw_write_res){.rc = FW_ESHUTDOWN};
         o->task.run(&o->task);
+        return;
+    }
+    if (p->nwrites >= p->max) {
+        pthread_mutex_unlock(&p->mu);
+        o->res = (fw_write_res){.rc = FW_EBUSY};
+        o->exec->post(o->exec, &o->task);
         return;
     }
     p->nwrites++;

@@ -1,6 +1,7 @@
 """PostgreSQL-only properties: query plans, the database going away and coming back, several followd nodes on one
 database, schema versions. The rest of the suite runs unchanged on both backends (FOLLOWD_STORE)."""
 import concurrent.futures
+import contextlib
 import json
 import os
 import re
@@ -47,6 +48,17 @@ def test_followers_page_is_an_index_range_scan_at_any_depth(demo):
         assert rows <= 101, plan
 
 
+@contextlib.contextmanager
+def own_cluster(prefix):
+    """A cluster of this test's own (it goes down and up): yields its directory and the URI of its database."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    url = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True).stdout.strip()
+    try:
+        yield d, pg_with_db(url, "postgres")
+    finally:
+        subprocess.run([CLUSTER, "stop", d], capture_output=True)
+
+
 def small_db(db, n):
     app = json.loads(run_cli("app", "create", "--name", "pgdown", db=db))
     actor = run_cli("user", "add", "--username", "pgactor", "--name", "Actor", db=db).strip()
@@ -56,11 +68,13 @@ def small_db(db, n):
 
 
 def test_database_down_answers_503_then_recovers_by_itself():
-    d = tempfile.mkdtemp(prefix="followd-pgdown-")
-    url = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True).stdout.strip()
+    with own_cluster("followd-pgdown-") as (d, db):
+        database_down_answers_503_then_recovers(d, db)
+
+
+def database_down_answers_503_then_recovers(d, db):
     srv = None
     try:
-        db = pg_with_db(url, "postgres")
         app, actor, tok, targets = small_db(db, 3)
         srv = Server(db, "--rate-limits", "off", "--db-timeout", "2000", "--db-pool", "2")
         s = requests.Session()
@@ -90,7 +104,6 @@ def test_database_down_answers_503_then_recovers_by_itself():
     finally:
         if srv:
             srv.stop()
-        subprocess.run([CLUSTER, "stop", d], capture_output=True)
 
 
 def test_write_on_one_node_is_read_on_another_at_once(demo):
@@ -237,11 +250,13 @@ def test_node_killed_during_a_write_burst_loses_no_acknowledged_follow():
 
 
 def test_database_restart_under_load_gives_503s_then_recovers():
-    d = tempfile.mkdtemp(prefix="followd-pgrestart-")
-    url = subprocess.run([CLUSTER, "start", d], check=True, capture_output=True, text=True).stdout.strip()
+    with own_cluster("followd-pgrestart-") as (d, db):
+        restart_under_load(d, db)
+
+
+def restart_under_load(d, db):
     srv = None
     try:
-        db = pg_with_db(url, "postgres")
         app, ids, actors = graph_db(db, 120, 4)
         srv = Server(db, "--rate-limits", "off", "--db-timeout", "2000", "--db-pool", "2")
         seen, acked, bad, lock, stop = [], set(), [], threading.Lock(), [False]
@@ -300,45 +315,55 @@ def test_database_restart_under_load_gives_503s_then_recovers():
     finally:
         if srv:
             srv.stop()
-        subprocess.run([CLUSTER, "stop", d], capture_output=True)
 
 
-def test_full_pool_queue_answers_503_at_once_instead_of_growing():
-    """--db-queue bounds the requests waiting for a connection: with the one connection stuck behind a lock, two
-    wait and every further request answers X's 503 at once; when the lock goes, the waiting ones complete."""
+@pytest.mark.parametrize("kind", ["read", "write"])
+def test_full_pool_queue_answers_503_at_once_instead_of_growing(kind):
+    """--db-queue bounds the requests waiting for a connection (reads and writes each): with the database holding
+    up the first one behind a lock, two wait and every further request answers X's 503 at once; when the lock
+    goes, the waiting ones complete."""
     db = fresh_db()
-    app, ids, actors = graph_db(db, 10, 1)
-    srv = Server(db, "--rate-limits", "off", "--db-pool", "1", "--db-queue", "2", "--db-timeout", "20000")
+    app, ids, actors = graph_db(db, 20, 1)
+    # reads: the one connection waits for the credentials table; writes: the batch waits for the actor's row
+    # while the second connection keeps answering the authentication lookups.
+    pool, lock = (("1", "LOCK TABLE fw_creds IN ACCESS EXCLUSIVE MODE") if kind == "read" else
+                  ("2", f"SELECT 1 FROM fw_users WHERE id = {actors[0][0]} FOR UPDATE"))
+    srv = Server(db, "--rate-limits", "off", "--db-pool", pool, "--db-queue", "2", "--db-timeout", "20000")
     try:
         uid, tok = actors[0]
         url = f"{srv.url}/2/users/{uid}/following"
         assert requests.get(url, headers=bearer(tok), timeout=10).status_code == 200
         holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", db, "-c",
-                                   "BEGIN; LOCK TABLE fw_creds IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT"],
+                                   f"BEGIN; {lock}; SELECT pg_sleep(4); COMMIT"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
-        while "fw_creds" not in psql("SELECT relation::regclass FROM pg_locks WHERE mode = 'AccessExclusiveLock'",
-                                     url=db) and time.monotonic() < deadline:
+        while psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND state = 'active' "
+                   "AND pid <> pg_backend_pid()", url=db).strip() != "1" and time.monotonic() < deadline:
             time.sleep(0.05)
+        time.sleep(0.2)
         t0 = time.monotonic()
 
-        def get(i):
+        def call(i):
             time.sleep(0.05 * i)  # in order: the first three fill the connection and the queue
-            r = requests.get(url, headers=bearer(tok), timeout=30)
+            if kind == "read":
+                r = requests.get(url, headers=bearer(tok), timeout=30)
+            else:
+                r = requests.post(url, json={"target_user_id": ids[2 + i]}, headers=bearer(tok), timeout=30)
             return r, time.monotonic() - t0
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=10) as ex:
-            res = list(ex.map(get, range(10)))
+            res = list(ex.map(call, range(10)))
         holder.wait(timeout=30)
         busy = [(r, t) for r, t in res if r.status_code == 503]
         ok = [(r, t) for r, t in res if r.status_code == 200]
-        assert len(busy) + len(ok) == len(res), [r.status_code for r, _ in res]
         assert len(ok) == 3 and len(busy) == 7, [(r.status_code, round(t, 2)) for r, t in res]
         for r, t in busy:
             assert t < 2.5, t  # answered at once, not after the lock
             assert r.headers["content-type"].startswith("application/problem+json") and r.json() == PROBLEM_503
         assert all(t >= 3 for _, t in ok)  # the waiting ones completed when the lock went
         assert requests.get(url, headers=bearer(tok), timeout=10).status_code == 200
+        if kind == "write":  # the refused follows left nothing behind; the accepted ones are there
+            assert len(follows_in(db)) == 3 and run_cli("check", db=db).startswith("ok")
     finally:
         srv.stop()
 
