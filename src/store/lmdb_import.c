@@ -591,12 +591,20 @@ static int write_tweets(committer *c)
     return rc;
 }
 
+/* The edge sequence after the loaded edges, and the id counter past every
+ * loaded id, so later follows are newer and new ids never collide. */
 static int write_seq(committer *c)
 {
+    fw_import *im = c->im;
     uint8_t b[8];
-    le64_put(b, c->im->nedges);
+    le64_put(b, im->nedges);
     MDB_val key = {8, "edge_seq"}, val = {8, b};
-    return fw_lmdb_err(mdb_put(c->txn, c->im->s->dbi[DB_META], &key, &val, 0));
+    int rc = fw_lmdb_err(mdb_put(c->txn, im->s->dbi[DB_META], &key, &val, 0));
+    uint64_t top = im->nusers ? c->idr[im->nusers - 1] : 0;
+    for (size_t i = 0; i < im->ntweets; i++)
+        if (im->tw[i].id > top)
+            top = im->tw[i].id;
+    return rc ? rc : fw_lmdb_raise_last_id(c->txn, im->s, top);
 }
 
 /* The LMDB writer: every table in key order with MDB_APPEND, one transaction. */

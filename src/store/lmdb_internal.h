@@ -192,6 +192,8 @@ FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */
 FW_MUSTCHECK int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out);
+/* Moves the id counter up to id (never down), so later ids are larger; fw_err. */
+FW_MUSTCHECK int fw_lmdb_raise_last_id(MDB_txn *txn, fw_store *s, uint64_t id);
 
 /* ---- the ops table entries (store/backend.h), defined across lmdb_*.c ---- */
 /* lmdb_apps.c: a project's record (access level byte, then the name), malloc'd; NULL when out of memory. */

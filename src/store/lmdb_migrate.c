@@ -28,23 +28,6 @@ int fw_lmdb_project_scan(fw_store *s, fw_project_fn fn, void *ctx)
     return fw_lmdb_scan(s, DB_PROJECTS, 0, 0, project_row, &ps);
 }
 
-/* Ids handed out later (fw_lmdb_next_id) stay above id. */
-static int raise_last_id(fw_lmdb_wtx *w, uint64_t id)
-{
-    MDB_val k = {7, "last_id"}, v;
-    int rc = mdb_get(w->txn, w->s->dbi[DB_META], &k, &v);
-    if (rc && rc != MDB_NOTFOUND)
-        return fw_lmdb_err(rc);
-    if (!rc && v.mv_size != 8)
-        return FW_EIO;
-    if (!rc && le64_get(v.mv_data) >= id)
-        return FW_OK;
-    uint8_t b[8];
-    le64_put(b, id);
-    v = (MDB_val){8, b};
-    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_META], &k, &v, 0));
-}
-
 static int put_new(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn)
 {
     MDB_val key = {kn, (void *)k}, v = {dn, (void *)d};
@@ -66,7 +49,7 @@ int fw_lmdb_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_le
     if (!rc) {
         rc = put_new(&w, DB_PROJECTS, k, 8, b, len);
         if (!rc)
-            rc = raise_last_id(&w, id);
+            rc = fw_lmdb_raise_last_id(w.txn, s, id);
         rc = fw_lmdb_wtx_finish(&w, rc);
     }
     free(b);
@@ -95,7 +78,7 @@ int fw_lmdb_app_put(fw_store *s, const fw_app *a)
     if (!(rc = fw_lmdb_put_rec(&w, DB_APPS, a->id, a, MDB_NOOVERWRITE)) &&
         !(rc = put_new(&w, DB_APP_CK, a->consumer_key.p, a->consumer_key.len, idb, 8)) &&
         !(rc = put_new(&w, DB_APP_CID, a->client_id.p, a->client_id.len, idb, 8)))
-        rc = raise_last_id(&w, a->id);
+        rc = fw_lmdb_raise_last_id(w.txn, s, a->id);
     return fw_lmdb_wtx_finish(&w, rc);
 }
 

@@ -209,6 +209,22 @@ int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
     return 0;
 }
 
+int fw_lmdb_raise_last_id(MDB_txn *txn, fw_store *s, uint64_t id)
+{
+    MDB_val k = {7, "last_id"}, v;
+    int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return fw_lmdb_err(rc);
+    if (!rc && v.mv_size != 8)
+        return FW_EIO;
+    if (!rc && le64_get(v.mv_data) >= id)
+        return FW_OK;
+    uint8_t b[8];
+    le64_put(b, id);
+    v = (MDB_val){8, b};
+    return fw_lmdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
+}
+
 /* Opening checked the schema, and the database is a file this process maps:
  * it is ready whenever it is open. */
 static int lmdb_schema(fw_store *s, unsigned *current, unsigned *known)

@@ -205,3 +205,18 @@ def test_export_from_postgresql_imports_into_lmdb(tmp_path):
     assert p.returncode == 0, p.stderr
     for n in names:
         assert (tmp_path / n).read_bytes() == (again / n).read_bytes(), n
+
+
+def test_ids_made_after_an_import_are_above_the_imported_ones(tmp_path):
+    """The id counter moves past every imported user and tweet id, so a user or tweet added later never takes one
+    (ids near the top of the snowflake range here, far ahead of the clock)."""
+    db = fresh_db()
+    top = 9000000000000000000
+    users = write(tmp_path / "u.jsonl", f'{{"id":"{top}","username":"future","name":"Future"}}\n'
+                                        f'{{"id":"{top - 5}","username":"past","name":"Past"}}\n')
+    tweets = write(tmp_path / "t.jsonl", f'{{"id":"{top + 7}","author_id":"{top - 5}","text":"hi"}}\n')
+    p = cli("import", "--db", db, "--users", users, "--tweets", tweets)
+    assert p.returncode == 0, p.stderr
+    uid = int(run_cli("user", "add", "--username", "later", "--name", "Later", db=db).strip())
+    assert uid > top + 7
+    assert "consistent" in run_cli("check", db=db)

@@ -1,7 +1,9 @@
 """GET /healthz and GET /readyz: load-balancer probes outside X's URL space, on every backend."""
+import re
+
 import requests
 
-from conftest import fresh_db, run_cli
+from conftest import PG, fresh_db, run_cli
 
 
 def test_healthz_and_readyz_answer_without_credentials(api):
@@ -18,5 +20,7 @@ def test_healthz_and_readyz_answer_without_credentials(api):
 def test_db_migrate_reports_the_current_schema():
     db = fresh_db()
     out = run_cli("db", "migrate", db=db).strip()
-    assert out.endswith("schema version 1 (current)"), out
+    m = re.fullmatch(r"(lmdb|postgresql) schema version (\d+) \(current\)", out)
+    assert m and m.group(1) == ("postgresql" if PG else "lmdb"), out
+    assert int(m.group(2)) == (2 if PG else 1), out  # PostgreSQL v2: OAuth 2.0 grants (pg_schema.c)
     assert "ok" in run_cli("check", db=db)
