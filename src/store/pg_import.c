@@ -4,7 +4,11 @@
  * is added and prepares the commit; this writer then loads users, tweets and
  * relationships with COPY FROM STDIN in text format, streamed in chunks, all in
  * one transaction (fw_pg_tx): an error anywhere rolls everything back. The
- * tables are locked first and checked empty again inside the transaction, so
+ * relationship table's secondary indexes (one per list direction) are dropped
+ * for the load and built again afterwards from their own definitions
+ * (pg_indexes), in the same transaction: one sort per index instead of a
+ * million inserts at random positions, and whatever a later migration makes
+ * of those indexes is kept. The tables are locked first and checked empty again inside the transaction, so
  * a write that slipped in since begin makes the commit fail with FW_EEXISTS
  * instead of mixing two graphs. The edge sequence and the id counter are moved
  * past what was loaded, so later follows are newer and new ids never collide. */
@@ -237,14 +241,49 @@ static int counters(fw_pgc *c, const load *l)
     return rc;
 }
 
+/* The definitions of fw_rel's indexes other than its primary key, then drops
+ * them; *defs (caller frees with PQclear) holds one CREATE INDEX per row. */
+static int drop_rel_indexes(fw_pgc *c, PGresult **defs)
+{
+    int rc = fw_pgc_q(c,
+                      "SELECT indexdef, quote_ident(indexname) FROM pg_indexes WHERE schemaname = current_schema() "
+                      "AND tablename = 'fw_rel' AND indexname <> 'fw_rel_pkey' ORDER BY indexname",
+                      NULL, defs);
+    for (int i = 0; !rc && i < PQntuples(*defs); i++) {
+        fw_buf b = FW_BUF_INIT;
+        fw_buf_printf(&b, "DROP INDEX %s", PQgetvalue(*defs, i, 1));
+        rc = fw_pgc_q(c, b.data, NULL, NULL);
+        fw_buf_free(&b);
+    }
+    return rc;
+}
+
+static int create_rel_indexes(fw_pgc *c, const load *l, const PGresult *defs)
+{
+    int rc = FW_OK;
+    for (int i = 0; !rc && i < PQntuples(defs); i++) {
+        report(l, "indexing relationships", (uint64_t)i, (uint64_t)PQntuples(defs));
+        rc = fw_pgc_q(c, PQgetvalue(defs, i, 0), NULL, NULL);
+    }
+    return rc;
+}
+
 static int load_body(fw_pgc *c, void *arg)
 {
     const load *l = arg;
-    int rc = fw_pgc_q(c, "LOCK TABLE fw_users, fw_tweets, fw_rel IN SHARE ROW EXCLUSIVE MODE", NULL, NULL);
+    /* fw_rel exclusively from the start: its indexes are dropped below (no lock upgrade to wait in). */
+    int rc = fw_pgc_q(c, "LOCK TABLE fw_rel IN ACCESS EXCLUSIVE MODE", NULL, NULL);
+    if (!rc)
+        rc = fw_pgc_q(c, "LOCK TABLE fw_users, fw_tweets IN SHARE ROW EXCLUSIVE MODE", NULL, NULL);
     if (!rc)
         rc = graph_empty(NULL, c); /* FW_EEXISTS: someone wrote since begin */
     if (rc)
         return rc;
+    PGresult *defs = NULL;
+    if ((rc = drop_rel_indexes(c, &defs))) {
+        PQclear(defs);
+        return rc;
+    }
     if (!(rc = copy_table(c, l,
                           "COPY fw_users (id, uname, created_at_ms, pinned_tweet_id, most_recent_tweet_id, "
                           "followers_count, following_count, tweet_count, listed_count, like_count, flags, "
@@ -254,8 +293,10 @@ static int load_body(fw_pgc *c, void *arg)
         !(rc = copy_table(c, l, "COPY fw_tweets FROM STDIN", fw_import_ntweets(l->im), "writing tweets",
                           tweet_row)) &&
         !(rc = copy_table(c, l, "COPY fw_rel (src, dst, state, seq) FROM STDIN", fw_import_nedges(l->im),
-                          "writing relationships", rel_row)))
+                          "writing relationships", rel_row)) &&
+        !(rc = create_rel_indexes(c, l, defs)))
         rc = counters(c, l);
+    PQclear(defs);
     if (!rc) {
         report(l, "analyzing", 0, 1);
         rc = fw_pgc_q(c, "ANALYZE fw_users, fw_tweets, fw_rel", NULL, NULL);

@@ -12,7 +12,7 @@ import tempfile
 import pytest
 import requests
 
-from conftest import BIN, PG, ROOT, Server, bearer, fresh_db, run_cli
+from conftest import BIN, PG, ROOT, Server, bearer, fresh_db, psql, run_cli
 
 GEN = os.path.join(ROOT, "bench", "gen-graph.py")
 
@@ -68,6 +68,12 @@ def walk(url, tok, path):
 
 def test_check_passes_after_import(imported):
     assert "consistent" in run_cli("check", db=imported["db"])
+    if PG:  # the list indexes, dropped for the COPY, are back with their definitions
+        got = psql("SELECT indexdef FROM pg_indexes WHERE tablename = 'fw_rel' ORDER BY indexname", url=imported["db"])
+        assert got.split("\n")[:3] == [
+            "CREATE INDEX fw_rel_by_dst ON public.fw_rel USING btree (dst, state, seq) INCLUDE (src)",
+            "CREATE INDEX fw_rel_by_src ON public.fw_rel USING btree (src, state, seq) INCLUDE (dst)",
+            "CREATE UNIQUE INDEX fw_rel_pkey ON public.fw_rel USING btree (src, dst)"], got
 
 
 def test_lists_are_in_created_at_order_and_counters_match(imported):
