@@ -60,7 +60,7 @@ static bool bearer_is_current(fw_authn_op *op, const fw_app *app)
 static void on_bearer(void *vctx, const fw_auth_res *res)
 {
     fw_authn_op *bc = vctx;
-    if (res->rc == FW_EIO) {
+    if (res->rc == FW_EIO || res->rc == FW_EBUSY) { /* the store is away or overloaded: 503, not 401 */
         bc->cb(bc->ctx, FW_EIO, NULL);
         return;
     }
@@ -108,7 +108,7 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
 {
     fw_authn_op *op = vctx;
     fw_authn *a = op->a;
-    if (res->rc == FW_EIO) {
+    if (res->rc == FW_EIO || res->rc == FW_EBUSY) {
         oauth1_done(op, FW_EIO, NULL);
         return;
     }

@@ -19,6 +19,7 @@ int fw_cli_demo(int argc, char **argv);
 int fw_cli_check(int argc, char **argv);
 int fw_cli_import(int argc, char **argv);
 int fw_cli_export(int argc, char **argv);
+int fw_cli_migrate(int argc, char **argv);
 /* followd db migrate (cli/db.c). */
 int fw_cli_db(int argc, char **argv);
 int fw_cli_tls(int argc, char **argv);

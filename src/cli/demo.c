@@ -23,6 +23,7 @@
 #include "auth/password.h"
 #include "auth/scopes.h"
 #include "cli/cli.h"
+#include "cli/demo_sink.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
@@ -110,7 +111,8 @@ static const struct {
     {"TwitterAPI", "Twitter API", "Updates about the X API. Ask @XDevelopers for help.", 6253282, 5},
 };
 
-static void make_description(demo_rng *r, const uint64_t *ids, size_t n, fw_store *s, fw_buf *d)
+/* names: the crowd's usernames so far (n of them, at least one slot). */
+static void make_description(demo_rng *r, const char (*names)[16], size_t n, fw_buf *d)
 {
     fw_buf_reset(d);
     static const char *const roles[] = {"Engineer", "Founder", "Researcher", "Designer", "Writer", "Student",
@@ -120,11 +122,9 @@ static void make_description(demo_rng *r, const uint64_t *ids, size_t n, fw_stor
     if (extra == 0 || extra == 3)
         fw_buf_printf(d, " Long $%s.", PICK(r, tickers));
     if (extra >= 1) {
-        fw_user_rec peer = {0};
-        if (fw_store_user_get(s, ids[rng_below(r, (uint32_t)n)], &peer) == FW_OK) {
-            fw_buf_printf(d, " Previously with @%.*s.", (int)peer.u.username.len, peer.u.username.p);
-            fw_user_rec_free(&peer);
-        }
+        const char *peer = names[rng_below(r, (uint32_t)n)];
+        if (peer[0])
+            fw_buf_printf(d, " Previously with @%s.", peer);
     }
     if (rng_below(r, 2))
         fw_buf_printf(d, " Blog: https://%s/%s", PICK(r, domains), PICK(r, topics));
@@ -133,7 +133,7 @@ static void make_description(demo_rng *r, const uint64_t *ids, size_t n, fw_stor
 }
 
 /* *id: the id to give the user, 0 for a new one; then the id it got. */
-static int add_user(fw_store *s, const char *username, const char *name, const char *desc, const char *url,
+static int add_user(fw_demo_sink *s, const char *username, const char *name, const char *desc, const char *url,
                     const char *location, uint32_t flags, uint8_t vtype, int64_t created, uint64_t *id)
 {
     fw_user_rec rec = {0};
@@ -151,12 +151,12 @@ static int add_user(fw_store *s, const char *username, const char *name, const c
     rec.u.verified_type = vtype;
     rec.u.created_at_ms = created;
     rec.u.listed_count = (uint64_t)(created % 97);
-    int rc = fw_store_user_create(s, &rec.u, id);
+    int rc = fw_demo_sink_user(s, &rec.u, id);
     fw_user_rec_free(&rec);
     return rc;
 }
 
-static int add_tweets(fw_store *s, demo_rng *r, uint64_t author, int64_t base_ms, bool pin)
+static int add_tweets(fw_demo_sink *s, demo_rng *r, uint64_t author, int64_t base_ms, bool pin)
 {
     uint32_t n = 1 + rng_below(r, 3);
     uint64_t first = 0;
@@ -174,32 +174,27 @@ static int add_tweets(fw_store *s, demo_rng *r, uint64_t author, int64_t base_ms
         t.quote_count = rng_below(r, 50);
         t.impression_count = t.like_count * 40 + rng_below(r, 1000);
         uint64_t id;
-        int rc = fw_store_tweet_add(s, &t, &id);
+        int rc = fw_demo_sink_tweet(s, &t, &id);
         if (rc != FW_OK)
             return rc;
         if (!first)
             first = id;
     }
-    if (!pin)
-        return FW_OK;
-    fw_user_rec rec = {0};
-    int rc = fw_store_user_get(s, author, &rec);
-    if (rc == FW_OK) {
-        rec.u.pinned_tweet_id = first;
-        rc = fw_store_user_update(s, &rec.u);
-    }
-    fw_user_rec_free(&rec);
-    return rc;
+    return pin ? fw_demo_sink_pin(s, author, first) : FW_OK;
 }
 
 /* Creates every user, tweet and follow; fills ids. */
-static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
+static int generate(fw_demo_sink *s, uint32_t nusers, demo_ids *ids)
 {
     demo_rng r = {0x9E3779B97F4A7C15ULL};
     int64_t t0 = 1262304000000LL; /* 2010-01-01 */
     uint64_t *uid = calloc(nusers, sizeof *uid);
-    if (!uid)
-        return FW_EIO;
+    char(*names)[16] = calloc(nusers + 1, sizeof *names);
+    if (!uid || !names) {
+        free(uid);
+        free(names);
+        return FW_ENOMEM;
+    }
     fw_buf desc = FW_BUF_INIT, url = FW_BUF_INIT;
     int rc = FW_OK;
     static const char *const celeb_names[DEMO_CELEBS][2] = {
@@ -237,7 +232,7 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
         const char *f = PICK(&r, first_names), *l = PICK(&r, last_names);
         snprintf(uname, sizeof uname, "%.4s_%.3s%u", f, l, i);
         snprintf(name, sizeof name, "%c%s %c%s", f[0] - 32, f + 1, l[0] - 32, l + 1);
-        make_description(&r, uid, made ? made : 1, s, &desc);
+        make_description(&r, (const char(*)[16])names, made ? made : 1, &desc);
         if (!made)
             fw_buf_reset(&desc), fw_buf_puts(&desc, "First of the demo crowd. #hello");
         fw_buf_reset(&url);
@@ -250,7 +245,7 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
                       (flags & FW_USER_VERIFIED) ? FW_VT_BLUE : FW_VT_NONE,
                       t0 + (int64_t)rng_below(&r, 4000) * 86400000LL, &uid[made]);
         if (rc == FW_OK)
-            made++;
+            snprintf(names[made++], sizeof names[0], "%.15s", uname); /* at most 4+1+3+7 characters */
     }
     /* Tweets: every celebrity pins one; about one user in five tweets, half of them pin. */
     for (int i = 0; i < DEMO_CELEBS && rc == FW_OK; i++)
@@ -339,13 +334,14 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
         n++;
     }
     if (rc == FW_OK)
-        rc = fw_store_follow_bulk(s, pairs, n);
+        rc = fw_demo_sink_follows(s, pairs, n);
     /* Their pinned tweets come from a second generator, for the same reason. */
     demo_rng r2 = {0xD1B54A32D192ED03ULL};
     for (int k = 0; k < DEMO_NX && rc == FW_OK; k++)
         rc = add_tweets(s, &r2, xid[k], t0 + 5100 * 86400000LL, true);
     free(pairs);
     free(uid);
+    free(names);
     fw_buf_free(&desc);
     fw_buf_free(&url);
     return rc;
@@ -445,7 +441,13 @@ int fw_cli_demo(int argc, char **argv)
         if (!json)
             fprintf(stderr, "followd: creating the demo database in %s (%llu users)...\n", db,
                     (unsigned long long)nusers);
-        rc = generate(s, (uint32_t)nusers, &ids);
+        fw_demo_sink *sink;
+        if ((rc = fw_demo_sink_open(s, &sink)) == FW_OK) {
+            rc = generate(sink, (uint32_t)nusers, &ids);
+            int crc = fw_demo_sink_close(sink); /* loads a bulk demo; frees the sink */
+            if (rc == FW_OK)
+                rc = crc;
+        }
     } else if (rc == FW_OK) {
         rc = lookup(s, "quiet_public", &ids.public_user);
         if (rc == FW_OK)

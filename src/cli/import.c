@@ -455,7 +455,7 @@ int fw_cli_import(int argc, char **argv)
     fw_cli_progress_init(&imp.prog, "import");
     if ((rc = fw_store_import_begin(s, &imp.im))) {
         fw_cli_err("%s", rc == FW_EEXISTS    ? "the database is not empty: import loads into a new database only"
-                         : rc == FW_ENOTSUP ? "bulk import is not available on this store backend yet (LMDB only)"
+                         : rc == FW_ENOTSUP ? "bulk import is not available on this store backend"
                                             : fw_strerror(rc));
         fw_store_close(s);
         return 1;

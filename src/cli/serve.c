@@ -55,6 +55,8 @@ static const char serve_usage[] =
     "  --db-pool N           PostgreSQL: connections (and threads) serving requests (1..64, default 4)\n"
     "  --db-timeout MS       PostgreSQL: connect and statement timeout (default 5000); a request\n"
     "                        that cannot reach the database answers 503\n"
+    "  --db-queue N          PostgreSQL: requests waiting for a connection at most (1..1000000,\n"
+    "                        default 4096); more answer 503 at once\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -140,6 +142,7 @@ int fw_cli_serve(int argc, char **argv)
         {"oauth-pending-max", required_argument, 0, 'P'},
         {"db-pool", required_argument, 0, 'N'},
         {"db-timeout", required_argument, 0, 'W'},
+        {"db-queue", required_argument, 0, 'Q'},
         {"intercept", no_argument, 0, 'I'},
         {"intercept-https", required_argument, 0, 'S'},
         {"intercept-http", required_argument, 0, 'H'},
@@ -226,6 +229,11 @@ int fw_cli_serve(int argc, char **argv)
             if (fw_cli_number("db-timeout", optarg, 100, MAX_TIMEOUT_MS, &v) != 0)
                 return 2;
             so.timeout_ms = (unsigned)v;
+            break;
+        case 'Q':
+            if (fw_cli_number("db-queue", optarg, 1, 1000000, &v) != 0)
+                return 2;
+            so.queue_max = (unsigned)v;
             break;
         case 'I': intercept = true; break;
         case 'S': icpt_https = optarg; icpt_addr = true; break;

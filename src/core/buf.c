@@ -1,6 +1,8 @@
 /* Growable byte buffer; see buf.h. */
 #include "core/buf.h"
 
+#include "core/err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,24 @@ char *fw_buf_reserve(fw_buf *b, size_t n)
 void fw_buf_grow_for(fw_buf *b, size_t n) { buf_grow(b, b->len + n + 1); }
 
 void fw_buf_puts(fw_buf *b, const char *s) { fw_buf_append(b, s, strlen(s)); }
+
+int fw_array_grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need) {
+        if (n > SIZE_MAX / 2 / sz)
+            return FW_ENOMEM;
+        n *= 2;
+    }
+    void *q = realloc(*p, n * sz);
+    if (!q)
+        return FW_ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
 
 
 void fw_buf_printf(fw_buf *b, const char *fmt, ...)

@@ -27,6 +27,11 @@ static inline void fw_buf_reset(fw_buf *b) { b->len = 0; if (b->data) b->data[0]
 char *fw_buf_reserve(fw_buf *b, size_t n);
 void fw_buf_grow_for(fw_buf *b, size_t n); /* slow path of the inline appends */
 void fw_buf_puts(fw_buf *b, const char *s);
+/* Grows the array *p of *cap elements of sz bytes (doubling, from 1024) to
+ * hold at least need; unlike the appends it fails softly: FW_ENOMEM with *p
+ * and *cap unchanged, else 0. For bulk loads, which must report running out
+ * of memory rather than abort. */
+int fw_array_grow(void **p, size_t *cap, size_t need, size_t sz);
 
 /* Appends are inline: they run a few times per field of every response. */
 static inline void fw_buf_append(fw_buf *b, const void *p, size_t n)

@@ -13,6 +13,8 @@
 
 /* Milliseconds since the Unix epoch, plus the test offset. */
 int64_t fw_now_ms(void);
+/* X's snowflake epoch (2010-11-04T01:42:54.657Z): ids are (ms since it) << 22 | sequence. */
+#define FW_SNOWFLAKE_EPOCH_MS 1288834974657LL
 /* Moves the clock forward by ms milliseconds (tests only). */
 void fw_clock_advance(int64_t ms);
 /* Formats ms-since-epoch as X does: 2020-01-01T00:00:00.000Z (25 bytes incl. NUL);

@@ -65,6 +65,13 @@ typedef struct fw_store_ops {
     int (*tweet_scan)(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
     int (*edge_scan)(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq),
                      void *ctx);
+    /* moving between stores (migrate) */
+    int (*project_scan)(fw_store *s, fw_project_fn fn, void *ctx);
+    int (*project_put)(fw_store *s, uint64_t id, fw_str name, uint8_t access_level);
+    int (*app_put)(fw_store *s, const fw_app *a);
+    int (*cred_scan)(fw_store *s, fw_cred_fn fn, void *ctx);
+    int (*secret_set)(fw_store *s, const uint8_t secret[32]);
+    int (*wipe)(fw_store *s);
 } fw_store_ops;
 
 /* The first member of every backend's store object. */

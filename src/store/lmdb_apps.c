@@ -23,6 +23,18 @@ static int put_bytes(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const voi
 
 /* ---- projects ---- */
 
+uint8_t *fw_lmdb_project_pack(fw_str name, uint8_t access_level, size_t *len)
+{
+    uint8_t *b = malloc(1 + name.len);
+    if (!b)
+        return NULL;
+    b[0] = access_level;
+    if (name.len)
+        memcpy(b + 1, name.p, name.len);
+    *len = 1 + name.len;
+    return b;
+}
+
 int fw_lmdb_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out)
 {
     if (access_level > FW_ACCESS_ENTERPRISE || name.len > FW_FIELD_MAX || (name.len && !name.p))
@@ -34,15 +46,13 @@ int fw_lmdb_project_create(fw_store *s, fw_str name, uint8_t access_level, uint6
     uint64_t id;
     if ((rc = fw_lmdb_next_id(&w, &id)))
         return fw_lmdb_wtx_finish(&w, rc);
-    uint8_t *b = malloc(1 + name.len);
+    size_t len;
+    uint8_t *b = fw_lmdb_project_pack(name, access_level, &len);
     if (!b)
         return fw_lmdb_wtx_finish(&w, FW_EIO);
-    b[0] = access_level;
-    if (name.len)
-        memcpy(b + 1, name.p, name.len);
     uint8_t k[8];
     be64_put(k, id);
-    rc = put_bytes(&w, DB_PROJECTS, k, 8, b, 1 + name.len, MDB_NOOVERWRITE);
+    rc = put_bytes(&w, DB_PROJECTS, k, 8, b, len, MDB_NOOVERWRITE);
     free(b);
     rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)

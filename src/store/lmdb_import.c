@@ -13,9 +13,13 @@
  * to public accounts, duplicate ids and usernames) and, for duplicate edges,
  * right after the first sort at commit, before anything is written.
  *
- * Only this backend creates fw_import objects (fw_store_import_begin goes
- * through the ops table), so the other fw_store_import_* functions, which take
- * the import and not the store, are implemented here directly. */
+ * The collector is every backend's (import_internal.h): fw_store_import_begin
+ * goes through the ops table to the backend, which checks that its database is
+ * empty and calls fw_import_new with its writer; the other fw_store_import_*
+ * functions take the import and are implemented here directly. The commit
+ * prepares (ranks, sequence numbers, duplicate pairs) and then calls the
+ * writer: lmdb_write below, or the PostgreSQL backend's COPY (pg_import.c). */
+#include "store/import_internal.h"
 #include "store/lmdb_internal.h"
 
 #include <stdlib.h>
@@ -57,8 +61,12 @@ typedef struct idhash {
     size_t n;
 } idhash;
 
+struct committer;
+
 struct fw_import {
     fw_store *s;
+    fw_import_writer write;
+    struct committer *c; /* during the writer's call */
     uint8_t *arena;       /* packed users, then packed tweets */
     size_t alen, acap;
     urec *users;
@@ -154,24 +162,9 @@ static void ih_free(idhash *h)
 }
 
 /* Grows *p (of *cap elements of size sz) to hold need elements. */
-static int grow(void **p, size_t *cap, size_t need, size_t sz)
-{
-    if (need <= *cap)
-        return FW_OK;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * sz);
-    if (!q)
-        return FW_ENOMEM;
-    *p = q;
-    *cap = n;
-    return FW_OK;
-}
-
 static int arena_add(fw_import *im, size_t len, uint64_t *off)
 {
-    int rc = grow((void **)&im->arena, &im->acap, im->alen + len, 1);
+    int rc = fw_array_grow((void **)&im->arena, &im->acap, im->alen + len, 1);
     if (rc)
         return rc;
     *off = im->alen;
@@ -190,6 +183,21 @@ static bool table_empty(MDB_txn *txn, fw_store *s)
     return true;
 }
 
+int fw_import_new(fw_store *s, fw_import_writer write, fw_import **out)
+{
+    fw_import *im = calloc(1, sizeof(*im));
+    *out = im;
+    if (!im)
+        return FW_ENOMEM;
+    im->s = s;
+    im->write = write;
+    return FW_OK;
+}
+
+fw_store *fw_import_store(const fw_import *im) { return im->s; }
+
+static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx);
+
 int fw_lmdb_import_begin(fw_store *s, fw_import **out)
 {
     *out = NULL;
@@ -202,12 +210,7 @@ int fw_lmdb_import_begin(fw_store *s, fw_import **out)
     fw_lmdb_rtxn_put(s, txn);
     if (!empty)
         return FW_EEXISTS;
-    fw_import *im = calloc(1, sizeof(*im));
-    if (!im)
-        return FW_ENOMEM;
-    im->s = s;
-    *out = im;
-    return FW_OK;
+    return fw_import_new(s, lmdb_write, out);
 }
 
 void fw_store_import_abort(fw_import *im)
@@ -232,7 +235,7 @@ void fw_store_import_abort(fw_import *im)
 static int grow_users(fw_import *im)
 {
     size_t cap = im->ucap;
-    int rc = grow((void **)&im->users, &cap, im->nusers + 1, sizeof(*im->users));
+    int rc = fw_array_grow((void **)&im->users, &cap, im->nusers + 1, sizeof(*im->users));
     if (rc || cap == im->ucap)
         return rc;
     /* Parallel arrays follow the record array's capacity. */
@@ -294,7 +297,7 @@ int fw_store_import_tweet(fw_import *im, const fw_tweet *t)
     if (a == NONE)
         return FW_ENOTFOUND;
     im->users_closed = true;
-    int rc = grow((void **)&im->tw, &im->tcap, im->ntweets + 1, sizeof(*im->tw));
+    int rc = fw_array_grow((void **)&im->tw, &im->tcap, im->ntweets + 1, sizeof(*im->tw));
     if (rc || (rc = ih_put(&im->tid, t->id, (uint32_t)im->ntweets, im, NULL)))
         return rc;
     size_t len = fw_lmdb_tweet_size(t);
@@ -322,7 +325,7 @@ int fw_store_import_edge(fw_import *im, uint8_t rel, uint64_t src, uint64_t dst,
         return FW_EINVAL;
     if (im->nedges >= EDGES_MAX)
         return FW_EFULL;
-    int rc = grow((void **)&im->edges, &im->ecap, im->nedges + 1, sizeof(*im->edges));
+    int rc = fw_array_grow((void **)&im->edges, &im->ecap, im->nedges + 1, sizeof(*im->edges));
     if (rc)
         return rc;
     im->users_closed = true;
@@ -413,8 +416,9 @@ static void pair_key(uint8_t k[16], uint64_t a, uint64_t b)
     be64_put(k + 8, b);
 }
 
-/* The rel table, in (src, dst) order; finds duplicate pairs before any list is written. */
-static int write_rel(committer *c, uint64_t *dup)
+/* Sorts the edges by (src, dst) into c->kv and finds duplicate pairs before
+ * anything is written. */
+static int find_dups(committer *c, uint64_t *dup)
 {
     fw_import *im = c->im;
     size_t n = im->nedges;
@@ -428,7 +432,16 @@ static int write_rel(committer *c, uint64_t *dup)
             *dup = c->kv[i].val > c->kv[i - 1].val ? c->kv[i].val : c->kv[i - 1].val;
             return FW_EEXISTS;
         }
+    return FW_OK;
+}
+
+/* The rel table, in (src, dst) order (c->kv as find_dups left it). */
+static int write_rel(committer *c)
+{
+    fw_import *im = c->im;
+    size_t n = im->nedges;
     MDB_cursor *cur;
+    int rc;
     if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_REL], &cur)))
         return fw_lmdb_err(rc);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -473,7 +486,7 @@ static int write_lists(committer *c, int db, bool pending, bool by_dst, const ch
         size_t j = i;
         while (j < m && (uint32_t)(c->kv[j].key >> 32) == owner)
             j++;
-        if ((rc = grow((void **)&items, &icap, (j - i) * 16, 1)))
+        if ((rc = fw_array_grow((void **)&items, &icap, (j - i) * 16, 1)))
             break;
         for (size_t k = i; k < j; k++) {
             uint64_t seq = ~(uint32_t)c->kv[k].key & 0xFFFFFFFFu;
@@ -578,12 +591,96 @@ static int write_tweets(committer *c)
     return rc;
 }
 
+/* The edge sequence after the loaded edges, and the id counter past every
+ * loaded id, so later follows are newer and new ids never collide. */
 static int write_seq(committer *c)
 {
+    fw_import *im = c->im;
     uint8_t b[8];
-    le64_put(b, c->im->nedges);
+    le64_put(b, im->nedges);
     MDB_val key = {8, "edge_seq"}, val = {8, b};
-    return fw_lmdb_err(mdb_put(c->txn, c->im->s->dbi[DB_META], &key, &val, 0));
+    int rc = fw_lmdb_err(mdb_put(c->txn, im->s->dbi[DB_META], &key, &val, 0));
+    uint64_t top = im->nusers ? c->idr[im->nusers - 1] : 0;
+    for (size_t i = 0; i < im->ntweets; i++)
+        if (im->tw[i].id > top)
+            top = im->tw[i].id;
+    return rc ? rc : fw_lmdb_raise_last_id(c->txn, im->s, top);
+}
+
+/* The LMDB writer: every table in key order with MDB_APPEND, one transaction. */
+static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx)
+{
+    (void)progress, (void)ctx; /* reported through im->c */
+    committer *c = im->c;
+    int rc = fw_lmdb_err(mdb_txn_begin(im->s->env, NULL, 0, &c->txn));
+    if (!rc && !table_empty(c->txn, im->s))
+        rc = FW_EEXISTS; /* someone wrote since begin */
+    if (!rc)
+        rc = write_rel(c);
+    if (!rc)
+        rc = write_lists(c, DB_FOLLOWING, false, false, "writing following");
+    if (!rc)
+        rc = write_lists(c, DB_FOLLOWERS, false, true, "writing followers");
+    if (!rc)
+        rc = write_lists(c, DB_REQ_OUT, true, false, "writing requests (out)");
+    if (!rc)
+        rc = write_lists(c, DB_REQ_IN, true, true, "writing requests (in)");
+    if (!rc)
+        rc = write_users(c);
+    if (!rc)
+        rc = write_unames(c);
+    if (!rc)
+        rc = write_tweets(c);
+    if (!rc)
+        rc = write_seq(c);
+    if (!rc)
+        rc = fw_lmdb_log_changes(im->s, c->txn, NULL); /* a wildcard: every cached read is stale */
+    if (c->txn) {
+        if (rc)
+            mdb_txn_abort(c->txn);
+        else {
+            report(c, "committing", 0, 1);
+            rc = fw_lmdb_err(mdb_txn_commit(c->txn));
+            report(c, "committing", 1, 1);
+        }
+        c->txn = NULL;
+    }
+    return rc;
+}
+
+/* ---- what a writer sees (import_internal.h) ---- */
+
+size_t fw_import_nusers(const fw_import *im) { return im->nusers; }
+size_t fw_import_ntweets(const fw_import *im) { return im->ntweets; }
+size_t fw_import_nedges(const fw_import *im) { return im->nedges; }
+
+void fw_import_user_at(const fw_import *im, size_t r, fw_user *u)
+{
+    uint32_t i = im->c->byrank[r];
+    const urec *ur = &im->users[i];
+    if (fw_lmdb_user_unpack(im->arena + ur->off, ur->len, u))
+        abort(); /* packed by fw_store_import_user a moment ago */
+    u->followers_count = im->followers[i];
+    u->following_count = im->following[i];
+    u->tweet_count = im->tweets[i];
+    u->most_recent_tweet_id = im->recent[i];
+    u->default_json = FW_STR_NULL;
+}
+
+void fw_import_tweet_at(const fw_import *im, size_t i, fw_tweet *t)
+{
+    if (fw_lmdb_tweet_unpack(im->arena + im->tw[i].off, im->tw[i].len, t))
+        abort();
+}
+
+void fw_import_edge_at(const fw_import *im, size_t i, uint8_t *rel, uint64_t *src, uint64_t *dst, uint64_t *seq)
+{
+    const committer *c = im->c;
+    const edge *e = &im->edges[c->kv[i].val];
+    *rel = (e->s & KIND_BIT) ? FW_REL_PENDING : FW_REL_FOLLOWING;
+    *src = c->idr[e->s & ~KIND_BIT];
+    *dst = c->idr[e->d];
+    *seq = e->t;
 }
 
 int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total),
@@ -602,37 +699,11 @@ int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char
         rc = assign_seqs(&c);
     }
     if (!rc)
-        rc = fw_lmdb_err(mdb_txn_begin(im->s->env, NULL, 0, &c.txn));
-    if (!rc && !table_empty(c.txn, im->s))
-        rc = FW_EEXISTS; /* someone wrote since begin; *dup stays UINT64_MAX */
-    if (!rc)
-        rc = write_rel(&c, dup);
-    if (!rc)
-        rc = write_lists(&c, DB_FOLLOWING, false, false, "writing following");
-    if (!rc)
-        rc = write_lists(&c, DB_FOLLOWERS, false, true, "writing followers");
-    if (!rc)
-        rc = write_lists(&c, DB_REQ_OUT, true, false, "writing requests (out)");
-    if (!rc)
-        rc = write_lists(&c, DB_REQ_IN, true, true, "writing requests (in)");
-    if (!rc)
-        rc = write_users(&c);
-    if (!rc)
-        rc = write_unames(&c);
-    if (!rc)
-        rc = write_tweets(&c);
-    if (!rc)
-        rc = write_seq(&c);
-    if (!rc)
-        rc = fw_lmdb_log_changes(im->s, c.txn, NULL); /* a wildcard: every cached read is stale */
-    if (c.txn) {
-        if (rc)
-            mdb_txn_abort(c.txn);
-        else {
-            report(&c, "committing", 0, 1);
-            rc = fw_lmdb_err(mdb_txn_commit(c.txn));
-            report(&c, "committing", 1, 1);
-        }
+        rc = find_dups(&c, dup);
+    if (!rc) {
+        im->c = &c;
+        rc = im->write(im, progress, ctx);
+        im->c = NULL;
     }
     free(c.kv);
     free(c.rank);

@@ -210,8 +210,19 @@ FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */
 FW_MUSTCHECK int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out);
+/* Moves the id counter up to id (never down), so later ids are larger; fw_err. */
+FW_MUSTCHECK int fw_lmdb_raise_last_id(MDB_txn *txn, fw_store *s, uint64_t id);
 
 /* ---- the ops table entries (store/backend.h), defined across lmdb_*.c ---- */
+/* lmdb_apps.c: a project's record (access level byte, then the name), malloc'd; NULL when out of memory. */
+uint8_t *fw_lmdb_project_pack(fw_str name, uint8_t access_level, size_t *len);
+/* lmdb_migrate.c */
+int fw_lmdb_project_scan(fw_store *s, fw_project_fn fn, void *ctx);
+int fw_lmdb_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_level);
+int fw_lmdb_app_put(fw_store *s, const fw_app *a);
+int fw_lmdb_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx);
+int fw_lmdb_secret_set(fw_store *s, const uint8_t secret[32]);
+int fw_lmdb_wipe(fw_store *s);
 int fw_lmdb_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out);
 int fw_lmdb_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level);
 int fw_lmdb_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris, fw_app_rec *out);

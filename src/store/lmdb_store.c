@@ -21,7 +21,6 @@
 
 #define DEFAULT_MAP_SIZE ((size_t)16 << 30)
 #define DEFAULT_READERS 512u
-#define SNOWFLAKE_EPOCH_MS 1288834974657LL
 
 static const struct {
     const char *name;
@@ -202,7 +201,7 @@ int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
             return FW_EIO;
         last = le64_get(v.mv_data);
     }
-    int64_t ms = fw_now_ms() - SNOWFLAKE_EPOCH_MS;
+    int64_t ms = fw_now_ms() - FW_SNOWFLAKE_EPOCH_MS;
     uint64_t id = ms > 0 ? (uint64_t)ms << 22 : 0;
     if (id <= last)
         id = last + 1; /* same millisecond (or a clock step back): next sequence */
@@ -213,6 +212,22 @@ int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
         return fw_lmdb_err(rc);
     *out = id;
     return 0;
+}
+
+int fw_lmdb_raise_last_id(MDB_txn *txn, fw_store *s, uint64_t id)
+{
+    MDB_val k = {7, "last_id"}, v;
+    int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return fw_lmdb_err(rc);
+    if (!rc && v.mv_size != 8)
+        return FW_EIO;
+    if (!rc && le64_get(v.mv_data) >= id)
+        return FW_OK;
+    uint8_t b[8];
+    le64_put(b, id);
+    v = (MDB_val){8, b};
+    return fw_lmdb_err(mdb_put(txn, s->dbi[DB_META], &k, &v, 0));
 }
 
 /* Opening checked the schema, and the database is a file this process maps:
@@ -286,4 +301,10 @@ const fw_store_ops fw_lmdb_ops = {
     .check = fw_lmdb_check,
     .user_set_password = fw_lmdb_user_set_password,
     .user_get_password = fw_lmdb_user_get_password,
+    .project_scan = fw_lmdb_project_scan,
+    .project_put = fw_lmdb_project_put,
+    .app_put = fw_lmdb_app_put,
+    .cred_scan = fw_lmdb_cred_scan,
+    .secret_set = fw_lmdb_secret_set,
+    .wipe = fw_lmdb_wipe,
 };

@@ -492,21 +492,41 @@ int fw_pg_cred_put(fw_store *st, const uint8_t hash[32], fw_str oauth1_token, co
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
         fw_pgp_u64(&p, nums[i]);
     fw_pgp_str(&p, c->secret);
+    fw_pgp_u64(&p, c->grant_id);
     PGresult *r;
     int rc = fw_pg_exec1(fw_pg_of(st),
-                         "INSERT INTO fw_creds SELECT $1::bytea, $2::smallint, $3::int::boolean, $4::bigint, $5::bigint, $6::bigint, "
-                         "$7::bigint, $8::bigint, $9::text "
+                         "INSERT INTO fw_creds (key, kind, revoked, app_id, user_id, scopes, issued_at_ms, "
+                         "expires_at_ms, secret, grant_id) "
+                         "SELECT $1::bytea, $2::smallint, $3::int::boolean, $4::bigint, $5::bigint, $6::bigint, "
+                         "$7::bigint, $8::bigint, $9::text, $10::bigint "
                          "WHERE EXISTS (SELECT 1 FROM fw_apps WHERE id = $4) "
                          "AND ($5 = 0 OR EXISTS (SELECT 1 FROM fw_users WHERE id = $5)) "
                          "ON CONFLICT (key) DO UPDATE SET kind = EXCLUDED.kind, revoked = EXCLUDED.revoked, "
                          "app_id = EXCLUDED.app_id, user_id = EXCLUDED.user_id, scopes = EXCLUDED.scopes, "
                          "issued_at_ms = EXCLUDED.issued_at_ms, expires_at_ms = EXCLUDED.expires_at_ms, "
-                         "secret = EXCLUDED.secret RETURNING 1",
+                         "secret = EXCLUDED.secret, grant_id = EXCLUDED.grant_id RETURNING 1",
                          &p, &r);
     fw_pgp_free(&p);
     if (rc)
         return rc;
     rc = one_row(r); /* no row: the app or the user does not exist */
+    PQclear(r);
+    return rc;
+}
+
+/* A revoked grant is one row (see MIGRATION_2); revoking it again is a no-op.
+ * Grant ids are random 64-bit numbers: a bigint holds their bit pattern. */
+int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id)
+{
+    if (grant_id == 0)
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    fw_pgp_u64(&p, grant_id);
+    fw_pgp_u64(&p, (uint64_t)fw_now_ms());
+    PGresult *r;
+    int rc = fw_pg_exec1(fw_pg_of(st),
+                         "INSERT INTO fw_grants_revoked VALUES ($1, $2) ON CONFLICT (grant_id) DO NOTHING", &p, &r);
+    fw_pgp_free(&p);
     PQclear(r);
     return rc;
 }

@@ -1,24 +1,9 @@
 /* The export scans on PostgreSQL (store.h "Bulk import"): tweets in id order,
- * relationships in (src, dst) order, each one query in one snapshot. Bulk
- * import (COPY into an empty schema) is not written yet: fw_pg_import_begin
- * says so with FW_ENOTSUP, and `followd import` prints that; so does grant
- * revocation (credentials carry no grant id on PostgreSQL yet). */
+ * relationships in (src, dst) order, each one query in one snapshot (bulk
+ * import is pg_import.c). */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
-
-int fw_pg_import_begin(fw_store *st, fw_import **out)
-{
-    (void)st;
-    *out = NULL;
-    return FW_ENOTSUP;
-}
-
-int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id)
-{
-    (void)st;
-    return grant_id ? FW_ENOTSUP : FW_EINVAL;
-}
 
 typedef struct tweet_scan {
     int (*fn)(void *ctx, const fw_tweet *t);

@@ -24,10 +24,11 @@
 
 #include "store/backend.h"
 
-#define FW_PG_SCHEMA_VERSION 2u
+#define FW_PG_SCHEMA_VERSION 3u
 #define FW_PG_DEFAULT_POOL 4u
 #define FW_PG_MAX_POOL 64u
 #define FW_PG_DEFAULT_TIMEOUT_MS 5000u
+#define FW_PG_DEFAULT_QUEUE 4096u
 
 /* One connection and what it needs to come back after a failure. */
 typedef struct fw_pgc {
@@ -147,7 +148,8 @@ void fw_pg_app_row(const PGresult *r, int row, int col0, fw_app *a);
 FW_MUSTCHECK int fw_pg_migrate(fw_pg *s, fw_pgc *c, char *why, size_t whylen);
 
 /* ---- pg_pool.c ---- */
-FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads);
+/* queue_max: jobs (and, separately, writes) waiting at most; more fail with FW_EBUSY. */
+FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max);
 void fw_pg_pool_stop(fw_pg *s); /* runs every queued job first */
 
 /* A request-path job: work runs on a pool thread (or inline) with a
@@ -215,13 +217,24 @@ void fw_pg_nonce(fw_store *s, fw_exec *exec, fw_str consumer_key, fw_str nonce, 
                  fw_nonce_cb cb, void *ctx);
 int fw_pg_lease(fw_store *s, const fw_lease_q *q, fw_lease_res *res);
 
+/* pg_migrate.c */
+int fw_pg_project_scan(fw_store *s, fw_project_fn fn, void *ctx);
+int fw_pg_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_level);
+int fw_pg_app_put(fw_store *s, const fw_app *a);
+int fw_pg_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx);
+int fw_pg_secret_set(fw_store *s, const uint8_t secret[32]);
+int fw_pg_wipe(fw_store *s);
+
 extern const fw_store_ops fw_pg_ops;
 
-/* pg_export.c: grants are not recorded on PostgreSQL yet (FW_ENOTSUP: revoking a
- * refresh token revokes only that token there). */
+/* pg_admin.c: one row in fw_grants_revoked (schema v2). */
 FW_MUSTCHECK int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id);
-/* pg_export.c: export scans; bulk import is LMDB-only for now (FW_ENOTSUP). */
+/* The SQL of a credential's effective revoked flag (its own, or its grant's), alias c. */
+#define FW_PG_CRED_REVOKED                                                                                     \
+    "(c.revoked OR (c.grant_id <> 0 AND EXISTS (SELECT 1 FROM fw_grants_revoked g WHERE g.grant_id = c.grant_id)))"
+/* pg_import.c: bulk import through COPY (import_internal.h). */
 FW_MUSTCHECK int fw_pg_import_begin(fw_store *st, fw_import **out);
+/* pg_export.c: export scans. */
 FW_MUSTCHECK
 int fw_pg_tweet_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
 FW_MUSTCHECK int fw_pg_edge_scan(fw_store *st, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst,

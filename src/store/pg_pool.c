@@ -7,7 +7,11 @@
  * transaction (pg_write.c), so while one batch waits for its commit the next
  * one gathers; at most one batch is in flight per process (group commit, as
  * the LMDB writer does). Completions are posted to the submitter's fw_exec.
- * A job queued when the pool stops still runs (close drains). */
+ * A job queued when the pool stops still runs (close drains). The queues are
+ * bounded (fw_store_opts.queue_max, reads and writes each): while the database
+ * is slow or away, a call beyond the bound fails at once with FW_EBUSY, which
+ * the API answers with X's 503, instead of the queue (and the memory of every
+ * waiting request) growing without limit. */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
@@ -20,6 +24,7 @@ struct fw_pg_pool {
     pthread_cond_t cv;
     fw_pg_job *head, *tail;
     fw_pg_wop *whead, *wtail;
+    size_t njobs, nwrites, max; /* queued, not yet taken by a thread; the bound */
     bool writing; /* a batch is being applied */
     bool stopping;
     unsigned n;
@@ -51,11 +56,13 @@ static void *pool_main(void *arg)
         }
         if (can_write) {
             fw_pg_wop *batch = p->whead, *last = batch;
-            for (int n = 1; n < BATCH_MAX && last->next; n++)
+            size_t n = 1;
+            for (; n < BATCH_MAX && last->next; n++)
                 last = last->next;
             p->whead = last->next;
             if (!p->whead)
                 p->wtail = NULL;
+            p->nwrites -= n;
             last->next = NULL;
             p->writing = true;
             pthread_mutex_unlock(&p->mu);
@@ -71,6 +78,7 @@ static void *pool_main(void *arg)
             p->head = j->next;
             if (!p->head)
                 p->tail = NULL;
+            p->njobs--;
             pthread_mutex_unlock(&p->mu);
             j->work(j, c);
             post_job(j);
@@ -88,12 +96,13 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-int fw_pg_pool_start(fw_pg *s, unsigned threads)
+int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max)
 {
     struct fw_pg_pool *p = calloc(1, sizeof(*p));
     if (!p)
         return FW_ENOMEM;
     p->s = s;
+    p->max = queue_max ? queue_max : 1;
     p->threads = calloc(threads, sizeof(*p->threads));
     p->conns = calloc(threads, sizeof(*p->conns));
     if (!p->threads || !p->conns) {
@@ -160,6 +169,13 @@ void fw_pg_submit(fw_pg *s, fw_pg_job *j)
         j->done(j);
         return;
     }
+    if (p->njobs >= p->max) { /* completes on the caller's loop later, as every job does */
+        pthread_mutex_unlock(&p->mu);
+        j->fail(j, FW_EBUSY);
+        post_job(j);
+        return;
+    }
+    p->njobs++;
     if (p->tail)
         p->tail->next = j;
     else
@@ -192,6 +208,13 @@ void fw_pg_submit_write(fw_pg *s, fw_pg_wop *o)
         o->task.run(&o->task);
         return;
     }
+    if (p->nwrites >= p->max) {
+        pthread_mutex_unlock(&p->mu);
+        o->res = (fw_write_res){.rc = FW_EBUSY};
+        o->exec->post(o->exec, &o->task);
+        return;
+    }
+    p->nwrites++;
     if (p->wtail)
         p->wtail->next = o;
     else

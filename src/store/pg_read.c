@@ -440,8 +440,9 @@ static void auth_work(fw_pg_job *jb, fw_pgc *c)
         return;
     }
     rc = fw_pgc_exec(c,
-                     "SELECT c.kind, c.revoked, c.app_id, c.user_id, c.scopes, c.issued_at_ms, c.expires_at_ms, "
-                     "c.secret, a.id IS NOT NULL, u.id IS NOT NULL, " FW_PG_APP_COLS ", " FW_PG_USER_COLS
+                     "SELECT c.kind, " FW_PG_CRED_REVOKED ", c.app_id, c.user_id, c.scopes, c.issued_at_ms, "
+                     "c.expires_at_ms, c.secret, a.id IS NOT NULL, u.id IS NOT NULL, " FW_PG_APP_COLS ", "
+                     FW_PG_USER_COLS ", c.grant_id"
                      " FROM fw_creds c LEFT JOIN " FW_PG_APP_FROM " ON a.id = c.app_id"
                      " LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = $1",
                      1, vals, lens, bin, &j->res);
@@ -461,6 +462,7 @@ static void auth_work(fw_pg_job *jb, fw_pgc *c)
     cr->issued_at_ms = (int64_t)fw_pg_u64(r, 0, 5);
     cr->expires_at_ms = (int64_t)fw_pg_u64(r, 0, 6);
     cr->secret = fw_pg_str(r, 0, 7);
+    cr->grant_id = fw_pg_u64(r, 0, 10 + FW_PG_APP_NCOLS + FW_PG_USER_NCOLS);
     bool has_app = fw_pg_u64(r, 0, 8) != 0, has_user = fw_pg_u64(r, 0, 9) != 0;
     if ((j->by == FW_AUTH_BY_OAUTH1) != (cr->kind == FW_CRED_OAUTH1_USER) || !has_app ||
         (cr->user_id && !has_user)) {

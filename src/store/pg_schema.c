@@ -315,7 +315,16 @@ static const char MIGRATION_2[] =
     "  others := leased;\n"
     "END $$;\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2};
+/* v3: OAuth 2.0 grants. A credential keeps the grant it was issued under; a
+ * revoked grant is one row, so revoking it is one write however many tokens
+ * it minted, and a token issued under it later (a refresh racing the
+ * revocation) is refused too: the auth lookup checks the row every time, on
+ * every node, so a revocation anywhere holds everywhere at once. */
+static const char MIGRATION_3[] =
+    "ALTER TABLE fw_creds ADD COLUMN grant_id bigint NOT NULL DEFAULT 0;\n"
+    "CREATE TABLE fw_grants_revoked (grant_id bigint PRIMARY KEY, revoked_at_ms bigint NOT NULL);\n";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == FW_PG_SCHEMA_VERSION,
                "one migration per schema version");
 
@@ -497,7 +506,8 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
     }
     if (rc == FW_OK) {
         unsigned n = opts->pool ? opts->pool : FW_PG_DEFAULT_POOL;
-        rc = fw_pg_pool_start(s, n > FW_PG_MAX_POOL ? FW_PG_MAX_POOL : n);
+        rc = fw_pg_pool_start(s, n > FW_PG_MAX_POOL ? FW_PG_MAX_POOL : n,
+                              opts->queue_max ? opts->queue_max : FW_PG_DEFAULT_QUEUE);
     }
     if (rc) {
         fw_store_open_err(opts, "%s", why[0] ? why : fw_strerror(rc));
@@ -553,4 +563,10 @@ const fw_store_ops fw_pg_ops = {
     .check = fw_pg_check,
     .user_set_password = fw_pg_user_set_password,
     .user_get_password = fw_pg_user_get_password,
+    .project_scan = fw_pg_project_scan,
+    .project_put = fw_pg_project_put,
+    .app_put = fw_pg_app_put,
+    .cred_scan = fw_pg_cred_scan,
+    .secret_set = fw_pg_secret_set,
+    .wipe = fw_pg_wipe,
 };

@@ -177,3 +177,13 @@ int fw_store_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t s
 }
 
 int fw_store_grant_revoke(fw_store *s, uint64_t grant_id) { return ops_of(s)->grant_revoke(s, grant_id); }
+
+int fw_store_project_scan(fw_store *s, fw_project_fn fn, void *ctx) { return ops_of(s)->project_scan(s, fn, ctx); }
+int fw_store_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_level)
+{
+    return ops_of(s)->project_put(s, id, name, access_level);
+}
+int fw_store_app_put(fw_store *s, const fw_app *a) { return ops_of(s)->app_put(s, a); }
+int fw_store_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx) { return ops_of(s)->cred_scan(s, fn, ctx); }
+int fw_store_secret_set(fw_store *s, const uint8_t secret[32]) { return ops_of(s)->secret_set(s, secret); }
+int fw_store_wipe(fw_store *s) { return ops_of(s)->wipe(s); }

@@ -358,6 +358,9 @@ typedef struct fw_store_opts {
     /* PostgreSQL only (LMDB ignores them): */
     unsigned pool;             /* connections serving request-path calls; 0 = default (4) */
     unsigned timeout_ms;       /* connect and per-statement timeout; 0 = default (5000) */
+    unsigned queue_max;        /* request-path calls waiting for a pool connection at most (reads and
+                                  writes each); beyond it a call fails at once with FW_EBUSY (503)
+                                  instead of growing the queue without bound; 0 = default (4096) */
     /* Both: where fw_store_open writes a one-line reason when it fails (may be NULL). */
     char *err;
     size_t err_len;
@@ -523,6 +526,31 @@ FW_MUSTCHECK int fw_store_import_commit(fw_import *im, void (*progress)(void *ct
                                                                         uint64_t total),
                                         void *ctx, uint64_t *dup);
 void fw_store_import_abort(fw_import *im);
+
+/* ------------------------------------------------------------------------
+ * Moving a database between stores (cli/migrate.c): what fw_store_import_*
+ * does not carry, read and written verbatim, so a migrated app keeps its keys
+ * and every credential (stored only as a hash) still authenticates. */
+typedef int (*fw_project_fn)(void *ctx, uint64_t id, fw_str name, uint8_t access_level);
+/* Every project in id order; fn returns non-zero to stop. */
+FW_MUSTCHECK int fw_store_project_scan(fw_store *s, fw_project_fn fn, void *ctx);
+/* A project with the given id (FW_EEXISTS if taken); ids handed out later are larger. */
+FW_MUSTCHECK int fw_store_project_put(fw_store *s, uint64_t id, fw_str name, uint8_t access_level);
+/* An app exactly as a (id, keys, secrets, bearer generation; access_level is
+ * its project's). FW_EEXISTS (id, consumer key or client id taken),
+ * FW_ENOTFOUND (project). Ids handed out later are larger. */
+FW_MUSTCHECK int fw_store_app_put(fw_store *s, const fw_app *a);
+/* Every credential with the arguments fw_store_cred_put takes: hash (bearer
+ * kinds; NULL for OAuth 1.0a) or the OAuth 1.0a token. A credential whose
+ * grant was revoked is reported revoked. Borrowed for the call. */
+typedef int (*fw_cred_fn)(void *ctx, const uint8_t *hash, fw_str oauth1_token, const fw_cred *c);
+FW_MUSTCHECK int fw_store_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx);
+/* Replaces the store secret (fw_store_secret): pagination tokens and derived
+ * app-only bearer tokens of the database it came from stay valid. */
+FW_MUSTCHECK int fw_store_secret_set(fw_store *s, const uint8_t secret[32]);
+/* Deletes every user, tweet, edge, project, app, credential and password in
+ * one transaction (migrate --overwrite); the schema and secret stay. */
+FW_MUSTCHECK int fw_store_wipe(fw_store *s);
 
 /* Calls fn for tweets in id order starting after `after`, at most limit (0 =
  * all); fn returns non-zero to stop. The tweet is borrowed for the call. */

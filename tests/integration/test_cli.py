@@ -8,7 +8,7 @@ from conftest import BIN, fresh_db, run_cli
 
 
 def test_help_on_every_command():
-    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check", "tls", "hosts"]:
+    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check", "tls", "hosts", "migrate"]:
         p = subprocess.run([BIN, cmd, "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "usage: followd " + cmd in p.stdout
 
@@ -74,6 +74,35 @@ def test_demo_json_keys_and_reuse():
     b = json.loads(run_cli("demo", "--json", db=d))
     assert a == b
     assert "ok" in run_cli("check", db=d)
+
+
+def test_demo_into_a_database_with_users_makes_the_same_graph(tmp_path):
+    """Into an empty database the demo loads through the bulk import; into one that already holds users it writes
+    item by item. Both make the same graph (users, tweets, follows and requests in the same order)."""
+    empty, used = fresh_db(), fresh_db()
+    run_cli("user", "add", "--username", "already_here", "--name", "Already", db=used)
+    for d in (empty, used):
+        run_cli("demo", "--json", "--users", "300", db=d)
+        assert "ok" in run_cli("check", db=d)
+
+    def graph(d, out):
+        out.mkdir()
+        run_cli("export", "--users", out / "u", "--tweets", out / "t", "--follows", out / "f", "--requests",
+                out / "r", db=d)
+        names = {}
+        users = {}
+        for line in open(out / "u"):
+            u = json.loads(line)
+            names[u["id"]] = u["username"]
+            users[u["username"]] = {k: v for k, v in u.items() if k not in ("id", "pinned_tweet_id",
+                                                                             "most_recent_tweet_id")}
+        edges = [tuple(names[x] for x in line.strip().split(",")) for kind in "fr" for line in open(out / kind)]
+        tweets = sorted((names[json.loads(line)["author_id"]], json.loads(line)["text"]) for line in open(out / "t"))
+        return users, edges, tweets
+
+    a, b = graph(empty, tmp_path / "a"), graph(used, tmp_path / "b")
+    assert b[0].pop("already_here")
+    assert a == b and len(a[1]) > 1000
 
 
 def test_numbers_and_redirect_uris_are_checked():

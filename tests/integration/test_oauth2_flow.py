@@ -12,7 +12,7 @@ import pytest
 import requests
 import tweepy
 
-from conftest import PG, Server, new_user, run_cli, unique
+from conftest import Server, new_user, run_cli, unique
 
 CB = "http://127.0.0.1:8080/callback"
 SCOPES = "tweet.read users.read follows.read follows.write offline.access"
@@ -237,7 +237,6 @@ def test_revoke(api, conf_app, pub_app, user):
     assert requests.post(api + "/2/oauth2/revoke", auth=auth, data=dict()).status_code == 400
 
 
-@pytest.mark.skipif(PG, reason="grant records are LMDB-only so far (fw_pg_grant_revoke: FW_ENOTSUP)")
 def test_revoking_a_refresh_token_revokes_its_grants_access_tokens(api, conf_app, user):
     """RFC 7009 section 2.1 (issue 11, defect 10): revoking a refresh token invalidates the access tokens
     of the same grant (the first one, and those of every refresh), and only those."""
