@@ -8,10 +8,6 @@
 #include "core/codec.h"
 #include "core/secret.h"
 
-#define CONSUMER_KEY_LEN 25
-#define CONSUMER_SECRET_LEN 50
-#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
-#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 
 
 static int put_bytes(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn, unsigned flags)
@@ -99,7 +95,7 @@ static void app_rec_fill(fw_app_rec *r, const fw_app *a)
 
 /* Random credential strings, retried in the (astronomically unlikely) case
  * they collide with an existing app's index entry. */
-static int gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
+int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
 {
     for (int tries = 0; tries < 8; tries++) {
         size_t len;
@@ -142,9 +138,9 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     MDB_val pv;
     if (project_id && (rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, project_id, &pv)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if ((rc = gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
-        (rc = gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
-        (rc = gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
+    if ((rc = fw_lmdb_gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
+        (rc = fw_lmdb_gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
+        (rc = fw_lmdb_gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
         return fw_lmdb_wtx_finish(&w, rc);
     /* Public OAuth 2.0 clients cannot keep a secret, so they get none. */
     if (client_type == FW_CLIENT_CONFIDENTIAL) {

@@ -18,6 +18,9 @@
  *   apps       id -> packed app;  app_ck consumer_key -> id;  app_cid client_id -> id
  *   creds      'H' + sha256 | 'O' + oauth1 token -> packed credential
  *   passwords  user id -> scrypt record (auth/password.h)
+ *   devs       user id -> developer record (lmdb_portal.c)
+ *   proj_info  project id -> owner, environment, created, use case (lmdb_portal.c)
+ *   app_set    app id -> permission, website, owner's token (lmdb_portal.c)
  * Ownership: everything returned by a decode borrows the LMDB value it was
  * decoded from and is valid only while that transaction lives. */
 #ifndef FW_STORE_LMDB_INTERNAL_H
@@ -31,7 +34,9 @@
 
 enum {
     DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
-    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_COUNT
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS,
+    DB_DEVS, DB_PROJ_INFO, DB_APP_SET, /* developer portal (lmdb_portal.c) */
+    DB_COUNT
 };
 
 #define FW_SCHEMA_VERSION 1u
@@ -192,6 +197,21 @@ void fw_lmdb_rpool_free(fw_store *s);
 
 /* Loads an app with its project's access level; FW_OK, FW_ENOTFOUND, FW_EIO. */
 FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app);
+
+/* ---- lmdb_apps.c: app credentials ---- */
+#define CONSUMER_KEY_LEN 25
+#define CONSUMER_SECRET_LEN 50
+#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
+#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
+/* A random credential string into out: n alphanumerics (alnum) or the
+ * base64url form of n random bytes, retried while db (>= 0) already holds it
+ * as a key; FW_OK or fw_err. */
+FW_MUSTCHECK int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n);
+
+/* ---- lmdb_portal.c ---- */
+/* The app's permission from its settings record (FW_APP_PERM_READ_WRITE
+ * when it has none); FW_OK or FW_EIO. */
+FW_MUSTCHECK int fw_lmdb_app_permission(MDB_txn *txn, fw_store *s, uint64_t app_id, uint8_t *perm);
 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */

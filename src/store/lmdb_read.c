@@ -586,6 +586,8 @@ static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
         return FW_ENOTFOUND;
     if (rc || fw_lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
         return FW_EIO;
+    if (fw_lmdb_app_permission(txn, s, id, &app->permission))
+        return FW_EIO;
     if (!app->project_id)
         return FW_OK;
     rc = fw_lmdb_get_id(txn, s, DB_PROJECTS, app->project_id, &v);

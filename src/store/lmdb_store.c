@@ -41,6 +41,9 @@ static const struct {
     [DB_APP_CID] = {"app_cid", 0},
     [DB_CREDS] = {"creds", 0},
     [DB_PASSWORDS] = {"passwords", 0},
+    [DB_DEVS] = {"devs", 0},
+    [DB_PROJ_INFO] = {"proj_info", 0},
+    [DB_APP_SET] = {"app_set", 0},
 };
 
 int fw_lmdb_err(int rc)
