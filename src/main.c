@@ -16,6 +16,7 @@ static const char usage[] =
     "  token    user | oauth1 | app | revoke credentials of an app\n"
     "  demo     create (or reuse) the demo database and print its credentials\n"
     "  check    verify the database invariants (exit 1 on any problem)\n"
+    "  developer approve | show developer-portal accounts\n"
     "\n"
     "Run 'followd <command> --help' for the options of a command; 'followd --version' prints the version.\n";
 
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"serve", fw_cli_serve}, {"user", fw_cli_user},   {"tweet", fw_cli_tweet}, {"app", fw_cli_app},
         {"token", fw_cli_token}, {"demo", fw_cli_demo},   {"check", fw_cli_check},
+        {"developer", fw_cli_developer},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))

@@ -13,6 +13,7 @@
 #include "auth/scopes.h"
 #include "core/clock.h"
 #include "oauth/oauth.h"
+#include "portal/portal.h"
 
 _Static_assert(sizeof(fw_call) <= sizeof(((fw_req *)0)->api_space), "fw_call must fit in fw_req.api_space");
 
@@ -30,8 +31,9 @@ int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *er
     api->store = store;
     memcpy(api->secret, fw_store_secret(store), 32);
     if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0 ||
-        fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0) {
-        snprintf(err, errlen, "cannot initialise authentication or rate limits");
+        fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0 ||
+        fw_portal_new(store, cfg->portal_approval, &api->portal) != FW_OK) {
+        snprintf(err, errlen, "cannot initialise authentication, rate limits or the developer portal");
         fw_api_free(api);
         return -1;
     }
@@ -46,6 +48,7 @@ void fw_api_free(fw_api *api)
     fw_authn_free(api->authn);
     fw_limits_free(api->limits);
     fw_oauth_free(api->oauth);
+    fw_portal_free(api->portal);
     free(api);
 }
 
@@ -343,6 +346,13 @@ void fw_api_handle(fw_api *api, fw_req *req)
     req->redact_query = c->rt ? (c->rt->flags & FW_RT_REDACT) != 0 : fw_api_query_is_secret(req->path);
     if (c->rt && c->rt->oauth) {
         if (fw_oauth_handle(api->oauth, c->rt->oauth, req) != 0) {
+            fw_problem_unavailable(req);
+            req->done(req);
+        }
+        return;
+    }
+    if (c->rt && c->rt->portal) {
+        if (fw_portal_handle(api->portal, c->rt->portal, c->nseg > 0 ? seg[0] : FW_STR_NULL, req) != 0) {
             fw_problem_unavailable(req);
             req->done(req);
         }

@@ -17,6 +17,7 @@ int fw_cli_app(int argc, char **argv);
 int fw_cli_token(int argc, char **argv);
 int fw_cli_demo(int argc, char **argv);
 int fw_cli_check(int argc, char **argv);
+int fw_cli_developer(int argc, char **argv);
 /* followd user passwd (cli/passwd.c); argv[0] is "passwd". */
 int fw_cli_user_passwd(int argc, char **argv);
 

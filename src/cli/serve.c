@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "http/server.h"
 #include "oauth/oauth.h"
+#include "portal/portal.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -35,6 +36,8 @@ static const char serve_usage[] =
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
     "  --db-max-size SIZE    the database's maximum size, e.g. 512M or 64G (default 16G); the file\n"
     "                        grows as needed up to it, then writes answer 503 (docs/reliability.md)\n"
+    "  --portal-approval auto|manual  new developer-portal accounts are approved at once (auto) or\n"
+    "                        wait for 'followd developer approve' (manual, the default; docs/portal.md)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -71,6 +74,7 @@ int fw_cli_serve(int argc, char **argv)
         {"db-max-size", required_argument, 0, 'M'},
         {"access-log", required_argument, 0, 'A'},
         {"oauth-pending-max", required_argument, 0, 'P'},
+        {"portal-approval", required_argument, 0, 'a'},
         {0, 0, 0, 0},
     };
     const char *db = NULL;
@@ -135,6 +139,13 @@ int fw_cli_serve(int argc, char **argv)
             if (fw_cli_number("oauth-pending-max", optarg, FW_OAUTH_PENDING_MIN, FW_OAUTH_PENDING_LIMIT, &v) != 0)
                 return 2;
             ac.oauth_pending_max = (size_t)v;
+            break;
+        case 'a':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "manual")) {
+                fw_cli_err("--portal-approval takes auto or manual");
+                return 2;
+            }
+            ac.portal_approval = !strcmp(optarg, "auto") ? FW_PORTAL_AUTO : FW_PORTAL_MANUAL;
             break;
         case 'M':
             if (fw_cli_size("db-max-size", optarg, MIN_DB_SIZE, MAX_DB_SIZE, &v) != 0)
