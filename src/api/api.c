@@ -314,6 +314,11 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
         fw_call_finish(c);
         return;
     }
+    if (c->who.kind == FW_PRIN_OAUTH1_USER && (c->who.scopes & ri->scopes) != ri->scopes) {
+        fw_problem_oauth1_permissions(c->req); /* a Read app's OAuth 1.0a token on a write endpoint */
+        fw_call_finish(c);
+        return;
+    }
     if (!check_limits(c))
         return;
     if (!validate(c)) {

@@ -29,6 +29,14 @@ void fw_problem_forbidden(fw_req *req)
              "  \"detail\": \"Forbidden\"\n}");
 }
 
+void fw_problem_oauth1_permissions(fw_req *req)
+{
+    set_body(req, 403, fw_ct_problem,
+             "{\n  \"title\": \"Forbidden\",\n  \"type\": \"" PT("oauth1-permissions") "\",\n  \"status\": 403,\n"
+             "  \"detail\": \"Your client app is not configured with the appropriate oauth1 app permissions for "
+             "this endpoint.\"\n}");
+}
+
 void fw_problem_unsupported_auth(fw_req *req)
 {
     set_body(req, 403, fw_ct_problem,

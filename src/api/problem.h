@@ -14,6 +14,7 @@
 
 void fw_problem_unauthorized(fw_req *req);            /* 401 about:blank */
 void fw_problem_forbidden(fw_req *req);               /* 403 about:blank */
+void fw_problem_oauth1_permissions(fw_req *req);      /* 403 oauth1-permissions (a Read app writing) */
 void fw_problem_unsupported_auth(fw_req *req);        /* 403 app-only on a user-context endpoint */
 void fw_problem_user_suspended(fw_req *req);          /* 403 the authenticating user is suspended */
 void fw_problem_too_many(fw_req *req);                /* 429 */

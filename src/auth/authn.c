@@ -6,6 +6,7 @@
 
 #include "auth/oauth1.h"
 #include "auth/oauth1_check.h"
+#include "auth/scopes.h"
 #include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/secret.h"
@@ -84,6 +85,9 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
         who.user_id = res->user->id;
         who.scopes = c->scopes;
         who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
+        /* a Read app's tokens cannot write, whatever they were minted with */
+        if (res->app->permission == FW_APP_PERM_READ)
+            who.scopes &= ~(uint32_t)FW_SCOPES_WRITE;
     }
     bc->cb(bc->ctx, FW_OK, &who);
 }
@@ -121,7 +125,7 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     who.access_level = res->app->access_level;
     who.user_id = res->user->id;
     who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
-    who.scopes = UINT32_MAX;
+    who.scopes = res->app->permission == FW_APP_PERM_READ ? ~(uint32_t)FW_SCOPES_WRITE : UINT32_MAX;
     oauth1_done(op, FW_OK, &who);
 }
 

@@ -37,6 +37,13 @@ enum {
 #define FW_SCOPES_FOLLOWS_ALL \
     (FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ | FW_SCOPE_FOLLOWS_WRITE | FW_SCOPE_OFFLINE_ACCESS)
 
+/* Every scope that lets a token change something: what a Read app's user
+ * tokens never carry (fw_app.permission, the portal's app permissions). */
+#define FW_SCOPES_WRITE                                                                                             \
+    (FW_SCOPE_FOLLOWS_WRITE | FW_SCOPE_TWEET_WRITE | FW_SCOPE_LIKE_WRITE | FW_SCOPE_LIST_WRITE |                    \
+     FW_SCOPE_BLOCK_WRITE | FW_SCOPE_MUTE_WRITE | FW_SCOPE_BOOKMARK_WRITE | FW_SCOPE_DM_WRITE |                     \
+     FW_SCOPE_TWEET_MODERATE_WRITE | FW_SCOPE_MEDIA_WRITE)
+
 /* Parses a list of scope names separated by spaces, '+' or commas. Returns 0
  * and the bit set, or -1 naming the first unknown scope in *bad. */
 FW_MUSTCHECK int fw_scopes_parse(fw_str s, uint32_t *out, fw_str *bad);

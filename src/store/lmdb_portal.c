@@ -485,7 +485,8 @@ int fw_store_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t clien
     char token[FW_TOKEN_MAX + 1] = "";
     if ((rc = fw_lmdb_app_get(s, w.txn, app_id, &a)) || (rc = set_load(w.txn, s, app_id, &st)))
         goto out;
-    memcpy(token, st.dev_token.p, st.dev_token.len);
+    if (st.dev_token.len)
+        memcpy(token, st.dev_token.p, st.dev_token.len);
     token[st.dev_token.len] = 0;
     app_copy_take(&c, &a);
     c.a.name = name;
