@@ -81,7 +81,7 @@ void fw_app_rec_free(fw_app_rec *r)
     memset(&r->a, 0, sizeof(r->a));
 }
 
-static void app_rec_fill(fw_app_rec *r, const fw_app *a)
+void fw_lmdb_app_rec_fill(fw_app_rec *r, const fw_app *a)
 {
     memset(r, 0, sizeof(*r));
     r->a = *a;
@@ -163,7 +163,7 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     fw_app full;
     if ((rc = fw_lmdb_app_get(s, w.txn, a.id, &full)))
         return fw_lmdb_wtx_finish(&w, rc);
-    app_rec_fill(out, &full);
+    fw_lmdb_app_rec_fill(out, &full);
     rc = fw_lmdb_wtx_finish(&w, 0);
     if (rc)
         fw_app_rec_free(out);
@@ -179,7 +179,7 @@ int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
     fw_app a;
     int rc = fw_lmdb_app_get(s, txn, id, &a);
     if (!rc)
-        app_rec_fill(out, &a);
+        fw_lmdb_app_rec_fill(out, &a);
     fw_lmdb_rtxn_put(s, txn);
     return rc;
 }

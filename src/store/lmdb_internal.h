@@ -207,6 +207,8 @@ FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app 
  * base64url form of n random bytes, retried while db (>= 0) already holds it
  * as a key; FW_OK or fw_err. */
 FW_MUSTCHECK int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n);
+/* Fills r with owned copies of a's strings (fw_app_rec_free frees them). */
+void fw_lmdb_app_rec_fill(fw_app_rec *r, const fw_app *a);
 
 /* ---- lmdb_portal.c ---- */
 /* The app's permission from its settings record (FW_APP_PERM_READ_WRITE

@@ -47,6 +47,15 @@ static int del_key(fw_lmdb_wtx *w, int db, fw_str k)
 
 static bool str_ok(fw_str s, size_t max) { return s.len <= max && (!s.len || s.p); }
 
+/* Points *a and *b at owned copies of themselves kept in strs[2]. */
+static void own2(fw_str *a, fw_str *b, char *strs[2])
+{
+    strs[0] = fw_str_dup(*a);
+    strs[1] = fw_str_dup(*b);
+    a->p = strs[0];
+    b->p = strs[1];
+}
+
 /* ---- developers ---- */
 
 int fw_store_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms)
@@ -208,17 +217,9 @@ int fw_store_project_get(fw_store *s, uint64_t id, fw_project_rec *out)
     if (fw_lmdb_rtxn_get(s, &txn))
         return FW_EIO;
     int rc = project_load(txn, s, id, &out->p);
-    if (!rc) {
-        out->strs[0] = fw_str_dup(out->p.name);
-        out->strs[1] = fw_str_dup(out->p.use_case);
-        out->p.name.p = out->strs[0];
-        out->p.use_case.p = out->strs[1];
-        if (!out->strs[0] || !out->strs[1])
-            rc = FW_ENOMEM;
-    }
+    if (!rc)
+        own2(&out->p.name, &out->p.use_case, out->strs);
     fw_lmdb_rtxn_put(s, txn);
-    if (rc)
-        fw_project_rec_free(out);
     return rc;
 }
 
@@ -434,17 +435,9 @@ int fw_store_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec 
     int rc = fw_lmdb_get_id(txn, s, DB_APPS, app_id, &v);
     if (!rc)
         rc = set_load(txn, s, app_id, &out->s);
-    if (!rc) {
-        out->strs[0] = fw_str_dup(out->s.website_url);
-        out->strs[1] = fw_str_dup(out->s.dev_token);
-        out->s.website_url.p = out->strs[0];
-        out->s.dev_token.p = out->strs[1];
-        if (!out->strs[0] || !out->strs[1])
-            rc = FW_ENOMEM;
-    }
+    if (!rc)
+        own2(&out->s.website_url, &out->s.dev_token, out->strs);
     fw_lmdb_rtxn_put(s, txn);
-    if (rc)
-        fw_app_settings_rec_free(out);
     return rc;
 }
 
@@ -585,16 +578,7 @@ int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_
     fw_app full;
     if ((rc = fw_lmdb_app_get(s, w.txn, app_id, &full)))
         goto out;
-    /* a fresh record of the caller's, like fw_store_app_get's */
-    fw_buf_free(&c.strs);
-    app_copy_take(&c, &full);
-    out->a = c.a;
-    fw_str *f[6] = {&out->a.name, &out->a.consumer_key, &out->a.consumer_secret, &out->a.client_id,
-                    &out->a.client_secret, &out->a.redirect_uris};
-    for (int i = 0; i < 6; i++) {
-        out->strs[i] = fw_str_dup(*f[i]);
-        f[i]->p = out->strs[i];
-    }
+    fw_lmdb_app_rec_fill(out, &full); /* the caller's copy, like fw_store_app_get's */
 out:
     fw_buf_free(&c.strs);
     rc = fw_lmdb_wtx_finish(&w, rc);

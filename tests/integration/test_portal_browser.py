@@ -6,45 +6,20 @@ checked not to be blank. FOLLOWD_SCREENSHOTS=DIR keeps the pictures (docs/portal
 Skipped (never passed) when Chromium or Selenium is missing."""
 import io
 import os
-import shutil
-import tempfile
 
 import pytest
 import tweepy
 
 from conftest import unique
+from test_browser import browser  # noqa: F401 (fixture)
 from test_portal import PASSWORD, portal, portal_db  # noqa: F401 (fixtures)
 from test_tweepy import redirect
 
-webdriver = pytest.importorskip("selenium.webdriver")
+pytest.importorskip("selenium.webdriver")
 Image = pytest.importorskip("PIL.Image")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
-CHROMIUM = shutil.which("chromium")
-DRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM or not DRIVER:
-        pytest.skip("chromium / chromedriver not installed (scripts/deps.sh installs them)")
-    profile = tempfile.mkdtemp(prefix="followd-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1100,1000", f"--user-data-dir={profile}"]:
-        opts.add_argument(flag)
-    service = webdriver.ChromeService(executable_path=DRIVER) if hasattr(webdriver, "ChromeService") else \
-        webdriver.chrome.service.Service(executable_path=DRIVER)
-    driver = webdriver.Chrome(service=service, options=opts)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
 
 class Camera:
     """Screenshots of each page, each checked to show more than one colour and some text-sized detail."""
@@ -83,6 +58,7 @@ def text_of(driver, element_id):
 
 
 def test_seed_journey_in_chromium(portal, portal_db, browser):  # noqa: F811 (fixtures)
+    browser.set_window_size(1100, 1000)
     cam = Camera(browser)
     name = unique("seed")
     # Sign up for a developer account (approval: auto)
