@@ -78,9 +78,24 @@ static void use_case_area(fw_pt_ctx *x, fw_str v)
     fw_buf_puts(b, "</textarea>\n");
 }
 
-/* Reads name, use case and environment from the form; the error or NULL. */
-static const char *project_fields(fw_pt_ctx *x, fw_str *name, fw_str *use_case, uint8_t *env)
+static void level_select(fw_pt_ctx *x, uint8_t cur)
 {
+    fw_buf *b = fw_pt_body(x);
+    fw_buf_puts(b, "<label for=\"access_level\">Access level</label>\n<select id=\"access_level\" "
+                   "name=\"access_level\">");
+    for (uint8_t l = FW_ACCESS_FREE; l <= FW_ACCESS_ENTERPRISE; l++)
+        fw_buf_printf(b, "<option value=\"%u\"%s>%s</option>", l, l == cur ? " selected" : "", fw_pt_level_name(l));
+    fw_buf_puts(b, "</select>\n");
+}
+
+/* Reads name, use case, environment and access level from the form; the
+ * error or NULL. */
+static const char *project_fields(fw_pt_ctx *x, fw_str *name, fw_str *use_case, uint8_t *env, uint8_t *level)
+{
+    fw_str lv = fw_pt_field(x, "access_level");
+    if (lv.len != 1 || lv.p[0] < '1' || lv.p[0] > '4')
+        return "Choose an access level.";
+    *level = (uint8_t)(lv.p[0] - '0');
     *name = fw_pt_field(x, "name");
     *use_case = fw_pt_field(x, "use_case");
     fw_str e = fw_pt_field(x, "environment");
@@ -152,16 +167,6 @@ void fw_pt_home(fw_pt_ctx *x)
 
 /* ---- create ---- */
 
-static void level_select(fw_pt_ctx *x, uint8_t cur)
-{
-    fw_buf *b = fw_pt_body(x);
-    fw_buf_puts(b, "<label for=\"access_level\">Access level</label>\n<select id=\"access_level\" "
-                   "name=\"access_level\">");
-    for (uint8_t l = FW_ACCESS_FREE; l <= FW_ACCESS_ENTERPRISE; l++)
-        fw_buf_printf(b, "<option value=\"%u\"%s>%s</option>", l, l == cur ? " selected" : "", fw_pt_level_name(l));
-    fw_buf_puts(b, "</select>\n");
-}
-
 static void new_project_page(fw_pt_ctx *x, int status, const char *error)
 {
     fw_pt_begin(x, status, "Create a project");
@@ -186,18 +191,16 @@ void fw_pt_project_new(fw_pt_ctx *x)
         new_project_page(x, 200, NULL);
         return;
     }
-    fw_str name, use_case, lv = fw_pt_field(x, "access_level");
-    uint8_t env;
-    const char *err = project_fields(x, &name, &use_case, &env);
-    if (!err && (lv.len != 1 || lv.p[0] < '1' || lv.p[0] > '4'))
-        err = "Choose an access level.";
+    fw_str name, use_case;
+    uint8_t env, level;
+    const char *err = project_fields(x, &name, &use_case, &env, &level);
     if (err) {
         new_project_page(x, 400, err);
         return;
     }
     uint64_t id;
-    if (fw_store_project_create_owned(fw_pt_store(x), x->s.user_id, name, use_case, env, (uint8_t)(lv.p[0] - '0'),
-                                      fw_now_ms(), &id) != FW_OK) {
+    if (fw_store_project_create_owned(fw_pt_store(x), x->s.user_id, name, use_case, env, level, fw_now_ms(),
+                                      &id) != FW_OK) {
         fw_pt_unavailable(x);
         return;
     }
@@ -254,10 +257,10 @@ static void project_page(fw_pt_ctx *x, const fw_project *p, int status, const ch
     fw_pt_input(x, "text", "name", "Project name", p->name, FW_PROJECT_NAME_MAX, "required");
     use_case_area(x, p->use_case);
     env_select(x, p->environment);
-    fw_buf_puts(b, "<button type=\"submit\" name=\"action\" value=\"update\" id=\"save-project\">Save</button>\n</form>\n"
-                   "</div>\n<h2>Access level</h2>\n<div class=\"card\">\n");
+    level_select(x, p->access_level);
     levels_table(x);
-    fw_buf_puts(b, "</div>\n<h2>Delete project</h2>\n<div class=\"card\">\n");
+    fw_buf_puts(b, "<button type=\"submit\" name=\"action\" value=\"update\" id=\"save-project\">Save</button>\n</form>\n"
+                   "</div>\n<h2>Delete project</h2>\n<div class=\"card\">\n");
     fw_pt_form(x, action);
     fw_buf_puts(b, "<p>Deleting a project deletes it for good. A project with apps is deleted only with them:</p>\n"
                    "<label><input type=\"checkbox\" name=\"with_apps\" value=\"1\" id=\"with-apps\"> Also delete its "
@@ -304,11 +307,12 @@ void fw_pt_project(fw_pt_ctx *x)
         create_app(x, &p.p);
     } else if (fw_str_eq(action, "update")) {
         fw_str name, use_case;
-        uint8_t env;
-        const char *err = project_fields(x, &name, &use_case, &env);
+        uint8_t env, level;
+        const char *err = project_fields(x, &name, &use_case, &env, &level);
         if (err)
             project_page(x, &p.p, 400, err);
-        else if (fw_store_project_update(fw_pt_store(x), p.p.id, name, use_case, env) != FW_OK)
+        else if (fw_store_project_update(fw_pt_store(x), p.p.id, name, use_case, env) != FW_OK ||
+                 fw_store_project_set_level(fw_pt_store(x), p.p.id, level) != FW_OK)
             fw_pt_unavailable(x);
         else {
             char path[64];

@@ -242,7 +242,8 @@ def test_another_developer_sees_and_changes_nothing(portal):
         r = b.get(path)
         assert r.status_code == 404, path
         assert "A&#39;s" not in r.text and keys["api-key"] not in r.text
-    posts = [(f"/portal/projects/{pid}", {"action": "update", "name": "pwned", "use_case": "", "environment": "0"}),
+    posts = [(f"/portal/projects/{pid}", {"action": "update", "name": "pwned", "use_case": "", "environment": "0",
+                                          "access_level": "1"}),
              (f"/portal/projects/{pid}", {"action": "create_app", "app_name": "pwned"}),
              (f"/portal/projects/{pid}", {"action": "delete", "with_apps": "1"}),
              (f"/portal/apps/{aid}", {"action": "rename", "name": "pwned"}),
@@ -311,13 +312,17 @@ def test_project_and_app_edits(portal):
     dev = Dev(portal)
     pid = dev.project(name="Before", env="0", level="2")
     r = dev.post(f"/portal/projects/{pid}", {"action": "update", "name": "After", "use_case": "New use",
-                                              "environment": "2"})
+                                              "environment": "2", "access_level": "3"})
     assert r.status_code == 200
-    assert "After" in r.text and "Production" in r.text and "Basic" in r.text
+    assert "After" in r.text and "Production" in r.text and 'id="project-level">Pro<' in r.text
     aid, _ = dev.app(pid, name="first")
     r = dev.post(f"/portal/apps/{aid}", {"action": "rename", "name": "second"})
     assert 'id="app-name">second<' in r.text
-    r = dev.post(f"/portal/projects/{pid}", {"action": "update", "name": "", "use_case": "", "environment": "0"})
+    r = dev.post(f"/portal/projects/{pid}", {"action": "update", "name": "", "use_case": "", "environment": "0",
+                                              "access_level": "3"})
+    assert r.status_code == 400
+    r = dev.post(f"/portal/projects/{pid}", {"action": "update", "name": "x", "use_case": "", "environment": "0",
+                                              "access_level": "9"})
     assert r.status_code == 400
     r = dev.post(f"/portal/apps/{aid}", {"action": "delete"})
     assert r.url.endswith(f"/portal/projects/{pid}") and "no-apps" in r.text
