@@ -32,7 +32,7 @@ int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *er
     memcpy(api->secret, fw_store_secret(store), 32);
     if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0 ||
         fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0 ||
-        fw_portal_new(store, cfg->portal_approval, &api->portal) != FW_OK) {
+        fw_portal_new(store, api->limits, cfg->portal_approval, &api->portal) != FW_OK) {
         snprintf(err, errlen, "cannot initialise authentication, rate limits or the developer portal");
         fw_api_free(api);
         return -1;

@@ -55,6 +55,7 @@ const fw_route fw_routes[] = {
     {GET | POST, "/portal/projects/:id",     0, 0, 0, 0, 0, 0, 0, NULL, NULL, fw_pt_project},
     {GET | POST, "/portal/apps/:id",         0, 0, 0, 0, 0, 0, 0, NULL, NULL, fw_pt_app},
     {GET | POST, "/portal/apps/:id/keys",    0, 0, 0, 0, 0, 0, 0, NULL, NULL, fw_pt_keys},
+    {GET,        "/portal/apps/:id/usage",   0, 0, 0, 0, 0, 0, 0, NULL, NULL, fw_pt_usage},
 };
 const size_t fw_nroutes = sizeof fw_routes / sizeof fw_routes[0];
 

@@ -30,7 +30,10 @@ typedef struct fw_portal fw_portal; /* opaque */
  * (AUTO) or wait for `followd developer approve NAME` (MANUAL). */
 enum fw_portal_approval { FW_PORTAL_MANUAL = 0, FW_PORTAL_AUTO = 1 };
 
-FW_MUSTCHECK int fw_portal_new(fw_store *store, uint8_t approval, fw_portal **out);
+struct fw_limits;
+/* limits: the API's rate limiter (borrowed), read by the usage page and the
+ * access-level tables. */
+FW_MUSTCHECK int fw_portal_new(fw_store *store, struct fw_limits *limits, uint8_t approval, fw_portal **out);
 void fw_portal_free(fw_portal *pt);
 
 /* One request's context (opaque outside src/portal) and a page handler. */
@@ -46,6 +49,7 @@ void fw_pt_project_new(fw_pt_ctx *x);  /* GET|POST /portal/projects/new */
 void fw_pt_project(fw_pt_ctx *x);      /* GET|POST /portal/projects/:id (edit, delete, new app) */
 void fw_pt_app(fw_pt_ctx *x);          /* GET|POST /portal/apps/:id (settings, rename, delete) */
 void fw_pt_keys(fw_pt_ctx *x);         /* GET|POST /portal/apps/:id/keys (generate, regenerate, revoke) */
+void fw_pt_usage(fw_pt_ctx *x);        /* GET /portal/apps/:id/usage: daily caps and 15-minute windows */
 
 /* Runs page on req (its response part is reset first); id is the row's path
  * parameter (empty when it has none). Returns 0: req->done is then called

@@ -23,7 +23,7 @@ static void app_path(char *out, size_t cap, uint64_t id, const char *tail)
 }
 
 /* Loads the signed-in developer's app x->id; false when answered. */
-static bool load_app(fw_pt_ctx *x, fw_app_rec *a, fw_project_rec *p)
+bool fw_pt_load_app(fw_pt_ctx *x, fw_app_rec *a, fw_project_rec *p)
 {
     if (!fw_pt_require_dev(x))
         return false;
@@ -35,19 +35,26 @@ static bool load_app(fw_pt_ctx *x, fw_app_rec *a, fw_project_rec *p)
     return rc == FW_OK;
 }
 
-static void crumbs(fw_pt_ctx *x, const fw_app *a, const fw_project *p, bool keys)
+void fw_pt_app_nav(fw_pt_ctx *x, const fw_app *a, const fw_project *p, int current)
 {
+    static const struct {
+        const char *tail, *label, *id;
+    } tabs[] = {{"", "Settings", "settings-link"}, {"/keys", "Keys and tokens", "keys-link"},
+                {"/usage", "Usage", "usage-link"}};
     fw_buf *b = fw_pt_body(x);
     fw_buf_printf(b, "<nav aria-label=\"breadcrumb\"><p><a href=\"/portal/projects/%llu\">", (unsigned long long)p->id);
     fw_pt_esc(x, p->name);
     fw_buf_puts(b, "</a> &rsaquo; <strong id=\"app-name\">");
     fw_pt_esc(x, a->name);
-    fw_buf_puts(b, "</strong> &middot; ");
-    if (keys)
-        fw_buf_printf(b, "<a href=\"/portal/apps/%llu\">Settings</a>", (unsigned long long)a->id);
-    else
-        fw_buf_printf(b, "<a href=\"/portal/apps/%llu/keys\" id=\"keys-link\">Keys and tokens</a>",
-                      (unsigned long long)a->id);
+    fw_buf_puts(b, "</strong>");
+    for (int i = 0; i < 3; i++) {
+        fw_buf_puts(b, " &middot; ");
+        if (i == current)
+            fw_buf_printf(b, "<span aria-current=\"page\">%s</span>", tabs[i].label);
+        else
+            fw_buf_printf(b, "<a href=\"/portal/apps/%llu%s\" id=\"%s\">%s</a>", (unsigned long long)a->id,
+                          tabs[i].tail, tabs[i].id, tabs[i].label);
+    }
     fw_buf_puts(b, "</p></nav>\n");
 }
 
@@ -69,7 +76,7 @@ static void app_page(fw_pt_ctx *x, const fw_app *a, const fw_project *p, const f
     fw_buf *b = fw_pt_body(x);
     char action[64];
     app_path(action, sizeof action, a->id, "");
-    crumbs(x, a, p, false);
+    fw_pt_app_nav(x, a, p, FW_PT_NAV_SETTINGS);
     fw_pt_error(x, error);
     if (ok)
         fw_buf_printf(b, "<p class=\"ok\" role=\"status\" id=\"saved\">%s</p>\n", ok);
@@ -178,7 +185,7 @@ void fw_pt_app(fw_pt_ctx *x)
 {
     fw_app_rec a;
     fw_project_rec p;
-    if (!load_app(x, &a, &p))
+    if (!fw_pt_load_app(x, &a, &p))
         return;
     fw_app_settings_rec st;
     if (fw_store_app_settings_get(fw_pt_store(x), a.a.id, &st) != FW_OK) {
@@ -243,7 +250,7 @@ static void keys_page(fw_pt_ctx *x, const fw_app *a, const fw_project *p, const 
     fw_buf *b = fw_pt_body(x);
     char action[64];
     app_path(action, sizeof action, a->id, "/keys");
-    crumbs(x, a, p, true);
+    fw_pt_app_nav(x, a, p, FW_PT_NAV_KEYS);
     if (f->note)
         fw_buf_printf(b, "<p class=\"ok\" role=\"status\" id=\"saved\">%s Copy it now: it will not be shown again."
                          "</p>\n",
@@ -365,7 +372,7 @@ void fw_pt_keys(fw_pt_ctx *x)
 {
     fw_app_rec a;
     fw_project_rec p;
-    if (!load_app(x, &a, &p))
+    if (!fw_pt_load_app(x, &a, &p))
         return;
     fresh f = {0};
     fw_app_settings_rec st;

@@ -24,6 +24,7 @@
 #include "core/secret.h"
 #include "core/urlenc.h"
 #include "core/workq.h"
+#include "limits/policy.h"
 
 #define COOKIE "fw_portal"
 #define PENDING_MAX 16384
@@ -46,17 +47,19 @@ static const struct {
 
 struct fw_portal {
     fw_store *store;
+    fw_limits *limits;
     uint8_t approval;
     fw_pending *pending;
     fw_workq *workq;
 };
 
-int fw_portal_new(fw_store *store, uint8_t approval, fw_portal **out)
+int fw_portal_new(fw_store *store, fw_limits *limits, uint8_t approval, fw_portal **out)
 {
     fw_portal *pt = calloc(1, sizeof *pt);
     if (!pt)
         return FW_ENOMEM;
     pt->store = store;
+    pt->limits = limits;
     pt->approval = approval;
     if (fw_pending_new(PENDING_MAX, &pt->pending) != 0 || fw_workq_new(WORK_THREADS, WORK_QUEUE, &pt->workq) != 0) {
         fw_portal_free(pt);
@@ -81,6 +84,7 @@ void fw_portal_free(fw_portal *pt)
 }
 
 fw_store *fw_pt_store(fw_pt_ctx *x) { return x->pt->store; }
+fw_limits *fw_pt_limits(fw_pt_ctx *x) { return x->pt->limits; }
 uint8_t fw_pt_approval(fw_pt_ctx *x) { return x->pt->approval; }
 fw_buf *fw_pt_body(fw_pt_ctx *x) { return &x->req->body_out; }
 

@@ -49,6 +49,7 @@ struct fw_pt_ctx {
 
 /* portal_core.c */
 fw_store *fw_pt_store(fw_pt_ctx *x);
+struct fw_limits *fw_pt_limits(fw_pt_ctx *x);
 uint8_t fw_pt_approval(fw_pt_ctx *x);
 /* The decoded value of form field name, .p == NULL when absent. */
 fw_str fw_pt_field(const fw_pt_ctx *x, const char *name);
@@ -97,9 +98,23 @@ void fw_pt_masked(fw_pt_ctx *x, const char *label, const char *note);
 int fw_pt_own_project(fw_pt_ctx *x, uint64_t id, fw_project_rec *out);
 int fw_pt_own_app(fw_pt_ctx *x, uint64_t id, fw_app_rec *app, fw_project_rec *proj);
 
+/* portal_apps.c: loads the signed-in developer's app x->id (false: x was
+ * answered: sign in, 404, 503); the app pages' navigation. */
+bool fw_pt_load_app(fw_pt_ctx *x, fw_app_rec *a, fw_project_rec *p);
+enum { FW_PT_NAV_SETTINGS = 0, FW_PT_NAV_KEYS = 1, FW_PT_NAV_USAGE = 2 };
+void fw_pt_app_nav(fw_pt_ctx *x, const fw_app *a, const fw_project *p, int current);
 /* portal_apps.c: the Keys and tokens page of the new app x->id, its API
  * key, secret and bearer token shown once (after create). */
 void fw_pt_keys_fresh(fw_pt_ctx *x);
+
+/* portal_projects.c: the endpoints the pages list, in their order, with
+ * what each does (enum fw_endpoint of limits/policy.h). */
+typedef struct fw_pt_endpoint {
+    int ep;
+    const char *what;
+} fw_pt_endpoint;
+extern const fw_pt_endpoint fw_pt_endpoints[];
+extern const size_t fw_pt_nendpoints;
 
 /* Names shown on the pages. */
 const char *fw_pt_env_name(uint8_t env);

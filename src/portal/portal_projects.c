@@ -12,10 +12,7 @@
 
 #define APP_NAME_MAX 32
 
-static const struct {
-    int ep;
-    const char *what;
-} ep_rows[] = {
+const fw_pt_endpoint fw_pt_endpoints[] = {
     {FW_EP_USER_BY_ID, "Look up users by id"},
     {FW_EP_USER_BY_USERNAME, "Look up users by username"},
     {FW_EP_ME, "Look up the authenticated user (/2/users/me)"},
@@ -26,23 +23,23 @@ static const struct {
     {FW_EP_FOLLOW_REQUESTS, "List follow requests"},
     {FW_EP_FOLLOW_REQUEST_ANSWER, "Accept or decline follow requests"},
 };
+const size_t fw_pt_nendpoints = sizeof fw_pt_endpoints / sizeof fw_pt_endpoints[0];
 
-/* What each access level permits: the endpoint levels and limits followd
- * enforces by default (serve --limits may change them). */
+/* What each access level permits: the endpoint levels and limits this
+ * server enforces (serve --limits included). */
 static void levels_table(fw_pt_ctx *x)
 {
-    fw_limits_config c;
-    fw_limits_defaults(&c);
+    const fw_limits_config *c = fw_limits_config_of(fw_pt_limits(x));
     fw_buf *b = fw_pt_body(x);
-    fw_buf_puts(b, "<table id=\"levels\">\n<caption class=\"hint\">What each access level permits (followd's default "
-                   "limits, as X publishes them; a &#10003; with the per-user 15-minute window)</caption>\n"
+    fw_buf_puts(b, "<table id=\"levels\">\n<caption class=\"hint\">What each access level permits on this server "
+                   "(a &#10003; with the per-user 15-minute window)</caption>\n"
                    "<thead><tr><th scope=\"col\">Endpoint</th>");
     for (uint8_t l = FW_ACCESS_FREE; l <= FW_ACCESS_ENTERPRISE; l++)
         fw_buf_printf(b, "<th scope=\"col\">%s</th>", fw_pt_level_name(l));
     fw_buf_puts(b, "</tr></thead>\n<tbody>\n");
-    for (size_t i = 0; i < sizeof ep_rows / sizeof ep_rows[0]; i++) {
-        const fw_ep_limits *e = &c.ep[ep_rows[i].ep];
-        fw_buf_printf(b, "<tr><th scope=\"row\">%s</th>", ep_rows[i].what);
+    for (size_t i = 0; i < fw_pt_nendpoints; i++) {
+        const fw_ep_limits *e = &c->ep[fw_pt_endpoints[i].ep];
+        fw_buf_printf(b, "<tr><th scope=\"row\">%s</th>", fw_pt_endpoints[i].what);
         for (uint8_t l = FW_ACCESS_FREE; l <= FW_ACCESS_ENTERPRISE; l++) {
             if (l < e->level) {
                 fw_buf_puts(b, "<td>&mdash;</td>");

@@ -28,8 +28,8 @@ def portal_db():
 
 @pytest.fixture(scope="module")
 def portal(portal_db):
-    """A server that approves new developer accounts at once."""
-    s = Server(portal_db["db"], "--rate-limits", "off", "--portal-approval", "auto")
+    """A server that approves new developer accounts at once (rate limits on: the usage page reads them)."""
+    s = Server(portal_db["db"], "--portal-approval", "auto")
     yield s.url
     s.stop()
 
@@ -398,3 +398,31 @@ def test_settings_feed_oauth_and_permissions(portal, portal_db):
     assert dev.settings(aid, permission="write", client_type="public", callbacks=cb).status_code == 200
     page = dev.get(f"/portal/apps/{aid}/keys").text
     assert "no client secret" in page and "regen-client-secret" not in page
+
+
+def test_usage_page_shows_what_the_limiter_counts(portal, portal_db):
+    dev = Dev(portal)
+    pid = dev.project(level="4")
+    aid, keys = dev.app(pid)
+    tok = dev.keys(aid, "gen_token")
+    page = dev.get(f"/portal/apps/{aid}/usage")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    assert 'id="follows-app"><strong>0</strong> of 1000' in page.text
+    assert 'id="follows-user"><strong>0</strong> of 400' in page.text
+    for _ in range(3):
+        r = requests.get(portal + "/2/users/by/username/XDevelopers",
+                         headers={"Authorization": "Bearer " + keys["bearer-token"]})
+        assert r.status_code == 200
+    client = redirect(tweepy.Client(consumer_key=keys["api-key"], consumer_secret=keys["api-secret"],
+                                    access_token=tok["access-token"], access_token_secret=tok["access-secret"]),
+                      portal)
+    assert client.follow_user(int(portal_db["public_user_id"])).data["following"] is True
+    text = dev.get(f"/portal/apps/{aid}/usage").text
+    assert 'id="follows-app"><strong>1</strong> of 1000' in text
+    assert 'id="follows-user"><strong>1</strong> of 400' in text
+    rows = dict(re.findall(r'<tr><th scope="row">([^<]+)</th>(<td>.*?</td><td>.*?</td>)</tr>', text))
+    assert rows["Look up users by username"] == "<td>3 / 300</td><td>0 / 900</td>"
+    assert rows["Follow a user"] == "<td>&mdash;</td><td>1 / 50</td>"
+    assert '<svg id="chart"' in text and text.count('fill="#1d4ed8"/>') >= 9
+    # another developer cannot read it
+    assert Dev(portal).get(f"/portal/apps/{aid}/usage").status_code == 404

@@ -17,6 +17,7 @@ from test_tweepy import redirect
 
 pytest.importorskip("selenium.webdriver")
 Image = pytest.importorskip("PIL.Image")
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -45,11 +46,17 @@ class Camera:
                 f.write(png)
 
 
+def new_page(driver):
+    """True once the document marked by submit() has been replaced and the new one has loaded."""
+    return driver.execute_script("return !window.__fwOld && document.readyState === 'complete'")
+
+
 def submit(driver, element_id, title):
-    """Clicks a submit button and waits for the next page (its title)."""
-    old = driver.find_element(By.TAG_NAME, "html")
+    """Clicks a submit button and waits for the next page (its title). The old page is marked with a
+    window property, which the next document lacks (more robust than polling a stale element)."""
+    driver.execute_script("window.__fwOld = true")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 30).until(EC.staleness_of(old))
+    WebDriverWait(driver, 30, ignored_exceptions=[WebDriverException]).until(new_page)
     WebDriverWait(driver, 30).until(EC.title_contains(title))
 
 
@@ -135,6 +142,15 @@ def test_seed_journey_in_chromium(portal, portal_db, browser):  # noqa: F811 (fi
     r = user_client.follow_user(int(portal_db["public_user_id"]))
     assert r.data["following"] is True
 
+    # The usage page shows what the limiter counted: two follows today, one lookup by the app
+    browser.find_element(By.ID, "usage-link").click()
+    WebDriverWait(browser, 30).until(EC.title_contains("Usage"))
+    assert text_of(browser, "follows-user").startswith("2 of 400")
+    assert browser.find_element(By.ID, "chart").is_displayed()
+    cam.snap("usage")
+    browser.find_element(By.ID, "keys-link").click()
+    WebDriverWait(browser, 30).until(EC.title_contains("Keys and tokens"))
+
     # Regenerate the bearer token: the old one is refused at once, the new one works
     submit(browser, "regen-bearer", "Keys and tokens")
     new_bearer = text_of(browser, "bearer-token")
@@ -144,4 +160,4 @@ def test_seed_journey_in_chromium(portal, portal_db, browser):  # noqa: F811 (fi
         app_client.get_user(username="XDevelopers")
     fresh = redirect(tweepy.Client(bearer_token=new_bearer), portal)
     assert fresh.get_user(username="XDevelopers").data.id == xdev.id
-    assert len(cam.shots) == 8
+    assert len(cam.shots) == 9
