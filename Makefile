@@ -6,7 +6,7 @@
 ifeq ($(origin CC),default)
 CC       := gcc
 endif
-PKGS     := libh2o-evloop lmdb jansson libssl libcrypto libpcre2-8
+PKGS     := libh2o-evloop lmdb libpq jansson libssl libcrypto libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 TEST_LIBS  := $(shell pkg-config --libs cmocka yaml-0.1)

@@ -16,7 +16,7 @@ CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null 2>&1 || CC=clang
 OUT=build/fuzz
 mkdir -p "$OUT/obj" "$OUT/corpus"
-PKGS="libh2o-evloop lmdb jansson libssl libcrypto libpcre2-8"
+PKGS="libh2o-evloop lmdb libpq jansson libssl libcrypto libpcre2-8"
 CFLAGS="-std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Isrc $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lpthread -lm"
 objs=""

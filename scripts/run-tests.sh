@@ -14,7 +14,11 @@
 #   PYTEST           pytest command (default /usr/bin/python3 -m pytest)
 #   INTEGRATION_DIR  pytest suite (default tests/integration); PYTEST_ARGS are appended
 #   FOLLOWD_STORES   store backends the integration suite runs against, once
-#                    each, with FOLLOWD_STORE set (default and only one today: lmdb)
+#                    each, with FOLLOWD_STORE set (default "lmdb postgresql")
+#   FOLLOWD_PG_URL   postgresql: the server the suite creates its databases on;
+#                    unset, the runner starts a throw-away cluster
+#                    (scripts/pg-cluster.sh) before the first postgresql run and
+#                    stops it when it exits, whatever the outcome
 #   SHELL_TEST_DIR   TAP-printing shell tests (default tests/shell)
 #
 # Rules per suite (a "suite" is one unit binary, the fuzz run, one pytest run
@@ -32,9 +36,9 @@ UNIT_DIR=${UNIT_DIR:-build/asan/tests}
 FUZZ_CMD=${FUZZ_CMD:-./scripts/fuzz.sh --regress}
 PYTEST=${PYTEST:-/usr/bin/python3 -m pytest}
 INTEGRATION_DIR=${INTEGRATION_DIR:-tests/integration}
-FOLLOWD_STORES=${FOLLOWD_STORES:-lmdb}
+FOLLOWD_STORES=${FOLLOWD_STORES-lmdb postgresql}
 SHELL_TEST_DIR=${SHELL_TEST_DIR:-tests/shell}
-KNOWN_STORES="lmdb"
+KNOWN_STORES="lmdb postgresql"
 export FOLLOWD_BIN
 # Leak checking stays on; UBSan reports abort the test that triggers them.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -43,7 +47,13 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 
 passed=0; failed=0; skipped=0
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+pgdir=""
+cleanup() {
+  [ -n "$pgdir" ] && ./scripts/pg-cluster.sh stop "$pgdir" >/dev/null 2>&1
+  rm -rf "$log"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 : >"$log/skips"
 
 # count FILE REGEX: lines of FILE matching the extended REGEX.
@@ -90,7 +100,12 @@ tap_dir() {
   fi
 }
 
-layer_unit() { tap_dir unit "$UNIT_DIR"; }
+# The PostgreSQL store unit tests (test_store_pg) use the cluster when
+# postgresql is one of the backends under test.
+layer_unit() {
+  case " $FOLLOWD_STORES " in *" postgresql "*) pg_cluster || failed=$((failed + 1)) ;; esac
+  tap_dir unit "$UNIT_DIR"
+}
 layer_shell() { tap_dir shell "$SHELL_TEST_DIR"; }
 
 # Fuzz targets: a short, fixed-seed run of each (the long runs are `make fuzz`).
@@ -128,6 +143,16 @@ pytest_suite() {
   if [ -n "$why" ]; then fail_suite "$1" "$why" "$out"; else echo "ok   $1 ($p)"; fi
 }
 
+# pg_cluster: makes sure FOLLOWD_PG_URL names a server (one cluster per run);
+# a cluster that does not start fails the postgresql suite, it is not skipped.
+pg_cluster() {
+  [ -n "${FOLLOWD_PG_URL:-}" ] && return 0
+  pgdir=$(mktemp -d /tmp/followd-pgc-XXXXXX)
+  FOLLOWD_PG_URL=$(./scripts/pg-cluster.sh start "$pgdir" 2>"$log/pg-cluster.err") || {
+    fail_suite "integration[postgresql]" "cannot start a PostgreSQL cluster" "$log/pg-cluster.err"; return 1; }
+  export FOLLOWD_PG_URL
+}
+
 # The integration suite runs once per store backend; conftest.py reads
 # FOLLOWD_STORE. A backend this tree does not have is a failure, not a skip.
 layer_integration() {
@@ -135,7 +160,9 @@ layer_integration() {
   for store in $FOLLOWD_STORES; do
     n=$((n + 1))
     case " $KNOWN_STORES " in
-      *" $store "*) FOLLOWD_STORE=$store; export FOLLOWD_STORE; pytest_suite "integration[$store]" ;;
+      *" $store "*)
+        if [ "$store" = postgresql ] && ! pg_cluster; then failed=$((failed + 1)); continue; fi
+        FOLLOWD_STORE=$store; export FOLLOWD_STORE; pytest_suite "integration[$store]" ;;
       *) failed=$((failed + 1)); fail_suite "integration[$store]" "unknown store backend (known: $KNOWN_STORES)" ;;
     esac
   done

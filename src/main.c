@@ -17,6 +17,11 @@ static const char usage[] =
     "  demo     create (or reuse) the demo database and print its credentials\n"
     "  check    verify the database invariants (exit 1 on any problem)\n"
     "  developer approve | show developer-portal accounts\n"
+    "  import   load users, tweets and a follow graph from files into an empty database\n"
+    "  export   write the database's users, tweets and graph in import's formats\n"
+    "  db       migrate: create or upgrade a database's schema\n"
+    "  tls      init | trust: the local CA and certificate of serve --intercept / --proxy\n"
+    "  hosts    add | remove the block in /etc/hosts that sends X's host names to followd\n"
     "\n"
     "Run 'followd <command> --help' for the options of a command; 'followd --version' prints the version.\n";
 
@@ -37,7 +42,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"serve", fw_cli_serve}, {"user", fw_cli_user},   {"tweet", fw_cli_tweet}, {"app", fw_cli_app},
-        {"token", fw_cli_token}, {"demo", fw_cli_demo},   {"check", fw_cli_check},
+        {"token", fw_cli_token}, {"demo", fw_cli_demo},   {"check", fw_cli_check}, {"import", fw_cli_import},
+        {"export", fw_cli_export}, {"db", fw_cli_db},    {"tls", fw_cli_tls},     {"hosts", fw_cli_hosts},
         {"developer", fw_cli_developer},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

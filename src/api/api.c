@@ -98,6 +98,8 @@ void fw_call_finish(fw_call *c)
         }
         static const uint8_t cred_of[] = {0, FW_CRED_APP_BEARER, FW_CRED_OAUTH2_USER, FW_CRED_OAUTH1_USER};
         const char *lvl = fw_limits_access_header(cred_of[c->who.kind & 3]);
+        if (c->who.kind == FW_PRIN_OAUTH1_USER && c->who.scopes == FW_SCOPES_OAUTH1_READ)
+            lvl = "read"; /* the token's level, which x_auth_access_type lowered */
         if (lvl)
             fw_req_add_header(req, "x-access-level", lvl, strlen(lvl));
     }
@@ -135,8 +137,9 @@ fw_read_opts fw_call_read_opts(const fw_call *c)
 {
     fw_read_opts o = {0};
     o.viewer_id = c->who.user_id;
-    o.want_rels = c->who.user_id && (c->params.user_fields & (1u << FW_UFLD_CONNECTION_STATUS));
     o.tweets = fw_render_tweet_needs(c->params.expansions);
+    /* Relations also decide whether a protected author's posts may go into includes (privacy.h). */
+    o.want_rels = c->who.user_id && ((c->params.user_fields & (1u << FW_UFLD_CONNECTION_STATUS)) || o.tweets);
     return o;
 }
 
@@ -172,6 +175,34 @@ void fw_h_test_clock(fw_call *c)
     fw_jw_obj_end(&w);
     fw_call_finish(c);
 }
+
+/* ---- probes ------------------------------------------------------------ */
+
+static void probe_ok(fw_call *c, const char *status)
+{
+    fw_jw w;
+    fw_call_json(c, &w);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "status");
+    fw_jw_str(&w, status);
+    fw_jw_obj_end(&w);
+    fw_call_finish(c);
+}
+
+void fw_h_healthz(fw_call *c) { probe_ok(c, "ok"); }
+
+static void on_ready(void *ctx, int rc)
+{
+    fw_call *c = ctx;
+    if (rc != FW_OK) {
+        fw_problem_unavailable(c->req);
+        fw_call_finish(c);
+        return;
+    }
+    probe_ok(c, "ready");
+}
+
+void fw_h_readyz(fw_call *c) { fw_store_ready(c->api->store, c->req->exec, on_ready, c); }
 
 /* ---- pipeline --------------------------------------------------------- */
 
@@ -314,8 +345,9 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
         fw_call_finish(c);
         return;
     }
+    /* A read-only OAuth 1.0a token (x_auth_access_type=read) on a write endpoint. */
     if (c->who.kind == FW_PRIN_OAUTH1_USER && (c->who.scopes & ri->scopes) != ri->scopes) {
-        fw_problem_oauth1_permissions(c->req); /* a Read app's OAuth 1.0a token on a write endpoint */
+        fw_problem_oauth1_permissions(c->req);
         fw_call_finish(c);
         return;
     }

@@ -54,14 +54,26 @@ static void on_list(void *ctx, const fw_list_res *r)
         fw_call_finish(c);
         return;
     }
+    fw_withheld wh = FW_WITHHELD_INIT;
     if (r->n) {
         fw_jw_key(&w, "data");
         fw_jw_arr_begin(&w);
-        for (size_t i = 0; i < r->n; i++)
-            fw_render_user(&w, &r->users[i], r->rels ? &r->rels[i] : NULL, &c->ro);
+        for (size_t i = 0; i < r->n; i++) {
+            const fw_rels *rels = r->rels ? &r->rels[i] : NULL;
+            fw_render_user(&w, &r->users[i], rels, &c->ro);
+            fw_withheld_add(&wh, &r->users[i], rels, c->who.user_id);
+        }
         fw_jw_arr_end(&w);
-        fw_render_includes(&w, r->tweets, r->ntweets, &c->ro);
+        fw_withheld_seal(&wh);
+        fw_withheld_includes(&w, &wh, r->tweets, r->ntweets, &c->ro);
+        if (fw_withheld_count(&wh, r->tweets, r->ntweets)) {
+            fw_jw_key(&w, "errors");
+            fw_jw_arr_begin(&w);
+            fw_withheld_errors(&w, &wh, r->tweets, r->ntweets, &c->ro);
+            fw_jw_arr_end(&w);
+        }
     }
+    fw_withheld_free(&wh);
     fw_jw_key(&w, "meta");
     fw_jw_obj_begin(&w);
     fw_jw_key(&w, "result_count");

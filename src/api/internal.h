@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/pagetok.h"
 #include "api/params.h"
+#include "api/privacy.h"
 #include "api/problem.h"
 #include "api/render.h"
 #include "api/routes.h"
@@ -62,5 +63,9 @@ void fw_h_follow(fw_call *c);
 void fw_h_unfollow(fw_call *c);
 void fw_h_request_answer(fw_call *c);
 void fw_h_test_clock(fw_call *c);
+/* GET /healthz: 200 while the process serves; GET /readyz: 200 when the store
+ * answers and its schema is current (fw_store_ready), else 503. */
+void fw_h_healthz(fw_call *c);
+void fw_h_readyz(fw_call *c);
 
 #endif

@@ -7,6 +7,9 @@
 #include "core/jsonw.h"
 #include "core/urlenc.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char *const user_fields[FW_UFLD__COUNT] = {
     "affiliation", "confirmed_email", "connection_status", "created_at", "description", "entities", "id",
     "is_identity_verified", "location", "most_recent_tweet_id", "name", "parody", "pinned_tweet_id",
@@ -46,8 +49,23 @@ static const struct {
 };
 #define NPARAMS (sizeof param_names / sizeof param_names[0])
 
+bool fw_params_full(const fw_params *p)
+{
+    return p->nerrors >= FW_PARAM_ERRORS_MAX;
+}
+
 void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *message)
 {
+    if (p->nerrors > FW_PARAM_ERRORS_MAX) {
+        p->nerrors++;
+        return;
+    }
+    if (p->nerrors == FW_PARAM_ERRORS_MAX) {
+        /* the one entry past the cap: no parameter, a message saying why the list ends */
+        name = NULL;
+        message = "More problems were found than the " STR(FW_PARAM_ERRORS_MAX)
+                  " listed; the rest of the request was not checked";
+    }
     if (p->nerrors++)
         fw_buf_putc(errs, ',');
     fw_jw w;
@@ -66,6 +84,12 @@ void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str va
     fw_jw_key(&w, "message");
     fw_jw_str(&w, message);
     fw_jw_obj_end(&w);
+}
+
+/* The check stops at the cap with input left: the summary entry says so. */
+static void cut(fw_params *p, fw_buf *errs)
+{
+    fw_params_add_error(p, errs, NULL, FW_STR_NULL, "");
 }
 
 void fw_params_bad_pattern(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *pattern)
@@ -101,6 +125,10 @@ static uint64_t parse_list(fw_params *p, fw_buf *errs, const char *pname, fw_str
         return 0;
     }
     while (i <= v.len) {
+        if (fw_params_full(p)) {
+            cut(p, errs);
+            break;
+        }
         size_t start = i;
         while (i < v.len && v.p[i] != ',')
             i++;
@@ -165,6 +193,10 @@ static void parse_id_list(fw_params *p, fw_buf *errs, const char *pname, bool na
         return;
     }
     while (i <= v.len) {
+        if (fw_params_full(p)) {
+            cut(p, errs);
+            return;
+        }
         size_t start = i;
         while (i < v.len && v.p[i] != ',')
             i++;
@@ -219,6 +251,10 @@ unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw
     /* Decoded key and value live in one small buffer per pair. */
     char kbuf[128], vbuf[4096];
     while (fw_form_next(&it, &rk, &rv)) {
+        if (fw_params_full(p)) {
+            cut(p, errs);
+            break;
+        }
         long kl = fw_url_decode_to(rk, true, kbuf, sizeof kbuf);
         long vl = fw_url_decode_to(rv, true, vbuf, sizeof vbuf);
         if (kl < 0 || vl < 0) {

@@ -48,6 +48,14 @@ enum {
 
 #define FW_PARAM_TOKEN_MAX 128
 #define FW_PARAM_LIST_MAX 100  /* ids / usernames per lookup */
+/* Work and output cap for hostile query strings (issue 11, defect 6): after
+ * FW_PARAM_ERRORS_MAX problems one last entry says that more were found and
+ * nothing further is checked. That also caps the parameters read per
+ * request: an operation takes at most 12 distinct ones and any other pair (an
+ * unknown name, a repeat) is a problem, so no request gets past 12 + 16 pairs
+ * or 16 bad list items, and a 400 body is bounded by the query's own size
+ * (docs/api.md). */
+#define FW_PARAM_ERRORS_MAX 16
 
 typedef struct fw_params {
     uint32_t user_fields;  /* bit i = user field i requested */
@@ -62,7 +70,7 @@ typedef struct fw_params {
     uint64_t ids[FW_PARAM_LIST_MAX];
     fw_str names[FW_PARAM_LIST_MAX]; /* into list_buf */
     char list_buf[FW_PARAM_LIST_MAX * 16];
-    unsigned nerrors;      /* invalid-request entries written so far */
+    unsigned nerrors;      /* problems found so far (entries written: at most FW_PARAM_ERRORS_MAX + 1) */
 } fw_params;
 
 /* For operations that require ids= or usernames= (required_list is FW_P_IDS
@@ -77,7 +85,11 @@ unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw
 
 /* Records a path parameter problem: "The `name` query parameter value [v] does not match ^[0-9]{1,19}$". */
 void fw_params_bad_pattern(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *pattern);
-/* Records any invalid-request entry with parameters {name:[value]} and a message. */
+/* Records any invalid-request entry with parameters {name:[value]} and a
+ * message; past FW_PARAM_ERRORS_MAX only counts it (the entry after the last
+ * one written says that more were found). */
 void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *message);
+/* Whether the error cap is reached (checking further is wasted work). */
+bool fw_params_full(const fw_params *p);
 
 #endif

@@ -29,14 +29,6 @@ void fw_problem_forbidden(fw_req *req)
              "  \"detail\": \"Forbidden\"\n}");
 }
 
-void fw_problem_oauth1_permissions(fw_req *req)
-{
-    set_body(req, 403, fw_ct_problem,
-             "{\n  \"title\": \"Forbidden\",\n  \"type\": \"" PT("oauth1-permissions") "\",\n  \"status\": 403,\n"
-             "  \"detail\": \"Your client app is not configured with the appropriate oauth1 app permissions for "
-             "this endpoint.\"\n}");
-}
-
 void fw_problem_unsupported_auth(fw_req *req)
 {
     set_body(req, 403, fw_ct_problem,
@@ -51,6 +43,16 @@ void fw_problem_user_suspended(fw_req *req)
     set_body(req, 403, fw_ct_problem,
              "{\n  \"detail\": \"The user used for authentication is suspended\",\n  \"title\": \"Forbidden\",\n"
              "  \"status\": 403,\n  \"type\": \"" PT("user-suspended") "\"\n}");
+}
+
+/* PLhery/node-twitter-api-v2#493 (2023): a read-only OAuth 1.0a token on a v2
+ * write endpoint; key order as recorded, layout like the other auth-layer
+ * problems (pretty-printed, INF). */
+void fw_problem_oauth1_permissions(fw_req *req)
+{
+    set_body(req, 403, fw_ct_problem,
+             "{\n  \"title\": \"Forbidden\",\n  \"status\": 403,\n  \"detail\": \"Your client app is not configured with the "
+             "appropriate oauth1 app permissions for this endpoint.\",\n  \"type\": \"" PT("oauth1-permissions") "\"\n}");
 }
 
 void fw_problem_too_many(fw_req *req)
@@ -163,18 +165,23 @@ void fw_problem_item_suspended(fw_jw *w, const char *parameter, fw_str value)
     fw_jw_obj_end(w);
 }
 
-void fw_problem_item_not_authorized(fw_jw *w, const char *parameter, fw_str value)
+/* X's not-authorized-for-resource item; detail names the resource as X does
+ * ("the user with id", "the Tweet with pinned_tweet_id"). */
+static void not_authorized(fw_jw *w, const char *parameter, fw_str value, const char *noun,
+                           const char *resource_type, const char *section)
 {
+    char pre[128];
+    snprintf(pre, sizeof pre, "Sorry, you are not authorized to see the %s with %s: [", noun, parameter);
     fw_jw_obj_begin(w);
-    detail_with(w, "Sorry, you are not authorized to see the user with id: [", value, "].");
+    detail_with(w, pre, value, "].");
     fw_jw_key(w, "parameter");
     fw_jw_str(w, parameter);
     fw_jw_key(w, "resource_id");
     fw_jw_strn(w, value.p, value.len);
     fw_jw_key(w, "resource_type");
-    fw_jw_str(w, "user");
+    fw_jw_str(w, resource_type);
     fw_jw_key(w, "section");
-    fw_jw_str(w, "data");
+    fw_jw_str(w, section);
     fw_jw_key(w, "title");
     fw_jw_str(w, "Authorization Error");
     fw_jw_key(w, "type");
@@ -182,4 +189,14 @@ void fw_problem_item_not_authorized(fw_jw *w, const char *parameter, fw_str valu
     fw_jw_key(w, "value");
     fw_jw_strn(w, value.p, value.len);
     fw_jw_obj_end(w);
+}
+
+void fw_problem_item_not_authorized(fw_jw *w, const char *parameter, fw_str value)
+{
+    not_authorized(w, parameter, value, "user", "user", "data");
+}
+
+void fw_problem_item_post_not_authorized(fw_jw *w, const char *parameter, fw_str value)
+{
+    not_authorized(w, parameter, value, "Tweet", "tweet", "includes");
 }

@@ -14,9 +14,9 @@
 
 void fw_problem_unauthorized(fw_req *req);            /* 401 about:blank */
 void fw_problem_forbidden(fw_req *req);               /* 403 about:blank */
-void fw_problem_oauth1_permissions(fw_req *req);      /* 403 oauth1-permissions (a Read app writing) */
 void fw_problem_unsupported_auth(fw_req *req);        /* 403 app-only on a user-context endpoint */
 void fw_problem_user_suspended(fw_req *req);          /* 403 the authenticating user is suspended */
+void fw_problem_oauth1_permissions(fw_req *req);      /* 403 a read-only OAuth 1.0a token on a write endpoint */
 void fw_problem_too_many(fw_req *req);                /* 429 */
 void fw_problem_client_forbidden(fw_req *req, uint64_t app_id, const char *required_enrollment, int standalone);
 void fw_problem_not_found_route(fw_req *req);         /* 404 unknown path */
@@ -30,5 +30,8 @@ void fw_problem_item_missing(fw_jw *w, const char *parameter, fw_str value, cons
                              const char *resource_type);
 void fw_problem_item_suspended(fw_jw *w, const char *parameter, fw_str value);
 void fw_problem_item_not_authorized(fw_jw *w, const char *parameter, fw_str value);
+/* A withheld post in includes: parameter is the expansion that referenced it
+ * (pinned_tweet_id, most_recent_tweet_id), value its id. */
+void fw_problem_item_post_not_authorized(fw_jw *w, const char *parameter, fw_str value);
 
 #endif

@@ -239,20 +239,6 @@ void fw_render_tweet(fw_jw *w, const fw_tweet *t, const fw_render_opts *o)
     fw_jw_obj_end(w);
 }
 
-void fw_render_includes(fw_jw *w, const fw_tweet *tweets, size_t n, const fw_render_opts *o)
-{
-    if (n == 0)
-        return;
-    fw_jw_key(w, "includes");
-    fw_jw_obj_begin(w);
-    fw_jw_key(w, "tweets");
-    fw_jw_arr_begin(w);
-    for (size_t i = 0; i < n; i++)
-        fw_render_tweet(w, &tweets[i], o);
-    fw_jw_arr_end(w);
-    fw_jw_obj_end(w);
-}
-
 uint32_t fw_render_tweet_needs(uint32_t expansions)
 {
     uint32_t need = 0;

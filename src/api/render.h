@@ -20,8 +20,6 @@ typedef struct fw_render_opts {
 void fw_render_user(fw_jw *w, const fw_user *u, const fw_rels *rels, const fw_render_opts *o);
 /* Writes one tweet object. */
 void fw_render_tweet(fw_jw *w, const fw_tweet *t, const fw_render_opts *o);
-/* Writes "includes":{"tweets":[...]} if there are tweets. */
-void fw_render_includes(fw_jw *w, const fw_tweet *tweets, size_t n, const fw_render_opts *o);
 /* Which store hydrations the requested expansions need (FW_TW_*). */
 uint32_t fw_render_tweet_needs(uint32_t expansions);
 

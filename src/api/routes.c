@@ -34,6 +34,9 @@ const fw_route fw_routes[] = {
     {POST, "/2/users/:id/follow_requests/:requester_id/accept",  FW_EP_FOLLOW_REQUEST_ANSWER, FW_AUTH_USER, FOLLOWS_WR, FW_P_ID | FW_P_REQUESTER_ID,            0,              FW_RT_SELF,                    FW_W_ACCEPT,        fw_h_request_answer, NULL, NULL},
     {POST, "/2/users/:id/follow_requests/:requester_id/decline", FW_EP_FOLLOW_REQUEST_ANSWER, FW_AUTH_USER, FOLLOWS_WR, FW_P_ID | FW_P_REQUESTER_ID,           0,              FW_RT_SELF,                    FW_W_DECLINE,       fw_h_request_answer, NULL, NULL},
     {POST, "/_test/clock",                                   0,                           0,            0,          0,                                          0,              FW_RT_TEST,                    0,                  fw_h_test_clock, NULL, NULL},
+    /* Load-balancer probes, outside X's URL space (docs/api.md): no authentication. */
+    {GET,  "/healthz",                                       0,                           0,            0,          0,                                          0,              FW_RT_EXACT | FW_RT_PROBE,     0,                  fw_h_healthz, NULL, NULL},
+    {GET,  "/readyz",                                        0,                           0,            0,          0,                                          0,              FW_RT_EXACT | FW_RT_PROBE,     0,                  fw_h_readyz, NULL, NULL},
     /* OAuth: the endpoints authenticate their clients themselves (oauth/oauth.h). */
     {POST,       "/oauth/request_token",     0, 0, 0, 0, 0, OAUTH, 0, NULL, fw_oa_request_token, NULL},
     {POST,       "/oauth/access_token",      0, 0, 0, 0, 0, OAUTH, 0, NULL, fw_oa_access_token, NULL},

@@ -33,6 +33,7 @@ enum {
     FW_RT_REDACT = 1u << 4,    /* the query carries credentials: logs keep only its names */
     FW_RT_EXACT = 1u << 5,     /* the path must equal the pattern byte for byte (no trailing '/') */
     FW_RT_TEST = 1u << 6,      /* a test hook: only with --test-clock, only from loopback */
+    FW_RT_PROBE = 1u << 7,     /* a load-balancer probe (/healthz, /readyz): no authentication, no limits */
 };
 
 /* Handler arguments (fw_route.arg) of the user lookups. */

@@ -28,9 +28,19 @@ static void on_users(void *ctx, const fw_users_res *r)
             fw_problem_item_suspended(&w, param, value);
         fw_jw_arr_end(&w);
     } else {
+        fw_withheld wh = FW_WITHHELD_INIT;
+        fw_withheld_add(&wh, u, r->rels, c->who.user_id);
+        fw_withheld_seal(&wh);
         fw_jw_key(&w, "data");
         fw_render_user(&w, u, r->rels, &c->ro);
-        fw_render_includes(&w, r->tweets, r->ntweets, &c->ro);
+        fw_withheld_includes(&w, &wh, r->tweets, r->ntweets, &c->ro);
+        if (fw_withheld_count(&wh, r->tweets, r->ntweets)) {
+            fw_jw_key(&w, "errors");
+            fw_jw_arr_begin(&w);
+            fw_withheld_errors(&w, &wh, r->tweets, r->ntweets, &c->ro);
+            fw_jw_arr_end(&w);
+        }
+        fw_withheld_free(&wh);
     }
     fw_jw_obj_end(&w);
     fw_call_cache_store(c, r->version);
@@ -63,12 +73,17 @@ static void on_users_many(void *ctx, const fw_users_res *r)
     bool by_name = c->rt->arg == FW_LOOKUP_USERNAME;
     const char *param = by_name ? "usernames" : "ids";
     size_t found = 0, missing = 0;
+    fw_withheld wh = FW_WITHHELD_INIT;
     for (size_t i = 0; i < r->n; i++) {
-        if (r->users[i] && !(r->users[i]->flags & FW_USER_SUSPENDED))
+        if (r->users[i] && !(r->users[i]->flags & FW_USER_SUSPENDED)) {
             found++;
-        else
+            fw_withheld_add(&wh, r->users[i], r->rels ? &r->rels[i] : NULL, c->who.user_id);
+        } else {
             missing++;
+        }
     }
+    fw_withheld_seal(&wh);
+    size_t withheld = found ? fw_withheld_count(&wh, r->tweets, r->ntweets) : 0;
     fw_jw w;
     fw_call_json(c, &w);
     fw_jw_obj_begin(&w);
@@ -79,9 +94,9 @@ static void on_users_many(void *ctx, const fw_users_res *r)
             if (r->users[i] && !(r->users[i]->flags & FW_USER_SUSPENDED))
                 fw_render_user(&w, r->users[i], r->rels ? &r->rels[i] : NULL, &c->ro);
         fw_jw_arr_end(&w);
-        fw_render_includes(&w, r->tweets, r->ntweets, &c->ro);
+        fw_withheld_includes(&w, &wh, r->tweets, r->ntweets, &c->ro);
     }
-    if (missing) {
+    if (missing || withheld) {
         fw_jw_key(&w, "errors");
         fw_jw_arr_begin(&w);
         for (size_t i = 0; i < r->n; i++) {
@@ -94,8 +109,11 @@ static void on_users_many(void *ctx, const fw_users_res *r)
             else
                 fw_problem_item_suspended(&w, param, value);
         }
+        if (withheld)
+            fw_withheld_errors(&w, &wh, r->tweets, r->ntweets, &c->ro);
         fw_jw_arr_end(&w);
     }
+    fw_withheld_free(&wh);
     fw_jw_obj_end(&w);
     fw_call_cache_store(c, r->version);
     fw_call_finish(c);

@@ -87,7 +87,7 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
         who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
         /* a Read app's tokens cannot write, whatever they were minted with */
         if (res->app->permission == FW_APP_PERM_READ)
-            who.scopes &= ~(uint32_t)FW_SCOPES_WRITE;
+            who.scopes &= ~(uint32_t)FW_SCOPES_WRITE_OR_DM;
     }
     bc->cb(bc->ctx, FW_OK, &who);
 }
@@ -125,7 +125,9 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     who.access_level = res->app->access_level;
     who.user_id = res->user->id;
     who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
-    who.scopes = res->app->permission == FW_APP_PERM_READ ? ~(uint32_t)FW_SCOPES_WRITE : UINT32_MAX;
+    who.scopes = c->scopes; /* every scope, or the read ones (x_auth_access_type=read) */
+    if (res->app->permission == FW_APP_PERM_READ)
+        who.scopes &= FW_SCOPES_OAUTH1_READ; /* a Read app's tokens cannot write, whatever they were made with */
     oauth1_done(op, FW_OK, &who);
 }
 

@@ -32,12 +32,22 @@ int fw_issue_app_bearer(fw_store *s, uint64_t app_id, uint32_t gen, char out[FW_
     return put_bearer(s, out, &c);
 }
 
+int fw_issue_grant_id(uint64_t *out)
+{
+    do {
+        if (fw_random_bytes(out, sizeof *out) < 0)
+            return FW_EIO;
+    } while (*out == 0);
+    return FW_OK;
+}
+
 int fw_issue_user_token(fw_store *s, uint8_t kind, uint64_t app_id, uint64_t user_id, uint32_t scopes, int64_t ttl_ms,
-                        const char *label, char out[FW_TOKEN_MAX])
+                        uint64_t grant_id, const char *label, char out[FW_TOKEN_MAX])
 {
     if (kind != FW_CRED_OAUTH2_USER && kind != FW_CRED_OAUTH2_REFRESH)
         return FW_EINVAL;
     fw_cred c = new_cred(kind, app_id, user_id, scopes);
+    c.grant_id = grant_id;
     if (label)
         fw_token_derived(fw_store_secret(s), label, out);
     else if (fw_token_oauth2(kind == FW_CRED_OAUTH2_USER ? "at" : "rt", c.issued_at_ms, out) != 0)
@@ -46,8 +56,8 @@ int fw_issue_user_token(fw_store *s, uint8_t kind, uint64_t app_id, uint64_t use
     return put_bearer(s, out, &c);
 }
 
-int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *label, char tok[FW_TOKEN_MAX],
-                    char sec[FW_TOKEN_MAX])
+int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, uint32_t scopes, const char *label,
+                    char tok[FW_TOKEN_MAX], char sec[FW_TOKEN_MAX])
 {
     if (label) {
         char l2[160], raw[FW_TOKEN_MAX];
@@ -59,7 +69,7 @@ int fw_issue_oauth1(fw_store *s, uint64_t app_id, uint64_t user_id, const char *
     } else if (fw_token_oauth1(user_id, tok, sec) != 0) {
         return FW_EIO;
     }
-    fw_cred c = new_cred(FW_CRED_OAUTH1_USER, app_id, user_id, UINT32_MAX);
+    fw_cred c = new_cred(FW_CRED_OAUTH1_USER, app_id, user_id, scopes);
     c.secret = fw_str_c(sec);
     return fw_store_cred_put(s, NULL, fw_str_c(tok), &c);
 }

@@ -37,12 +37,18 @@ enum {
 #define FW_SCOPES_FOLLOWS_ALL \
     (FW_SCOPE_TWEET_READ | FW_SCOPE_USERS_READ | FW_SCOPE_FOLLOWS_READ | FW_SCOPE_FOLLOWS_WRITE | FW_SCOPE_OFFLINE_ACCESS)
 
-/* Every scope that lets a token change something: what a Read app's user
- * tokens never carry (fw_app.permission, the portal's app permissions). */
-#define FW_SCOPES_WRITE                                                                                             \
-    (FW_SCOPE_FOLLOWS_WRITE | FW_SCOPE_TWEET_WRITE | FW_SCOPE_LIKE_WRITE | FW_SCOPE_LIST_WRITE |                    \
-     FW_SCOPE_BLOCK_WRITE | FW_SCOPE_MUTE_WRITE | FW_SCOPE_BOOKMARK_WRITE | FW_SCOPE_DM_WRITE |                     \
+/* Every *.write scope (and dm.read, which X's "read" app permission excludes
+ * too): what an OAuth 1.0a token with read access (x_auth_access_type=read)
+ * lacks, and what the user tokens of an app whose permission is Read
+ * (fw_app.permission, the portal's app permissions) never carry. OAuth 1.0a
+ * tokens carry UINT32_MAX (X's "read-write-directmessages") or
+ * FW_SCOPES_OAUTH1_READ. */
+#define FW_SCOPES_WRITE_OR_DM                                                                                         \
+    (FW_SCOPE_FOLLOWS_WRITE | FW_SCOPE_TWEET_WRITE | FW_SCOPE_LIKE_WRITE | FW_SCOPE_LIST_WRITE | FW_SCOPE_BLOCK_WRITE | \
+     FW_SCOPE_MUTE_WRITE | FW_SCOPE_BOOKMARK_WRITE | FW_SCOPE_DM_READ | FW_SCOPE_DM_WRITE |                          \
      FW_SCOPE_TWEET_MODERATE_WRITE | FW_SCOPE_MEDIA_WRITE)
+#define FW_SCOPES_OAUTH1_WRITE UINT32_MAX
+#define FW_SCOPES_OAUTH1_READ (UINT32_MAX & ~(uint32_t)FW_SCOPES_WRITE_OR_DM)
 
 /* Parses a list of scope names separated by spaces, '+' or commas. Returns 0
  * and the bit set, or -1 naming the first unknown scope in *bad. */

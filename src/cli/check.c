@@ -13,7 +13,7 @@ static void report_line(void *ctx, const char *line)
 
 int fw_cli_check(int argc, char **argv)
 {
-    static const char usage[] = "usage: followd check --db DIR\n"
+    static const char usage[] = "usage: followd check --db DIR|URI\n"
                                 "verifies edges, counters, requests and indexes; exits 1 on any problem.\n";
     if (fw_cli_wants_help(argc, argv)) {
         fputs(usage, stdout);

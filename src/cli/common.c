@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text/entities.h"
+
 
 void fw_cli_err(const char *fmt, ...)
 {
@@ -24,17 +26,31 @@ fw_store *fw_cli_open(const char *path)
 
 fw_store *fw_cli_open_max(const char *path, size_t max_size)
 {
-    if (!path || !*path) {
-        fw_cli_err("--db DIR is required");
-        return NULL;
-    }
     fw_store_opts o = {0};
     o.path = path;
     o.map_size = max_size;
+    return fw_cli_open_opts(&o);
+}
+
+fw_store *fw_cli_open_opts(const fw_store_opts *opts)
+{
+    if (!opts->path || !*opts->path) {
+        fw_cli_err("--db DIR|URI is required");
+        return NULL;
+    }
+    char why[512] = "";
+    fw_store_opts o = *opts;
+    o.err = why;
+    o.err_len = sizeof why;
     fw_store *s = NULL;
     int rc = fw_store_open(&o, &s);
     if (rc != FW_OK) {
-        fw_cli_err("cannot open database %s: %s", path, fw_strerror(rc));
+        /* a connection string may hold a password: name the database by its kind only */
+        const char *what = fw_store_is_uri(opts->path) ? "PostgreSQL database" : opts->path;
+        if (why[0])
+            fw_cli_err("cannot open database %s: %s", what, why);
+        else
+            fw_cli_err("cannot open database %s: %s", what, fw_strerror(rc));
         return NULL;
     }
     return s;
@@ -125,4 +141,19 @@ void fw_cli_print_buf(fw_buf *b)
     fw_buf_putc(b, '\n');
     fwrite(b->data, 1, b->len, stdout);
     fw_buf_free(b);
+}
+
+const char *fw_cli_profile_check(fw_user *u, fw_buf *ent)
+{
+    if (u->name.len > 200 || !fw_utf8_valid(u->name.p, u->name.len))
+        return "name must be valid UTF-8 of at most 50 characters";
+    if (!fw_utf8_valid(u->description.p, u->description.len) || !fw_utf8_valid(u->location.p, u->location.len) ||
+        !fw_utf8_valid(u->url.p, u->url.len))
+        return "description, location and url must be valid UTF-8";
+    if (u->description.len > 1280 || u->location.len > 120 || u->url.len > 400 || u->profile_image_url.len > 400)
+        return "profile text too long (description 160 characters, location 30, url 100)";
+    if (fw_text_user_entities_json(u->description, u->url, ent) != 0)
+        return "description and url must be valid UTF-8";
+    u->entities_json = (fw_str){ent->data ? ent->data : "", ent->len};
+    return NULL;
 }

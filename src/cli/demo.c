@@ -6,7 +6,14 @@
  * tweets, and descriptions full of #hashtags, @mentions, $cashtags and URLs.
  * The generator is seeded, so every demo database has the same shape. A
  * second run reuses the database and prints the same credentials: demo
- * tokens are derived from the store secret rather than kept in clear. */
+ * tokens are derived from the store secret rather than kept in clear.
+ *
+ * The accounts X's documentation and samples hard-code keep their X ids, so
+ * the seed's quick start ("the user ID for @XDevelopers is 2244994945") and
+ * X's sample code find them: @XDevelopers 2244994945, @Twitter 783214,
+ * @TwitterAPI 6253282. @TwitterDev is @XDevelopers's former name on X (the
+ * same account, 2244994945); the samples still look it up by name, so it is a
+ * separate account here with the next id, 2244994946 (docs/api.md). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +33,10 @@
 #define DEMO_CELEBS 6
 #define DEMO_MAX_DEGREE (DEMO_CELEBS + 29) /* edges one generated user makes at most */
 #define DEMO_AVG_DEGREE 24                 /* room per user; ~6 are made on average */
-#define DEMO_EXTRA_EDGES (2 * 120 + DEMO_CELEBS + 60)
+#define DEMO_EXTRA_EDGES (2 * 120 + DEMO_CELEBS + 60 + DEMO_X_EDGES)
+#define DEMO_XDEV_ID 2244994945ULL /* @XDevelopers on X */
+#define DEMO_NX 3                  /* X's other well-known accounts, below */
+#define DEMO_X_EDGES (DEMO_NX * (DEMO_NX + 1) + 40) /* their own follows and @XDevelopers's */
 
 static const char *const first_names[] = {
     "ada", "alan", "grace", "linus", "margaret", "dennis", "barbara", "ken", "radia", "edsger", "frances", "donald",
@@ -87,6 +97,19 @@ typedef struct demo_ids {
     uint64_t demo, public_user, protected_user, celebs[DEMO_CELEBS];
 } demo_ids;
 
+/* X's own accounts that its samples hard-code, with their X ids, and which
+ * share of the generated users follows each (one in `every`). */
+static const struct {
+    const char *username, *name, *desc;
+    uint64_t id;
+    uint32_t every;
+} x_accounts[DEMO_NX] = {
+    {"Twitter", "Twitter", "What's happening?! #followd demo copy of X's own account.", 783214, 3},
+    {"TwitterDev", "Twitter Dev", "The former name of @XDevelopers, kept for X's samples that still use it.",
+     2244994946ULL, 7},
+    {"TwitterAPI", "Twitter API", "Updates about the X API. Ask @XDevelopers for help.", 6253282, 5},
+};
+
 static void make_description(demo_rng *r, const uint64_t *ids, size_t n, fw_store *s, fw_buf *d)
 {
     fw_buf_reset(d);
@@ -109,10 +132,12 @@ static void make_description(demo_rng *r, const uint64_t *ids, size_t n, fw_stor
         fw_buf_puts(d, " 🚀 Opinions my own.");
 }
 
+/* *id: the id to give the user, 0 for a new one; then the id it got. */
 static int add_user(fw_store *s, const char *username, const char *name, const char *desc, const char *url,
                     const char *location, uint32_t flags, uint8_t vtype, int64_t created, uint64_t *id)
 {
     fw_user_rec rec = {0};
+    rec.u.id = *id;
     fw_user_rec_set(&rec, FW_UF_USERNAME, fw_str_c(username));
     fw_user_rec_set(&rec, FW_UF_NAME, fw_str_c(name));
     fw_user_rec_set(&rec, FW_UF_DESCRIPTION, fw_str_c(desc));
@@ -186,8 +211,15 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
         char d[200];
         snprintf(d, sizeof d, "The voice of #%s. News, threads and $%s chatter. https://%s", topics[i], tickers[i],
                  domains[i]);
+        ids->celebs[i] = i == 0 ? DEMO_XDEV_ID : 0; /* 0: a new id */
         rc = add_user(s, celeb_names[i][0], celeb_names[i][1], d, "https://example.com", cities[i], FW_USER_VERIFIED,
                       i == 0 ? FW_VT_BUSINESS : FW_VT_BLUE, t0 + i * 86400000LL, &ids->celebs[i]);
+    }
+    uint64_t xid[DEMO_NX];
+    for (int i = 0; i < DEMO_NX && rc == FW_OK; i++) {
+        xid[i] = x_accounts[i].id;
+        rc = add_user(s, x_accounts[i].username, x_accounts[i].name, x_accounts[i].desc, "https://developer.x.com",
+                      "", FW_USER_VERIFIED, FW_VT_BUSINESS, t0 - (int64_t)(DEMO_NX - i) * 86400000LL, &xid[i]);
     }
     if (rc == FW_OK)
         rc = add_user(s, "demo", "Demo User",
@@ -232,6 +264,8 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
     /* Room for every generated edge (about 6 a user on average, at most
      * DEMO_MAX_DEGREE) plus the fixed extras below. */
     size_t cap = (size_t)made * DEMO_AVG_DEGREE + DEMO_EXTRA_EDGES, n = 0;
+    for (int k = 0; k < DEMO_NX; k++)
+        cap += made / x_accounts[k].every + 1;
     uint64_t *pairs = rc == FW_OK ? malloc(cap * 2 * sizeof *pairs) : NULL;
     if (!pairs && rc == FW_OK)
         rc = FW_EIO;
@@ -274,8 +308,42 @@ static int generate(fw_store *s, uint32_t nusers, demo_ids *ids)
         pairs[2 * n + 1] = uid[(i * 7919u) % made];
         n++;
     }
+    /* X's accounts: followed by a fixed share of the crowd (no random draws,
+     * so the rest of the graph is what it always was), following each other
+     * and @XDevelopers; @XDevelopers follows them and 30 of the crowd, so its
+     * following list has content too. */
+    for (uint32_t i = 0; i < made && rc == FW_OK; i++)
+        for (int k = 0; k < DEMO_NX; k++)
+            if (i % x_accounts[k].every == 0) {
+                pairs[2 * n] = uid[i];
+                pairs[2 * n + 1] = xid[k];
+                n++;
+            }
+    for (int k = 0; k < DEMO_NX && rc == FW_OK; k++) {
+        for (int j = 0; j < DEMO_NX; j++)
+            if (j != k) {
+                pairs[2 * n] = xid[k];
+                pairs[2 * n + 1] = xid[j];
+                n++;
+            }
+        pairs[2 * n] = xid[k];
+        pairs[2 * n + 1] = ids->celebs[0];
+        n++;
+        pairs[2 * n] = ids->celebs[0];
+        pairs[2 * n + 1] = xid[k];
+        n++;
+    }
+    for (uint32_t i = 0; i < 30 && i < made && rc == FW_OK; i++) {
+        pairs[2 * n] = ids->celebs[0];
+        pairs[2 * n + 1] = uid[(i * 104729u) % made];
+        n++;
+    }
     if (rc == FW_OK)
         rc = fw_store_follow_bulk(s, pairs, n);
+    /* Their pinned tweets come from a second generator, for the same reason. */
+    demo_rng r2 = {0xD1B54A32D192ED03ULL};
+    for (int k = 0; k < DEMO_NX && rc == FW_OK; k++)
+        rc = add_tweets(s, &r2, xid[k], t0 + 5100 * 86400000LL, true);
     free(pairs);
     free(uid);
     fw_buf_free(&desc);
@@ -399,13 +467,13 @@ int fw_cli_demo(int argc, char **argv)
     if (rc == FW_OK)
         rc = fw_issue_app_bearer(s, app.a.id, app.a.bearer_gen, bearer);
     if (rc == FW_OK)
-        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, "demo:user",
+        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.demo, FW_SCOPES_FOLLOWS_ALL, 0, 0, "demo:user",
                                  utok);
     if (rc == FW_OK)
-        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0,
+        rc = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app.a.id, ids.protected_user, FW_SCOPES_FOLLOWS_ALL, 0, 0,
                                  "demo:protected", ptok);
     if (rc == FW_OK)
-        rc = fw_issue_oauth1(s, app.a.id, ids.demo, "demo:oauth1", otok, osec);
+        rc = fw_issue_oauth1(s, app.a.id, ids.demo, FW_SCOPES_OAUTH1_WRITE, "demo:oauth1", otok, osec);
     /* The demo user's sign-in password for the OAuth consent pages: derived
      * like the tokens, so every run prints the same one. */
     char password[FW_TOKEN_MAX];

@@ -6,20 +6,37 @@
 
 #include "api/api.h"
 #include "cli/cli.h"
+#include "cli/tlsid.h"
+#include "core/xhosts.h"
 #include "http/server.h"
 #include "oauth/oauth.h"
 #include "portal/portal.h"
+
+#define FW_INTERCEPT_HTTPS "127.0.0.1:443"
+#define FW_INTERCEPT_HTTP "127.0.0.1:80"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 static const char serve_usage[] =
-    "usage: followd serve --db DIR [options]\n"
-    "  --db DIR              database directory (created if missing)\n"
+    "usage: followd serve --db DIR|URI [options]\n"
+    "  --db DIR|URI          database directory (created if missing), or a PostgreSQL connection\n"
+    "                        string postgresql://user@host:port/dbname (docs/postgresql.md)\n"
     "  --listen HOST:PORT    address to listen on (default " FW_HTTP_DEFAULT_LISTEN "; port 0 = any free port)\n"
     "  --threads N           event-loop threads (default: one per core)\n"
     "  --tls-cert FILE       serve HTTPS (HTTP/2 via ALPN) with this certificate chain\n"
     "  --tls-key FILE        ... and this private key\n"
+    "  --intercept           also serve HTTPS on 127.0.0.1:443 and HTTP on 127.0.0.1:80 for X's host names\n"
+    "                        (api.x.com, api.twitter.com, x.com, twitter.com, ...; point them here with\n"
+    "                        'followd hosts add'), with the local certificate of 'followd tls init'\n"
+    "  --intercept-https HOST:PORT  the HTTPS address of --intercept (default " FW_INTERCEPT_HTTPS ")\n"
+    "  --intercept-http HOST:PORT   its plain HTTP address (default " FW_INTERCEPT_HTTP "; '' = none)\n"
+    "  --proxy               the --listen port is also an HTTPS proxy for X's host names: CONNECT\n"
+    "                        api.x.com:443 is answered by followd itself with the local certificate,\n"
+    "                        so HTTPS_PROXY=http://HOST:PORT redirects unmodified clients; any other\n"
+    "                        host is refused (403), followd connects nowhere\n"
+    "  --tls-dir DIR         the local CA and certificate of --intercept / --proxy (created if missing;\n"
+    "                        default as 'followd tls init'); --tls-cert/--tls-key override it\n"
     "  --max-body BYTES      request body limit (default " STR(FW_HTTP_DEFAULT_MAX_BODY) ")\n"
     "  --timeout MS          header, idle, TLS handshake and stalled-response timeout (default "
     STR(FW_HTTP_DEFAULT_TIMEOUT_MS) ")\n"
@@ -38,6 +55,9 @@ static const char serve_usage[] =
     "                        grows as needed up to it, then writes answer 503 (docs/reliability.md)\n"
     "  --portal-approval auto|manual  new developer-portal accounts are approved at once (auto) or\n"
     "                        wait for 'followd developer approve' (manual, the default; docs/portal.md)\n"
+    "  --db-pool N           PostgreSQL: connections (and threads) serving requests (1..64, default 4)\n"
+    "  --db-timeout MS       PostgreSQL: connect and statement timeout (default 5000); a request\n"
+    "                        that cannot reach the database answers 503\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -47,14 +67,61 @@ static const char serve_usage[] =
 #define MAX_DB_SIZE ((uint64_t)1 << 42) /* 4 TiB of address space */
 
 typedef struct serve_ready {
-    const char *host;
+    const fw_http_config *hc;
+    bool intercept, proxy;
 } serve_ready;
 
-static void on_ready(void *ctx, int port)
+/* "HOST:PORT" without its port, "[V6]" kept bracketed. */
+static void host_of(const char *addr, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", addr);
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = 0;
+}
+
+/* One line per listener, the --listen one first (scripts read that line). */
+static void on_ready(void *ctx, const int *ports, size_t n)
 {
     serve_ready *r = ctx;
-    printf("followd: listening on http://%s:%d\n", r->host, port);
+    for (size_t i = 0; i < n; i++) {
+        const fw_http_listener *l = &r->hc->listeners[i];
+        char host[256];
+        host_of(l->addr, host, sizeof host);
+        printf("followd: listening on %s://%s:%d", l->tls ? "https" : "http", host, ports[i]);
+        if (i == 0 && r->proxy)
+            printf(" (also the HTTPS proxy for X's hosts: HTTPS_PROXY=http://%s:%d)", host, ports[i]);
+        else if (i > 0 && r->intercept)
+            printf(" (intercept: %s://%s and X's other host names)", l->tls ? "https" : "http", fw_x_hosts[0]);
+        putchar('\n');
+    }
     fflush(stdout);
+}
+
+/* The certificate of --intercept / --proxy: the local TLS identity in dir
+ * (created when missing) unless --tls-cert/--tls-key name one. */
+static int local_identity(const char *dir, char *cert, char *key, size_t cap)
+{
+    char def[4096], err[512];
+    if (!dir) {
+        if (fw_tlsid_default_dir(def, sizeof def) != 0) {
+            fw_cli_err("neither XDG_DATA_HOME nor HOME is set: pass --tls-dir DIR");
+            return -1;
+        }
+        dir = def;
+    }
+    bool new_ca, new_server;
+    if (fw_tlsid_init(dir, &new_ca, &new_server, err, sizeof err) != 0) {
+        fw_cli_err("%s", err);
+        return -1;
+    }
+    if (fw_tlsid_path(dir, "server.pem", cert, cap) != 0 || fw_tlsid_path(dir, "server.key", key, cap) != 0) {
+        fw_cli_err("--tls-dir is too long");
+        return -1;
+    }
+    fprintf(stderr, "followd: TLS with the local CA %s/ca.pem%s ('followd tls trust' prints how clients trust it)\n",
+            dir, new_ca ? " (just created)" : "");
+    return 0;
 }
 
 int fw_cli_serve(int argc, char **argv)
@@ -75,10 +142,19 @@ int fw_cli_serve(int argc, char **argv)
         {"access-log", required_argument, 0, 'A'},
         {"oauth-pending-max", required_argument, 0, 'P'},
         {"portal-approval", required_argument, 0, 'a'},
+        {"db-pool", required_argument, 0, 'N'},
+        {"db-timeout", required_argument, 0, 'W'},
+        {"intercept", no_argument, 0, 'I'},
+        {"intercept-https", required_argument, 0, 'S'},
+        {"intercept-http", required_argument, 0, 'H'},
+        {"proxy", no_argument, 0, 'X'},
+        {"tls-dir", required_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
-    const char *db = NULL;
-    size_t db_max = 0;
+    fw_store_opts so = {0};
+    const char *tls_dir = NULL;
+    const char *icpt_https = FW_INTERCEPT_HTTPS, *icpt_http = FW_INTERCEPT_HTTP;
+    bool intercept = false, proxy = false, icpt_addr = false;
     fw_http_config hc = {0};
     hc.listen = FW_HTTP_DEFAULT_LISTEN;
     hc.max_body = FW_HTTP_DEFAULT_MAX_BODY;
@@ -92,7 +168,7 @@ int fw_cli_serve(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': db = optarg; break;
+        case 'd': so.path = optarg; break;
         case 'l': hc.listen = optarg; break;
         case 't':
             if (fw_cli_number("threads", optarg, 0, 256, &v) != 0)
@@ -150,8 +226,23 @@ int fw_cli_serve(int argc, char **argv)
         case 'M':
             if (fw_cli_size("db-max-size", optarg, MIN_DB_SIZE, MAX_DB_SIZE, &v) != 0)
                 return 2;
-            db_max = (size_t)v;
+            so.map_size = (size_t)v;
             break;
+        case 'N':
+            if (fw_cli_number("db-pool", optarg, 1, 64, &v) != 0)
+                return 2;
+            so.pool = (unsigned)v;
+            break;
+        case 'W':
+            if (fw_cli_number("db-timeout", optarg, 100, MAX_TIMEOUT_MS, &v) != 0)
+                return 2;
+            so.timeout_ms = (unsigned)v;
+            break;
+        case 'I': intercept = true; break;
+        case 'S': icpt_https = optarg; icpt_addr = true; break;
+        case 'H': icpt_http = optarg; icpt_addr = true; break;
+        case 'X': proxy = true; break;
+        case 'D': tls_dir = optarg; break;
         default: fputs(serve_usage, stderr); return 2;
         }
     }
@@ -161,7 +252,30 @@ int fw_cli_serve(int argc, char **argv)
         fw_cli_err("--tls-cert and --tls-key go together");
         return 2;
     }
-    fw_store *s = fw_cli_open_max(db, db_max);
+    if (icpt_addr && !intercept) {
+        fw_cli_err("--intercept-https and --intercept-http go with --intercept");
+        return 2;
+    }
+    if (tls_dir && !intercept && !proxy) {
+        fw_cli_err("--tls-dir goes with --intercept or --proxy");
+        return 2;
+    }
+    /* the --listen listener first; it is TLS only with --tls-cert outside intercept/proxy mode */
+    hc.listeners[hc.nlisteners++] = (fw_http_listener){hc.listen, hc.tls_cert && !intercept && !proxy};
+    if (intercept) {
+        hc.listeners[hc.nlisteners++] = (fw_http_listener){icpt_https, true};
+        if (*icpt_http)
+            hc.listeners[hc.nlisteners++] = (fw_http_listener){icpt_http, false};
+    }
+    hc.proxy = proxy;
+    char cert[4096], key[4096];
+    if ((intercept || proxy) && !hc.tls_cert) {
+        if (local_identity(tls_dir, cert, key, sizeof cert) != 0)
+            return 1;
+        hc.tls_cert = cert;
+        hc.tls_key = key;
+    }
+    fw_store *s = fw_cli_open_opts(&so);
     if (!s)
         return 1;
     fw_api *api = NULL;
@@ -171,12 +285,7 @@ int fw_cli_serve(int argc, char **argv)
         fw_store_close(s);
         return 1;
     }
-    char host[256];
-    snprintf(host, sizeof host, "%s", hc.listen);
-    char *colon = strrchr(host, ':');
-    if (colon)
-        *colon = 0;
-    serve_ready ready = {host};
+    serve_ready ready = {&hc, intercept, proxy};
     hc.on_ready = on_ready;
     hc.on_ready_ctx = &ready;
     int rc = fw_http_serve(&hc, api);

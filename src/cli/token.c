@@ -145,12 +145,12 @@ int fw_cli_token(int argc, char **argv)
         if (!ret)
             printf("%s\n", tok);
     } else if (is_user) {
-        ret = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app_id, uid, mask, (int64_t)expires * 1000, NULL, tok) !=
+        ret = fw_issue_user_token(s, FW_CRED_OAUTH2_USER, app_id, uid, mask, (int64_t)expires * 1000, 0, NULL, tok) !=
               FW_OK;
         if (!ret)
             printf("%s\n", tok);
     } else {
-        ret = fw_issue_oauth1(s, app_id, uid, NULL, tok, sec) != FW_OK;
+        ret = fw_issue_oauth1(s, app_id, uid, FW_SCOPES_OAUTH1_WRITE, NULL, tok, sec) != FW_OK;
         if (!ret)
             printf("{\"access_token\":\"%s\",\"access_token_secret\":\"%s\",\"user_id\":\"%llu\"}\n", tok, sec,
                    (unsigned long long)uid);

@@ -1,5 +1,6 @@
 /* followd user add|set|show|list|delete (passwd is in cli/passwd.c). */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@
 #include "text/entities.h"
 
 static const char user_usage[] =
-    "usage: followd user add --db DIR --username U --name N [profile options]\n"
+    "usage: followd user add --db DIR --username U --name N [--id N] [profile options]\n"
     "       followd user set --db DIR ID|@USERNAME [profile options]\n"
     "       followd user show --db DIR ID|@USERNAME\n"
     "       followd user list --db DIR [--after ID] [--limit N]\n"
@@ -22,10 +23,11 @@ static const char user_usage[] =
     "  --protected | --public   --verified | --unverified   --verified-type blue|business|government|none\n"
     "  --suspended | --unsuspended   --tweet-count N  --listed-count N  --like-count N\n"
     "  --created-at MS (milliseconds since the epoch)\n"
-    "add prints the new user's id; show prints the user as JSON.\n";
+    "add prints the new user's id (--id N chooses it: 1..9223372036854775807, not taken yet);\n"
+    "show prints the user as JSON.\n";
 
 enum { O_DB = 1000, O_USERNAME, O_NAME, O_DESC, O_URL, O_LOC, O_IMG, O_PIN, O_WITHHELD, O_PROT, O_PUB, O_VER, O_UNVER,
-       O_VTYPE, O_SUSP, O_UNSUSP, O_TWEETS, O_LISTED, O_LIKES, O_CREATED, O_AFTER, O_LIMIT };
+       O_VTYPE, O_SUSP, O_UNSUSP, O_TWEETS, O_LISTED, O_LIKES, O_CREATED, O_AFTER, O_LIMIT, O_ID };
 
 static const struct option user_opts[] = {
     {"db", required_argument, 0, O_DB},
@@ -50,6 +52,7 @@ static const struct option user_opts[] = {
     {"created-at", required_argument, 0, O_CREATED},
     {"after", required_argument, 0, O_AFTER},
     {"limit", required_argument, 0, O_LIMIT},
+    {"id", required_argument, 0, O_ID},
     {0, 0, 0, 0},
 };
 
@@ -127,20 +130,11 @@ static int apply_opt(fw_user_rec *r, int c, const char *arg, bool *text_changed)
 /* Validates the profile text fields and recomputes the stored entities. */
 static int finish_profile(fw_user_rec *r)
 {
-    const fw_user *u = &r->u;
-    if (!fw_utf8_valid(u->description.p, u->description.len) || !fw_utf8_valid(u->location.p, u->location.len) ||
-        !fw_utf8_valid(u->url.p, u->url.len)) {
-        fw_cli_err("description, location and url must be valid UTF-8");
-        return 2;
-    }
-    if (u->description.len > 1280 || u->location.len > 120 || u->url.len > 400 || u->profile_image_url.len > 400) {
-        fw_cli_err("profile text too long (description 160 characters, location 30, url 100)");
-        return 2;
-    }
     fw_buf ent = FW_BUF_INIT;
-    if (fw_text_user_entities_json(u->description, u->url, &ent) != 0) {
+    const char *why = fw_cli_profile_check(&r->u, &ent);
+    if (why) {
         fw_buf_free(&ent);
-        fw_cli_err("description and url must be valid UTF-8");
+        fw_cli_err("%s", why);
         return 2;
     }
     fw_user_rec_set(r, FW_UF_ENTITIES, (fw_str){ent.data ? ent.data : "", ent.len});
@@ -210,7 +204,7 @@ int fw_cli_user(int argc, char **argv)
     const char *sub = argv[1];
     if (!strcmp(sub, "passwd"))
         return fw_cli_user_passwd(argc - 1, argv + 1);
-    const char *db = NULL, *target = NULL;
+    const char *db = NULL, *target = NULL, *want_id = NULL;
     uint64_t after = 0, limit = 1000;
     fw_user_rec rec = {0};
     rec.u.created_at_ms = fw_now_ms();
@@ -224,6 +218,8 @@ int fw_cli_user(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", user_opts, NULL)) != -1) {
         if (c == O_DB)
             db = optarg;
+        else if (c == O_ID)
+            want_id = optarg;
         else if (c == O_AFTER || c == O_LIMIT) {
             if (parse_u64(optarg, c == O_AFTER ? &after : &limit) != 0) {
                 fw_cli_err("--after/--limit take numbers");
@@ -253,6 +249,15 @@ int fw_cli_user(int argc, char **argv)
     }
     if ((is_add || is_list) && target) {
         fw_cli_err("unexpected argument '%s'", target);
+        return 2;
+    }
+    if (want_id && !is_add) {
+        fw_cli_err("--id is only for user add (a user's id never changes)");
+        return 2;
+    }
+    /* X ids are positive 64-bit signed integers (JSON strings of them). */
+    if (want_id && (parse_u64(want_id, &rec.u.id) != 0 || rec.u.id == 0 || rec.u.id > (uint64_t)INT64_MAX)) {
+        fw_cli_err("--id takes a user id from 1 to 9223372036854775807, got '%s'", want_id);
         return 2;
     }
     if ((is_show || is_list || is_del) && nopt) {
@@ -303,6 +308,17 @@ int fw_cli_user(int argc, char **argv)
     if ((is_add || text_changed) && (ret = finish_profile(&rec)) != 0)
         goto out;
     int rc = is_add ? fw_store_user_create(s, &rec.u, &id) : fw_store_user_update(s, &rec.u);
+    if (rc == FW_EEXISTS && rec.u.id) {
+        /* Say which of the two is taken. */
+        fw_user_rec old = {0};
+        bool id_taken = fw_store_user_get(s, rec.u.id, &old) == FW_OK;
+        fw_user_rec_free(&old);
+        if (id_taken) {
+            fw_cli_err("user id %llu already exists", (unsigned long long)rec.u.id);
+            ret = 1;
+            goto out;
+        }
+    }
     if (rc != FW_OK) {
         fw_cli_err("%s", rc_message(rc));
         ret = 1;

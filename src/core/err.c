@@ -25,6 +25,7 @@ static const char *const MSG[] = {
     [-FW_ENONCE] = "bad or replayed nonce",
     [-FW_ESIGNATURE] = "signature mismatch",
     [-FW_EMISSING] = "missing OAuth parameter",
+    [-FW_ENOTSUP] = "not supported by this store backend",
 };
 _Static_assert(sizeof MSG / sizeof MSG[0] == 1 - FW_ERR_MIN, "one message per code");
 

@@ -37,9 +37,10 @@ enum fw_err {
     FW_ENONCE = -20,        /* OAuth 1.0a: nonce malformed or replayed */
     FW_ESIGNATURE = -21,    /* OAuth 1.0a: signature matches no base URL */
     FW_EMISSING = -22,      /* OAuth 1.0a: a required oauth_ parameter is absent */
+    FW_ENOTSUP = -23,       /* the store backend does not offer this operation */
 };
 /* The lowest (most negative) code; every code lies in FW_ERR_MIN..FW_OK. */
-#define FW_ERR_MIN FW_EMISSING
+#define FW_ERR_MIN FW_ENOTSUP
 
 /* A short English description of rc ("ok" for FW_OK); never NULL, a static
  * string. Codes outside the set give "unknown error". */

@@ -8,6 +8,7 @@
 
 #define MAX_TARGET 16384       /* request target (path + query) -> 414 */
 #define MAX_HEADER_BYTES 16384 /* headers copied for the API (auth, type, host, cookies) -> 431 */
+#define MAX_H2_FIELDS 256      /* header fields of an HTTP/2 request -> connection closed */
 
 /* Runs when the h2o request's pool is cleared (response finished, client
  * gone, or connection closed). */
@@ -160,9 +161,8 @@ static fw_str copy_in(http_req *hr, const char *p, size_t len)
 
 /* An X-style problem document for the limits this layer enforces itself
  * (bodies between max_body and h2o's own doubled limit get this instead of
- * h2o's text/plain 413 or HTTP/2 stream reset). */
-/* `detail` is a printf format that may use `limit` (%zu) once. */
-static void send_problem(h2o_req_t *req, int status, const char *detail, size_t limit)
+ * h2o's text/plain 413 or HTTP/2 stream reset), and for proxy refusals. */
+void fw_http_send_problem(h2o_req_t *req, int status, const char *detail, size_t limit)
 {
     char body[256];
     int n = snprintf(body, sizeof body, "{\"title\":\"%s\",\"detail\":\"", reason_phrase(status));
@@ -183,27 +183,65 @@ int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req)
     if (req->version >= 0x200 && fw_http_conn_slot(t, req->conn->id)->banned) {
         /* frames h2o had already read from a connection being cut: stay cheap */
         fw_http_cut_conn(req->conn);
-        send_problem(req, 503, "This connection cancelled too many requests.", 0);
+        fw_http_send_problem(req, 503, "This connection cancelled too many requests.", 0);
+        return 0;
+    }
+    /* HPACK lets one byte on the wire become one header field held in the
+     * request's pool, and a closed flow-control window keeps the pool alive
+     * (CVE-2026-49975, "HTTP/2 bomb"); h2o 2.2.5 bounds only the header
+     * block's size (~408 KiB). HTTP/1 heads are capped at 100 lines by h2o; an
+     * HTTP/2 request with more than MAX_H2_FIELDS fields ends its connection,
+     * which frees every stream's headers at once, window or not. */
+    if (req->version >= 0x200 && req->headers.size > MAX_H2_FIELDS) {
+        fw_http_cut_conn(req->conn);
+        fw_http_send_problem(req, 431, "The request has more than %zu header fields.", MAX_H2_FIELDS);
+        return 0;
+    }
+    /* Before anything else: a request whose framing a front end could read
+     * differently is refused, and its connection closed with it. */
+    const char *framing = fw_http1_framing_error(req);
+    if (framing) {
+        req->http1_is_persistent = 0;
+        fw_http_send_problem(req, 400, framing, 0);
         return 0;
     }
     if (req->entity.len > h->srv->max_body) {
-        send_problem(req, 413, "The request body exceeds the limit of %zu bytes.", h->srv->max_body);
+        fw_http_send_problem(req, 413, "The request body exceeds the limit of %zu bytes.", h->srv->max_body);
         return 0;
     }
     if (req->path.len > MAX_TARGET) {
-        send_problem(req, 414, "The request target exceeds the limit of %zu bytes.", MAX_TARGET);
+        fw_http_send_problem(req, 414, "The request target exceeds the limit of %zu bytes.", MAX_TARGET);
         return 0;
+    }
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("CONNECT"))) {
+        fw_http_proxy_connect(t, req);
+        return 0;
+    }
+    /* In proxy mode an absolute-form target for one of X's hosts is served
+     * as its origin-form path with that host; any other host is refused. */
+    h2o_iovec_t target = req->path, host = req->authority;
+    size_t query_at = req->query_at;
+    if (h->srv->proxy) {
+        int abs = fw_http_proxy_absolute(req->path, &host, &target);
+        if (abs < 0) {
+            fw_http_send_problem(req, 403, "This proxy serves only X's API hosts and connects nowhere else.", 0);
+            return 0;
+        }
+        if (abs > 0) {
+            const char *q = memchr(target.base, '?', target.len);
+            query_at = q ? (size_t)(q - target.base) : SIZE_MAX;
+        }
     }
     /* Only origin-form targets reach the API: an HTTP/2 :path without its
      * leading '/' is malformed (RFC 9113 section 8.3.1), and so is an
      * HTTP/1.1 target like "users/1" (RFC 9112 section 3.2). */
-    if (req->path.len == 0 || req->path.base[0] != '/') {
-        send_problem(req, 400, "The request target must start with '/'.", 0);
+    if (target.len == 0 || target.base[0] != '/') {
+        fw_http_send_problem(req, 400, "The request target must start with '/'.", 0);
         return 0;
     }
 
-    size_t path_len = req->query_at == SIZE_MAX ? req->path.len : req->query_at;
-    size_t query_off = req->query_at == SIZE_MAX ? req->path.len : req->query_at + 1;
+    size_t path_len = query_at == SIZE_MAX ? target.len : query_at;
+    size_t query_off = query_at == SIZE_MAX ? target.len : query_at + 1;
     h2o_iovec_t auth = find_header(req, H2O_TOKEN_AUTHORIZATION);
     h2o_iovec_t ctype = find_header(req, H2O_TOKEN_CONTENT_TYPE);
     size_t cookie_len = 0, ncookies = 0;
@@ -213,23 +251,23 @@ int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     if (ncookies > 1)
         cookie_len += 2 * (ncookies - 1); /* HTTP/2 may split cookies; join with "; " */
-    if (auth.len + ctype.len + req->authority.len + cookie_len > MAX_HEADER_BYTES) {
-        send_problem(req, 431, "The request headers exceed the limit of %zu bytes.", MAX_HEADER_BYTES);
+    if (auth.len + ctype.len + host.len + cookie_len > MAX_HEADER_BYTES) {
+        fw_http_send_problem(req, 431, "The request headers exceed the limit of %zu bytes.", MAX_HEADER_BYTES);
         return 0;
     }
 
     http_req *hr = fw_http_req_get(t);
-    size_t total = req->method.len + path_len + (req->path.len - query_off) + auth.len + ctype.len +
-                   req->authority.len + cookie_len + req->entity.len;
+    size_t total = req->method.len + path_len + (target.len - query_off) + auth.len + ctype.len + host.len +
+                   cookie_len + req->entity.len;
     fw_buf_reserve(&hr->in, total);
 
     fw_req *r = &hr->r;
     r->method = copy_in(hr, req->method.base, req->method.len);
-    r->path = copy_in(hr, req->path.base, path_len);
-    r->query = copy_in(hr, req->path.base + query_off, req->path.len - query_off);
+    r->path = copy_in(hr, target.base, path_len);
+    r->query = copy_in(hr, target.base + query_off, target.len - query_off);
     r->authorization = copy_in(hr, auth.base, auth.len);
     r->content_type = copy_in(hr, ctype.base, ctype.len);
-    r->host = copy_in(hr, req->authority.base, req->authority.len);
+    r->host = copy_in(hr, host.base, host.len);
     r->cookie.p = hr->in.data + hr->in.len;
     r->cookie.len = cookie_len;
     size_t k = 0;

@@ -7,6 +7,8 @@
  *   loop.c     per-thread event loop: executor, accept, graceful shutdown
  *   reqs.c     per-thread free list of request objects
  *   bridge.c   h2o_req_t <-> fw_req: request in, API response out
+ *   framing.c  HTTP/1.1 framing guard against request smuggling (CL/TE)
+ *   proxy.c    proxy mode: CONNECT tunnels (TLS inside) and absolute-form targets
  *   stall.c    stall guard: stalled responses and abandoned HTTP/2 streams
  *   reqlog.c   access-log hooks (formatting and the file are http/accesslog.c) */
 #ifndef FW_HTTP_INTERNAL_H
@@ -73,14 +75,22 @@ struct conn_slot {
     bool banned;
 };
 
+/* One listening socket of a loop thread, with its accept context (TLS or not). */
+struct lsock {
+    struct thread *thr;
+    int fd;
+    h2o_socket_t *sock;
+    h2o_accept_ctx_t actx;
+};
+
 struct thread {
     struct server *srv;
     pthread_t tid;
     h2o_evloop_t *loop;
     h2o_context_t ctx;
-    h2o_accept_ctx_t accept_ctx;
-    int listen_fd;
-    h2o_socket_t *listener;
+    struct lsock ls[FW_HTTP_MAX_LISTENERS];
+    size_t nls;
+    h2o_accept_ctx_t tunnel_actx; /* proxy mode: connections after CONNECT and TLS */
     h2o_socket_t *stopper;
     bool stopping;
 
@@ -117,6 +127,9 @@ struct server {
     uint64_t timeout_ms;
     h2o_globalconf_t globalconf;
     SSL_CTX *ssl_ctx;
+    bool proxy;
+    bool ls_tls[FW_HTTP_MAX_LISTENERS];
+    size_t nls;
     int nthreads;
     struct thread *threads;
     pthread_mutex_t mu;
@@ -145,6 +158,26 @@ http_req *fw_http_req_get(struct thread *t);
 void fw_http_req_put(http_req *hr);
 /* reqs.c: frees t's free list when the loop thread ends. */
 void fw_http_req_pool_free(struct thread *t);
+
+/* framing.c: why req's HTTP/1.1 head frames its body ambiguously (both
+ * Content-Length and Transfer-Encoding, either one twice, a coding other than
+ * chunked, obs-fold), or NULL when it does not or req is not HTTP/1. */
+const char *fw_http1_framing_error(h2o_req_t *req);
+/* framing.c: the number of Content-Length / Transfer-Encoding lines in the
+ * request head at p (n bytes, names already lower-cased by h2o), or -1 when
+ * only a full parse can tell (obs-fold, no end of head within n). */
+int fw_http1_framing_lines(const char *p, size_t n);
+/* proxy.c: answers a CONNECT request: a tunnel to X's hosts (200, then TLS
+ * and the ordinary handler stack on the same socket) or a 403/405. */
+void fw_http_proxy_connect(struct thread *t, h2o_req_t *req);
+/* proxy.c: for an absolute-form target ("http://host/path?q"): 1 with
+ * *authority and *target (origin-form) set when host is one of X's, 0 when
+ * the target is not absolute-form, -1 for any other host (refuse it). */
+int fw_http_proxy_absolute(h2o_iovec_t path, h2o_iovec_t *authority, h2o_iovec_t *target);
+
+/* bridge.c: an X-style problem response from this layer (`detail` is a printf
+ * format that may use `limit` (%zu) once); logged as this layer's own. */
+void fw_http_send_problem(h2o_req_t *req, int status, const char *detail, size_t limit);
 
 /* bridge.c: h2o's handler for every request. */
 int fw_http_on_req(h2o_handler_t *self, h2o_req_t *req);

@@ -59,12 +59,12 @@ static void on_kick(h2o_multithread_receiver_t *recv, h2o_linklist_t *messages)
 
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
-    struct thread *t = listener->data;
+    struct lsock *l = listener->data;
     if (err != NULL)
         return;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock != NULL)
-        h2o_accept(&t->accept_ctx, sock);
+        h2o_accept(&l->actx, sock);
 }
 
 static void on_stop_readable(h2o_socket_t *sock, const char *err)
@@ -90,6 +90,22 @@ static int shutdown_conn_of(h2o_req_t *req, void *cbdata)
     return 0;
 }
 
+/* An HTTP/1 connection between requests (h2o re-inits the request after each
+ * response, so version is 0 until the next head is parsed) with no byte of a
+ * next request received is idle: nothing is lost by closing it now. Others
+ * are reading or answering a request and get the grace period; h2o ends them
+ * after their response (shutdown_requested clears keep-alive). */
+static int close_if_idle(h2o_req_t *req, void *cbdata)
+{
+    (void)cbdata;
+    if (req->version != 0)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    if (sock != NULL && sock->input != NULL && sock->input->size == 0)
+        shutdown(h2o_socket_get_fd(sock), SHUT_RDWR); /* h2o reads EOF and closes it itself */
+    return 0;
+}
+
 /* The grace period is over: expire the idle/handshake timers now (their
  * callbacks close the connections) and cut the remaining HTTP/1 sockets. */
 static void force_close(struct thread *t)
@@ -106,14 +122,19 @@ static void force_close(struct thread *t)
 /* Returns true if every h2o object was released and may be disposed. */
 static bool drain(struct thread *t)
 {
-    h2o_socket_read_stop(t->listener);
-    h2o_socket_close(t->listener);
-    t->listener = NULL;
+    for (size_t i = 0; i < t->nls; i++) {
+        h2o_socket_read_stop(t->ls[i].sock);
+        h2o_socket_close(t->ls[i].sock);
+        t->ls[i].sock = NULL;
+    }
     h2o_context_request_shutdown(&t->ctx);
 
     uint64_t start = h2o_now(t->loop), warned = start;
     bool forced = false;
     for (;;) {
+        /* idle keep-alive connections go at once, not after the grace period */
+        if (t->ctx.globalconf->http1.callbacks.foreach_request)
+            t->ctx.globalconf->http1.callbacks.foreach_request(&t->ctx, close_if_idle, NULL);
         h2o_evloop_run(t->loop, 50);
         uint64_t now = h2o_now(t->loop);
         /* an API request must always complete: its store callback targets this loop */
@@ -183,9 +204,9 @@ void *fw_http_thread_main(void *arg)
 
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->ctx, t->loop, &srv->globalconf);
-    t->accept_ctx.ctx = &t->ctx;
-    t->accept_ctx.hosts = srv->globalconf.hosts;
-    t->accept_ctx.ssl_ctx = srv->ssl_ctx;
+    t->tunnel_actx.ctx = &t->ctx;
+    t->tunnel_actx.hosts = srv->globalconf.hosts;
+    t->tunnel_actx.ssl_ctx = srv->ssl_ctx;
 
     t->qtail = &t->qhead;
     pthread_mutex_init(&t->qmu, NULL);
@@ -204,9 +225,16 @@ void *fw_http_thread_main(void *arg)
         h2o_timeout_link(t->loop, &t->log_timeout, &t->log_entry);
     }
 
-    t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
-    t->listener->data = t;
-    h2o_socket_read_start(t->listener, on_accept);
+    for (size_t i = 0; i < t->nls; i++) {
+        struct lsock *l = &t->ls[i];
+        l->thr = t;
+        l->actx.ctx = &t->ctx;
+        l->actx.hosts = srv->globalconf.hosts;
+        l->actx.ssl_ctx = srv->ls_tls[i] ? srv->ssl_ctx : NULL;
+        l->sock = h2o_evloop_socket_create(t->loop, l->fd, H2O_SOCKET_FLAG_DONT_READ);
+        l->sock->data = l;
+        h2o_socket_read_start(l->sock, on_accept);
+    }
 
     int sfd = dup(fw_http_stop_fd()); /* each h2o socket closes its own fd */
     if (sfd < 0) {

@@ -124,13 +124,34 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
     srv->max_body = cfg->max_body ? cfg->max_body : FW_HTTP_DEFAULT_MAX_BODY;
     srv->timeout_ms = cfg->timeout_ms > 0 ? (uint64_t)cfg->timeout_ms : FW_HTTP_DEFAULT_TIMEOUT_MS;
     srv->nthreads = cfg->threads > 0 ? (cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads) : online_cpus();
+    srv->proxy = cfg->proxy;
     pthread_mutex_init(&srv->mu, NULL);
     pthread_cond_init(&srv->cond, NULL);
-    int rc = -1, nstarted = 0, port = 0;
-    int *fds = calloc((size_t)srv->nthreads, sizeof *fds);
+    int rc = -1, nstarted = 0;
+    int ports[FW_HTTP_MAX_LISTENERS] = {0};
+    fw_http_listener ls[FW_HTTP_MAX_LISTENERS];
+    if (cfg->nlisteners > 0) {
+        srv->nls = cfg->nlisteners > FW_HTTP_MAX_LISTENERS ? FW_HTTP_MAX_LISTENERS : cfg->nlisteners;
+        memcpy(ls, cfg->listeners, srv->nls * sizeof ls[0]);
+    } else {
+        srv->nls = 1;
+        ls[0].addr = cfg->listen && *cfg->listen ? cfg->listen : FW_HTTP_DEFAULT_LISTEN;
+        ls[0].tls = cert != NULL;
+    }
+    bool need_cert = srv->proxy;
+    for (size_t i = 0; i < srv->nls; i++)
+        need_cert |= srv->ls_tls[i] = ls[i].tls;
+    /* fds[l * nthreads + i]: listener l of thread i */
+    int *fds = calloc(srv->nls * (size_t)srv->nthreads, sizeof *fds);
     srv->threads = calloc((size_t)srv->nthreads, sizeof *srv->threads);
     if (!fds || !srv->threads) {
         fputs("followd: out of memory\n", stderr);
+        goto out;
+    }
+    for (size_t i = 0; i < srv->nls * (size_t)srv->nthreads; i++)
+        fds[i] = -1;
+    if (need_cert && !cert) {
+        fprintf(stderr, "followd: %s needs a TLS certificate and key\n", srv->proxy ? "proxy mode" : "a TLS listener");
         goto out;
     }
     if (cert && (srv->ssl_ctx = fw_http_ssl_ctx(cert, key)) == NULL)
@@ -142,8 +163,9 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
             goto out;
         }
     }
-    if (fw_http_bind_listeners(cfg->listen && *cfg->listen ? cfg->listen : FW_HTTP_DEFAULT_LISTEN, srv->nthreads, fds, &port) != 0)
-        goto out;
+    for (size_t l = 0; l < srv->nls; l++)
+        if (fw_http_bind_listeners(ls[l].addr, srv->nthreads, fds + l * (size_t)srv->nthreads, &ports[l]) != 0)
+            goto out;
     setup_globalconf(srv, cfg);
 
     struct sigaction sa, hup, old_term, old_int, old_hup;
@@ -161,16 +183,16 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
     for (int i = 0; i < srv->nthreads; i++) {
         struct thread *t = &srv->threads[i];
         t->srv = srv;
-        t->listen_fd = fds[i];
-        fds[i] = -1; /* owned by the thread's h2o socket now */
+        t->nls = srv->nls;
+        for (size_t l = 0; l < srv->nls; l++) {
+            t->ls[l].fd = fds[l * (size_t)srv->nthreads + (size_t)i];
+            fds[l * (size_t)srv->nthreads + (size_t)i] = -1; /* owned by the thread's h2o socket now */
+        }
         int e = pthread_create(&t->tid, NULL, fw_http_thread_main, t);
         if (e != 0) {
             fprintf(stderr, "followd: cannot start thread: %s\n", strerror(e));
-            close(t->listen_fd);
-            for (int j = i + 1; j < srv->nthreads; j++) {
-                close(fds[j]);
-                fds[j] = -1;
-            }
+            for (size_t l = 0; l < srv->nls; l++)
+                close(t->ls[l].fd);
             fw_http_stop();
             break;
         }
@@ -182,7 +204,7 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
             pthread_cond_wait(&srv->cond, &srv->mu);
         pthread_mutex_unlock(&srv->mu);
         if (cfg->on_ready)
-            cfg->on_ready(cfg->on_ready_ctx, port);
+            cfg->on_ready(cfg->on_ready_ctx, ports, srv->nls);
         rc = 0;
     }
     for (int i = 0; i < nstarted; i++)
@@ -202,6 +224,10 @@ out:
     fw_alog_close(srv->alog); /* each loop thread flushed its lines when it ended */
     if (srv->ssl_ctx)
         SSL_CTX_free(srv->ssl_ctx);
+    if (fds)
+        for (size_t i = 0; i < srv->nls * (size_t)srv->nthreads; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
     free(fds);
     free(srv->threads);
     pthread_cond_destroy(&srv->cond);

@@ -180,8 +180,8 @@ static void on_lookup(void *ctx, const fw_auth_res *res)
     memset(&x->cred, 0, sizeof x->cred);
     if (res->rc == FW_OK && res->cred) {
         const fw_cred *c = res->cred;
-        x->cred = (fw_oa_cred){c->kind, c->revoked, res->user != NULL, c->app_id, c->user_id, c->scopes,
-                               c->expires_at_ms};
+        x->cred = (fw_oa_cred){c->kind,   c->revoked,          res->user != NULL, c->app_id, c->user_id,
+                               c->scopes, c->expires_at_ms, c->grant_id};
         x->cred.has_user = res->user && !(res->user->flags & FW_USER_SUSPENDED);
     }
     x->landed = true;
@@ -334,12 +334,17 @@ bool fw_oa_uri_registered(fw_str registered, fw_str uri)
     return false;
 }
 
-bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret)
+int fw_oa_oauth1_check(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret, bool query_signed)
 {
     fw_req *req = x->req;
-    fw_oauth1_http http = {req->method, req->path, req->query, req->content_type, req->body, req->host, req->tls};
-    return fw_oauth1_check_run(x->oa->oa1, x->hdr, &http, consumer_secret, token_secret, fw_now_ms() / 1000) ==
-           FW_OK;
+    fw_oauth1_http http = {req->method, req->path, query_signed ? req->query : FW_STR_LIT(""), req->content_type,
+                           req->body, req->host, req->tls};
+    return fw_oauth1_check_run(x->oa->oa1, x->hdr, &http, consumer_secret, token_secret, fw_now_ms() / 1000);
+}
+
+bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret)
+{
+    return fw_oa_oauth1_check(x, consumer_secret, token_secret, true) == FW_OK;
 }
 
 /* ---- OAuth 2.0 client authentication ----------------------------------- */

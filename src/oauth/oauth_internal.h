@@ -80,6 +80,7 @@ typedef struct fw_oa_authz {
 /* An OAuth 1.0a request token. */
 typedef struct fw_oa_reqtok {
     uint64_t app_id, user_id; /* user_id set once authorized */
+    uint32_t scopes;          /* the access token's level: FW_SCOPES_OAUTH1_WRITE or _READ (auth/scopes.h) */
     bool authorized;
     char secret[48];
     char callback[FW_OA_URI_MAX + 1]; /* URL or "oob" */
@@ -100,7 +101,7 @@ typedef struct fw_oa_session {
     char action[32];  /* path the form posts to */
     char app_name[FW_OA_NAME_MAX + 1];
     char reqtok[64];  /* flow 1 */
-    fw_oa_authz authz; /* flow 2 */
+    fw_oa_authz authz; /* flow 2; flow 1 uses only authz.scopes (the token's level, for the page) */
 } fw_oa_session;
 
 /* Copies of what a store lookup returned (store results are borrowed). */
@@ -119,6 +120,7 @@ typedef struct fw_oa_cred {
     uint64_t app_id, user_id;
     uint32_t scopes;
     int64_t expires_at_ms;
+    uint64_t grant_id; /* fw_cred.grant_id */
 } fw_oa_cred;
 
 struct fw_oa_ctx {
@@ -169,6 +171,10 @@ void fw_oa_json_ok(fw_oa_ctx *x, fw_jw *w);
 void fw_oa_no_store(fw_req *req);
 /* Verifies x->hdr (signature with the two secrets, then the nonce). */
 bool fw_oa_oauth1_ok(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret);
+/* The same, returning the check's FW_OK / FW_E* code; with query_signed
+ * false the base string leaves the query string out (a client that signed
+ * the URL without its query and sent the query anyway). */
+int fw_oa_oauth1_check(fw_oa_ctx *x, fw_str consumer_secret, fw_str token_secret, bool query_signed);
 /* Copies s into dst[cap] NUL-terminated; false (dst empty) if it does not fit
  * or contains a NUL byte. */
 bool fw_oa_copy(char *dst, size_t cap, fw_str s);

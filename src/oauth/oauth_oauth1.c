@@ -4,6 +4,15 @@
  * authenticate, 401 code 89 for unknown/expired request tokens, 403 code 415
  * for an unregistered callback.
  *
+ * Two request shapes X accepts and its own samples send (docs/oauth1.md):
+ * a request_token without oauth_callback (requests_oauthlib without
+ * callback_uri) gets the app's first registered callback, or the PIN flow
+ * when it has none; an access_token signed with the consumer key only, the
+ * request token and verifier in a query the client did not sign (the
+ * oauth-1.0a npm package as X's JavaScript samples use it). The single-use
+ * verifier bound to the request token and its app is what authenticates
+ * that second shape; the consumer signature is still required.
+ *
  * A request token lives in the pending table as FW_OA_PK_REQTOK until its
  * user decides; the first decision takes it out (a stale second page finds
  * nothing), and an approval stores it again as FW_OA_PK_VERIFIER, which
@@ -18,6 +27,7 @@
 
 #include "auth/issue.h"
 #include "auth/pending.h"
+#include "auth/scopes.h"
 #include "core/clock.h"
 #include "core/secret.h"
 #include "core/urlenc.h"
@@ -28,6 +38,8 @@ static const char ct_form[] = "application/x-www-form-urlencoded";
  * token issued for it on the work queue. */
 typedef struct acc_state {
     fw_oa_reqtok rt;
+    fw_str token;       /* the request token: the header's, or the query's (consumer_only) */
+    bool consumer_only; /* signed with the consumer key alone */
     int rc;
     char tok[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
 } acc_state;
@@ -77,6 +89,29 @@ static void form_ok(fw_oa_ctx *x)
 
 /* ---- POST /oauth/request_token ------------------------------------------ */
 
+/* X: without oauth_callback, the app's registered callback URL (the first
+ * one), or the PIN flow ("oob") when it has none. */
+static fw_str default_callback(fw_str registered)
+{
+    const char *nl = registered.len ? memchr(registered.p, '\n', registered.len) : NULL;
+    size_t n = nl ? (size_t)(nl - registered.p) : registered.len;
+    return n ? (fw_str){registered.p, n} : FW_STR_LIT("oob");
+}
+
+/* x_auth_access_type (X: "read" or "write"; absent = the app's level, which
+ * is read-write for every followd app). False for any other value. */
+static bool access_type(fw_str v, uint32_t *scopes)
+{
+    *scopes = FW_SCOPES_OAUTH1_WRITE;
+    if (!v.p || fw_str_eq(v, "write"))
+        return true;
+    if (fw_str_eq(v, "read")) {
+        *scopes = FW_SCOPES_OAUTH1_READ;
+        return true;
+    }
+    return false;
+}
+
 static void request_token_found(fw_oa_ctx *x)
 {
     if (x->rc == FW_EIO) {
@@ -88,11 +123,18 @@ static void request_token_found(fw_oa_ctx *x)
         return;
     }
     fw_str cb = x->hdr->callback.p ? x->hdr->callback : fw_oauth_param(&x->prm, "oauth_callback");
-    if (!cb.p || !cb.len || x->prm_rc != FW_OK) {
+    if (x->prm_rc != FW_OK) {
         not_authenticated(x);
         return;
     }
-    if (!fw_str_eq(cb, "oob") && !fw_oa_uri_registered(x->app.redirect_uris, cb)) {
+    uint32_t scopes;
+    if (!access_type(fw_oauth_param(&x->prm, "x_auth_access_type"), &scopes)) {
+        fw_oa_v1_error(x, 400, 44, "x_auth_access_type parameter is invalid.");
+        return;
+    }
+    if (!cb.p || !cb.len)
+        cb = default_callback(x->app.redirect_uris);
+    else if (!fw_str_eq(cb, "oob") && !fw_oa_uri_registered(x->app.redirect_uris, cb)) {
         fw_oa_v1_error(x, 403, 415,
                        "Callback URL not approved for this client application. Approved callback URLs can "
                        "be adjusted in your application settings");
@@ -101,6 +143,7 @@ static void request_token_found(fw_oa_ctx *x)
     fw_oa_reqtok rt;
     memset(&rt, 0, sizeof rt);
     rt.app_id = x->app.id;
+    rt.scopes = scopes;
     if (!fw_oa_copy(rt.callback, sizeof rt.callback, cb)) {
         fw_oa_v1_error(x, 403, 415, "Callback URL not approved for this client application.");
         return;
@@ -140,7 +183,7 @@ void fw_oa_request_token(fw_oa_ctx *x)
 static void access_issue(fw_oa_ctx *x)
 {
     acc_state *a = x->flow;
-    a->rc = fw_issue_oauth1(fw_oa_store(x), a->rt.app_id, a->rt.user_id, NULL, a->tok, a->sec);
+    a->rc = fw_issue_oauth1(fw_oa_store(x), a->rt.app_id, a->rt.user_id, a->rt.scopes, NULL, a->tok, a->sec);
 }
 
 static void access_issued(fw_oa_ctx *x)
@@ -164,15 +207,28 @@ static void access_issued(fw_oa_ctx *x)
     form_ok(x);
 }
 
+/* The consumer-only shape: signed with the consumer secret and an empty
+ * token secret, over the request as sent or (oauth-1.0a as X's samples use
+ * it) over the URL without the query. Each candidate is a full HMAC check. */
+static bool consumer_signature_ok(fw_oa_ctx *x)
+{
+    int rc = fw_oa_oauth1_check(x, x->app.consumer_secret, FW_STR_LIT(""), true);
+    if (rc == FW_ESIGNATURE && x->req->query.len)
+        rc = fw_oa_oauth1_check(x, x->app.consumer_secret, FW_STR_LIT(""), false);
+    return rc == FW_OK;
+}
+
 static void access_token_found(fw_oa_ctx *x)
 {
-    fw_oa_reqtok *rt = &((acc_state *)x->flow)->rt;
+    acc_state *a = x->flow;
+    fw_oa_reqtok *rt = &a->rt;
     if (x->rc == FW_EIO) {
         unavailable(x);
         return;
     }
     if (x->rc != FW_OK || !x->have_app || x->app.id != rt->app_id ||
-        !fw_oa_oauth1_ok(x, x->app.consumer_secret, fw_str_c(rt->secret))) {
+        !(a->consumer_only ? consumer_signature_ok(x)
+                           : fw_oa_oauth1_ok(x, x->app.consumer_secret, fw_str_c(rt->secret)))) {
         not_authenticated(x);
         return;
     }
@@ -183,7 +239,7 @@ static void access_token_found(fw_oa_ctx *x)
     fw_str verifier = x->hdr->verifier.p ? x->hdr->verifier : fw_oauth_param(&x->prm, "oauth_verifier");
     /* Single use from here on: a wrong verifier burns the request token. */
     size_t len = 0;
-    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_VERIFIER, x->hdr->token, rt, sizeof *rt, &len, fw_now_ms()) !=
+    if (fw_pending_take(fw_oa_pending(x), FW_OA_PK_VERIFIER, a->token, rt, sizeof *rt, &len, fw_now_ms()) !=
             FW_OK ||
         len != sizeof *rt || !rt->authorized) {
         bad_token(x);
@@ -202,13 +258,23 @@ void fw_oa_access_token(fw_oa_ctx *x)
         return;
     acc_state *a = malloc(sizeof *a);
     x->flow = a;
-    fw_oa_reqtok *rt = a ? &a->rt : NULL;
+    if (!a) {
+        unavailable(x);
+        return;
+    }
+    a->consumer_only = !x->hdr->token.len;
+    if (a->consumer_only && x->prm_rc != FW_OK) {
+        not_authenticated(x);
+        return;
+    }
+    a->token = a->consumer_only ? fw_oauth_param(&x->prm, "oauth_token") : x->hdr->token;
+    fw_oa_reqtok *rt = &a->rt;
     size_t len = 0;
     /* Approved (a verifier exists), or still waiting for its user. */
-    bool found = rt && x->hdr->token.len &&
-                 (fw_pending_get(fw_oa_pending(x), FW_OA_PK_VERIFIER, x->hdr->token, rt, sizeof *rt, &len,
+    bool found = a->token.len &&
+                 (fw_pending_get(fw_oa_pending(x), FW_OA_PK_VERIFIER, a->token, rt, sizeof *rt, &len,
                                  fw_now_ms()) == FW_OK ||
-                  fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, x->hdr->token, rt, sizeof *rt, &len,
+                  fw_pending_get(fw_oa_pending(x), FW_OA_PK_REQTOK, a->token, rt, sizeof *rt, &len,
                                  fw_now_ms()) == FW_OK);
     if (!found || len != sizeof *rt) {
         bad_token(x);
@@ -241,6 +307,7 @@ static void show_page(fw_oa_ctx *x)
     }
     s.flow = 1;
     s.app_id = rt.app_id;
+    s.authz.scopes = rt.scopes;
     memcpy(s.app_name, rt.app_name, sizeof s.app_name);
     fw_oa_copy(s.action, sizeof s.action, x->req->path);
     char id[44];

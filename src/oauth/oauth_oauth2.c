@@ -29,6 +29,7 @@ typedef struct grant {
     /* what to issue; the work queue's results */
     uint64_t app_id, user_id;
     uint32_t issue_scopes;
+    uint64_t grant_id;   /* the authorization the tokens belong to (0: mint one) */
     bool revoke_first;   /* refresh: revoke the presented token, then issue */
     bool was_live;
     int revoke_rc, rc;
@@ -94,7 +95,7 @@ static void authorize_client_found(fw_oa_ctx *x)
         fw_oa_authz *a = &s.authz;
         s.app_id = a->app_id = x->app.id;
         /* a Read app asks for no write scope: the page and the token say so */
-        a->scopes = x->app.permission == FW_APP_PERM_READ ? scopes & ~(uint32_t)FW_SCOPES_WRITE : scopes;
+        a->scopes = x->app.permission == FW_APP_PERM_READ ? scopes & ~(uint32_t)FW_SCOPES_WRITE_OR_DM : scopes;
         a->method = (uint8_t)method;
         fw_oa_copy(a->redirect_uri, sizeof a->redirect_uri, uri);
         fw_oa_copy(a->challenge, sizeof a->challenge, challenge);
@@ -203,12 +204,16 @@ static void issue_work(fw_oa_ctx *x)
         if (g->revoke_rc != FW_OK || !g->was_live)
             return;
     }
-    g->rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_USER, g->app_id, g->user_id, g->issue_scopes,
-                                FW_OA_ACCESS_TTL_S * 1000LL, NULL, g->at);
+    /* A code exchange starts a grant; a refresh continues the presented
+     * token's (one from before grants existed starts one). */
+    g->rc = g->grant_id ? FW_OK : fw_issue_grant_id(&g->grant_id);
+    if (g->rc == FW_OK)
+        g->rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_USER, g->app_id, g->user_id, g->issue_scopes,
+                                    FW_OA_ACCESS_TTL_S * 1000LL, g->grant_id, NULL, g->at);
     /* Refresh tokens last until used or revoked. */
     if (g->rc == FW_OK && (g->issue_scopes & FW_SCOPE_OFFLINE_ACCESS))
         g->rc = fw_issue_user_token(fw_oa_store(x), FW_CRED_OAUTH2_REFRESH, g->app_id, g->user_id, g->issue_scopes,
-                                    0, NULL, g->rt);
+                                    0, g->grant_id, NULL, g->rt);
 }
 
 /* Back on the loop: X's token response, or the error. */
@@ -310,6 +315,7 @@ static void refresh_found(fw_oa_ctx *x)
     } else {
         /* The presented refresh token dies before new ones exist. */
         g->revoke_first = true;
+        g->grant_id = c->grant_id;
         issue_tokens(x, g, c->app_id, c->user_id, scopes);
     }
 }
@@ -354,11 +360,17 @@ void fw_oa_token2(fw_oa_ctx *x)
 
 /* ---- POST /2/oauth2/revoke ---------------------------------------------- */
 
-/* On the work queue: the revocation's store write. */
+/* On the work queue: the revocation's store writes. A refresh token takes
+ * its whole grant with it, the access tokens minted from it and from its
+ * predecessors included (RFC 7009 section 2.1); an access token only itself. */
 static void revoke_work(fw_oa_ctx *x)
 {
     grant *g = x->flow;
-    g->revoke_rc = fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, NULL);
+    g->revoke_rc = g->grant_id ? fw_store_grant_revoke(fw_oa_store(x), g->grant_id) : FW_OK;
+    if (g->revoke_rc == FW_ENOTSUP) /* a backend without grant records: revoke the token alone */
+        g->revoke_rc = FW_OK;
+    if (g->revoke_rc == FW_OK)
+        g->revoke_rc = fw_store_cred_revoke(fw_oa_store(x), g->hash, FW_STR_NULL, NULL);
 }
 
 static void revoked(fw_oa_ctx *x)
@@ -395,6 +407,8 @@ static void revoke_found(fw_oa_ctx *x)
             fw_oa2_error(x, 400, "unsupported_token_type", "Only OAuth 2.0 user tokens can be revoked here");
             return;
         }
+        if (c->kind == FW_CRED_OAUTH2_REFRESH)
+            g->grant_id = c->grant_id;
         fw_oa_offload(x, revoke_work, revoked, storage_error);
         return;
     }

@@ -97,8 +97,12 @@ void fw_oa_page_consent(fw_oa_ctx *x, const fw_oa_session *s, const char *id, co
     esc(b, s->app_name);
     fw_buf_puts(b, "</strong> wants to access your followd account.</p>\n");
     if (s->flow == 1) {
+        /* The level x_auth_access_type asked for (read: no writes). */
         fw_buf_puts(b, "<p>It will be able to:</p>\n<ul>\n<li>Read your profile, the accounts you follow and your "
-                       "followers.</li>\n<li>Follow and unfollow accounts for you.</li>\n</ul>\n");
+                       "followers.</li>\n");
+        if (s->authz.scopes & FW_SCOPE_FOLLOWS_WRITE)
+            fw_buf_puts(b, "<li>Follow and unfollow accounts for you.</li>\n");
+        fw_buf_puts(b, "</ul>\n");
     } else {
         fw_buf_puts(b, "<p>It asks for these permissions:</p>\n");
         scope_list(b, s->authz.scopes);

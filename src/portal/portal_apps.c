@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "auth/issue.h"
+#include "auth/scopes.h"
 #include "core/urlenc.h"
 
 #define APP_NAME_MAX 32
@@ -358,7 +359,9 @@ static int keys_action(fw_pt_ctx *x, fw_str action, fw_app_rec *a, const fw_app_
             return rc;
         if (fw_str_eq(action, "revoke_token"))
             return fw_store_app_set_dev_token(s, a->a.id, FW_STR_NULL);
-        if ((rc = fw_issue_oauth1(s, a->a.id, x->s.user_id, NULL, f->tok, f->sec)) ||
+        /* the token carries the app's permission as it is now (X: "created with Read" etc.) */
+        uint32_t scopes = st->permission == FW_APP_PERM_READ ? FW_SCOPES_OAUTH1_READ : FW_SCOPES_OAUTH1_WRITE;
+        if ((rc = fw_issue_oauth1(s, a->a.id, x->s.user_id, scopes, NULL, f->tok, f->sec)) ||
             (rc = fw_store_app_set_dev_token(s, a->a.id, fw_str_c(f->tok))))
             return rc;
         f->token = true;

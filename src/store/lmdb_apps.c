@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "core/clock.h"
 #include "core/codec.h"
 #include "core/secret.h"
 
@@ -18,7 +19,7 @@ static int put_bytes(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const voi
 
 /* ---- projects ---- */
 
-int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out)
+int fw_lmdb_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out)
 {
     if (access_level > FW_ACCESS_ENTERPRISE || name.len > FW_FIELD_MAX || (name.len && !name.p))
         return FW_EINVAL;
@@ -45,7 +46,7 @@ int fw_store_project_create(fw_store *s, fw_str name, uint8_t access_level, uint
     return rc;
 }
 
-int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level)
+int fw_lmdb_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level)
 {
     if (access_level > FW_ACCESS_ENTERPRISE)
         return FW_EINVAL;
@@ -71,27 +72,6 @@ int fw_store_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_
 }
 
 /* ---- apps ---- */
-
-void fw_app_rec_free(fw_app_rec *r)
-{
-    for (int i = 0; i < 7; i++) {
-        free(r->strs[i]);
-        r->strs[i] = NULL;
-    }
-    memset(&r->a, 0, sizeof(r->a));
-}
-
-void fw_lmdb_app_rec_fill(fw_app_rec *r, const fw_app *a)
-{
-    memset(r, 0, sizeof(*r));
-    r->a = *a;
-    fw_str *f[6] = {&r->a.name, &r->a.consumer_key, &r->a.consumer_secret, &r->a.client_id, &r->a.client_secret,
-                    &r->a.redirect_uris};
-    for (int i = 0; i < 6; i++) {
-        r->strs[i] = fw_str_dup(*f[i]);
-        f[i]->p = r->strs[i];
-    }
-}
 
 /* Random credential strings, retried in the (astronomically unlikely) case
  * they collide with an existing app's index entry. */
@@ -121,7 +101,7 @@ int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
     return FW_EIO;
 }
 
-int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
+int fw_lmdb_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
                         fw_app_rec *out)
 {
     memset(out, 0, sizeof(*out));
@@ -163,14 +143,14 @@ int fw_store_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t c
     fw_app full;
     if ((rc = fw_lmdb_app_get(s, w.txn, a.id, &full)))
         return fw_lmdb_wtx_finish(&w, rc);
-    fw_lmdb_app_rec_fill(out, &full);
+    fw_rec_app_fill(out, &full);
     rc = fw_lmdb_wtx_finish(&w, 0);
     if (rc)
         fw_app_rec_free(out);
     return rc;
 }
 
-int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
+int fw_lmdb_app_get_rec(fw_store *s, uint64_t id, fw_app_rec *out)
 {
     memset(out, 0, sizeof(*out));
     MDB_txn *txn;
@@ -179,7 +159,7 @@ int fw_store_app_get(fw_store *s, uint64_t id, fw_app_rec *out)
     fw_app a;
     int rc = fw_lmdb_app_get(s, txn, id, &a);
     if (!rc)
-        fw_lmdb_app_rec_fill(out, &a);
+        fw_rec_app_fill(out, &a);
     fw_lmdb_rtxn_put(s, txn);
     return rc;
 }
@@ -199,13 +179,13 @@ static int app_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const
     return rc ? rc : as->fn(as->ctx, &a) != 0;
 }
 
-int fw_store_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
+int fw_lmdb_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx)
 {
     app_scan as = {fn, ctx};
     return fw_lmdb_scan(s, DB_APPS, 0, 0, app_row, &as);
 }
 
-int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
+int fw_lmdb_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
 {
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -225,31 +205,11 @@ int fw_store_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen)
 
 /* ---- credentials ---- */
 
-/* Credential key: 'O' + OAuth 1.0a token, or 'H' + SHA-256 of a bearer token. */
-static bool cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t *kb, size_t *kn)
-{
-    if (oauth1) {
-        if (token.len < 1 || token.len > FW_TOKEN_MAX || !token.p)
-            return false;
-        kb[0] = 'O';
-        memcpy(kb + 1, token.p, token.len);
-        *kn = 1 + token.len;
-        return true;
-    }
-    if (!hash)
-        return false;
-    kb[0] = 'H';
-    memcpy(kb + 1, hash, 32);
-    *kn = 33;
-    return true;
-}
-
-int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
+int fw_lmdb_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;
-    if (c->kind < FW_CRED_APP_BEARER || c->kind > FW_CRED_OAUTH1_USER || c->secret.len > FW_FIELD_MAX ||
-        !cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
+    if (!fw_rec_cred_valid(c) || !fw_rec_cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -273,13 +233,13 @@ int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, 
 
 /* Read and write in one write transaction: LMDB runs one writer at a time,
  * so the revoked flag is test-and-set. */
-int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live)
+int fw_lmdb_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;
     if (was_live)
         *was_live = false;
-    if (!cred_key(!hash, hash, oauth1_token, kb, &kn))
+    if (!fw_rec_cred_key(!hash, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -305,4 +265,26 @@ int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_toke
     if (rc == FW_OK && was_live)
         *was_live = true;
     return rc;
+}
+
+/* A grant's revocation is one record, checked by fw_store_auth: a constant-time
+ * write however many tokens the grant has minted, and tokens issued under it
+ * afterwards (a refresh racing the revocation) are covered too. */
+int fw_lmdb_grant_revoke(fw_store *s, uint64_t grant_id)
+{
+    if (grant_id == 0)
+        return FW_EINVAL;
+    uint8_t k[8], v[8];
+    be64_put(k, grant_id);
+    le64_put(v, (uint64_t)fw_now_ms());
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    rc = put_bytes(&w, DB_GRANTS_REVOKED, k, sizeof k, v, sizeof v, MDB_NOOVERWRITE);
+    if (rc == FW_EEXISTS) {
+        fw_lmdb_wtx_abort(&w); /* already revoked */
+        return FW_OK;
+    }
+    return fw_lmdb_wtx_finish(&w, rc);
 }

@@ -65,7 +65,7 @@ static int check_users(chk *c)
         }
         char lname[FW_USERNAME_MAX + 1];
         MDB_val nk, nv;
-        if (!fw_lmdb_username_key(u.username, lname)) {
+        if (!fw_rec_username_key(u.username, lname)) {
             problem(c, "user %" PRIu64 ": invalid username", id);
         } else {
             nk = (MDB_val){strlen(lname), lname};
@@ -99,7 +99,7 @@ static int check_unames(chk *c)
         char lname[FW_USERNAME_MAX + 1];
         if (v.mv_size != 8 || fw_lmdb_user_get(c->txn, c->s, be64_get(v.mv_data), &u) != FW_OK)
             problem(c, "username '%.*s': points to a missing user", kl, (const char *)key.mv_data);
-        else if (!fw_lmdb_username_key(u.username, lname) || strlen(lname) != key.mv_size ||
+        else if (!fw_rec_username_key(u.username, lname) || strlen(lname) != key.mv_size ||
                  memcmp(lname, key.mv_data, key.mv_size) != 0)
             problem(c, "username '%.*s': user %" PRIu64 " is named otherwise", kl, (const char *)key.mv_data, u.id);
     }
@@ -230,7 +230,7 @@ static int check_seq(chk *c)
     return 0;
 }
 
-int fw_store_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx)
+int fw_lmdb_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx)
 {
     chk c = {.s = s, .report = report, .ctx = ctx};
     if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &c.txn))

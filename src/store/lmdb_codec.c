@@ -5,7 +5,6 @@
  * past the end. */
 #include "store/lmdb_internal.h"
 
-#include "core/jsonw.h"
 
 #define REC_VERSION 2
 
@@ -61,27 +60,10 @@ static void user_strs(const fw_user *u, fw_str v[USER_NSTR])
     v[4] = u->url, v[5] = u->profile_image_url, v[6] = u->withheld_countries, v[7] = u->entities_json;
 }
 
-/* The user's default fields as X renders them, `{"id":"..","name":"..","username":".."`
- * without the closing brace. Kept in the record (a cache derived at write time,
- * never set by callers) so a list page copies it instead of formatting and
- * escaping three fields per user on every read. */
-static void user_head(const fw_user *u, fw_buf *out)
-{
-    fw_jw w;
-    fw_jw_init(&w, out, false);
-    fw_jw_obj_begin(&w);
-    fw_jw_key(&w, "id");
-    fw_jw_id(&w, u->id);
-    fw_jw_key(&w, "name");
-    fw_jw_strn(&w, u->name.p, u->name.len);
-    fw_jw_key(&w, "username");
-    fw_jw_strn(&w, u->username.p, u->username.len);
-}
-
 static void user_stored_strs(const fw_user *u, fw_str v[USER_NSTORED], fw_buf *head)
 {
     user_strs(u, v);
-    user_head(u, head);
+    fw_rec_user_head(u, head);
     v[USER_NSTR] = (fw_str){head->data, head->len};
 }
 
@@ -140,35 +122,6 @@ int fw_lmdb_user_unpack(const void *data, size_t n, fw_user *u)
     u->url = v[4], u->profile_image_url = v[5], u->withheld_countries = v[6], u->entities_json = v[7];
     u->default_json = v[8];
     return 0;
-}
-
-bool fw_lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
-{
-    if (name.len < 1 || name.len > FW_USERNAME_MAX)
-        return false;
-    for (size_t i = 0; i < name.len; i++) {
-        char c = name.p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return false;
-        out[i] = c;
-    }
-    out[name.len] = 0;
-    return true;
-}
-
-bool fw_lmdb_user_valid(const fw_user *u)
-{
-    char key[FW_USERNAME_MAX + 1];
-    if (!fw_lmdb_username_key(u->username, key))
-        return false;
-    fw_str v[USER_NSTR];
-    user_strs(u, v);
-    for (int i = 0; i < USER_NSTR; i++)
-        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
-            return false;
-    return u->verified_type <= FW_VT_GOVERNMENT;
 }
 
 /* ---- tweets ---- */
@@ -282,7 +235,11 @@ int fw_lmdb_app_unpack(const void *data, size_t n, fw_app *a)
 /* ---- credentials ---- */
 #define CRED_HDR 40
 
-size_t fw_lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1); }
+/* Records without a grant keep the original layout; a grant id is appended
+ * after the string table and flagged, so older records read unchanged. */
+#define CRED_HAS_GRANT 1u
+
+size_t fw_lmdb_cred_size(const fw_cred *c) { return CRED_HDR + strs_size(&c->secret, 1) + (c->grant_id ? 8 : 0); }
 
 void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out)
 {
@@ -296,6 +253,10 @@ void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out)
     le64_put(out + 24, (uint64_t)c->issued_at_ms);
     le64_put(out + 32, (uint64_t)c->expires_at_ms);
     pack_strs(out + CRED_HDR, &c->secret, 1);
+    if (c->grant_id) {
+        out[CRED_OFF_FLAGS] = CRED_HAS_GRANT;
+        le64_put(out + CRED_HDR + strs_size(&c->secret, 1), c->grant_id);
+    }
 }
 
 int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
@@ -310,7 +271,15 @@ int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
     c->user_id = le64_get(p + 16);
     c->issued_at_ms = (int64_t)le64_get(p + 24);
     c->expires_at_ms = (int64_t)le64_get(p + 32);
-    return unpack_strs(p + CRED_HDR, n - CRED_HDR, &c->secret, 1);
+    c->grant_id = 0;
+    size_t strs = n - CRED_HDR;
+    if (p[CRED_OFF_FLAGS] & CRED_HAS_GRANT) {
+        if (strs < 8)
+            return FW_EIO;
+        strs -= 8;
+        c->grant_id = le64_get(p + CRED_HDR + strs);
+    }
+    return unpack_strs(p + CRED_HDR, strs, &c->secret, 1);
 }
 
 /* ---- by table: what fw_lmdb_put_rec packs ---- */

@@ -30,28 +30,27 @@
 #include <lmdb.h>
 #include <pthread.h>
 
-#include "store/store.h"
+#include "store/backend.h"
 
 enum {
     DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
-    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS,
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED,
     DB_DEVS, DB_PROJ_INFO, DB_APP_SET, /* developer portal (lmdb_portal.c) */
     DB_COUNT
 };
 
 #define FW_SCHEMA_VERSION 1u
-#define FW_USERNAME_MAX 15
-#define FW_FIELD_MAX 65535u /* any stored string field */
-#define FW_TOKEN_MAX 256u   /* OAuth 1.0a token string used as a key */
 
 struct fw_lmdb_writer;
 struct fw_lmdb_txn_pool;
 
 struct fw_store {
+    fw_store_hdr hdr; /* first: store.c dispatches through hdr.ops */
     MDB_env *env;
     MDB_dbi dbi[DB_COUNT];
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
+    bool no_grants_db; /* read-only open of a database from before DB_GRANTS_REVOKED: none revoked */
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
@@ -117,6 +116,7 @@ size_t fw_lmdb_app_size(const fw_app *a);
 void fw_lmdb_app_pack(const fw_app *a, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_app_unpack(const void *p, size_t n, fw_app *a); /* access_level left 0 */
 #define CRED_OFF_REVOKED 2
+#define CRED_OFF_FLAGS 3 /* bit 0: an 8-byte grant id follows the string table */
 size_t fw_lmdb_cred_size(const fw_cred *c);
 void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);
@@ -128,10 +128,6 @@ typedef struct fw_lmdb_codec {
     void (*pack)(const void *rec, uint8_t *out);
 } fw_lmdb_codec;
 const fw_lmdb_codec *fw_lmdb_codec_of(int db);
-/* Checks ^[A-Za-z0-9_]{1,15}$ and writes the lower-cased form to out (16 bytes). */
-bool fw_lmdb_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
-/* Every string field of u within FW_FIELD_MAX and a valid username. */
-bool fw_lmdb_user_valid(const fw_user *u);
 
 /* ---- lmdb_graph.c: primitives inside a write txn ---- */
 typedef struct fw_lmdb_wtx {
@@ -199,24 +195,74 @@ void fw_lmdb_rpool_free(fw_store *s);
 FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app);
 
 /* ---- lmdb_apps.c: app credentials ---- */
-#define CONSUMER_KEY_LEN 25
-#define CONSUMER_SECRET_LEN 50
-#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
-#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 /* A random credential string into out: n alphanumerics (alnum) or the
  * base64url form of n random bytes, retried while db (>= 0) already holds it
  * as a key; FW_OK or fw_err. */
 FW_MUSTCHECK int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n);
-/* Fills r with owned copies of a's strings (fw_app_rec_free frees them). */
-void fw_lmdb_app_rec_fill(fw_app_rec *r, const fw_app *a);
 
 /* ---- lmdb_portal.c ---- */
 /* The app's permission from its settings record (FW_APP_PERM_READ_WRITE
  * when it has none); FW_OK or FW_EIO. */
 FW_MUSTCHECK int fw_lmdb_app_permission(MDB_txn *txn, fw_store *s, uint64_t app_id, uint8_t *perm);
+/* The portal's entries of fw_lmdb_ops (store.h, "Developer portal"). */
+int fw_lmdb_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
+int fw_lmdb_dev_get(fw_store *s, uint64_t user_id, fw_dev *out);
+int fw_lmdb_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status);
+int fw_lmdb_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+                                 uint8_t access_level, int64_t now_ms, uint64_t *id_out);
+int fw_lmdb_project_get(fw_store *s, uint64_t id, fw_project_rec *out);
+int fw_lmdb_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment);
+int fw_lmdb_project_delete(fw_store *s, uint64_t id, bool with_apps);
+int fw_lmdb_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx);
+int fw_lmdb_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out);
+int fw_lmdb_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+                       uint8_t permission, fw_str website_url);
+int fw_lmdb_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token);
+int fw_lmdb_app_delete(fw_store *s, uint64_t app_id);
+int fw_lmdb_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */
 FW_MUSTCHECK int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out);
+
+/* ---- the ops table entries (store/backend.h), defined across lmdb_*.c ---- */
+int fw_lmdb_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out);
+int fw_lmdb_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level);
+int fw_lmdb_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris, fw_app_rec *out);
+int fw_lmdb_app_get_rec(fw_store *s, uint64_t id, fw_app_rec *out);
+int fw_lmdb_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx);
+int fw_lmdb_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
+int fw_lmdb_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
+int fw_lmdb_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
+int fw_lmdb_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
+int fw_lmdb_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
+int fw_lmdb_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
+uint64_t fw_lmdb_version(fw_store *s);
+void fw_lmdb_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx);
+void fw_lmdb_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx);
+void fw_lmdb_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx);
+void fw_lmdb_close(fw_store *s);
+const uint8_t *fw_lmdb_secret(fw_store *s);
+int fw_lmdb_user_create(fw_store *s, const fw_user *u, uint64_t *id_out);
+int fw_lmdb_user_update(fw_store *s, const fw_user *u);
+int fw_lmdb_user_delete(fw_store *s, uint64_t id);
+int fw_lmdb_user_get_rec(fw_store *s, uint64_t id, fw_user_rec *out);
+int fw_lmdb_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out);
+int fw_lmdb_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx);
+int fw_lmdb_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out);
+int fw_lmdb_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n);
+int fw_lmdb_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
+void fw_lmdb_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
+extern const fw_store_ops fw_lmdb_ops;
+
+FW_MUSTCHECK int fw_lmdb_grant_revoke(fw_store *s, uint64_t grant_id);
+
+/* ---- lmdb_import.c, lmdb_export.c (store.h "Bulk import") ---- */
+FW_MUSTCHECK int fw_lmdb_import_begin(fw_store *s, fw_import **out);
+FW_MUSTCHECK
+int fw_lmdb_tweet_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
+FW_MUSTCHECK int fw_lmdb_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst,
+                                                          uint64_t seq),
+                                   void *ctx);
 
 #endif

@@ -1,7 +1,7 @@
 /* Sign-in password records (LMDB backend): user id -> opaque record. */
 #include "store/lmdb_internal.h"
 
-int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len)
+int fw_lmdb_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len)
 {
     if (!rec || len == 0 || len > FW_PASSWORD_REC_MAX)
         return FW_EINVAL;
@@ -20,7 +20,7 @@ int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec
     return fw_lmdb_wtx_commit(&w);
 }
 
-int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len)
+int fw_lmdb_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len)
 {
     MDB_txn *txn;
     if (fw_lmdb_rtxn_get(s, &txn))

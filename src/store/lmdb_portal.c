@@ -45,8 +45,6 @@ static int del_key(fw_lmdb_wtx *w, int db, fw_str k)
     return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
 
-static bool str_ok(fw_str s, size_t max) { return s.len <= max && (!s.len || s.p); }
-
 /* Points *a and *b at owned copies of themselves kept in strs[2]. */
 static void own2(fw_str *a, fw_str *b, char *strs[2])
 {
@@ -58,9 +56,9 @@ static void own2(fw_str *a, fw_str *b, char *strs[2])
 
 /* ---- developers ---- */
 
-int fw_store_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms)
+int fw_lmdb_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms)
 {
-    if (status != FW_DEV_PENDING && status != FW_DEV_APPROVED)
+    if (!fw_rec_dev_status_valid(status))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user u;
@@ -81,7 +79,7 @@ static int dev_decode(const MDB_val *v, uint64_t id, fw_dev *out)
     return FW_OK;
 }
 
-int fw_store_dev_get(fw_store *s, uint64_t user_id, fw_dev *out)
+int fw_lmdb_dev_get(fw_store *s, uint64_t user_id, fw_dev *out)
 {
     MDB_txn *txn;
     if (fw_lmdb_rtxn_get(s, &txn))
@@ -94,9 +92,9 @@ int fw_store_dev_get(fw_store *s, uint64_t user_id, fw_dev *out)
     return rc;
 }
 
-int fw_store_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status)
+int fw_lmdb_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status)
 {
-    if (status != FW_DEV_PENDING && status != FW_DEV_APPROVED)
+    if (!fw_rec_dev_status_valid(status))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -112,19 +110,6 @@ int fw_store_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status)
 }
 
 /* ---- projects ---- */
-
-void fw_project_rec_free(fw_project_rec *r)
-{
-    free(r->strs[0]);
-    free(r->strs[1]);
-    memset(r, 0, sizeof *r);
-}
-
-static bool project_fields_ok(fw_str name, fw_str use_case, uint8_t env)
-{
-    return name.len >= 1 && str_ok(name, FW_PROJECT_NAME_MAX) && str_ok(use_case, FW_USE_CASE_MAX) &&
-           env <= FW_ENV_PRODUCTION;
-}
 
 static int put_project(fw_lmdb_wtx *w, uint64_t id, uint8_t level, fw_str name, unsigned flags)
 {
@@ -155,10 +140,10 @@ static int put_pinfo(fw_lmdb_wtx *w, uint64_t id, uint64_t owner, uint8_t env, i
     return rc;
 }
 
-int fw_store_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+int fw_lmdb_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
                                   uint8_t access_level, int64_t now_ms, uint64_t *id_out)
 {
-    if (!project_fields_ok(name, use_case, environment) || access_level > FW_ACCESS_ENTERPRISE)
+    if (!fw_rec_project_valid(name, use_case, environment) || access_level > FW_ACCESS_ENTERPRISE)
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -210,7 +195,7 @@ static int project_load(MDB_txn *txn, fw_store *s, uint64_t id, fw_project *p)
     return project_decode(id, &vp, rc ? NULL : &vi, p);
 }
 
-int fw_store_project_get(fw_store *s, uint64_t id, fw_project_rec *out)
+int fw_lmdb_project_get(fw_store *s, uint64_t id, fw_project_rec *out)
 {
     memset(out, 0, sizeof *out);
     MDB_txn *txn;
@@ -223,9 +208,9 @@ int fw_store_project_get(fw_store *s, uint64_t id, fw_project_rec *out)
     return rc;
 }
 
-int fw_store_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment)
+int fw_lmdb_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment)
 {
-    if (!project_fields_ok(name, use_case, environment))
+    if (!fw_rec_project_valid(name, use_case, environment))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -304,7 +289,7 @@ static int project_apps(MDB_txn *txn, fw_store *s, app_ids *ai)
     return out;
 }
 
-int fw_store_project_delete(fw_store *s, uint64_t id, bool with_apps)
+int fw_lmdb_project_delete(fw_store *s, uint64_t id, bool with_apps)
 {
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -351,20 +336,13 @@ static int owner_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, con
     return os->fn(os->ctx, &p) != 0;
 }
 
-int fw_store_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx)
+int fw_lmdb_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx)
 {
     owner_scan os = {owner_id, fn, ctx};
     return fw_lmdb_scan(s, DB_PROJ_INFO, 0, 0, owner_row, &os);
 }
 
 /* ---- app settings ---- */
-
-void fw_app_settings_rec_free(fw_app_settings_rec *r)
-{
-    free(r->strs[0]);
-    free(r->strs[1]);
-    memset(r, 0, sizeof *r);
-}
 
 /* Decodes a settings record; strings borrow v. */
 static int set_decode(const MDB_val *v, fw_app_settings *st)
@@ -425,7 +403,7 @@ int fw_lmdb_app_permission(MDB_txn *txn, fw_store *s, uint64_t app_id, uint8_t *
     return rc ? FW_EIO : FW_OK;
 }
 
-int fw_store_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out)
+int fw_lmdb_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out)
 {
     memset(out, 0, sizeof *out);
     MDB_txn *txn;
@@ -462,11 +440,10 @@ static void app_copy_take(app_copy *c, const fw_app *a)
         f[i]->p = c->strs.data ? c->strs.data + off[i] : "";
 }
 
-int fw_store_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+int fw_lmdb_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
                         uint8_t permission, fw_str website_url)
 {
-    if (name.len < 1 || !str_ok(name, FW_FIELD_MAX) || !str_ok(redirect_uris, FW_FIELD_MAX) ||
-        !str_ok(website_url, FW_WEBSITE_MAX) || client_type > FW_CLIENT_PUBLIC || permission > FW_APP_PERM_READ)
+    if (!fw_rec_app_update_valid(name, client_type, redirect_uris, permission, website_url))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -488,12 +465,8 @@ int fw_store_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t clien
     if (client_type == FW_CLIENT_PUBLIC) {
         c.a.client_secret = FW_STR_NULL; /* public clients cannot keep one */
     } else if (!c.a.client_secret.len) {
-        uint8_t raw[CLIENT_SECRET_BYTES];
-        if (fw_random_bytes(raw, sizeof raw) < 0) {
-            rc = FW_ECRYPTO;
+        if ((rc = fw_rec_client_secret(csec)))
             goto out;
-        }
-        fw_b64url_encode(raw, sizeof raw, csec);
         c.a.client_secret = fw_str_c(csec);
     }
     c.a.client_type = client_type;
@@ -504,9 +477,9 @@ out:
     return fw_lmdb_wtx_finish(&w, rc);
 }
 
-int fw_store_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token)
+int fw_lmdb_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token)
 {
-    if (!str_ok(token, FW_TOKEN_MAX))
+    if (token.len > FW_TOKEN_MAX || (token.len && !token.p))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -523,7 +496,7 @@ int fw_store_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token)
     return fw_lmdb_wtx_finish(&w, rc);
 }
 
-int fw_store_app_delete(fw_store *s, uint64_t app_id)
+int fw_lmdb_app_delete(fw_store *s, uint64_t app_id)
 {
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -532,7 +505,7 @@ int fw_store_app_delete(fw_store *s, uint64_t app_id)
     return fw_lmdb_wtx_finish(&w, app_delete_in(&w, app_id));
 }
 
-int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out)
+int fw_lmdb_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out)
 {
     memset(out, 0, sizeof *out);
     if (!what || (what & ~(FW_REGEN_CONSUMER | FW_REGEN_CLIENT_SECRET)))
@@ -565,12 +538,8 @@ int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_
             goto out;
     }
     if (what & FW_REGEN_CLIENT_SECRET) {
-        uint8_t raw[CLIENT_SECRET_BYTES];
-        if (fw_random_bytes(raw, sizeof raw) < 0) {
-            rc = FW_ECRYPTO;
+        if ((rc = fw_rec_client_secret(csec)))
             goto out;
-        }
-        fw_b64url_encode(raw, sizeof raw, csec);
         c.a.client_secret = fw_str_c(csec);
     }
     if ((rc = fw_lmdb_put_rec(&w, DB_APPS, app_id, &c.a, 0)))
@@ -578,7 +547,7 @@ int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_
     fw_app full;
     if ((rc = fw_lmdb_app_get(s, w.txn, app_id, &full)))
         goto out;
-    fw_lmdb_app_rec_fill(out, &full); /* the caller's copy, like fw_store_app_get's */
+    fw_rec_app_fill(out, &full); /* the caller's copy, like fw_store_app_get's */
 out:
     fw_buf_free(&c.strs);
     rc = fw_lmdb_wtx_finish(&w, rc);

@@ -332,7 +332,7 @@ static void add_extras(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *
 #define USERS_MAX 100
 #define LIST_MAX 1000
 
-uint64_t fw_store_version(fw_store *s)
+uint64_t fw_lmdb_version(fw_store *s)
 {
     MDB_envinfo info;
     if (mdb_env_info(s->env, &info) != 0)
@@ -349,7 +349,7 @@ static int users_fill(fw_store *s, MDB_txn *txn, arena *a, const fw_users_q *q, 
             id = q->ids[i];
         } else {
             char name[FW_USERNAME_MAX + 1];
-            if (!fw_lmdb_username_key(q->usernames[i], name))
+            if (!fw_rec_username_key(q->usernames[i], name))
                 continue;
             MDB_val key = {q->usernames[i].len, name}, v;
             if (mdb_get(txn, s->dbi[DB_UNAMES], &key, &v) || v.mv_size != 8)
@@ -369,7 +369,7 @@ static int users_fill(fw_store *s, MDB_txn *txn, arena *a, const fw_users_q *q, 
     return FW_OK;
 }
 
-void fw_store_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+void fw_lmdb_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
 {
     fw_users_res res = {.rc = FW_OK};
     MDB_txn *txn = NULL;
@@ -556,7 +556,7 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
     return FW_OK;
 }
 
-void fw_store_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx)
+void fw_lmdb_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx)
 {
     fw_list_res res = {.rc = FW_OK};
     MDB_txn *txn = NULL;
@@ -649,6 +649,16 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
         return FW_EIO;
     if ((q->by == FW_AUTH_BY_OAUTH1) != (cred->kind == FW_CRED_OAUTH1_USER))
         return FW_ENOTFOUND;
+    if (cred->grant_id && !cred->revoked && !s->no_grants_db) {
+        uint8_t gk[8];
+        be64_put(gk, cred->grant_id);
+        MDB_val gkey = {sizeof gk, gk}, gv;
+        rc = mdb_get(txn, s->dbi[DB_GRANTS_REVOKED], &gkey, &gv);
+        if (rc == 0)
+            cred->revoked = true; /* its grant was revoked (fw_store_grant_revoke) */
+        else if (rc != MDB_NOTFOUND)
+            return FW_EIO;
+    }
     if ((rc = app_load(s, txn, cred->app_id, app)))
         return rc;
     if (q->by == FW_AUTH_BY_OAUTH1 &&
@@ -662,7 +672,7 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
     return FW_OK;
 }
 
-void fw_store_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx)
+void fw_lmdb_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx)
 {
     fw_auth_res res = {.rc = FW_OK};
     MDB_txn *txn = NULL;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "core/fsdir.h"
 #include "core/secret.h"
 
 #define DEFAULT_MAP_SIZE ((size_t)16 << 30)
@@ -41,6 +42,7 @@ static const struct {
     [DB_APP_CID] = {"app_cid", 0},
     [DB_CREDS] = {"creds", 0},
     [DB_PASSWORDS] = {"passwords", 0},
+    [DB_GRANTS_REVOKED] = {"grants_revoked", 0}, /* grant id (8 bytes BE) -> revoked at (ms, 8 bytes LE) */
     [DB_DEVS] = {"devs", 0},
     [DB_PROJ_INFO] = {"proj_info", 0},
     [DB_APP_SET] = {"app_set", 0},
@@ -70,8 +72,14 @@ static int init_dbs(fw_store *s)
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
         return fw_lmdb_err(rc);
-    for (int i = 0; i < DB_COUNT && !rc; i++)
+    for (int i = 0; i < DB_COUNT && !rc; i++) {
         rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
+        /* a table added later is created by the first writable open; until then nothing is in it */
+        if (rc == MDB_NOTFOUND && s->read_only && i == DB_GRANTS_REVOKED) {
+            s->no_grants_db = true;
+            rc = 0;
+        }
+    }
     if (rc) {
         mdb_txn_abort(txn);
         return fw_lmdb_err(rc);
@@ -110,27 +118,14 @@ static int init_dbs(fw_store *s)
     return fw_lmdb_err(mdb_txn_commit(txn));
 }
 
-/* mkdir -p: creates path and any missing parents (0700); fw_err. */
+/* mkdir -p (0700); fw_err, with errno translated as for any other failure. */
 static int make_dirs(const char *path)
 {
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return FW_EINVAL;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != 0)
-            continue;
-        char c = buf[i];
-        buf[i] = 0;
-        if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-            return fw_lmdb_err(errno);
-        buf[i] = c;
-    }
-    return FW_OK;
+    int rc = fw_mkdirs(path, 0700);
+    return rc == FW_EIO ? fw_lmdb_err(errno) : rc;
 }
 
-int fw_store_open(const fw_store_opts *opts, fw_store **out)
+int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
 {
     *out = NULL;
     if (!opts || !opts->path || !*opts->path)
@@ -141,6 +136,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     fw_store *s = calloc(1, sizeof(*s));
     if (!s)
         return FW_EIO;
+    s->hdr.ops = &fw_lmdb_ops;
     s->read_only = opts->read_only;
     s->bulk = opts->bulk && !opts->read_only;
     rc = mdb_env_create(&s->env);
@@ -160,6 +156,8 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
         mdb_reader_check(s->env, &dead);
     }
     int frc = rc ? fw_lmdb_err(rc) : init_dbs(s);
+    if (rc)
+        fw_store_open_err(opts, "%s: %s", opts->path, mdb_strerror(rc));
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
     if (!frc && !s->read_only)
@@ -175,7 +173,7 @@ int fw_store_open(const fw_store_opts *opts, fw_store **out)
     return FW_OK;
 }
 
-void fw_store_close(fw_store *s)
+void fw_lmdb_close(fw_store *s)
 {
     if (!s)
         return;
@@ -188,7 +186,7 @@ void fw_store_close(fw_store *s)
     free(s);
 }
 
-const uint8_t *fw_store_secret(fw_store *s) { return s->secret; }
+const uint8_t *fw_lmdb_secret(fw_store *s) { return s->secret; }
 
 int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
 {
@@ -214,3 +212,63 @@ int fw_lmdb_next_id(fw_lmdb_wtx *w, uint64_t *out)
     *out = id;
     return 0;
 }
+
+/* Opening checked the schema, and the database is a file this process maps:
+ * it is ready whenever it is open. */
+static int lmdb_schema(fw_store *s, unsigned *current, unsigned *known)
+{
+    *current = *known = FW_SCHEMA_VERSION;
+    return FW_OK;
+}
+
+static void lmdb_ready(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx) { cb(ctx, FW_OK); }
+
+const fw_store_ops fw_lmdb_ops = {
+    .name = "lmdb",
+    .close = fw_lmdb_close,
+    .version = fw_lmdb_version,
+    .secret = fw_lmdb_secret,
+    .ready = lmdb_ready,
+    .schema = lmdb_schema,
+    .users = fw_lmdb_users,
+    .list = fw_lmdb_list,
+    .auth = fw_lmdb_auth,
+    .write = fw_lmdb_write,
+    .user_create = fw_lmdb_user_create,
+    .user_update = fw_lmdb_user_update,
+    .user_delete = fw_lmdb_user_delete,
+    .user_get = fw_lmdb_user_get_rec,
+    .user_get_by_name = fw_lmdb_user_get_by_name,
+    .user_scan = fw_lmdb_user_scan,
+    .tweet_add = fw_lmdb_tweet_add,
+    .grant_revoke = fw_lmdb_grant_revoke,
+    .import_begin = fw_lmdb_import_begin,
+    .tweet_scan = fw_lmdb_tweet_scan,
+    .edge_scan = fw_lmdb_edge_scan,
+    .write_sync = fw_lmdb_write_sync,
+    .follow_bulk = fw_lmdb_follow_bulk,
+    .project_create = fw_lmdb_project_create,
+    .project_set_level = fw_lmdb_project_set_level,
+    .app_create = fw_lmdb_app_create,
+    .app_get = fw_lmdb_app_get_rec,
+    .app_scan = fw_lmdb_app_scan,
+    .app_set_bearer_gen = fw_lmdb_app_set_bearer_gen,
+    .cred_put = fw_lmdb_cred_put,
+    .cred_revoke = fw_lmdb_cred_revoke,
+    .check = fw_lmdb_check,
+    .user_set_password = fw_lmdb_user_set_password,
+    .user_get_password = fw_lmdb_user_get_password,
+    .dev_create = fw_lmdb_dev_create,
+    .dev_get = fw_lmdb_dev_get,
+    .dev_set_status = fw_lmdb_dev_set_status,
+    .project_create_owned = fw_lmdb_project_create_owned,
+    .project_get = fw_lmdb_project_get,
+    .project_update = fw_lmdb_project_update,
+    .project_delete = fw_lmdb_project_delete,
+    .project_scan_owner = fw_lmdb_project_scan_owner,
+    .app_settings_get = fw_lmdb_app_settings_get,
+    .app_update = fw_lmdb_app_update,
+    .app_set_dev_token = fw_lmdb_app_set_dev_token,
+    .app_delete = fw_lmdb_app_delete,
+    .app_regenerate = fw_lmdb_app_regenerate,
+};

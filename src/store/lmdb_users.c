@@ -94,10 +94,10 @@ static int fresh_id(fw_lmdb_wtx *w, int db, uint64_t *id)
 }
 
 
-int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
+int fw_lmdb_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
 {
     char lname[FW_USERNAME_MAX + 1];
-    if (!fw_lmdb_user_valid(u) || !fw_lmdb_username_key(u->username, lname))
+    if (!fw_rec_user_valid(u) || !fw_rec_username_key(u->username, lname))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);
@@ -122,17 +122,17 @@ int fw_store_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
     return rc;
 }
 
-int fw_store_user_update(fw_store *s, const fw_user *u)
+int fw_lmdb_user_update(fw_store *s, const fw_user *u)
 {
     char lname[FW_USERNAME_MAX + 1], oldname[FW_USERNAME_MAX + 1];
-    if (!fw_lmdb_user_valid(u) || !fw_lmdb_username_key(u->username, lname))
+    if (!fw_rec_user_valid(u) || !fw_rec_username_key(u->username, lname))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user old;
     int rc = fw_lmdb_wtx_begin_user(s, &w, u->id, &old);
     if (rc)
         return rc;
-    if (!fw_lmdb_username_key(old.username, oldname))
+    if (!fw_rec_username_key(old.username, oldname))
         return fw_lmdb_wtx_finish(&w, FW_EIO);
     bool unprotect = (old.flags & FW_USER_PROTECTED) && !(u->flags & FW_USER_PROTECTED);
     uint64_t owner;
@@ -191,7 +191,7 @@ static int drop_secrets(fw_lmdb_wtx *w, uint64_t id)
     return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
 
-int fw_store_user_delete(fw_store *s, uint64_t id)
+int fw_lmdb_user_delete(fw_store *s, uint64_t id)
 {
     fw_lmdb_wtx w;
     fw_user old;
@@ -199,7 +199,7 @@ int fw_store_user_delete(fw_store *s, uint64_t id)
     if (rc)
         return rc;
     char lname[FW_USERNAME_MAX + 1];
-    bool named = fw_lmdb_username_key(old.username, lname); /* copy before the record goes away */
+    bool named = fw_rec_username_key(old.username, lname); /* copy before the record goes away */
     if ((rc = fw_lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
         return fw_lmdb_wtx_finish(&w, rc);
     uint64_t owner = 0;
@@ -225,7 +225,7 @@ static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
     int rc = FW_OK;
     if (!id) {
         char lname[FW_USERNAME_MAX + 1];
-        if (!fw_lmdb_username_key(name, lname))
+        if (!fw_rec_username_key(name, lname))
             rc = FW_ENOTFOUND;
         else if (!(rc = uname_owner(txn, s, lname, &id)) && !id)
             rc = FW_ENOTFOUND;
@@ -237,7 +237,7 @@ static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
     return rc;
 }
 
-int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out)
+int fw_lmdb_user_get_rec(fw_store *s, uint64_t id, fw_user_rec *out)
 {
     if (!id) {
         memset(out, 0, sizeof(*out));
@@ -246,7 +246,7 @@ int fw_store_user_get(fw_store *s, uint64_t id, fw_user_rec *out)
     return user_get_by(s, id, FW_STR_NULL, out);
 }
 
-int fw_store_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out)
+int fw_lmdb_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out)
 {
     return user_get_by(s, 0, username, out);
 }
@@ -265,21 +265,12 @@ static int user_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, cons
     return us->fn(us->ctx, &u) != 0;
 }
 
-int fw_store_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
+int fw_lmdb_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx)
 {
     if (after == UINT64_MAX)
         return FW_OK;
     user_scan us = {fn, ctx};
     return fw_lmdb_scan(s, DB_USERS, after + 1, limit, user_row, &us);
-}
-
-static bool tweet_valid(const fw_tweet *t)
-{
-    const fw_str v[] = {t->text, t->lang, t->source, t->reply_settings, t->entities_json};
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-        if (v[i].len > FW_FIELD_MAX || (v[i].len && !v[i].p))
-            return false;
-    return true;
 }
 
 /* Author bookkeeping: newest tweet id and tweet count. */
@@ -291,9 +282,9 @@ static void add_tweet(uint8_t *b, const void *arg)
     le64_put(b + USER_OFF_TWEETS, le64_get(b + USER_OFF_TWEETS) + 1);
 }
 
-int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
+int fw_lmdb_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
 {
-    if (!tweet_valid(t))
+    if (!fw_rec_tweet_valid(t))
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user author;
@@ -316,7 +307,7 @@ int fw_store_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
     return rc;
 }
 
-int fw_store_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n)
+int fw_lmdb_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n)
 {
     fw_lmdb_wtx w;
     int rc = fw_lmdb_wtx_begin(s, &w);

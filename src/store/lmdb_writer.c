@@ -201,7 +201,7 @@ void fw_lmdb_writer_stop(fw_store *s)
         writer_destroy(wr);
 }
 
-int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
+int fw_lmdb_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
 {
     wop o = {.kind = kind, .src = src, .dst = dst};
     apply_batch(s, &o);
@@ -209,7 +209,7 @@ int fw_store_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, f
     return res->rc;
 }
 
-void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx)
+void fw_lmdb_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx)
 {
     struct fw_lmdb_writer *wr = s->writer;
     if (!exec || !wr) {

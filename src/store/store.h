@@ -195,6 +195,11 @@ typedef struct fw_cred {
     int64_t issued_at_ms;
     int64_t expires_at_ms; /* 0 = never */
     fw_str secret;         /* OAuth 1.0a token secret; empty for bearer kinds */
+    /* The OAuth 2.0 authorization the token belongs to: the access and refresh
+     * tokens of one code exchange and of every refresh descended from it share
+     * it. 0 = none (tokens from the command line, app-only, OAuth 1.0a).
+     * fw_store_auth reports a credential of a revoked grant as revoked. */
+    uint64_t grant_id;
 } fw_cred;
 
 /* Credential lookup for one request. Bearer-style tokens are looked up by the
@@ -244,17 +249,32 @@ void fw_store_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint
  * Lifecycle. */
 
 typedef struct fw_store_opts {
-    const char *path;          /* database directory, created if missing */
+    const char *path;          /* LMDB: database directory, created if missing. PostgreSQL: a libpq
+                                  connection string, postgresql://... / postgres://... or
+                                  "host=... dbname=..." keywords (see fw_store_open) */
     size_t map_size;           /* the database's maximum size in bytes; 0 = default (16 GiB). The map is
                                   reserved address space: the file grows on disk only as pages are used. */
     unsigned max_readers;      /* 0 = default (512) */
     bool read_only;
     bool bulk;                 /* bulk loading (demo): commits skip fsync; close syncs once */
+    /* PostgreSQL only (LMDB ignores them): */
+    unsigned pool;             /* connections serving request-path calls; 0 = default (4) */
+    unsigned timeout_ms;       /* connect and per-statement timeout; 0 = default (5000) */
+    /* Both: where fw_store_open writes a one-line reason when it fails (may be NULL). */
+    char *err;
+    size_t err_len;
 } fw_store_opts;
 
-/* Opens (creating if needed) the store. The LMDB backend is chosen for a
- * directory path. On success *out owns the store; close with fw_store_close. */
+/* Opens (creating if needed) the store. The PostgreSQL backend is chosen for
+ * a postgresql:// or postgres:// URI or a libpq keyword string (one holding
+ * "dbname=" or "host="), the LMDB backend for anything else (a directory).
+ * PostgreSQL: the schema is created or upgraded here (fw_store_schema); a
+ * database whose schema is newer than this followd knows is refused
+ * (FW_EINVAL, with the reason in opts->err). On success *out owns the store;
+ * close with fw_store_close. */
 FW_MUSTCHECK int fw_store_open(const fw_store_opts *opts, fw_store **out);
+/* True when fw_store_open would take path as a PostgreSQL connection string. */
+bool fw_store_is_uri(const char *path);
 /* Finishes queued writes (their callbacks are posted), then closes. */
 void fw_store_close(fw_store *s);
 /* A number that changes whenever a committed write (from any process) may
@@ -266,6 +286,16 @@ uint64_t fw_store_version(fw_store *s);
 /* 32 random bytes created with the database: key for pagination-token MACs
  * and derived bearer tokens. Valid until fw_store_close. */
 const uint8_t *fw_store_secret(fw_store *s);
+/* "lmdb" or "postgresql". */
+const char *fw_store_backend(fw_store *s);
+/* The schema version the database has (*current) and the one this build
+ * knows (*known); after a successful open they are equal. FW_OK or FW_EIO. */
+FW_MUSTCHECK int fw_store_schema(fw_store *s, unsigned *current, unsigned *known);
+/* Readiness for load balancers (GET /readyz): rc FW_OK when the store answers
+ * a round trip and its schema is the one this build knows; FW_EIO otherwise.
+ * Completes like the other request-path calls (inline for LMDB). */
+typedef void (*fw_ready_cb)(void *ctx, int rc);
+void fw_store_ready(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx);
 
 /* ------------------------------------------------------------------------
  * Admin (synchronous). Functions taking an out-struct fill it with copies the
@@ -340,6 +370,58 @@ FW_MUSTCHECK int fw_store_cred_put(fw_store *s, const uint8_t hash[32], fw_str o
  * concurrent revokes of one credential exactly one sees true (refresh-token
  * rotation relies on it). */
 FW_MUSTCHECK int fw_store_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
+/* Revokes every credential of grant_id (fw_cred.grant_id) at once, those
+ * issued later under it included: RFC 7009 section 2.1, revoking a refresh
+ * token invalidates the access tokens of the same grant. Idempotent;
+ * FW_EINVAL for grant 0. */
+FW_MUSTCHECK int fw_store_grant_revoke(fw_store *s, uint64_t grant_id);
+
+/* ------------------------------------------------------------------------
+ * Bulk import into an empty database, and the scans export needs
+ * (src/store/lmdb_import.c, lmdb_export.c; cli/import.c, cli/export.c).
+ *
+ * An import is one all-or-nothing load: begin, add every user, then tweets and
+ * edges (in any mix), then commit, which writes everything in one transaction,
+ * or abort, which changes nothing. Items are validated as they are added, so an
+ * error names the item that caused it; what is passed in is copied. List order:
+ * by created_ms when edges have one (edges without one count as oldest; ties in
+ * the order added), else the order added. Counters (followers, following,
+ * tweet_count, most_recent_tweet_id) are computed, never taken from the input.
+ * Memory: about 16 bytes per edge, 32 during commit, plus the packed records. */
+typedef struct fw_import fw_import; /* opaque; owned by the caller until commit or abort */
+/* FW_EEXISTS if the database already holds users, tweets or edges. */
+FW_MUSTCHECK int fw_store_import_begin(fw_store *s, fw_import **out);
+/* u->id must be set. FW_EINVAL (invalid record, id 0, or called after a tweet or
+ * edge), FW_EEXISTS (the id or the username, case-insensitively, was added before). */
+FW_MUSTCHECK int fw_store_import_user(fw_import *im, const fw_user *u);
+/* t->id and t->author_id must be set. FW_EINVAL, FW_ENOTFOUND (no such author
+ * among the users added), FW_EEXISTS (the id was added before). */
+FW_MUSTCHECK int fw_store_import_tweet(fw_import *im, const fw_tweet *t);
+/* rel: FW_REL_FOLLOWING (src follows dst) or FW_REL_PENDING (src asked to
+ * follow dst, which must be protected). created_ms 0 = none. FW_ENOTFOUND (src
+ * not added), FW_ETARGET (dst not added), FW_EINVAL (self, a request to a public
+ * account, a bad rel). Duplicate pairs are found at commit. */
+FW_MUSTCHECK int fw_store_import_edge(fw_import *im, uint8_t rel, uint64_t src, uint64_t dst, int64_t created_ms);
+/* Writes everything and frees im (also on failure). FW_EEXISTS: two edges for
+ * one (src, dst) pair (follow or request); *dup is then the 0-based index, in the
+ * order added, of the later one. FW_EEXISTS with *dup = UINT64_MAX: the database
+ * is no longer empty. progress (may be NULL) is called with a phase name and a
+ * count done out of a total, often enough for a progress bar. */
+FW_MUSTCHECK int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char *phase, uint64_t done,
+                                                                        uint64_t total),
+                                        void *ctx, uint64_t *dup);
+void fw_store_import_abort(fw_import *im);
+
+/* Calls fn for tweets in id order starting after `after`, at most limit (0 =
+ * all); fn returns non-zero to stop. The tweet is borrowed for the call. */
+FW_MUSTCHECK
+int fw_store_tweet_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
+/* Calls fn for every follow and pending request, in (src, dst) order, with its
+ * state (FW_REL_*) and edge sequence number (larger = newer), in one read
+ * snapshot; fn returns non-zero to stop. */
+FW_MUSTCHECK int fw_store_edge_scan(fw_store *s, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst,
+                                                           uint64_t seq),
+                                    void *ctx);
 
 /* Invariant check: both edge directions agree with each other and with the
  * rel index (state and sequence number), every counter equals its list length,

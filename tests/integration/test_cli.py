@@ -4,17 +4,17 @@ import os
 import subprocess
 import tempfile
 
-from conftest import BIN, run_cli
+from conftest import BIN, fresh_db, run_cli
 
 
 def test_help_on_every_command():
-    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check"]:
+    for cmd in ["serve", "user", "tweet", "app", "token", "demo", "check", "tls", "hosts"]:
         p = subprocess.run([BIN, cmd, "--help"], capture_output=True, text=True)
         assert p.returncode == 0 and "usage: followd " + cmd in p.stdout
 
 
 def test_errors_are_one_line_and_nonzero():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     p = run_cli("user", "show", "12345", db=d, check=False)
     assert p.returncode == 1 and p.stderr.count("\n") == 1 and p.stderr.startswith("followd: ")
     p = run_cli("user", "add", "--username", "bad name!", "--name", "x", db=d, check=False)
@@ -24,7 +24,7 @@ def test_errors_are_one_line_and_nonzero():
 
 
 def test_user_add_show_set():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     uid = run_cli("user", "add", "--username", "Alice", "--name", "Alice A", "--description", "Hi #there",
                   "--location", "Berlin", db=d).strip()
     assert uid.isdigit()
@@ -40,8 +40,32 @@ def test_user_add_show_set():
     assert json.loads(run_cli("user", "show", uid, db=d))["description"] == "Hi #there"
 
 
-def test_demo_json_keys_and_reuse():
+def test_user_add_with_chosen_id():
     d = tempfile.mkdtemp()
+    assert run_cli("user", "add", "--id", "2244994945", "--username", "XDevelopers", "--name", "Developers",
+                   db=d).strip() == "2244994945"
+    assert json.loads(run_cli("user", "show", "@xdevelopers", db=d))["id"] == "2244994945"
+    # An id that is taken (under another username) is refused and names the id.
+    p = run_cli("user", "add", "--id", "2244994945", "--username", "other", "--name", "Other", db=d, check=False)
+    assert p.returncode == 1 and "user id 2244994945 already exists" in p.stderr
+    assert run_cli("user", "show", "@other", db=d, check=False).returncode == 1
+    # Ids that are no X user id: zero, signed, non-numeric, over 2^63-1, too long.
+    for bad in ["0", "-5", "12a", "9223372036854775808", "99999999999999999999", ""]:
+        p = run_cli("user", "add", "--id", bad, "--username", "other", "--name", "Other", db=d, check=False)
+        assert p.returncode == 2 and "--id takes a user id" in p.stderr, bad
+    assert run_cli("user", "add", "--id", "9223372036854775807", "--username", "maxid", "--name", "Max",
+                   db=d).strip() == "9223372036854775807"
+    # A user's id never changes: set refuses --id.
+    p = run_cli("user", "set", "@maxid", "--id", "5", db=d, check=False)
+    assert p.returncode == 2 and "only for user add" in p.stderr
+    # Without --id, ids are still assigned (and never collide with a chosen one).
+    uid = run_cli("user", "add", "--username", "fresh", "--name", "Fresh", db=d).strip()
+    assert uid.isdigit() and uid not in ("2244994945", "9223372036854775807")
+    assert "--id N" in run_cli("user", "--help")
+
+
+def test_demo_json_keys_and_reuse():
+    d = fresh_db()
     a = json.loads(run_cli("demo", "--json", "--users", "300", db=d))
     for k in ["bearer_token", "consumer_key", "consumer_secret", "client_id", "client_secret", "user_id", "username",
               "user_access_token", "access_token", "access_token_secret", "public_user_id", "protected_user_id",
@@ -53,7 +77,7 @@ def test_demo_json_keys_and_reuse():
 
 
 def test_numbers_and_redirect_uris_are_checked():
-    d = tempfile.mkdtemp()
+    d = fresh_db()
     uid = run_cli("user", "add", "--username", "carol", "--name", "Carol", db=d).strip()
     app = json.loads(run_cli("app", "create", "--name", "a", "--redirect-uri", "myapp://cb", db=d))
     # An expiry so far away that seconds -> milliseconds overflowed (UBSan abort) is refused.

@@ -127,3 +127,25 @@ def test_oversized_body_rejected(api, demo):
     r = requests.post(f"{api}/2/users/{demo['user_id']}/following", data="x" * 200000,
                       headers={**bearer(demo["user_access_token"]), "Content-Type": "application/json"})
     assert r.status_code == 413
+
+
+def test_error_entries_are_capped(api, demo):
+    """7,000 unknown parameters in a 14 KB query (issue 11, defect 6): 16 entries and one saying more were
+    found, not a 798 KB body."""
+    q = "&".join(["a"] * 7000)
+    assert 13_000 < len(q) < 16_384
+    r = requests.get(f"{api}/2/users/{demo['user_id']}?{q}", headers=bearer(demo["bearer_token"]))
+    errs = problem(r)
+    assert len(r.content) < 12_000, len(r.content)
+    assert len(errs) == 17
+    assert errs[0]["parameters"] == {"a": [""]}
+    assert errs[-1] == {"parameters": {}, "message": "More problems were found than the 16 listed; "
+                                                     "the rest of the request was not checked"}
+    # 16 problems exactly: all listed, no cut entry
+    q = "&".join(f"p{i}=1" for i in range(16))
+    errs = problem(requests.get(f"{api}/2/users/{demo['user_id']}?{q}", headers=bearer(demo["bearer_token"])))
+    assert len(errs) == 16 and all(e["parameters"] for e in errs)
+    # many bad items in one list
+    r = requests.get(f"{api}/2/users?ids=" + ",".join(["x"] * 1500), headers=bearer(demo["bearer_token"]))
+    errs = problem(r)
+    assert len(errs) == 17 and len(r.content) < 12_000

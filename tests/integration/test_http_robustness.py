@@ -350,6 +350,78 @@ def test_clients_vanishing_mid_request_or_mid_response(srv, demo):
     assert_serving(srv, demo)
 
 
+# --- request smuggling (issue 11, defects 4 and 5) --------------------------------------------
+
+
+def follow_req(actor, tok, target, framing):
+    """A follow request whose body is framed by `framing`: (header lines, body bytes)."""
+    body = ('{"target_user_id":"%s"}' % target).encode()
+    hdrs, data = framing(body)
+    return (f"POST /2/users/{actor}/following HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n"
+            f"Content-Type: application/json\r\n{hdrs}\r\n").encode() + data
+
+
+def chunked(body):
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+# Each framing is ambiguous (a front end could read the body differently); the bytes after what h2o takes
+# for the body form a complete second request. CL = Content-Length, TE = Transfer-Encoding.
+SMUGGLING = {
+    "CL+TE": lambda b: (f"Content-Length: {len(chunked(b))}\r\nTransfer-Encoding: chunked\r\n", chunked(b)),
+    "TE+CL": lambda b: (f"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", chunked(b)),
+    "CL+CL equal": lambda b: (f"Content-Length: {len(b)}\r\nContent-Length: {len(b)}\r\n", b),
+    "CL+CL different": lambda b: (f"Content-Length: {len(b)}\r\nContent-Length: {len(b) + 300}\r\n", b),
+    "CL list": lambda b: (f"Content-Length: {len(b)}, {len(b)}\r\n", b),
+    "CL junk": lambda b: (f"Content-Length: {len(b)}x\r\n", b),
+    "CL signed": lambda b: (f"Content-Length: +{len(b)}\r\n", b),
+    "TE twice": lambda b: ("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", chunked(b)),
+    "TE gzip then chunked": lambda b: ("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", chunked(b)),
+    "TE list": lambda b: ("Transfer-Encoding: chunked, chunked\r\n", chunked(b)),
+    "TE xchunked": lambda b: ("Transfer-Encoding: xchunked\r\n", chunked(b)),
+    "TE obs-fold value": lambda b: ("Transfer-Encoding:\r\n chunked\r\n", chunked(b)),
+    "TE obs-fold continuation": lambda b: ("Transfer-Encoding: chunked\r\n , identity\r\n", chunked(b)),
+    "CL obs-fold": lambda b: (f"Content-Length: {len(b)}\r\n\t{len(b)}\r\n", b),
+}
+
+
+@pytest.mark.parametrize("name", list(SMUGGLING))
+def test_ambiguous_framing_gets_400_and_close_and_nothing_runs(srv, demo, name):
+    actor = new_user(demo["db"], unique("smact"))
+    tok = user_token(demo["db"], demo["app_id"], actor)
+    outer, inner = new_user(demo["db"], unique("smout")), new_user(demo["db"], unique("smin"))
+    plain = lambda b: (f"Content-Length: {len(b)}\r\n", b)  # noqa: E731
+    s = connect(srv)
+    s.sendall(follow_req(actor, tok, outer, SMUGGLING[name]) + follow_req(actor, tok, inner, plain))
+    data, _ = read_until_close(s, CUT_LIMIT_S)
+    # one answer, a 400, and the connection closed right after it: the second request never ran
+    assert data.startswith(b"HTTP/1.1 400 "), (name, data[:300])
+    assert data.count(b"HTTP/1.1 ") == 1, (name, data)
+    head = data.split(b"\r\n\r\n", 1)[0].lower()
+    assert b"\r\nconnection: close" in head, (name, head)
+    r = requests.get(f"{srv.url}/2/users/{actor}/following", headers=bearer(demo["bearer_token"]))
+    assert r.json() == {"meta": {"result_count": 0}}, (name, r.text)
+
+
+def test_unambiguous_framings_still_work_and_keep_alive(srv, demo):
+    actor = new_user(demo["db"], unique("smok"))
+    tok = user_token(demo["db"], demo["app_id"], actor)
+    targets = [new_user(demo["db"], unique("smt")) for _ in range(3)]
+    framings = [lambda b: (f"Content-Length: {len(b)}\r\n", b),
+                lambda b: ("Transfer-Encoding: chunked\r\n", chunked(b)),
+                lambda b: ("transfer-encoding: Chunked\r\n", chunked(b))]
+    s = connect(srv)
+    s.sendall(b"".join(follow_req(actor, tok, t, f) for t, f in zip(targets, framings)))
+    r = Reader(s)
+    got = [r.response() for _ in targets]
+    assert [g[0] for g in got] == [200, 200, 200], got
+    assert all(b"close" not in g[1].get("connection", "").encode() for g in got)
+    # still open: one more request on it, after the stray CRLF some clients send after a body (h2o skips it)
+    s.sendall(b"\r\n" + get_req(f"/2/users/{actor}/following", demo["bearer_token"]))
+    status, _, body = r.response()
+    assert status == 200 and sorted(u["id"] for u in json.loads(body)["data"]) == sorted(targets)
+
+
 @pytest.mark.parametrize("junk", [
     bytes(range(256)) * 8,
     bytes.fromhex("16030100c4010000c00303") + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00" + bytes(150),  # TLS ClientHello
@@ -521,6 +593,35 @@ def test_h2_zero_window_stall_is_cut_off(srv, demo):
     assert c.closed and time.monotonic() - t0 < CUT_LIMIT_S
 
 
+def test_h2_header_bomb_ends_the_connection_at_once(demo):
+    """CVE-2026-49975 ("HTTP/2 bomb"): thousands of 1-byte HPACK-indexed fields held by a closed window.
+    More than 256 fields end the connection at once, long before the (here 20 s) stall timeout would;
+    200 are served."""
+    s = Server(demo["db"], "--rate-limits", "off", "--timeout", "20000")
+    s.port = int(s.url.rsplit(":", 1)[1])
+    try:
+        def request(c, nfields):
+            sid = c.conn.get_next_available_stream_id()
+            c.conn.send_headers(sid, [(":method", "GET"), (":path", f"/2/users/{demo['user_id']}"),
+                                      (":scheme", "http"), (":authority", "x"),
+                                      ("authorization", "Bearer " + demo["bearer_token"])] +
+                                [("x-b", "1")] * nfields, end_stream=True)
+            c.flush()
+            return sid
+
+        c = H2Client(s, demo, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+        t0 = time.monotonic()
+        request(c, 5000)
+        c.pump(lambda: False, 15.0)
+        assert c.closed and time.monotonic() - t0 < 10.0, time.monotonic() - t0
+        ok = H2Client(s, demo)
+        sid = request(ok, 200)
+        ok.pump(lambda: sid in ok.ended)
+        assert ok.status[sid] == b"200"
+    finally:
+        s.stop()
+
+
 def test_h2_garbage_after_preface(srv, demo):
     s = connect(srv)
     s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes(range(256)) * 4)
@@ -555,7 +656,7 @@ def test_signal_lets_in_flight_requests_finish(demo, sig):
         for k in h1:
             status, hdrs, body = Reader(k).response()
             assert status == 200 and len(json.loads(body)["data"]) == 1000
-            k.close()  # idle keep-alive connections would hold the exit for the 5 s grace period
+            k.close()
         out, err = curl.communicate(timeout=30)
         assert curl.returncode == 0, err
         rows = [ln.split() for ln in out.splitlines()]
@@ -566,5 +667,62 @@ def test_signal_lets_in_flight_requests_finish(demo, sig):
         assert s.proc.wait(timeout=15) == 0
         with pytest.raises(OSError):
             connect(s)  # the listener is gone
+    finally:
+        s.stop()
+
+
+def test_sigterm_closes_idle_connections_at_once_and_finishes_in_flight(demo):
+    """Issue 11, defect 9: idle keep-alive connections (HTTP/1.1 between requests, HTTP/2 without streams)
+    do not hold the exit for the 5 s grace period; a response being written still completes, and a
+    connection with half a request head received is given the grace period (not cut at once)."""
+    s = Server(demo["db"], "--rate-limits", "off")
+    s.port = int(s.url.rsplit(":", 1)[1])
+    try:
+        idle = []
+        for _ in range(8):
+            k = connect(s)
+            k.sendall(get_req(f"/2/users/{demo['user_id']}", demo["bearer_token"]))
+            assert Reader(k).response()[0] == 200
+            idle.append(k)
+        h2c = H2Client(s, demo)
+        sid = h2c.get(f"/2/users/{demo['user_id']}")
+        h2c.pump(lambda: sid in h2c.ended)
+        busy = connect(s, rcvbuf=4096)  # a 1000-user page, still being written at the signal
+        busy.sendall(get_req(big_page(demo), demo["bearer_token"]))
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        s.proc.send_signal(signal.SIGTERM)
+        s.signaled = True
+        for k in idle:  # closed by the server at once, not after 5 s
+            data, took = read_until_close(k, 2.0)
+            assert data == b"", data[:200]
+        h2c.pump(lambda: False, 2.0)
+        assert h2c.closed and h2c.goaway
+        time.sleep(0.5)
+        status, _, body = Reader(busy).response()  # the in-flight one completes
+        assert status == 200 and len(json.loads(body)["data"]) == 1000
+        data, _ = read_until_close(busy, 2.0)  # and its connection ends after it (no keep-alive)
+        assert data == b""
+        assert s.proc.wait(timeout=15) == 0
+        assert time.monotonic() - t0 < 3.0, time.monotonic() - t0
+    finally:
+        s.stop()
+
+
+def test_sigterm_waits_for_a_request_being_received(demo):
+    s = Server(demo["db"], "--rate-limits", "off")
+    s.port = int(s.url.rsplit(":", 1)[1])
+    try:
+        k = connect(s)
+        head = get_req(f"/2/users/{demo['user_id']}", demo["bearer_token"])
+        k.sendall(head[:20])  # half a head: a request is on its way
+        time.sleep(0.3)
+        s.proc.send_signal(signal.SIGTERM)
+        s.signaled = True
+        time.sleep(0.5)
+        k.sendall(head[20:])
+        status, hdrs, body = Reader(k).response()
+        assert status == 200 and hdrs.get("connection") == "close"
+        assert s.proc.wait(timeout=15) == 0
     finally:
         s.stop()

@@ -92,8 +92,9 @@ def test_request_token_rejections(api, app):
     assert r.status_code == 401 and r.json()["errors"][0]["code"] == 32
     r = requests.post(api + "/oauth/request_token", auth=OAuth1(ck, cs, callback_uri="http://evil.example/cb"))
     assert r.status_code == 403 and r.json()["errors"][0]["code"] == 415
-    r = requests.post(api + "/oauth/request_token", auth=OAuth1(ck, cs))  # no oauth_callback
-    assert r.status_code == 401
+    # No oauth_callback: X (and followd, issue 10) fall back to the registered callback.
+    r = requests.post(api + "/oauth/request_token", auth=OAuth1(ck, cs))
+    assert r.status_code == 200 and "oauth_callback_confirmed=true" in r.text
     r = requests.post(api + "/oauth/request_token")
     assert r.status_code == 401
     # A replayed signed request is refused (nonce cache).

@@ -12,7 +12,7 @@ import pytest
 import requests
 import tweepy
 
-from conftest import Server, new_user, run_cli, unique
+from conftest import PG, Server, new_user, run_cli, unique
 
 CB = "http://127.0.0.1:8080/callback"
 SCOPES = "tweet.read users.read follows.read follows.write offline.access"
@@ -235,6 +235,34 @@ def test_revoke(api, conf_app, pub_app, user):
     # Unknown tokens are not an error (RFC 7009); a missing token is.
     assert requests.post(api + "/2/oauth2/revoke", auth=auth, data=dict(token="nope")).json() == {"revoked": True}
     assert requests.post(api + "/2/oauth2/revoke", auth=auth, data=dict()).status_code == 400
+
+
+@pytest.mark.skipif(PG, reason="grant records are LMDB-only so far (fw_pg_grant_revoke: FW_ENOTSUP)")
+def test_revoking_a_refresh_token_revokes_its_grants_access_tokens(api, conf_app, user):
+    """RFC 7009 section 2.1 (issue 11, defect 10): revoking a refresh token invalidates the access tokens
+    of the same grant (the first one, and those of every refresh), and only those."""
+    auth = (conf_app["client_id"], conf_app["client_secret"])
+    code, verifier = get_code(api, conf_app, user)
+    first = exchange(api, conf_app, code, verifier).json()
+    second = requests.post(api + "/2/oauth2/token", auth=auth,
+                           data=dict(grant_type="refresh_token", refresh_token=first["refresh_token"])).json()
+    code, verifier = get_code(api, conf_app, user)
+    other = exchange(api, conf_app, code, verifier).json()  # another sign-in of the same user: its own grant
+    me = lambda tok: requests.get(api + "/2/users/me", headers={"Authorization": "Bearer " + tok}).status_code  # noqa
+    assert [me(first["access_token"]), me(second["access_token"]), me(other["access_token"])] == [200, 200, 200]
+    r = requests.post(api + "/2/oauth2/revoke", auth=auth,
+                      data=dict(token=second["refresh_token"], token_type_hint="refresh_token"))
+    assert r.status_code == 200 and r.json() == {"revoked": True}
+    assert [me(first["access_token"]), me(second["access_token"]), me(other["access_token"])] == [401, 401, 200]
+    r = requests.post(api + "/2/oauth2/token", auth=auth,
+                      data=dict(grant_type="refresh_token", refresh_token=second["refresh_token"]))
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    # The other grant's refresh token still works; revoking an access token leaves its refresh token alone.
+    r = requests.post(api + "/2/oauth2/revoke", auth=auth, data=dict(token=other["access_token"]))
+    assert r.json() == {"revoked": True} and me(other["access_token"]) == 401
+    r = requests.post(api + "/2/oauth2/token", auth=auth,
+                      data=dict(grant_type="refresh_token", refresh_token=other["refresh_token"]))
+    assert r.status_code == 200 and me(r.json()["access_token"]) == 200
 
 
 def test_scope_enforced_without_follows_write(api, demo, conf_app, user):

@@ -40,6 +40,49 @@ static void test_params_ok(void **st)
     fw_buf_free(&e);
 }
 
+/* Counts the entries of an errors list (each starts with "parameters"). */
+static int entries(const fw_buf *e)
+{
+    int n = 0;
+    for (const char *q = e->data; (q = strstr(q, "{\"parameters\":")) != NULL; q++)
+        n++;
+    return n;
+}
+
+static void test_params_caps(void **st)
+{
+    (void)st;
+    fw_params p;
+    fw_buf e = FW_BUF_INIT, q = FW_BUF_INIT;
+    /* 7,000 unknown parameters (the 14 KB query of issue 11): 16 entries and the cut */
+    for (int i = 0; i < 7000; i++)
+        fw_buf_printf(&q, "%sx%d=1", i ? "&" : "", i % 10);
+    unsigned n = parse(q.data, &p, &e);
+    assert_true(n == FW_PARAM_ERRORS_MAX + 1);
+    assert_int_equal(entries(&e), FW_PARAM_ERRORS_MAX + 1);
+    assert_non_null(strstr(e.data, "{\"parameters\":{},\"message\":\"More problems were found than the 16 listed;"));
+    assert_true(e.len < 12000);
+    /* exactly the cap: no cut entry */
+    fw_buf_reset(&q);
+    for (int i = 0; i < FW_PARAM_ERRORS_MAX; i++)
+        fw_buf_printf(&q, "%sy%d=1", i ? "&" : "", i);
+    assert_int_equal(parse(q.data, &p, &e), FW_PARAM_ERRORS_MAX);
+    assert_null(strstr(e.data, "More problems"));
+    /* one list with thousands of bad items is cut the same way */
+    fw_buf_reset(&q);
+    fw_buf_puts(&q, "user.fields=");
+    for (int i = 0; i < 1300; i++) /* under the 4 KB value limit */
+        fw_buf_puts(&q, i ? ",zz" : "zz");
+    assert_int_equal(parse(q.data, &p, &e), FW_PARAM_ERRORS_MAX + 1);
+    assert_int_equal(entries(&e), FW_PARAM_ERRORS_MAX + 1);
+    /* problems in the path parameters after the query's: counted, not written */
+    fw_params_add_error(&p, &e, "id", fw_str_c("x"), "late");
+    assert_int_equal(p.nerrors, FW_PARAM_ERRORS_MAX + 2);
+    assert_null(strstr(e.data, "late"));
+    fw_buf_free(&q);
+    fw_buf_free(&e);
+}
+
 static void test_params_errors(void **st)
 {
     (void)st;
@@ -211,7 +254,8 @@ static void test_route_table(void **st)
     static const char *const methods[] = {"GET", "POST", "DELETE"};
     for (size_t r = 0; r < fw_nroutes; r++) {
         const fw_route *rt = &fw_routes[r];
-        /* exactly one handler; the API authenticates unless the row is OAuth, a portal page or a test hook */
+        /* exactly one handler; the API authenticates unless the row is OAuth, a portal page, a test hook or a
+         * probe */
         assert_int_equal((rt->run != NULL) + (rt->oauth != NULL) + (rt->portal != NULL), 1);
         if (rt->portal)
             assert_true(!rt->auth && !rt->endpoint && strncmp(rt->pattern, "/portal", 7) == 0);
@@ -219,7 +263,9 @@ static void test_route_table(void **st)
         assert_true(rt->pattern[0] == '/');
         if (rt->oauth)
             assert_true((rt->flags & FW_RT_EXACT) && (rt->flags & FW_RT_REDACT) && !rt->auth);
-        if (!rt->oauth && !rt->portal && !(rt->flags & FW_RT_TEST)) {
+        if (rt->flags & FW_RT_PROBE)
+            assert_true(!rt->auth && (rt->flags & FW_RT_EXACT) && rt->methods == FW_M_GET);
+        if (!rt->oauth && !rt->portal && !(rt->flags & (FW_RT_TEST | FW_RT_PROBE))) {
             assert_true(rt->auth != 0);
             /* the limit key is one policy knows */
             fw_limit_decision d;
@@ -292,6 +338,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_ok),
         cmocka_unit_test(test_params_errors),
+        cmocka_unit_test(test_params_caps),
         cmocka_unit_test(test_pagetok_roundtrip_and_tamper),
         cmocka_unit_test(test_render_user_fields),
         cmocka_unit_test(test_render_default_json_prefix),

@@ -1,8 +1,10 @@
 /* Unit tests: buffer, JSON writer, percent-encoding, encodings and secrets. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -13,7 +15,9 @@
 #include "core/err.h"
 #include "core/jsonw.h"
 #include "core/secret.h"
+#include "core/sort.h"
 #include "core/urlenc.h"
+#include "core/xhosts.h"
 
 static void test_buf_growth_and_numbers(void **st)
 {
@@ -233,6 +237,56 @@ static void test_clock(void **st)
     assert_true(fw_now_ms() - t0 >= 3600 * 1000);
 }
 
+/* fw_iso8601_parse reads back what fw_iso8601 writes, and nothing looser. */
+static void test_iso8601_parse(void **st)
+{
+    (void)st;
+    int64_t ms;
+    char ts[32];
+    static const int64_t samples[] = {0, 1262304000123LL, 951782400000LL /* 2000-02-29 */, 253402300799999LL};
+    for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+        fw_iso8601(samples[i], ts);
+        assert_int_equal(fw_iso8601_parse(ts, strlen(ts), &ms), FW_OK);
+        assert_int_equal(ms, samples[i]);
+    }
+    assert_int_equal(fw_iso8601_parse("2010-01-01T00:00:00Z", 20, &ms), FW_OK);
+    assert_int_equal(ms, 1262304000000LL);
+    assert_int_equal(fw_iso8601_parse("2010-01-01T00:00:00.5Z", 22, &ms), FW_OK);
+    assert_int_equal(ms, 1262304000500LL);
+    static const char *bad[] = {"2010-01-01T00:00:00.000", "2010-01-01 00:00:00.000Z", "2010-13-01T00:00:00.000Z",
+                                "2010-02-30T00:00:00.000Z", "2011-02-29T00:00:00.000Z", "1969-12-31T23:59:59.999Z",
+                                "2010-01-01T24:00:00.000Z", "2010-01-01T00:00:00.0000Z", "2010-01-01T00:00:00.Z",
+                                "2010-01-01T00:00:00+01:00", "2010-1-01T00:00:00.000Z", "", "x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(fw_iso8601_parse(bad[i], strlen(bad[i]), &ms), FW_EINVAL);
+}
+
+/* The radix sort orders by key, keeps equal keys in input order, and handles keys
+ * that differ only in their high or only in their low bits. */
+static void test_sort_kv(void **st)
+{
+    (void)st;
+    enum { N = 100000 };
+    fw_kv *a = malloc(N * sizeof(*a));
+    assert_non_null(a);
+    uint64_t x = 88172645463325252ull;
+    for (int shape = 0; shape < 3; shape++) {
+        for (size_t i = 0; i < N; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t k = shape == 0 ? x : shape == 1 ? (x % 50) << 48 : x % 1000;
+            a[i] = (fw_kv){k, i};
+        }
+        assert_int_equal(fw_sort_kv(a, N), FW_OK);
+        for (size_t i = 1; i < N; i++) {
+            assert_true(a[i - 1].key <= a[i].key);
+            if (a[i - 1].key == a[i].key)
+                assert_true(a[i - 1].val < a[i].val); /* stable */
+        }
+    }
+    assert_int_equal(fw_sort_kv(a, 0), FW_OK);
+    free(a);
+}
+
 /* Every code of core/err.h has its own message; outside the set is "unknown". */
 static void test_strerror_distinct(void **state)
 {
@@ -264,6 +318,36 @@ static void test_media_type(void **state)
         assert_false(fw_media_type_is(fw_str_c(no[i]), "application/json"));
 }
 
+static void test_x_host_match(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *a;
+        bool ok;
+        int port;
+    } cases[] = {
+        {"api.x.com", true, 0},           {"API.X.COM:443", true, 443},   {"api.twitter.com.:443", true, 443},
+        {"twitter.com:80", true, 80},     {"upload.twitter.com", true, 0}, {"developer.x.com:1", true, 1},
+        {"evil.api.x.com:443", false, 0}, {"api.x.com.evil:443", false, 0}, {"x.co", false, 0},
+        {"api.x.com:", false, -1},        {"api.x.com:0", false, -1},      {"api.x.com:65536", false, -1},
+        {"api.x.com:44a", false, -1},     {"api.x.com:443:1", false, -1},  {"", false, 0},
+        {":443", false, 443},             {"localhost:443", false, 443},   {"127.0.0.1:443", false, 443},
+        {"api.x.com..", false, 0},        {"[::1]:443", false, -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int port = 99;
+        bool ok = fw_x_host_match(cases[i].a, strlen(cases[i].a), &port);
+        if (ok != cases[i].ok || (ok && port != cases[i].port))
+            fail_msg("%s: ok=%d port=%d", cases[i].a, ok, port);
+    }
+    size_t n = 0;
+    for (const char *const *h = fw_x_hosts; *h; h++, n++) {
+        int port;
+        assert_true(fw_x_host_match(*h, strlen(*h), &port));
+    }
+    assert_true(n >= 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
         cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),
         cmocka_unit_test(test_clock), cmocka_unit_test(test_media_type),
+        cmocka_unit_test(test_iso8601_parse), cmocka_unit_test(test_sort_kv), cmocka_unit_test(test_x_host_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "auth/issue.h"
 #include "auth/password.h"
+#include "auth/scopes.h"
 
 /* fw_password_verify with the match folded in: FW_OK (it matches), 1 (it does
  * not), or the error. */
@@ -148,20 +149,20 @@ static void test_issue_credentials(void **state)
 
     char at[FW_TOKEN_MAX], rt[FW_TOKEN_MAX], again[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
     int64_t before = fw_now_ms();
-    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 7200 * 1000LL, NULL, at), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 7200 * 1000LL, 0, NULL, at), FW_OK);
     seen w = by_token(s, at);
     assert_int_equal(w.rc, FW_OK);
     assert_int_equal(w.c.kind, FW_CRED_OAUTH2_USER);
     assert_true(w.c.app_id == aid && w.c.user_id == uid && w.c.scopes == 5);
     assert_true(w.c.issued_at_ms >= before && w.c.expires_at_ms == w.c.issued_at_ms + 7200 * 1000LL);
-    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_REFRESH, aid, uid, 5, 0, NULL, rt), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_REFRESH, aid, uid, 5, 0, 0, NULL, rt), FW_OK);
     w = by_token(s, rt);
     assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_OAUTH2_REFRESH && w.c.expires_at_ms == 0);
     assert_string_not_equal(at, rt);
-    assert_int_equal(fw_issue_user_token(s, FW_CRED_APP_BEARER, aid, uid, 5, 0, NULL, rt), FW_EINVAL);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_APP_BEARER, aid, uid, 5, 0, 0, NULL, rt), FW_EINVAL);
     /* A label derives the same token every time (the demo's stable credentials). */
-    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 1, 0, "t:x", at), FW_OK);
-    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 1, 0, "t:x", again), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 1, 0, 0, "t:x", at), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 1, 0, 0, "t:x", again), FW_OK);
     assert_string_equal(at, again);
     assert_int_equal(by_token(s, at).c.expires_at_ms, 0);
     /* App-only: one token per generation, unscoped. */
@@ -171,7 +172,7 @@ static void test_issue_credentials(void **state)
     w = by_token(s, at);
     assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_APP_BEARER && w.c.user_id == 0 && w.c.scopes == UINT32_MAX);
     /* OAuth 1.0a: looked up by token and consumer key, secret kept. */
-    assert_int_equal(fw_issue_oauth1(s, aid, uid, NULL, at, sec), FW_OK);
+    assert_int_equal(fw_issue_oauth1(s, aid, uid, FW_SCOPES_OAUTH1_WRITE, NULL, at, sec), FW_OK);
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%llu-", (unsigned long long)uid);
     assert_int_equal(strncmp(at, prefix, strlen(prefix)), 0);
@@ -187,7 +188,74 @@ static void test_issue_credentials(void **state)
     assert_true(w.rc == FW_OK && w.c.kind == FW_CRED_OAUTH1_USER && w.c.user_id == uid);
     assert_string_equal(w.secret, sec);
     /* An unknown user: nothing is issued. */
-    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid + 1, 1, 0, NULL, at), FW_ENOTFOUND);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid + 1, 1, 0, 0, NULL, at), FW_ENOTFOUND);
+    fw_store_close(s);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* Grants (issue 11, defect 10): tokens carry their grant id through the
+ * store; revoking the grant revokes all of them, later ones included, and
+ * nothing of another grant or without one. */
+static void test_grant_revoke(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fw-grant-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    fw_store_opts o = {0};
+    o.path = dir;
+    fw_store *s;
+    assert_int_equal(fw_store_open(&o, &s), FW_OK);
+    fw_user u = {0};
+    u.username = FW_STR_LIT("gina");
+    u.name = FW_STR_LIT("Gina");
+    uint64_t uid;
+    assert_int_equal(fw_store_user_create(s, &u, &uid), FW_OK);
+    fw_app_rec app = {0};
+    assert_int_equal(fw_store_app_create(s, FW_STR_LIT("a"), 0, FW_CLIENT_CONFIDENTIAL, FW_STR_LIT(""), &app), FW_OK);
+    uint64_t aid = app.a.id;
+    fw_app_rec_free(&app);
+
+    uint64_t g1, g2;
+    assert_int_equal(fw_issue_grant_id(&g1), FW_OK);
+    assert_int_equal(fw_issue_grant_id(&g2), FW_OK);
+    assert_true(g1 != 0 && g2 != 0 && g1 != g2);
+    char at1[FW_TOKEN_MAX], rt1[FW_TOKEN_MAX], at2[FW_TOKEN_MAX], other[FW_TOKEN_MAX], plain[FW_TOKEN_MAX],
+        late[FW_TOKEN_MAX], sec[FW_TOKEN_MAX];
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 7200 * 1000LL, g1, NULL, at1), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_REFRESH, aid, uid, 5, 0, g1, NULL, rt1), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 7200 * 1000LL, g1, NULL, at2), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 0, g2, NULL, other), FW_OK);
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 0, 0, NULL, plain), FW_OK);
+    assert_int_equal(fw_issue_oauth1(s, aid, uid, FW_SCOPES_OAUTH1_WRITE, NULL, late, sec), FW_OK);
+    seen w = by_token(s, at1);
+    assert_true(w.rc == FW_OK && w.c.grant_id == g1 && !w.c.revoked && w.c.scopes == 5);
+    assert_true(by_token(s, plain).c.grant_id == 0);
+
+    assert_int_equal(fw_store_grant_revoke(s, g1), FW_OK);
+    assert_int_equal(fw_store_grant_revoke(s, g1), FW_OK); /* idempotent */
+    assert_int_equal(fw_store_grant_revoke(s, 0), FW_EINVAL);
+    assert_true(by_token(s, at1).rc == FW_OK && by_token(s, at1).c.revoked);
+    assert_true(by_token(s, rt1).c.revoked && by_token(s, at2).c.revoked);
+    assert_false(by_token(s, other).c.revoked);
+    assert_false(by_token(s, plain).c.revoked);
+    /* a token issued under the grant after its revocation (a racing refresh) is born revoked */
+    assert_int_equal(fw_issue_user_token(s, FW_CRED_OAUTH2_USER, aid, uid, 5, 0, g1, NULL, late), FW_OK);
+    assert_true(by_token(s, late).c.revoked);
+    /* the revoked flag of one token still works on its own, grant or not */
+    bool live = false;
+    assert_int_equal(fw_store_cred_revoke(s, NULL, FW_STR_NULL, &live), FW_EINVAL);
+    uint8_t h[32];
+    fw_sha256(other, strlen(other), h);
+    assert_int_equal(fw_store_cred_revoke(s, h, FW_STR_NULL, &live), FW_OK);
+    assert_true(live && by_token(s, other).c.revoked && by_token(s, other).c.grant_id == g2);
+    fw_store_close(s);
+
+    /* the revocation is durable, and a read-only open sees it */
+    o.read_only = true;
+    assert_int_equal(fw_store_open(&o, &s), FW_OK);
+    assert_true(by_token(s, at2).c.revoked && !by_token(s, plain).c.revoked);
     fw_store_close(s);
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
@@ -201,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_store_round_trip),
         cmocka_unit_test(test_issue_credentials),
+        cmocka_unit_test(test_grant_revoke),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

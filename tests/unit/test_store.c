@@ -16,9 +16,14 @@
 #include <pthread.h>
 
 #include "core/secret.h"
+#include <string.h>
+
+#ifndef FW_TEST_PG
 #include "store/lmdb_internal.h" /* raw LMDB access to corrupt a counter on purpose */
+#endif
 #include "store/store.h"
 
+#ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 /* ---- fixture ------------------------------------------------------------ */
 
 typedef struct fx {
@@ -62,6 +67,7 @@ static int teardown(void **state)
     return 0;
 }
 
+#endif /* !FW_TEST_PG */
 static uint64_t mk_user(fw_store *s, const char *name, uint32_t flags)
 {
     fw_user u = {.username = fw_str_c(name), .name = fw_str_c("Name"), .flags = flags};
@@ -501,6 +507,7 @@ static void test_unprotect_accepts_pending(void **state)
     assert_clean(s);
 }
 
+#ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 static void test_check_detects_bad_counter(void **state)
 {
     fx *f = *state;
@@ -539,6 +546,7 @@ static void test_check_detects_bad_counter(void **state)
     assert_int_equal(lines, 1);
 }
 
+#endif /* !FW_TEST_PG */
 /* ---- group commit ------------------------------------------------------------- */
 
 /* A fake event loop: post() queues the task, one loop thread runs them. */
@@ -701,6 +709,7 @@ static void test_close_drains_queue(void **state)
     assert_counts(f->s, a, 1, 1);
 }
 
+#ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 /* A failing commit fails every op of its batch and applies none of them:
  * fill a tiny map with follows until commits hit MDB_MAP_FULL. */
 static void full_cb(void *ctx, const fw_write_res *res)
@@ -758,6 +767,7 @@ static void test_map_full(void **state)
     assert_clean(f->s);
 }
 
+#endif /* !FW_TEST_PG */
 /* ---- apps, credentials ------------------------------------------------------- */
 
 typedef struct auth_cap {
@@ -972,6 +982,7 @@ static void test_follow_bulk_and_secret(void **state)
     open_store(f);
 }
 
+#ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 /* ---- check: one raw corruption per invariant ------------------------------------
  * Each test builds a healthy graph, breaks exactly one thing with raw LMDB through
  * the store's own environment, and asserts that check names that problem. */
@@ -1461,6 +1472,7 @@ static void test_corrupt_rel_fails_only_its_op(void **state)
     assert_int_equal(r.rel, FW_REL_NONE);
 }
 
+#endif /* !FW_TEST_PG */
 /* A tweet committed between an admin's read and its update (another process
  * could do this) must survive the update. */
 static void test_update_keeps_most_recent_tweet(void **state)
@@ -1523,6 +1535,7 @@ static void test_delete_drops_secrets(void **state)
     assert_clean(s);
 }
 
+#ifndef FW_TEST_PG /* raw LMDB index entry */
 /* Renaming never removes an index entry that belongs to someone else (here a
  * stale entry left by corruption points the old name at another user). */
 static void test_rename_keeps_foreign_index_entry(void **state)
@@ -1541,7 +1554,9 @@ static void test_rename_keeps_foreign_index_entry(void **state)
     assert_int_equal(r.u.id, b);
     fw_user_rec_free(&r);
 }
+#endif
 
+#ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1584,3 +1599,5 @@ int main(void)
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
+
+#endif /* !FW_TEST_PG */

@@ -2,8 +2,9 @@
  * each result code the header promises: developers, owned projects (create,
  * get, update, delete with and without apps, scan by owner), app settings
  * (defaults, update with client-type changes, owner token), app delete and
- * key regeneration with the consumer-key index following the key. A second
- * backend must pass the same cases. */
+ * key regeneration with the consumer-key index following the key. Every
+ * case runs on LMDB and on PostgreSQL (when FOLLOWD_PG_URL names a server;
+ * otherwise the PostgreSQL runs report themselves skipped). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,22 +15,22 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libpq-fe.h>
 
+#include "pg_fixture.h"
 #include "store/store.h"
 
 typedef struct fx {
-    char dir[64];
+    char dir[512]; /* LMDB directory or PostgreSQL URI */
+    char name[64]; /* PostgreSQL: the database's name; empty on LMDB */
     fw_store *s;
     uint64_t dev, other;
 } fx;
 
-static int setup(void **state)
+/* Opens f->dir and makes the two users every case starts with. */
+static int open_fixture(fx *f, void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/fw_portal_XXXXXX");
-    if (!f || !mkdtemp(f->dir))
-        return -1;
-    fw_store_opts o = {.path = f->dir, .map_size = 32u << 20};
+    fw_store_opts o = {.path = f->dir, .map_size = 32u << 20, .pool = 2};
     if (fw_store_open(&o, &f->s) != FW_OK)
         return -1;
     fw_user a = {.username = fw_str_c("dev"), .name = fw_str_c("Dev")};
@@ -40,23 +41,61 @@ static int setup(void **state)
     return 0;
 }
 
+static int setup_lmdb(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    strcpy(f->dir, "/tmp/fw_portal_XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    return open_fixture(f, state);
+}
+
+/* No server: *state stays NULL and the case skips itself (fixture()). */
+static int setup_pg(void **state)
+{
+    *state = NULL;
+    fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    if (!pg_fixture_create(f->dir, sizeof f->dir, f->name)) {
+        free(f);
+        return 0;
+    }
+    return open_fixture(f, state);
+}
+
 static int teardown(void **state)
 {
     fx *f = *state;
+    if (!f)
+        return 0;
     fw_store_close(f->s);
-    char p[128];
-    snprintf(p, sizeof p, "%s/data.mdb", f->dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/lock.mdb", f->dir);
-    unlink(p);
-    rmdir(f->dir);
+    if (f->name[0]) {
+        pg_fixture_drop(f->name);
+    } else {
+        char p[600];
+        snprintf(p, sizeof p, "%s/data.mdb", f->dir);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/lock.mdb", f->dir);
+        unlink(p);
+        rmdir(f->dir);
+    }
     free(f);
     return 0;
 }
 
+static fx *fixture(void **state)
+{
+    if (!*state)
+        skip(); /* PostgreSQL without FOLLOWD_PG_URL */
+    return *state;
+}
+
 static void test_developers(void **state)
 {
-    fx *f = *state;
+    fx *f = fixture(state);
     fw_dev d;
     assert_int_equal(fw_store_dev_get(f->s, f->dev, &d), FW_ENOTFOUND);
     assert_int_equal(fw_store_dev_create(f->s, f->dev, 9, 1), FW_EINVAL);
@@ -89,7 +128,7 @@ static int collect(void *ctx, const fw_project *p)
 
 static void test_projects(void **state)
 {
-    fx *f = *state;
+    fx *f = fixture(state);
     uint64_t id = 0, id2 = 0, admin = 0;
     fw_str name = fw_str_c("Proj"), uc = fw_str_c("use");
     /* only developers own projects */
@@ -184,7 +223,7 @@ static void report(void *ctx, const char *line)
 
 static void test_app_settings_and_keys(void **state)
 {
-    fx *f = *state;
+    fx *f = fixture(state);
     uint64_t pid;
     assert_int_equal(fw_store_project_create(f->s, fw_str_c("p"), FW_ACCESS_BASIC, &pid), FW_OK);
     fw_app_rec a;
@@ -255,9 +294,12 @@ static void test_app_settings_and_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_developers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_projects, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_app_settings_and_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_developers, setup_lmdb, teardown),
+        cmocka_unit_test_setup_teardown(test_projects, setup_lmdb, teardown),
+        cmocka_unit_test_setup_teardown(test_app_settings_and_keys, setup_lmdb, teardown),
+        {"test_developers (postgresql)", test_developers, setup_pg, teardown, NULL},
+        {"test_projects (postgresql)", test_projects, setup_pg, teardown, NULL},
+        {"test_app_settings_and_keys (postgresql)", test_app_settings_and_keys, setup_pg, teardown, NULL},
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,263 @@
+/* followd export: writes a database's users, tweets, follows and pending
+ * requests in the formats `followd import` reads, so export | import copies a
+ * graph (lists keep their order: edges are written oldest first, which import
+ * reads back as file order). Edges carry no created_at: the store keeps their
+ * order, not their time. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/clock.h"
+#include "core/jsonw.h"
+#include "core/sort.h"
+
+static const char export_usage[] =
+    "usage: followd export --db DIR [--users users.jsonl] [--tweets tweets.jsonl]\n"
+    "                      [--follows follows.csv] [--requests requests.csv]\n"
+    "Writes the database in the formats 'followd import' reads (see 'followd import --help');\n"
+    "follows and requests are written oldest first, so importing them keeps every list's order.\n";
+
+static const char *verified_types[] = {"none", "blue", "business", "government"};
+
+typedef struct out {
+    FILE *f;
+    const char *path;
+    fw_buf line;
+    uint64_t n;
+    bool bad; /* a record did not serialise */
+    fw_cli_progress *prog;
+} out;
+
+/* Write errors are caught once, by ferror at close_out. */
+static void flush_line(out *o)
+{
+    fw_buf_putc(&o->line, '\n');
+    fwrite(o->line.data, 1, o->line.len, o->f);
+    fw_buf_reset(&o->line);
+    o->n++;
+}
+
+static void jw_strf(fw_jw *w, const char *key, fw_str v)
+{
+    fw_jw_key(w, key);
+    fw_jw_strn(w, v.p ? v.p : "", v.len);
+}
+
+/* "public_metrics": {names[i]: vals[i], ...} */
+static void jw_metrics(fw_jw *w, const char *const *names, const uint64_t *vals, size_t n)
+{
+    fw_jw_key(w, "public_metrics");
+    fw_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        fw_jw_key(w, names[i]);
+        fw_jw_int(w, (int64_t)vals[i]);
+    }
+    fw_jw_obj_end(w);
+}
+
+/* Closes the record's object and writes it as one line; -1 (and the output
+ * marked bad) if it did not serialise. */
+static int end_line(out *o, fw_jw *w)
+{
+    fw_jw_obj_end(w);
+    if (fw_jw_error(w)) {
+        o->bad = true;
+        return -1;
+    }
+    flush_line(o);
+    return 0;
+}
+
+static int user_line(void *ctx, const fw_user *u)
+{
+    out *o = ctx;
+    fw_jw w;
+    fw_jw_init(&w, &o->line, false);
+    char ts[32];
+    fw_iso8601(u->created_at_ms, ts);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "id"); fw_jw_id(&w, u->id);
+    jw_strf(&w, "username", u->username);
+    jw_strf(&w, "name", u->name);
+    fw_jw_key(&w, "created_at"); fw_jw_str(&w, ts);
+    jw_strf(&w, "description", u->description);
+    jw_strf(&w, "url", u->url);
+    jw_strf(&w, "location", u->location);
+    jw_strf(&w, "profile_image_url", u->profile_image_url);
+    fw_jw_key(&w, "protected"); fw_jw_bool(&w, u->flags & FW_USER_PROTECTED);
+    fw_jw_key(&w, "verified"); fw_jw_bool(&w, u->flags & FW_USER_VERIFIED);
+    fw_jw_key(&w, "verified_type"); fw_jw_str(&w, verified_types[u->verified_type & 3]);
+    if (u->flags & FW_USER_SUSPENDED) {
+        fw_jw_key(&w, "suspended"); fw_jw_bool(&w, true);
+    }
+    if (u->pinned_tweet_id) {
+        fw_jw_key(&w, "pinned_tweet_id"); fw_jw_id(&w, u->pinned_tweet_id);
+    }
+    if (u->withheld_countries.len) {
+        fw_jw_key(&w, "withheld");
+        fw_jw_obj_begin(&w);
+        fw_jw_key(&w, "country_codes");
+        fw_jw_arr_begin(&w);
+        for (size_t i = 0; i + 2 <= u->withheld_countries.len; i += 3)
+            fw_jw_strn(&w, u->withheld_countries.p + i, 2);
+        fw_jw_arr_end(&w);
+        fw_jw_obj_end(&w);
+    }
+    static const char *const names[] = {"followers_count", "following_count", "tweet_count", "listed_count",
+                                        "like_count"};
+    const uint64_t vals[] = {u->followers_count, u->following_count, u->tweet_count, u->listed_count, u->like_count};
+    jw_metrics(&w, names, vals, 5);
+    if (end_line(o, &w))
+        return -1;
+    if ((o->n & 0xFFFF) == 0)
+        fw_cli_progress_update(o->prog, "users", o->n, 0, "users");
+    return 0;
+}
+
+static int tweet_line(void *ctx, const fw_tweet *t)
+{
+    out *o = ctx;
+    fw_jw w;
+    fw_jw_init(&w, &o->line, false);
+    char ts[32];
+    fw_iso8601(t->created_at_ms, ts);
+    fw_jw_obj_begin(&w);
+    fw_jw_key(&w, "id"); fw_jw_id(&w, t->id);
+    fw_jw_key(&w, "author_id"); fw_jw_id(&w, t->author_id);
+    jw_strf(&w, "text", t->text);
+    fw_jw_key(&w, "created_at"); fw_jw_str(&w, ts);
+    jw_strf(&w, "lang", t->lang);
+    jw_strf(&w, "source", t->source);
+    jw_strf(&w, "reply_settings", t->reply_settings);
+    fw_jw_key(&w, "possibly_sensitive"); fw_jw_bool(&w, t->possibly_sensitive);
+    if (t->conversation_id) {
+        fw_jw_key(&w, "conversation_id"); fw_jw_id(&w, t->conversation_id);
+    }
+    static const char *const names[] = {"retweet_count", "reply_count", "like_count", "quote_count",
+                                        "bookmark_count", "impression_count"};
+    const uint64_t vals[] = {t->retweet_count, t->reply_count, t->like_count, t->quote_count, t->bookmark_count,
+                             t->impression_count};
+    jw_metrics(&w, names, vals, 6);
+    return end_line(o, &w);
+}
+
+/* Every edge, collected so it can be written in sequence order. */
+typedef struct edges {
+    fw_kv *kv;      /* key: seq; val: index into pair */
+    uint64_t *pair; /* src, dst */
+    uint8_t *rel;
+    size_t n, cap;
+} edges;
+
+static int edge_row(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq)
+{
+    edges *e = ctx;
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 4096;
+        fw_kv *kv = realloc(e->kv, cap * sizeof(*kv));
+        if (kv)
+            e->kv = kv;
+        uint64_t *pair = kv ? realloc(e->pair, cap * 2 * sizeof(*pair)) : NULL;
+        if (pair)
+            e->pair = pair;
+        uint8_t *r = pair ? realloc(e->rel, cap) : NULL;
+        if (!r)
+            return -1;
+        e->rel = r;
+        e->cap = cap;
+    }
+    e->kv[e->n] = (fw_kv){seq, e->n};
+    e->pair[2 * e->n] = src;
+    e->pair[2 * e->n + 1] = dst;
+    e->rel[e->n++] = rel;
+    return 0;
+}
+
+static int open_out(out *o, const char *path, fw_cli_progress *prog)
+{
+    memset(o, 0, sizeof(*o));
+    o->path = path;
+    o->prog = prog;
+    if (!path)
+        return 0;
+    if (!(o->f = fopen(path, "w"))) {
+        fw_cli_err("cannot create %s: %m", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int close_out(out *o)
+{
+    fw_buf_free(&o->line);
+    if (!o->f)
+        return 0;
+    bool err = ferror(o->f) != 0 || o->bad;
+    if (fclose(o->f) != 0 || err) {
+        fw_cli_err("cannot write %s: %m", o->path);
+        return -1;
+    }
+    return 0;
+}
+
+static int write_edges(fw_store *s, out *fo, out *ro, fw_cli_progress *prog)
+{
+    edges e = {0};
+    int rc = fw_store_edge_scan(s, edge_row, &e);
+    if (!rc)
+        rc = fw_sort_kv(e.kv, e.n);
+    for (size_t i = 0; !rc && i < e.n; i++) {
+        size_t k = e.kv[i].val;
+        out *o = e.rel[k] == FW_REL_PENDING ? ro : fo;
+        if (!o->f)
+            continue;
+        fw_buf_put_u64(&o->line, e.pair[2 * k]);
+        fw_buf_putc(&o->line, ',');
+        fw_buf_put_u64(&o->line, e.pair[2 * k + 1]);
+        flush_line(o);
+        if ((i & 0xFFFFF) == 0)
+            fw_cli_progress_update(prog, "edges", i, e.n, "edges");
+    }
+    free(e.kv);
+    free(e.pair);
+    free(e.rel);
+    if (rc)
+        fw_cli_err("cannot read the graph: %s", fw_strerror(rc));
+    return rc ? -1 : 0;
+}
+
+int fw_cli_export(int argc, char **argv)
+{
+    fw_cli_graph_files g;
+    int st = fw_cli_graph_args(argc, argv, "export", export_usage, false, &g);
+    if (st >= 0)
+        return st;
+    const char *db = g.db, *users = g.users, *tweets = g.tweets, *follows = g.follows, *requests = g.requests;
+    fw_store *s = fw_cli_open(db);
+    if (!s)
+        return 1;
+    fw_cli_progress prog;
+    fw_cli_progress_init(&prog, "export");
+    out uo, to, fo, ro;
+    int ret = open_out(&uo, users, &prog) | open_out(&to, tweets, &prog) | open_out(&fo, follows, &prog) |
+              open_out(&ro, requests, &prog);
+    int rc = FW_OK;
+    if (!ret && users && (rc = fw_store_user_scan(s, 0, 0, user_line, &uo)))
+        fw_cli_err("cannot read users: %s", fw_strerror(rc));
+    if (!ret && !rc && tweets && (rc = fw_store_tweet_scan(s, 0, 0, tweet_line, &to)))
+        fw_cli_err("cannot read tweets: %s", fw_strerror(rc));
+    if (!ret && !rc && (follows || requests) && write_edges(s, &fo, &ro, &prog))
+        ret = 1;
+    ret |= rc ? 1 : 0;
+    ret |= close_out(&uo) | close_out(&to) | close_out(&fo) | close_out(&ro);
+    fw_store_close(s);
+    if (ret)
+        return 1;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%llu users, %llu tweets, %llu follows, %llu requests",
+             (unsigned long long)uo.n, (unsigned long long)to.n, (unsigned long long)fo.n,
+             (unsigned long long)ro.n);
+    fw_cli_progress_done(&prog, msg);
+    return 0;
+}

@@ -1,0 +1,641 @@
+/* Bulk import into an empty LMDB database (store.h, "Bulk import").
+ *
+ * Loading 10^8 edges one follow at a time would cost three B-tree inserts per
+ * edge at random positions. Instead everything is collected in memory first —
+ * users as packed records in an arena, edges as 16-byte (src, dst, time)
+ * entries over dense user indices — and at commit every table is written in key
+ * order with MDB_APPEND (the following/followers/request lists one owner at a
+ * time with MDB_MULTIPLE), so each page is filled once and never split. Sorting
+ * is a radix sort over 64-bit keys built from user ranks (the position of a
+ * user's id in id order), so ranks order exactly as ids do.
+ *
+ * Validation happens as items are added (unknown users, self edges, requests
+ * to public accounts, duplicate ids and usernames) and, for duplicate edges,
+ * right after the first sort at commit, before anything is written.
+ *
+ * Only this backend creates fw_import objects (fw_store_import_begin goes
+ * through the ops table), so the other fw_store_import_* functions, which take
+ * the import and not the store, are implemented here directly. */
+#include "store/lmdb_internal.h"
+
+#include <stdlib.h>
+
+#include "core/sort.h"
+
+#define NONE UINT32_MAX
+#define KIND_BIT 0x80000000u /* in edge.s: a pending request rather than a follow */
+#define EDGES_MAX 0xFFFFFFF0u /* sequence numbers and indices fit 32 bits in the sort keys */
+
+typedef struct edge {
+    uint32_t s, d;   /* user indices in the order added; s carries KIND_BIT */
+    uint64_t t;      /* created_ms, then (at commit) the edge's sequence number */
+} edge;
+
+typedef struct urec {
+    uint64_t id;
+    uint64_t off;    /* packed record in the arena */
+    uint32_t len;
+    uint8_t flags;   /* FW_USER_* */
+} urec;
+
+typedef struct trec {
+    uint64_t id;
+    uint64_t off;
+    uint32_t len;
+} trec;
+
+/* Open-addressing hash of 64-bit keys to indices: key and index side by side,
+ * so a lookup costs one cache miss. idx is index + 1; 0 marks an empty slot. */
+typedef struct hent {
+    uint64_t key;
+    uint32_t idx;
+} hent;
+
+typedef struct idhash {
+    hent *e;
+    size_t cap; /* power of two */
+    size_t n;
+} idhash;
+
+struct fw_import {
+    fw_store *s;
+    uint8_t *arena;       /* packed users, then packed tweets */
+    size_t alen, acap;
+    urec *users;
+    size_t nusers, ucap;
+    char (*names)[16];    /* lower-cased usernames, parallel to users */
+    uint64_t *following, *followers, *tweets, *recent; /* per user, parallel to users */
+    idhash uid, uname, tid;
+    trec *tw;
+    size_t ntweets, tcap;
+    edge *edges;
+    size_t nedges, ecap;
+    bool any_time;
+    bool users_closed;    /* a tweet or edge was added: no more users */
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+static uint64_t name_key(const char n[16])
+{
+    uint64_t a, b;
+    memcpy(&a, n, 8);
+    memcpy(&b, n + 8, 8);
+    return mix(a) ^ mix(b + 1);
+}
+
+/* Finds key, probing from its hash hv; returns the slot index (empty if absent).
+ * Name tables compare the names themselves (their key is only the hash). */
+static size_t ih_find(const idhash *h, uint64_t key, uint64_t hv, const struct fw_import *im, const char *name)
+{
+    size_t m = h->cap - 1, i = hv & m;
+    for (;; i = (i + 1) & m) {
+        const hent *e = &h->e[i];
+        if (!e->idx)
+            return i;
+        if (name ? e->key == key && memcmp(im->names[e->idx - 1], name, 16) == 0 : e->key == key)
+            return i;
+    }
+}
+
+static int ih_grow(idhash *h, bool by_name)
+{
+    size_t ncap = h->cap ? h->cap * 2 : 1024;
+    hent *e = calloc(ncap, sizeof(*e));
+    if (!e)
+        return FW_ENOMEM;
+    for (size_t i = 0; i < h->cap; i++) {
+        if (!h->e[i].idx)
+            continue;
+        uint64_t hv = by_name ? h->e[i].key : mix(h->e[i].key);
+        size_t j = hv & (ncap - 1);
+        while (e[j].idx)
+            j = (j + 1) & (ncap - 1);
+        e[j] = h->e[i];
+    }
+    free(h->e);
+    h->e = e;
+    h->cap = ncap;
+    return FW_OK;
+}
+
+/* Index of id in h, or NONE. */
+static uint32_t ih_get(const idhash *h, uint64_t id)
+{
+    if (!h->cap)
+        return NONE;
+    const hent *e = &h->e[ih_find(h, id, mix(id), NULL, NULL)];
+    return e->idx ? e->idx - 1 : NONE;
+}
+
+/* Inserts key -> idx unless present: FW_OK, FW_EEXISTS, FW_ENOMEM. A name
+ * (16 bytes, already in im->names[idx]) is stored under its hash as key. */
+static int ih_put(idhash *h, uint64_t key, uint32_t idx, const struct fw_import *im, const char *name)
+{
+    if ((h->n + 1) * 2 > h->cap && ih_grow(h, name != NULL))
+        return FW_ENOMEM;
+    hent *e = &h->e[ih_find(h, key, name ? key : mix(key), im, name)];
+    if (e->idx)
+        return FW_EEXISTS;
+    *e = (hent){key, idx + 1};
+    h->n++;
+    return FW_OK;
+}
+
+static void ih_free(idhash *h)
+{
+    free(h->e);
+}
+
+/* Grows *p (of *cap elements of size sz) to hold need elements. */
+static int grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap)
+        return FW_OK;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * sz);
+    if (!q)
+        return FW_ENOMEM;
+    *p = q;
+    *cap = n;
+    return FW_OK;
+}
+
+static int arena_add(fw_import *im, size_t len, uint64_t *off)
+{
+    int rc = grow((void **)&im->arena, &im->acap, im->alen + len, 1);
+    if (rc)
+        return rc;
+    *off = im->alen;
+    im->alen += len;
+    return FW_OK;
+}
+
+static bool table_empty(MDB_txn *txn, fw_store *s)
+{
+    static const int dbs[] = {DB_USERS, DB_TWEETS, DB_REL, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT};
+    for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+        MDB_stat st;
+        if (mdb_stat(txn, s->dbi[dbs[i]], &st) || st.ms_entries)
+            return false;
+    }
+    return true;
+}
+
+int fw_lmdb_import_begin(fw_store *s, fw_import **out)
+{
+    *out = NULL;
+    if (s->read_only)
+        return FW_EIO;
+    MDB_txn *txn;
+    if (fw_lmdb_rtxn_get(s, &txn))
+        return FW_EIO;
+    bool empty = table_empty(txn, s);
+    fw_lmdb_rtxn_put(s, txn);
+    if (!empty)
+        return FW_EEXISTS;
+    fw_import *im = calloc(1, sizeof(*im));
+    if (!im)
+        return FW_ENOMEM;
+    im->s = s;
+    *out = im;
+    return FW_OK;
+}
+
+void fw_store_import_abort(fw_import *im)
+{
+    if (!im)
+        return;
+    free(im->arena);
+    free(im->users);
+    free(im->names);
+    free(im->following);
+    free(im->followers);
+    free(im->tweets);
+    free(im->recent);
+    ih_free(&im->uid);
+    ih_free(&im->uname);
+    ih_free(&im->tid);
+    free(im->tw);
+    free(im->edges);
+    free(im);
+}
+
+static int grow_users(fw_import *im)
+{
+    size_t cap = im->ucap;
+    int rc = grow((void **)&im->users, &cap, im->nusers + 1, sizeof(*im->users));
+    if (rc || cap == im->ucap)
+        return rc;
+    /* Parallel arrays follow the record array's capacity. */
+    char(*names)[16] = realloc(im->names, cap * 16);
+    if (names)
+        im->names = names;
+    uint64_t **arrs[] = {&im->following, &im->followers, &im->tweets, &im->recent};
+    for (size_t i = 0; i < 4 && names; i++) {
+        uint64_t *a = realloc(*arrs[i], cap * sizeof(uint64_t));
+        if (!a)
+            return FW_ENOMEM;
+        *arrs[i] = a;
+    }
+    if (!names)
+        return FW_ENOMEM;
+    im->ucap = cap;
+    return FW_OK;
+}
+
+int fw_store_import_user(fw_import *im, const fw_user *u)
+{
+    char lname[16] = {0};
+    if (im->users_closed || !u->id || !fw_rec_user_valid(u) || !fw_rec_username_key(u->username, lname))
+        return FW_EINVAL;
+    if (im->nusers >= EDGES_MAX / 2)
+        return FW_EFULL;
+    int rc = grow_users(im);
+    if (rc)
+        return rc;
+    uint32_t idx = (uint32_t)im->nusers;
+    memcpy(im->names[idx], lname, 16);
+    if (ih_get(&im->uid, u->id) != NONE)
+        return FW_EEXISTS;
+    if ((rc = ih_put(&im->uname, name_key(lname), idx, im, lname)))
+        return rc;
+    if ((rc = ih_put(&im->uid, u->id, idx, im, NULL))) /* cannot be EEXISTS: checked above */
+        return rc;
+    fw_user nu = *u;
+    nu.followers_count = nu.following_count = 0;
+    nu.most_recent_tweet_id = 0;
+    nu.default_json = FW_STR_NULL;
+    size_t len = fw_lmdb_user_size(&nu);
+    uint64_t off;
+    if (len > UINT32_MAX || (rc = arena_add(im, len, &off)))
+        return rc ? rc : FW_EINVAL;
+    fw_lmdb_user_pack(&nu, im->arena + off);
+    im->users[idx] = (urec){u->id, off, (uint32_t)len, (uint8_t)u->flags};
+    im->following[idx] = im->followers[idx] = im->recent[idx] = 0;
+    im->tweets[idx] = u->tweet_count;
+    im->nusers++;
+    return FW_OK;
+}
+
+int fw_store_import_tweet(fw_import *im, const fw_tweet *t)
+{
+    if (!t->id || !fw_rec_tweet_valid(t))
+        return FW_EINVAL;
+    uint32_t a = ih_get(&im->uid, t->author_id);
+    if (a == NONE)
+        return FW_ENOTFOUND;
+    im->users_closed = true;
+    int rc = grow((void **)&im->tw, &im->tcap, im->ntweets + 1, sizeof(*im->tw));
+    if (rc || (rc = ih_put(&im->tid, t->id, (uint32_t)im->ntweets, im, NULL)))
+        return rc;
+    size_t len = fw_lmdb_tweet_size(t);
+    uint64_t off;
+    if (len > UINT32_MAX || (rc = arena_add(im, len, &off)))
+        return rc ? rc : FW_EINVAL;
+    fw_lmdb_tweet_pack(t, im->arena + off);
+    im->tw[im->ntweets++] = (trec){t->id, off, (uint32_t)len};
+    im->tweets[a]++;
+    if (im->recent[a] < t->id)
+        im->recent[a] = t->id;
+    return FW_OK;
+}
+
+int fw_store_import_edge(fw_import *im, uint8_t rel, uint64_t src, uint64_t dst, int64_t created_ms)
+{
+    if ((rel != FW_REL_FOLLOWING && rel != FW_REL_PENDING) || src == dst || created_ms < 0)
+        return FW_EINVAL;
+    uint32_t s = ih_get(&im->uid, src), d = ih_get(&im->uid, dst);
+    if (s == NONE)
+        return FW_ENOTFOUND;
+    if (d == NONE)
+        return FW_ETARGET;
+    if (rel == FW_REL_PENDING && !(im->users[d].flags & FW_USER_PROTECTED))
+        return FW_EINVAL;
+    if (im->nedges >= EDGES_MAX)
+        return FW_EFULL;
+    int rc = grow((void **)&im->edges, &im->ecap, im->nedges + 1, sizeof(*im->edges));
+    if (rc)
+        return rc;
+    im->users_closed = true;
+    im->edges[im->nedges++] = (edge){s | (rel == FW_REL_PENDING ? KIND_BIT : 0), d, (uint64_t)created_ms};
+    if (created_ms)
+        im->any_time = true;
+    if (rel == FW_REL_FOLLOWING) {
+        im->following[s]++;
+        im->followers[d]++;
+    }
+    return FW_OK;
+}
+
+/* ---- commit ---- */
+
+typedef struct committer {
+    fw_import *im;
+    MDB_txn *txn;
+    uint32_t *rank;   /* user index -> rank in id order */
+    uint32_t *byrank; /* rank -> user index */
+    uint64_t *idr;    /* rank -> user id */
+    fw_kv *kv;        /* nedges (or more) scratch pairs */
+    void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+    void *ctx;
+} committer;
+
+static void report(committer *c, const char *phase, uint64_t done, uint64_t total)
+{
+    if (c->progress)
+        c->progress(c->ctx, phase, done, total);
+}
+
+/* Ranks users by id. */
+static int rank_users(committer *c)
+{
+    fw_import *im = c->im;
+    size_t n = im->nusers;
+    fw_kv *kv = malloc((n ? n : 1) * sizeof(*kv));
+    c->rank = malloc((n ? n : 1) * sizeof(*c->rank));
+    c->byrank = malloc((n ? n : 1) * sizeof(*c->byrank));
+    if (!kv || !c->rank || !c->byrank) {
+        free(kv);
+        return FW_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        kv[i] = (fw_kv){im->users[i].id, i};
+    int rc = fw_sort_kv(kv, n);
+    for (size_t r = 0; !rc && r < n; r++) {
+        c->byrank[r] = (uint32_t)kv[r].val;
+        c->rank[kv[r].val] = (uint32_t)r;
+    }
+    free(kv);
+    if (rc || !(c->idr = malloc((n ? n : 1) * sizeof(*c->idr))))
+        return rc ? rc : FW_ENOMEM;
+    for (size_t r = 0; r < n; r++)
+        c->idr[r] = im->users[c->byrank[r]].id;
+    /* From here on edges name users by rank: the sort keys and the ids written
+     * come straight from them. */
+    for (size_t i = 0; i < im->nedges; i++) {
+        edge *e = &im->edges[i];
+        e->s = c->rank[e->s & ~KIND_BIT] | (e->s & KIND_BIT);
+        e->d = c->rank[e->d];
+    }
+    return FW_OK;
+}
+
+/* Gives every edge its sequence number (in edge.t): by time when any edge has
+ * one, else in the order added. */
+static int assign_seqs(committer *c)
+{
+    fw_import *im = c->im;
+    if (!im->any_time) {
+        for (size_t i = 0; i < im->nedges; i++)
+            im->edges[i].t = i + 1;
+        return FW_OK;
+    }
+    for (size_t i = 0; i < im->nedges; i++)
+        c->kv[i] = (fw_kv){im->edges[i].t, i};
+    int rc = fw_sort_kv(c->kv, im->nedges);
+    for (size_t r = 0; !rc && r < im->nedges; r++)
+        im->edges[c->kv[r].val].t = r + 1;
+    return rc;
+}
+
+static void pair_key(uint8_t k[16], uint64_t a, uint64_t b)
+{
+    be64_put(k, a);
+    be64_put(k + 8, b);
+}
+
+/* The rel table, in (src, dst) order; finds duplicate pairs before any list is written. */
+static int write_rel(committer *c, uint64_t *dup)
+{
+    fw_import *im = c->im;
+    size_t n = im->nedges;
+    for (size_t i = 0; i < n; i++)
+        c->kv[i] = (fw_kv){(uint64_t)(im->edges[i].s & ~KIND_BIT) << 32 | im->edges[i].d, i};
+    int rc = fw_sort_kv(c->kv, n);
+    if (rc)
+        return rc;
+    for (size_t i = 1; i < n; i++)
+        if (c->kv[i].key == c->kv[i - 1].key) {
+            *dup = c->kv[i].val > c->kv[i - 1].val ? c->kv[i].val : c->kv[i - 1].val;
+            return FW_EEXISTS;
+        }
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_REL], &cur)))
+        return fw_lmdb_err(rc);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const edge *e = &im->edges[c->kv[i].val];
+        uint8_t k[16], d[9];
+        pair_key(k, c->idr[e->s & ~KIND_BIT], c->idr[e->d]);
+        d[0] = (e->s & KIND_BIT) ? FW_REL_PENDING : FW_REL_FOLLOWING;
+        le64_put(d + 1, e->t);
+        MDB_val key = {16, k}, val = {9, d};
+        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
+        if ((i & 0xFFFFF) == 0)
+            report(c, "writing relationships", i, n);
+    }
+    mdb_cursor_close(cur);
+    report(c, "writing relationships", n, n);
+    return rc;
+}
+
+/* One direction of one kind of list: owner -> (~seq, other) duplicates,
+ * newest first, each owner's items written in one MDB_MULTIPLE put. */
+static int write_lists(committer *c, int db, bool pending, bool by_dst, const char *phase)
+{
+    fw_import *im = c->im;
+    size_t m = 0;
+    for (size_t i = 0; i < im->nedges; i++) {
+        const edge *e = &im->edges[i];
+        if (((e->s & KIND_BIT) != 0) != pending)
+            continue;
+        uint32_t s = e->s & ~KIND_BIT, d = e->d;
+        c->kv[m++] = (fw_kv){(uint64_t)(by_dst ? d : s) << 32 | (uint32_t)~(uint32_t)e->t, by_dst ? s : d};
+    }
+    int rc = fw_sort_kv(c->kv, m);
+    if (rc)
+        return rc;
+    uint8_t *items = NULL;
+    size_t icap = 0;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(c->txn, im->s->dbi[db], &cur)))
+        return fw_lmdb_err(rc);
+    for (size_t i = 0; i < m && !rc;) {
+        uint32_t owner = (uint32_t)(c->kv[i].key >> 32);
+        size_t j = i;
+        while (j < m && (uint32_t)(c->kv[j].key >> 32) == owner)
+            j++;
+        if ((rc = grow((void **)&items, &icap, (j - i) * 16, 1)))
+            break;
+        for (size_t k = i; k < j; k++) {
+            uint64_t seq = ~(uint32_t)c->kv[k].key & 0xFFFFFFFFu;
+            be64_put(items + (k - i) * 16, ~seq);
+            be64_put(items + (k - i) * 16 + 8, c->idr[c->kv[k].val]);
+        }
+        uint8_t kb[8];
+        be64_put(kb, c->idr[owner]);
+        MDB_val key = {8, kb}, data[2] = {{16, items}, {j - i, NULL}};
+        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, data, MDB_MULTIPLE | MDB_APPEND));
+        if (!rc && data[1].mv_size != j - i)
+            rc = FW_EIO;
+        if ((i >> 20) != (j >> 20))
+            report(c, phase, j, m);
+        i = j;
+    }
+    mdb_cursor_close(cur);
+    free(items);
+    report(c, phase, m, m);
+    return rc;
+}
+
+/* Users in id order with their computed counters, and the username index. */
+static int write_users(committer *c)
+{
+    fw_import *im = c->im;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(c->txn, im->s->dbi[DB_USERS], &cur);
+    if (rc)
+        return fw_lmdb_err(rc);
+    for (size_t r = 0; r < im->nusers && !rc; r++) {
+        uint32_t i = c->byrank[r];
+        uint8_t *rec = im->arena + im->users[i].off;
+        le64_put(rec + USER_OFF_FOLLOWERS, im->followers[i]);
+        le64_put(rec + USER_OFF_FOLLOWING, im->following[i]);
+        le64_put(rec + USER_OFF_TWEETS, im->tweets[i]);
+        le64_put(rec + USER_OFF_MOST_RECENT, im->recent[i]);
+        uint8_t k[8];
+        be64_put(k, im->users[i].id);
+        MDB_val key = {8, k}, val = {im->users[i].len, rec};
+        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
+        if ((r & 0xFFFFF) == 0)
+            report(c, "writing users", r, im->nusers);
+    }
+    mdb_cursor_close(cur);
+    report(c, "writing users", im->nusers, im->nusers);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b, void *names)
+{
+    const char(*n)[16] = names;
+    return memcmp(n[*(const uint32_t *)a], n[*(const uint32_t *)b], 16);
+}
+
+static int write_unames(committer *c)
+{
+    fw_import *im = c->im;
+    uint32_t *order = c->rank; /* ranks are written; reuse the array */
+    for (size_t i = 0; i < im->nusers; i++)
+        order[i] = (uint32_t)i;
+    qsort_r(order, im->nusers, sizeof(*order), cmp_name, im->names);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(c->txn, im->s->dbi[DB_UNAMES], &cur);
+    if (rc)
+        return fw_lmdb_err(rc);
+    for (size_t r = 0; r < im->nusers && !rc; r++) {
+        uint32_t i = order[r];
+        uint8_t d[8];
+        be64_put(d, im->users[i].id);
+        MDB_val key = {strlen(im->names[i]), im->names[i]}, val = {8, d};
+        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+static int write_tweets(committer *c)
+{
+    fw_import *im = c->im;
+    fw_kv *kv = c->kv; /* the edges are written: reuse when large enough */
+    bool own = im->ntweets > im->nedges;
+    if (own && !(kv = malloc(im->ntweets * sizeof(*kv))))
+        return FW_ENOMEM;
+    for (size_t i = 0; i < im->ntweets; i++)
+        kv[i] = (fw_kv){im->tw[i].id, i};
+    int rc = fw_sort_kv(kv, im->ntweets);
+    MDB_cursor *cur = NULL;
+    if (!rc)
+        rc = fw_lmdb_err(mdb_cursor_open(c->txn, im->s->dbi[DB_TWEETS], &cur));
+    for (size_t r = 0; r < im->ntweets && !rc; r++) {
+        const trec *t = &im->tw[kv[r].val];
+        uint8_t k[8];
+        be64_put(k, t->id);
+        MDB_val key = {8, k}, val = {t->len, im->arena + t->off};
+        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (own)
+        free(kv);
+    return rc;
+}
+
+static int write_seq(committer *c)
+{
+    uint8_t b[8];
+    le64_put(b, c->im->nedges);
+    MDB_val key = {8, "edge_seq"}, val = {8, b};
+    return fw_lmdb_err(mdb_put(c->txn, c->im->s->dbi[DB_META], &key, &val, 0));
+}
+
+int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total),
+                           void *ctx, uint64_t *dup)
+{
+    *dup = UINT64_MAX;
+    committer c = {.im = im, .progress = progress, .ctx = ctx};
+    int rc = FW_OK;
+    size_t nkv = im->nedges ? im->nedges : 1;
+    if (!(c.kv = malloc(nkv * sizeof(*c.kv))))
+        rc = FW_ENOMEM;
+    if (!rc)
+        rc = rank_users(&c);
+    if (!rc) {
+        report(&c, "sorting", 0, im->nedges);
+        rc = assign_seqs(&c);
+    }
+    if (!rc)
+        rc = fw_lmdb_err(mdb_txn_begin(im->s->env, NULL, 0, &c.txn));
+    if (!rc && !table_empty(c.txn, im->s))
+        rc = FW_EEXISTS; /* someone wrote since begin; *dup stays UINT64_MAX */
+    if (!rc)
+        rc = write_rel(&c, dup);
+    if (!rc)
+        rc = write_lists(&c, DB_FOLLOWING, false, false, "writing following");
+    if (!rc)
+        rc = write_lists(&c, DB_FOLLOWERS, false, true, "writing followers");
+    if (!rc)
+        rc = write_lists(&c, DB_REQ_OUT, true, false, "writing requests (out)");
+    if (!rc)
+        rc = write_lists(&c, DB_REQ_IN, true, true, "writing requests (in)");
+    if (!rc)
+        rc = write_users(&c);
+    if (!rc)
+        rc = write_unames(&c);
+    if (!rc)
+        rc = write_tweets(&c);
+    if (!rc)
+        rc = write_seq(&c);
+    if (c.txn) {
+        if (rc)
+            mdb_txn_abort(c.txn);
+        else {
+            report(&c, "committing", 0, 1);
+            rc = fw_lmdb_err(mdb_txn_commit(c.txn));
+            report(&c, "committing", 1, 1);
+        }
+    }
+    free(c.kv);
+    free(c.rank);
+    free(c.byrank);
+    free(c.idr);
+    fw_store_import_abort(im);
+    return rc;
+}

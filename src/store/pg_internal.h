@@ -1,0 +1,240 @@
+/* Private to the PostgreSQL backend of the store (src/store/pg_*.c).
+ *
+ * Threads and connections: request-path calls never touch a connection on
+ * the caller's thread. They become jobs on a queue served by a small pool of
+ * threads, each with its own connection (fw_store_opts.pool); a job's result
+ * is built on the pool thread, owned by the job, and handed to the caller's
+ * loop through its fw_exec, where the callback runs and the job is freed.
+ * Admin (*_sync) calls and request-path calls without an executor use one
+ * more connection, under a mutex, on the calling thread.
+ *
+ * Every connection reconnects by itself: a call on a broken connection
+ * reconnects first (bounded by the connect timeout) and fails with FW_EIO when
+ * the server is still away. Statements run in their own transaction unless a
+ * multi-statement string says otherwise; FW_EIO, FW_EEXISTS, FW_EINVAL and
+ * FW_EFULL come from SQLSTATE classes (fw_pg_err). Serialization failures and
+ * deadlocks are retried inside the store (pg_conn.c) and never reach callers.
+ *
+ * Schema: pg_schema.c (versioned migrations; table fw_schema_migrations). */
+#ifndef FW_STORE_PG_INTERNAL_H
+#define FW_STORE_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "store/backend.h"
+
+#define FW_PG_SCHEMA_VERSION 2u
+#define FW_PG_DEFAULT_POOL 4u
+#define FW_PG_MAX_POOL 64u
+#define FW_PG_DEFAULT_TIMEOUT_MS 5000u
+
+/* One connection and what it needs to come back after a failure. */
+typedef struct fw_pgc {
+    PGconn *conn;
+    struct fw_pg *s;
+    bool retry; /* the last fw_pgc_q failed in a way worth retrying its transaction for */
+} fw_pgc;
+
+/* Parameters of one statement, NUL-terminated copies the builder owns. */
+#define FW_PGP_MAX 24
+typedef struct fw_pgp {
+    int n;
+    bool bad; /* a text value held a NUL byte: the statement must not run (FW_EINVAL) */
+    const char *v[FW_PGP_MAX];
+    int len[FW_PGP_MAX];
+    int bin[FW_PGP_MAX];
+    char *own[FW_PGP_MAX];
+} fw_pgp;
+void fw_pgp_str(fw_pgp *p, fw_str v);
+void fw_pgp_u64(fw_pgp *p, uint64_t v); /* as bigint: (int64_t)v */
+void fw_pgp_bytes(fw_pgp *p, const void *b, size_t n); /* bytea */
+void fw_pgp_free(fw_pgp *p);
+/* One statement inside a transaction the caller runs (fw_pg_tx): no retry;
+ * sets c->retry when the transaction is worth running again. fw_err; *out
+ * (may be NULL) receives the successful result. */
+FW_MUSTCHECK int fw_pgc_q(fw_pgc *c, const char *sql, const fw_pgp *p, PGresult **out);
+/* BEGIN; body(c, arg); COMMIT on the admin connection, rolled back when body
+ * returns non-OK; run again (up to a bound) after a serialization failure,
+ * a deadlock or a connection lost before COMMIT answered. fw_err of body or
+ * of the commit. */
+FW_MUSTCHECK int fw_pg_tx(struct fw_pg *s, int (*body)(fw_pgc *c, void *arg), void *arg);
+/* One statement in its own transaction on the admin connection (fw_pgc_exec). */
+FW_MUSTCHECK int fw_pg_exec1(struct fw_pg *s, const char *sql, const fw_pgp *p, PGresult **out);
+/* Keyset scan for the admin functions: runs sql with $1 = after and $2 = limit
+ * (0 = all) and calls row for each result row until it returns non-zero; the
+ * row borrows the result for the call. FW_OK or the query's fw_err. */
+FW_MUSTCHECK int fw_pg_scan(fw_store *st, const char *sql, uint64_t after, size_t limit,
+                            int (*row)(void *ctx, const PGresult *r, int i), void *ctx);
+/* Decodes a bytea in text format ("\\x...") into out; fw_err (FW_EINVAL when cap is too small). */
+FW_MUSTCHECK int fw_pg_unhex(const char *hex, uint8_t *out, size_t cap, size_t *len);
+
+struct fw_pg_pool;
+
+typedef struct fw_pg {
+    fw_store_hdr hdr; /* first: store.c dispatches through it */
+    char *conninfo;
+    unsigned timeout_ms;
+    bool bulk;
+    bool read_only; /* every connection refuses writes (default_transaction_read_only) */
+    uint8_t secret[32];
+    unsigned schema;  /* version found (== FW_PG_SCHEMA_VERSION after open) */
+    pthread_mutex_t admin_mu;
+    fw_pgc admin;
+    struct fw_pg_pool *pool;
+} fw_pg;
+
+static inline fw_pg *fw_pg_of(fw_store *s) { return (fw_pg *)(void *)s; }
+
+/* ---- pg_conn.c ---- */
+/* Connects c (closing what it had); fw_err; *why (may be NULL) gets libpq's message. */
+FW_MUSTCHECK int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen);
+void fw_pgc_close(fw_pgc *c);
+/* The fw_err for a failed result (NULL = the connection failed). */
+int fw_pg_err(const PGresult *r);
+/* True for SQLSTATEs a transaction is retried for (40001, 40P01). */
+bool fw_pg_retryable(const PGresult *r);
+/* Runs one statement with text parameters (NULL vals[i] = SQL NULL; lens may be
+ * NULL, binary[i] marks a bytea parameter given as raw bytes) and returns its
+ * result in *out (PGRES_TUPLES_OK or PGRES_COMMAND_OK; the caller PQclears).
+ * Reconnects a broken connection first; retries on a retryable SQLSTATE and
+ * once on a connection lost while the statement ran (each statement here is
+ * its own transaction and idempotent to retry, or refused by a unique key).
+ * fw_err. */
+FW_MUSTCHECK int fw_pgc_exec(fw_pgc *c, const char *sql, int n, const char *const *vals, const int *lens,
+                             const int *binary, PGresult **out);
+/* Runs a multi-statement string (simple query protocol, no parameters) and
+ * collects up to max results into res[] (*nres set; every result is kept,
+ * including failed ones: the caller PQclears them all). Returns FW_OK when
+ * every statement succeeded, else the fw_err of the first failure; retried
+ * like fw_pgc_exec when the string is one transaction (BEGIN ... COMMIT). */
+FW_MUSTCHECK int fw_pgc_multi(fw_pgc *c, const char *sql, PGresult **res, int max, int *nres);
+void fw_pg_clear_all(PGresult **res, int n);
+
+/* Locks the admin connection and connects it when needed; fw_err. */
+FW_MUSTCHECK int fw_pg_admin_get(fw_pg *s, fw_pgc **out);
+void fw_pg_admin_put(fw_pg *s);
+
+/* ---- decoding of text-format results ---- */
+uint64_t fw_pg_u64(const PGresult *r, int row, int col);
+fw_str fw_pg_str(const PGresult *r, int row, int col);
+/* The column lists every user / tweet / app query selects (with alias u / t / a, p). */
+#define FW_PG_USER_COLS                                                                                              \
+    "u.id, u.created_at_ms, u.pinned_tweet_id, u.most_recent_tweet_id, u.followers_count, u.following_count, "    \
+    "u.tweet_count, u.listed_count, u.like_count, u.flags, u.verified_type, u.username, u.name, u.description, " \
+    "u.location, u.url, u.profile_image_url, u.withheld_countries, u.entities_json, u.default_json"
+#define FW_PG_USER_NCOLS 20
+#define FW_PG_TWEET_COLS                                                                                        \
+    "t.id, t.author_id, t.conversation_id, t.created_at_ms, t.retweet_count, t.reply_count, t.like_count, "   \
+    "t.quote_count, t.bookmark_count, t.impression_count, t.possibly_sensitive, t.text, t.lang, t.source, " \
+    "t.reply_settings, t.entities_json"
+#define FW_PG_TWEET_NCOLS 16
+#define FW_PG_APP_COLS                                                                                    \
+    "a.id, a.project_id, coalesce(p.access_level, 0), a.client_type, a.bearer_gen, a.name, a.consumer_key, " \
+    "a.consumer_secret, a.client_id, a.client_secret, a.redirect_uris, a.permission"
+#define FW_PG_APP_NCOLS 12
+#define FW_PG_APP_FROM "fw_apps a LEFT JOIN fw_projects p ON p.id = a.project_id"
+/* Decode one row from column col0 on; strings borrow the result. */
+void fw_pg_user_row(const PGresult *r, int row, int col0, fw_user *u);
+void fw_pg_tweet_row(const PGresult *r, int row, int col0, fw_tweet *t);
+void fw_pg_app_row(const PGresult *r, int row, int col0, fw_app *a);
+
+/* ---- pg_schema.c ---- */
+/* Creates or upgrades the schema on c, loads the secret into s; fw_err with
+ * the reason in why. */
+FW_MUSTCHECK int fw_pg_migrate(fw_pg *s, fw_pgc *c, char *why, size_t whylen);
+
+/* ---- pg_pool.c ---- */
+FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads);
+void fw_pg_pool_stop(fw_pg *s); /* runs every queued job first */
+
+/* A request-path job: work runs on a pool thread (or inline) with a
+ * connection and fills the job; done runs on the caller's thread, calls the
+ * callback and frees the job. */
+typedef struct fw_pg_job {
+    fw_task task;
+    struct fw_pg_job *next;
+    fw_exec *exec;
+    void (*work)(struct fw_pg_job *j, fw_pgc *c);
+    void (*done)(struct fw_pg_job *j);
+    void (*fail)(struct fw_pg_job *j, int rc); /* fills the job's result with an error, without a connection */
+} fw_pg_job;
+/* Runs j: queued for the pool when exec is set, else inline on the admin
+ * connection. */
+void fw_pg_submit(fw_pg *s, fw_pg_job *j);
+
+/* Graph writes are batched: each pool pass takes every queued write into one
+ * transaction (pg_write.c). */
+typedef struct fw_pg_wop {
+    fw_task task;
+    struct fw_pg_wop *next;
+    fw_exec *exec;
+    uint8_t kind;
+    uint64_t src, dst;
+    fw_write_cb cb;
+    void *ctx;
+    fw_write_res res;
+} fw_pg_wop;
+void fw_pg_submit_write(fw_pg *s, fw_pg_wop *o);
+/* Applies the ops (linked by next) in one transaction on c, filling each res. */
+void fw_pg_apply_batch(fw_pg *s, fw_pgc *c, fw_pg_wop *batch);
+
+/* ---- the ops table entries ---- */
+void fw_pg_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx);
+void fw_pg_list(fw_store *s, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx);
+void fw_pg_auth(fw_store *s, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx);
+void fw_pg_ready(fw_store *s, fw_exec *exec, fw_ready_cb cb, void *ctx);
+void fw_pg_write(fw_store *s, fw_exec *exec, uint8_t kind, uint64_t src, uint64_t dst, fw_write_cb cb, void *ctx);
+int fw_pg_write_sync(fw_store *s, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res);
+int fw_pg_follow_bulk(fw_store *s, const uint64_t *pairs, size_t n);
+int fw_pg_user_create(fw_store *s, const fw_user *u, uint64_t *id_out);
+int fw_pg_user_update(fw_store *s, const fw_user *u);
+int fw_pg_user_delete(fw_store *s, uint64_t id);
+int fw_pg_user_get(fw_store *s, uint64_t id, fw_user_rec *out);
+int fw_pg_user_get_by_name(fw_store *s, fw_str username, fw_user_rec *out);
+int fw_pg_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_user *u), void *ctx);
+int fw_pg_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out);
+int fw_pg_project_create(fw_store *s, fw_str name, uint8_t access_level, uint64_t *id_out);
+int fw_pg_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_level);
+int fw_pg_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t client_type, fw_str redirect_uris,
+                     fw_app_rec *out);
+int fw_pg_app_get(fw_store *s, uint64_t id, fw_app_rec *out);
+int fw_pg_app_scan(fw_store *s, int (*fn)(void *ctx, const fw_app *a), void *ctx);
+int fw_pg_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
+int fw_pg_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
+int fw_pg_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
+int fw_pg_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
+int fw_pg_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
+int fw_pg_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
+
+/* pg_portal.c: the developer portal's records (store.h, "Developer portal"). */
+int fw_pg_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
+int fw_pg_dev_get(fw_store *s, uint64_t user_id, fw_dev *out);
+int fw_pg_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status);
+int fw_pg_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+                               uint8_t access_level, int64_t now_ms, uint64_t *id_out);
+int fw_pg_project_get(fw_store *s, uint64_t id, fw_project_rec *out);
+int fw_pg_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment);
+int fw_pg_project_delete(fw_store *s, uint64_t id, bool with_apps);
+int fw_pg_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx);
+int fw_pg_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out);
+int fw_pg_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+                     uint8_t permission, fw_str website_url);
+int fw_pg_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token);
+int fw_pg_app_delete(fw_store *s, uint64_t app_id);
+int fw_pg_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
+
+extern const fw_store_ops fw_pg_ops;
+
+/* pg_export.c: grants are not recorded on PostgreSQL yet (FW_ENOTSUP: revoking a
+ * refresh token revokes only that token there). */
+FW_MUSTCHECK int fw_pg_grant_revoke(fw_store *st, uint64_t grant_id);
+/* pg_export.c: export scans; bulk import is LMDB-only for now (FW_ENOTSUP). */
+FW_MUSTCHECK int fw_pg_import_begin(fw_store *st, fw_import **out);
+FW_MUSTCHECK
+int fw_pg_tweet_scan(fw_store *st, uint64_t after, size_t limit, int (*fn)(void *ctx, const fw_tweet *t), void *ctx);
+FW_MUSTCHECK int fw_pg_edge_scan(fw_store *st, int (*fn)(void *ctx, uint8_t rel, uint64_t src, uint64_t dst,
+                                                         uint64_t seq),
+                                 void *ctx);
+
+#endif

@@ -1,0 +1,576 @@
+/* Request-path reads on PostgreSQL: users lookup, list pages, credential
+ * lookups and readiness, each one job on the connection pool (pg_pool.c).
+ *
+ * A users lookup or a list page is one round trip: one simple-query string
+ * holding a REPEATABLE READ READ ONLY transaction with every statement the
+ * answer needs (the users, the viewer's relations, the hydrated tweets), so
+ * all of them see one snapshot. Only integers and validated usernames
+ * ([a-z0-9_]) are put into these strings; anything a client sends as text
+ * (tokens, keys) travels as a bound parameter (auth). Results are decoded on
+ * the pool thread into arrays the job owns, with strings borrowed from the
+ * PGresults, which the job keeps until the callback on the caller's loop has
+ * returned. */
+#include "store/pg_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/secret.h"
+
+#define USERS_MAX 100
+#define LIST_MAX 1000
+#define NRES_MAX 8
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p)
+        abort(); /* see core/buf.h: allocation failure is fatal */
+    return p;
+}
+
+static void put_id(fw_buf *b, uint64_t id) { fw_buf_put_i64(b, (int64_t)id); }
+
+/* Hydrated tweets in first-reference order, deduplicated: the ids referenced
+ * by users[0..n) (NULLs skipped) looked up in the rows of r. */
+static size_t hydrate(const PGresult *r, const fw_user *const *users, size_t n, uint32_t which, fw_tweet *out)
+{
+    size_t nt = 0;
+    int rows = r ? PQntuples(r) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!users[i])
+            continue;
+        uint64_t ref[2] = {which & FW_TW_PINNED ? users[i]->pinned_tweet_id : 0,
+                           which & FW_TW_MOST_RECENT ? users[i]->most_recent_tweet_id : 0};
+        for (int k = 0; k < 2; k++) {
+            if (!ref[k])
+                continue;
+            bool seen = false;
+            for (size_t j = 0; j < nt && !seen; j++)
+                seen = out[j].id == ref[k];
+            for (int row = 0; row < rows && !seen; row++)
+                if (fw_pg_u64(r, row, 0) == ref[k]) {
+                    fw_pg_tweet_row(r, row, 0, &out[nt++]);
+                    seen = true;
+                }
+        }
+    }
+    return nt;
+}
+
+/* The tweets statement: the referenced columns of the users `from_where` selects. */
+static void tweets_sql(fw_buf *b, uint32_t which, const char *from_where)
+{
+    fw_buf_puts(b, " SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id IN (SELECT x FROM (SELECT ");
+    fw_buf_puts(b, which & FW_TW_PINNED ? "u.pinned_tweet_id AS p, " : "0 AS p, ");
+    fw_buf_puts(b, which & FW_TW_MOST_RECENT ? "u.most_recent_tweet_id AS m " : "0 AS m ");
+    fw_buf_puts(b, from_where);
+    fw_buf_puts(b, ") h, unnest(ARRAY[h.p, h.m]) x WHERE x <> 0);");
+}
+
+/* ------------------------------------------------------------------------
+ * Users by id or username. */
+
+typedef struct users_job {
+    fw_pg_job j;
+    fw_users_cb cb;
+    void *ctx;
+    fw_read_opts opts;
+    size_t n;
+    uint64_t *ids;      /* or ... */
+    char (*names)[FW_USERNAME_MAX + 1]; /* lower-cased; "" = invalid */
+    PGresult *res[NRES_MAX];
+    int nres;
+    fw_users_res out;
+    fw_user *users;
+    const fw_user **uptr;
+    fw_rels *rels;
+    fw_tweet *tweets;
+} users_job;
+
+static void users_fail(fw_pg_job *jb, int rc)
+{
+    users_job *j = (users_job *)(void *)jb;
+    j->out = (fw_users_res){.rc = rc};
+}
+
+static void users_work(fw_pg_job *jb, fw_pgc *c)
+{
+    users_job *j = (users_job *)(void *)jb;
+    fw_buf cond = FW_BUF_INIT, b = FW_BUF_INIT;
+    bool any = false;
+    fw_buf_puts(&cond, j->ids ? "FROM fw_users u WHERE u.id = ANY('{" : "FROM fw_users u WHERE u.uname = ANY('{");
+    for (size_t i = 0; i < j->n; i++) {
+        if (!j->ids && !j->names[i][0])
+            continue;
+        if (any)
+            fw_buf_putc(&cond, ',');
+        any = true;
+        if (j->ids)
+            put_id(&cond, j->ids[i]);
+        else
+            fw_buf_puts(&cond, j->names[i]);
+    }
+    fw_buf_puts(&cond, j->ids ? "}'::bigint[])" : "}'::text[])");
+    bool rels = j->opts.want_rels && j->opts.viewer_id;
+    fw_buf_puts(&b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT " FW_PG_USER_COLS " ");
+    fw_buf_puts(&b, cond.data);
+    fw_buf_puts(&b, ";");
+    if (rels) {
+        fw_buf_puts(&b, " SELECT r.src, r.dst, r.state FROM fw_rel r WHERE (r.src = ");
+        put_id(&b, j->opts.viewer_id);
+        fw_buf_puts(&b, " AND r.dst IN (SELECT u.id ");
+        fw_buf_puts(&b, cond.data);
+        fw_buf_puts(&b, ")) OR (r.dst = ");
+        put_id(&b, j->opts.viewer_id);
+        fw_buf_puts(&b, " AND r.src IN (SELECT u.id ");
+        fw_buf_puts(&b, cond.data);
+        fw_buf_puts(&b, "));");
+    }
+    if (j->opts.tweets)
+        tweets_sql(&b, j->opts.tweets, cond.data);
+    fw_buf_puts(&b, " COMMIT");
+    int rc = fw_pgc_multi(c, b.data, j->res, NRES_MAX, &j->nres);
+    fw_buf_free(&cond);
+    fw_buf_free(&b);
+    if (rc) {
+        users_fail(jb, rc);
+        return;
+    }
+    const PGresult *ur = j->res[1], *rr = rels ? j->res[2] : NULL, *tr = j->opts.tweets ? j->res[rels ? 3 : 2] : NULL;
+    int rows = PQntuples(ur);
+    j->users = xcalloc((size_t)rows, sizeof(*j->users));
+    for (int row = 0; row < rows; row++)
+        fw_pg_user_row(ur, row, 0, &j->users[row]);
+    j->uptr = xcalloc(j->n, sizeof(*j->uptr));
+    for (size_t i = 0; i < j->n; i++) {
+        for (int row = 0; row < rows && !j->uptr[i]; row++) {
+            const fw_user *u = &j->users[row];
+            char key[FW_USERNAME_MAX + 1];
+            if (j->ids ? u->id == j->ids[i]
+                       : j->names[i][0] && fw_rec_username_key(u->username, key) && !strcmp(key, j->names[i]))
+                j->uptr[i] = u;
+        }
+    }
+    if (j->opts.want_rels) {
+        j->rels = xcalloc(j->n, sizeof(*j->rels));
+        for (int row = 0; rr && row < PQntuples(rr); row++) {
+            uint64_t src = fw_pg_u64(rr, row, 0), dst = fw_pg_u64(rr, row, 1);
+            uint8_t st = (uint8_t)fw_pg_u64(rr, row, 2);
+            for (size_t i = 0; i < j->n; i++) {
+                const fw_user *u = j->uptr[i];
+                if (!u || u->id == j->opts.viewer_id)
+                    continue;
+                if (src == j->opts.viewer_id && dst == u->id)
+                    j->rels[i].out = st;
+                if (dst == j->opts.viewer_id && src == u->id)
+                    j->rels[i].in = st;
+            }
+        }
+    }
+    j->tweets = xcalloc(2 * j->n, sizeof(*j->tweets));
+    size_t nt = j->opts.tweets ? hydrate(tr, j->uptr, j->n, j->opts.tweets, j->tweets) : 0;
+    j->out = (fw_users_res){.rc = FW_OK, .n = j->n, .users = j->uptr, .rels = j->rels, .ntweets = nt,
+                            .tweets = j->tweets, .version = 0};
+}
+
+static void users_done(fw_pg_job *jb)
+{
+    users_job *j = (users_job *)(void *)jb;
+    j->cb(j->ctx, &j->out);
+    fw_pg_clear_all(j->res, j->nres);
+    free(j->ids);
+    free(j->names);
+    free(j->users);
+    free(j->uptr);
+    free(j->rels);
+    free(j->tweets);
+    free(j);
+}
+
+static void job_task(fw_task *t)
+{
+    fw_pg_job *j = (fw_pg_job *)(void *)t;
+    j->done(j);
+}
+
+void fw_pg_users(fw_store *st, fw_exec *exec, const fw_users_q *q, fw_users_cb cb, void *ctx)
+{
+    if (q->n < 1 || q->n > USERS_MAX || !q->ids == !q->usernames) {
+        fw_users_res res = {.rc = FW_EINVAL};
+        cb(ctx, &res);
+        return;
+    }
+    users_job *j = xcalloc(1, sizeof(*j));
+    j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = users_work, .done = users_done,
+                       .fail = users_fail};
+    j->cb = cb;
+    j->ctx = ctx;
+    j->opts = q->opts;
+    j->n = q->n;
+    if (q->ids) {
+        j->ids = xcalloc(q->n, sizeof(*j->ids));
+        memcpy(j->ids, q->ids, q->n * sizeof(*j->ids));
+    } else {
+        j->names = xcalloc(q->n, sizeof(*j->names));
+        for (size_t i = 0; i < q->n; i++)
+            if (!fw_rec_username_key(q->usernames[i], j->names[i]))
+                j->names[i][0] = 0;
+    }
+    fw_pg_submit(fw_pg_of(st), &j->j);
+}
+
+/* ------------------------------------------------------------------------
+ * List pages. */
+
+static const struct {
+    const char *owner, *other;
+    int state;
+} LISTS[] = {
+    [FW_LIST_FOLLOWERS] = {"dst", "src", FW_REL_FOLLOWING},
+    [FW_LIST_FOLLOWING] = {"src", "dst", FW_REL_FOLLOWING},
+    [FW_LIST_INCOMING] = {"dst", "src", FW_REL_PENDING},
+    [FW_LIST_OUTGOING] = {"src", "dst", FW_REL_PENDING},
+};
+
+typedef struct list_job {
+    fw_pg_job j;
+    fw_list_cb cb;
+    void *ctx;
+    fw_list_q q;
+    PGresult *res[NRES_MAX];
+    int nres;
+    fw_list_res out;
+    fw_user owner;
+    fw_user *users;
+    const fw_user **uptr;
+    uint64_t *seqs;
+    fw_rels *rels;
+    fw_tweet *tweets;
+} list_job;
+
+static void list_fail(fw_pg_job *jb, int rc)
+{
+    list_job *j = (list_job *)(void *)jb;
+    j->out = (fw_list_res){.rc = rc};
+}
+
+/* "FROM fw_rel r JOIN fw_users u ... WHERE <the visible entries of the list>" */
+static void list_from(fw_buf *b, const fw_list_q *q)
+{
+    fw_buf_printf(b, "FROM fw_rel r JOIN fw_users u ON u.id = r.%s WHERE r.%s = ", LISTS[q->kind].other,
+                  LISTS[q->kind].owner);
+    put_id(b, q->owner_id);
+    fw_buf_printf(b, " AND r.state = %d AND (u.flags & %u) = 0", LISTS[q->kind].state, FW_USER_SUSPENDED);
+}
+
+static void rel_cols(fw_buf *b, uint64_t viewer, const char *user)
+{
+    fw_buf_puts(b, ", (SELECT v.state FROM fw_rel v WHERE v.src = ");
+    put_id(b, viewer);
+    fw_buf_printf(b, " AND v.dst = %s), (SELECT v.state FROM fw_rel v WHERE v.src = %s AND v.dst = ", user, user);
+    put_id(b, viewer);
+    fw_buf_puts(b, ")");
+}
+
+static void list_work(fw_pg_job *jb, fw_pgc *c)
+{
+    list_job *j = (list_job *)(void *)jb;
+    const fw_list_q *q = &j->q;
+    uint64_t viewer = q->opts.viewer_id;
+    bool rels = q->opts.want_rels && viewer;
+    int64_t cur = q->cursor > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)q->cursor;
+    fw_buf from = FW_BUF_INIT, page = FW_BUF_INIT, b = FW_BUF_INIT;
+    list_from(&from, q);
+    /* the page: keyset on the edge sequence, one index range scan */
+    fw_buf_puts(&page, from.data);
+    if (q->dir == FW_PAGE_AFTER)
+        fw_buf_printf(&page, " AND r.seq < %lld", (long long)cur);
+    else if (q->dir == FW_PAGE_BEFORE)
+        fw_buf_printf(&page, " AND r.seq > %lld", (long long)cur);
+    fw_buf_puts(&page, q->dir == FW_PAGE_BEFORE ? " ORDER BY r.seq ASC" : " ORDER BY r.seq DESC");
+
+    fw_buf_puts(&b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT " FW_PG_USER_COLS);
+    if (viewer)
+        rel_cols(&b, viewer, "u.id");
+    fw_buf_puts(&b, " FROM fw_users u WHERE u.id = ");
+    put_id(&b, q->owner_id);
+    fw_buf_puts(&b, "; SELECT r.seq, " FW_PG_USER_COLS);
+    if (rels)
+        rel_cols(&b, viewer, "u.id");
+    fw_buf_printf(&b, " %s LIMIT %u;", page.data, q->limit + 1);
+    /* The far end: entries beyond the cursor were all skipped (suspended) or
+     * there are visible ones; one EXISTS answers it. */
+    bool far = q->dir != FW_PAGE_FIRST;
+    if (far)
+        fw_buf_printf(&b, " SELECT EXISTS (SELECT 1 %s AND r.seq %s %lld);", from.data,
+                      q->dir == FW_PAGE_AFTER ? ">=" : "<=", (long long)cur);
+    if (q->opts.tweets) {
+        fw_buf tw = FW_BUF_INIT;
+        fw_buf_printf(&tw, "%s LIMIT %u", page.data, q->limit);
+        tweets_sql(&b, q->opts.tweets, tw.data);
+        fw_buf_free(&tw);
+    }
+    fw_buf_puts(&b, " COMMIT");
+    int rc = fw_pgc_multi(c, b.data, j->res, NRES_MAX, &j->nres);
+    fw_buf_free(&from);
+    fw_buf_free(&page);
+    fw_buf_free(&b);
+    if (rc) {
+        list_fail(jb, rc);
+        return;
+    }
+    const PGresult *orow = j->res[1], *pr = j->res[2], *fr = far ? j->res[3] : NULL,
+                   *tr = q->opts.tweets ? j->res[far ? 4 : 3] : NULL;
+    if (PQntuples(orow) != 1) {
+        list_fail(jb, FW_ENOTFOUND);
+        return;
+    }
+    fw_pg_user_row(orow, 0, 0, &j->owner);
+    j->out.owner = &j->owner;
+    if (viewer && viewer != q->owner_id)
+        j->out.owner_rels = (fw_rels){(uint8_t)fw_pg_u64(orow, 0, FW_PG_USER_NCOLS),
+                                      (uint8_t)fw_pg_u64(orow, 0, FW_PG_USER_NCOLS + 1)};
+    int rows = PQntuples(pr);
+    size_t n = rows > (int)q->limit ? q->limit : (size_t)rows;
+    bool more_near = rows > (int)q->limit, more_far = fr && fw_pg_u64(fr, 0, 0);
+    j->users = xcalloc(n, sizeof(*j->users));
+    j->uptr = xcalloc(n, sizeof(*j->uptr));
+    j->seqs = xcalloc(n, sizeof(*j->seqs));
+    j->rels = xcalloc(n, sizeof(*j->rels));
+    j->tweets = xcalloc(2 * n, sizeof(*j->tweets));
+    for (size_t i = 0; i < n; i++) {
+        /* BEFORE read oldest first: present newest first */
+        int row = q->dir == FW_PAGE_BEFORE ? (int)(n - 1 - i) : (int)i;
+        j->seqs[i] = fw_pg_u64(pr, row, 0);
+        fw_pg_user_row(pr, row, 1, &j->users[i]);
+        j->uptr[i] = &j->users[i];
+        if (rels && j->users[i].id != viewer)
+            j->rels[i] = (fw_rels){(uint8_t)fw_pg_u64(pr, row, 1 + FW_PG_USER_NCOLS),
+                                   (uint8_t)fw_pg_u64(pr, row, 2 + FW_PG_USER_NCOLS)};
+    }
+    j->out.rc = FW_OK;
+    j->out.n = n;
+    j->out.users = j->users;
+    j->out.seqs = j->seqs;
+    j->out.rels = q->opts.want_rels ? j->rels : NULL;
+    j->out.more_older = q->dir == FW_PAGE_BEFORE ? more_far : more_near;
+    j->out.more_newer = q->dir == FW_PAGE_BEFORE ? more_near : more_far;
+    j->out.ntweets = q->opts.tweets ? hydrate(tr, j->uptr, n, q->opts.tweets, j->tweets) : 0;
+    j->out.tweets = j->tweets;
+    j->out.version = 0;
+}
+
+static void list_done(fw_pg_job *jb)
+{
+    list_job *j = (list_job *)(void *)jb;
+    j->cb(j->ctx, &j->out);
+    fw_pg_clear_all(j->res, j->nres);
+    free(j->users);
+    free(j->uptr);
+    free(j->seqs);
+    free(j->rels);
+    free(j->tweets);
+    free(j);
+}
+
+void fw_pg_list(fw_store *st, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, void *ctx)
+{
+    if (q->limit < 1 || q->limit > LIST_MAX || q->kind > FW_LIST_OUTGOING || q->dir > FW_PAGE_BEFORE) {
+        fw_list_res res = {.rc = FW_EINVAL};
+        cb(ctx, &res);
+        return;
+    }
+    list_job *j = xcalloc(1, sizeof(*j));
+    j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = list_work, .done = list_done,
+                       .fail = list_fail};
+    j->cb = cb;
+    j->ctx = ctx;
+    j->q = *q;
+    fw_pg_submit(fw_pg_of(st), &j->j);
+}
+
+/* ------------------------------------------------------------------------
+ * Credentials and apps: one statement with bound parameters. */
+
+typedef struct auth_job {
+    fw_pg_job j;
+    fw_auth_cb cb;
+    void *ctx;
+    uint8_t by;
+    uint8_t key[1 + FW_TOKEN_MAX]; /* 'H' + hash, 'O' + token, or the app key */
+    size_t keylen;
+    char ck[FW_TOKEN_MAX + 1];     /* consumer key (OAuth 1.0a) */
+    size_t cklen;
+    PGresult *res;
+    fw_auth_res out;
+    fw_cred cred;
+    fw_app app;
+    fw_user user;
+} auth_job;
+
+static void auth_fail(fw_pg_job *jb, int rc)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    j->out = (fw_auth_res){.rc = rc};
+}
+
+static void auth_work(fw_pg_job *jb, fw_pgc *c)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    const char *vals[1] = {(const char *)j->key};
+    int lens[1] = {(int)j->keylen}, bin[1] = {1};
+    int rc;
+    if (j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID) {
+        /* a text parameter: fw_pg_auth let only printable ASCII through */
+        rc = fw_pgc_exec(c,
+                         j->by == FW_AUTH_BY_CONSUMER_KEY
+                             ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.consumer_key = $1"
+                             : "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.client_id = $1",
+                         1, vals, NULL, NULL, &j->res);
+        if (rc == FW_OK && PQntuples(j->res) != 1)
+            rc = FW_ENOTFOUND;
+        if (rc) {
+            auth_fail(jb, rc);
+            return;
+        }
+        fw_pg_app_row(j->res, 0, 0, &j->app);
+        j->out = (fw_auth_res){.rc = FW_OK, .app = &j->app};
+        return;
+    }
+    rc = fw_pgc_exec(c,
+                     "SELECT c.kind, c.revoked, c.app_id, c.user_id, c.scopes, c.issued_at_ms, c.expires_at_ms, "
+                     "c.secret, a.id IS NOT NULL, u.id IS NOT NULL, " FW_PG_APP_COLS ", " FW_PG_USER_COLS
+                     " FROM fw_creds c LEFT JOIN " FW_PG_APP_FROM " ON a.id = c.app_id"
+                     " LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = $1",
+                     1, vals, lens, bin, &j->res);
+    if (rc == FW_OK && PQntuples(j->res) != 1)
+        rc = FW_ENOTFOUND;
+    if (rc) {
+        auth_fail(jb, rc);
+        return;
+    }
+    const PGresult *r = j->res;
+    fw_cred *cr = &j->cred;
+    cr->kind = (uint8_t)fw_pg_u64(r, 0, 0);
+    cr->revoked = fw_pg_u64(r, 0, 1) != 0;
+    cr->app_id = fw_pg_u64(r, 0, 2);
+    cr->user_id = fw_pg_u64(r, 0, 3);
+    cr->scopes = (uint32_t)fw_pg_u64(r, 0, 4);
+    cr->issued_at_ms = (int64_t)fw_pg_u64(r, 0, 5);
+    cr->expires_at_ms = (int64_t)fw_pg_u64(r, 0, 6);
+    cr->secret = fw_pg_str(r, 0, 7);
+    bool has_app = fw_pg_u64(r, 0, 8) != 0, has_user = fw_pg_u64(r, 0, 9) != 0;
+    if ((j->by == FW_AUTH_BY_OAUTH1) != (cr->kind == FW_CRED_OAUTH1_USER) || !has_app ||
+        (cr->user_id && !has_user)) {
+        auth_fail(jb, FW_ENOTFOUND);
+        return;
+    }
+    fw_pg_app_row(r, 0, 10, &j->app);
+    if (j->by == FW_AUTH_BY_OAUTH1 && !fw_ct_equal(j->app.consumer_key.p, j->app.consumer_key.len, j->ck, j->cklen)) {
+        auth_fail(jb, FW_ENOTFOUND);
+        return;
+    }
+    if (cr->user_id)
+        fw_pg_user_row(r, 0, 10 + FW_PG_APP_NCOLS, &j->user);
+    j->out = (fw_auth_res){.rc = FW_OK, .cred = cr, .app = &j->app, .user = cr->user_id ? &j->user : NULL};
+}
+
+static void auth_done(fw_pg_job *jb)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    j->cb(j->ctx, &j->out);
+    PQclear(j->res);
+    free(j);
+}
+
+void fw_pg_auth(fw_store *st, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, void *ctx)
+{
+    fw_str k = FW_STR_NULL;
+    int rc = FW_OK;
+    switch (q->by) {
+    case FW_AUTH_BY_CONSUMER_KEY: k = q->consumer_key; break;
+    case FW_AUTH_BY_CLIENT_ID: k = q->consumer_key.len ? q->consumer_key : q->token; break;
+    case FW_AUTH_BY_OAUTH1: k = q->token; break;
+    case FW_AUTH_BY_HASH: break;
+    default: rc = FW_ENOTFOUND;
+    }
+    if (q->by != FW_AUTH_BY_HASH && (k.len < 1 || k.len > FW_TOKEN_MAX || !k.p))
+        rc = FW_ENOTFOUND;
+    if (q->by == FW_AUTH_BY_OAUTH1 && q->consumer_key.len > FW_TOKEN_MAX)
+        rc = FW_ENOTFOUND;
+    /* App keys are generated ASCII: anything else names no app (and would not
+     * be valid text for the server). */
+    for (size_t i = 0; !rc && (q->by == FW_AUTH_BY_CONSUMER_KEY || q->by == FW_AUTH_BY_CLIENT_ID) && i < k.len; i++)
+        if ((unsigned char)k.p[i] < 0x21 || (unsigned char)k.p[i] > 0x7e)
+            rc = FW_ENOTFOUND;
+    if (rc) {
+        fw_auth_res res = {.rc = rc};
+        cb(ctx, &res);
+        return;
+    }
+    auth_job *j = xcalloc(1, sizeof(*j));
+    j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = auth_work, .done = auth_done,
+                       .fail = auth_fail};
+    j->cb = cb;
+    j->ctx = ctx;
+    j->by = q->by;
+    if (q->by == FW_AUTH_BY_HASH) {
+        j->key[0] = 'H';
+        memcpy(j->key + 1, q->hash, 32);
+        j->keylen = 33;
+    } else if (q->by == FW_AUTH_BY_OAUTH1) {
+        j->key[0] = 'O';
+        memcpy(j->key + 1, k.p, k.len);
+        j->keylen = 1 + k.len;
+        if (q->consumer_key.len)
+            memcpy(j->ck, q->consumer_key.p, q->consumer_key.len);
+        j->cklen = q->consumer_key.len;
+    } else {
+        memcpy(j->key, k.p, k.len); /* NUL-terminated: key has room for FW_TOKEN_MAX + 1 */
+        j->keylen = k.len;
+    }
+    fw_pg_submit(fw_pg_of(st), &j->j);
+}
+
+/* ------------------------------------------------------------------------
+ * Readiness: one round trip that also reads the schema version. */
+
+typedef struct ready_job {
+    fw_pg_job j;
+    fw_ready_cb cb;
+    void *ctx;
+    int rc;
+} ready_job;
+
+static void ready_fail(fw_pg_job *jb, int rc) { ((ready_job *)(void *)jb)->rc = rc; }
+
+static void ready_work(fw_pg_job *jb, fw_pgc *c)
+{
+    ready_job *j = (ready_job *)(void *)jb;
+    PGresult *r;
+    j->rc = fw_pgc_exec(c, "SELECT coalesce(max(version), 0) FROM fw_schema_migrations", 0, NULL, NULL, NULL, &r);
+    if (j->rc == FW_OK) {
+        if (fw_pg_u64(r, 0, 0) != FW_PG_SCHEMA_VERSION)
+            j->rc = FW_EIO;
+        PQclear(r);
+    }
+}
+
+static void ready_done(fw_pg_job *jb)
+{
+    ready_job *j = (ready_job *)(void *)jb;
+    j->cb(j->ctx, j->rc);
+    free(j);
+}
+
+void fw_pg_ready(fw_store *st, fw_exec *exec, fw_ready_cb cb, void *ctx)
+{
+    ready_job *j = xcalloc(1, sizeof(*j));
+    j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = ready_work, .done = ready_done,
+                       .fail = ready_fail};
+    j->cb = cb;
+    j->ctx = ctx;
+    fw_pg_submit(fw_pg_of(st), &j->j);
+}
