@@ -245,6 +245,48 @@ static void action_button(fw_pt_ctx *x, const char *action, const char *value, c
                   danger ? "danger" : "secondary", value, id, label);
 }
 
+typedef struct tok_level {
+    bool live;
+    uint32_t scopes;
+} tok_level;
+
+static void on_token(void *ctx, const fw_auth_res *res)
+{
+    tok_level *t = ctx;
+    t->live = res->rc == FW_OK && res->cred && !res->cred->revoked;
+    t->scopes = t->live ? res->cred->scopes : 0;
+}
+
+static const char *perm_name(bool read) { return read ? "Read" : "Read and write"; }
+
+/* The developer's own token and the level it was made with (which a later
+ * change of the app's permission does not change, as on X), or an empty
+ * state. */
+static void token_level(fw_pt_ctx *x, const fw_app *a, const fw_app_settings *st)
+{
+    fw_buf *b = fw_pt_body(x);
+    fw_buf_printf(b, "<h3>Access Token and Secret</h3>\n<p>For <strong>@");
+    fw_pt_escc(x, x->s.username);
+    fw_buf_puts(b, "</strong>");
+    tok_level t = {0};
+    if (st->dev_token.len) {
+        fw_auth_q q = {.by = FW_AUTH_BY_OAUTH1, .token = st->dev_token, .consumer_key = a->consumer_key};
+        fw_store_auth(fw_pt_store(x), NULL, &q, on_token, &t); /* no executor: answered before it returns */
+    }
+    if (!t.live) {
+        fw_buf_printf(b, ": a new token gets the app's permission, <strong>%s</strong>.</p>\n",
+                      perm_name(st->permission == FW_APP_PERM_READ));
+        return;
+    }
+    bool tok_read = t.scopes == FW_SCOPES_OAUTH1_READ, app_read = st->permission == FW_APP_PERM_READ;
+    fw_buf_printf(b, ", made with the permission <strong id=\"token-permission\">%s</strong>.</p>\n",
+                  perm_name(tok_read));
+    if (tok_read != app_read)
+        fw_buf_printf(b, "<p class=\"hint\" id=\"token-stale\">The app's permission is now %s: %s</p>\n",
+                      perm_name(app_read),
+                      app_read ? "this token only reads." : "regenerate the token to write with it.");
+}
+
 static void keys_page(fw_pt_ctx *x, const fw_app *a, const fw_project *p, const fw_app_settings *st, const fresh *f)
 {
     fw_pt_begin(x, 200, "Keys and tokens");
@@ -256,8 +298,6 @@ static void keys_page(fw_pt_ctx *x, const fw_app *a, const fw_project *p, const 
         fw_buf_printf(b, "<p class=\"ok\" role=\"status\" id=\"saved\">%s Copy it now: it will not be shown again."
                          "</p>\n",
                       f->note);
-    const char *perm = st->permission == FW_APP_PERM_READ ? "Read" : "Read and write";
-
     fw_buf_puts(b, "<h2>Consumer Keys</h2>\n<div class=\"card\">\n");
     fw_pt_value(x, "api-key", "API Key", a->consumer_key);
     if (f->consumer)
@@ -273,9 +313,7 @@ static void keys_page(fw_pt_ctx *x, const fw_app *a, const fw_project *p, const 
         fw_pt_masked(x, "Bearer Token (app-only)", "Regenerating stops the old token at once.");
     action_button(x, action, "regen_bearer", "regen-bearer", f->bearer ? "Regenerate" : "Generate new Bearer Token",
                   false);
-    fw_buf_printf(b, "<h3>Access Token and Secret</h3>\n<p>For <strong>@");
-    fw_pt_escc(x, x->s.username);
-    fw_buf_printf(b, "</strong>, with the app's permission: <strong id=\"token-permission\">%s</strong>.</p>\n", perm);
+    token_level(x, a, st);
     if (f->token) {
         fw_pt_secret(x, "access-token", "Access Token", fw_str_c(f->tok));
         fw_pt_secret(x, "access-secret", "Access Token Secret", fw_str_c(f->sec));

@@ -5,13 +5,12 @@ import html
 import json
 import re
 import secrets
-import tempfile
 
 import pytest
 import requests
 import tweepy
 
-from conftest import Server, run_cli, unique
+from conftest import Server, fresh_db, run_cli, unique
 from test_tweepy import redirect
 
 PASSWORD = "correct horse battery"
@@ -20,7 +19,7 @@ XSS = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
 
 @pytest.fixture(scope="module")
 def portal_db():
-    d = tempfile.mkdtemp(prefix="followd-portal-")
+    d = fresh_db(prefix="followd-portal-")
     creds = json.loads(run_cli("demo", "--json", "--users", "300", db=d))
     creds["db"] = d
     return creds
@@ -391,9 +390,27 @@ def test_settings_feed_oauth_and_permissions(portal, portal_db):
     with pytest.raises(tweepy.Forbidden) as e:
         client.follow_user(target.id)
     assert "oauth1 app permissions" in str(e.value)
-    # Read and write: the same token may follow now
+    page = dev.get(f"/portal/apps/{aid}/keys").text
+    assert 'id="token-permission">Read<' in page and "token-stale" not in page
+    # Read and write: a token keeps the level it was made with (as on X) until it is regenerated
     assert dev.settings(aid, permission="write", callbacks=cb).status_code == 200
+    page = dev.get(f"/portal/apps/{aid}/keys").text
+    assert 'id="token-permission">Read<' in page and "regenerate the token to write" in page
+    with pytest.raises(tweepy.Forbidden):
+        client.follow_user(target.id)
+    tok = dev.keys(aid, "gen_token")
+    client = redirect(tweepy.Client(consumer_key=keys["api-key"], consumer_secret=keys["api-secret"],
+                                    access_token=tok["access-token"], access_token_secret=tok["access-secret"]),
+                      portal)
     assert client.follow_user(target.id).data["following"] is True
+    page = dev.get(f"/portal/apps/{aid}/keys").text
+    assert 'id="token-permission">Read and write<' in page
+    # back to Read: the write token is capped by the app at once
+    assert dev.settings(aid, permission="read", callbacks=cb).status_code == 200
+    assert "this token only reads" in dev.get(f"/portal/apps/{aid}/keys").text
+    with pytest.raises(tweepy.Forbidden):
+        client.unfollow_user(target.id)
+    assert dev.settings(aid, permission="write", callbacks=cb).status_code == 200
     # the type of app: public clients have no secret
     assert dev.settings(aid, permission="write", client_type="public", callbacks=cb).status_code == 200
     page = dev.get(f"/portal/apps/{aid}/keys").text
