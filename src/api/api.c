@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/rcache.h"
 #include "auth/scopes.h"
@@ -369,6 +370,25 @@ static void on_authn(void *ctx, int rc, const fw_principal *who)
     dispatch(c);
 }
 
+/* On X's portal host (intercept and proxy modes send developer.x.com here):
+ * its home page and X's portal URLs (/en/portal/dashboard, ...) lead to
+ * followd's portal. Host compared case-insensitively, port and a trailing
+ * dot ignored. */
+static bool developer_home(const fw_req *req)
+{
+    static const char host[] = "developer.x.com";
+    const size_t n = sizeof host - 1;
+    fw_str h = req->host;
+    const char *colon = h.len ? memchr(h.p, ':', h.len) : NULL;
+    size_t hl = colon ? (size_t)(colon - h.p) : h.len;
+    if (hl == n + 1 && h.p[n] == '.')
+        hl = n;
+    if (hl != n || strncasecmp(h.p, host, n) != 0 || !fw_str_eq(req->method, "GET"))
+        return false;
+    fw_str p = req->path;
+    return fw_str_eq(p, "/") || fw_str_eq(p, "/en/portal") || (p.len > 11 && !memcmp(p.p, "/en/portal/", 11));
+}
+
 void fw_api_handle(fw_api *api, fw_req *req)
 {
     fw_call *c = fw_call_of(req);
@@ -393,6 +413,12 @@ void fw_api_handle(fw_api *api, fw_req *req)
             fw_problem_unavailable(req);
             req->done(req);
         }
+        return;
+    }
+    if (!c->rt && developer_home(req)) {
+        req->status = 302;
+        fw_req_add_header(req, "location", "/portal", 7);
+        req->done(req);
         return;
     }
     if (!c->rt || ((c->rt->flags & FW_RT_TEST) && !(api->cfg.test_clock && req->loopback))) {

@@ -3,6 +3,7 @@ against another's projects and apps, escaping of every field, and the settings a
 OAuth flows and the API (issue 14). The browser journey is test_portal_browser.py."""
 import html
 import json
+import os
 import re
 import secrets
 
@@ -121,6 +122,33 @@ def test_pages_are_hardened(portal):
     js = requests.get(portal + "/portal/portal.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert "clipboard" in js.text
+
+
+@pytest.fixture(scope="module")
+def portal_https(portal_db, tmp_path_factory):
+    """The portal behind serve --proxy: clients reach https://developer.x.com through it (local CA)."""
+    tls = str(tmp_path_factory.mktemp("portal-tls"))
+    run_cli("tls", "init", "--dir", tls)
+    s = Server(portal_db["db"], "--portal-approval", "auto", "--proxy", "--tls-dir", tls)
+    yield {"proxies": {"https": s.url, "http": s.url}, "verify": os.path.join(tls, "ca.pem")}
+    s.stop()
+
+
+def test_developer_x_com_is_the_portal_over_https(portal_https, portal):
+    kw = dict(portal_https, allow_redirects=False, timeout=30)
+    for path in ["/", "/en/portal/dashboard", "/en/portal/projects-and-apps"]:
+        r = requests.get("https://developer.x.com" + path, **kw)
+        assert r.status_code == 302 and r.headers["location"] == "/portal", path
+    r = requests.get("https://developer.x.com/portal/signin", **kw)
+    assert r.status_code == 200 and "Sign in" in r.text
+    cookie = r.headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie  # HTTPS: the session cookie is Secure
+    # only X's portal host: the API host keeps X's 404 for / and X's portal paths
+    r = requests.get("https://api.x.com/en/portal/dashboard", **kw)
+    assert r.status_code == 404
+    assert requests.get(portal + "/", allow_redirects=False).status_code == 404
+    r = requests.get(portal + "/", headers={"Host": "DEVELOPER.X.COM."}, allow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "/portal"
 
 
 def test_signed_out_pages_send_to_sign_in(portal):
