@@ -23,17 +23,9 @@ int fw_cli_developer(int argc, char **argv)
         fprintf(stderr, "followd developer: unknown subcommand '%s'\n%s", sub, usage);
         return 2;
     }
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {0, 0, 0, 0}};
-    const char *db = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        if (c != 'd') {
-            fputs(usage, stderr);
-            return 2;
-        }
-        db = optarg;
-    }
+    const char *db;
+    if (fw_cli_db_only(argc - 1, argv + 1, usage, &db))
+        return 2;
     if (!db || optind != argc - 2) {
         fputs(usage, stderr);
         return 2;
