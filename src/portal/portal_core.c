@@ -312,6 +312,32 @@ static bool csrf_ok(fw_pt_ctx *x)
     return x->has_session && t.p && fw_ct_equal(t.p, t.len, x->s.csrf, strlen(x->s.csrf));
 }
 
+/* Copies at most n - 1 bytes of v into out, each byte outside [A-Za-z0-9/_.-]
+ * as '?', so a client's bytes can neither break nor forge a log line. */
+static void log_safe(char *out, size_t n, fw_str v)
+{
+    size_t i = 0;
+    for (; i < v.len && i + 1 < n; i++) {
+        unsigned char c = (unsigned char)v.p[i];
+        out[i] = (char)(isalnum(c) || c == '/' || c == '_' || c == '.' || c == '-' ? c : '?');
+    }
+    out[i] = 0;
+}
+
+/* One line on stderr per form sent (sign-up, sign-in, every change), with
+ * who (the session's developer after the page ran, 0 = none), the page, the
+ * action and the answer's status: an audit trail without any secret (form
+ * values other than the action name are never written). */
+static void audit(fw_pt_ctx *x)
+{
+    char path[128], action[33];
+    log_safe(path, sizeof path, x->req->path);
+    log_safe(action, sizeof action, fw_pt_field(x, "action"));
+    fprintf(stderr, "followd portal: developer=%llu POST %s action=%s status=%d\n",
+            (unsigned long long)(x->has_session ? x->s.user_id : 0), path, action[0] ? action : "-",
+            x->req->status);
+}
+
 static void run_page(fw_task *t)
 {
     fw_pt_ctx *x = ctx_of_task(t);
@@ -321,19 +347,19 @@ static void run_page(fw_task *t)
         if (fw_store_dev_get(x->pt->store, x->s.user_id, &d) == FW_OK)
             x->dev_status = d.status;
     }
-    if (x->post) {
-        if (!form_parse(x)) {
-            fw_pt_message(x, 400, "Bad request", "The form could not be read.");
-            return;
-        }
-        if (!csrf_ok(x)) {
-            fw_pt_message(x, 403, "Request could not be verified",
-                          "This form was not sent from a page followd showed you, or it has expired (cookies must "
-                          "be enabled). Go back, reload the page and try again.");
-            return;
-        }
+    if (!x->post) {
+        x->page(x);
+        return;
     }
-    x->page(x);
+    if (!form_parse(x))
+        fw_pt_message(x, 400, "Bad request", "The form could not be read.");
+    else if (!csrf_ok(x))
+        fw_pt_message(x, 403, "Request could not be verified",
+                      "This form was not sent from a page followd showed you, or it has expired (cookies must "
+                      "be enabled). Go back, reload the page and try again.");
+    else
+        x->page(x);
+    audit(x);
 }
 
 static void page_done(fw_task *t)

@@ -30,8 +30,12 @@ def portal_db():
 def portal(portal_db):
     """A server that approves new developer accounts at once (rate limits on: the usage page reads them)."""
     s = Server(portal_db["db"], "--portal-approval", "auto")
+    _servers["portal"] = s
     yield s.url
     s.stop()
+
+
+_servers = {}
 
 
 def csrf_of(text):
@@ -471,3 +475,24 @@ def test_usage_page_shows_what_the_limiter_counts(portal, portal_db):
     assert '<svg id="chart"' in text and text.count('fill="#1d4ed8"/>') >= 9
     # another developer cannot read it
     assert Dev(portal).get(f"/portal/apps/{aid}/usage").status_code == 404
+
+
+def test_every_form_is_logged_without_secrets(portal):
+    password = "audit-" + secrets.token_hex(8)
+    dev = Dev(portal, password=password)
+    pid = dev.project()
+    aid, keys = dev.app(pid)
+    fresh = dev.keys(aid, "regen_bearer")
+    tok = dev.keys(aid, "gen_token")
+    assert dev.post(f"/portal/apps/{aid}/keys", {"action": "regen_bearer", "csrf": "forged"},
+                    csrf=False).status_code == 403
+    log = open(_servers["portal"].log.name).read()
+    lines = [ln for ln in log.splitlines() if ln.startswith("followd portal: ")]
+    assert any(f"POST /portal/apps/{aid}/keys action=regen_bearer status=200" in ln for ln in lines), lines[-5:]
+    assert any(f"POST /portal/apps/{aid}/keys action=gen_token status=200" in ln for ln in lines)
+    assert any(f"POST /portal/apps/{aid}/keys action=regen_bearer status=403" in ln for ln in lines)
+    assert any("POST /portal/signup action=- status=303" in ln and "developer=0" not in ln for ln in lines)
+    assert any(f"POST /portal/projects/{pid} action=create_app status=200" in ln for ln in lines)
+    for secret in [password, keys["api-secret"], keys["bearer-token"], fresh["bearer-token"], tok["access-secret"],
+                   tok["access-token"], dev.cookie()]:
+        assert secret not in log
