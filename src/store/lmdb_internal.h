@@ -51,6 +51,7 @@ struct fw_store {
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
     bool no_grants_db; /* read-only open of a database from before DB_GRANTS_REVOKED: none revoked */
+    uint32_t absent;   /* bit per DB_*: a table added later, missing in a read-only open (reads find nothing) */
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */

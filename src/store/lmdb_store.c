@@ -74,9 +74,11 @@ static int init_dbs(fw_store *s)
         return fw_lmdb_err(rc);
     for (int i = 0; i < DB_COUNT && !rc; i++) {
         rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
-        /* a table added later is created by the first writable open; until then nothing is in it */
-        if (rc == MDB_NOTFOUND && s->read_only && i == DB_GRANTS_REVOKED) {
-            s->no_grants_db = true;
+        /* a table added later (grants_revoked, the portal's) is created by the first writable open;
+         * until then nothing is in it */
+        if (rc == MDB_NOTFOUND && s->read_only && i >= DB_GRANTS_REVOKED) {
+            s->no_grants_db |= i == DB_GRANTS_REVOKED;
+            s->absent |= 1u << i;
             rc = 0;
         }
     }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <lmdb.h>
 
 #include "pg_fixture.h"
 #include "store/store.h"
@@ -291,12 +292,71 @@ static void test_app_settings_and_keys(void **state)
     assert_int_equal(cnt, 0);
 }
 
+/* LMDB: a database from before the portal (no devs, proj_info, app_set
+ * tables) opened read-only reads as one without portal records; the first
+ * writable open adds the tables. */
+static void test_lmdb_read_only_before_portal(void **state)
+{
+    fx *f = fixture(state);
+    uint64_t pid;
+    assert_int_equal(fw_store_project_create(f->s, fw_str_c("p"), FW_ACCESS_BASIC, &pid), FW_OK);
+    fw_app_rec a;
+    assert_int_equal(fw_store_app_create(f->s, fw_str_c("app"), pid, FW_CLIENT_CONFIDENTIAL, FW_STR_NULL, &a), FW_OK);
+    fw_store_close(f->s);
+    f->s = NULL;
+    MDB_env *env;
+    MDB_txn *txn;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, 32u << 20), 0);
+    assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    static const char *const tables[] = {"devs", "proj_info", "app_set"};
+    for (int i = 0; i < 3; i++) {
+        MDB_dbi d;
+        assert_int_equal(mdb_dbi_open(txn, tables[i], 0, &d), 0);
+        assert_int_equal(mdb_drop(txn, d, 1), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    fw_store_opts o = {.path = f->dir, .map_size = 32u << 20, .read_only = true};
+    fw_store *ro;
+    assert_int_equal(fw_store_open(&o, &ro), FW_OK);
+    fw_app_rec b;
+    assert_int_equal(fw_store_app_get(ro, a.a.id, &b), FW_OK);
+    assert_int_equal(b.a.permission, FW_APP_PERM_READ_WRITE);
+    fw_app_rec_free(&b);
+    uint64_t found;
+    assert_int_equal(lookup_ck(ro, a.strs[1], &found), FW_OK);
+    assert_int_equal(found, a.a.id);
+    fw_project_rec r;
+    assert_int_equal(fw_store_project_get(ro, pid, &r), FW_OK);
+    assert_int_equal(r.p.owner_id, 0);
+    fw_project_rec_free(&r);
+    fw_dev d;
+    assert_int_equal(fw_store_dev_get(ro, f->dev, &d), FW_ENOTFOUND);
+    seen sn = {0};
+    assert_int_equal(fw_store_project_scan_owner(ro, f->dev, collect, &sn), FW_OK);
+    assert_int_equal(sn.n, 0);
+    fw_app_settings_rec st;
+    assert_int_equal(fw_store_app_settings_get(ro, a.a.id, &st), FW_OK);
+    assert_int_equal(st.s.permission, FW_APP_PERM_READ_WRITE);
+    fw_app_settings_rec_free(&st);
+    fw_store_close(ro);
+    o.read_only = false;
+    assert_int_equal(fw_store_open(&o, &f->s), FW_OK);
+    assert_int_equal(fw_store_dev_create(f->s, f->dev, FW_DEV_APPROVED, 1), FW_OK);
+    fw_app_rec_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_developers, setup_lmdb, teardown),
         cmocka_unit_test_setup_teardown(test_projects, setup_lmdb, teardown),
         cmocka_unit_test_setup_teardown(test_app_settings_and_keys, setup_lmdb, teardown),
+        cmocka_unit_test_setup_teardown(test_lmdb_read_only_before_portal, setup_lmdb, teardown),
         {"test_developers (postgresql)", test_developers, setup_pg, teardown, NULL},
         {"test_projects (postgresql)", test_projects, setup_pg, teardown, NULL},
         {"test_app_settings_and_keys (postgresql)", test_app_settings_and_keys, setup_pg, teardown, NULL},
