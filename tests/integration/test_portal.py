@@ -496,3 +496,36 @@ def test_every_form_is_logged_without_secrets(portal):
     for secret in [password, keys["api-secret"], keys["bearer-token"], fresh["bearer-token"], tok["access-secret"],
                    tok["access-token"], dev.cookie()]:
         assert secret not in log
+
+
+def test_three_legged_tokens_of_a_read_app_stay_read(portal):
+    """/oauth/request_token of a Read app mints read tokens (whatever x_auth_access_type says), and they stay
+    read after the app becomes Read and write, as on X; a token made afterwards writes."""
+    import urllib.parse
+    from test_oauth2_flow import CB, consent
+    dev = Dev(portal)
+    pid = dev.project(level="4")
+    aid, keys = dev.app(pid)
+    assert dev.settings(aid, permission="read", callbacks=CB).status_code == 200
+
+    def three_legged(access_type=None):
+        h = tweepy.OAuth1UserHandler(keys["api-key"], keys["api-secret"], callback=CB)
+        h._get_oauth_url = lambda endpoint: f"{portal}/oauth/{endpoint}"
+        url = h.get_authorization_url(access_type=access_type)
+        r = consent(requests.Session(), url, dev.name, PASSWORD)
+        assert r.status_code == 302, r.text
+        verifier = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)["oauth_verifier"][0]
+        token, secret = h.get_access_token(verifier)
+        return redirect(tweepy.Client(consumer_key=keys["api-key"], consumer_secret=keys["api-secret"],
+                                      access_token=token, access_token_secret=secret), portal)
+
+    old = three_legged("write")
+    target = old.get_user(username="XDevelopers", user_auth=True).data
+    with pytest.raises(tweepy.Forbidden):
+        old.follow_user(target.id)
+    assert dev.settings(aid, permission="write", callbacks=CB).status_code == 200
+    with pytest.raises(tweepy.Forbidden):
+        old.follow_user(target.id)
+    new = three_legged()
+    assert new.follow_user(target.id).data["following"] is True
+    assert new.unfollow_user(target.id).data["following"] is False
