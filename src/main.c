@@ -16,6 +16,7 @@ static const char usage[] =
     "  token    user | oauth1 | app | revoke credentials of an app\n"
     "  demo     create (or reuse) the demo database and print its credentials\n"
     "  check    verify the database invariants (exit 1 on any problem)\n"
+    "  developer approve | show developer-portal accounts\n"
     "  import   load users, tweets and a follow graph from files into an empty database\n"
     "  export   write the database's users, tweets and graph in import's formats\n"
     "  migrate  copy a whole database to another store (LMDB directory <-> PostgreSQL URI)\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
         {"token", fw_cli_token}, {"demo", fw_cli_demo},   {"check", fw_cli_check}, {"import", fw_cli_import},
         {"export", fw_cli_export}, {"db", fw_cli_db},    {"tls", fw_cli_tls},     {"hosts", fw_cli_hosts},
         {"migrate", fw_cli_migrate},
+        {"developer", fw_cli_developer},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/rcache.h"
 #include "auth/scopes.h"
 #include "core/clock.h"
 #include "oauth/oauth.h"
+#include "portal/portal.h"
 
 _Static_assert(sizeof(fw_call) <= sizeof(((fw_req *)0)->api_space), "fw_call must fit in fw_req.api_space");
 
@@ -31,8 +33,9 @@ int fw_api_new(const fw_api_config *cfg, fw_store *store, fw_api **out, char *er
     memcpy(api->secret, fw_store_secret(store), 32);
     if (fw_authn_new(store, cfg->public_base_urls, &api->authn) != 0 || fw_limits_new(&lc, &api->limits) != 0 ||
         (fw_store_shares_state(store) && lc.enabled && fw_limits_share(api->limits, store) != FW_OK) ||
-        fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0) {
-        snprintf(err, errlen, "cannot initialise authentication or rate limits");
+        fw_oauth_new(store, cfg->public_base_urls, cfg->oauth_pending_max, &api->oauth) != 0 ||
+        fw_portal_new(store, api->limits, cfg->portal_approval, &api->portal) != FW_OK) {
+        snprintf(err, errlen, "cannot initialise authentication, rate limits or the developer portal");
         fw_api_free(api);
         return -1;
     }
@@ -47,6 +50,7 @@ void fw_api_free(fw_api *api)
     fw_authn_free(api->authn);
     fw_limits_free(api->limits);
     fw_oauth_free(api->oauth);
+    fw_portal_free(api->portal);
     free(api);
 }
 
@@ -381,6 +385,25 @@ static void after_limits(fw_call *c)
     dispatch(c);
 }
 
+/* On X's portal host (intercept and proxy modes send developer.x.com here):
+ * its home page and X's portal URLs (/en/portal/dashboard, ...) lead to
+ * followd's portal. Host compared case-insensitively, port and a trailing
+ * dot ignored. */
+static bool developer_home(const fw_req *req)
+{
+    static const char host[] = "developer.x.com";
+    const size_t n = sizeof host - 1;
+    fw_str h = req->host;
+    const char *colon = h.len ? memchr(h.p, ':', h.len) : NULL;
+    size_t hl = colon ? (size_t)(colon - h.p) : h.len;
+    if (hl == n + 1 && h.p[n] == '.')
+        hl = n;
+    if (hl != n || strncasecmp(h.p, host, n) != 0 || !fw_str_eq(req->method, "GET"))
+        return false;
+    fw_str p = req->path;
+    return fw_str_eq(p, "/") || fw_str_eq(p, "/en/portal") || (p.len > 11 && !memcmp(p.p, "/en/portal/", 11));
+}
+
 void fw_api_handle(fw_api *api, fw_req *req)
 {
     fw_call *c = fw_call_of(req);
@@ -398,6 +421,19 @@ void fw_api_handle(fw_api *api, fw_req *req)
             fw_problem_unavailable(req);
             req->done(req);
         }
+        return;
+    }
+    if (c->rt && c->rt->portal) {
+        if (fw_portal_handle(api->portal, c->rt->portal, c->nseg > 0 ? seg[0] : FW_STR_NULL, req) != 0) {
+            fw_problem_unavailable(req);
+            req->done(req);
+        }
+        return;
+    }
+    if (!c->rt && developer_home(req)) {
+        req->status = 302;
+        fw_req_add_header(req, "location", "/portal", 7);
+        req->done(req);
         return;
     }
     if (!c->rt || ((c->rt->flags & FW_RT_TEST) && !(api->cfg.test_clock && req->loopback))) {

@@ -25,6 +25,7 @@ typedef struct fw_api_config {
     const char *limits_spec; /* overrides of X's limits ("follow.user_day=400,..."), may be NULL */
     bool response_cache;     /* serve repeated reads from the snapshot-validated cache (api/rcache.h) */
     size_t oauth_pending_max; /* entries of the OAuth pending table; 0 = FW_OAUTH_PENDING_DEFAULT */
+    uint8_t portal_approval;  /* new developer accounts: enum fw_portal_approval (portal/portal.h) */
 } fw_api_config;
 
 /* Creates the API over an open store (borrowed: must outlive the api).

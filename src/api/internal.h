@@ -21,6 +21,7 @@ struct fw_api {
     fw_limits *limits;
     uint8_t secret[32]; /* pagination-token key (the store secret) */
     struct fw_oauth *oauth; /* OAuth endpoints (oauth/oauth.h) */
+    struct fw_portal *portal; /* developer portal pages (portal/portal.h) */
 };
 
 typedef struct fw_call {

@@ -13,6 +13,7 @@
 
 #include "core/str.h"
 #include "oauth/oauth.h"
+#include "portal/portal.h"
 
 struct fw_call;
 
@@ -52,6 +53,7 @@ typedef struct fw_route {
     uint8_t arg;           /* the handler's argument: FW_LIST_*, FW_W_*, FW_LOOKUP_* */
     void (*run)(struct fw_call *c); /* API handler (after authentication, limits, validation) */
     fw_oa_step oauth;      /* or: OAuth endpoint, run by oauth/ with fw_oauth_handle */
+    fw_pt_page portal;     /* or: developer portal page, run by portal/ with fw_portal_handle */
 } fw_route;
 
 extern const fw_route fw_routes[];

@@ -6,6 +6,7 @@
 
 #include "auth/oauth1.h"
 #include "auth/oauth1_check.h"
+#include "auth/scopes.h"
 #include "auth/tokens.h"
 #include "core/clock.h"
 #include "core/secret.h"
@@ -84,6 +85,9 @@ static void on_bearer(void *vctx, const fw_auth_res *res)
         who.user_id = res->user->id;
         who.scopes = c->scopes;
         who.user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
+        /* a Read app's tokens cannot write, whatever they were minted with */
+        if (res->app->permission == FW_APP_PERM_READ)
+            who.scopes &= ~(uint32_t)FW_SCOPES_WRITE_OR_DM;
     }
     bc->cb(bc->ctx, FW_OK, &who);
 }
@@ -132,6 +136,8 @@ static void on_oauth1(void *vctx, const fw_auth_res *res)
     who->user_id = res->user->id;
     who->user_suspended = (res->user->flags & FW_USER_SUSPENDED) != 0;
     who->scopes = c->scopes; /* every scope, or the read ones (x_auth_access_type=read) */
+    if (res->app->permission == FW_APP_PERM_READ)
+        who->scopes &= FW_SCOPES_OAUTH1_READ; /* a Read app's tokens cannot write, whatever they were made with */
     /* Only a request whose signature verified is remembered: nobody can burn
      * another client's nonces. On PostgreSQL the nonce is recorded for every
      * node (one more round trip); a replay to any node is refused. */

@@ -22,7 +22,8 @@ typedef struct fw_principal {
     uint64_t app_id;
     uint64_t user_id;      /* 0 for app-only */
     uint32_t scopes;       /* OAuth 2.0 user tokens' scopes; OAuth 1.0a: every scope, or FW_SCOPES_OAUTH1_READ
-                            * for a read-only token (auth/scopes.h); app-only: every scope */
+                            * for a read-only token (auth/scopes.h); both less FW_SCOPES_WRITE_OR_DM for
+                            * user tokens of an app whose permission is Read; app-only: every scope */
 } fw_principal;
 
 /* What authentication needs from the request (all borrowed for the call). */

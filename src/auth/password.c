@@ -58,3 +58,34 @@ void fw_password_burn(const char *pw, size_t len)
     if (pw && len > 0 && len <= FW_PASSWORD_MAX)
         (void)derive(pw, len, salt, LOG_N, R, P, key);
 }
+
+int fw_password_sign_in(fw_store *st, fw_str username, fw_str password, uint64_t *uid, char name[16])
+{
+    if (!password.len || password.len > FW_PASSWORD_MAX)
+        return 1;
+    fw_user_rec u = {0};
+    int rc = username.len >= 1 && username.len <= 15 ? fw_store_user_get_by_name(st, username, &u) : FW_ENOTFOUND;
+    uint8_t rec[FW_PASSWORD_REC_MAX];
+    size_t len = 0;
+    if (rc == FW_OK)
+        rc = fw_store_user_get_password(st, u.u.id, rec, sizeof rec, &len);
+    if (rc != FW_OK) {
+        fw_user_rec_free(&u);
+        if (rc == FW_EIO)
+            return -1;
+        fw_password_burn(password.p, password.len);
+        return 1;
+    }
+    bool match;
+    int out = fw_password_verify(password.p, password.len, rec, len, &match) == FW_OK && match ? 0 : 1;
+    if (out == 0 && (u.u.flags & FW_USER_SUSPENDED))
+        out = 2;
+    if (out == 0) {
+        *uid = u.u.id;
+        memcpy(name, u.u.username.p, u.u.username.len < 16 ? u.u.username.len : 15);
+        name[u.u.username.len < 16 ? u.u.username.len : 15] = 0;
+    }
+    fw_user_rec_free(&u);
+    return out;
+}
+

@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/str.h"
+#include "store/store.h"
 
 #define FW_PASSWORD_HASH_LEN 52
 #define FW_PASSWORD_MAX 1024 /* bytes of a password */
@@ -31,5 +33,12 @@ FW_MUSTCHECK int fw_password_verify(const char *pw, size_t len, const uint8_t *r
 /* Spends the same time as a verification and fails: used when the user does
  * not exist or has no password, so timing does not reveal which. */
 void fw_password_burn(const char *pw, size_t len);
+
+/* Signs a user in with the password stored for it (the OAuth consent pages
+ * and the developer portal): 0 signed in (*uid and name[16], NUL-terminated,
+ * set), 1 wrong username or password, 2 the account is suspended, -1 storage
+ * failure. Unknown users cost the same scrypt time as wrong passwords. Runs
+ * scrypt: never on an event loop. */
+int fw_password_sign_in(fw_store *st, fw_str username, fw_str password, uint64_t *uid, char name[16]);
 
 #endif

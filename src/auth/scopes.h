@@ -39,8 +39,10 @@ enum {
 
 /* Every *.write scope (and dm.read, which X's "read" app permission excludes
  * too): what an OAuth 1.0a token with read access (x_auth_access_type=read)
- * lacks. OAuth 1.0a tokens carry UINT32_MAX (X's "read-write-directmessages")
- * or FW_SCOPES_OAUTH1_READ. */
+ * lacks, and what the user tokens of an app whose permission is Read
+ * (fw_app.permission, the portal's app permissions) never carry. OAuth 1.0a
+ * tokens carry UINT32_MAX (X's "read-write-directmessages") or
+ * FW_SCOPES_OAUTH1_READ. */
 #define FW_SCOPES_WRITE_OR_DM                                                                                         \
     (FW_SCOPE_FOLLOWS_WRITE | FW_SCOPE_TWEET_WRITE | FW_SCOPE_LIKE_WRITE | FW_SCOPE_LIST_WRITE | FW_SCOPE_BLOCK_WRITE | \
      FW_SCOPE_MUTE_WRITE | FW_SCOPE_BOOKMARK_WRITE | FW_SCOPE_DM_READ | FW_SCOPE_DM_WRITE |                          \

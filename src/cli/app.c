@@ -7,6 +7,7 @@
 #include "auth/issue.h"
 #include "cli/cli.h"
 #include "core/jsonw.h"
+#include "core/urlenc.h"
 
 static const char app_usage[] =
     "usage: followd app create --db DIR --name NAME [--project NAME | --project-id ID | --standalone]\n"
@@ -24,31 +25,6 @@ static int access_level(const char *s, uint8_t *out)
             return 0;
         }
     return -1;
-}
-
-/* A redirect URI ends up in a Location header and a link on the consent
- * pages: an absolute URI of printable ASCII without spaces, of at most
- * 1024 bytes (the OAuth endpoints' limit), and no script scheme. */
-static bool redirect_uri_ok(const char *u)
-{
-    size_t n = strlen(u), i = 0;
-    if (n == 0 || n > 1024)
-        return false;
-    for (size_t j = 0; j < n; j++)
-        if ((unsigned char)u[j] <= 0x20 || (unsigned char)u[j] >= 0x7f)
-            return false;
-    if (!((u[0] | 0x20) >= 'a' && (u[0] | 0x20) <= 'z'))
-        return false;
-    while (i < n && (((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z') || (u[i] >= '0' && u[i] <= '9') || u[i] == '+' ||
-                     u[i] == '-' || u[i] == '.'))
-        i++;
-    if (i == n || u[i] != ':' || i + 1 == n)
-        return false;
-    static const char *const banned[] = {"javascript", "data", "vbscript", "file"};
-    for (size_t k = 0; k < sizeof banned / sizeof banned[0]; k++)
-        if (strlen(banned[k]) == i && !strncasecmp(u, banned[k], i))
-            return false;
-    return true;
 }
 
 static void print_app_json(const fw_app *a, const char *bearer)
@@ -129,7 +105,7 @@ int fw_cli_app(int argc, char **argv)
             break;
         case 'c': ctype = FW_CLIENT_PUBLIC; break;
         case 'r':
-            if (!redirect_uri_ok(optarg)) {
+            if (!fw_url_callback_ok(fw_str_c(optarg))) {
                 fw_cli_err("--redirect-uri must be an absolute URI (scheme:...) of at most 1024 printable "
                            "characters without spaces");
                 ret = 2;

@@ -17,6 +17,7 @@ int fw_cli_app(int argc, char **argv);
 int fw_cli_token(int argc, char **argv);
 int fw_cli_demo(int argc, char **argv);
 int fw_cli_check(int argc, char **argv);
+int fw_cli_developer(int argc, char **argv);
 int fw_cli_import(int argc, char **argv);
 int fw_cli_export(int argc, char **argv);
 int fw_cli_migrate(int argc, char **argv);
@@ -47,6 +48,10 @@ bool fw_cli_wants_help(int argc, char **argv);
  * --help (returns 0) or to stderr when the subcommand is missing (returns 2);
  * returns -1 when the command should go on. */
 int fw_cli_usage(int argc, char **argv, const char *usage);
+/* Parses the options of a subcommand (argv[0]) that takes only --db into
+ * *db; prints usage to stderr and returns 2 on any other option, else 0
+ * with optind on the first non-option argument (of argv). */
+int fw_cli_db_only(int argc, char **argv, const char *usage, const char **db);
 /* After getopt: true (and an error printed) if a non-option argument is left. */
 bool fw_cli_extra_args(int argc, char **argv);
 /* Parses the value of option --name as a decimal number in [min, max];

@@ -157,3 +157,19 @@ const char *fw_cli_profile_check(fw_user *u, fw_buf *ent)
     u->entities_json = (fw_str){ent->data ? ent->data : "", ent->len};
     return NULL;
 }
+
+int fw_cli_db_only(int argc, char **argv, const char *usage, const char **db)
+{
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+    int c;
+    *db = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c != 'd') {
+            fputs(usage, stderr);
+            return 2;
+        }
+        *db = optarg;
+    }
+    return 0;
+}

@@ -2,7 +2,6 @@
  * Opening a store already migrates (every command does it); this command
  * does only that and reports the version, for deployments that upgrade the
  * schema as a separate step before starting new nodes. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,17 +20,9 @@ int fw_cli_db(int argc, char **argv)
         fw_cli_err("unknown db command '%s' (migrate)", argv[1]);
         return 2;
     }
-    static const struct option opts[] = {{"db", required_argument, 0, 'd'}, {0, 0, 0, 0}};
-    const char *db = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
-        if (c != 'd') {
-            fputs(db_usage, stderr);
-            return 2;
-        }
-        db = optarg;
-    }
+    const char *db;
+    if (fw_cli_db_only(argc - 1, argv + 1, db_usage, &db))
+        return 2;
     if (fw_cli_extra_args(argc - 1, argv + 1))
         return 2;
     fw_store *s = fw_cli_open(db);

@@ -10,6 +10,7 @@
 #include "core/xhosts.h"
 #include "http/server.h"
 #include "oauth/oauth.h"
+#include "portal/portal.h"
 
 #define FW_INTERCEPT_HTTPS "127.0.0.1:443"
 #define FW_INTERCEPT_HTTP "127.0.0.1:80"
@@ -52,6 +53,8 @@ static const char serve_usage[] =
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
     "  --db-max-size SIZE    the database's maximum size, e.g. 512M or 64G (default 16G); the file\n"
     "                        grows as needed up to it, then writes answer 503 (docs/reliability.md)\n"
+    "  --portal-approval auto|manual  new developer-portal accounts are approved at once (auto) or\n"
+    "                        wait for 'followd developer approve' (manual, the default; docs/portal.md)\n"
     "  --db-pool N           PostgreSQL: connections (and threads) serving requests (1..64, default 4)\n"
     "  --db-timeout MS       PostgreSQL: connect and statement timeout (default 5000); a request\n"
     "                        that cannot reach the database answers 503\n"
@@ -140,6 +143,7 @@ int fw_cli_serve(int argc, char **argv)
         {"db-max-size", required_argument, 0, 'M'},
         {"access-log", required_argument, 0, 'A'},
         {"oauth-pending-max", required_argument, 0, 'P'},
+        {"portal-approval", required_argument, 0, 'a'},
         {"db-pool", required_argument, 0, 'N'},
         {"db-timeout", required_argument, 0, 'W'},
         {"db-queue", required_argument, 0, 'Q'},
@@ -214,6 +218,13 @@ int fw_cli_serve(int argc, char **argv)
             if (fw_cli_number("oauth-pending-max", optarg, FW_OAUTH_PENDING_MIN, FW_OAUTH_PENDING_LIMIT, &v) != 0)
                 return 2;
             ac.oauth_pending_max = (size_t)v;
+            break;
+        case 'a':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "manual")) {
+                fw_cli_err("--portal-approval takes auto or manual");
+                return 2;
+            }
+            ac.portal_approval = !strcmp(optarg, "auto") ? FW_PORTAL_AUTO : FW_PORTAL_MANUAL;
             break;
         case 'M':
             if (fw_cli_size("db-max-size", optarg, MIN_DB_SIZE, MAX_DB_SIZE, &v) != 0)

@@ -1,6 +1,9 @@
 /* Percent-encoding and form iteration; see urlenc.h. */
 #include "core/urlenc.h"
 
+#include <string.h>
+#include <strings.h>
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -99,4 +102,26 @@ bool fw_form_next(fw_form_iter *it, fw_str *k, fw_str *v)
         return true;
     }
     return false;
+}
+
+bool fw_url_callback_ok(fw_str u)
+{
+    size_t n = u.len, i = 0;
+    if (n == 0 || n > 1024 || !u.p)
+        return false;
+    for (size_t j = 0; j < n; j++)
+        if ((unsigned char)u.p[j] <= 0x20 || (unsigned char)u.p[j] >= 0x7f)
+            return false;
+    if (!((u.p[0] | 0x20) >= 'a' && (u.p[0] | 0x20) <= 'z'))
+        return false;
+    while (i < n && (((u.p[i] | 0x20) >= 'a' && (u.p[i] | 0x20) <= 'z') || (u.p[i] >= '0' && u.p[i] <= '9') ||
+                     u.p[i] == '+' || u.p[i] == '-' || u.p[i] == '.'))
+        i++;
+    if (i == n || u.p[i] != ':' || i + 1 == n)
+        return false;
+    static const char *const banned[] = {"javascript", "data", "vbscript", "file"};
+    for (size_t k = 0; k < sizeof banned / sizeof banned[0]; k++)
+        if (strlen(banned[k]) == i && !strncasecmp(u.p, banned[k], i))
+            return false;
+    return true;
 }

@@ -20,6 +20,12 @@ FW_MUSTCHECK long fw_url_decode_to(fw_str s, bool plus_is_space, char *out, size
  * (the encoding OAuth 1.0a signatures require). */
 void fw_url_encode(fw_str s, fw_buf *out);
 
+/* A callback (redirect) URI an app may register: it ends up in a Location
+ * header and a link on the consent pages, so an absolute URI of printable
+ * ASCII without spaces, at most 1024 bytes (the OAuth endpoints' limit),
+ * and no script scheme (javascript, data, vbscript, file). */
+bool fw_url_callback_ok(fw_str u);
+
 /* Iterates "k=v&k2=v2" pairs. Usage:
  *   fw_form_iter it = fw_form_begin(q); fw_str k, v;
  *   while (fw_form_next(&it, &k, &v)) ...

@@ -482,6 +482,39 @@ int fw_limits_refund(fw_limits *l, fw_limit_decision *d)
     return back < 0 ? 0 : back;
 }
 
+/* One bucket's state as it is now (limit 0: the endpoint has none). */
+static int peek_one(fw_limits *l, fw_rl_key key, uint32_t limit, int64_t win_ms, int64_t now_ms, fw_rl_state *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!limit)
+        return FW_OK;
+    int verdict;
+    return fw_rl_peek(l->rl, &key, &limit, &win_ms, 1, now_ms, st, &verdict);
+}
+
+int fw_limits_usage(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int64_t now_ms, fw_limit_usage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (endpoint < 0 || endpoint >= FW_EP__COUNT || now_ms < 0 || now_ms > INT64_MAX - FW_RL_MAX_WINDOW_MS)
+        return FW_EINVAL;
+    out->enabled = l->cfg.enabled;
+    if (!out->enabled)
+        return FW_OK;
+    req_keys app, user;
+    build_keys(l, endpoint, app_id, 0, &app);
+    build_keys(l, endpoint, app_id, user_id, &user);
+    int rc = peek_one(l, app.keys[0], app.limits[0], app.win_ms[0], now_ms, &out->app_window);
+    if (!rc && user_id)
+        rc = peek_one(l, user.keys[0], user.limits[0], user.win_ms[0], now_ms, &out->user_window);
+    if (!rc && user.iu >= 0)
+        rc = peek_one(l, user.keys[user.iu], user.limits[user.iu], user.win_ms[user.iu], now_ms, &out->user_day);
+    if (!rc && app.ia >= 0)
+        rc = peek_one(l, app.keys[app.ia], app.limits[app.ia], app.win_ms[app.ia], now_ms, &out->app_day);
+    return rc;
+}
+
+const fw_limits_config *fw_limits_config_of(const fw_limits *l) { return &l->cfg; }
+
 int fw_limit_http_status(int verdict)
 {
     switch (verdict) {

@@ -132,6 +132,23 @@ void fw_limits_check_async(fw_limits *l, fw_exec *exec, int endpoint, uint64_t a
  * units came back (0..2). */
 int fw_limits_refund(fw_limits *l, fw_limit_decision *d);
 
+/* What the limiter holds for one endpoint, for the developer portal's
+ * usage page: the app-only window of app_id, the window of (app_id,
+ * user_id) when user_id != 0, and the daily caps of user_id and app_id, as
+ * a request would see them now. Takes nothing and creates no bucket. A
+ * state's limit is 0 where the endpoint has no such bucket. */
+typedef struct fw_limit_usage {
+    bool enabled;            /* false: serve --rate-limits off, nothing is counted */
+    fw_rl_state app_window;  /* app-only callers */
+    fw_rl_state user_window; /* user_id through app_id */
+    fw_rl_state user_day, app_day;
+} fw_limit_usage;
+/* FW_OK, or FW_EINVAL for an unknown endpoint or negative now_ms. */
+FW_MUSTCHECK
+int fw_limits_usage(fw_limits *l, int endpoint, uint64_t app_id, uint64_t user_id, int64_t now_ms, fw_limit_usage *out);
+/* The limits the server enforces (its --limits overrides included). */
+const fw_limits_config *fw_limits_config_of(const fw_limits *l);
+
 /* The HTTP status a verdict asks for: 0 for FW_LIMIT_OK, else 429 or 403. */
 int fw_limit_http_status(int verdict);
 

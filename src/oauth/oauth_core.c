@@ -160,6 +160,7 @@ static void copy_app(fw_oa_app *dst, const fw_app *a)
     dst->id = a->id;
     dst->bearer_gen = a->bearer_gen;
     dst->client_type = a->client_type;
+    dst->permission = a->permission;
     fw_buf_reset(&dst->strs);
     const fw_str *src[6] = {&a->name, &a->consumer_key, &a->consumer_secret, &a->client_id, &a->client_secret,
                             &a->redirect_uris};

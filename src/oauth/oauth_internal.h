@@ -128,6 +128,7 @@ typedef struct fw_oa_app {
     uint64_t id;
     uint32_t bearer_gen;
     uint8_t client_type;
+    uint8_t permission; /* FW_APP_PERM_* */
     fw_buf strs; /* backing storage of the strings below */
     fw_str name, consumer_key, consumer_secret, client_id, client_secret, redirect_uris;
 } fw_oa_app;

@@ -97,8 +97,8 @@ static fw_str default_callback(fw_str registered)
     return n ? (fw_str){registered.p, n} : FW_STR_LIT("oob");
 }
 
-/* x_auth_access_type (X: "read" or "write"; absent = the app's level, which
- * is read-write for every followd app). False for any other value. */
+/* x_auth_access_type (X: "read" or "write"; absent = the app's level). False
+ * for any other value. The app's permission caps it (request_token). */
 static bool access_type(fw_str v, uint32_t *scopes)
 {
     *scopes = FW_SCOPES_OAUTH1_WRITE;
@@ -145,6 +145,10 @@ static void request_token_signed(fw_oa_ctx *x)
         fw_oa_v1_error(x, 400, 44, "x_auth_access_type parameter is invalid.");
         return;
     }
+    /* A token keeps the level it was made with (X: change the app's permission,
+     * then regenerate the tokens), so a Read app's tokens are read tokens. */
+    if (x->app.permission == FW_APP_PERM_READ)
+        scopes = FW_SCOPES_OAUTH1_READ;
     if (!cb.p || !cb.len)
         cb = default_callback(x->app.redirect_uris);
     else if (!fw_str_eq(cb, "oob") && !fw_oa_uri_registered(x->app.redirect_uris, cb)) {

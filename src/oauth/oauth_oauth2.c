@@ -102,7 +102,8 @@ static void authorize_client_found(fw_oa_ctx *x)
         s.flow = 2;
         fw_oa_authz *a = &s.authz;
         s.app_id = a->app_id = x->app.id;
-        a->scopes = scopes;
+        /* a Read app asks for no write scope: the page and the token say so */
+        a->scopes = x->app.permission == FW_APP_PERM_READ ? scopes & ~(uint32_t)FW_SCOPES_WRITE_OR_DM : scopes;
         a->method = (uint8_t)method;
         fw_oa_copy(a->redirect_uri, sizeof a->redirect_uri, uri);
         fw_oa_copy(a->challenge, sizeof a->challenge, challenge);

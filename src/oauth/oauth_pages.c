@@ -6,25 +6,12 @@
 #include <string.h>
 
 #include "auth/scopes.h"
+#include "core/html.h"
 #include "core/urlenc.h"
 
 static const char ct_html[] = "text/html; charset=utf-8";
 
-void fw_oa_html_escape(fw_buf *b, fw_str s)
-{
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.p[i];
-        switch (c) {
-        case '&': fw_buf_puts(b, "&amp;"); break;
-        case '<': fw_buf_puts(b, "&lt;"); break;
-        case '>': fw_buf_puts(b, "&gt;"); break;
-        case '"': fw_buf_puts(b, "&quot;"); break;
-        case '\'': fw_buf_puts(b, "&#39;"); break;
-        case 0: break;
-        default: fw_buf_putc(b, c);
-        }
-    }
-}
+void fw_oa_html_escape(fw_buf *b, fw_str s) { fw_html_escape(b, s); }
 
 static void esc(fw_buf *b, const char *s)
 {
@@ -34,16 +21,8 @@ static void esc(fw_buf *b, const char *s)
 static void page_begin(fw_req *req, int status, const char *title)
 {
     static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
-    req->status = status;
-    req->content_type_out = ct_html;
-    fw_req_add_header(req, "cache-control", "no-store", 8);
-    fw_req_add_header(req, "pragma", "no-cache", 8);
-    fw_req_add_header(req, "x-frame-options", "DENY", 4);
-    fw_req_add_header(req, "x-content-type-options", "nosniff", 7);
-    fw_req_add_header(req, "referrer-policy", "no-referrer", 11);
-    fw_req_add_header(req, "content-security-policy", csp, sizeof csp - 1);
+    fw_html_begin(req, status, csp);
     fw_buf *b = &req->body_out;
-    fw_buf_reset(b);
     fw_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
     esc(b, title);

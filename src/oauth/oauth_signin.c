@@ -24,26 +24,10 @@
 #include "auth/password.h"
 #include "auth/pending.h"
 #include "core/clock.h"
+#include "core/html.h"
 #include "core/secret.h"
 
 #define COOKIE "fw_browser"
-
-/* The value of cookie name in a Cookie header, or .p == NULL. */
-static fw_str cookie_value(fw_str h, const char *name)
-{
-    size_t nl = strlen(name), i = 0;
-    while (i < h.len) {
-        while (i < h.len && (h.p[i] == ' ' || h.p[i] == ';'))
-            i++;
-        size_t s = i;
-        while (i < h.len && h.p[i] != ';')
-            i++;
-        fw_str item = {h.p + s, i - s};
-        if (item.len > nl && item.p[nl] == '=' && memcmp(item.p, name, nl) == 0)
-            return (fw_str){item.p + nl + 1, item.len - nl - 1};
-    }
-    return FW_STR_NULL;
-}
 
 static bool valid_id(fw_str s)
 {
@@ -60,7 +44,7 @@ static bool valid_id(fw_str s)
 void fw_oa_session_open(fw_oa_ctx *x, fw_oa_session *s, fw_oa_step next)
 {
     fw_req *req = x->req;
-    fw_str have = cookie_value(req->cookie, COOKIE);
+    fw_str have = fw_cookie_value(req->cookie, COOKIE);
     char id[44];
     if (valid_id(have)) {
         memcpy(s->browser, have.p, 43);
@@ -110,7 +94,7 @@ static bool session_loaded(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s)
         expired_page(x);
         return false;
     }
-    fw_str cookie = cookie_value(x->req->cookie, COOKIE);
+    fw_str cookie = fw_cookie_value(x->req->cookie, COOKIE);
     bool cookie_ok = cookie.p && fw_ct_equal(cookie.p, cookie.len, s->browser, strlen(s->browser));
     bool form_ok = csrf.p && fw_ct_equal(csrf.p, csrf.len, s->csrf, strlen(s->csrf));
     if (!cookie_ok || !form_ok) {
@@ -123,41 +107,11 @@ static bool session_loaded(fw_oa_ctx *x, uint8_t flow, fw_oa_session *s)
     return true;
 }
 
-/* 0 signed in, 1 wrong username or password, 2 suspended, -1 storage failure. */
-static int check_password(fw_store *st, fw_str username, fw_str password, uint64_t *uid, char name[16])
-{
-    if (!password.len || password.len > FW_PASSWORD_MAX)
-        return 1;
-    fw_user_rec u = {0};
-    int rc = username.len >= 1 && username.len <= 15 ? fw_store_user_get_by_name(st, username, &u) : FW_ENOTFOUND;
-    uint8_t rec[FW_PASSWORD_REC_MAX];
-    size_t len = 0;
-    if (rc == FW_OK)
-        rc = fw_store_user_get_password(st, u.u.id, rec, sizeof rec, &len);
-    if (rc != FW_OK) {
-        fw_user_rec_free(&u);
-        if (rc == FW_EIO)
-            return -1;
-        fw_password_burn(password.p, password.len);
-        return 1;
-    }
-    bool match;
-    int out = fw_password_verify(password.p, password.len, rec, len, &match) == FW_OK && match ? 0 : 1;
-    if (out == 0 && (u.u.flags & FW_USER_SUSPENDED))
-        out = 2;
-    if (out == 0) {
-        *uid = u.u.id;
-        fw_oa_copy(name, 16, u.u.username);
-    }
-    fw_user_rec_free(&u);
-    return out;
-}
-
 /* On the work queue: scrypt and the two store reads before it. */
 static void check_work(fw_oa_ctx *x)
 {
     fw_oa_consent *c = x->flow;
-    c->check = check_password(fw_oa_store(x), c->username, c->password, &c->user_id, c->screen_name);
+    c->check = fw_password_sign_in(fw_oa_store(x), c->username, c->password, &c->user_id, c->screen_name);
 }
 
 /* Puts the session back for the next try (a fresh lifetime: at most

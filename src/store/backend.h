@@ -72,6 +72,22 @@ typedef struct fw_store_ops {
     int (*cred_scan)(fw_store *s, fw_cred_fn fn, void *ctx);
     int (*secret_set)(fw_store *s, const uint8_t secret[32]);
     int (*wipe)(fw_store *s);
+    /* developer portal */
+    int (*dev_create)(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
+    int (*dev_get)(fw_store *s, uint64_t user_id, fw_dev *out);
+    int (*dev_set_status)(fw_store *s, uint64_t user_id, uint8_t status);
+    int (*project_create_owned)(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+                                uint8_t access_level, int64_t now_ms, uint64_t *id_out);
+    int (*project_get)(fw_store *s, uint64_t id, fw_project_rec *out);
+    int (*project_update)(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment);
+    int (*project_delete)(fw_store *s, uint64_t id, bool with_apps);
+    int (*project_scan_owner)(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx);
+    int (*app_settings_get)(fw_store *s, uint64_t app_id, fw_app_settings_rec *out);
+    int (*app_update)(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+                      uint8_t permission, fw_str website_url);
+    int (*app_set_dev_token)(fw_store *s, uint64_t app_id, fw_str token);
+    int (*app_delete)(fw_store *s, uint64_t app_id);
+    int (*app_regenerate)(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 } fw_store_ops;
 
 /* The first member of every backend's store object. */
@@ -91,6 +107,11 @@ void fw_store_open_err(const fw_store_opts *opts, const char *fmt, ...) __attrib
 #define FW_USERNAME_MAX 15
 #define FW_FIELD_MAX 65535u /* any stored string field */
 #define FW_TOKEN_MAX 256u   /* OAuth 1.0a token string used as a key */
+/* App credentials every backend generates alike. */
+#define CONSUMER_KEY_LEN 25
+#define CONSUMER_SECRET_LEN 50
+#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
+#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 /* Checks ^[A-Za-z0-9_]{1,15}$ and writes the lower-cased form to out (16 bytes). */
 bool fw_rec_username_key(fw_str name, char out[FW_USERNAME_MAX + 1]);
 /* Every string field of u within FW_FIELD_MAX and a valid username. */
@@ -103,6 +124,18 @@ bool fw_rec_cred_valid(const fw_cred *c);
  * (oauth1), or 'H' + the SHA-256 of a bearer-style token; kb holds at least
  * 1 + FW_TOKEN_MAX bytes. False for a missing or over-long key. */
 bool fw_rec_cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t *kb, size_t *kn);
+/* Fills r with owned copies of a's strings (fw_app_rec_free frees them). */
+void fw_rec_app_fill(fw_app_rec *r, const fw_app *a);
+/* A new OAuth 2.0 client secret (base64url of CLIENT_SECRET_BYTES random
+ * bytes, NUL-terminated) into out (64 bytes); FW_OK or FW_ECRYPTO. */
+FW_MUSTCHECK int fw_rec_client_secret(char out[64]);
+/* The portal's limits on a project's fields (store.h, fw_store_project_create_owned). */
+bool fw_rec_project_valid(fw_str name, fw_str use_case, uint8_t environment);
+/* The limits of fw_store_app_update's fields. */
+bool fw_rec_app_update_valid(fw_str name, uint8_t client_type, fw_str redirect_uris, uint8_t permission,
+                             fw_str website_url);
+/* A developer account status fw_store_dev_create / _set_status accept. */
+bool fw_rec_dev_status_valid(uint8_t status);
 /* The user's default fields as X renders them, `{"id":"..","name":"..","username":".."`
  * without the closing brace, appended to out (fw_user.default_json). */
 void fw_rec_user_head(const fw_user *u, fw_buf *out);

@@ -9,10 +9,6 @@
 #include "core/codec.h"
 #include "core/secret.h"
 
-#define CONSUMER_KEY_LEN 25
-#define CONSUMER_SECRET_LEN 50
-#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
-#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 
 
 static int put_bytes(fw_lmdb_wtx *w, int db, const void *k, size_t kn, const void *d, size_t dn, unsigned flags)
@@ -87,30 +83,9 @@ int fw_lmdb_project_set_level(fw_store *s, uint64_t project_id, uint8_t access_l
 
 /* ---- apps ---- */
 
-void fw_app_rec_free(fw_app_rec *r)
-{
-    for (int i = 0; i < 7; i++) {
-        free(r->strs[i]);
-        r->strs[i] = NULL;
-    }
-    memset(&r->a, 0, sizeof(r->a));
-}
-
-static void app_rec_fill(fw_app_rec *r, const fw_app *a)
-{
-    memset(r, 0, sizeof(*r));
-    r->a = *a;
-    fw_str *f[6] = {&r->a.name, &r->a.consumer_key, &r->a.consumer_secret, &r->a.client_id, &r->a.client_secret,
-                    &r->a.redirect_uris};
-    for (int i = 0; i < 6; i++) {
-        r->strs[i] = fw_str_dup(*f[i]);
-        f[i]->p = r->strs[i];
-    }
-}
-
 /* Random credential strings, retried in the (astronomically unlikely) case
  * they collide with an existing app's index entry. */
-static int gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
+int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n)
 {
     for (int tries = 0; tries < 8; tries++) {
         size_t len;
@@ -153,9 +128,9 @@ int fw_lmdb_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t cl
     MDB_val pv;
     if (project_id && (rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, project_id, &pv)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if ((rc = gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
-        (rc = gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
-        (rc = gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
+    if ((rc = fw_lmdb_gen_unique(&w, DB_APP_CK, ck, true, CONSUMER_KEY_LEN)) ||
+        (rc = fw_lmdb_gen_unique(&w, -1, cs, true, CONSUMER_SECRET_LEN)) ||
+        (rc = fw_lmdb_gen_unique(&w, DB_APP_CID, cid, false, CLIENT_ID_BYTES)))
         return fw_lmdb_wtx_finish(&w, rc);
     /* Public OAuth 2.0 clients cannot keep a secret, so they get none. */
     if (client_type == FW_CLIENT_CONFIDENTIAL) {
@@ -178,7 +153,7 @@ int fw_lmdb_app_create(fw_store *s, fw_str name, uint64_t project_id, uint8_t cl
     fw_app full;
     if ((rc = fw_lmdb_app_get(s, w.txn, a.id, &full)))
         return fw_lmdb_wtx_finish(&w, rc);
-    app_rec_fill(out, &full);
+    fw_rec_app_fill(out, &full);
     rc = fw_lmdb_wtx_finish(&w, 0);
     if (rc)
         fw_app_rec_free(out);
@@ -194,7 +169,7 @@ int fw_lmdb_app_get_rec(fw_store *s, uint64_t id, fw_app_rec *out)
     fw_app a;
     int rc = fw_lmdb_app_get(s, txn, id, &a);
     if (!rc)
-        app_rec_fill(out, &a);
+        fw_rec_app_fill(out, &a);
     fw_lmdb_rtxn_put(s, txn);
     return rc;
 }

@@ -76,7 +76,7 @@ int fw_lmdb_log_changes(fw_store *s, MDB_txn *txn, const fw_lmdb_wtx *w)
 int fw_lmdb_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx)
 {
     *now = 0;
-    if (s->no_changes_db)
+    if (s->absent & (1u << DB_CHANGES))
         return FW_ENOTFOUND;
     MDB_txn *txn;
     int rc = fw_lmdb_rtxn_get(s, &txn);

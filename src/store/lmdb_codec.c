@@ -220,6 +220,7 @@ int fw_lmdb_app_unpack(const void *data, size_t n, fw_app *a)
         return FW_EIO;
     a->client_type = p[1];
     a->access_level = FW_ACCESS_NONE;
+    a->permission = FW_APP_PERM_READ_WRITE;
     a->bearer_gen = le32_get(p + 4);
     a->id = le64_get(p + 8);
     a->project_id = le64_get(p + 16);

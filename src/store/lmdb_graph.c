@@ -110,6 +110,8 @@ int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v)
     uint8_t k[8];
     be64_put(k, id);
     MDB_val key = {8, k};
+    if (s->absent & (1u << db))
+        return FW_ENOTFOUND;
     return fw_lmdb_err(mdb_get(txn, s->dbi[db], &key, v));
 }
 

@@ -18,6 +18,9 @@
  *   apps       id -> packed app;  app_ck consumer_key -> id;  app_cid client_id -> id
  *   creds      'H' + sha256 | 'O' + oauth1 token -> packed credential
  *   passwords  user id -> scrypt record (auth/password.h)
+ *   devs       user id -> developer record (lmdb_portal.c)
+ *   proj_info  project id -> owner, environment, created, use case (lmdb_portal.c)
+ *   app_set    app id -> permission, website, owner's token (lmdb_portal.c)
  * Ownership: everything returned by a decode borrows the LMDB value it was
  * decoded from and is valid only while that transaction lives. */
 #ifndef FW_STORE_LMDB_INTERNAL_H
@@ -31,7 +34,10 @@
 
 enum {
     DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
-    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED, DB_CHANGES, DB_COUNT
+    DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED,
+    DB_DEVS, DB_PROJ_INFO, DB_APP_SET, /* developer portal (lmdb_portal.c) */
+    DB_CHANGES,                        /* the change log (lmdb_changes.c) */
+    DB_COUNT
 };
 
 #define FW_SCHEMA_VERSION 1u
@@ -46,7 +52,7 @@ struct fw_store {
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
     bool no_grants_db; /* read-only open of a database from before DB_GRANTS_REVOKED: none revoked */
-    bool no_changes_db; /* read-only open of a database from before DB_CHANGES: no change log to read */
+    uint32_t absent;   /* bit per DB_*: a table added later, missing in a read-only open (reads find nothing) */
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
@@ -206,6 +212,33 @@ void fw_lmdb_rpool_free(fw_store *s);
 
 /* Loads an app with its project's access level; FW_OK, FW_ENOTFOUND, FW_EIO. */
 FW_MUSTCHECK int fw_lmdb_app_get(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app);
+
+/* ---- lmdb_apps.c: app credentials ---- */
+/* A random credential string into out: n alphanumerics (alnum) or the
+ * base64url form of n random bytes, retried while db (>= 0) already holds it
+ * as a key; FW_OK or fw_err. */
+FW_MUSTCHECK int fw_lmdb_gen_unique(fw_lmdb_wtx *w, int db, char *out, bool alnum, size_t n);
+
+/* ---- lmdb_portal.c ---- */
+/* The app's permission from its settings record (FW_APP_PERM_READ_WRITE
+ * when it has none); FW_OK or FW_EIO. */
+FW_MUSTCHECK int fw_lmdb_app_permission(MDB_txn *txn, fw_store *s, uint64_t app_id, uint8_t *perm);
+/* The portal's entries of fw_lmdb_ops (store.h, "Developer portal"). */
+int fw_lmdb_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
+int fw_lmdb_dev_get(fw_store *s, uint64_t user_id, fw_dev *out);
+int fw_lmdb_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status);
+int fw_lmdb_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+                                 uint8_t access_level, int64_t now_ms, uint64_t *id_out);
+int fw_lmdb_project_get(fw_store *s, uint64_t id, fw_project_rec *out);
+int fw_lmdb_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment);
+int fw_lmdb_project_delete(fw_store *s, uint64_t id, bool with_apps);
+int fw_lmdb_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx);
+int fw_lmdb_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out);
+int fw_lmdb_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+                       uint8_t permission, fw_str website_url);
+int fw_lmdb_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token);
+int fw_lmdb_app_delete(fw_store *s, uint64_t app_id);
+int fw_lmdb_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */

@@ -79,6 +79,8 @@ int fw_lmdb_scan(fw_store *s, int db, uint64_t from, size_t limit, fw_lmdb_row_f
 {
     MDB_txn *txn;
     MDB_cursor *c;
+    if (s->absent & (1u << db))
+        return FW_OK; /* a table this read-only open did not find holds nothing */
     int rc = fw_lmdb_rtxn_get(s, &txn);
     if (rc)
         return rc;
@@ -585,6 +587,8 @@ static int app_load(fw_store *s, MDB_txn *txn, uint64_t id, fw_app *app)
     if (rc == FW_ENOTFOUND)
         return FW_ENOTFOUND;
     if (rc || fw_lmdb_app_unpack(v.mv_data, v.mv_size, app) < 0)
+        return FW_EIO;
+    if (fw_lmdb_app_permission(txn, s, id, &app->permission))
         return FW_EIO;
     if (!app->project_id)
         return FW_OK;

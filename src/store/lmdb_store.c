@@ -43,6 +43,9 @@ static const struct {
     [DB_PASSWORDS] = {"passwords", 0},
     [DB_GRANTS_REVOKED] = {"grants_revoked", 0}, /* grant id (8 bytes BE) -> revoked at (ms, 8 bytes LE) */
     [DB_CHANGES] = {"changes", 0}, /* txn id (8 bytes BE) -> user ids changed (8 bytes LE each); empty = any */
+    [DB_DEVS] = {"devs", 0},
+    [DB_PROJ_INFO] = {"proj_info", 0},
+    [DB_APP_SET] = {"app_set", 0},
 };
 
 int fw_lmdb_err(int rc)
@@ -71,13 +74,11 @@ static int init_dbs(fw_store *s)
         return fw_lmdb_err(rc);
     for (int i = 0; i < DB_COUNT && !rc; i++) {
         rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
-        /* a table added later is created by the first writable open; until then nothing is in it */
-        if (rc == MDB_NOTFOUND && s->read_only && i == DB_GRANTS_REVOKED) {
-            s->no_grants_db = true;
-            rc = 0;
-        }
-        if (rc == MDB_NOTFOUND && s->read_only && i == DB_CHANGES) {
-            s->no_changes_db = true;
+        /* a table added later (grants_revoked, the portal's, the change log) is created by the first
+         * writable open; until then nothing is in it */
+        if (rc == MDB_NOTFOUND && s->read_only && i >= DB_GRANTS_REVOKED) {
+            s->no_grants_db |= i == DB_GRANTS_REVOKED;
+            s->absent |= 1u << i;
             rc = 0;
         }
     }
@@ -307,4 +308,17 @@ const fw_store_ops fw_lmdb_ops = {
     .cred_scan = fw_lmdb_cred_scan,
     .secret_set = fw_lmdb_secret_set,
     .wipe = fw_lmdb_wipe,
+    .dev_create = fw_lmdb_dev_create,
+    .dev_get = fw_lmdb_dev_get,
+    .dev_set_status = fw_lmdb_dev_set_status,
+    .project_create_owned = fw_lmdb_project_create_owned,
+    .project_get = fw_lmdb_project_get,
+    .project_update = fw_lmdb_project_update,
+    .project_delete = fw_lmdb_project_delete,
+    .project_scan_owner = fw_lmdb_project_scan_owner,
+    .app_settings_get = fw_lmdb_app_settings_get,
+    .app_update = fw_lmdb_app_update,
+    .app_set_dev_token = fw_lmdb_app_set_dev_token,
+    .app_delete = fw_lmdb_app_delete,
+    .app_regenerate = fw_lmdb_app_regenerate,
 };

@@ -13,10 +13,6 @@
 #include "core/codec.h"
 #include "core/secret.h"
 
-#define CONSUMER_KEY_LEN 25
-#define CONSUMER_SECRET_LEN 50
-#define CLIENT_ID_BYTES 25     /* 34 base64url characters */
-#define CLIENT_SECRET_BYTES 37 /* 50 base64url characters */
 #define ID_TRIES 8
 
 /* Rows of a statement that returns at most one, or FW_EIO-style failure. */
@@ -347,18 +343,6 @@ int fw_pg_project_set_level(fw_store *st, uint64_t project_id, uint8_t access_le
     return rc;
 }
 
-static void app_rec_fill(fw_app_rec *r, const fw_app *a)
-{
-    memset(r, 0, sizeof(*r));
-    r->a = *a;
-    fw_str *f[6] = {&r->a.name, &r->a.consumer_key, &r->a.consumer_secret, &r->a.client_id, &r->a.client_secret,
-                    &r->a.redirect_uris};
-    for (int i = 0; i < 6; i++) {
-        r->strs[i] = fw_str_dup(*f[i]);
-        f[i]->p = r->strs[i];
-    }
-}
-
 int fw_pg_app_get(fw_store *st, uint64_t id, fw_app_rec *out)
 {
     memset(out, 0, sizeof(*out));
@@ -372,7 +356,7 @@ int fw_pg_app_get(fw_store *st, uint64_t id, fw_app_rec *out)
     if ((rc = one_row(r)) == FW_OK) {
         fw_app a;
         fw_pg_app_row(r, 0, 0, &a);
-        app_rec_fill(out, &a);
+        fw_rec_app_fill(out, &a);
     }
     PQclear(r);
     return rc;
@@ -389,7 +373,7 @@ static int app_body(fw_pgc *c, void *arg)
     app_arg *a = arg;
     bool found;
     int rc;
-    if (a->project_id && ((rc = exists(c, "SELECT 1 FROM fw_projects WHERE id = $1", a->project_id, &found)) || !found))
+    if (a->project_id && ((rc = exists(c, "SELECT 1 FROM fw_projects WHERE id = $1 FOR KEY SHARE", a->project_id, &found)) || !found))
         return rc ? rc : FW_ENOTFOUND;
     char ck[CONSUMER_KEY_LEN + 1], cs[CONSUMER_SECRET_LEN + 1], cid[48], csec[64] = "";
     uint8_t raw[CLIENT_SECRET_BYTES];
@@ -399,11 +383,8 @@ static int app_body(fw_pgc *c, void *arg)
     ck[CONSUMER_KEY_LEN] = cs[CONSUMER_SECRET_LEN] = 0;
     cid[fw_b64url_encode(raw, CLIENT_ID_BYTES, cid)] = 0;
     /* Public OAuth 2.0 clients cannot keep a secret, so they get none. */
-    if (a->client_type == FW_CLIENT_CONFIDENTIAL) {
-        if (fw_random_bytes(raw, sizeof(raw)) < 0)
-            return FW_ECRYPTO;
-        csec[fw_b64url_encode(raw, sizeof(raw), csec)] = 0;
-    }
+    if (a->client_type == FW_CLIENT_CONFIDENTIAL && fw_rec_client_secret(csec))
+        return FW_ECRYPTO;
     fw_pgp p = {0};
     fw_pgp_u64(&p, a->project_id);
     fw_pgp_u64(&p, a->client_type);

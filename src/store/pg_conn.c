@@ -284,6 +284,7 @@ void fw_pg_app_row(const PGresult *r, int row, int c, fw_app *a)
     a->client_id = fw_pg_str(r, row, c + 8);
     a->client_secret = fw_pg_str(r, row, c + 9);
     a->redirect_uris = fw_pg_str(r, row, c + 10);
+    a->permission = (uint8_t)fw_pg_u64(r, row, c + 11);
 }
 
 /* ---- parameters, transactions ---- */

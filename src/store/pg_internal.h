@@ -24,7 +24,7 @@
 
 #include "store/backend.h"
 
-#define FW_PG_SCHEMA_VERSION 3u
+#define FW_PG_SCHEMA_VERSION 4u
 #define FW_PG_DEFAULT_POOL 4u
 #define FW_PG_MAX_POOL 64u
 #define FW_PG_DEFAULT_TIMEOUT_MS 5000u
@@ -134,8 +134,8 @@ fw_str fw_pg_str(const PGresult *r, int row, int col);
 #define FW_PG_TWEET_NCOLS 16
 #define FW_PG_APP_COLS                                                                                    \
     "a.id, a.project_id, coalesce(p.access_level, 0), a.client_type, a.bearer_gen, a.name, a.consumer_key, " \
-    "a.consumer_secret, a.client_id, a.client_secret, a.redirect_uris"
-#define FW_PG_APP_NCOLS 11
+    "a.consumer_secret, a.client_id, a.client_secret, a.redirect_uris, a.permission"
+#define FW_PG_APP_NCOLS 12
 #define FW_PG_APP_FROM "fw_apps a LEFT JOIN fw_projects p ON p.id = a.project_id"
 /* Decode one row from column col0 on; strings borrow the result. */
 void fw_pg_user_row(const PGresult *r, int row, int col0, fw_user *u);
@@ -224,6 +224,22 @@ int fw_pg_app_put(fw_store *s, const fw_app *a);
 int fw_pg_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx);
 int fw_pg_secret_set(fw_store *s, const uint8_t secret[32]);
 int fw_pg_wipe(fw_store *s);
+/* pg_portal.c: the developer portal's records (store.h, "Developer portal"). */
+int fw_pg_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
+int fw_pg_dev_get(fw_store *s, uint64_t user_id, fw_dev *out);
+int fw_pg_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status);
+int fw_pg_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+                               uint8_t access_level, int64_t now_ms, uint64_t *id_out);
+int fw_pg_project_get(fw_store *s, uint64_t id, fw_project_rec *out);
+int fw_pg_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment);
+int fw_pg_project_delete(fw_store *s, uint64_t id, bool with_apps);
+int fw_pg_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx);
+int fw_pg_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out);
+int fw_pg_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+                     uint8_t permission, fw_str website_url);
+int fw_pg_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token);
+int fw_pg_app_delete(fw_store *s, uint64_t app_id);
+int fw_pg_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 
 extern const fw_store_ops fw_pg_ops;
 

@@ -151,7 +151,7 @@ int fw_pg_wipe(fw_store *st)
     PGresult *r;
     int rc = fw_pg_exec1(fw_pg_of(st),
                          "TRUNCATE fw_users, fw_tweets, fw_rel, fw_projects, fw_apps, fw_creds, fw_passwords, "
-                         "fw_grants_revoked, fw_ephem, fw_nonces, fw_limit_windows, fw_limit_leases", NULL, &r);
+                         "fw_grants_revoked, fw_ephem, fw_nonces, fw_limit_windows, fw_limit_leases, fw_devs", NULL, &r);
     PQclear(r);
     return rc;
 }

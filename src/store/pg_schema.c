@@ -324,7 +324,21 @@ static const char MIGRATION_3[] =
     "ALTER TABLE fw_creds ADD COLUMN grant_id bigint NOT NULL DEFAULT 0;\n"
     "CREATE TABLE fw_grants_revoked (grant_id bigint PRIMARY KEY, revoked_at_ms bigint NOT NULL);\n";
 
-static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
+/* v4: the developer portal (pg_portal.c): developer accounts, the portal
+ * fields of projects (owner, environment, created, use case) and of apps
+ * (permission, website, the owner's own OAuth 1.0a token). Older rows get
+ * the values admin-made records have: no owner, development, read+write. */
+static const char MIGRATION_4[] =
+    "CREATE TABLE fw_devs (user_id bigint PRIMARY KEY, status smallint NOT NULL, created_at_ms bigint NOT NULL);\n"
+    "ALTER TABLE fw_projects ADD COLUMN owner_id bigint NOT NULL DEFAULT 0,\n"
+    "  ADD COLUMN environment smallint NOT NULL DEFAULT 0, ADD COLUMN created_at_ms bigint NOT NULL DEFAULT 0,\n"
+    "  ADD COLUMN use_case text NOT NULL DEFAULT '';\n"
+    "CREATE INDEX fw_projects_by_owner ON fw_projects (owner_id, id) WHERE owner_id <> 0;\n"
+    "CREATE INDEX fw_apps_by_project ON fw_apps (project_id);\n"
+    "ALTER TABLE fw_apps ADD COLUMN permission smallint NOT NULL DEFAULT 0,\n"
+    "  ADD COLUMN website_url text NOT NULL DEFAULT '', ADD COLUMN dev_token text NOT NULL DEFAULT '';\n";
+
+static const char *const MIGRATIONS[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
 _Static_assert(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0]) == FW_PG_SCHEMA_VERSION,
                "one migration per schema version");
 
@@ -569,4 +583,17 @@ const fw_store_ops fw_pg_ops = {
     .cred_scan = fw_pg_cred_scan,
     .secret_set = fw_pg_secret_set,
     .wipe = fw_pg_wipe,
+    .dev_create = fw_pg_dev_create,
+    .dev_get = fw_pg_dev_get,
+    .dev_set_status = fw_pg_dev_set_status,
+    .project_create_owned = fw_pg_project_create_owned,
+    .project_get = fw_pg_project_get,
+    .project_update = fw_pg_project_update,
+    .project_delete = fw_pg_project_delete,
+    .project_scan_owner = fw_pg_project_scan_owner,
+    .app_settings_get = fw_pg_app_settings_get,
+    .app_update = fw_pg_app_update,
+    .app_set_dev_token = fw_pg_app_set_dev_token,
+    .app_delete = fw_pg_app_delete,
+    .app_regenerate = fw_pg_app_regenerate,
 };

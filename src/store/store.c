@@ -187,3 +187,48 @@ int fw_store_app_put(fw_store *s, const fw_app *a) { return ops_of(s)->app_put(s
 int fw_store_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx) { return ops_of(s)->cred_scan(s, fn, ctx); }
 int fw_store_secret_set(fw_store *s, const uint8_t secret[32]) { return ops_of(s)->secret_set(s, secret); }
 int fw_store_wipe(fw_store *s) { return ops_of(s)->wipe(s); }
+int fw_store_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms)
+{
+    return ops_of(s)->dev_create(s, user_id, status, now_ms);
+}
+int fw_store_dev_get(fw_store *s, uint64_t user_id, fw_dev *out) { return ops_of(s)->dev_get(s, user_id, out); }
+int fw_store_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status)
+{
+    return ops_of(s)->dev_set_status(s, user_id, status);
+}
+int fw_store_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case, uint8_t environment,
+                                  uint8_t access_level, int64_t now_ms, uint64_t *id_out)
+{
+    return ops_of(s)->project_create_owned(s, owner_id, name, use_case, environment, access_level, now_ms, id_out);
+}
+int fw_store_project_get(fw_store *s, uint64_t id, fw_project_rec *out) { return ops_of(s)->project_get(s, id, out); }
+int fw_store_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment)
+{
+    return ops_of(s)->project_update(s, id, name, use_case, environment);
+}
+int fw_store_project_delete(fw_store *s, uint64_t id, bool with_apps)
+{
+    return ops_of(s)->project_delete(s, id, with_apps);
+}
+int fw_store_project_scan_owner(fw_store *s, uint64_t owner_id, int (*fn)(void *ctx, const fw_project *p), void *ctx)
+{
+    return ops_of(s)->project_scan_owner(s, owner_id, fn, ctx);
+}
+int fw_store_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out)
+{
+    return ops_of(s)->app_settings_get(s, app_id, out);
+}
+int fw_store_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type, fw_str redirect_uris,
+                        uint8_t permission, fw_str website_url)
+{
+    return ops_of(s)->app_update(s, app_id, name, client_type, redirect_uris, permission, website_url);
+}
+int fw_store_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token)
+{
+    return ops_of(s)->app_set_dev_token(s, app_id, token);
+}
+int fw_store_app_delete(fw_store *s, uint64_t app_id) { return ops_of(s)->app_delete(s, app_id); }
+int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out)
+{
+    return ops_of(s)->app_regenerate(s, app_id, what, out);
+}

@@ -176,6 +176,7 @@ typedef struct fw_app {
     fw_str client_id;
     fw_str client_secret;   /* OAuth 2.0 confidential clients (app secrets are kept; bearer tokens are not) */
     fw_str redirect_uris;   /* registered callback URLs joined by '\n' */
+    uint8_t permission;     /* FW_APP_PERM_* (portal settings; read by every app load, default read+write) */
 } fw_app;
 
 enum fw_cred_kind {
@@ -581,5 +582,105 @@ FW_MUSTCHECK int fw_store_check(fw_store *s, void (*report)(void *ctx, const cha
 #define FW_PASSWORD_REC_MAX 256
 FW_MUSTCHECK int fw_store_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
 FW_MUSTCHECK int fw_store_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
+
+
+/* ------------------------------------------------------------------------
+ * Developer portal (src/portal/; LMDB: src/store/lmdb_portal.c). Added by
+ * issue 14: developer accounts, project ownership and fields, app settings,
+ * rename, delete and key regeneration. All synchronous (the portal runs its
+ * requests on a work queue). Records are copies the caller owns. */
+
+enum fw_dev_status { FW_DEV_PENDING = 1, FW_DEV_APPROVED = 2 };
+
+/* A developer account: a followd user (its @account and sign-in password)
+ * with an approval status. */
+typedef struct fw_dev {
+    uint64_t user_id;
+    uint8_t status; /* enum fw_dev_status */
+    int64_t created_at_ms;
+} fw_dev;
+
+/* Makes user_id a developer. FW_ENOTFOUND: no such user; FW_EEXISTS: it
+ * already is one; FW_EINVAL: bad status. */
+FW_MUSTCHECK int fw_store_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
+/* FW_ENOTFOUND: not a developer. */
+FW_MUSTCHECK int fw_store_dev_get(fw_store *s, uint64_t user_id, fw_dev *out);
+/* FW_ENOTFOUND: not a developer; FW_EINVAL: bad status. */
+FW_MUSTCHECK int fw_store_dev_set_status(fw_store *s, uint64_t user_id, uint8_t status);
+
+enum fw_environment { FW_ENV_DEVELOPMENT = 0, FW_ENV_STAGING = 1, FW_ENV_PRODUCTION = 2 };
+#define FW_PROJECT_NAME_MAX 64
+#define FW_USE_CASE_MAX 1000
+
+/* A project with its portal fields. Projects made by fw_store_project_create
+ * (CLI, demo) have owner_id 0, no use case and environment development. */
+typedef struct fw_project {
+    uint64_t id;
+    uint64_t owner_id;     /* developer (user id); 0 = none (admin-made) */
+    uint8_t access_level;  /* enum fw_access_level */
+    uint8_t environment;   /* enum fw_environment */
+    int64_t created_at_ms; /* 0 when unknown (admin-made) */
+    fw_str name;
+    fw_str use_case;
+} fw_project;
+typedef struct fw_project_rec {
+    fw_project p;
+    char *strs[2];
+} fw_project_rec;
+void fw_project_rec_free(fw_project_rec *r);
+
+/* Creates a project owned by owner_id (a developer) in one transaction.
+ * FW_EINVAL: name empty or over FW_PROJECT_NAME_MAX, use case over
+ * FW_USE_CASE_MAX, bad environment or level; FW_ENOTFOUND: owner not a developer. */
+FW_MUSTCHECK int fw_store_project_create_owned(fw_store *s, uint64_t owner_id, fw_str name, fw_str use_case,
+                                               uint8_t environment, uint8_t access_level, int64_t now_ms,
+                                               uint64_t *id_out);
+/* FW_ENOTFOUND: no such project. */
+FW_MUSTCHECK int fw_store_project_get(fw_store *s, uint64_t id, fw_project_rec *out);
+/* Renames and sets use case and environment (owner and level unchanged).
+ * Same limits as create. */
+FW_MUSTCHECK int fw_store_project_update(fw_store *s, uint64_t id, fw_str name, fw_str use_case, uint8_t environment);
+/* Deletes a project. FW_EBUSY when it has apps and !with_apps; with_apps
+ * deletes them too (as fw_store_app_delete), all in one transaction. */
+FW_MUSTCHECK int fw_store_project_delete(fw_store *s, uint64_t id, bool with_apps);
+/* Calls fn for every project owned by owner_id, in id (creation) order; fn
+ * returns non-zero to stop. Borrowed for the call. (LMDB: scans the project
+ * table: fine for thousands of projects; a networked backend indexes owner.) */
+FW_MUSTCHECK int fw_store_project_scan_owner(fw_store *s, uint64_t owner_id,
+                                             int (*fn)(void *ctx, const fw_project *p), void *ctx);
+
+/* App permission (User authentication settings): what user tokens may do. */
+enum { FW_APP_PERM_READ_WRITE = 0, FW_APP_PERM_READ = 1 };
+#define FW_WEBSITE_MAX 1024
+
+/* Portal-only app settings beside the app record. */
+typedef struct fw_app_settings {
+    uint8_t permission;   /* FW_APP_PERM_* (also in fw_app.permission) */
+    fw_str website_url;   /* may be empty */
+    fw_str dev_token;     /* the owner's own OAuth 1.0a access token (public part), empty = none */
+} fw_app_settings;
+typedef struct fw_app_settings_rec {
+    fw_app_settings s;
+    char *strs[2];
+} fw_app_settings_rec;
+void fw_app_settings_rec_free(fw_app_settings_rec *r);
+/* Defaults (read+write, empty strings) when the app has none; FW_ENOTFOUND: no app. */
+FW_MUSTCHECK int fw_store_app_settings_get(fw_store *s, uint64_t app_id, fw_app_settings_rec *out);
+/* Sets name, client type, callback URIs ('\n'-joined), permission and website
+ * in one transaction. Turning confidential -> public drops the client secret;
+ * public -> confidential generates one. FW_EINVAL: empty name, a field over
+ * its limit, bad type or permission; FW_ENOTFOUND: no app. */
+FW_MUSTCHECK int fw_store_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client_type,
+                                     fw_str redirect_uris, uint8_t permission, fw_str website_url);
+/* Records the owner's own OAuth 1.0a access token (empty = none). */
+FW_MUSTCHECK int fw_store_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token);
+/* Deletes an app, its key indexes and settings. Its credentials stay in the
+ * table but no longer authenticate (every lookup loads the app). */
+FW_MUSTCHECK int fw_store_app_delete(fw_store *s, uint64_t app_id);
+#define FW_REGEN_CONSUMER 1u      /* new API key and secret (OAuth 1.0a tokens signed with the old key stop) */
+#define FW_REGEN_CLIENT_SECRET 2u /* new OAuth 2.0 client secret (confidential clients only) */
+/* Regenerates what (FW_REGEN_* bits) and returns the updated app (owned).
+ * FW_EINVAL: nothing to regenerate (e.g. a client secret of a public client). */
+FW_MUSTCHECK int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 
 #endif

@@ -3,7 +3,12 @@
  * by one backend is validated and rendered the same by the other. */
 #include "store/backend.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/codec.h"
 #include "core/jsonw.h"
+#include "core/secret.h"
 
 bool fw_rec_username_key(fw_str name, char out[FW_USERNAME_MAX + 1])
 {
@@ -83,3 +88,66 @@ bool fw_rec_cred_key(bool oauth1, const uint8_t hash[32], fw_str token, uint8_t 
     *kn = 33;
     return true;
 }
+
+/* ---- apps and the developer portal's records ---- */
+
+void fw_app_rec_free(fw_app_rec *r)
+{
+    for (int i = 0; i < 7; i++) {
+        free(r->strs[i]);
+        r->strs[i] = NULL;
+    }
+    memset(&r->a, 0, sizeof(r->a));
+}
+
+void fw_rec_app_fill(fw_app_rec *r, const fw_app *a)
+{
+    memset(r, 0, sizeof(*r));
+    r->a = *a;
+    fw_str *f[6] = {&r->a.name, &r->a.consumer_key, &r->a.consumer_secret, &r->a.client_id, &r->a.client_secret,
+                    &r->a.redirect_uris};
+    for (int i = 0; i < 6; i++) {
+        r->strs[i] = fw_str_dup(*f[i]);
+        f[i]->p = r->strs[i];
+    }
+}
+
+int fw_rec_client_secret(char out[64])
+{
+    uint8_t raw[CLIENT_SECRET_BYTES];
+    if (fw_random_bytes(raw, sizeof raw) < 0)
+        return FW_ECRYPTO;
+    out[fw_b64url_encode(raw, sizeof raw, out)] = 0;
+    return FW_OK;
+}
+
+void fw_project_rec_free(fw_project_rec *r)
+{
+    free(r->strs[0]);
+    free(r->strs[1]);
+    memset(r, 0, sizeof *r);
+}
+
+void fw_app_settings_rec_free(fw_app_settings_rec *r)
+{
+    free(r->strs[0]);
+    free(r->strs[1]);
+    memset(r, 0, sizeof *r);
+}
+
+static bool str_ok(fw_str s, size_t max) { return s.len <= max && (!s.len || s.p); }
+
+bool fw_rec_project_valid(fw_str name, fw_str use_case, uint8_t environment)
+{
+    return name.len >= 1 && str_ok(name, FW_PROJECT_NAME_MAX) && str_ok(use_case, FW_USE_CASE_MAX) &&
+           environment <= FW_ENV_PRODUCTION;
+}
+
+bool fw_rec_app_update_valid(fw_str name, uint8_t client_type, fw_str redirect_uris, uint8_t permission,
+                             fw_str website_url)
+{
+    return name.len >= 1 && str_ok(name, FW_FIELD_MAX) && str_ok(redirect_uris, FW_FIELD_MAX) &&
+           str_ok(website_url, FW_WEBSITE_MAX) && client_type <= FW_CLIENT_PUBLIC && permission <= FW_APP_PERM_READ;
+}
+
+bool fw_rec_dev_status_valid(uint8_t status) { return status == FW_DEV_PENDING || status == FW_DEV_APPROVED; }

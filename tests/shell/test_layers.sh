@@ -12,9 +12,10 @@ store:core
 auth:core store
 limits:core store
 oauth:core store auth
-api:core text store auth limits oauth
+portal:core store auth limits
+api:core text store auth limits oauth portal
 http:core api
-cli:core text store auth limits oauth api http'
+cli:core text store auth limits oauth portal api http'
 
 n=0; bad=0
 check() { # check DESCRIPTION FAILURES

@@ -254,15 +254,18 @@ static void test_route_table(void **st)
     static const char *const methods[] = {"GET", "POST", "DELETE"};
     for (size_t r = 0; r < fw_nroutes; r++) {
         const fw_route *rt = &fw_routes[r];
-        /* exactly one handler; the API authenticates unless the row is OAuth, a test hook or a probe */
-        assert_true((rt->run != NULL) != (rt->oauth != NULL));
+        /* exactly one handler; the API authenticates unless the row is OAuth, a portal page, a test hook or a
+         * probe */
+        assert_int_equal((rt->run != NULL) + (rt->oauth != NULL) + (rt->portal != NULL), 1);
+        if (rt->portal)
+            assert_true(!rt->auth && !rt->endpoint && strncmp(rt->pattern, "/portal", 7) == 0);
         assert_true(rt->methods != 0);
         assert_true(rt->pattern[0] == '/');
         if (rt->oauth)
             assert_true((rt->flags & FW_RT_EXACT) && (rt->flags & FW_RT_REDACT) && !rt->auth);
         if (rt->flags & FW_RT_PROBE)
             assert_true(!rt->auth && (rt->flags & FW_RT_EXACT) && rt->methods == FW_M_GET);
-        if (!rt->oauth && !(rt->flags & (FW_RT_TEST | FW_RT_PROBE))) {
+        if (!rt->oauth && !rt->portal && !(rt->flags & (FW_RT_TEST | FW_RT_PROBE))) {
             assert_true(rt->auth != 0);
             /* the limit key is one policy knows */
             fw_limit_decision d;

@@ -19,6 +19,7 @@
 
 #include "auth/issue.h"
 #include "core/secret.h"
+#include "pg_fixture.h"
 #include "store/store.h"
 
 typedef struct fx {
@@ -26,20 +27,6 @@ typedef struct fx {
     char name[64];
     fw_store *s;
 } fx;
-
-static int db_counter;
-
-/* Runs sql on the server's maintenance database (url) or on the test's own. */
-static void admin_sql(const char *url, const char *sql)
-{
-    PGconn *c = PQconnectdb(url);
-    assert_int_equal(PQstatus(c), CONNECTION_OK);
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-}
 
 static void open_store(fx *f)
 {
@@ -50,21 +37,9 @@ static void open_store(fx *f)
 
 static int setup(void **state)
 {
-    const char *url = getenv("FOLLOWD_PG_URL");
     fx *f = calloc(1, sizeof *f);
-    snprintf(f->name, sizeof f->name, "fw_unit_%d_%d", (int)getpid(), ++db_counter);
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", f->name);
-    admin_sql(url, sql);
-    /* the URI with its database replaced */
-    const char *q = strchr(url, '?');
-    size_t base = q ? (size_t)(q - url) : strlen(url);
-    const char *slash = url + base;
-    while (slash > url && *slash != '/')
-        slash--;
-    if (slash - url < 12) /* no "/dbname" after scheme://host */
-        slash = url + base;
-    snprintf(f->dir, sizeof f->dir, "%.*s/%s%s", (int)(slash - url), url, f->name, q ? q : "");
+    if (!f || !pg_fixture_create(f->dir, sizeof f->dir, f->name))
+        return -1;
     open_store(f);
     *state = f;
     return 0;
@@ -76,9 +51,7 @@ static int teardown(void **state)
     if (!f)
         return 0;
     fw_store_close(f->s);
-    char sql[128];
-    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->name);
-    admin_sql(getenv("FOLLOWD_PG_URL"), sql);
+    pg_fixture_drop(f->name);
     free(f);
     return 0;
 }
@@ -120,7 +93,7 @@ static void corrupt(fx *f, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
-    admin_sql(f->dir, sql);
+    pg_admin_sql(f->dir, sql);
 }
 
 static void test_pg_check_finds_each_corruption(void **state)
