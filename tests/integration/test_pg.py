@@ -177,19 +177,20 @@ def test_newer_schema_is_refused_and_migrate_reports_the_version():
     assert "postgresql://" not in p.stderr  # a connection string may hold a password
 
 
-def test_schema_1_database_is_upgraded_with_its_apps():
-    """A database of schema 1 (before the developer portal) is migrated to 2 at open: its projects and apps
-    keep working, with the values admin-made records have (no owner, development, Read and write)."""
+def test_database_from_before_the_portal_is_upgraded_with_its_apps():
+    """A database from before the developer portal (its migration is the last one, pg_schema.c) is migrated at
+    open: its projects and apps keep working, with the values admin-made records have (no owner, development,
+    Read and write)."""
     db = fresh_db()
     run_cli("db", "migrate", db=db)
     uid = run_cli("user", "add", "--username", "olduser", "--name", "Old", db=db).strip()
     app = json.loads(run_cli("app", "create", "--name", "old", "--redirect-uri", "myapp://cb", db=db))
-    # back to what schema 1 had: migration 2 undone by hand
+    # back to what the schema was before the portal: its migration undone by hand
     psql("DROP TABLE fw_devs; DROP INDEX fw_apps_by_project; "
          "ALTER TABLE fw_projects DROP COLUMN owner_id, DROP COLUMN environment, DROP COLUMN created_at_ms, "
          "DROP COLUMN use_case; ALTER TABLE fw_apps DROP COLUMN permission, DROP COLUMN website_url, "
-         "DROP COLUMN dev_token; DELETE FROM fw_schema_migrations WHERE version = 2", url=db)
-    assert run_cli("db", "migrate", db=db).strip() == "postgresql schema version 2 (current)"
+         f"DROP COLUMN dev_token; DELETE FROM fw_schema_migrations WHERE version = {PG_SCHEMA}", url=db)
+    assert run_cli("db", "migrate", db=db).strip() == f"postgresql schema version {PG_SCHEMA} (current)"
     assert psql("SELECT count(*) FROM fw_apps WHERE permission = 0 AND website_url = '' AND dev_token = ''",
                 url=db).strip() == "1"
     assert psql("SELECT owner_id, environment FROM fw_projects", url=db).strip() == "0|0"
