@@ -99,7 +99,7 @@ shell-tests:
 	@$(RUN_TESTS) shell
 
 fuzz: deps
-	@./scripts/fuzz.sh
+	@nice -n 15 ./scripts/fuzz.sh
 
 # Reliability runs (docs/reliability.md); not part of `make test`.
 crash-trials: deps
