@@ -106,9 +106,11 @@ crash-trials: deps
 	@$(MAKE) --no-print-directory bin/followd
 	@./scripts/crash-trials.py
 
+# The soak runs the sanitizer build (SOAK_BIN=bin/followd for the release one).
+SOAK_BIN ?= build/asan/followd
 soak: deps
-	@$(MAKE) --no-print-directory bin/followd
-	@./scripts/soak.py
+	@$(MAKE) --no-print-directory $(SOAK_BIN)
+	@FOLLOWD_BIN=$(SOAK_BIN) nice -n 10 ./scripts/soak.py
 
 bench: deps
 	@$(MAKE) --no-print-directory bin/followd

@@ -17,8 +17,8 @@
  * could disagree with it, and keeps no state of its own. So that data arriving
  * in the same read cannot count a size down before it is seen, each read is
  * fed to the decoder in pieces that end at a line feed (every chunk-size line
- * ends with one) and the decoded pieces are joined as one call would have
- * left them. When the chunk still to come exceeds the limit the guard answers
+ * ends with one; a chunk's data is skipped whole) and the decoded pieces are
+ * joined as one call would have left them. When the chunk still to come exceeds the limit the guard answers
  * -1, the decoder's "broken chunked-encoding": h2o sends 400 and closes the
  * connection at once, within the read that carried the digit that crossed the
  * limit.
@@ -66,10 +66,18 @@ ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_
         atomic_store(&g_real, real);
     }
     size_t limit = atomic_load(&g_limit), len = *bufsz, src = 0, dst = 0;
+    bool in_data = false;
     /* The decoder compacts in place (its output never runs ahead of its
      * input): piece by piece, each piece's output moves down to dst. */
     for (;;) {
-        const char *lf = memchr(buf + src, '\n', len - src);
+        /* Where a piece ended at a line feed with bytes of a chunk left, the
+         * decoder is in that chunk's data (a size or extension line ends at
+         * its line feed): the data and the CRLF after it hold no size line,
+         * so the next piece runs to the first line feed after the data. */
+        size_t from = src;
+        if (in_data)
+            from = decoder->bytes_left_in_chunk < len - src ? src + decoder->bytes_left_in_chunk : len;
+        const char *lf = memchr(buf + from, '\n', len - from);
         size_t piece = lf ? (size_t)(lf - (buf + src)) + 1 : len - src, n = piece;
         ssize_t ret = real(decoder, buf + src, &n);
         if (ret >= 0) {
@@ -87,6 +95,7 @@ ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_
             *bufsz = dst;
             return -1;
         }
+        in_data = lf && decoder->bytes_left_in_chunk > 0;
         if (src == len) {
             *bufsz = dst;
             return ret; /* -2: incomplete */
