@@ -99,16 +99,18 @@ shell-tests:
 	@$(RUN_TESTS) shell
 
 fuzz: deps
-	@./scripts/fuzz.sh
+	@nice -n 15 ./scripts/fuzz.sh
 
 # Reliability runs (docs/reliability.md); not part of `make test`.
 crash-trials: deps
 	@$(MAKE) --no-print-directory bin/followd
 	@./scripts/crash-trials.py
 
+# The soak runs the sanitizer build (SOAK_BIN=bin/followd for the release one).
+SOAK_BIN ?= build/asan/followd
 soak: deps
-	@$(MAKE) --no-print-directory bin/followd
-	@./scripts/soak.py
+	@$(MAKE) --no-print-directory $(SOAK_BIN)
+	@FOLLOWD_BIN=$(SOAK_BIN) nice -n 10 ./scripts/soak.py
 
 bench: deps
 	@$(MAKE) --no-print-directory bin/followd

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Builds every libFuzzer target in tests/fuzz/ with clang (ASan+UBSan) against
 # all library sources, then runs each one.
-#   scripts/fuzz.sh            60 s per target (override: FUZZ_SECONDS=N; FUZZ_TARGETS="a b"
-#                              limits the run to those targets), then minimizes the committed
-#                              corpus with -merge=1 and prints execs and coverage per target
+#   scripts/fuzz.sh            each target until FUZZ_RUNS executions (default 10,000,000) or
+#                              FUZZ_SECONDS (default 600; FUZZ_SECONDS_<target>=N overrides it
+#                              for one target), whichever comes first; FUZZ_TARGETS="a b" limits
+#                              the run to those targets. Then minimizes the committed corpus
+#                              with -merge=1 and prints execs, exec/s and coverage per target
 #   scripts/fuzz.sh --regress  a short fixed run per target, for `make test`:
 #                              prints TAP lines "ok N - fuzz/<target>"
 # The committed corpus is tests/fuzz/corpus/<target> (minimized; every crash found
@@ -49,9 +51,10 @@ for t in tests/fuzz/fuzz_*.c; do
       echo "not ok $n - fuzz/$name"; tail -n 30 "$OUT/$name.log"; failed=1
     fi
   else
-    echo "== $name (${FUZZ_SECONDS:-60} s)"
+    secs=$(eval echo "\${FUZZ_SECONDS_$name:-${FUZZ_SECONDS:-600}}")
+    echo "== $name (${FUZZ_RUNS:-10000000} runs or $secs s)"
     rm -f "$OUT/artifacts/$name-"*
-    "$OUT/$name" -max_total_time=${FUZZ_SECONDS:-60} -max_len=4096 -print_final_stats=1 \
+    "$OUT/$name" -runs=${FUZZ_RUNS:-10000000} -max_total_time=$secs -max_len=4096 -print_final_stats=1 \
       -artifact_prefix="$OUT/artifacts/$name-" "$OUT/corpus/$name" $seeds >"$OUT/$name.log" 2>&1 || failed=1
     for a in "$OUT/artifacts/$name-"*; do   # a crash becomes a regression input
       [ -f "$a" ] || continue
@@ -60,6 +63,8 @@ for t in tests/fuzz/fuzz_*.c; do
       grep -m1 -A12 'ERROR:' "$OUT/$name.log"
     done
     execs=$(grep 'stat::number_of_executed_units' "$OUT/$name.log" | grep -oE '[0-9]+$')
+    rate=$(grep 'stat::average_exec_per_sec' "$OUT/$name.log" | grep -oE '[0-9]+$')
+    time=$(grep 'Done [0-9]* runs in' "$OUT/$name.log" | grep -oE 'in [0-9]+ second' | grep -oE '[0-9]+')
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$OUT/$name.log" | tail -n 1)
     # Minimize: only inputs that add coverage stay in the committed corpus.
     rm -rf "$OUT/merged-$name"; mkdir -p "$OUT/merged-$name"
@@ -68,7 +73,7 @@ for t in tests/fuzz/fuzz_*.c; do
     keep=$(ls "tests/fuzz/corpus/$name" | grep '^regress-' || true)
     for k in $keep; do cp "tests/fuzz/corpus/$name/$k" "$OUT/merged-$name/"; done
     rm -rf "tests/fuzz/corpus/$name"; mv "$OUT/merged-$name" "tests/fuzz/corpus/$name"
-    echo "   $name: ${execs:-?} execs, ${cov:-cov ?}, corpus $(ls "tests/fuzz/corpus/$name" | wc -l) files" \
+    echo "   $name: ${execs:-?} execs in ${time:-?} s (${rate:-?} exec/s), ${cov:-cov ?}, corpus $(ls "tests/fuzz/corpus/$name" | wc -l) files" \
       "$(du -sk --apparent-size "tests/fuzz/corpus/$name" | cut -f1) KB"
   fi
 done

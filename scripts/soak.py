@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""Soak: mixed reads and writes against the release server for SOAK_SECONDS (default 600).
+"""Soak: mixed reads and writes against the server for SOAK_SECONDS (default 600).
+
+The server is FOLLOWD_BIN (`make soak` passes the ASan+UBSan build, so that
+ten minutes of traffic also run under the sanitizers and LeakSanitizer checks
+the heap at exit; ASan's free-memory quarantine is capped at 16 MiB so that
+it fills during the warm-up instead of looking like growth).
 
 Clients: OAuth 1.0a (HMAC-SHA1, signed here), OAuth 2.0 user token and app-only
 bearer, SOAK_CLIENTS threads (default 4), each with its own keep-alive session.
@@ -9,6 +14,8 @@ plotted into docs/soak.png (SOAK_PNG overrides).
 
 Pass criterion (exit 1 otherwise):
   - no error: every response is the expected 2xx, no connection failure;
+  - a clean exit: status 0 on SIGTERM and no sanitizer report in its stderr;
+  - a clean database: `followd check` passes afterwards (indexes, counters = lists);
   - no growth: over the second half of the run (the first half is warm-up:
     caches, LMDB pages, thread arenas) RSS rises by less than 10 % + 4 MiB,
     the fd count ends no higher than it was at the half-way sample, and the
@@ -159,8 +166,11 @@ def main():
     db = tempfile.mkdtemp(prefix="followd-soak-")
     demo = json.loads(cli(db, "demo", "--json", "--users", "2000"))
     targets = [cli(db, "user", "add", "--username", f"soak{i}", "--name", f"Soak {i}") for i in range(20)]
+    errlog = tempfile.NamedTemporaryFile(prefix="followd-soak-", suffix=".log", delete=False)
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "quarantine_size_mb=16")
     srv = subprocess.Popen([BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--threads", "2",
-                            "--rate-limits", "off"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            "--rate-limits", "off"], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env)
     m = re.search(r"listening on (http://[0-9.]+:\d+)", srv.stdout.readline() or "")
     if not m:
         sys.exit("server did not start")
@@ -183,14 +193,21 @@ def main():
     for th in threads:
         th.join()
     srv.send_signal(signal.SIGTERM)
-    rc = srv.wait(timeout=30)
+    rc = srv.wait(timeout=60)
     plot(samples)
+    err = open(errlog.name, errors="replace").read()
+    check = subprocess.run([BIN, "check", "--db", db], capture_output=True, text=True, timeout=600)
 
     half = len(samples) // 2
     first, second = samples[:half], samples[half:]
     problems = list(stats.errors[:10])
     if rc != 0:
         problems.append(f"server exit status {rc}")
+    for word in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        if word in err:
+            problems.append(f"sanitizer report in the server's stderr ({errlog.name}): {word}")
+    if check.returncode != 0:
+        problems.append(f"followd check failed: {(check.stdout + check.stderr)[-500:]}")
     rss_a, rss_b = second[0]["rss_mib"], max(s["rss_mib"] for s in second)
     if rss_b > rss_a * 1.10 + 4:
         problems.append(f"RSS grew {rss_a:.1f} -> {rss_b:.1f} MiB over the second half")
@@ -202,6 +219,9 @@ def main():
     print(f"{stats.total} requests ({', '.join(f'{k} {v}' for k, v in sorted(stats.kinds.items()))}), "
           f"{len(stats.errors)} errors; RSS {samples[0]['rss_mib']:.1f} -> {samples[-1]['rss_mib']:.1f} MiB, "
           f"fds {samples[0]['fds']} -> {samples[-1]['fds']}, p99 median {pa:.1f} / {pb:.1f} ms; plot {PNG}")
+    print(f"server exit {rc}, sanitizer reports: "
+          f"{sum(err.count(w) for w in ('AddressSanitizer', 'LeakSanitizer', 'runtime error:'))}; "
+          f"followd check: {'ok' if check.returncode == 0 else 'FAILED'} ({check.stdout.strip()[-200:]})")
     for p in problems:
         print("FAIL:", p)
     print("soak passed" if not problems else "soak failed")

@@ -51,7 +51,7 @@ static const struct {
 
 bool fw_params_full(const fw_params *p)
 {
-    return p->nerrors >= FW_PARAM_ERRORS_MAX;
+    return p->nerrors > FW_PARAM_ERRORS_MAX;
 }
 
 void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *message)
@@ -84,12 +84,6 @@ void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str va
     fw_jw_key(&w, "message");
     fw_jw_str(&w, message);
     fw_jw_obj_end(&w);
-}
-
-/* The check stops at the cap with input left: the summary entry says so. */
-static void cut(fw_params *p, fw_buf *errs)
-{
-    fw_params_add_error(p, errs, NULL, FW_STR_NULL, "");
 }
 
 void fw_params_bad_pattern(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *pattern)
@@ -125,10 +119,8 @@ static uint64_t parse_list(fw_params *p, fw_buf *errs, const char *pname, fw_str
         return 0;
     }
     while (i <= v.len) {
-        if (fw_params_full(p)) {
-            cut(p, errs);
+        if (fw_params_full(p))
             break;
-        }
         size_t start = i;
         while (i < v.len && v.p[i] != ',')
             i++;
@@ -193,10 +185,8 @@ static void parse_id_list(fw_params *p, fw_buf *errs, const char *pname, bool na
         return;
     }
     while (i <= v.len) {
-        if (fw_params_full(p)) {
-            cut(p, errs);
+        if (fw_params_full(p))
             return;
-        }
         size_t start = i;
         while (i < v.len && v.p[i] != ',')
             i++;
@@ -251,10 +241,8 @@ unsigned fw_params_parse(fw_str query, uint32_t allowed, uint32_t path_given, fw
     /* Decoded key and value live in one small buffer per pair. */
     char kbuf[128], vbuf[4096];
     while (fw_form_next(&it, &rk, &rv)) {
-        if (fw_params_full(p)) {
-            cut(p, errs);
+        if (fw_params_full(p))
             break;
-        }
         long kl = fw_url_decode_to(rk, true, kbuf, sizeof kbuf);
         long vl = fw_url_decode_to(rv, true, vbuf, sizeof vbuf);
         if (kl < 0 || vl < 0) {

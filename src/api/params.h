@@ -48,12 +48,14 @@ enum {
 
 #define FW_PARAM_TOKEN_MAX 128
 #define FW_PARAM_LIST_MAX 100  /* ids / usernames per lookup */
-/* Work and output cap for hostile query strings (issue 11, defect 6): after
- * FW_PARAM_ERRORS_MAX problems one last entry says that more were found and
- * nothing further is checked. That also caps the parameters read per
- * request: an operation takes at most 12 distinct ones and any other pair (an
- * unknown name, a repeat) is a problem, so no request gets past 12 + 16 pairs
- * or 16 bad list items, and a 400 body is bounded by the query's own size
+/* Work and output cap for hostile query strings (issue 11, defect 6): the
+ * first FW_PARAM_ERRORS_MAX problems get an entry each; the next problem gets
+ * one last entry saying that more were found, and checking stops there (only
+ * a real 17th problem writes it, so 16 problems followed by valid parameters
+ * are listed as 16). That also caps the parameters read per request: an
+ * operation takes at most 12 distinct ones and any other pair (an unknown
+ * name, a repeat) is a problem, so no request gets past 12 + 17 pairs or 17
+ * bad list items, and a 400 body is bounded by the query's own size
  * (docs/api.md). */
 #define FW_PARAM_ERRORS_MAX 16
 
@@ -70,7 +72,7 @@ typedef struct fw_params {
     uint64_t ids[FW_PARAM_LIST_MAX];
     fw_str names[FW_PARAM_LIST_MAX]; /* into list_buf */
     char list_buf[FW_PARAM_LIST_MAX * 16];
-    unsigned nerrors;      /* problems found so far (entries written: at most FW_PARAM_ERRORS_MAX + 1) */
+    unsigned nerrors;      /* problems found so far; entries written: min(nerrors, FW_PARAM_ERRORS_MAX + 1) */
 } fw_params;
 
 /* For operations that require ids= or usernames= (required_list is FW_P_IDS
@@ -89,7 +91,7 @@ void fw_params_bad_pattern(fw_params *p, fw_buf *errs, const char *name, fw_str 
  * message; past FW_PARAM_ERRORS_MAX only counts it (the entry after the last
  * one written says that more were found). */
 void fw_params_add_error(fw_params *p, fw_buf *errs, const char *name, fw_str value, const char *message);
-/* Whether the error cap is reached (checking further is wasted work). */
+/* Whether the summary entry is written (checking further is wasted work). */
 bool fw_params_full(const fw_params *p);
 
 #endif

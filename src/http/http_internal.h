@@ -8,6 +8,7 @@
  *   reqs.c     per-thread free list of request objects
  *   bridge.c   h2o_req_t <-> fw_req: request in, API response out
  *   framing.c  HTTP/1.1 framing guard against request smuggling (CL/TE)
+ *   chunkguard.c  refuses a chunk-size above the body limit as it arrives
  *   proxy.c    proxy mode: CONNECT tunnels (TLS inside) and absolute-form targets
  *   stall.c    stall guard: stalled responses and abandoned HTTP/2 streams
  *   reqlog.c   access-log hooks (formatting and the file are http/accesslog.c) */
@@ -19,6 +20,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/types.h>
 
 #include <openssl/ssl.h>
 
@@ -167,6 +169,23 @@ const char *fw_http1_framing_error(h2o_req_t *req);
  * request head at p (n bytes, names already lower-cased by h2o), or -1 when
  * only a full parse can tell (obs-fold, no end of head within n). */
 int fw_http1_framing_lines(const char *p, size_t n);
+/* picohttpparser's chunked decoder state (deps/picohttpparser/picohttpparser.h
+ * of h2o v2.2.5, exported by libh2o-evloop; Debian installs no header). */
+struct phr_chunked_decoder {
+    size_t bytes_left_in_chunk; /* the chunk-size being read, then what is left of its data */
+    char consume_trailer;
+    char _hex_count;
+    char _state;
+};
+/* chunkguard.c: h2o's chunked-body decoder, interposed: the real one, then -1
+ * ("broken chunked-encoding": 400 and close) when the chunk being read is
+ * larger than the limit set by fw_http_chunk_guard_init. */
+ssize_t phr_decode_chunked(struct phr_chunked_decoder *decoder, char *buf, size_t *bufsz);
+/* chunkguard.c: sets the chunk limit (the server's max_body; the largest set
+ * wins) and finds libh2o's decoder; false when it cannot be found. */
+bool fw_http_chunk_guard_init(size_t max_body);
+/* chunkguard.c: whether decoder state d is inside a chunk larger than limit (0: no limit). */
+bool fw_http_chunk_too_large(const struct phr_chunked_decoder *d, size_t limit);
 /* proxy.c: answers a CONNECT request: a tunnel to X's hosts (200, then TLS
  * and the ordinary handler stack on the same socket) or a 403/405. */
 void fw_http_proxy_connect(struct thread *t, h2o_req_t *req);

@@ -122,6 +122,11 @@ int fw_http_serve(const fw_http_config *cfg, fw_api *api)
     }
     srv->api = api;
     srv->max_body = cfg->max_body ? cfg->max_body : FW_HTTP_DEFAULT_MAX_BODY;
+    if (!fw_http_chunk_guard_init(srv->max_body)) {
+        fputs("followd: libh2o's chunked decoder was not found (the chunk-size guard needs it)\n", stderr);
+        free(srv);
+        return -1;
+    }
     srv->timeout_ms = cfg->timeout_ms > 0 ? (uint64_t)cfg->timeout_ms : FW_HTTP_DEFAULT_TIMEOUT_MS;
     srv->nthreads = cfg->threads > 0 ? (cfg->threads > MAX_THREADS ? MAX_THREADS : cfg->threads) : online_cpus();
     srv->proxy = cfg->proxy;

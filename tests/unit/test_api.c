@@ -68,6 +68,26 @@ static void test_params_caps(void **st)
         fw_buf_printf(&q, "%sy%d=1", i ? "&" : "", i);
     assert_int_equal(parse(q.data, &p, &e), FW_PARAM_ERRORS_MAX);
     assert_null(strstr(e.data, "More problems"));
+    /* 16 problems, then valid parameters: still 16, no summary, the valid ones applied */
+    fw_buf_puts(&q, "&max_results=7&user.fields=id");
+    assert_int_equal(parse(q.data, &p, &e), FW_PARAM_ERRORS_MAX);
+    assert_int_equal(entries(&e), FW_PARAM_ERRORS_MAX);
+    assert_null(strstr(e.data, "More problems"));
+    assert_int_equal(p.max_results, 7);
+    /* ... and a 17th problem after them: the summary, written once, and checking stops */
+    fw_buf_puts(&q, "&z1=1&z2=2&user.fields=bad,worse");
+    assert_int_equal(parse(q.data, &p, &e), FW_PARAM_ERRORS_MAX + 1);
+    assert_int_equal(entries(&e), FW_PARAM_ERRORS_MAX + 1);
+    assert_null(strstr(e.data, "z2"));
+    /* a list cut at the cap followed by more pairs: one summary, not counted twice */
+    fw_buf_reset(&q);
+    fw_buf_puts(&q, "user.fields=");
+    for (int i = 0; i < 40; i++)
+        fw_buf_puts(&q, i ? ",zz" : "zz");
+    fw_buf_puts(&q, "&x=1&y=2&expansions=nope");
+    assert_int_equal(parse(q.data, &p, &e), FW_PARAM_ERRORS_MAX + 1);
+    assert_int_equal(entries(&e), FW_PARAM_ERRORS_MAX + 1);
+    assert_int_equal(p.nerrors, FW_PARAM_ERRORS_MAX + 1);
     /* one list with thousands of bad items is cut the same way */
     fw_buf_reset(&q);
     fw_buf_puts(&q, "user.fields=");
