@@ -488,6 +488,8 @@ static int peek_one(fw_limits *l, fw_rl_key key, uint32_t limit, int64_t win_ms,
     memset(st, 0, sizeof *st);
     if (!limit)
         return FW_OK;
+    if (l->shared) /* windows are kept in the database: ask it, not this node's leases */
+        return fw_rls_usage(l->shared, key, limit, win_ms, now_ms, st);
     int verdict;
     return fw_rl_peek(l->rl, &key, &limit, &win_ms, 1, now_ms, st, &verdict);
 }

@@ -387,6 +387,8 @@ int fw_rls_new(fw_store *st, size_t max_keys, fw_rls **out)
         return FW_ENOMEM;
     }
     r->node &= INT64_MAX; /* a bigint column */
+    if (!r->node)
+        r->node = 1; /* 0 is the node that holds nothing (fw_rls_usage) */
     for (uint32_t i = 0; i < r->nbuckets; i++)
         r->heads[i] = NONE;
     for (uint32_t i = 0; i < r->cap; i++) {
@@ -482,6 +484,31 @@ void fw_rls_peek(fw_rls *r, const fw_rl_key *keys, const uint32_t *limits, const
         state_of(e, limits[i], window_ms[i], now_ms, true, &out[i]);
     }
     pthread_mutex_unlock(&r->mu);
+}
+
+int fw_rls_usage(fw_rls *r, fw_rl_key key, uint32_t limit, int64_t window_ms, int64_t now_ms, fw_rl_state *out)
+{
+    /* node 0 is never a real node (r->node is random and non-zero) */
+    fw_lease_q q = {.kind = key.kind, .a = key.a, .b = key.b, .limit = limit, .window_ms = window_ms,
+                    .now_ms = now_ms, .ttl_ms = TTL_MS, .node = 0, .want = 0};
+    fw_lease_res res;
+    int rc = fw_store_lease(r->st, &q, &res);
+    if (rc)
+        return rc;
+    uint64_t held = 0;
+    pthread_mutex_lock(&r->mu);
+    entry *e = find(r, &key);
+    if (e && res.window_end_ms && e->l.window_end_ms == res.window_end_ms)
+        held = e->l.units;
+    pthread_mutex_unlock(&r->mu);
+    bool live = res.window_end_ms > now_ms;
+    uint64_t rem = live ? (uint64_t)res.rest + held : limit;
+    out->limit = limit;
+    out->remaining = rem > limit ? limit : (uint32_t)rem;
+    out->reset_ms = live ? res.window_end_ms : now_ms + window_ms;
+    out->reset_s = (out->reset_ms + 999) / 1000;
+    out->allowed = out->remaining > 0;
+    return FW_OK;
 }
 
 int fw_rls_refund(fw_rls *r, const fw_rl_key *keys, fw_rl_state *taken, size_t n)

@@ -54,6 +54,14 @@ void fw_rls_take(fw_rls *r, fw_exec *exec, const fw_rl_key *keys, const uint32_t
  * trip): keys this node holds no lease of report their full limit. */
 void fw_rls_peek(fw_rls *r, const fw_rl_key *keys, const uint32_t *limits, const int64_t *window_ms, size_t n,
                  int64_t now_ms, fw_rl_state *out);
+/* One key's usage as every node together has it, for reports (the portal's
+ * Usage page): one database statement (blocking; never on an event loop),
+ * made as a node that holds nothing, so it reports, takes and frees nothing.
+ * remaining = units nobody holds + what this node still holds unspent; units
+ * other nodes hold unspent count as used until they are handed back (within
+ * a second). FW_OK or the store's fw_err. */
+FW_MUSTCHECK int fw_rls_usage(fw_rls *r, fw_rl_key key, uint32_t limit, int64_t window_ms, int64_t now_ms,
+                              fw_rl_state *out);
 /* Gives back units a take took (as fw_rl_refund); returns how many. */
 int fw_rls_refund(fw_rls *r, const fw_rl_key *keys, fw_rl_state *taken, size_t n);
 
