@@ -31,7 +31,10 @@
 #define WORK_THREADS 2
 #define WORK_QUEUE 64
 
-enum { PK_SESSION = 1, PK_ANON = 2, PK_FAILS = 3 };
+/* Kinds of the portal's short-lived entries. In the store (PostgreSQL, shared
+ * by every node) kinds are one namespace with oauth/'s FW_OA_PK_* (1..4), so
+ * the portal's start at 8 there; in memory the portal has its own table. */
+enum { PK_SESSION = 8, PK_ANON = 9, PK_FAILS = 10 };
 
 /* Table shares: anyone can open a sign-in form (anonymous sessions evict
  * their own oldest), a developer holds at most 16 signed-in sessions, and
@@ -81,6 +84,77 @@ void fw_portal_free(fw_portal *pt)
     fw_workq_free(pt->workq); /* first: queued pages still use the rest */
     fw_pending_free(pt->pending);
     free(pt);
+}
+
+/* ---- short-lived entries: this process's table, or the store's ---------------
+ * On a store that shares state (PostgreSQL) sessions and failure counters live
+ * in the database, so a developer signed in through one node is signed in on
+ * every node and failed sign-ins count on all of them. Pages run on the
+ * portal's work queue, so the store is called blocking (exec NULL). */
+
+typedef struct eph_out {
+    int rc;
+    void *val;
+    size_t cap, len;
+} eph_out;
+
+static void on_eph(void *ctx, const fw_ephem_res *res)
+{
+    eph_out *o = ctx;
+    o->rc = res->rc;
+    o->len = res->len;
+    if (res->rc == FW_OK && res->val && o->val) {
+        if (res->len > o->cap)
+            o->rc = FW_ESPACE;
+        else
+            memcpy(o->val, res->val, res->len);
+    }
+}
+
+static const fw_pending_limit *share_of(uint8_t kind)
+{
+    for (size_t i = 0; i < sizeof shares / sizeof shares[0]; i++)
+        if (shares[i].kind == kind)
+            return &shares[i].lim;
+    return NULL;
+}
+
+static int eph(fw_pt_ctx *x, uint8_t op, uint8_t kind, uint64_t owner, fw_str key, void *val, size_t len,
+               size_t *out_len, int64_t ttl_ms, int64_t now)
+{
+    const fw_pending_limit *lim = share_of(kind);
+    fw_ephem_q q = {.op = op, .kind = kind, .owner = owner, .key = key, .val = val, .len = len, .ttl_ms = ttl_ms,
+                    .now_ms = now, .max = (uint32_t)lim->max, .per_owner = (uint32_t)lim->per_owner,
+                    .evict = lim->evict};
+    eph_out o = {.rc = FW_EIO, .val = val, .cap = len};
+    fw_store_ephem(x->pt->store, NULL, &q, on_eph, &o);
+    if (out_len)
+        *out_len = o.len;
+    return o.rc;
+}
+
+static bool shared(const fw_pt_ctx *x) { return fw_store_shares_state(x->pt->store); }
+
+static int st_get(fw_pt_ctx *x, uint8_t kind, fw_str key, void *val, size_t cap, size_t *len, int64_t now)
+{
+    if (shared(x))
+        return eph(x, FW_EPH_GET, kind, 0, key, val, cap, len, 0, now);
+    return fw_pending_get(x->pt->pending, kind, key, val, cap, len, now);
+}
+
+static int st_take(fw_pt_ctx *x, uint8_t kind, fw_str key, void *val, size_t cap, size_t *len, int64_t now)
+{
+    if (shared(x))
+        return eph(x, FW_EPH_TAKE, kind, 0, key, val, cap, len, 0, now);
+    return fw_pending_take(x->pt->pending, kind, key, val, cap, len, now);
+}
+
+static int st_put(fw_pt_ctx *x, uint8_t kind, uint64_t owner, fw_str key, const void *val, size_t len,
+                  int64_t ttl_ms, int64_t now)
+{
+    if (shared(x))
+        return eph(x, FW_EPH_PUT, kind, owner, key, (void *)val, len, NULL, ttl_ms, now);
+    return fw_pending_put(x->pt->pending, kind, owner, key, val, len, ttl_ms, now);
 }
 
 fw_store *fw_pt_store(fw_pt_ctx *x) { return x->pt->store; }
@@ -175,8 +249,8 @@ static void session_load(fw_pt_ctx *x)
     size_t len = 0;
     fw_str key = {x->sid, 43};
     int64_t now = fw_now_ms();
-    if (fw_pending_get(x->pt->pending, PK_SESSION, key, &x->s, sizeof x->s, &len, now) == FW_OK ||
-        fw_pending_get(x->pt->pending, PK_ANON, key, &x->s, sizeof x->s, &len, now) == FW_OK)
+    if (st_get(x, PK_SESSION, key, &x->s, sizeof x->s, &len, now) == FW_OK ||
+        st_get(x, PK_ANON, key, &x->s, sizeof x->s, &len, now) == FW_OK)
         x->has_session = len == sizeof x->s;
 }
 
@@ -187,8 +261,7 @@ static void session_drop(fw_pt_ctx *x)
     fw_pt_session old;
     size_t len;
     fw_str key = {x->sid, 43};
-    (void)fw_pending_take(x->pt->pending, x->s.user_id ? PK_SESSION : PK_ANON, key, &old, sizeof old, &len,
-                          fw_now_ms());
+    (void)st_take(x, x->s.user_id ? PK_SESSION : PK_ANON, key, &old, sizeof old, &len, fw_now_ms());
     x->has_session = false;
 }
 
@@ -203,7 +276,7 @@ int fw_pt_session_start(fw_pt_ctx *x, uint64_t user_id, fw_str username)
     session_drop(x);
     uint8_t kind = user_id ? PK_SESSION : PK_ANON;
     int64_t ttl = user_id ? FW_PT_SESSION_TTL_MS : FW_PT_ANON_TTL_MS;
-    if (fw_pending_put(x->pt->pending, kind, user_id, (fw_str){id, 43}, &s, sizeof s, ttl, fw_now_ms()) != FW_OK)
+    if (st_put(x, kind, user_id, (fw_str){id, 43}, &s, sizeof s, ttl, fw_now_ms()) != FW_OK)
         return -1;
     memcpy(x->sid, id, sizeof id);
     x->s = s;
@@ -229,31 +302,36 @@ static size_t fail_key(fw_str username, char out[24])
     return 2 + n;
 }
 
+/* A counter of failed sign-ins: the count and when its window began (the
+ * window starts at the first failure; later ones keep its end). */
+typedef struct fails {
+    uint32_t n;
+    int64_t first_ms;
+} fails;
+
 int fw_pt_fails(fw_pt_ctx *x, fw_str username, bool add)
 {
     char k[24];
     fw_str key = {k, fail_key(username, k)};
     int64_t now = fw_now_ms();
-    uint32_t n = 0;
+    fails f = {0, now};
     size_t len = 0;
-    if (fw_pending_get(x->pt->pending, PK_FAILS, key, &n, sizeof n, &len, now) != FW_OK || len != sizeof n)
-        n = 0;
+    if (st_get(x, PK_FAILS, key, &f, sizeof f, &len, now) != FW_OK || len != sizeof f)
+        f = (fails){0, now};
     if (!add)
-        return (int)n;
-    n++;
-    /* the window starts at the first failure: later ones keep its expiry */
-    if (n == 1 || fw_pending_update(x->pt->pending, PK_FAILS, key, &n, sizeof n, now) != FW_OK)
-        (void)fw_pending_put(x->pt->pending, PK_FAILS, 0, key, &n, sizeof n, FW_PT_FAIL_WINDOW_MS, now);
-    return (int)n;
+        return (int)f.n;
+    f.n++;
+    int64_t left = f.first_ms + FW_PT_FAIL_WINDOW_MS - now;
+    (void)st_put(x, PK_FAILS, 0, key, &f, sizeof f, left > 0 ? left : 1, now);
+    return (int)f.n;
 }
 
 void fw_pt_fails_clear(fw_pt_ctx *x, fw_str username)
 {
     char k[24];
-    uint32_t n;
+    fails f;
     size_t len;
-    (void)fw_pending_take(x->pt->pending, PK_FAILS, (fw_str){k, fail_key(username, k)}, &n, sizeof n, &len,
-                          fw_now_ms());
+    (void)st_take(x, PK_FAILS, (fw_str){k, fail_key(username, k)}, &f, sizeof f, &len, fw_now_ms());
 }
 
 bool fw_pt_require_dev(fw_pt_ctx *x)

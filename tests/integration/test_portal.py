@@ -11,7 +11,7 @@ import pytest
 import requests
 import tweepy
 
-from conftest import Server, fresh_db, run_cli, unique
+from conftest import PG, Server, fresh_db, run_cli, unique
 from test_tweepy import redirect
 
 PASSWORD = "correct horse battery"
@@ -529,3 +529,29 @@ def test_three_legged_tokens_of_a_read_app_stay_read(portal):
     new = three_legged()
     assert new.follow_user(target.id).data["following"] is True
     assert new.unfollow_user(target.id).data["following"] is False
+
+
+@pytest.mark.skipif(not PG, reason="sessions are shared by nodes only on PostgreSQL")
+def test_sessions_and_sign_in_limits_hold_across_nodes(portal, portal_db):
+    """Two nodes on one database: signed in through one, signed in on the other; signed out through the other,
+    signed out on both; failed sign-ins counted on either node add up."""
+    other = Server(portal_db["db"], "--portal-approval", "auto")
+    try:
+        dev = Dev(portal)
+        assert dev.signed_in()
+        on_b = Dev(other.url, name=dev.name, signup=False)
+        on_b.s.cookies.set("fw_portal", dev.cookie())
+        assert on_b.signed_in()
+        pid = on_b.project(name="Made on B")  # CSRF token from B's page, session from A's sign-in
+        assert "Made on B" in dev.get(f"/portal/projects/{pid}").text
+        on_b.post("/portal/signout", {})
+        assert not dev.signed_in()
+        # three failures on A and two on B: the sixth attempt (right password) is refused on A
+        a, b = Dev(portal, name=dev.name, signup=False), Dev(other.url, name=dev.name, signup=False)
+        for d in (a, a, a, b, b):
+            r = d.post_form("/portal/signin", {"username": dev.name, "password": "wrong password"})
+            assert r.status_code == 400, r.text
+        r = a.post_form("/portal/signin", {"username": dev.name, "password": PASSWORD})
+        assert r.status_code == 429 and "Too many" in r.text
+    finally:
+        other.stop()
