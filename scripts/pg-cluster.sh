@@ -13,6 +13,8 @@
 # superuser "followd". fsync is off: the cluster lives only as long as one test
 # run, and the tests kill followd, never the machine (durability of an
 # acknowledged write against a killed followd does not depend on fsync).
+# PG_DURABLE=1 (benchmarks) keeps fsync and full_page_writes on and gives the
+# server 256MB of shared buffers instead.
 set -eu
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}; dir=${2:-}
@@ -37,11 +39,13 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$dir'
 max_connections = 300
-fsync = off
-full_page_writes = off
-shared_buffers = 64MB
 log_min_messages = warning
 CONF
+  if [ "${PG_DURABLE:-0}" = 1 ]; then
+    echo "shared_buffers = 256MB" >>"$dir/data/postgresql.conf"
+  else
+    printf 'fsync = off\nfull_page_writes = off\nshared_buffers = 64MB\n' >>"$dir/data/postgresql.conf"
+  fi
   as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
     { cat "$dir/server.log" >&2; exit 1; }
   echo "$port" >"$dir/port"

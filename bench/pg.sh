@@ -1,0 +1,106 @@
+#!/bin/sh
+# followd on PostgreSQL against PostgreSQL itself, in one run (a benchmark, not a test; issue 9):
+#   1. followers pages of 100 of Zipf-chosen users (bench/workload.lua, bearer auth, rate limits off) through
+#      followd + PostgreSQL, and pgbench running the very statements followd sends for such a page
+#      (src/store/pg_read.c list_work: the owner, then the page joined to users, in one read-only
+#      transaction) with the same Zipf ranking;
+#   2. durable follows/unfollows by 64 writers through followd (batched into shared transactions,
+#      src/store/pg_write.c) and pgbench running one follow transaction per round trip (the same
+#      lock + fw_apply statements, one transaction per follow);
+#   3. two followd nodes on the same database against one (reads), wrk split over both.
+# The cluster is a throw-away one with fsync on (PG_DURABLE=1 scripts/pg-cluster.sh).
+#
+#   USERS=100000 EDGES=2000000 DURATION=10 CONNS=64 DB_POOL=32 bench/pg.sh
+set -eu
+cd "$(dirname "$0")/.."
+USERS=${USERS:-100000}
+EDGES=${EDGES:-2000000}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+DB_POOL=${DB_POOL:-32} # followd's PostgreSQL connections per node (pgbench gets CONNS)
+SEED=${SEED:-1}
+W=build/pgb
+PF=18290
+BIN=bin/followd
+PY=/usr/bin/python3
+mkdir -p "$W"
+make -s bin/followd
+G=build/wl/graph-$USERS-$EDGES
+[ -f "$G/follows.csv" ] || $PY bench/gen-graph.py --out "$G" --users "$USERS" --edges "$EDGES" --seed "$SEED" >/dev/null
+
+PGDIR=$(mktemp -d /tmp/followd-pgb-XXXXXX)
+rmdir "$PGDIR"
+PIDS=
+trap 'kill $PIDS 2>/dev/null || true; scripts/pg-cluster.sh stop "$PGDIR"' EXIT
+URL=$(PG_DURABLE=1 scripts/pg-cluster.sh start "$PGDIR")
+psql -q "$URL" -c "CREATE DATABASE fwbench"
+DB=${URL%/postgres}/fwbench
+$BIN import --db "$DB" --users "$G/users.jsonl" --tweets "$G/tweets.jsonl" --follows "$G/follows.csv" 2>&1 | tail -1
+BEARER=$($BIN app create --db "$DB" --name pgbench --project pgbench | $PY -c "import json,sys; print(json.load(sys.stdin)['bearer_token'])")
+APP=$($BIN app list --db "$DB" | awk 'NR==1 {print $1}')
+: >"$W/writers.txt"
+for i in $(seq 1 64); do
+  id=$($BIN user add --db "$DB" --username "pgwriter$i" --name "Writer $i")
+  echo "$id	$($BIN token user --db "$DB" --app "$APP" --user "$id")" >>"$W/writers.txt"
+done
+
+serve() { # port: one node, rate limits off
+  $BIN serve --db "$DB" --db-pool "$DB_POOL" --listen 127.0.0.1:$1 --threads "$THREADS" --rate-limits off \
+    >/dev/null 2>>"$W/serve.log" &
+  PIDS="$PIDS $!"
+  sleep 1
+}
+serve $PF
+$PY bench/workload_prep.py "$G" "$W" "http://127.0.0.1:$PF" "$BEARER" >/dev/null
+NRANKS=$(wc -l <"$W/ranks.txt")
+awk '{print NR "," $1}' "$W/ranks.txt" >"$W/ranks.csv"
+chmod a+r "$W/ranks.csv"
+psql -q "$DB" -c "CREATE TABLE bench_ranks (rank int PRIMARY KEY, id bigint NOT NULL)" \
+     -c "\\copy bench_ranks FROM '$W/ranks.csv' CSV" -c "VACUUM ANALYZE"
+export WL_BEARER="$BEARER" WL_RANKS="$W/ranks.txt" WL_DEEP="$W/deep.txt" WL_WRITERS="$W/writers.txt" \
+       WL_SEED="$SEED" WL_THREADS="$THREADS"
+PAGES="WL_DEEP_SHARE=0 WL_LOOKUPS=0 WL_PAGE1000=0 WL_FOLLOWING=0"
+wrk_rate() { # url [VAR=VALUE ...] -> req/s
+  url=$1; shift
+  env "$@" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s bench/workload.lua "$url" |
+    sed -n 's/^WL_RESULT //p' | $PY -c "import json,sys; r=json.load(sys.stdin); print('%.0f' % (r['requests'] / r['seconds']))"
+}
+pgb_rate() { # script -> transactions/s
+  pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$1" "$DB" 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}'
+}
+ratio() { $PY -c "print('%.2f' % ($1 / $2))"; }
+
+# 1. reads. followd sends, in one round trip, a read-only transaction with the owner's row and the page joined
+# to users (src/store/pg_read.c list_work); pgbench runs the page statement alone, prepared (one round trip,
+# one statement: the cheapest form of the same work), with the same columns and the same Zipf ranking.
+COLS="u.id, u.created_at_ms, u.pinned_tweet_id, u.most_recent_tweet_id, u.followers_count, u.following_count, u.tweet_count, u.listed_count, u.like_count, u.flags, u.verified_type, u.username, u.name, u.description, u.location, u.url, u.profile_image_url, u.withheld_countries, u.entities_json, u.default_json"
+cat >"$W/page.sql" <<SQL
+\\set r random_zipfian(1, $NRANKS, 1.001)
+SELECT r.seq, $COLS FROM fw_rel r JOIN fw_users u ON u.id = r.src WHERE r.dst = (SELECT id FROM bench_ranks WHERE rank = :r) AND r.state = 1 AND (u.flags & 4) = 0 ORDER BY r.seq DESC LIMIT 101;
+SQL
+F=$(wrk_rate "http://127.0.0.1:$PF" $PAGES WL_WRITES=0)
+P=$(pgb_rate "$W/page.sql")
+echo "followers pages of 100: followd+PostgreSQL $F req/s, pgbench same statements $P tps, ratio $(ratio "$F" "$P")"
+
+# 2. durable writes: followd (batched) vs one follow transaction per round trip
+cat >"$W/follow.sql" <<SQL
+\\set w random(1, 64)
+\\set t random(1, $NRANKS)
+BEGIN;
+SELECT 1 FROM fw_users WHERE id IN ((SELECT id FROM fw_users WHERE username = 'pgwriter' || :w), (SELECT id FROM bench_ranks WHERE rank = :t)) ORDER BY id FOR UPDATE;
+SELECT * FROM fw_apply(1, (SELECT id FROM fw_users WHERE username = 'pgwriter' || :w), (SELECT id FROM bench_ranks WHERE rank = :t));
+COMMIT;
+SQL
+FW=$(wrk_rate "http://127.0.0.1:$PF" $PAGES WL_WRITES=100)
+PW=$(pgb_rate "$W/follow.sql")
+echo "durable follows/unfollows: followd+PostgreSQL $FW /s, pgbench one follow transaction per round trip $PW /s, ratio $(ratio "$FW" "$PW")"
+
+# 3. two nodes against one, reads (wrk split: half the connections on each node)
+serve $((PF + 1))
+H=$((CONNS / 2))
+A=$(CONNS=$H; env $PAGES WL_WRITES=0 wrk -t1 -c"$H" -d"${DURATION}s" -s bench/workload.lua "http://127.0.0.1:$PF" | sed -n 's/^WL_RESULT //p' >"$W/a.json" &
+    env $PAGES WL_WRITES=0 wrk -t1 -c"$H" -d"${DURATION}s" -s bench/workload.lua "http://127.0.0.1:$((PF + 1))" | sed -n 's/^WL_RESULT //p' >"$W/b.json"; wait
+    $PY -c "import json; print('%.0f' % sum(json.load(open(f))['requests'] / json.load(open(f))['seconds'] for f in ('$W/a.json', '$W/b.json')))")
+echo "reads on two nodes: $A req/s together, one node $F req/s, ratio $(ratio "$A" "$F")"
+$BIN check --db "$DB" | tail -1
