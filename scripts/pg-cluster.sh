@@ -7,6 +7,9 @@
 #   scripts/pg-cluster.sh stop DIR    stops it (immediate shutdown) and removes DIR
 #   scripts/pg-cluster.sh down DIR    stops the server only (fast shutdown), keeping DIR
 #   scripts/pg-cluster.sh up DIR      starts the server of DIR again, on its port
+#   scripts/pg-cluster.sh replica PRIMARY DIR
+#                                     a hot standby of the cluster in PRIMARY (pg_basebackup,
+#                                     streaming), started in DIR on its own port; prints its URI
 #
 # initdb refuses to run as root, and the tests run as root on CI: the server
 # then runs as `nobody`, owning DIR. Trust authentication on 127.0.0.1 only,
@@ -64,5 +67,20 @@ down)
 up)
   as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
   ;;
-*) echo "usage: $0 start|url|stop|down|up DIR" >&2; exit 2 ;;
+replica)
+  primary=$dir; dir=${3:-}
+  [ -n "$dir" ] && [ -f "$primary/port" ] || { echo "usage: $0 replica PRIMARY DIR" >&2; exit 2; }
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown nobody "$dir"
+  chmod 700 "$dir"
+  port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  as_owner "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$(cat "$primary/port")" -U followd -D "$dir/data" -R -c fast \
+    -X stream >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+  printf "port = %s\nunix_socket_directories = '%s'\nhot_standby = on\n" "$port" "$dir" >>"$dir/data/postgresql.conf"
+  as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
+    { cat "$dir/server.log" >&2; exit 1; }
+  echo "$port" >"$dir/port"
+  echo "postgresql://followd@127.0.0.1:$port/postgres"
+  ;;
+*) echo "usage: $0 start|url|stop|down|up|replica DIR" >&2; exit 2 ;;
 esac

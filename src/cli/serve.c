@@ -60,6 +60,8 @@ static const char serve_usage[] =
     "                        that cannot reach the database answers 503\n"
     "  --db-queue N          PostgreSQL: requests waiting for a connection at most (1..1000000,\n"
     "                        default 4096); more answer 503 at once\n"
+    "  --db-replica URI      PostgreSQL: a hot standby for app-only lookups (repeatable, up to 8);\n"
+    "                        user-context reads and writes stay on the primary (docs/scaling.md)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -147,6 +149,7 @@ int fw_cli_serve(int argc, char **argv)
         {"db-pool", required_argument, 0, 'N'},
         {"db-timeout", required_argument, 0, 'W'},
         {"db-queue", required_argument, 0, 'Q'},
+        {"db-replica", required_argument, 0, 0x101},
         {"intercept", no_argument, 0, 'I'},
         {"intercept-https", required_argument, 0, 'S'},
         {"intercept-http", required_argument, 0, 'H'},
@@ -155,6 +158,7 @@ int fw_cli_serve(int argc, char **argv)
         {0, 0, 0, 0},
     };
     fw_store_opts so = {0};
+    const char *replicas[8];
     const char *tls_dir = NULL;
     const char *icpt_https = FW_INTERCEPT_HTTPS, *icpt_http = FW_INTERCEPT_HTTP;
     bool intercept = false, proxy = false, icpt_addr = false;
@@ -245,6 +249,14 @@ int fw_cli_serve(int argc, char **argv)
             if (fw_cli_number("db-queue", optarg, 1, 1000000, &v) != 0)
                 return 2;
             so.queue_max = (unsigned)v;
+            break;
+        case 0x101:
+            if (so.nreplicas == sizeof replicas / sizeof replicas[0] || !fw_store_is_uri(optarg)) {
+                fprintf(stderr, "followd: --db-replica takes a PostgreSQL URI, at most 8 times\n");
+                return 2;
+            }
+            replicas[so.nreplicas++] = optarg;
+            so.replicas = replicas;
             break;
         case 'I': intercept = true; break;
         case 'S': icpt_https = optarg; icpt_addr = true; break;

@@ -29,7 +29,7 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
     /* Defaults first: the expanded dbname (the caller's string) overrides them. */
     const char *keys[] = {"connect_timeout", "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
                           "keepalives_count", "options", "application_name", "dbname", NULL};
-    const char *vals[] = {cto, tcp, "10", "5", "3", opt, "followd", s->conninfo, NULL};
+    const char *vals[] = {cto, tcp, "10", "5", "3", opt, "followd", c->conninfo ? c->conninfo : s->conninfo, NULL};
     c->conn = PQconnectdbParams(keys, vals, 1);
     if (!c->conn)
         return FW_ENOMEM;
@@ -40,7 +40,7 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
         fw_pgc_close(c);
         return FW_EIO;
     }
-    if (s->read_only) {
+    if (s->read_only || c->conninfo) { /* a replica is read-only anyway; say so, as for --read-only */
         PGresult *r = PQexec(c->conn, "SET default_transaction_read_only = on");
         PQclear(r);
     }

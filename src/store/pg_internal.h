@@ -34,6 +34,8 @@
 typedef struct fw_pgc {
     PGconn *conn;
     struct fw_pg *s;
+    const char *conninfo;     /* where to connect: NULL = the primary (s->conninfo), else a replica */
+    struct fw_pg_pool *pool;  /* the pool whose thread owns this connection (NULL: admin, lease) */
     bool retry; /* the last fw_pgc_q failed in a way worth retrying its transaction for */
 } fw_pgc;
 
@@ -72,6 +74,8 @@ FW_MUSTCHECK int fw_pg_unhex(const char *hex, uint8_t *out, size_t cap, size_t *
 
 struct fw_pg_pool;
 
+#define FW_PG_MAX_REPLICAS 8
+
 typedef struct fw_pg {
     fw_store_hdr hdr; /* first: store.c dispatches through it */
     char *conninfo;
@@ -85,6 +89,10 @@ typedef struct fw_pg {
     pthread_mutex_t lease_mu; /* the rate-limit lease thread's own connection (pg_shared.c), */
     fw_pgc lease;             /* connected on first use: leases never queue behind admin work */
     struct fw_pg_pool *pool;
+    /* serve --db-replica: pools on hot standbys for reads that may lag (see fw_pg_submit_read) */
+    struct fw_pg_pool *rpools[FW_PG_MAX_REPLICAS];
+    unsigned nreplicas;
+    unsigned rnext; /* round robin over rpools (relaxed: any spread will do) */
 } fw_pg;
 
 static inline fw_pg *fw_pg_of(fw_store *s) { return (fw_pg *)(void *)s; }
@@ -148,8 +156,11 @@ void fw_pg_app_row(const PGresult *r, int row, int col0, fw_app *a);
 FW_MUSTCHECK int fw_pg_migrate(fw_pg *s, fw_pgc *c, char *why, size_t whylen);
 
 /* ---- pg_pool.c ---- */
-/* queue_max: jobs (and, separately, writes) waiting at most; more fail with FW_EBUSY. */
-FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max);
+/* queue_max: jobs (and, separately, writes) waiting at most; more fail with FW_EBUSY.
+ * replicas: libpq connection strings of hot standbys (nreplicas <= FW_PG_MAX_REPLICAS),
+ * each getting a pool of `threads` connections for fw_pg_submit_read. */
+FW_MUSTCHECK int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max, const char *const *replicas,
+                                  unsigned nreplicas);
 void fw_pg_pool_stop(fw_pg *s); /* runs every queued job first */
 
 /* A request-path job: work runs on a pool thread (or inline) with a
@@ -166,6 +177,12 @@ typedef struct fw_pg_job {
 /* Runs j: queued for the pool when exec is set, else inline on the admin
  * connection. */
 void fw_pg_submit(fw_pg *s, fw_pg_job *j);
+/* A read-only lookup: to a replica when there is one and the read cannot be
+ * one of its caller's own writes (viewer_id 0: app-only, which never writes),
+ * else to the primary like fw_pg_submit. Read-your-writes therefore holds on
+ * every node without tracking anything: a user-context read always sees the
+ * primary, and an app-only read may lag by the replica's replay delay. */
+void fw_pg_submit_read(fw_pg *s, fw_pg_job *j, uint64_t viewer_id);
 
 /* Graph writes are batched: each pool pass takes every queued write into one
  * transaction (pg_write.c). */

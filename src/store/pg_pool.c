@@ -15,6 +15,7 @@
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define BATCH_MAX 512 /* writes per transaction */
 
@@ -30,6 +31,7 @@ struct fw_pg_pool {
     unsigned n;
     pthread_t *threads;
     fw_pgc *conns;
+    char *conninfo; /* a replica's connection string (owned); NULL for the primary */
 };
 
 static void post_job(fw_pg_job *j) { j->exec->post(j->exec, &j->task); }
@@ -46,7 +48,7 @@ static void run_batch(fw_pg *s, fw_pgc *c, fw_pg_wop *batch)
 static void *pool_main(void *arg)
 {
     fw_pgc *c = arg;
-    struct fw_pg_pool *p = c->s->pool;
+    struct fw_pg_pool *p = c->pool;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         bool can_write = p->whead && !p->writing;
@@ -96,40 +98,8 @@ static void *pool_main(void *arg)
     return NULL;
 }
 
-int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max)
+static void pool_free(struct fw_pg_pool *p)
 {
-    struct fw_pg_pool *p = calloc(1, sizeof(*p));
-    if (!p)
-        return FW_ENOMEM;
-    p->s = s;
-    p->max = queue_max ? queue_max : 1;
-    p->threads = calloc(threads, sizeof(*p->threads));
-    p->conns = calloc(threads, sizeof(*p->conns));
-    if (!p->threads || !p->conns) {
-        free(p->threads);
-        free(p->conns);
-        free(p);
-        return FW_ENOMEM;
-    }
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
-    s->pool = p;
-    /* Connections are made lazily by the first job each thread runs, so a
-     * database that is down at the moment does not keep the pool from starting. */
-    for (unsigned i = 0; i < threads; i++) {
-        p->conns[i].s = s;
-        if (pthread_create(&p->threads[i], NULL, pool_main, &p->conns[i]) != 0) {
-            fw_pg_pool_stop(s);
-            return FW_EIO;
-        }
-        p->n++;
-    }
-    return FW_OK;
-}
-
-void fw_pg_pool_stop(fw_pg *s)
-{
-    struct fw_pg_pool *p = s->pool;
     if (!p)
         return;
     pthread_mutex_lock(&p->mu);
@@ -142,13 +112,86 @@ void fw_pg_pool_stop(fw_pg *s)
     pthread_cond_destroy(&p->cv);
     free(p->threads);
     free(p->conns);
+    free(p->conninfo);
     free(p);
+}
+
+/* A pool of threads connections to conninfo (NULL: the primary). */
+static int pool_new(fw_pg *s, const char *conninfo, unsigned threads, unsigned queue_max, struct fw_pg_pool **out)
+{
+    struct fw_pg_pool *p = calloc(1, sizeof(*p));
+    if (!p)
+        return FW_ENOMEM;
+    p->s = s;
+    p->max = queue_max ? queue_max : 1;
+    p->threads = calloc(threads, sizeof(*p->threads));
+    p->conns = calloc(threads, sizeof(*p->conns));
+    p->conninfo = conninfo ? strdup(conninfo) : NULL;
+    if (!p->threads || !p->conns || (conninfo && !p->conninfo)) {
+        free(p->threads);
+        free(p->conns);
+        free(p->conninfo);
+        free(p);
+        return FW_ENOMEM;
+    }
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    /* Connections are made lazily by the first job each thread runs, so a
+     * database that is down at the moment does not keep the pool from starting. */
+    for (unsigned i = 0; i < threads; i++) {
+        p->conns[i] = (fw_pgc){.s = s, .conninfo = p->conninfo, .pool = p};
+        if (pthread_create(&p->threads[i], NULL, pool_main, &p->conns[i]) != 0) {
+            pool_free(p);
+            return FW_EIO;
+        }
+        p->n++;
+    }
+    *out = p;
+    return FW_OK;
+}
+
+int fw_pg_pool_start(fw_pg *s, unsigned threads, unsigned queue_max, const char *const *replicas,
+                     unsigned nreplicas)
+{
+    if (nreplicas > FW_PG_MAX_REPLICAS)
+        return FW_EINVAL;
+    int rc = pool_new(s, NULL, threads, queue_max, &s->pool);
+    for (unsigned i = 0; !rc && i < nreplicas; i++) {
+        if (!(rc = pool_new(s, replicas[i], threads, queue_max, &s->rpools[i])))
+            s->nreplicas++;
+    }
+    if (rc)
+        fw_pg_pool_stop(s);
+    return rc;
+}
+
+void fw_pg_pool_stop(fw_pg *s)
+{
+    for (unsigned i = 0; i < s->nreplicas; i++) {
+        pool_free(s->rpools[i]);
+        s->rpools[i] = NULL;
+    }
+    s->nreplicas = 0;
+    pool_free(s->pool);
     s->pool = NULL;
 }
 
-void fw_pg_submit(fw_pg *s, fw_pg_job *j)
+static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j);
+
+void fw_pg_submit(fw_pg *s, fw_pg_job *j) { submit_to(s, s->pool, j); }
+
+void fw_pg_submit_read(fw_pg *s, fw_pg_job *j, uint64_t viewer_id)
 {
     struct fw_pg_pool *p = s->pool;
+    if (viewer_id == 0 && s->nreplicas && j->exec) {
+        unsigned i = __atomic_fetch_add(&s->rnext, 1, __ATOMIC_RELAXED);
+        p = s->rpools[i % s->nreplicas];
+    }
+    submit_to(s, p, j);
+}
+
+static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j)
+{
     if (!j->exec || !p) {
         fw_pgc *c;
         int rc = fw_pg_admin_get(s, &c);

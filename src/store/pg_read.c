@@ -218,7 +218,7 @@ void fw_pg_users(fw_store *st, fw_exec *exec, const fw_users_q *q, fw_users_cb c
             if (!fw_rec_username_key(q->usernames[i], j->names[i]))
                 j->names[i][0] = 0;
     }
-    fw_pg_submit(fw_pg_of(st), &j->j);
+    fw_pg_submit_read(fw_pg_of(st), &j->j, q->opts.viewer_id);
 }
 
 /* ------------------------------------------------------------------------
@@ -388,7 +388,7 @@ void fw_pg_list(fw_store *st, fw_exec *exec, const fw_list_q *q, fw_list_cb cb, 
     j->cb = cb;
     j->ctx = ctx;
     j->q = *q;
-    fw_pg_submit(fw_pg_of(st), &j->j);
+    fw_pg_submit_read(fw_pg_of(st), &j->j, q->opts.viewer_id);
 }
 
 /* ------------------------------------------------------------------------

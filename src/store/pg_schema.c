@@ -521,7 +521,8 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
     if (rc == FW_OK) {
         unsigned n = opts->pool ? opts->pool : FW_PG_DEFAULT_POOL;
         rc = fw_pg_pool_start(s, n > FW_PG_MAX_POOL ? FW_PG_MAX_POOL : n,
-                              opts->queue_max ? opts->queue_max : FW_PG_DEFAULT_QUEUE);
+                              opts->queue_max ? opts->queue_max : FW_PG_DEFAULT_QUEUE, opts->replicas,
+                              (unsigned)opts->nreplicas);
     }
     if (rc) {
         fw_store_open_err(opts, "%s", why[0] ? why : fw_strerror(rc));

@@ -362,6 +362,10 @@ typedef struct fw_store_opts {
     unsigned queue_max;        /* request-path calls waiting for a pool connection at most (reads and
                                   writes each); beyond it a call fails at once with FW_EBUSY (503)
                                   instead of growing the queue without bound; 0 = default (4096) */
+    const char *const *replicas; /* hot standbys (libpq strings) for reads that may lag: app-only
+                                    lookups go there, user-context reads and every write to the
+                                    primary (read-your-writes on every node); at most 8 */
+    size_t nreplicas;
     /* Both: where fw_store_open writes a one-line reason when it fails (may be NULL). */
     char *err;
     size_t err_len;

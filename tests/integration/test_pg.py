@@ -403,3 +403,47 @@ def test_demo_loads_in_a_few_seconds_with_the_same_keys_as_on_lmdb():
     assert run_cli("check", db=db).startswith("ok")
     n = int(psql(f"SELECT followers_count FROM fw_users WHERE id = {creds['celebrity_user_id']}", url=db))
     assert n > 10000, n
+
+
+def test_replica_answers_app_only_reads_and_users_read_their_own_writes():
+    """serve --db-replica: with the standby's replay paused, a user's own follow is visible to that user at once
+    (user-context reads stay on the primary) while an app-only read still shows the standby's older state, which
+    catches up once replay resumes."""
+    base = tempfile.mkdtemp(prefix="followd-repl-")
+    os.chmod(base, 0o755)  # the clusters run as nobody when the tests run as root
+    p_dir, r_dir = os.path.join(base, "p"), os.path.join(base, "r")
+    srv = None
+    try:
+        p_url = subprocess.run([CLUSTER, "start", p_dir], capture_output=True, text=True, check=True).stdout.strip()
+        psql("CREATE DATABASE fwrepl", url=p_url)
+        db = p_url.rsplit("/", 1)[0] + "/fwrepl"
+        run_cli("db", "migrate", db=db)
+        a, b = new_user(db, "repla"), new_user(db, "replb")
+        app = json.loads(run_cli("app", "create", "--name", "repl", db=db))
+        tok = user_token(db, app["app_id"], a)
+        r_url = subprocess.run([CLUSTER, "replica", p_dir, r_dir], capture_output=True, text=True,
+                               check=True).stdout.strip()
+        replica = r_url.rsplit("/", 1)[0] + "/fwrepl"
+        srv = Server(db, "--db-replica", replica, "--rate-limits", "off")
+        url = f"{srv.url}/2/users/{b}/followers"
+        deadline = time.time() + 20
+        while requests.get(url, headers=bearer(app["bearer_token"]), timeout=10).status_code != 200:
+            assert time.time() < deadline, "the standby never caught up with the schema and users"
+            time.sleep(0.2)
+        psql("SELECT pg_wal_replay_pause()", url=replica)
+        assert requests.post(f"{srv.url}/2/users/{a}/following", json={"target_user_id": b}, headers=bearer(tok),
+                             timeout=10).json()["data"]["following"] is True
+        mine = requests.get(url, headers=bearer(tok), timeout=10).json()
+        assert [u["id"] for u in mine["data"]] == [a]  # read-your-writes: the primary
+        lagging = requests.get(url, headers=bearer(app["bearer_token"]), timeout=10).json()
+        assert lagging["meta"]["result_count"] == 0, lagging  # app-only: the paused standby
+        psql("SELECT pg_wal_replay_resume()", url=replica)
+        deadline = time.time() + 20
+        while requests.get(url, headers=bearer(app["bearer_token"]), timeout=10).json()["meta"]["result_count"] != 1:
+            assert time.time() < deadline, "the standby did not catch up after replay resumed"
+            time.sleep(0.2)
+    finally:
+        if srv:
+            srv.stop()
+        subprocess.run([CLUSTER, "stop", r_dir], capture_output=True)
+        subprocess.run([CLUSTER, "stop", p_dir], capture_output=True)
