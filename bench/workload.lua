@@ -21,6 +21,15 @@ local function lines(path)
 end
 local function pct(name, default) return (tonumber(os.getenv(name) or "") or default) / 100 end
 
+-- WL_RATE (optional): the offered load in requests/s over all WL_CONNS connections. Each connection pauses
+-- WL_CONNS / WL_RATE seconds before each request, so the achieved rate is a little below WL_RATE (the pause
+-- adds to the response time); bench/workload.sh corrects the target once from the first run's rate.
+local rate, conns = tonumber(os.getenv("WL_RATE") or ""), tonumber(os.getenv("WL_CONNS") or "")
+if rate and rate > 0 and conns then
+  local pause_ms = 1000 * conns / rate
+  function delay() return pause_ms end
+end
+
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads)
