@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "core/buf.h"
 #include "core/clock.h"
@@ -222,6 +224,42 @@ static void test_secrets(void **st)
     assert_string_not_equal(a, b);
 }
 
+/* fw_hmac_* implement RFC 2104 themselves over a digest fetched once: RFC 4231 / RFC 2202 vectors (short,
+ * block-sized and longer-than-a-block keys) and OpenSSL's own HMAC() on every key and data length around
+ * the 64-byte block. */
+static void test_hmac(void **st)
+{
+    (void)st;
+    uint8_t h[32], ref[32], k131[131], d[200];
+    char hex[65];
+    unsigned int rlen = 0;
+    memset(k131, 0xaa, sizeof k131);
+    fw_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, h);
+    fw_hex(h, 32, hex);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    const char *big = "Test Using Larger Than Block-Size Key - Hash Key First";
+    fw_hmac_sha256(k131, sizeof k131, big, strlen(big), h);
+    fw_hex(h, 32, hex);
+    assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    fw_hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, h);
+    fw_hex(h, 20, hex);
+    assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    for (size_t i = 0; i < sizeof d; i++)
+        d[i] = (uint8_t)(i * 7 + 3);
+    for (size_t kl = 0; kl <= 131; kl += (kl < 70 ? 1 : 13))
+        for (size_t dl = 0; dl <= sizeof d; dl += 17) {
+            fw_hmac_sha256(k131, kl, d, dl, h);
+            HMAC(EVP_sha256(), k131, (int)kl, d, dl, ref, &rlen);
+            assert_memory_equal(h, ref, 32);
+            fw_hmac_sha1(k131, kl, d, dl, h);
+            HMAC(EVP_sha1(), k131, (int)kl, d, dl, ref, &rlen);
+            assert_memory_equal(h, ref, 20);
+        }
+    fw_sha256("", 0, h);
+    fw_hex(h, 32, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 static void test_clock(void **st)
 {
     (void)st;
@@ -355,7 +393,7 @@ int main(void)
         cmocka_unit_test(test_jsonw_pretty_matches_x), cmocka_unit_test(test_jsonw_depth_refused),
         cmocka_unit_test(test_json_escape),
         cmocka_unit_test(test_url_decode_encode),      cmocka_unit_test(test_form_iteration),
-        cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets),
+        cmocka_unit_test(test_base32hex_and_base64),   cmocka_unit_test(test_secrets), cmocka_unit_test(test_hmac),
         cmocka_unit_test(test_clock), cmocka_unit_test(test_media_type),
         cmocka_unit_test(test_iso8601_parse), cmocka_unit_test(test_sort_kv), cmocka_unit_test(test_x_host_match),
     };
