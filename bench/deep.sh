@@ -67,4 +67,4 @@ FIRST="http://127.0.0.1:$PORT/2/users/$CELEB/followers?max_results=100"
 echo "first page of 100 of $N followers:    $(lat "$FIRST")"
 echo "page of 100 at 90% (through a token): $(lat "$FIRST&pagination_token=$TOKEN")"
 echo "first page again:                     $(lat "$FIRST")"
-du -sb "$G/db" | awk -v n="$N" '{printf "database: %d bytes (%.1f bytes per follower edge with users)\n", $1, $1 / n}'
+du -sb "$G/db" | awk -v n="$N" '{printf "database: %.0f bytes (%.1f bytes per follower edge with users)\n", $1, $1 / n}'

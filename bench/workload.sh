@@ -46,7 +46,7 @@ for i in $(seq 1 64); do
   id=$($BIN user add --db "$W/db" --username "wlwriter$i" --name "Writer $i")
   echo "$id	$($BIN token user --db "$W/db" --app "$APP" --user "$id")" >>"$W/writers.txt"
 done
-du -sb "$W/db" | awk -v e="$EDGES" -v u="$USERS" '{printf "database: %d bytes (%.1f bytes per edge with users)\n", $1, $1 / e}'
+du -sb "$W/db" | awk -v e="$EDGES" -v u="$USERS" '{printf "database: %.0f bytes (%.1f bytes per edge with users)\n", $1, $1 / e}'
 
 $BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off >/dev/null 2>"$W/serve.log" &
 FPID=$!
