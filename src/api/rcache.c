@@ -6,11 +6,14 @@
 #include <string.h>
 
 #define INDEX_MIN 1024u
+#define WAYS 4 /* slots per set; the least recently used of a full set is replaced */
 
 typedef struct slot {
     uint64_t version; /* 0 = empty */
-    fw_rcache_key key;
-    fw_buf body;
+    uint64_t hash;
+    uint32_t klen;    /* data holds the key's klen bytes, then the body */
+    uint32_t used;    /* the table's clock at the last hit or put */
+    fw_buf data;
     uint64_t *deps; /* owned; ndeps user ids the body shows */
     size_t ndeps, capdeps;
 } slot;
@@ -27,17 +30,28 @@ typedef struct chidx {
 typedef struct table {
     fw_store *store; /* the store the entries came from */
     size_t bytes;    /* body capacity held */
+    size_t budget;   /* at most this much, fixed when the table was made */
+    uint32_t clock;
     chidx ix;
-    slot s[FW_RCACHE_SLOTS];
+    size_t nsets; /* a power of two */
+    slot *s;      /* nsets * WAYS */
 } table;
+
+/* The size tables are made with (fw_rcache_configure). */
+static size_t g_bytes = FW_RCACHE_BYTES;
 
 static pthread_key_t tkey;
 static pthread_once_t tkey_once = PTHREAD_ONCE_INIT;
 
+void fw_rcache_configure(size_t bytes_per_thread)
+{
+    g_bytes = bytes_per_thread < FW_RCACHE_MIN_BYTES ? FW_RCACHE_MIN_BYTES : bytes_per_thread;
+}
+
 static void slot_drop(table *t, slot *s)
 {
-    t->bytes -= s->body.cap;
-    fw_buf_free(&s->body);
+    t->bytes -= s->data.cap;
+    fw_buf_free(&s->data);
     s->version = 0;
     s->ndeps = 0;
 }
@@ -52,7 +66,7 @@ static void index_clear(chidx *ix)
 
 static void table_empty(table *t)
 {
-    for (int i = 0; i < FW_RCACHE_SLOTS; i++) {
+    for (size_t i = 0; i < t->nsets * WAYS; i++) {
         slot_drop(t, &t->s[i]);
         free(t->s[i].deps);
         t->s[i].deps = NULL;
@@ -65,18 +79,38 @@ static void table_empty(table *t)
 
 static void table_free(void *p)
 {
-    table_empty(p);
-    free(p);
+    table *t = p;
+    table_empty(t);
+    free(t->s);
+    free(t);
 }
 
 static void tkey_init(void) { pthread_key_create(&tkey, table_free); }
+
+/* A table for the configured budget: one slot per FW_RCACHE_SLOT_BYTES of it
+ * (a followers page of 100 renders to about 7 KB), in sets of WAYS. */
+static table *table_new(void)
+{
+    table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->budget = g_bytes;
+    t->nsets = 1;
+    while (t->nsets * WAYS * FW_RCACHE_SLOT_BYTES < t->budget)
+        t->nsets *= 2;
+    if (!(t->s = calloc(t->nsets * WAYS, sizeof *t->s))) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
 
 /* The calling thread's table, created on first use and freed when the thread ends. */
 static table *my_table(void)
 {
     pthread_once(&tkey_once, tkey_init);
     table *t = pthread_getspecific(tkey);
-    if (!t && (t = calloc(1, sizeof *t)) != NULL)
+    if (!t && (t = table_new()) != NULL)
         pthread_setspecific(tkey, t);
     return t;
 }
@@ -94,9 +128,12 @@ static table *table_for(fw_store *s)
 
 void fw_rcache_clear(void)
 {
-    table *t = my_table();
-    if (t)
-        table_empty(t);
+    pthread_once(&tkey_once, tkey_init);
+    table *t = pthread_getspecific(tkey);
+    if (t) {
+        table_free(t); /* the next use makes a table of the size configured now */
+        pthread_setspecific(tkey, NULL);
+    }
 }
 
 static size_t cell_of(uint64_t id, size_t cap)
@@ -229,14 +266,26 @@ bool fw_rcache_key_make(fw_rcache_key *k, uint8_t route, uint8_t who_kind, uint6
     return true;
 }
 
+static slot *set_of(table *t, uint64_t hash) { return &t->s[(hash & (t->nsets - 1)) * WAYS]; }
+
+static slot *find(table *t, const fw_rcache_key *k)
+{
+    slot *set = set_of(t, k->hash);
+    for (int w = 0; w < WAYS; w++) {
+        slot *sl = &set[w];
+        if (sl->version && sl->hash == k->hash && sl->klen == k->len && memcmp(sl->data.data, k->bytes, k->len) == 0)
+            return sl;
+    }
+    return NULL;
+}
+
 bool fw_rcache_get(const fw_rcache_key *k, fw_store *s, uint64_t version, fw_buf *out)
 {
     table *t = table_for(s);
     if (!t || version == 0)
         return false;
-    slot *sl = &t->s[k->hash % FW_RCACHE_SLOTS];
-    if (!sl->version || sl->key.hash != k->hash || sl->key.len != k->len ||
-        memcmp(sl->key.bytes, k->bytes, k->len) != 0)
+    slot *sl = find(t, k);
+    if (!sl)
         return false;
     if (sl->version != version) {
         if (sl->version > version)
@@ -248,8 +297,9 @@ bool fw_rcache_get(const fw_rcache_key *k, fw_store *s, uint64_t version, fw_buf
         }
         sl->version = t->ix.last; /* valid up to the log's end, which is >= version */
     }
+    sl->used = ++t->clock;
     fw_buf_reset(out);
-    fw_buf_append(out, sl->body.data, sl->body.len);
+    fw_buf_append(out, sl->data.data + sl->klen, sl->data.len - sl->klen);
     return true;
 }
 
@@ -293,14 +343,22 @@ void fw_rcache_put(const fw_rcache_key *k, fw_store *s, uint64_t version, const 
     /* Bring the index up to the body's version now, so that the next check
      * starts from there rather than from whatever came before it. */
     chidx_sync(&t->ix, s, version);
-    slot *sl = &t->s[k->hash % FW_RCACHE_SLOTS];
+    slot *sl = find(t, k);
+    if (!sl) { /* an empty way, else the least recently used (clock distance: wraps safely) */
+        slot *set = set_of(t, k->hash);
+        sl = &set[0];
+        for (int w = 0; w < WAYS && sl->version; w++)
+            if (!set[w].version || (uint32_t)(t->clock - set[w].used) > (uint32_t)(t->clock - sl->used))
+                sl = &set[w];
+    }
     slot_drop(t, sl);
-    if (t->bytes + len + 1 > FW_RCACHE_BYTES || !deps_fill(sl, deps))
+    if (t->bytes + k->len + len + 1 > t->budget || !deps_fill(sl, deps))
         return;
-    sl->key.hash = k->hash;
-    sl->key.len = k->len;
-    memcpy(sl->key.bytes, k->bytes, k->len);
-    fw_buf_append(&sl->body, body, len);
-    t->bytes += sl->body.cap;
+    sl->hash = k->hash;
+    sl->klen = (uint32_t)k->len;
+    fw_buf_append(&sl->data, k->bytes, k->len);
+    fw_buf_append(&sl->data, body, len);
+    t->bytes += sl->data.cap;
+    sl->used = ++t->clock;
     sl->version = version;
 }

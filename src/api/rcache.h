@@ -16,9 +16,11 @@
  * Authentication, rate limits and validation still run for every request;
  * only the store read and the rendering are skipped.
  *
- * Per-thread (no locks). Memory is bounded: FW_RCACHE_SLOTS entries and
- * FW_RCACHE_BYTES of bodies per thread, plus the change index (at most
- * FW_RCACHE_INDEX_MAX user ids). */
+ * Per-thread (no locks). Memory is bounded: the configured bytes of keys and
+ * bodies per thread (FW_RCACHE_BYTES unless fw_rcache_configure said
+ * otherwise), one slot per FW_RCACHE_SLOT_BYTES of that in 4-way sets (the
+ * least recently used entry of a set is replaced), plus the change index (at
+ * most FW_RCACHE_INDEX_MAX user ids). */
 #ifndef FW_API_RCACHE_H
 #define FW_API_RCACHE_H
 
@@ -30,8 +32,9 @@
 #include "store/store.h"
 
 #define FW_RCACHE_KEY_MAX 1024
-#define FW_RCACHE_SLOTS 1024                 /* direct-mapped by key hash */
-#define FW_RCACHE_BYTES ((size_t)24 << 20)   /* bodies per thread */
+#define FW_RCACHE_BYTES ((size_t)32 << 20)     /* keys and bodies per thread, by default */
+#define FW_RCACHE_MIN_BYTES ((size_t)1 << 20)  /* the least fw_rcache_configure sets */
+#define FW_RCACHE_SLOT_BYTES ((size_t)4 << 10) /* budget per slot: how many slots a budget has */
 #define FW_RCACHE_INDEX_MAX ((size_t)1 << 18) /* user ids in the change index */
 
 typedef struct fw_rcache_key {
@@ -64,7 +67,11 @@ bool fw_rcache_get(const fw_rcache_key *k, fw_store *s, uint64_t version, fw_buf
  * the body is too big, or the thread's byte budget is spent). */
 void fw_rcache_put(const fw_rcache_key *k, fw_store *s, uint64_t version, const char *body, size_t len,
                    const fw_rcache_deps *deps);
-/* Forgets everything the calling thread cached (tests that reopen stores). */
+/* Forgets everything the calling thread cached (tests that reopen stores);
+ * its next use makes a table of the size configured then. */
 void fw_rcache_clear(void);
+/* The budget of every table made from now on (call before serving; values
+ * below FW_RCACHE_MIN_BYTES are raised to it). */
+void fw_rcache_configure(size_t bytes_per_thread);
 
 #endif

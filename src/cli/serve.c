@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/rcache.h"
 #include "cli/cli.h"
 #include "cli/tlsid.h"
 #include "core/xhosts.h"
@@ -47,7 +48,8 @@ static const char serve_usage[] =
     "                        (default https://api.twitter.com,https://api.x.com)\n"
     "  --limits SPEC         override X's limits, e.g. follow.user_day=400,lookup.app_15min=15,\n"
     "                        lookup.level=enterprise (see docs/ratelimits.md)\n"
-    "  --response-cache on|off  reuse rendered reads until the next write (default on)\n"
+    "  --response-cache on|off|MB  reuse rendered reads while nothing they show changed\n"
+    "                        (default on: 32 MB per event-loop thread; a number sets the MB)\n"
     "  --oauth-pending-max N  sign-in pages, request tokens, codes and verifiers held at once\n"
     "                        (" STR(FW_OAUTH_PENDING_MIN) ".." STR(FW_OAUTH_PENDING_LIMIT) ", default "
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
@@ -212,11 +214,14 @@ int fw_cli_serve(int argc, char **argv)
         case 'C': ac.test_clock = true; break;
         case 'L': ac.limits_spec = optarg; break;
         case 'R':
-            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-                fw_cli_err("--response-cache takes on or off");
-                return 2;
+            if (!strcmp(optarg, "on") || !strcmp(optarg, "off")) {
+                ac.response_cache = !strcmp(optarg, "on");
+                break;
             }
-            ac.response_cache = !strcmp(optarg, "on");
+            if (fw_cli_number("response-cache", optarg, 1, 65536, &v) != 0)
+                return 2; /* neither on, off nor a size in MB per thread */
+            ac.response_cache = true;
+            fw_rcache_configure((size_t)v << 20);
             break;
         case 'P':
             if (fw_cli_number("oauth-pending-max", optarg, FW_OAUTH_PENDING_MIN, FW_OAUTH_PENDING_LIMIT, &v) != 0)

@@ -224,6 +224,57 @@ static void test_many_writes_between_reads(void **state)
     assert_false(get(f, &ka, "page-a"));
 }
 
+/* A table is sized by its budget, in 4-way sets: five keys of one set hold four
+ * entries, and the fifth replaces the least recently used one (not the oldest
+ * put, not a random one); a body beyond the budget is not kept. */
+static void test_sets_replace_the_least_recently_used(void **state)
+{
+    fx *f = *state;
+    const size_t budget = FW_RCACHE_MIN_BYTES;
+    size_t nsets = 1;
+    while (nsets * 4 * FW_RCACHE_SLOT_BYTES < budget)
+        nsets *= 2;
+    fw_rcache_configure(budget);
+    fw_rcache_clear(); /* the next use makes a table of this size */
+    fw_rcache_key k[5];
+    char path[64];
+    int n = 0;
+    uint64_t set = 0;
+    for (int i = 0; n < 5 && i < 100000; i++) {
+        snprintf(path, sizeof path, "/2/users/%d/followers", i);
+        key_for(&k[n], path);
+        if (n == 0)
+            set = k[0].hash & (nsets - 1);
+        if ((k[n].hash & (nsets - 1)) == set)
+            n++;
+    }
+    assert_int_equal(n, 5);
+    char body[5][16];
+    for (int i = 0; i < 4; i++) {
+        snprintf(body[i], sizeof body[i], "b%d", i);
+        put(f, &k[i], body[i], f->a, NULL, 0);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_true(get(f, &k[i], body[i])); /* one set holds four */
+    assert_true(get(f, &k[0], body[0]));     /* 1 is now the least recently used */
+    snprintf(body[4], sizeof body[4], "b4");
+    put(f, &k[4], body[4], f->a, NULL, 0);
+    assert_false(get(f, &k[1], body[1]));
+    assert_true(get(f, &k[0], body[0]) && get(f, &k[2], body[2]) && get(f, &k[3], body[3]) &&
+                get(f, &k[4], body[4]));
+    /* the budget bounds what is kept */
+    char *big = malloc(budget + 1);
+    memset(big, 'x', budget);
+    big[budget] = 0;
+    fw_rcache_key kb;
+    key_for(&kb, "/2/users/big/followers");
+    put(f, &kb, big, f->a, NULL, 0);
+    assert_false(get(f, &kb, big));
+    free(big);
+    fw_rcache_configure(FW_RCACHE_BYTES);
+    fw_rcache_clear();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_follow_stales_only_pages_showing_its_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_wildcard_stales_every_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_writes_between_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sets_replace_the_least_recently_used, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
