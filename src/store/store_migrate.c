@@ -1,0 +1,200 @@
+/* Whole-database copies (store.h fw_store_migrate_commit): reads everything
+ * but the graph from the source through the public scans, the same for every
+ * backend, and hands each record to a sink, which a backend points at its own
+ * open transaction (pg_import.c) or at the public writes of the target store
+ * (fw_migrate_store_sink, used by LMDB after its graph transaction). */
+#include "store/backend.h"
+#include "store/import_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define USER_BATCH 1000
+
+typedef struct copy {
+    fw_store *from;
+    const fw_migrate_sink *sink;
+    void *w;
+    fw_migrate_stats *st;
+    fw_migrate_progress progress;
+    void *ctx;
+    int rc;            /* first failure (fw_err) */
+    uint64_t last, n;  /* keyset position and rows of the current user batch */
+} copy;
+
+/* Records the failure and stops the scan (the scan returns FW_OK on stop). */
+static int fail(copy *c, int rc, const char *what, uint64_t id)
+{
+    c->rc = rc;
+    c->st->what = what;
+    c->st->what_id = id;
+    return 1;
+}
+
+static void report(copy *c, const char *phase, uint64_t done)
+{
+    if (c->progress)
+        c->progress(c->ctx, phase, done, 0);
+}
+
+static int project_row(void *ctx, uint64_t id, fw_str name, uint8_t level)
+{
+    (void)name, (void)level;
+    copy *c = ctx;
+    fw_project_rec r;
+    int rc = fw_store_project_get(c->from, id, &r);
+    if (!rc) {
+        rc = c->sink->project(c->w, &r.p);
+        fw_project_rec_free(&r);
+    }
+    if (rc)
+        return fail(c, rc, "project", id);
+    c->st->projects++;
+    return 0;
+}
+
+static int app_row(void *ctx, const fw_app *a)
+{
+    copy *c = ctx;
+    fw_app_settings_rec r;
+    int rc = fw_store_app_settings_get(c->from, a->id, &r);
+    if (!rc) {
+        rc = c->sink->app(c->w, a, &r.s);
+        fw_app_settings_rec_free(&r);
+    }
+    if (rc)
+        return fail(c, rc, "app", a->id);
+    c->st->apps++;
+    return 0;
+}
+
+static int cred_row(void *ctx, const uint8_t *hash, fw_str oauth1_token, const fw_cred *cr)
+{
+    copy *c = ctx;
+    int rc = c->sink->cred(c->w, hash, oauth1_token, cr);
+    if (rc)
+        return fail(c, rc, "credential of app", cr->app_id);
+    if ((++c->st->creds & 0xFFF) == 0)
+        report(c, "credentials", c->st->creds);
+    return 0;
+}
+
+/* A user's developer account and password, the two records keyed by user. */
+static int user_row(void *ctx, const fw_user *u)
+{
+    copy *c = ctx;
+    c->last = u->id;
+    c->n++;
+    fw_dev d;
+    int rc = fw_store_dev_get(c->from, u->id, &d);
+    if (!rc && (rc = c->sink->dev(c->w, &d)))
+        return fail(c, rc, "developer account of user", u->id);
+    if (!rc)
+        c->st->devs++;
+    else if (rc != FW_ENOTFOUND)
+        return fail(c, rc, "developer account of user", u->id);
+    uint8_t rec[FW_PASSWORD_REC_MAX];
+    size_t len;
+    rc = fw_store_user_get_password(c->from, u->id, rec, sizeof rec, &len);
+    if (rc == FW_ENOTFOUND)
+        return 0;
+    if (!rc)
+        rc = c->sink->password(c->w, u->id, rec, len);
+    if (rc)
+        return fail(c, rc, "password of user", u->id);
+    c->st->passwords++;
+    return 0;
+}
+
+/* rc of a scan: the sink's failure first, else the source's. */
+static int scanned(copy *c, int rc)
+{
+    if (c->rc)
+        return c->rc;
+    if (rc) {
+        c->st->what = "reading the source";
+        c->st->what_id = 0;
+    }
+    return rc;
+}
+
+int fw_migrate_copy(fw_store *from, const fw_migrate_sink *sink, void *w, fw_migrate_stats *st,
+                    fw_migrate_progress progress, void *ctx)
+{
+    copy c = {from, sink, w, st, progress, ctx, FW_OK, 0, 0};
+    int rc;
+    report(&c, "projects", 0);
+    if ((rc = scanned(&c, fw_store_project_scan(from, project_row, &c))))
+        return rc;
+    report(&c, "apps", 0);
+    if ((rc = scanned(&c, fw_store_app_scan(from, app_row, &c))))
+        return rc;
+    report(&c, "credentials", 0);
+    if ((rc = scanned(&c, fw_store_cred_scan(from, cred_row, &c))))
+        return rc;
+    /* Developers and passwords hang off users: walk them in keyset batches. */
+    for (;;) {
+        uint64_t from_id = c.last;
+        c.n = 0;
+        if ((rc = scanned(&c, fw_store_user_scan(from, c.last, USER_BATCH, user_row, &c))))
+            return rc;
+        report(&c, "developers and passwords", st->passwords + st->devs);
+        if (c.n < USER_BATCH || c.last == from_id)
+            break;
+    }
+    if ((rc = sink->secret(w, fw_store_secret(from)))) {
+        st->what = "the store secret";
+        st->what_id = 0;
+    }
+    return rc;
+}
+
+/* ---- the sink of public writes on the target store ---- */
+
+static int store_project(void *w, const fw_project *p)
+{
+    int rc = fw_store_project_put(w, p->id, p->name, p->access_level);
+    return rc ? rc : fw_store_project_info_put(w, p);
+}
+
+static int store_app(void *w, const fw_app *a, const fw_app_settings *st)
+{
+    int rc = fw_store_app_put(w, a);
+    return rc ? rc : fw_store_app_settings_put(w, a->id, st);
+}
+
+static int store_cred(void *w, const uint8_t *hash, fw_str oauth1_token, const fw_cred *c)
+{
+    return fw_store_cred_put(w, hash, oauth1_token, c);
+}
+
+static int store_dev(void *w, const fw_dev *d) { return fw_store_dev_create(w, d->user_id, d->status, d->created_at_ms); }
+
+static int store_password(void *w, uint64_t user_id, const uint8_t *rec, size_t len)
+{
+    return fw_store_user_set_password(w, user_id, rec, len);
+}
+
+static int store_secret(void *w, const uint8_t secret[32]) { return fw_store_secret_set(w, secret); }
+
+const fw_migrate_sink fw_migrate_store_sink = {store_project, store_app,     store_cred,
+                                               store_dev,     store_password, store_secret};
+
+int fw_migrate_begin_plain(fw_store *s, bool overwrite, fw_import **out)
+{
+    *out = NULL;
+    int rc = overwrite ? fw_store_wipe(s) : FW_OK;
+    return rc ? rc : fw_store_import_begin(s, out);
+}
+
+int fw_migrate_commit_plain(fw_import *im, fw_store *from, fw_migrate_progress progress, void *ctx, uint64_t *dup,
+                            fw_migrate_stats *st)
+{
+    fw_store *to = fw_import_store(im);
+    int rc = fw_store_import_commit(im, progress, ctx, dup);
+    if (rc) {
+        st->what = *dup == UINT64_MAX ? NULL : "a duplicate edge";
+        return rc;
+    }
+    return fw_migrate_copy(from, &fw_migrate_store_sink, to, st, progress, ctx);
+}
