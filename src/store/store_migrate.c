@@ -20,6 +20,8 @@ typedef struct copy {
     void *ctx;
     int rc;            /* first failure (fw_err) */
     uint64_t last, n;  /* keyset position and rows of the current user batch */
+    uint64_t *apps;    /* ids of the apps copied, ascending (the scan's order) */
+    size_t napps, capps;
 } copy;
 
 /* Records the failure and stops the scan (the scan returns FW_OK on stop). */
@@ -62,15 +64,43 @@ static int app_row(void *ctx, const fw_app *a)
         rc = c->sink->app(c->w, a, &r.s);
         fw_app_settings_rec_free(&r);
     }
+    if (!rc && c->napps == c->capps) {
+        size_t cap = c->capps ? c->capps * 2 : 64;
+        uint64_t *g = realloc(c->apps, cap * sizeof *g);
+        if (g)
+            c->apps = g, c->capps = cap;
+        else
+            rc = FW_ENOMEM;
+    }
     if (rc)
         return fail(c, rc, "app", a->id);
+    c->apps[c->napps++] = a->id;
     c->st->apps++;
     return 0;
+}
+
+static bool app_copied(const copy *c, uint64_t id)
+{
+    size_t lo = 0, hi = c->napps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->apps[mid] == id)
+            return true;
+        if (c->apps[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
 }
 
 static int cred_row(void *ctx, const uint8_t *hash, fw_str oauth1_token, const fw_cred *cr)
 {
     copy *c = ctx;
+    /* A deleted app's credentials stay behind but never authenticate again
+     * (store.h fw_store_app_delete): nothing to carry. */
+    if (!app_copied(c, cr->app_id))
+        return 0;
     int rc = c->sink->cred(c->w, hash, oauth1_token, cr);
     if (rc)
         return fail(c, rc, "credential of app", cr->app_id);
@@ -118,34 +148,43 @@ static int scanned(copy *c, int rc)
     return rc;
 }
 
-int fw_migrate_copy(fw_store *from, const fw_migrate_sink *sink, void *w, fw_migrate_stats *st,
-                    fw_migrate_progress progress, void *ctx)
+static int copy_rest(copy *c)
 {
-    copy c = {from, sink, w, st, progress, ctx, FW_OK, 0, 0};
+    fw_store *from = c->from;
+    fw_migrate_stats *st = c->st;
     int rc;
-    report(&c, "projects", 0);
-    if ((rc = scanned(&c, fw_store_project_scan(from, project_row, &c))))
+    report(c, "projects", 0);
+    if ((rc = scanned(c, fw_store_project_scan(from, project_row, c))))
         return rc;
-    report(&c, "apps", 0);
-    if ((rc = scanned(&c, fw_store_app_scan(from, app_row, &c))))
+    report(c, "apps", 0);
+    if ((rc = scanned(c, fw_store_app_scan(from, app_row, c))))
         return rc;
-    report(&c, "credentials", 0);
-    if ((rc = scanned(&c, fw_store_cred_scan(from, cred_row, &c))))
+    report(c, "credentials", 0);
+    if ((rc = scanned(c, fw_store_cred_scan(from, cred_row, c))))
         return rc;
     /* Developers and passwords hang off users: walk them in keyset batches. */
     for (;;) {
-        uint64_t from_id = c.last;
-        c.n = 0;
-        if ((rc = scanned(&c, fw_store_user_scan(from, c.last, USER_BATCH, user_row, &c))))
+        uint64_t from_id = c->last;
+        c->n = 0;
+        if ((rc = scanned(c, fw_store_user_scan(from, c->last, USER_BATCH, user_row, c))))
             return rc;
-        report(&c, "developers and passwords", st->passwords + st->devs);
-        if (c.n < USER_BATCH || c.last == from_id)
+        report(c, "developers and passwords", st->passwords + st->devs);
+        if (c->n < USER_BATCH || c->last == from_id)
             break;
     }
-    if ((rc = sink->secret(w, fw_store_secret(from)))) {
+    if ((rc = c->sink->secret(c->w, fw_store_secret(from)))) {
         st->what = "the store secret";
         st->what_id = 0;
     }
+    return rc;
+}
+
+int fw_migrate_copy(fw_store *from, const fw_migrate_sink *sink, void *w, fw_migrate_stats *st,
+                    fw_migrate_progress progress, void *ctx)
+{
+    copy c = {from, sink, w, st, progress, ctx, FW_OK, 0, 0, NULL, 0, 0};
+    int rc = copy_rest(&c);
+    free(c.apps);
     return rc;
 }
 
