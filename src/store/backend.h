@@ -91,6 +91,8 @@ typedef struct fw_store_ops {
     /* whole-database copies (migrate, store_migrate.c) */
     int (*project_info_put)(fw_store *s, const fw_project *p);
     int (*app_settings_put)(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+    int (*dev_scan)(fw_store *s, fw_dev_fn fn, void *ctx);
+    int (*password_scan)(fw_store *s, fw_password_fn fn, void *ctx);
     int (*migrate_begin)(fw_store *s, bool overwrite, fw_import **out);
     int (*migrate_commit)(fw_import *im, fw_store *from, void (*progress)(void *ctx, const char *phase, uint64_t done,
                                                                           uint64_t total),

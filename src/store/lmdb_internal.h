@@ -241,6 +241,8 @@ int fw_lmdb_app_delete(fw_store *s, uint64_t app_id);
 int fw_lmdb_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 int fw_lmdb_project_info_put(fw_store *s, const fw_project *p);
 int fw_lmdb_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+int fw_lmdb_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx);
+int fw_lmdb_password_scan(fw_store *s, fw_password_fn fn, void *ctx);
 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */

@@ -592,3 +592,24 @@ int fw_lmdb_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings
         rc = set_put(&w, app_id, st->permission, st->website_url, st->dev_token);
     return fw_lmdb_wtx_finish(&w, rc);
 }
+
+typedef struct dev_scan {
+    fw_dev_fn fn;
+    void *ctx;
+} dev_scan;
+
+static int dev_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    (void)txn, (void)s;
+    dev_scan *ds = ctx;
+    fw_dev d;
+    if (k->mv_size != 8 || dev_decode(v, be64_get(k->mv_data), &d))
+        return FW_EIO;
+    return ds->fn(ds->ctx, &d) != 0;
+}
+
+int fw_lmdb_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx)
+{
+    dev_scan ds = {fn, ctx};
+    return fw_lmdb_scan(s, DB_DEVS, 0, 0, dev_row, &ds);
+}

@@ -250,6 +250,8 @@ int fw_pg_wipe(fw_store *s);
     "fw_ephem, fw_nonces, fw_limit_windows, fw_limit_leases, fw_devs"
 int fw_pg_project_info_put(fw_store *s, const fw_project *p);
 int fw_pg_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+int fw_pg_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx);
+int fw_pg_password_scan(fw_store *s, fw_password_fn fn, void *ctx);
 /* Writes the non-graph records of a migrate on the transaction's connection (w = fw_pgc *). */
 extern const fw_migrate_sink fw_pg_tx_sink;
 /* pg_import.c: store.h fw_store_migrate_begin / _commit, all in the import's transaction. */

@@ -341,3 +341,48 @@ static int tx_secret(void *w, const uint8_t secret[32])
 }
 
 const fw_migrate_sink fw_pg_tx_sink = {tx_project, tx_app, tx_cred, tx_dev, tx_password, tx_secret};
+
+/* ---- developer accounts and passwords, one scan each ---- */
+
+typedef struct dev_scan {
+    fw_dev_fn fn;
+    void *ctx;
+} dev_scan;
+
+static int dev_row(void *ctx, const PGresult *r, int i)
+{
+    dev_scan *ds = ctx;
+    fw_dev d = {fw_pg_u64(r, i, 0), (uint8_t)fw_pg_u64(r, i, 1), (int64_t)fw_pg_u64(r, i, 2)};
+    return ds->fn(ds->ctx, &d);
+}
+
+int fw_pg_dev_scan(fw_store *st, fw_dev_fn fn, void *ctx)
+{
+    dev_scan ds = {fn, ctx};
+    return fw_pg_scan(st, "SELECT user_id, status, created_at_ms FROM fw_devs WHERE user_id > $1 ORDER BY user_id "
+                          "LIMIT $2", 0, 0, dev_row, &ds);
+}
+
+typedef struct password_scan {
+    fw_password_fn fn;
+    void *ctx;
+    int rc; /* a record that does not decode */
+} password_scan;
+
+static int password_row(void *ctx, const PGresult *r, int i)
+{
+    password_scan *ps = ctx;
+    uint8_t rec[FW_PASSWORD_REC_MAX];
+    size_t len;
+    if ((ps->rc = fw_pg_unhex(PQgetvalue(r, i, 1), rec, sizeof rec, &len)))
+        return 1;
+    return ps->fn(ps->ctx, fw_pg_u64(r, i, 0), rec, len);
+}
+
+int fw_pg_password_scan(fw_store *st, fw_password_fn fn, void *ctx)
+{
+    password_scan ps = {fn, ctx, FW_OK};
+    int rc = fw_pg_scan(st, "SELECT user_id, rec FROM fw_passwords WHERE user_id > $1 ORDER BY user_id LIMIT $2", 0,
+                        0, password_row, &ps);
+    return rc ? rc : ps.rc ? FW_EIO : FW_OK;
+}

@@ -248,3 +248,5 @@ int fw_store_migrate_commit(fw_import *im, fw_store *from,
 {
     return ops_of(fw_import_store(im))->migrate_commit(im, from, progress, ctx, dup, st);
 }
+int fw_store_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx) { return ops_of(s)->dev_scan(s, fn, ctx); }
+int fw_store_password_scan(fw_store *s, fw_password_fn fn, void *ctx) { return ops_of(s)->password_scan(s, fn, ctx); }

@@ -713,6 +713,13 @@ typedef struct fw_migrate_stats {
     const char *what; /* static string, NULL = the target itself */
     uint64_t what_id;
 } fw_migrate_stats;
+/* Every developer account / sign-in password record in user id order (what
+ * the commit copies: one scan each, not one lookup per user); fn returns
+ * non-zero to stop; records are borrowed for the call. */
+typedef int (*fw_dev_fn)(void *ctx, const fw_dev *d);
+FW_MUSTCHECK int fw_store_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx);
+typedef int (*fw_password_fn)(void *ctx, uint64_t user_id, const uint8_t *rec, size_t len);
+FW_MUSTCHECK int fw_store_password_scan(fw_store *s, fw_password_fn fn, void *ctx);
 FW_MUSTCHECK int fw_store_migrate_begin(fw_store *s, bool overwrite, fw_import **out);
 FW_MUSTCHECK int fw_store_migrate_commit(fw_import *im, fw_store *from,
                                          void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total),

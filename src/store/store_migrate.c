@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_BATCH 1000
-
 typedef struct copy {
     fw_store *from;
     const fw_migrate_sink *sink;
@@ -19,7 +17,6 @@ typedef struct copy {
     fw_migrate_progress progress;
     void *ctx;
     int rc;            /* first failure (fw_err) */
-    uint64_t last, n;  /* keyset position and rows of the current user batch */
     uint64_t *apps;    /* ids of the apps copied, ascending (the scan's order) */
     size_t napps, capps;
 } copy;
@@ -109,30 +106,24 @@ static int cred_row(void *ctx, const uint8_t *hash, fw_str oauth1_token, const f
     return 0;
 }
 
-/* A user's developer account and password, the two records keyed by user. */
-static int user_row(void *ctx, const fw_user *u)
+static int dev_row(void *ctx, const fw_dev *d)
 {
     copy *c = ctx;
-    c->last = u->id;
-    c->n++;
-    fw_dev d;
-    int rc = fw_store_dev_get(c->from, u->id, &d);
-    if (!rc && (rc = c->sink->dev(c->w, &d)))
-        return fail(c, rc, "developer account of user", u->id);
-    if (!rc)
-        c->st->devs++;
-    else if (rc != FW_ENOTFOUND)
-        return fail(c, rc, "developer account of user", u->id);
-    uint8_t rec[FW_PASSWORD_REC_MAX];
-    size_t len;
-    rc = fw_store_user_get_password(c->from, u->id, rec, sizeof rec, &len);
-    if (rc == FW_ENOTFOUND)
-        return 0;
-    if (!rc)
-        rc = c->sink->password(c->w, u->id, rec, len);
+    int rc = c->sink->dev(c->w, d);
     if (rc)
-        return fail(c, rc, "password of user", u->id);
-    c->st->passwords++;
+        return fail(c, rc, "developer account of user", d->user_id);
+    c->st->devs++;
+    return 0;
+}
+
+static int password_row(void *ctx, uint64_t user_id, const uint8_t *rec, size_t len)
+{
+    copy *c = ctx;
+    int rc = c->sink->password(c->w, user_id, rec, len);
+    if (rc)
+        return fail(c, rc, "password of user", user_id);
+    if ((++c->st->passwords & 0xFFF) == 0)
+        report(c, "passwords", c->st->passwords);
     return 0;
 }
 
@@ -162,16 +153,12 @@ static int copy_rest(copy *c)
     report(c, "credentials", 0);
     if ((rc = scanned(c, fw_store_cred_scan(from, cred_row, c))))
         return rc;
-    /* Developers and passwords hang off users: walk them in keyset batches. */
-    for (;;) {
-        uint64_t from_id = c->last;
-        c->n = 0;
-        if ((rc = scanned(c, fw_store_user_scan(from, c->last, USER_BATCH, user_row, c))))
-            return rc;
-        report(c, "developers and passwords", st->passwords + st->devs);
-        if (c->n < USER_BATCH || c->last == from_id)
-            break;
-    }
+    report(c, "developers", 0);
+    if ((rc = scanned(c, fw_store_dev_scan(from, dev_row, c))))
+        return rc;
+    report(c, "passwords", 0);
+    if ((rc = scanned(c, fw_store_password_scan(from, password_row, c))))
+        return rc;
     if ((rc = c->sink->secret(c->w, fw_store_secret(from)))) {
         st->what = "the store secret";
         st->what_id = 0;
@@ -182,7 +169,7 @@ static int copy_rest(copy *c)
 int fw_migrate_copy(fw_store *from, const fw_migrate_sink *sink, void *w, fw_migrate_stats *st,
                     fw_migrate_progress progress, void *ctx)
 {
-    copy c = {from, sink, w, st, progress, ctx, FW_OK, 0, 0, NULL, 0, 0};
+    copy c = {from, sink, w, st, progress, ctx, FW_OK, NULL, 0, 0};
     int rc = copy_rest(&c);
     free(c.apps);
     return rc;
