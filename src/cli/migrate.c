@@ -262,16 +262,17 @@ static int foreign_dir(const char *path)
 }
 
 /* Puts the complete copy at `to` in one rename (exchanging it with what was
- * there, which is then removed) and makes the rename durable. */
+ * there); -1 with errno if that rename failed, which leaves `to` as it was.
+ * Removing the old database and syncing the directory after it only warn:
+ * the copy is in place by then. */
 static int swap_into_place(const char *staged, const char *to)
 {
     struct stat sb;
-    if (stat(to, &sb) == 0) {
-        if (renameat2(AT_FDCWD, staged, AT_FDCWD, to, RENAME_EXCHANGE) || remove_db_dir(staged))
-            return -1;
-    } else if (errno != ENOENT || rename(staged, to)) {
+    bool existed = stat(to, &sb) == 0;
+    if (existed ? renameat2(AT_FDCWD, staged, AT_FDCWD, to, RENAME_EXCHANGE) : rename(staged, to))
         return -1;
-    }
+    if (existed && remove_db_dir(staged))
+        fw_cli_err("migrate: the old database stays in %s: %s", staged, strerror(errno));
     char parent[4096];
     snprintf(parent, sizeof parent, "%s", to);
     char *slash = strrchr(parent, '/');
@@ -282,11 +283,11 @@ static int swap_into_place(const char *staged, const char *to)
     else
         snprintf(parent, sizeof parent, ".");
     int fd = open(parent, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+    if (fd < 0 || fsync(fd))
+        fw_cli_err("migrate: cannot sync %s: %s", parent, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return 0;
 }
 
 /* Whether the database at `to` may be replaced: 0, or the exit status after
@@ -326,7 +327,7 @@ static int open_target(mig *m, const char *to, bool overwrite)
         return 1;
     }
     struct stat sb;
-    char data[4096];
+    char data[4096 + 16];
     snprintf(data, sizeof data, "%s/data.mdb", to);
     if (stat(data, &sb) == 0) {
         fw_store_opts ro = {.path = to, .read_only = true};
@@ -387,6 +388,16 @@ int fw_cli_migrate(int argc, char **argv)
     if (!from || !to) {
         fw_cli_err("migrate needs --from and --to");
         return 2;
+    }
+    /* "dir/" names dir: DST.migrating must be its sibling, not inside it */
+    char to_buf[4096];
+    if (!fw_store_is_uri(to) && strlen(to) < sizeof to_buf) {
+        size_t n = strlen(to);
+        while (n > 1 && to[n - 1] == '/')
+            n--;
+        memcpy(to_buf, to, n);
+        to_buf[n] = 0;
+        to = to_buf;
     }
     if (!strcmp(from, to)) {
         fw_cli_err("--from and --to name the same database");
