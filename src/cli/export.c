@@ -25,6 +25,7 @@ typedef struct out {
     const char *path;
     fw_buf line;
     uint64_t n;
+    uint64_t last, seen; /* keyset position and records read (scan_all) */
     bool bad; /* a record did not serialise */
     fw_cli_progress *prog;
 } out;
@@ -72,6 +73,7 @@ static int end_line(out *o, fw_jw *w)
 static int user_line(void *ctx, const fw_user *u)
 {
     out *o = ctx;
+    o->last = u->id, o->seen++;
     fw_jw w;
     fw_jw_init(&w, &o->line, false);
     char ts[32];
@@ -118,6 +120,7 @@ static int user_line(void *ctx, const fw_user *u)
 static int tweet_line(void *ctx, const fw_tweet *t)
 {
     out *o = ctx;
+    o->last = t->id, o->seen++;
     fw_jw w;
     fw_jw_init(&w, &o->line, false);
     char ts[32];
@@ -201,6 +204,20 @@ static int close_out(out *o)
     return 0;
 }
 
+/* Users or tweets in keyset batches: a PostgreSQL source answers each with one
+ * bounded query instead of one result holding the whole table. */
+#define SCAN_BATCH 10000
+static int scan_all(fw_store *s, bool tweets, out *o)
+{
+    for (;;) {
+        uint64_t before = o->seen, from = o->last;
+        int rc = tweets ? fw_store_tweet_scan(s, o->last, SCAN_BATCH, tweet_line, o)
+                        : fw_store_user_scan(s, o->last, SCAN_BATCH, user_line, o);
+        if (rc || o->seen - before < SCAN_BATCH || o->last == from)
+            return rc;
+    }
+}
+
 static int write_edges(fw_store *s, out *fo, out *ro, fw_cli_progress *prog)
 {
     edges e = {0};
@@ -243,9 +260,9 @@ int fw_cli_export(int argc, char **argv)
     int ret = open_out(&uo, users, &prog) | open_out(&to, tweets, &prog) | open_out(&fo, follows, &prog) |
               open_out(&ro, requests, &prog);
     int rc = FW_OK;
-    if (!ret && users && (rc = fw_store_user_scan(s, 0, 0, user_line, &uo)))
+    if (!ret && users && (rc = scan_all(s, false, &uo)))
         fw_cli_err("cannot read users: %s", fw_strerror(rc));
-    if (!ret && !rc && tweets && (rc = fw_store_tweet_scan(s, 0, 0, tweet_line, &to)))
+    if (!ret && !rc && tweets && (rc = scan_all(s, true, &to)))
         fw_cli_err("cannot read tweets: %s", fw_strerror(rc));
     if (!ret && !rc && (follows || requests) && write_edges(s, &fo, &ro, &prog))
         ret = 1;

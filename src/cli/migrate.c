@@ -1,11 +1,20 @@
 /* followd migrate: copies a whole database from one store to another (LMDB
- * directory or PostgreSQL URI, either direction): the graph through the bulk
- * import (one transaction on the target, lists keep their order because each
- * edge's sequence number orders the load), then projects, apps with their keys,
- * credentials as the hashes they are stored as, sign-in passwords and the
- * store secret (derived app-only bearer tokens and pagination tokens stay
- * valid). The target must be empty unless --overwrite, which wipes it first. */
+ * directory or PostgreSQL URI, either direction), all or nothing: the graph
+ * through the bulk import (lists keep their order because each edge's sequence
+ * number orders the load), then projects with their portal fields, apps with
+ * their keys and settings, credentials as the hashes they are stored as,
+ * developer accounts, sign-in passwords and the store secret (derived app-only
+ * bearer tokens and pagination tokens stay valid), by fw_store_migrate_commit.
+ * A PostgreSQL target gets it all in one transaction; an LMDB target is built
+ * in a fresh directory beside it (DST.migrating) and swapped into place with
+ * one rename when complete, so a failure or a kill leaves DST as it was. The
+ * target must be empty unless --overwrite. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +25,11 @@
 
 static const char usage[] =
     "usage: followd migrate --from DIR|URI --to DIR|URI [--overwrite]\n"
-    "copies users, tweets, follows, follow requests, projects, apps, credentials, passwords and the store\n"
-    "secret from one database to another (LMDB directory or postgresql:// URI, any direction); tokens and\n"
-    "app keys keep working. The target must be empty.\n"
-    "  --overwrite   delete everything the target holds first\n";
+    "copies users, tweets, follows, follow requests, projects, apps and their settings, credentials,\n"
+    "developer accounts, passwords and the store secret from one database to another (LMDB directory or\n"
+    "postgresql:// URI, any direction), all or nothing; tokens, app keys and portal sign-ins keep working.\n"
+    "The target must be empty.\n"
+    "  --overwrite   replace everything the target holds (only once the copy is complete)\n";
 
 /* Tweets per author, counted before the users are added: the import adds one
  * to tweet_count per tweet it loads, on top of what the user record says. */
@@ -67,11 +77,12 @@ typedef struct mig {
     fw_import *im;
     fw_cli_progress prog;
     count_map tweets_of;
-    uint64_t last, users, tweets, follows, requests, projects, apps, creds, passwords, seen;
+    uint64_t last, users, tweets, follows, requests, seen;
+    fw_migrate_stats st; /* what the commit copied beside the graph */
     int rc;
     const char *what; /* names the item rc is about */
     uint64_t what_id;
-    bool committed; /* the graph is in the target */
+    char *staged; /* an LMDB target's fresh directory (DST.migrating), swapped in when complete */
 } mig;
 
 static int fail(mig *m, int rc, const char *what, uint64_t id)
@@ -133,7 +144,6 @@ typedef int (*step_fn)(mig *m);
 static int step_count_tweets(mig *m) { return fw_store_tweet_scan(m->src, m->last, BATCH, count_tweet, m); }
 static int step_users(mig *m) { return fw_store_user_scan(m->src, m->last, BATCH, add_user, m); }
 static int step_tweets(mig *m) { return fw_store_tweet_scan(m->src, m->last, BATCH, add_tweet, m); }
-static int step_passwords(mig *m);
 
 /* Runs step from id 0 until a batch comes back short; fw_err (m->rc set). */
 static int batches(mig *m, step_fn step, const char *phase, const uint64_t *count)
@@ -157,57 +167,6 @@ static void commit_progress(void *ctx, const char *phase, uint64_t done, uint64_
     fw_cli_progress_update(&((mig *)ctx)->prog, phase, done, total, "items");
 }
 
-static int put_project(void *ctx, uint64_t id, fw_str name, uint8_t level)
-{
-    mig *m = ctx;
-    int rc = fw_store_project_put(m->dst, id, name, level);
-    if (rc)
-        return fail(m, rc, "project", id);
-    m->projects++;
-    return 0;
-}
-
-static int put_app(void *ctx, const fw_app *a)
-{
-    mig *m = ctx;
-    int rc = fw_store_app_put(m->dst, a);
-    if (rc)
-        return fail(m, rc, "app", a->id);
-    m->apps++;
-    return 0;
-}
-
-static int put_cred(void *ctx, const uint8_t *hash, fw_str oauth1_token, const fw_cred *c)
-{
-    mig *m = ctx;
-    int rc = fw_store_cred_put(m->dst, hash, oauth1_token, c);
-    if (rc)
-        return fail(m, rc, "credential of app", c->app_id);
-    if ((++m->creds & 0xFFF) == 0)
-        fw_cli_progress_update(&m->prog, "credentials", m->creds, 0, "items");
-    return 0;
-}
-
-static int copy_password(void *ctx, const fw_user *u)
-{
-    mig *m = ctx;
-    m->last = u->id;
-    m->seen++;
-    uint8_t rec[FW_PASSWORD_REC_MAX];
-    size_t len;
-    int rc = fw_store_user_get_password(m->src, u->id, rec, sizeof rec, &len);
-    if (rc == FW_ENOTFOUND)
-        return 0;
-    if (!rc)
-        rc = fw_store_user_set_password(m->dst, u->id, rec, len);
-    if (rc)
-        return fail(m, rc, "password of user", u->id);
-    m->passwords++;
-    return 0;
-}
-
-static int step_passwords(mig *m) { return fw_store_user_scan(m->src, m->last, BATCH, copy_password, m); }
-
 /* Nothing in the target: no graph (import_begin says so) and no project or app. */
 static int any_project(void *ctx, uint64_t id, fw_str name, uint8_t level)
 {
@@ -229,35 +188,24 @@ static int target_state(fw_store *dst, bool *used)
     int rc = fw_store_project_scan(dst, any_project, &any);
     if (!rc && !any)
         rc = fw_store_app_scan(dst, any_app, &any);
+    if (!rc && !any) {
+        fw_import *im = NULL;
+        rc = fw_store_import_begin(dst, &im); /* FW_EEXISTS: it holds a graph */
+        fw_store_import_abort(im);
+        any = rc == FW_EEXISTS;
+        if (any)
+            rc = FW_OK;
+    }
     *used = any;
     return rc;
 }
 
+/* Copies src into dst (checked empty, or to be replaced when overwrite). */
 static int run(mig *m, bool overwrite)
 {
-    bool used = false;
-    int rc = target_state(m->dst, &used);
-    if (!rc && !used) {
-        rc = fw_store_import_begin(m->dst, &m->im);
-        used = rc == FW_EEXISTS;
-        if (used)
-            rc = FW_OK;
-    }
+    int rc = fw_store_migrate_begin(m->dst, overwrite, &m->im);
     if (rc)
         return fail(m, rc, "the target", 0), rc;
-    if (used && !overwrite) {
-        fw_store_import_abort(m->im);
-        m->im = NULL;
-        fw_cli_err("the target database is not empty (--overwrite deletes what it holds first)");
-        return FW_EEXISTS;
-    }
-    if (used) {
-        fw_store_import_abort(m->im);
-        m->im = NULL;
-        fw_cli_progress_update(&m->prog, "wiping the target", 0, 1, "steps");
-        if ((rc = fw_store_wipe(m->dst)) || (rc = fw_store_import_begin(m->dst, &m->im)))
-            return fail(m, rc, "the target", 0), rc;
-    }
     uint64_t dup = 0;
     if ((rc = batches(m, step_count_tweets, "counting tweets", &m->seen)) ||
         (rc = batches(m, step_users, "reading users", &m->users)) ||
@@ -268,26 +216,145 @@ static int run(mig *m, bool overwrite)
             fail(m, rc, "reading the source", 0);
         goto abort;
     }
-    rc = fw_store_import_commit(m->im, commit_progress, m, &dup);
+    rc = fw_store_migrate_commit(m->im, m->src, commit_progress, m, &dup, &m->st);
     m->im = NULL;
     if (rc)
-        return fail(m, rc, dup == UINT64_MAX ? "the target" : "a duplicate edge", 0), rc;
-    m->committed = true;
-    /* From here on the graph is committed: a failure leaves a partial copy. */
-    if ((rc = fw_store_project_scan(m->src, put_project, m)) || m->rc ||
-        (rc = fw_store_app_scan(m->src, put_app, m)) || m->rc || (rc = fw_store_cred_scan(m->src, put_cred, m)) ||
-        m->rc)
-        return m->rc ? m->rc : (fail(m, rc, "reading the source", 0), rc);
-    m->seen = 0;
-    if ((rc = batches(m, step_passwords, "passwords", &m->seen)))
-        return rc;
-    if ((rc = fw_store_secret_set(m->dst, fw_store_secret(m->src))))
-        return fail(m, rc, "the store secret", 0), rc;
+        return fail(m, rc, m->st.what ? m->st.what : "the target", m->st.what_id), rc;
     return FW_OK;
 abort:
     fw_store_import_abort(m->im);
     m->im = NULL;
     return m->rc ? m->rc : rc;
+}
+
+/* ---- an LMDB target: built beside it, then swapped into place ---- */
+
+/* Removes an LMDB directory (flat: data.mdb, lock.mdb); absent is fine. -1
+ * with errno (ENOTEMPTY for a subdirectory, which no database has). */
+static int remove_db_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            rc = unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    return rc ? rc : rmdir(path);
+}
+
+/* 1 if path is a directory holding anything but an LMDB database, 0 if it is
+ * absent, empty or a database, -1 (errno) if it cannot be read. */
+static int foreign_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : -1;
+    int foreign = 0;
+    struct dirent *e;
+    while (!foreign && (e = readdir(d)))
+        foreign = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "data.mdb") &&
+                  strcmp(e->d_name, "lock.mdb");
+    closedir(d);
+    return foreign;
+}
+
+/* Puts the complete copy at `to` in one rename (exchanging it with what was
+ * there); -1 with errno if that rename failed, which leaves `to` as it was.
+ * Removing the old database and syncing the directory after it only warn:
+ * the copy is in place by then. */
+static int swap_into_place(const char *staged, const char *to)
+{
+    struct stat sb;
+    bool existed = stat(to, &sb) == 0;
+    if (existed ? renameat2(AT_FDCWD, staged, AT_FDCWD, to, RENAME_EXCHANGE) : rename(staged, to))
+        return -1;
+    if (existed && remove_db_dir(staged))
+        fw_cli_err("migrate: the old database stays in %s: %s", staged, strerror(errno));
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", to);
+    char *slash = strrchr(parent, '/');
+    if (slash == parent)
+        slash[1] = 0;
+    else if (slash)
+        *slash = 0;
+    else
+        snprintf(parent, sizeof parent, ".");
+    int fd = open(parent, O_RDONLY | O_DIRECTORY);
+    if (fd < 0 || fsync(fd))
+        fw_cli_err("migrate: cannot sync %s: %s", parent, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/* Whether the database at `to` may be replaced: 0, or the exit status after
+ * saying why not. */
+static int check_target(fw_store *dst, bool overwrite)
+{
+    bool used = false;
+    int rc = target_state(dst, &used);
+    if (rc) {
+        fw_cli_err("migrate: cannot read the target: %s", fw_strerror(rc));
+        return 1;
+    }
+    if (used && !overwrite) {
+        fw_cli_err("the target database is not empty (--overwrite deletes what it holds first)");
+        return 1;
+    }
+    return 0;
+}
+
+/* Opens m->dst: the PostgreSQL database itself, or for an LMDB directory a
+ * fresh one beside it (m->staged, owned) once `to` is known to be replaceable. */
+static int open_target(mig *m, const char *to, bool overwrite)
+{
+    fw_store_opts o = {.path = to, .bulk = true};
+    if (fw_store_is_uri(to)) {
+        if (!(m->dst = fw_cli_open_opts(&o)))
+            return 1;
+        int ret = check_target(m->dst, overwrite);
+        if (ret)
+            fw_store_close(m->dst), m->dst = NULL;
+        return ret;
+    }
+    int foreign = foreign_dir(to);
+    if (foreign) {
+        fw_cli_err(foreign < 0 ? "migrate: cannot read %s: %s" : "migrate: %s holds files that are not a database%s",
+                   to, foreign < 0 ? strerror(errno) : "");
+        return 1;
+    }
+    struct stat sb;
+    char data[4096 + 16];
+    snprintf(data, sizeof data, "%s/data.mdb", to);
+    if (stat(data, &sb) == 0) {
+        fw_store_opts ro = {.path = to, .read_only = true};
+        fw_store *old = fw_cli_open_opts(&ro);
+        if (!old)
+            return 1;
+        int ret = check_target(old, overwrite);
+        fw_store_close(old);
+        if (ret)
+            return ret;
+    }
+    size_t n = strlen(to) + sizeof ".migrating";
+    if (!(m->staged = malloc(n)))
+        return 1;
+    snprintf(m->staged, n, "%s.migrating", to);
+    /* what a killed migrate left is only ever a partial copy */
+    if (remove_db_dir(m->staged)) {
+        fw_cli_err("migrate: cannot remove %s: %s", m->staged, strerror(errno));
+        free(m->staged), m->staged = NULL;
+        return 1;
+    }
+    o.path = m->staged;
+    if (!(m->dst = fw_cli_open_opts(&o))) {
+        free(m->staged), m->staged = NULL;
+        return 1;
+    }
+    return 0;
 }
 
 int fw_cli_migrate(int argc, char **argv)
@@ -322,45 +389,61 @@ int fw_cli_migrate(int argc, char **argv)
         fw_cli_err("migrate needs --from and --to");
         return 2;
     }
+    /* "dir/" names dir: DST.migrating must be its sibling, not inside it */
+    char to_buf[4096];
+    if (!fw_store_is_uri(to) && strlen(to) < sizeof to_buf) {
+        size_t n = strlen(to);
+        while (n > 1 && to[n - 1] == '/')
+            n--;
+        memcpy(to_buf, to, n);
+        to_buf[n] = 0;
+        to = to_buf;
+    }
     if (!strcmp(from, to)) {
         fw_cli_err("--from and --to name the same database");
         return 2;
     }
     fw_store_opts so = {.path = from, .read_only = !fw_store_is_uri(from)};
-    fw_store_opts to_opts = {.path = to, .bulk = true};
     mig m = {0};
     if (!(m.src = fw_cli_open_opts(&so)))
         return 1;
-    if (!(m.dst = fw_cli_open_opts(&to_opts))) {
+    int ret = open_target(&m, to, overwrite);
+    if (ret) {
         fw_store_close(m.src);
-        return 1;
+        return ret;
     }
     fw_cli_progress_init(&m.prog, "migrate");
-    int rc = run(&m, overwrite);
+    int rc = run(&m, overwrite && !m.staged);
     free(m.tweets_of.keys);
     free(m.tweets_of.vals);
-    int ret = 0;
-    if (rc == FW_EEXISTS && !m.what) {
-        ret = 1; /* reported: the target is not empty */
-    } else if (rc) {
-        if (m.what_id)
+    fw_store_close(m.dst); /* an LMDB bulk target syncs here */
+    fw_store_close(m.src);
+    if (m.staged) {
+        if (!rc && swap_into_place(m.staged, to)) {
+            fw_cli_err("migrate: cannot move %s into place: %s", m.staged, strerror(errno));
+            rc = FW_EIO, m.what = NULL;
+        } else if (rc && remove_db_dir(m.staged)) {
+            fw_cli_err("migrate: cannot remove %s: %s", m.staged, strerror(errno));
+        }
+        free(m.staged);
+    }
+    if (rc) {
+        if (!m.what)
+            ; /* reported */
+        else if (m.what_id)
             fw_cli_err("migrate failed at %s %llu: %s", m.what, (unsigned long long)m.what_id, fw_strerror(rc));
         else
-            fw_cli_err("migrate failed at %s: %s", m.what ? m.what : "the target", fw_strerror(rc));
-        if (m.committed)
-            fw_cli_err("the target holds a partial copy: run again with --overwrite");
-        ret = 1;
-    } else {
-        char msg[256];
-        snprintf(msg, sizeof msg,
-                 "migrated %llu users, %llu tweets, %llu follows, %llu requests, %llu projects, %llu apps, "
-                 "%llu credentials, %llu passwords",
-                 (unsigned long long)m.users, (unsigned long long)m.tweets, (unsigned long long)m.follows,
-                 (unsigned long long)m.requests, (unsigned long long)m.projects, (unsigned long long)m.apps,
-                 (unsigned long long)m.creds, (unsigned long long)m.passwords);
-        fw_cli_progress_done(&m.prog, msg);
+            fw_cli_err("migrate failed at %s: %s", m.what, fw_strerror(rc));
+        fw_cli_err("the target is unchanged");
+        return 1;
     }
-    fw_store_close(m.dst);
-    fw_store_close(m.src);
-    return ret;
+    char msg[320];
+    snprintf(msg, sizeof msg,
+             "migrated %llu users, %llu tweets, %llu follows, %llu requests, %llu projects, %llu apps, "
+             "%llu credentials, %llu developers, %llu passwords",
+             (unsigned long long)m.users, (unsigned long long)m.tweets, (unsigned long long)m.follows,
+             (unsigned long long)m.requests, (unsigned long long)m.st.projects, (unsigned long long)m.st.apps,
+             (unsigned long long)m.st.creds, (unsigned long long)m.st.devs, (unsigned long long)m.st.passwords);
+    fw_cli_progress_done(&m.prog, msg);
+    return 0;
 }

@@ -88,6 +88,15 @@ typedef struct fw_store_ops {
     int (*app_set_dev_token)(fw_store *s, uint64_t app_id, fw_str token);
     int (*app_delete)(fw_store *s, uint64_t app_id);
     int (*app_regenerate)(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
+    /* whole-database copies (migrate, store_migrate.c) */
+    int (*project_info_put)(fw_store *s, const fw_project *p);
+    int (*app_settings_put)(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+    int (*dev_scan)(fw_store *s, fw_dev_fn fn, void *ctx);
+    int (*password_scan)(fw_store *s, fw_password_fn fn, void *ctx);
+    int (*migrate_begin)(fw_store *s, bool overwrite, fw_import **out);
+    int (*migrate_commit)(fw_import *im, fw_store *from, void (*progress)(void *ctx, const char *phase, uint64_t done,
+                                                                          uint64_t total),
+                          void *ctx, uint64_t *dup, fw_migrate_stats *st);
 } fw_store_ops;
 
 /* The first member of every backend's store object. */
@@ -139,5 +148,30 @@ bool fw_rec_dev_status_valid(uint8_t status);
 /* The user's default fields as X renders them, `{"id":"..","name":"..","username":".."`
  * without the closing brace, appended to out (fw_user.default_json). */
 void fw_rec_user_head(const fw_user *u, fw_buf *out);
+
+/* ---- whole-database copies (store_migrate.c) ---- */
+/* Where fw_migrate_copy writes: a backend's writes into its own open
+ * transaction (PostgreSQL), or fw_migrate_store_sink (the public functions on
+ * a store). Each returns fw_err; w is the sink's own context. */
+typedef struct fw_migrate_sink {
+    int (*project)(void *w, const fw_project *p);
+    int (*app)(void *w, const fw_app *a, const fw_app_settings *st);
+    int (*cred)(void *w, const uint8_t *hash, fw_str oauth1_token, const fw_cred *c);
+    int (*dev)(void *w, const fw_dev *d);
+    int (*password)(void *w, uint64_t user_id, const uint8_t *rec, size_t len);
+    int (*secret)(void *w, const uint8_t secret[32]);
+} fw_migrate_sink;
+extern const fw_migrate_sink fw_migrate_store_sink; /* w is the target fw_store */
+typedef void (*fw_migrate_progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
+/* Reads from `from` everything but the graph (store.h fw_store_migrate_commit)
+ * and writes it through sink; fw_err, *st counting and naming the failure. */
+FW_MUSTCHECK int fw_migrate_copy(fw_store *from, const fw_migrate_sink *sink, void *w, fw_migrate_stats *st,
+                                 fw_migrate_progress progress, void *ctx);
+/* The entries of a backend without one transaction for it all (LMDB): the
+ * import's begin (wiping first with overwrite), then its commit, then
+ * fw_migrate_copy into the store itself. */
+FW_MUSTCHECK int fw_migrate_begin_plain(fw_store *s, bool overwrite, fw_import **out);
+FW_MUSTCHECK int fw_migrate_commit_plain(fw_import *im, fw_store *from, fw_migrate_progress progress, void *ctx,
+                                         uint64_t *dup, fw_migrate_stats *st);
 
 #endif

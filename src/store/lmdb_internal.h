@@ -239,6 +239,10 @@ int fw_lmdb_app_update(fw_store *s, uint64_t app_id, fw_str name, uint8_t client
 int fw_lmdb_app_set_dev_token(fw_store *s, uint64_t app_id, fw_str token);
 int fw_lmdb_app_delete(fw_store *s, uint64_t app_id);
 int fw_lmdb_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
+int fw_lmdb_project_info_put(fw_store *s, const fw_project *p);
+int fw_lmdb_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+int fw_lmdb_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx);
+int fw_lmdb_password_scan(fw_store *s, fw_password_fn fn, void *ctx);
 
 /* ---- lmdb_store.c: ids ---- */
 /* Next snowflake-style id (ms since 2010-11-04 << 22 | sequence), persisted in meta; fw_err. */

@@ -159,3 +159,23 @@ int fw_lmdb_wipe(fw_store *s)
     }
     return fw_lmdb_wtx_finish(&w, rc);
 }
+
+typedef struct password_scan {
+    fw_password_fn fn;
+    void *ctx;
+} password_scan;
+
+static int password_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    (void)txn, (void)s;
+    password_scan *ps = ctx;
+    if (k->mv_size != 8 || !v->mv_size || v->mv_size > FW_PASSWORD_REC_MAX)
+        return FW_EIO;
+    return ps->fn(ps->ctx, be64_get(k->mv_data), v->mv_data, v->mv_size) != 0;
+}
+
+int fw_lmdb_password_scan(fw_store *s, fw_password_fn fn, void *ctx)
+{
+    password_scan ps = {fn, ctx};
+    return fw_lmdb_scan(s, DB_PASSWORDS, 0, 0, password_row, &ps);
+}

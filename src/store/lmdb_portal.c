@@ -555,3 +555,61 @@ out:
         fw_app_rec_free(out);
     return rc;
 }
+
+/* ---- verbatim copies (migrate: store_migrate.c) ---- */
+
+int fw_lmdb_project_info_put(fw_store *s, const fw_project *p)
+{
+    if (p->use_case.len > FW_USE_CASE_MAX || (p->use_case.len && !p->use_case.p) || p->environment > FW_ENV_PRODUCTION)
+        return FW_EINVAL;
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    MDB_val v;
+    if ((rc = fw_lmdb_get_id(w.txn, s, DB_PROJECTS, p->id, &v)))
+        return fw_lmdb_wtx_finish(&w, rc);
+    /* An admin-made project has no info record: keep it that way. */
+    if (p->owner_id || p->environment || p->created_at_ms || p->use_case.len)
+        rc = put_pinfo(&w, p->id, p->owner_id, p->environment, p->created_at_ms, p->use_case);
+    return fw_lmdb_wtx_finish(&w, rc);
+}
+
+int fw_lmdb_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st)
+{
+    if (st->permission > FW_APP_PERM_READ || (st->website_url.len && !st->website_url.p) ||
+        (st->dev_token.len && !st->dev_token.p))
+        return FW_EINVAL;
+    fw_lmdb_wtx w;
+    int rc = fw_lmdb_wtx_begin(s, &w);
+    if (rc)
+        return rc;
+    MDB_val v;
+    if ((rc = fw_lmdb_get_id(w.txn, s, DB_APPS, app_id, &v)))
+        return fw_lmdb_wtx_finish(&w, rc);
+    /* The defaults are what an app without a settings record reads. */
+    if (st->permission || st->website_url.len || st->dev_token.len)
+        rc = set_put(&w, app_id, st->permission, st->website_url, st->dev_token);
+    return fw_lmdb_wtx_finish(&w, rc);
+}
+
+typedef struct dev_scan {
+    fw_dev_fn fn;
+    void *ctx;
+} dev_scan;
+
+static int dev_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
+{
+    (void)txn, (void)s;
+    dev_scan *ds = ctx;
+    fw_dev d;
+    if (k->mv_size != 8 || dev_decode(v, be64_get(k->mv_data), &d))
+        return FW_EIO;
+    return ds->fn(ds->ctx, &d) != 0;
+}
+
+int fw_lmdb_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx)
+{
+    dev_scan ds = {fn, ctx};
+    return fw_lmdb_scan(s, DB_DEVS, 0, 0, dev_row, &ds);
+}

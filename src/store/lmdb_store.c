@@ -321,4 +321,10 @@ const fw_store_ops fw_lmdb_ops = {
     .app_set_dev_token = fw_lmdb_app_set_dev_token,
     .app_delete = fw_lmdb_app_delete,
     .app_regenerate = fw_lmdb_app_regenerate,
+    .project_info_put = fw_lmdb_project_info_put,
+    .app_settings_put = fw_lmdb_app_settings_put,
+    .dev_scan = fw_lmdb_dev_scan,
+    .password_scan = fw_lmdb_password_scan,
+    .migrate_begin = fw_migrate_begin_plain,
+    .migrate_commit = fw_migrate_commit_plain,
 };

@@ -45,7 +45,36 @@ int fw_pg_import_begin(fw_store *st, fw_import **out)
     if (s->read_only)
         return FW_EIO;
     int rc = graph_empty(s, NULL);
+    s->import_wipe = false;
     return rc ? rc : fw_import_new(st, pg_import_write, out);
+}
+
+int fw_pg_migrate_begin(fw_store *st, bool overwrite, fw_import **out)
+{
+    if (!overwrite)
+        return fw_pg_import_begin(st, out);
+    *out = NULL;
+    fw_pg *s = fw_pg_of(st);
+    if (s->read_only)
+        return FW_EIO;
+    s->import_wipe = true;
+    return fw_import_new(st, pg_import_write, out);
+}
+
+int fw_pg_migrate_commit(fw_import *im, fw_store *from, fw_migrate_progress progress, void *ctx, uint64_t *dup,
+                         fw_migrate_stats *st)
+{
+    fw_pg *s = fw_pg_of(fw_import_store(im));
+    fw_pg_mig m = {from, st};
+    s->mig = &m;
+    int rc = fw_store_import_commit(im, progress, ctx, dup); /* frees im */
+    s->mig = NULL;
+    s->import_wipe = false;
+    if (!rc)
+        memcpy(s->secret, fw_store_secret(from), sizeof s->secret);
+    else if (!st->what && *dup != UINT64_MAX)
+        st->what = "a duplicate edge";
+    return rc;
 }
 
 /* One COPY in progress: rows are appended to buf and sent a chunk at a time. */
@@ -272,7 +301,11 @@ static int load_body(fw_pgc *c, void *arg)
 {
     const load *l = arg;
     /* fw_rel exclusively from the start: its indexes are dropped below (no lock upgrade to wait in). */
-    int rc = fw_pgc_q(c, "LOCK TABLE fw_rel IN ACCESS EXCLUSIVE MODE", NULL, NULL);
+    fw_pg *s = fw_pg_of(fw_import_store(l->im));
+    /* migrate --overwrite: the old contents go in this transaction, so a failure keeps them */
+    int rc = s->import_wipe ? fw_pgc_q(c, FW_PG_WIPE_SQL, NULL, NULL) : FW_OK;
+    if (!rc)
+        rc = fw_pgc_q(c, "LOCK TABLE fw_rel IN ACCESS EXCLUSIVE MODE", NULL, NULL);
     if (!rc)
         rc = fw_pgc_q(c, "LOCK TABLE fw_users, fw_tweets IN SHARE ROW EXCLUSIVE MODE", NULL, NULL);
     if (!rc)
@@ -297,6 +330,12 @@ static int load_body(fw_pgc *c, void *arg)
         !(rc = create_rel_indexes(c, l, defs)))
         rc = counters(c, l);
     PQclear(defs);
+    if (!rc && s->mig) {
+        /* a migrate: everything else the source holds, in this same transaction */
+        fw_migrate_stats *st = s->mig->st;
+        *st = (fw_migrate_stats){0}; /* a retried transaction counts again from nothing */
+        rc = fw_migrate_copy(s->mig->from, &fw_pg_tx_sink, c, st, l->progress, l->ctx);
+    }
     if (!rc) {
         report(l, "analyzing", 0, 1);
         rc = fw_pgc_q(c, "ANALYZE fw_users, fw_tweets, fw_rel", NULL, NULL);

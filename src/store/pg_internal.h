@@ -93,6 +93,9 @@ typedef struct fw_pg {
     struct fw_pg_pool *rpools[FW_PG_MAX_REPLICAS];
     unsigned nreplicas;
     unsigned rnext; /* round robin over rpools (relaxed: any spread will do) */
+    /* the whole-database copy the import being committed carries (pg_import.c), NULL for a plain import */
+    struct fw_pg_mig *mig;
+    bool import_wipe; /* the import begun by fw_pg_migrate_begin(overwrite) first empties the database */
 } fw_pg;
 
 static inline fw_pg *fw_pg_of(fw_store *s) { return (fw_pg *)(void *)s; }
@@ -241,6 +244,24 @@ int fw_pg_app_put(fw_store *s, const fw_app *a);
 int fw_pg_cred_scan(fw_store *s, fw_cred_fn fn, void *ctx);
 int fw_pg_secret_set(fw_store *s, const uint8_t secret[32]);
 int fw_pg_wipe(fw_store *s);
+/* Everything a database holds but its schema and secret (fw_store_wipe). */
+#define FW_PG_WIPE_SQL                                                                                           \
+    "TRUNCATE fw_users, fw_tweets, fw_rel, fw_projects, fw_apps, fw_creds, fw_passwords, fw_grants_revoked, "    \
+    "fw_ephem, fw_nonces, fw_limit_windows, fw_limit_leases, fw_devs"
+int fw_pg_project_info_put(fw_store *s, const fw_project *p);
+int fw_pg_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+int fw_pg_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx);
+int fw_pg_password_scan(fw_store *s, fw_password_fn fn, void *ctx);
+/* Writes the non-graph records of a migrate on the transaction's connection (w = fw_pgc *). */
+extern const fw_migrate_sink fw_pg_tx_sink;
+/* pg_import.c: store.h fw_store_migrate_begin / _commit, all in the import's transaction. */
+typedef struct fw_pg_mig {
+    fw_store *from;
+    fw_migrate_stats *st;
+} fw_pg_mig;
+int fw_pg_migrate_begin(fw_store *s, bool overwrite, fw_import **out);
+int fw_pg_migrate_commit(fw_import *im, fw_store *from, fw_migrate_progress progress, void *ctx, uint64_t *dup,
+                         fw_migrate_stats *st);
 /* pg_portal.c: the developer portal's records (store.h, "Developer portal"). */
 int fw_pg_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t now_ms);
 int fw_pg_dev_get(fw_store *s, uint64_t user_id, fw_dev *out);

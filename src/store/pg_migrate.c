@@ -149,9 +149,240 @@ int fw_pg_secret_set(fw_store *st, const uint8_t secret[32])
 int fw_pg_wipe(fw_store *st)
 {
     PGresult *r;
-    int rc = fw_pg_exec1(fw_pg_of(st),
-                         "TRUNCATE fw_users, fw_tweets, fw_rel, fw_projects, fw_apps, fw_creds, fw_passwords, "
-                         "fw_grants_revoked, fw_ephem, fw_nonces, fw_limit_windows, fw_limit_leases, fw_devs", NULL, &r);
+    int rc = fw_pg_exec1(fw_pg_of(st), FW_PG_WIPE_SQL, NULL, &r);
     PQclear(r);
     return rc;
+}
+
+/* ---- verbatim portal fields (the public entries, store.h) ---- */
+
+/* One UPDATE ... RETURNING 1 in its own transaction: FW_ENOTFOUND when no row matched. */
+static int update1(fw_store *st, const char *sql, fw_pgp *p)
+{
+    PGresult *r;
+    int rc = p->bad ? FW_EINVAL : fw_pg_exec1(fw_pg_of(st), sql, p, &r);
+    fw_pgp_free(p);
+    if (rc)
+        return rc;
+    rc = PQntuples(r) == 1 ? FW_OK : FW_ENOTFOUND;
+    PQclear(r);
+    return rc;
+}
+
+static bool project_info_valid(const fw_project *p)
+{
+    return p->use_case.len <= FW_USE_CASE_MAX && (!p->use_case.len || p->use_case.p) &&
+           p->environment <= FW_ENV_PRODUCTION && p->owner_id <= (uint64_t)INT64_MAX;
+}
+
+static bool settings_valid(const fw_app_settings *st)
+{
+    return st->permission <= FW_APP_PERM_READ && st->website_url.len <= FW_FIELD_MAX &&
+           (!st->website_url.len || st->website_url.p) && st->dev_token.len <= FW_TOKEN_MAX &&
+           (!st->dev_token.len || st->dev_token.p);
+}
+
+int fw_pg_project_info_put(fw_store *st, const fw_project *pr)
+{
+    if (!project_info_valid(pr))
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    const uint64_t nums[] = {pr->id, pr->owner_id, pr->environment, (uint64_t)pr->created_at_ms};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        fw_pgp_u64(&p, nums[i]);
+    fw_pgp_str(&p, pr->use_case);
+    return update1(st,
+                   "UPDATE fw_projects SET owner_id = $2, environment = $3, created_at_ms = $4, use_case = $5 "
+                   "WHERE id = $1 RETURNING 1",
+                   &p);
+}
+
+int fw_pg_app_settings_put(fw_store *st, uint64_t app_id, const fw_app_settings *set)
+{
+    if (!settings_valid(set))
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    fw_pgp_u64(&p, app_id);
+    fw_pgp_u64(&p, set->permission);
+    fw_pgp_str(&p, set->website_url);
+    fw_pgp_str(&p, set->dev_token);
+    return update1(st, "UPDATE fw_apps SET permission = $2, website_url = $3, dev_token = $4 WHERE id = $1 RETURNING 1",
+                   &p);
+}
+
+/* ---- the sink into the import's transaction (pg_import.c runs it) ---- */
+
+/* One statement on c that must return exactly one row (FW_ENOTFOUND if none:
+ * a record it hangs on is missing); frees p. */
+static int tx_one(fw_pgc *c, const char *sql, fw_pgp *p)
+{
+    PGresult *r;
+    int rc = p->bad ? FW_EINVAL : fw_pgc_q(c, sql, p, &r);
+    fw_pgp_free(p);
+    if (rc)
+        return rc;
+    rc = PQntuples(r) == 1 ? FW_OK : FW_ENOTFOUND;
+    PQclear(r);
+    return rc;
+}
+
+/* tx_one, then the id counter past id. */
+static int tx_put(fw_pgc *c, const char *sql, fw_pgp *p, uint64_t id)
+{
+    if (p->bad) {
+        fw_pgp_free(p);
+        return FW_EINVAL;
+    }
+    put_arg a = {sql, p, id};
+    int rc = put_body(c, &a);
+    fw_pgp_free(p);
+    return rc;
+}
+
+static int tx_project(void *w, const fw_project *pr)
+{
+    if (!pr->id || pr->id > (uint64_t)INT64_MAX || pr->access_level > FW_ACCESS_ENTERPRISE ||
+        pr->name.len > FW_FIELD_MAX || (pr->name.len && !pr->name.p) || !project_info_valid(pr))
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    const uint64_t nums[] = {pr->id, pr->access_level, pr->owner_id, pr->environment, (uint64_t)pr->created_at_ms};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        fw_pgp_u64(&p, nums[i]);
+    fw_pgp_str(&p, pr->name);
+    fw_pgp_str(&p, pr->use_case);
+    return tx_put(w,
+                  "INSERT INTO fw_projects (id, access_level, owner_id, environment, created_at_ms, name, use_case) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING 1",
+                  &p, pr->id);
+}
+
+static int tx_app(void *w, const fw_app *a, const fw_app_settings *set)
+{
+    const fw_str strs[] = {a->name,      a->consumer_key,  a->consumer_secret, a->client_id,
+                           a->client_secret, a->redirect_uris, set->website_url, set->dev_token};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (strs[i].len > FW_FIELD_MAX || (strs[i].len && !strs[i].p))
+            return FW_EINVAL;
+    if (!a->id || a->id > (uint64_t)INT64_MAX || a->client_type > FW_CLIENT_PUBLIC || !a->consumer_key.len ||
+        a->consumer_key.len > FW_TOKEN_MAX || !a->client_id.len || a->client_id.len > FW_TOKEN_MAX ||
+        !settings_valid(set))
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    const uint64_t nums[] = {a->id, a->project_id, a->client_type, a->bearer_gen, set->permission};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        fw_pgp_u64(&p, nums[i]);
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        fw_pgp_str(&p, strs[i]);
+    return tx_put(w,
+                  "INSERT INTO fw_apps (id, project_id, client_type, bearer_gen, permission, name, consumer_key, "
+                  "consumer_secret, client_id, client_secret, redirect_uris, website_url, dev_token) "
+                  "SELECT $1::bigint, $2::bigint, $3::smallint, $4::bigint, $5::smallint, $6::text, $7::text, "
+                  "$8::text, $9::text, $10::text, $11::text, $12::text, $13::text "
+                  "WHERE $2::bigint = 0 OR EXISTS (SELECT 1 FROM fw_projects WHERE id = $2) RETURNING 1",
+                  &p, a->id);
+}
+
+static int tx_cred(void *w, const uint8_t *hash, fw_str oauth1_token, const fw_cred *c)
+{
+    uint8_t kb[1 + FW_TOKEN_MAX];
+    size_t kn;
+    if (!fw_rec_cred_valid(c) || !fw_rec_cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    fw_pgp_bytes(&p, kb, kn);
+    const uint64_t nums[] = {c->kind, c->revoked, c->app_id, c->user_id, c->scopes, (uint64_t)c->issued_at_ms,
+                             (uint64_t)c->expires_at_ms};
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+        fw_pgp_u64(&p, nums[i]);
+    fw_pgp_str(&p, c->secret);
+    fw_pgp_u64(&p, c->grant_id);
+    return tx_one(w,
+                  "INSERT INTO fw_creds (key, kind, revoked, app_id, user_id, scopes, issued_at_ms, expires_at_ms, "
+                  "secret, grant_id) SELECT $1::bytea, $2::smallint, $3::int::boolean, $4::bigint, $5::bigint, "
+                  "$6::bigint, $7::bigint, $8::bigint, $9::text, $10::bigint "
+                  "WHERE EXISTS (SELECT 1 FROM fw_apps WHERE id = $4) "
+                  "AND ($5 = 0 OR EXISTS (SELECT 1 FROM fw_users WHERE id = $5)) RETURNING 1",
+                  &p);
+}
+
+static int tx_dev(void *w, const fw_dev *d)
+{
+    if (!fw_rec_dev_status_valid(d->status))
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    fw_pgp_u64(&p, d->user_id);
+    fw_pgp_u64(&p, d->status);
+    fw_pgp_u64(&p, (uint64_t)d->created_at_ms);
+    return tx_one(w,
+                  "INSERT INTO fw_devs SELECT $1::bigint, $2::smallint, $3::bigint "
+                  "WHERE EXISTS (SELECT 1 FROM fw_users WHERE id = $1) RETURNING 1",
+                  &p);
+}
+
+static int tx_password(void *w, uint64_t user_id, const uint8_t *rec, size_t len)
+{
+    if (!len || len > FW_PASSWORD_REC_MAX)
+        return FW_EINVAL;
+    fw_pgp p = {0};
+    fw_pgp_u64(&p, user_id);
+    fw_pgp_bytes(&p, rec, len);
+    return tx_one(w,
+                  "INSERT INTO fw_passwords SELECT $1::bigint, $2::bytea "
+                  "WHERE EXISTS (SELECT 1 FROM fw_users WHERE id = $1) RETURNING 1",
+                  &p);
+}
+
+static int tx_secret(void *w, const uint8_t secret[32])
+{
+    fw_pgp p = {0};
+    fw_pgp_bytes(&p, secret, 32);
+    int rc = tx_one(w, "UPDATE fw_meta SET b = $1 WHERE k = 'secret' RETURNING 1", &p);
+    return rc == FW_ENOTFOUND ? FW_EIO : rc;
+}
+
+const fw_migrate_sink fw_pg_tx_sink = {tx_project, tx_app, tx_cred, tx_dev, tx_password, tx_secret};
+
+/* ---- developer accounts and passwords, one scan each ---- */
+
+typedef struct dev_scan {
+    fw_dev_fn fn;
+    void *ctx;
+} dev_scan;
+
+static int dev_row(void *ctx, const PGresult *r, int i)
+{
+    dev_scan *ds = ctx;
+    fw_dev d = {fw_pg_u64(r, i, 0), (uint8_t)fw_pg_u64(r, i, 1), (int64_t)fw_pg_u64(r, i, 2)};
+    return ds->fn(ds->ctx, &d);
+}
+
+int fw_pg_dev_scan(fw_store *st, fw_dev_fn fn, void *ctx)
+{
+    dev_scan ds = {fn, ctx};
+    return fw_pg_scan(st, "SELECT user_id, status, created_at_ms FROM fw_devs WHERE user_id > $1 ORDER BY user_id "
+                          "LIMIT $2", 0, 0, dev_row, &ds);
+}
+
+typedef struct password_scan {
+    fw_password_fn fn;
+    void *ctx;
+    int rc; /* a record that does not decode */
+} password_scan;
+
+static int password_row(void *ctx, const PGresult *r, int i)
+{
+    password_scan *ps = ctx;
+    uint8_t rec[FW_PASSWORD_REC_MAX];
+    size_t len;
+    if ((ps->rc = fw_pg_unhex(PQgetvalue(r, i, 1), rec, sizeof rec, &len)))
+        return 1;
+    return ps->fn(ps->ctx, fw_pg_u64(r, i, 0), rec, len);
+}
+
+int fw_pg_password_scan(fw_store *st, fw_password_fn fn, void *ctx)
+{
+    password_scan ps = {fn, ctx, FW_OK};
+    int rc = fw_pg_scan(st, "SELECT user_id, rec FROM fw_passwords WHERE user_id > $1 ORDER BY user_id LIMIT $2", 0,
+                        0, password_row, &ps);
+    return rc ? rc : ps.rc ? FW_EIO : FW_OK;
 }

@@ -597,4 +597,10 @@ const fw_store_ops fw_pg_ops = {
     .app_set_dev_token = fw_pg_app_set_dev_token,
     .app_delete = fw_pg_app_delete,
     .app_regenerate = fw_pg_app_regenerate,
+    .project_info_put = fw_pg_project_info_put,
+    .app_settings_put = fw_pg_app_settings_put,
+    .dev_scan = fw_pg_dev_scan,
+    .password_scan = fw_pg_password_scan,
+    .migrate_begin = fw_pg_migrate_begin,
+    .migrate_commit = fw_pg_migrate_commit,
 };

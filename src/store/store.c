@@ -3,6 +3,7 @@
  * knows LMDB or PostgreSQL; the cost over a direct call is one indirect
  * call. */
 #include "store/backend.h"
+#include "store/import_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -232,3 +233,20 @@ int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_
 {
     return ops_of(s)->app_regenerate(s, app_id, what, out);
 }
+int fw_store_project_info_put(fw_store *s, const fw_project *p) { return ops_of(s)->project_info_put(s, p); }
+int fw_store_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st)
+{
+    return ops_of(s)->app_settings_put(s, app_id, st);
+}
+int fw_store_migrate_begin(fw_store *s, bool overwrite, fw_import **out)
+{
+    return ops_of(s)->migrate_begin(s, overwrite, out);
+}
+int fw_store_migrate_commit(fw_import *im, fw_store *from,
+                            void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total), void *ctx,
+                            uint64_t *dup, fw_migrate_stats *st)
+{
+    return ops_of(fw_import_store(im))->migrate_commit(im, from, progress, ctx, dup, st);
+}
+int fw_store_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx) { return ops_of(s)->dev_scan(s, fn, ctx); }
+int fw_store_password_scan(fw_store *s, fw_password_fn fn, void *ctx) { return ops_of(s)->password_scan(s, fn, ctx); }

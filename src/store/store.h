@@ -687,4 +687,42 @@ FW_MUSTCHECK int fw_store_app_delete(fw_store *s, uint64_t app_id);
  * FW_EINVAL: nothing to regenerate (e.g. a client secret of a public client). */
 FW_MUSTCHECK int fw_store_app_regenerate(fw_store *s, uint64_t app_id, unsigned what, fw_app_rec *out);
 
+/* ------------------------------------------------------------------------
+ * Whole-database copies (cli/migrate.c, store_migrate.c): added by issue 9. */
+/* The portal fields of project p->id (owner, environment, created, use case)
+ * set verbatim, name and level unchanged. FW_ENOTFOUND: no such project;
+ * FW_EINVAL: a field over its limit. */
+FW_MUSTCHECK int fw_store_project_info_put(fw_store *s, const fw_project *p);
+/* An app's portal settings (permission, website, the owner's token) set
+ * verbatim. FW_ENOTFOUND: no such app; FW_EINVAL: a field over its limit. */
+FW_MUSTCHECK int fw_store_app_settings_put(fw_store *s, uint64_t app_id, const fw_app_settings *st);
+
+/* A whole-database copy (cli/migrate.c) is an import plus everything else the
+ * source holds: fw_store_migrate_begin is fw_store_import_begin, except that
+ * with overwrite a non-empty target is accepted and emptied by the commit;
+ * fw_store_migrate_commit commits the graph and copies from `from` its
+ * projects with their portal fields, apps with their settings, credentials,
+ * developer accounts, sign-in passwords and the store secret. PostgreSQL: all
+ * of it (and the overwrite's delete) in the import's one transaction, so any
+ * failure leaves the target as it was. LMDB: the graph's transaction, then one
+ * per record, so cli/migrate.c builds an LMDB target in a fresh directory and
+ * renames it into place. On failure *st names the record (what, what_id).
+ * Counters count what was written. */
+typedef struct fw_migrate_stats {
+    uint64_t projects, apps, creds, devs, passwords;
+    const char *what; /* static string, NULL = the target itself */
+    uint64_t what_id;
+} fw_migrate_stats;
+/* Every developer account / sign-in password record in user id order (what
+ * the commit copies: one scan each, not one lookup per user); fn returns
+ * non-zero to stop; records are borrowed for the call. */
+typedef int (*fw_dev_fn)(void *ctx, const fw_dev *d);
+FW_MUSTCHECK int fw_store_dev_scan(fw_store *s, fw_dev_fn fn, void *ctx);
+typedef int (*fw_password_fn)(void *ctx, uint64_t user_id, const uint8_t *rec, size_t len);
+FW_MUSTCHECK int fw_store_password_scan(fw_store *s, fw_password_fn fn, void *ctx);
+FW_MUSTCHECK int fw_store_migrate_begin(fw_store *s, bool overwrite, fw_import **out);
+FW_MUSTCHECK int fw_store_migrate_commit(fw_import *im, fw_store *from,
+                                         void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total),
+                                         void *ctx, uint64_t *dup, fw_migrate_stats *st);
+
 #endif

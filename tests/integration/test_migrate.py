@@ -1,15 +1,22 @@
 """followd migrate (issue 9, moving between stores): a demo database copied LMDB -> PostgreSQL, back, PostgreSQL ->
 PostgreSQL and LMDB -> LMDB passes check on the target, exports byte for byte what the source exports, and the
 source's credentials work there through real clients (app-only bearer, OAuth 2.0 user token, OAuth 1.0a); a
-non-empty target is refused unless --overwrite."""
+developer made on the source signs in to /portal on the target with the same password and sees the same projects
+and apps; a failure part-way (a bad row, a kill -9) leaves the target as it was and a rerun succeeds; a non-empty
+target is refused unless --overwrite."""
 import json
+import os
+import re
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 import tweepy
 
-from conftest import BIN, PG, Server, fresh_db, run_cli
+from conftest import BIN, PG, Server, fresh_db, psql, run_cli
+from test_portal import PASSWORD, Dev
 from test_tweepy import redirect
 
 NAMES = ["users.jsonl", "tweets.jsonl", "follows.csv", "requests.csv"]
@@ -56,12 +63,15 @@ def clients_work(db, creds):
         s.stop()
 
 
-@pytest.mark.parametrize("src_kind,dst_kind", [
+DIRECTIONS = [
     pytest.param("lmdb", "pg", marks=pytest.mark.skipif(not PG, reason="needs PostgreSQL (FOLLOWD_STORE)")),
     pytest.param("pg", "lmdb", marks=pytest.mark.skipif(not PG, reason="needs PostgreSQL (FOLLOWD_STORE)")),
     pytest.param("pg", "pg", marks=pytest.mark.skipif(not PG, reason="needs PostgreSQL (FOLLOWD_STORE)")),
     pytest.param("lmdb", "lmdb", marks=pytest.mark.skipif(PG, reason="once, in the LMDB run")),
-])
+]
+
+
+@pytest.mark.parametrize("src_kind,dst_kind", DIRECTIONS)
 def test_migrate_copies_everything_and_credentials_keep_working(tmp_path, src_kind, dst_kind):
     src, dst = new_db(src_kind), new_db(dst_kind)
     creds = json.loads(run_cli("demo", "--json", "--users", "400", db=src))
@@ -109,3 +119,115 @@ def test_migrate_usage():
     p = cli("migrate", "--help")
     assert p.returncode == 0 and "usage: followd migrate" in p.stdout and "--overwrite" in p.stdout
     assert cli("migrate", "--from", "x").returncode == 2
+
+
+def portal_pages(url, name, pid, aid):
+    """What a signed-in developer sees of its project and app (CSRF tokens blanked: they are per session)."""
+    dev = Dev(url, name=name, signup=False)
+    r = dev.post_form("/portal/signin", {"username": name, "password": PASSWORD})
+    assert r.status_code == 200 and r.url.endswith("/portal"), r.text
+    pages = [dev.get(p).text for p in ["/portal", f"/portal/projects/{pid}", f"/portal/apps/{aid}",
+                                       f"/portal/apps/{aid}/keys"]]
+    return [re.sub(r'name="csrf" value="[^"]+"', 'name="csrf" value=""', p) for p in pages]
+
+
+@pytest.mark.parametrize("src_kind,dst_kind", DIRECTIONS)
+def test_developer_portal_survives_migration(src_kind, dst_kind):
+    src, dst = new_db(src_kind), new_db(dst_kind)
+    run_cli("demo", "--json", "--users", "200", db=src)
+    s = Server(src, "--portal-approval", "auto")
+    try:
+        dev = Dev(s.url)
+        pid = dev.project(name="Migrated project", env="2", use_case="Moving stores")
+        aid, _ = dev.app(pid, name="Migrated app")
+        r = dev.settings(aid, permission="read", callbacks="https://cb.example/cb", website="https://site.example/")
+        assert r.status_code == 200, r.text
+        dev.keys(aid, "gen_token")  # the owner's own access token: recorded in the app's settings
+        before = portal_pages(s.url, dev.name, pid, aid)
+    finally:
+        s.stop()
+    assert "Migrated project" in before[0] and "https://site.example/" in before[2] and 'id="no-token"' not in before[3]
+    p = cli("migrate", "--from", src, "--to", dst)
+    assert p.returncode == 0, p.stderr
+    assert "1 developers" in p.stderr, p.stderr
+    assert "consistent" in run_cli("check", db=dst)
+    s = Server(dst, "--portal-approval", "auto")
+    try:
+        # same password (the hash moved, not the password), same projects, apps, settings and token
+        assert portal_pages(s.url, dev.name, pid, aid) == before
+        wrong = Dev(s.url, name=dev.name, signup=False)
+        r = wrong.post_form("/portal/signin", {"username": dev.name, "password": PASSWORD + "x"})
+        assert not r.url.endswith("/portal")
+    finally:
+        s.stop()
+
+
+def target_is_empty(dst, kind):
+    if kind == "lmdb":
+        assert not os.path.exists(dst + ".migrating")
+        if not os.path.exists(os.path.join(dst, "data.mdb")):
+            return
+    assert run_cli("user", "list", db=dst).strip() == ""
+    assert run_cli("app", "list", db=dst).strip() == ""
+    assert "consistent" in run_cli("check", db=dst)
+
+
+@pytest.mark.skipif(not PG, reason="needs PostgreSQL (FOLLOWD_STORE): the bad row is written with psql")
+@pytest.mark.parametrize("dst_kind", ["pg", "lmdb"])
+def test_a_bad_row_part_way_leaves_the_target_unchanged(dst_kind):
+    src, dst = new_db("pg"), new_db(dst_kind)
+    creds = json.loads(run_cli("demo", "--json", "--users", "300", db=src))
+    # An app whose project is gone: the graph and the projects copy, then the app fails.
+    psql(f"UPDATE fw_apps SET project_id = 4242 WHERE id = {creds['app_id']}", url=src)
+    p = cli("migrate", "--from", src, "--to", dst)
+    assert p.returncode == 1 and f"at app {creds['app_id']}" in p.stderr and "unchanged" in p.stderr, p.stderr
+    target_is_empty(dst, dst_kind)
+    # --overwrite over a live target: the failure keeps what the target held
+    run_cli("app", "create", "--name", "keepme", "--project", "p", db=dst)
+    p = cli("migrate", "--from", src, "--to", dst, "--overwrite")
+    assert p.returncode == 1 and "unchanged" in p.stderr, p.stderr
+    assert "keepme" in run_cli("app", "list", db=dst)
+    assert "demo" not in run_cli("user", "list", db=dst)
+    assert "consistent" in run_cli("check", db=dst)
+    # fixed, the same command goes through
+    psql("UPDATE fw_apps SET project_id = (SELECT min(id) FROM fw_projects) WHERE project_id = 4242", url=src)
+    p = cli("migrate", "--from", src, "--to", dst, "--overwrite")
+    assert p.returncode == 0, p.stderr
+    assert "consistent" in run_cli("check", db=dst)
+    assert "keepme" not in run_cli("app", "list", db=dst)
+    clients_work(dst, creds)
+
+
+@pytest.mark.skipif(PG, reason="once, in the LMDB run (the target is an LMDB directory)")
+def test_kill_9_part_way_leaves_the_target_unchanged(tmp_path):
+    src, dst = new_db("lmdb"), new_db("lmdb")
+    creds = json.loads(run_cli("demo", "--json", "--users", "3000", db=src))
+    old = json.loads(run_cli("demo", "--json", "--users", "200", db=dst))
+    before = export(dst, tmp_path / "before")
+    staged = dst + ".migrating"
+    proc = subprocess.Popen([BIN, "migrate", "--from", src, "--to", dst, "--overwrite"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not os.path.exists(os.path.join(staged, "data.mdb")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()  # killed before it finished
+    assert export(dst, tmp_path / "after") == before
+    assert "consistent" in run_cli("check", db=dst)
+    assert json.loads(run_cli("user", "show", "@demo", db=dst))["id"] == old["user_id"]
+    # the rerun clears what the killed one left and replaces the target
+    p = cli("migrate", "--from", src, "--to", dst, "--overwrite")
+    assert p.returncode == 0, p.stderr
+    assert not os.path.exists(staged)
+    assert export(dst, tmp_path / "new") == export(src, tmp_path / "src")
+    clients_work(dst, creds)
+
+
+def test_a_directory_that_is_not_a_database_is_refused(tmp_path):
+    src = new_db("lmdb")
+    run_cli("demo", "--json", "--users", "200", db=src)
+    (tmp_path / "keep.txt").write_text("mine")
+    p = cli("migrate", "--from", src, "--to", tmp_path, "--overwrite")
+    assert p.returncode == 1 and "not a database" in p.stderr, p.stderr
+    assert (tmp_path / "keep.txt").read_text() == "mine"

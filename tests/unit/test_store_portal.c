@@ -350,6 +350,74 @@ static void test_lmdb_read_only_before_portal(void **state)
     fw_app_rec_free(&a);
 }
 
+/* migrate's verbatim writes and scans (store.h "Whole-database copies"). */
+static int count_dev(void *ctx, const fw_dev *d)
+{
+    fw_dev *last = ctx;
+    *last = *d;
+    return 0;
+}
+
+static int count_password(void *ctx, uint64_t user_id, const uint8_t *rec, size_t len)
+{
+    uint64_t *got = ctx;
+    got[0]++;
+    got[1] = user_id;
+    got[2] = len == 3 && !memcmp(rec, "abc", 3);
+    return 0;
+}
+
+static void test_migrate_verbatim(void **state)
+{
+    fx *f = fixture(state);
+    uint64_t pid;
+    assert_int_equal(fw_store_project_create(f->s, fw_str_c("Admin made"), FW_ACCESS_PRO, &pid), FW_OK);
+    fw_project p = {.id = pid, .owner_id = f->dev, .environment = FW_ENV_STAGING, .created_at_ms = 777,
+                    .use_case = fw_str_c("copied")};
+    assert_int_equal(fw_store_project_info_put(f->s, &p), FW_OK);
+    fw_project_rec r;
+    assert_int_equal(fw_store_project_get(f->s, pid, &r), FW_OK);
+    assert_int_equal(r.p.owner_id, f->dev);
+    assert_int_equal(r.p.environment, FW_ENV_STAGING);
+    assert_int_equal(r.p.created_at_ms, 777);
+    assert_int_equal(r.p.access_level, FW_ACCESS_PRO);
+    assert_true(fw_str_eq(r.p.use_case, "copied") && fw_str_eq(r.p.name, "Admin made"));
+    fw_project_rec_free(&r);
+    p.id = 424242;
+    assert_int_equal(fw_store_project_info_put(f->s, &p), FW_ENOTFOUND);
+    p.id = pid, p.environment = 9;
+    assert_int_equal(fw_store_project_info_put(f->s, &p), FW_EINVAL);
+
+    fw_app_rec a;
+    assert_int_equal(fw_store_app_create(f->s, fw_str_c("app"), pid, FW_CLIENT_CONFIDENTIAL, FW_STR_NULL, &a), FW_OK);
+    fw_app_settings st = {FW_APP_PERM_READ, fw_str_c("https://site.example/"), fw_str_c("123-tok")};
+    assert_int_equal(fw_store_app_settings_put(f->s, a.a.id, &st), FW_OK);
+    fw_app_settings_rec sr;
+    assert_int_equal(fw_store_app_settings_get(f->s, a.a.id, &sr), FW_OK);
+    assert_int_equal(sr.s.permission, FW_APP_PERM_READ);
+    assert_true(fw_str_eq(sr.s.website_url, "https://site.example/") && fw_str_eq(sr.s.dev_token, "123-tok"));
+    fw_app_settings_rec_free(&sr);
+    assert_int_equal(fw_store_app_settings_put(f->s, 424242, &st), FW_ENOTFOUND);
+    st.permission = 7;
+    assert_int_equal(fw_store_app_settings_put(f->s, a.a.id, &st), FW_EINVAL);
+    fw_app_rec_free(&a);
+
+    fw_dev d = {0};
+    assert_int_equal(fw_store_dev_scan(f->s, count_dev, &d), FW_OK);
+    assert_int_equal(d.user_id, 0); /* none yet */
+    assert_int_equal(fw_store_dev_create(f->s, f->other, FW_DEV_APPROVED, 4321), FW_OK);
+    assert_int_equal(fw_store_dev_scan(f->s, count_dev, &d), FW_OK);
+    assert_int_equal(d.user_id, f->other);
+    assert_int_equal(d.status, FW_DEV_APPROVED);
+    assert_int_equal(d.created_at_ms, 4321);
+    uint64_t got[3] = {0};
+    assert_int_equal(fw_store_user_set_password(f->s, f->dev, (const uint8_t *)"abc", 3), FW_OK);
+    assert_int_equal(fw_store_password_scan(f->s, count_password, got), FW_OK);
+    assert_int_equal(got[0], 1);
+    assert_int_equal(got[1], f->dev);
+    assert_int_equal(got[2], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,9 +425,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_projects, setup_lmdb, teardown),
         cmocka_unit_test_setup_teardown(test_app_settings_and_keys, setup_lmdb, teardown),
         cmocka_unit_test_setup_teardown(test_lmdb_read_only_before_portal, setup_lmdb, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_verbatim, setup_lmdb, teardown),
         {"test_developers (postgresql)", test_developers, setup_pg, teardown, NULL},
         {"test_projects (postgresql)", test_projects, setup_pg, teardown, NULL},
         {"test_app_settings_and_keys (postgresql)", test_app_settings_and_keys, setup_pg, teardown, NULL},
+        {"test_migrate_verbatim (postgresql)", test_migrate_verbatim, setup_pg, teardown, NULL},
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
