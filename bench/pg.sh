@@ -11,6 +11,8 @@
 # The cluster is a throw-away one with fsync on (PG_DURABLE=1 scripts/pg-cluster.sh).
 #
 #   USERS=100000 EDGES=2000000 DURATION=10 CONNS=64 DB_POOL=32 bench/pg.sh
+# BASE=path/to/an/older/followd also measures that binary's pages in the same run (before/after ratios);
+# READS_ONLY=1 stops after the reads; SERVE_ARGS adds serve options (e.g. --db-no-prepare).
 set -eu
 cd "$(dirname "$0")/.."
 USERS=${USERS:-100000}
@@ -23,6 +25,9 @@ SEED=${SEED:-1}
 W=build/pgb
 PF=18290
 BIN=bin/followd
+BASE=${BASE:-}
+READS_ONLY=${READS_ONLY:-0}
+SERVE_ARGS=${SERVE_ARGS:-}
 PY=/usr/bin/python3
 mkdir -p "$W"
 make -s bin/followd
@@ -45,8 +50,8 @@ for i in $(seq 1 64); do
   echo "$id	$($BIN token user --db "$DB" --app "$APP" --user "$id")" >>"$W/writers.txt"
 done
 
-serve() { # port: one node, rate limits off
-  $BIN serve --db "$DB" --db-pool "$DB_POOL" --listen 127.0.0.1:$1 --threads "$THREADS" --rate-limits off \
+serve() { # port [binary]: one node, rate limits off
+  ${2:-$BIN} serve $SERVE_ARGS --db "$DB" --db-pool "$DB_POOL" --listen 127.0.0.1:$1 --threads "$THREADS" --rate-limits off \
     >/dev/null 2>>"$W/serve.log" &
   PIDS="$PIDS $!"
   sleep 1
@@ -82,6 +87,12 @@ SQL
 F=$(wrk_rate "http://127.0.0.1:$PF" $PAGES WL_WRITES=0)
 P=$(pgb_rate "$W/page.sql")
 echo "followers pages of 100: followd+PostgreSQL $F req/s, pgbench same statements $P tps, ratio $(ratio "$F" "$P")"
+if [ -n "$BASE" ]; then # the older binary on the same database, same load, right after
+  serve $((PF + 2)) "$BASE"
+  FB=$(wrk_rate "http://127.0.0.1:$((PF + 2))" $PAGES WL_WRITES=0)
+  echo "followers pages of 100, $BASE: $FB req/s, ratio to pgbench $(ratio "$FB" "$P"), this build / it $(ratio "$F" "$FB")"
+fi
+[ "$READS_ONLY" = 1 ] && exit 0
 
 # 2. durable writes: followd (batched) vs one follow transaction per round trip
 cat >"$W/follow.sql" <<SQL

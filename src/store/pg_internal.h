@@ -37,6 +37,7 @@ typedef struct fw_pgc {
     const char *conninfo;     /* where to connect: NULL = the primary (s->conninfo), else a replica */
     struct fw_pg_pool *pool;  /* the pool whose thread owns this connection (NULL: admin, lease) */
     bool retry; /* the last fw_pgc_q failed in a way worth retrying its transaction for */
+    struct fw_pg_prep *prep; /* statements prepared on conn (pg_prep.c; owned, freed when it closes) */
 } fw_pgc;
 
 /* Parameters of one statement, NUL-terminated copies the builder owns. */
@@ -93,6 +94,7 @@ typedef struct fw_pg {
     struct fw_pg_pool *rpools[FW_PG_MAX_REPLICAS];
     unsigned nreplicas;
     unsigned rnext; /* round robin over rpools (relaxed: any spread will do) */
+    bool no_prepare; /* fw_store_opts.no_prepare: fw_pgc_run never prepares (pgbouncer, transaction mode) */
 } fw_pg;
 
 static inline fw_pg *fw_pg_of(fw_store *s) { return (fw_pg *)(void *)s; }
@@ -119,12 +121,23 @@ FW_MUSTCHECK int fw_pgc_exec(fw_pgc *c, const char *sql, int n, const char *cons
  * including failed ones: the caller PQclears them all). Returns FW_OK when
  * every statement succeeded, else the fw_err of the first failure; retried
  * like fw_pgc_exec when the string is one transaction (BEGIN ... COMMIT). */
+/* fw_pgc_exec for a request-path statement with p's parameters: prepared
+ * once per connection (pg_prep.c) unless the store says not to, then executed
+ * by name. Same reconnect and retry; FW_EINVAL when p is bad. fw_err. */
+FW_MUSTCHECK int fw_pgc_run(fw_pgc *c, const char *sql, const fw_pgp *p, PGresult **out);
 FW_MUSTCHECK int fw_pgc_multi(fw_pgc *c, const char *sql, PGresult **res, int max, int *nres);
 void fw_pg_clear_all(PGresult **res, int n);
 
 /* Locks the admin connection and connects it when needed; fw_err. */
 FW_MUSTCHECK int fw_pg_admin_get(fw_pg *s, fw_pgc **out);
 void fw_pg_admin_put(fw_pg *s);
+
+/* ---- pg_prep.c: the prepared statements of one connection ---- */
+#define FW_PGC_NAME_MAX 16
+/* The name sql is prepared under on c (preparing it now if needed), or "" to
+ * run it unprepared (turned off, or the table is full); fw_err of PREPARE. */
+FW_MUSTCHECK int fw_pgc_prepared(fw_pgc *c, const char *sql, int nparams, char name[FW_PGC_NAME_MAX]);
+void fw_pgc_prep_forget(fw_pgc *c); /* the connection is gone or its statements are */
 
 /* ---- decoding of text-format results ---- */
 uint64_t fw_pg_u64(const PGresult *r, int row, int col);
