@@ -186,6 +186,13 @@ typedef struct fw_pg_job {
     void (*work)(struct fw_pg_job *j, fw_pgc *c);
     void (*done)(struct fw_pg_job *j);
     void (*fail)(struct fw_pg_job *j, int rc); /* fills the job's result with an error, without a connection */
+    /* Coalescing (optional, both or neither): same(q, j) says whether j may
+     * share queued job q's answer, adopt(j, q) copies q's finished answer into
+     * j. A job only joins one that is still queued, so the one statement runs
+     * after every joined request arrived and sees all that committed before. */
+    bool (*same)(const struct fw_pg_job *q, const struct fw_pg_job *j);
+    void (*adopt)(struct fw_pg_job *j, const struct fw_pg_job *q);
+    struct fw_pg_job *joined; /* jobs that share this one's answer (pool-owned until posted) */
 } fw_pg_job;
 /* Runs j: queued for the pool when exec is set, else inline on the admin
  * connection. */

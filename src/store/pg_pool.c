@@ -19,7 +19,13 @@
  * the primary, so a standby that is down costs app-only reads nothing but the
  * failed connection attempt. Reads are routed past it until the retry time;
  * then the next read routed to it tries to connect again, and a success puts
- * it back in the rotation. */
+ * it back in the rotation.
+ *
+ * Identical lookups coalesce (fw_pg_job.same): a credential lookup submitted
+ * while one for the same key still waits in the queue joins it, and both get
+ * the answer of one statement. That stays exact: the statement has not
+ * started when the later request arrives, so its snapshot holds every
+ * revocation committed before either request. */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
@@ -28,6 +34,7 @@
 
 #define BATCH_MAX 512 /* writes per transaction */
 #define REPLICA_RETRY_MS 1000
+#define JOIN_SCAN 64 /* queued jobs a coalescing job compares itself with */
 
 struct fw_pg_pool {
     fw_pg *s;
@@ -134,7 +141,12 @@ static void *pool_main(void *arg)
                 replica_job(p, c, j);
             } else {
                 j->work(j, c);
-                post_job(j);
+                for (fw_pg_job *f = j->joined, *next; f; f = next) {
+                    next = f->joined; /* f is freed by its task */
+                    j->adopt(f, j);
+                    post_job(f);
+                }
+                post_job(j); /* last: j is freed by its task */
             }
             pthread_mutex_lock(&p->mu);
             continue;
@@ -274,6 +286,16 @@ static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j)
         j->fail(j, FW_EBUSY);
         post_job(j);
         return;
+    }
+    if (j->same) { /* a queued job with the same question: share its answer (at most JOIN_SCAN looked at) */
+        int k = 0;
+        for (fw_pg_job *q = p->head; q && k < JOIN_SCAN; q = q->next, k++)
+            if (q->same == j->same && q->same(q, j)) {
+                j->joined = q->joined;
+                q->joined = j;
+                pthread_mutex_unlock(&p->mu);
+                return;
+            }
     }
     p->njobs++;
     if (p->tail)

@@ -461,6 +461,7 @@ typedef struct auth_job {
     char ck[FW_TOKEN_MAX + 1];     /* consumer key (OAuth 1.0a) */
     size_t cklen;
     PGresult *res;
+    int rc; /* of the statement */
     fw_auth_res out;
     fw_cred cred;
     fw_app app;
@@ -473,45 +474,22 @@ static void auth_fail(fw_pg_job *jb, int rc)
     j->out = (fw_auth_res){.rc = rc};
 }
 
-static void auth_work(fw_pg_job *jb, fw_pgc *c)
+/* Decodes j->res (the answer of the statement run for j or for a job it
+ * joined, with its rc) into j->out. */
+static void auth_decode(auth_job *j, int rc)
 {
-    auth_job *j = (auth_job *)(void *)jb;
-    const char *vals[1] = {(const char *)j->key};
-    int lens[1] = {(int)j->keylen}, bin[1] = {1};
-    int rc;
-    if (j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID) {
-        /* a text parameter: fw_pg_auth let only printable ASCII through */
-        fw_pgp p = {.n = 1, .v = {vals[0]}, .len = {0}, .bin = {0}};
-        rc = fw_pgc_run(c,
-                        j->by == FW_AUTH_BY_CONSUMER_KEY
-                            ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.consumer_key = $1"
-                            : "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.client_id = $1",
-                        &p, &j->res);
-        if (rc == FW_OK && PQntuples(j->res) != 1)
-            rc = FW_ENOTFOUND;
-        if (rc) {
-            auth_fail(jb, rc);
-            return;
-        }
-        fw_pg_app_row(j->res, 0, 0, &j->app);
-        j->out = (fw_auth_res){.rc = FW_OK, .app = &j->app};
-        return;
-    }
-    fw_pgp p = {.n = 1, .v = {vals[0]}, .len = {lens[0]}, .bin = {bin[0]}};
-    rc = fw_pgc_run(c,
-                     "SELECT c.kind, " FW_PG_CRED_REVOKED ", c.app_id, c.user_id, c.scopes, c.issued_at_ms, "
-                     "c.expires_at_ms, c.secret, a.id IS NOT NULL, u.id IS NOT NULL, " FW_PG_APP_COLS ", "
-                     FW_PG_USER_COLS ", c.grant_id"
-                     " FROM fw_creds c LEFT JOIN " FW_PG_APP_FROM " ON a.id = c.app_id"
-                     " LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = $1",
-                     &p, &j->res);
     if (rc == FW_OK && PQntuples(j->res) != 1)
         rc = FW_ENOTFOUND;
     if (rc) {
-        auth_fail(jb, rc);
+        auth_fail(&j->j, rc);
         return;
     }
     const PGresult *r = j->res;
+    if (j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID) {
+        fw_pg_app_row(r, 0, 0, &j->app);
+        j->out = (fw_auth_res){.rc = FW_OK, .app = &j->app};
+        return;
+    }
     fw_cred *cr = &j->cred;
     cr->kind = (uint8_t)fw_pg_u64(r, 0, 0);
     cr->revoked = fw_pg_u64(r, 0, 1) != 0;
@@ -525,17 +503,53 @@ static void auth_work(fw_pg_job *jb, fw_pgc *c)
     bool has_app = fw_pg_u64(r, 0, 8) != 0, has_user = fw_pg_u64(r, 0, 9) != 0;
     if ((j->by == FW_AUTH_BY_OAUTH1) != (cr->kind == FW_CRED_OAUTH1_USER) || !has_app ||
         (cr->user_id && !has_user)) {
-        auth_fail(jb, FW_ENOTFOUND);
+        auth_fail(&j->j, FW_ENOTFOUND);
         return;
     }
     fw_pg_app_row(r, 0, 10, &j->app);
     if (j->by == FW_AUTH_BY_OAUTH1 && !fw_ct_equal(j->app.consumer_key.p, j->app.consumer_key.len, j->ck, j->cklen)) {
-        auth_fail(jb, FW_ENOTFOUND);
+        auth_fail(&j->j, FW_ENOTFOUND);
         return;
     }
     if (cr->user_id)
         fw_pg_user_row(r, 0, 10 + FW_PG_APP_NCOLS, &j->user);
     j->out = (fw_auth_res){.rc = FW_OK, .cred = cr, .app = &j->app, .user = cr->user_id ? &j->user : NULL};
+}
+
+static void auth_work(fw_pg_job *jb, fw_pgc *c)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    bool app_key = j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID;
+    /* an app key is a text parameter (fw_pg_auth let only printable ASCII through), the others bytea */
+    fw_pgp p = {.n = 1, .v = {(const char *)j->key}, .len = {(int)j->keylen}, .bin = {app_key ? 0 : 1}};
+    const char *sql =
+        j->by == FW_AUTH_BY_CONSUMER_KEY ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.consumer_key = $1"
+        : j->by == FW_AUTH_BY_CLIENT_ID  ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.client_id = $1"
+                                         : "SELECT c.kind, " FW_PG_CRED_REVOKED ", c.app_id, c.user_id, c.scopes, "
+                                           "c.issued_at_ms, c.expires_at_ms, c.secret, a.id IS NOT NULL, "
+                                           "u.id IS NOT NULL, " FW_PG_APP_COLS ", " FW_PG_USER_COLS ", c.grant_id"
+                                           " FROM fw_creds c LEFT JOIN " FW_PG_APP_FROM " ON a.id = c.app_id"
+                                           " LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = $1";
+    j->rc = fw_pgc_run(c, sql, &p, &j->res);
+    auth_decode(j, j->rc);
+}
+
+/* Coalescing (fw_pg_job.same): the same kind of lookup of the same key (and consumer key). */
+static bool auth_same(const fw_pg_job *qb, const fw_pg_job *jb)
+{
+    const auth_job *q = (const auth_job *)(const void *)qb, *j = (const auth_job *)(const void *)jb;
+    return q->by == j->by && fw_ct_equal(q->key, q->keylen, j->key, j->keylen) &&
+           fw_ct_equal(q->ck, q->cklen, j->ck, j->cklen);
+}
+
+static void auth_adopt(fw_pg_job *jb, const fw_pg_job *qb)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    const auth_job *q = (const auth_job *)(const void *)qb;
+    j->rc = q->rc;
+    if (q->res && !(j->res = PQcopyResult(q->res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES)))
+        j->rc = FW_ENOMEM;
+    auth_decode(j, j->rc);
 }
 
 static void auth_done(fw_pg_job *jb)
@@ -573,7 +587,7 @@ void fw_pg_auth(fw_store *st, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, 
     }
     auth_job *j = xcalloc(1, sizeof(*j));
     j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = auth_work, .done = auth_done,
-                       .fail = auth_fail};
+                       .fail = auth_fail, .same = auth_same, .adopt = auth_adopt};
     j->cb = cb;
     j->ctx = ctx;
     j->by = q->by;
