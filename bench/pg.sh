@@ -1,9 +1,9 @@
 #!/bin/sh
 # followd on PostgreSQL against PostgreSQL itself, in one run (a benchmark, not a test; issue 9):
 #   1. followers pages of 100 of Zipf-chosen users (bench/workload.lua, bearer auth, rate limits off) through
-#      followd + PostgreSQL, and pgbench running the very statements followd sends for such a page
-#      (src/store/pg_read.c list_work: the owner, then the page joined to users, in one read-only
-#      transaction) with the same Zipf ranking;
+#      followd + PostgreSQL, and pgbench running the page statement (the visible entries joined to users,
+#      prepared; followd's own statement, src/store/pg_read.c list_sql, adds the owner's row to it) with the
+#      same Zipf ranking;
 #   2. durable follows/unfollows by 64 writers through followd (batched into shared transactions,
 #      src/store/pg_write.c) and pgbench running one follow transaction per round trip (the same
 #      lock + fw_apply statements, one transaction per follow);
@@ -71,14 +71,15 @@ wrk_rate() { # url [VAR=VALUE ...] -> req/s
   env "$@" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s bench/workload.lua "$url" |
     sed -n 's/^WL_RESULT //p' | $PY -c "import json,sys; r=json.load(sys.stdin); print('%.0f' % (r['requests'] / r['seconds']))"
 }
-pgb_rate() { # script -> transactions/s
-  pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$1" "$DB" 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}'
+pgb_rate() { # script -> transactions/s (with the planner settings of followd's pooled connections, pg_conn.c)
+  PGOPTIONS="-c enable_bitmapscan=off" pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$1" "$DB" 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}'
 }
 ratio() { $PY -c "print('%.2f' % ($1 / $2))"; }
 
-# 1. reads. followd sends, in one round trip, a read-only transaction with the owner's row and the page joined
-# to users (src/store/pg_read.c list_work); pgbench runs the page statement alone, prepared (one round trip,
-# one statement: the cheapest form of the same work), with the same columns and the same Zipf ranking.
+# 1. reads. followd sends, per page, the credential lookup (prepared; shared by queued lookups of one token)
+# and one prepared statement with the owner's row and the page joined to users (src/store/pg_read.c list_sql);
+# pgbench runs the page statement alone, prepared (one round trip, one statement: the cheapest form of the
+# same work), with the same columns and the same Zipf ranking.
 COLS="u.id, u.created_at_ms, u.pinned_tweet_id, u.most_recent_tweet_id, u.followers_count, u.following_count, u.tweet_count, u.listed_count, u.like_count, u.flags, u.verified_type, u.username, u.name, u.description, u.location, u.url, u.profile_image_url, u.withheld_countries, u.entities_json, u.default_json"
 cat >"$W/page.sql" <<SQL
 \\set r random_zipfian(1, $NRANKS, 1.001)

@@ -44,6 +44,17 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
         PGresult *r = PQexec(c->conn, "SET default_transaction_read_only = on");
         PQclear(r);
     }
+    /* Pooled connections prepare their statements (pg_prep.c), and PostgreSQL
+     * then plans them generically, for an average owner: a bitmap scan of the
+     * whole list plus a sort looks cheap for the average list of a few
+     * entries, and is O(list) for an account with millions of followers. Every
+     * request-path statement is a key lookup or an index range scan, so bitmap
+     * scans are off there, which leaves the generic plan the ordered range scan
+     * (tests/integration/test_pg.py checks it). */
+    if (c->pool && !s->no_prepare) {
+        PGresult *r = PQexec(c->conn, "SET enable_bitmapscan = off");
+        PQclear(r);
+    }
     /* Bulk loading (demo) does not wait for each commit's WAL flush; close
      * makes all of it durable with one synchronous commit. */
     if (s->bulk) {

@@ -1,15 +1,18 @@
 /* Request-path reads on PostgreSQL: users lookup, list pages, credential
  * lookups and readiness, each one job on the connection pool (pg_pool.c).
  *
- * A users lookup or a list page is one round trip: one simple-query string
- * holding a REPEATABLE READ READ ONLY transaction with every statement the
- * answer needs (the users, the viewer's relations, the hydrated tweets), so
- * all of them see one snapshot. Only integers and validated usernames
- * ([a-z0-9_]) are put into these strings; anything a client sends as text
- * (tokens, keys) travels as a bound parameter (auth). Results are decoded on
- * the pool thread into arrays the job owns, with strings borrowed from the
- * PGresults, which the job keeps until the callback on the caller's loop has
- * returned. */
+ * Every answer is one round trip that sees one snapshot. A list page is one
+ * statement (list_sql: the owner's row and the page in a UNION ALL), prepared
+ * once per pooled connection with its ids as parameters (fw_pgc_run,
+ * pg_prep.c); a credential lookup too, and lookups of one key queued together
+ * share one statement (auth_same). A users lookup is one simple-query string
+ * holding a REPEATABLE READ READ ONLY transaction with every statement it
+ * needs (the users, the viewer's relations, the hydrated tweets). Only
+ * integers and validated usernames ([a-z0-9_]) are put into SQL text; anything
+ * a client sends as text (tokens, keys) travels as a bound parameter. Results
+ * are decoded on the pool thread into arrays the job owns, with strings
+ * borrowed from the PGresults, which the job keeps until the callback on the
+ * caller's loop has returned. */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>

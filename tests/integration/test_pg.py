@@ -46,6 +46,19 @@ def test_followers_page_is_an_index_range_scan_at_any_depth(demo):
         # O(page): the index scan stops after the page, it never reads the whole list
         rows = int(scan[0].split("actual rows=")[1].split()[0])
         assert rows <= 101, plan
+    # followd prepares the page once per connection with the owner and the cursor as parameters: the generic
+    # plan PostgreSQL switches to after a few executions must be the same range scan, with the settings of
+    # followd's pooled connections (src/store/pg_conn.c: without enable_bitmapscan = off it is a bitmap scan of
+    # the whole list and a sort)
+    for cursor, args in [("", f"{owner}"), (" AND r.seq < $2", f"{owner}, {deep}")]:
+        types = "bigint" if not cursor else "bigint, bigint"
+        plan = psql(f"SET plan_cache_mode = force_generic_plan; SET enable_bitmapscan = off; PREPARE pg_page({types}) AS "
+                    + PAGE_SQL.format(owner="$1", cursor=cursor, limit=101)
+                    + f"; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE pg_page({args})", url=db)
+        assert "Sort" not in plan, plan
+        scan = [line for line in plan.splitlines() if "fw_rel_by_dst" in line]
+        assert scan and "Backward" in scan[0], plan
+        assert int(scan[0].split("actual rows=")[1].split()[0]) <= 101, plan
 
 
 @contextlib.contextmanager
