@@ -88,6 +88,15 @@ SQL
 F=$(wrk_rate "http://127.0.0.1:$PF" $PAGES WL_WRITES=0)
 P=$(pgb_rate "$W/page.sql")
 echo "followers pages of 100: followd+PostgreSQL $F req/s, pgbench same statements $P tps, ratio $(ratio "$F" "$P")"
+# Where followd's time goes: pgbench also runs the credential lookup followd sends for the bearer token alone,
+# and the lookup followed by the page (two round trips, as followd sends them when lookups do not coalesce).
+KEY=$(psql -XAtq "$DB" -c "SELECT encode(key, 'hex') FROM fw_creds WHERE kind = 1 ORDER BY issued_at_ms DESC LIMIT 1")
+CRED="SELECT c.kind, (c.revoked OR (c.grant_id <> 0 AND EXISTS (SELECT 1 FROM fw_grants_revoked g WHERE g.grant_id = c.grant_id))), c.app_id, c.user_id, c.scopes, c.issued_at_ms, c.expires_at_ms, c.secret, a.id IS NOT NULL, u.id IS NOT NULL, a.*, p.access_level, u.*, c.grant_id FROM fw_creds c LEFT JOIN fw_apps a ON a.id = c.app_id LEFT JOIN fw_projects p ON p.id = a.project_id LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = '\\x$KEY'::bytea;"
+printf '%s\n' "$CRED" >"$W/cred.sql"
+{ printf '%s\n' "$CRED"; cat "$W/page.sql"; } >"$W/cred_page.sql"
+PC=$(pgb_rate "$W/cred.sql")
+PCP=$(pgb_rate "$W/cred_page.sql")
+echo "pgbench: credential lookup alone $PC tps; credential lookup then page (two round trips) $PCP tps; followd / that $(ratio "$F" "$PCP")"
 if [ -n "$BASE" ]; then # the older binary on the same database, same load, right after
   serve $((PF + 2)) "$BASE"
   FB=$(wrk_rate "http://127.0.0.1:$((PF + 2))" $PAGES WL_WRITES=0)

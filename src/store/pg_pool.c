@@ -25,7 +25,8 @@
  * while one for the same key still waits in the queue joins it, and both get
  * the answer of one statement. That stays exact: the statement has not
  * started when the later request arrives, so its snapshot holds every
- * revocation committed before either request. */
+ * revocation committed before either request. Joined requests count against
+ * the queue bound like queued ones (they wait, and hold memory). */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
@@ -136,6 +137,8 @@ static void *pool_main(void *arg)
             if (!p->head)
                 p->tail = NULL;
             p->njobs--;
+            for (fw_pg_job *f = j->joined; f; f = f->joined)
+                p->njobs--;
             pthread_mutex_unlock(&p->mu);
             if (p->conninfo) {
                 replica_job(p, c, j);
@@ -293,6 +296,7 @@ static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j)
             if (q->same == j->same && q->same(q, j)) {
                 j->joined = q->joined;
                 q->joined = j;
+                p->njobs++; /* a joined request still waits: it counts against the bound */
                 pthread_mutex_unlock(&p->mu);
                 return;
             }
