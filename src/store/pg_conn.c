@@ -51,7 +51,7 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
      * request-path statement is a key lookup or an index range scan, so bitmap
      * scans are off there, which leaves the generic plan the ordered range scan
      * (tests/integration/test_pg.py checks it). */
-    if (c->pool && !s->no_prepare) {
+    if (c->prepare) {
         PGresult *r = PQexec(c->conn, "SET enable_bitmapscan = off");
         PQclear(r);
     }

@@ -38,6 +38,7 @@ typedef struct fw_pgc {
     struct fw_pg_pool *pool;  /* the pool whose thread owns this connection (NULL: admin, lease) */
     bool retry; /* the last fw_pgc_q failed in a way worth retrying its transaction for */
     struct fw_pg_prep *prep; /* statements prepared on conn (pg_prep.c; owned, freed when it closes) */
+    bool prepare; /* fw_pgc_run may prepare here: pool connections, unless fw_pg.no_prepare */
 } fw_pgc;
 
 /* Parameters of one statement, NUL-terminated copies the builder owns. */

@@ -206,7 +206,7 @@ static int pool_new(fw_pg *s, const char *conninfo, unsigned threads, unsigned q
     /* Connections are made lazily by the first job each thread runs, so a
      * database that is down at the moment does not keep the pool from starting. */
     for (unsigned i = 0; i < threads; i++) {
-        p->conns[i] = (fw_pgc){.s = s, .conninfo = p->conninfo, .pool = p};
+        p->conns[i] = (fw_pgc){.s = s, .conninfo = p->conninfo, .pool = p, .prepare = !s->no_prepare};
         if (pthread_create(&p->threads[i], NULL, pool_main, &p->conns[i]) != 0) {
             pool_free(p);
             return FW_EIO;

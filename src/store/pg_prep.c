@@ -2,6 +2,9 @@
  * (list pages, credential lookups) are parsed and planned once per pooled
  * connection instead of on every call.
  *
+ * Only pool connections prepare (fw_pgc.prepare): the admin connection's
+ * statements are many and varied, and they stay custom-planned.
+ *
  * A statement is known by its text: the first fw_pgc_run of a text on a
  * connection prepares it under a name of this connection's own ("fwN"), later
  * runs execute that name. The table is bounded (PREP_MAX texts; beyond it a
@@ -48,7 +51,7 @@ void fw_pgc_prep_forget(fw_pgc *c)
 int fw_pgc_prepared(fw_pgc *c, const char *sql, int nparams, char name[FW_PGC_NAME_MAX])
 {
     name[0] = 0;
-    if (c->s->no_prepare)
+    if (!c->prepare)
         return FW_OK;
     if (!c->prep && !(c->prep = calloc(1, sizeof(*c->prep))))
         return FW_OK; /* no memory for the table: run it unprepared */

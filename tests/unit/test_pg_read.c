@@ -36,7 +36,7 @@ static int setup(void **state)
     assert_true(pg_fixture_create(f->uri, sizeof f->uri, f->name));
     fw_store_opts o = {.path = f->uri};
     assert_int_equal(fw_store_open(&o, &f->st), FW_OK);
-    f->c = (fw_pgc){.s = fw_pg_of(f->st)};
+    f->c = (fw_pgc){.s = fw_pg_of(f->st), .prepare = true}; /* as a pool connection */
     assert_int_equal(fw_pgc_connect(&f->c, NULL, 0), FW_OK);
     *state = f;
     return 0;
@@ -106,7 +106,7 @@ static void test_prepared_again_after_reconnect_or_discard(void **state)
 static void test_no_prepare(void **state)
 {
     fixture *f = *state;
-    fw_pg_of(f->st)->no_prepare = true;
+    f->c.prepare = false; /* the admin connection, or a pool's under no_prepare (pg_pool.c) */
     add(&f->c, 1, 7);
     add(&f->c, 1, 8);
     assert_int_equal(prepared_count(&f->c), 0);
