@@ -1,9 +1,9 @@
 #!/bin/sh
 # followd on PostgreSQL against PostgreSQL itself, in one run (a benchmark, not a test; issue 9):
 #   1. followers pages of 100 of Zipf-chosen users (bench/workload.lua, bearer auth, rate limits off) through
-#      followd + PostgreSQL, and pgbench running the very statements followd sends for such a page
-#      (src/store/pg_read.c list_work: the owner, then the page joined to users, in one read-only
-#      transaction) with the same Zipf ranking;
+#      followd + PostgreSQL, and pgbench running the page statement (the visible entries joined to users,
+#      prepared; followd's own statement, src/store/pg_read.c list_sql, adds the owner's row to it) with the
+#      same Zipf ranking;
 #   2. durable follows/unfollows by 64 writers through followd (batched into shared transactions,
 #      src/store/pg_write.c) and pgbench running one follow transaction per round trip (the same
 #      lock + fw_apply statements, one transaction per follow);
@@ -11,6 +11,8 @@
 # The cluster is a throw-away one with fsync on (PG_DURABLE=1 scripts/pg-cluster.sh).
 #
 #   USERS=100000 EDGES=2000000 DURATION=10 CONNS=64 DB_POOL=32 bench/pg.sh
+# BASE=path/to/an/older/followd also measures that binary's pages in the same run (before/after ratios);
+# READS_ONLY=1 stops after the reads; SERVE_ARGS adds serve options (e.g. --db-no-prepare).
 set -eu
 cd "$(dirname "$0")/.."
 USERS=${USERS:-100000}
@@ -23,6 +25,9 @@ SEED=${SEED:-1}
 W=build/pgb
 PF=18290
 BIN=bin/followd
+BASE=${BASE:-}
+READS_ONLY=${READS_ONLY:-0}
+SERVE_ARGS=${SERVE_ARGS:-}
 PY=/usr/bin/python3
 mkdir -p "$W"
 make -s bin/followd
@@ -45,8 +50,8 @@ for i in $(seq 1 64); do
   echo "$id	$($BIN token user --db "$DB" --app "$APP" --user "$id")" >>"$W/writers.txt"
 done
 
-serve() { # port: one node, rate limits off
-  $BIN serve --db "$DB" --db-pool "$DB_POOL" --listen 127.0.0.1:$1 --threads "$THREADS" --rate-limits off \
+serve() { # port [binary]: one node, rate limits off
+  ${2:-$BIN} serve $SERVE_ARGS --db "$DB" --db-pool "$DB_POOL" --listen 127.0.0.1:$1 --threads "$THREADS" --rate-limits off \
     >/dev/null 2>>"$W/serve.log" &
   PIDS="$PIDS $!"
   sleep 1
@@ -66,14 +71,15 @@ wrk_rate() { # url [VAR=VALUE ...] -> req/s
   env "$@" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s bench/workload.lua "$url" |
     sed -n 's/^WL_RESULT //p' | $PY -c "import json,sys; r=json.load(sys.stdin); print('%.0f' % (r['requests'] / r['seconds']))"
 }
-pgb_rate() { # script -> transactions/s
-  pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$1" "$DB" 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}'
+pgb_rate() { # script -> transactions/s (with the planner settings of followd's pooled connections, pg_conn.c)
+  PGOPTIONS="-c enable_bitmapscan=off" pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$DURATION" -f "$1" "$DB" 2>/dev/null | awk '/^tps/ {printf "%.0f\n", $3}'
 }
 ratio() { $PY -c "print('%.2f' % ($1 / $2))"; }
 
-# 1. reads. followd sends, in one round trip, a read-only transaction with the owner's row and the page joined
-# to users (src/store/pg_read.c list_work); pgbench runs the page statement alone, prepared (one round trip,
-# one statement: the cheapest form of the same work), with the same columns and the same Zipf ranking.
+# 1. reads. followd sends, per page, the credential lookup (prepared; shared by queued lookups of one token)
+# and one prepared statement with the owner's row and the page joined to users (src/store/pg_read.c list_sql);
+# pgbench runs the page statement alone, prepared (one round trip, one statement: the cheapest form of the
+# same work), with the same columns and the same Zipf ranking.
 COLS="u.id, u.created_at_ms, u.pinned_tweet_id, u.most_recent_tweet_id, u.followers_count, u.following_count, u.tweet_count, u.listed_count, u.like_count, u.flags, u.verified_type, u.username, u.name, u.description, u.location, u.url, u.profile_image_url, u.withheld_countries, u.entities_json, u.default_json"
 cat >"$W/page.sql" <<SQL
 \\set r random_zipfian(1, $NRANKS, 1.001)
@@ -82,6 +88,21 @@ SQL
 F=$(wrk_rate "http://127.0.0.1:$PF" $PAGES WL_WRITES=0)
 P=$(pgb_rate "$W/page.sql")
 echo "followers pages of 100: followd+PostgreSQL $F req/s, pgbench same statements $P tps, ratio $(ratio "$F" "$P")"
+# Where followd's time goes: pgbench also runs the credential lookup followd sends for the bearer token alone,
+# and the lookup followed by the page (two round trips, as followd sends them when lookups do not coalesce).
+KEY=$(psql -XAtq "$DB" -c "SELECT encode(key, 'hex') FROM fw_creds WHERE kind = 1 ORDER BY issued_at_ms DESC LIMIT 1")
+CRED="SELECT c.kind, (c.revoked OR (c.grant_id <> 0 AND EXISTS (SELECT 1 FROM fw_grants_revoked g WHERE g.grant_id = c.grant_id))), c.app_id, c.user_id, c.scopes, c.issued_at_ms, c.expires_at_ms, c.secret, a.id IS NOT NULL, u.id IS NOT NULL, a.*, p.access_level, u.*, c.grant_id FROM fw_creds c LEFT JOIN fw_apps a ON a.id = c.app_id LEFT JOIN fw_projects p ON p.id = a.project_id LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = '\\x$KEY'::bytea;"
+printf '%s\n' "$CRED" >"$W/cred.sql"
+{ printf '%s\n' "$CRED"; cat "$W/page.sql"; } >"$W/cred_page.sql"
+PC=$(pgb_rate "$W/cred.sql")
+PCP=$(pgb_rate "$W/cred_page.sql")
+echo "pgbench: credential lookup alone $PC tps; credential lookup then page (two round trips) $PCP tps; followd / that $(ratio "$F" "$PCP")"
+if [ -n "$BASE" ]; then # the older binary on the same database, same load, right after
+  serve $((PF + 2)) "$BASE"
+  FB=$(wrk_rate "http://127.0.0.1:$((PF + 2))" $PAGES WL_WRITES=0)
+  echo "followers pages of 100, $BASE: $FB req/s, ratio to pgbench $(ratio "$FB" "$P"), this build / it $(ratio "$F" "$FB")"
+fi
+[ "$READS_ONLY" = 1 ] && exit 0
 
 # 2. durable writes: followd (batched) vs one follow transaction per round trip
 cat >"$W/follow.sql" <<SQL

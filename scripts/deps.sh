@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev \
  libh2o-evloop-dev libssl-dev liblmdb-dev lmdb-utils libpq-dev postgresql-15 libjansson-dev libpcre2-dev publicsuffix \
  libcmocka-dev libyaml-dev python3-pytest python3-requests python3-requests-oauthlib python3-tweepy python3-yaml wrk curl \
  chromium chromium-driver python3-selenium python3-h2 groff-base man-db python3-matplotlib python3-pil \
- openssl ca-certificates iproute2 strace openjdk-17-jdk-headless"
+ openssl ca-certificates iproute2 strace openjdk-17-jdk-headless pgbouncer"
 # --bench adds what only the benchmarks use (bench/workload.sh: Redis 7 beside followd and PostgreSQL).
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS redis-server redis-tools"
 [ "${1:-}" = "--list" ] && { echo $PKGS; exit 0; }

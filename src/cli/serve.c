@@ -64,6 +64,8 @@ static const char serve_usage[] =
     "                        default 4096); more answer 503 at once\n"
     "  --db-replica URI      PostgreSQL: a hot standby for app-only lookups (repeatable, up to 8);\n"
     "                        user-context reads and writes stay on the primary (docs/scaling.md)\n"
+    "  --db-no-prepare       PostgreSQL: no named prepared statements (behind pgbouncer in\n"
+    "                        transaction mode; docs/scaling.md)\n"
     "  --test-clock          accept POST /_test/clock from loopback (tests only)\n";
 
 /* Upper bounds that keep a typo from meaning "unlimited". */
@@ -152,6 +154,7 @@ int fw_cli_serve(int argc, char **argv)
         {"db-timeout", required_argument, 0, 'W'},
         {"db-queue", required_argument, 0, 'Q'},
         {"db-replica", required_argument, 0, 0x101},
+        {"db-no-prepare", no_argument, 0, 0x102},
         {"intercept", no_argument, 0, 'I'},
         {"intercept-https", required_argument, 0, 'S'},
         {"intercept-http", required_argument, 0, 'H'},
@@ -263,6 +266,7 @@ int fw_cli_serve(int argc, char **argv)
             replicas[so.nreplicas++] = optarg;
             so.replicas = replicas;
             break;
+        case 0x102: so.no_prepare = true; break;
         case 'I': intercept = true; break;
         case 'S': icpt_https = optarg; icpt_addr = true; break;
         case 'H': icpt_http = optarg; icpt_addr = true; break;

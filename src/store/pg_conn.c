@@ -44,6 +44,17 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
         PGresult *r = PQexec(c->conn, "SET default_transaction_read_only = on");
         PQclear(r);
     }
+    /* Pooled connections prepare their statements (pg_prep.c), and PostgreSQL
+     * then plans them generically, for an average owner: a bitmap scan of the
+     * whole list plus a sort looks cheap for the average list of a few
+     * entries, and is O(list) for an account with millions of followers. Every
+     * request-path statement is a key lookup or an index range scan, so bitmap
+     * scans are off there, which leaves the generic plan the ordered range scan
+     * (tests/integration/test_pg.py checks it). */
+    if (c->prepare) {
+        PGresult *r = PQexec(c->conn, "SET enable_bitmapscan = off");
+        PQclear(r);
+    }
     /* Bulk loading (demo) does not wait for each commit's WAL flush; close
      * makes all of it durable with one synchronous commit. */
     if (s->bulk) {
@@ -56,6 +67,7 @@ int fw_pgc_connect(fw_pgc *c, char *why, size_t whylen)
 
 void fw_pgc_close(fw_pgc *c)
 {
+    fw_pgc_prep_forget(c);
     if (c->conn)
         PQfinish(c->conn);
     c->conn = NULL;
@@ -112,22 +124,36 @@ static int ensure(fw_pgc *c)
 /* After a failed statement: was the connection lost (worth one retry on a new one)? */
 static bool lost(fw_pgc *c) { return !c->conn || PQstatus(c->conn) != CONNECTION_OK; }
 
-int fw_pgc_exec(fw_pgc *c, const char *sql, int n, const char *const *vals, const int *lens, const int *binary,
-                PGresult **out)
+/* fw_pgc_exec and fw_pgc_run: prep says whether the statement may be prepared. */
+static int run(fw_pgc *c, const char *sql, int n, const char *const *vals, const int *lens, const int *binary,
+               bool prep, PGresult **out)
 {
     *out = NULL;
-    bool reconnected = false;
+    bool reconnected = false, reprepared = false;
     for (int attempt = 0; attempt < RETRY_MAX; attempt++) {
         int rc = ensure(c);
         if (rc)
             return rc;
-        PGresult *r = PQexecParams(c->conn, sql, n, NULL, vals, lens, binary, 0);
+        char name[FW_PGC_NAME_MAX] = "";
+        PGresult *r = NULL;
+        if (prep && (rc = fw_pgc_prepared(c, sql, n, name)) != FW_OK && !lost(c))
+            return rc;
+        if (rc == FW_OK)
+            r = name[0] ? PQexecPrepared(c->conn, name, n, vals, lens, binary, 0)
+                        : PQexecParams(c->conn, sql, n, NULL, vals, lens, binary, 0);
         rc = fw_pg_err(r);
         if (rc == FW_OK) {
             *out = r;
             return FW_OK;
         }
         bool retry = fw_pg_retryable(r);
+        /* 26000: the session lost its statements (DISCARD ALL): prepare them again, once */
+        if (name[0] && !reprepared && r && !strcmp(sqlstate(r), "26000")) {
+            PQclear(r);
+            reprepared = true;
+            fw_pgc_prep_forget(c);
+            continue;
+        }
         PQclear(r);
         if (!retry && lost(c) && !reconnected) {
             reconnected = true;
@@ -138,6 +164,20 @@ int fw_pgc_exec(fw_pgc *c, const char *sql, int n, const char *const *vals, cons
             return rc;
     }
     return FW_EIO;
+}
+
+int fw_pgc_exec(fw_pgc *c, const char *sql, int n, const char *const *vals, const int *lens, const int *binary,
+                PGresult **out)
+{
+    return run(c, sql, n, vals, lens, binary, false, out);
+}
+
+int fw_pgc_run(fw_pgc *c, const char *sql, const fw_pgp *p, PGresult **out)
+{
+    *out = NULL;
+    if (p->bad)
+        return FW_EINVAL;
+    return run(c, sql, p->n, p->v, p->len, p->bin, true, out);
 }
 
 void fw_pg_clear_all(PGresult **res, int n)

@@ -37,6 +37,8 @@ typedef struct fw_pgc {
     const char *conninfo;     /* where to connect: NULL = the primary (s->conninfo), else a replica */
     struct fw_pg_pool *pool;  /* the pool whose thread owns this connection (NULL: admin, lease) */
     bool retry; /* the last fw_pgc_q failed in a way worth retrying its transaction for */
+    struct fw_pg_prep *prep; /* statements prepared on conn (pg_prep.c; owned, freed when it closes) */
+    bool prepare; /* fw_pgc_run may prepare here: pool connections, unless fw_pg.no_prepare */
 } fw_pgc;
 
 /* Parameters of one statement, NUL-terminated copies the builder owns. */
@@ -96,6 +98,7 @@ typedef struct fw_pg {
     /* the whole-database copy the import being committed carries (pg_import.c), NULL for a plain import */
     struct fw_pg_mig *mig;
     bool import_wipe; /* the import begun by fw_pg_migrate_begin(overwrite) first empties the database */
+    bool no_prepare; /* fw_store_opts.no_prepare: fw_pgc_run never prepares (pgbouncer, transaction mode) */
 } fw_pg;
 
 static inline fw_pg *fw_pg_of(fw_store *s) { return (fw_pg *)(void *)s; }
@@ -122,12 +125,23 @@ FW_MUSTCHECK int fw_pgc_exec(fw_pgc *c, const char *sql, int n, const char *cons
  * including failed ones: the caller PQclears them all). Returns FW_OK when
  * every statement succeeded, else the fw_err of the first failure; retried
  * like fw_pgc_exec when the string is one transaction (BEGIN ... COMMIT). */
+/* fw_pgc_exec for a request-path statement with p's parameters: prepared
+ * once per connection (pg_prep.c) unless the store says not to, then executed
+ * by name. Same reconnect and retry; FW_EINVAL when p is bad. fw_err. */
+FW_MUSTCHECK int fw_pgc_run(fw_pgc *c, const char *sql, const fw_pgp *p, PGresult **out);
 FW_MUSTCHECK int fw_pgc_multi(fw_pgc *c, const char *sql, PGresult **res, int max, int *nres);
 void fw_pg_clear_all(PGresult **res, int n);
 
 /* Locks the admin connection and connects it when needed; fw_err. */
 FW_MUSTCHECK int fw_pg_admin_get(fw_pg *s, fw_pgc **out);
 void fw_pg_admin_put(fw_pg *s);
+
+/* ---- pg_prep.c: the prepared statements of one connection ---- */
+#define FW_PGC_NAME_MAX 16
+/* The name sql is prepared under on c (preparing it now if needed), or "" to
+ * run it unprepared (turned off, or the table is full); fw_err of PREPARE. */
+FW_MUSTCHECK int fw_pgc_prepared(fw_pgc *c, const char *sql, int nparams, char name[FW_PGC_NAME_MAX]);
+void fw_pgc_prep_forget(fw_pgc *c); /* the connection is gone or its statements are */
 
 /* ---- decoding of text-format results ---- */
 uint64_t fw_pg_u64(const PGresult *r, int row, int col);
@@ -176,6 +190,13 @@ typedef struct fw_pg_job {
     void (*work)(struct fw_pg_job *j, fw_pgc *c);
     void (*done)(struct fw_pg_job *j);
     void (*fail)(struct fw_pg_job *j, int rc); /* fills the job's result with an error, without a connection */
+    /* Coalescing (optional, both or neither): same(q, j) says whether j may
+     * share queued job q's answer, adopt(j, q) copies q's finished answer into
+     * j. A job only joins one that is still queued, so the one statement runs
+     * after every joined request arrived and sees all that committed before. */
+    bool (*same)(const struct fw_pg_job *q, const struct fw_pg_job *j);
+    void (*adopt)(struct fw_pg_job *j, const struct fw_pg_job *q);
+    struct fw_pg_job *joined; /* jobs that share this one's answer (pool-owned until posted) */
 } fw_pg_job;
 /* Runs j: queued for the pool when exec is set, else inline on the admin
  * connection. */

@@ -11,13 +11,31 @@
  * bounded (fw_store_opts.queue_max, reads and writes each): while the database
  * is slow or away, a call beyond the bound fails at once with FW_EBUSY, which
  * the API answers with X's 503, instead of the queue (and the memory of every
- * waiting request) growing without limit. */
+ * waiting request) growing without limit.
+ *
+ * Replicas fail over to the primary: a replica pool whose thread cannot
+ * connect (or loses its connection during a read) marks itself down for
+ * REPLICA_RETRY_MS and hands the read to another replica that is up, else to
+ * the primary, so a standby that is down costs app-only reads nothing but the
+ * failed connection attempt. Reads are routed past it until the retry time;
+ * then the next read routed to it tries to connect again, and a success puts
+ * it back in the rotation.
+ *
+ * Identical lookups coalesce (fw_pg_job.same): a credential lookup submitted
+ * while one for the same key still waits in the queue joins it, and both get
+ * the answer of one statement. That stays exact: the statement has not
+ * started when the later request arrives, so its snapshot holds every
+ * revocation committed before either request. Joined requests count against
+ * the queue bound like queued ones (they wait, and hold memory). */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BATCH_MAX 512 /* writes per transaction */
+#define REPLICA_RETRY_MS 1000
+#define JOIN_SCAN 64 /* queued jobs a coalescing job compares itself with */
 
 struct fw_pg_pool {
     fw_pg *s;
@@ -32,9 +50,47 @@ struct fw_pg_pool {
     pthread_t *threads;
     fw_pgc *conns;
     char *conninfo; /* a replica's connection string (owned); NULL for the primary */
+    int64_t down_until_ms; /* a replica: not routed to before this (monotonic; atomic), 0 = up */
 };
 
 static void post_job(fw_pg_job *j) { j->exec->post(j->exec, &j->task); }
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool pool_up(struct fw_pg_pool *p)
+{
+    return __atomic_load_n(&p->down_until_ms, __ATOMIC_RELAXED) <= now_ms();
+}
+
+static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j);
+static struct fw_pg_pool *read_pool(fw_pg *s);
+
+/* Runs a read job on a replica's connection c, or passes it on when the
+ * replica cannot serve it: not before its retry time, not connectable, or its
+ * connection lost during the read (which only reads, so running it again
+ * elsewhere is safe). */
+static void replica_job(struct fw_pg_pool *p, fw_pgc *c, fw_pg_job *j)
+{
+    bool up = pool_up(p);
+    if (up && (!c->conn || PQstatus(c->conn) != CONNECTION_OK))
+        up = fw_pgc_connect(c, NULL, 0) == FW_OK;
+    if (up) {
+        __atomic_store_n(&p->down_until_ms, 0, __ATOMIC_RELAXED);
+        j->work(j, c);
+        if (c->conn && PQstatus(c->conn) == CONNECTION_OK) {
+            post_job(j);
+            return;
+        }
+    }
+    fw_pgc_close(c);
+    __atomic_store_n(&p->down_until_ms, now_ms() + REPLICA_RETRY_MS, __ATOMIC_RELAXED);
+    submit_to(p->s, read_pool(p->s), j);
+}
 
 static void run_batch(fw_pg *s, fw_pgc *c, fw_pg_wop *batch)
 {
@@ -81,9 +137,20 @@ static void *pool_main(void *arg)
             if (!p->head)
                 p->tail = NULL;
             p->njobs--;
+            for (fw_pg_job *f = j->joined; f; f = f->joined)
+                p->njobs--;
             pthread_mutex_unlock(&p->mu);
-            j->work(j, c);
-            post_job(j);
+            if (p->conninfo) {
+                replica_job(p, c, j);
+            } else {
+                j->work(j, c);
+                for (fw_pg_job *f = j->joined, *next; f; f = next) {
+                    next = f->joined; /* f is freed by its task */
+                    j->adopt(f, j);
+                    post_job(f);
+                }
+                post_job(j); /* last: j is freed by its task */
+            }
             pthread_mutex_lock(&p->mu);
             continue;
         }
@@ -139,7 +206,7 @@ static int pool_new(fw_pg *s, const char *conninfo, unsigned threads, unsigned q
     /* Connections are made lazily by the first job each thread runs, so a
      * database that is down at the moment does not keep the pool from starting. */
     for (unsigned i = 0; i < threads; i++) {
-        p->conns[i] = (fw_pgc){.s = s, .conninfo = p->conninfo, .pool = p};
+        p->conns[i] = (fw_pgc){.s = s, .conninfo = p->conninfo, .pool = p, .prepare = !s->no_prepare};
         if (pthread_create(&p->threads[i], NULL, pool_main, &p->conns[i]) != 0) {
             pool_free(p);
             return FW_EIO;
@@ -176,18 +243,23 @@ void fw_pg_pool_stop(fw_pg *s)
     s->pool = NULL;
 }
 
-static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j);
-
 void fw_pg_submit(fw_pg *s, fw_pg_job *j) { submit_to(s, s->pool, j); }
+
+/* The next replica in turn that is up, else the primary's pool. */
+static struct fw_pg_pool *read_pool(fw_pg *s)
+{
+    unsigned i = __atomic_fetch_add(&s->rnext, 1, __ATOMIC_RELAXED);
+    for (unsigned k = 0; k < s->nreplicas; k++) {
+        struct fw_pg_pool *p = s->rpools[(i + k) % s->nreplicas];
+        if (pool_up(p))
+            return p;
+    }
+    return s->pool;
+}
 
 void fw_pg_submit_read(fw_pg *s, fw_pg_job *j, uint64_t viewer_id)
 {
-    struct fw_pg_pool *p = s->pool;
-    if (viewer_id == 0 && s->nreplicas && j->exec) {
-        unsigned i = __atomic_fetch_add(&s->rnext, 1, __ATOMIC_RELAXED);
-        p = s->rpools[i % s->nreplicas];
-    }
-    submit_to(s, p, j);
+    submit_to(s, viewer_id == 0 && s->nreplicas && j->exec ? read_pool(s) : s->pool, j);
 }
 
 static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j)
@@ -217,6 +289,17 @@ static void submit_to(fw_pg *s, struct fw_pg_pool *p, fw_pg_job *j)
         j->fail(j, FW_EBUSY);
         post_job(j);
         return;
+    }
+    if (j->same) { /* a queued job with the same question: share its answer (at most JOIN_SCAN looked at) */
+        int k = 0;
+        for (fw_pg_job *q = p->head; q && k < JOIN_SCAN; q = q->next, k++)
+            if (q->same == j->same && q->same(q, j)) {
+                j->joined = q->joined;
+                q->joined = j;
+                p->njobs++; /* a joined request still waits: it counts against the bound */
+                pthread_mutex_unlock(&p->mu);
+                return;
+            }
     }
     p->njobs++;
     if (p->tail)

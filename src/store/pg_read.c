@@ -1,15 +1,18 @@
 /* Request-path reads on PostgreSQL: users lookup, list pages, credential
  * lookups and readiness, each one job on the connection pool (pg_pool.c).
  *
- * A users lookup or a list page is one round trip: one simple-query string
- * holding a REPEATABLE READ READ ONLY transaction with every statement the
- * answer needs (the users, the viewer's relations, the hydrated tweets), so
- * all of them see one snapshot. Only integers and validated usernames
- * ([a-z0-9_]) are put into these strings; anything a client sends as text
- * (tokens, keys) travels as a bound parameter (auth). Results are decoded on
- * the pool thread into arrays the job owns, with strings borrowed from the
- * PGresults, which the job keeps until the callback on the caller's loop has
- * returned. */
+ * Every answer is one round trip that sees one snapshot. A list page is one
+ * statement (list_sql: the owner's row and the page in a UNION ALL), prepared
+ * once per pooled connection with its ids as parameters (fw_pgc_run,
+ * pg_prep.c); a credential lookup too, and lookups of one key queued together
+ * share one statement (auth_same). A users lookup is one simple-query string
+ * holding a REPEATABLE READ READ ONLY transaction with every statement it
+ * needs (the users, the viewer's relations, the hydrated tweets). Only
+ * integers and validated usernames ([a-z0-9_]) are put into SQL text; anything
+ * a client sends as text (tokens, keys) travels as a bound parameter. Results
+ * are decoded on the pool thread into arrays the job owns, with strings
+ * borrowed from the PGresults, which the job keeps until the callback on the
+ * caller's loop has returned. */
 #include "store/pg_internal.h"
 
 #include <stdlib.h>
@@ -33,11 +36,11 @@ static void *xcalloc(size_t n, size_t sz)
 static void put_id(fw_buf *b, uint64_t id) { fw_buf_put_i64(b, (int64_t)id); }
 
 /* Hydrated tweets in first-reference order, deduplicated: the ids referenced
- * by users[0..n) (NULLs skipped) looked up in the rows of r. */
-static size_t hydrate(const PGresult *r, const fw_user *const *users, size_t n, uint32_t which, fw_tweet *out)
+ * by users[0..n) (NULLs skipped) looked up among the candidates cand[0..ncand). */
+static size_t hydrate(const fw_tweet *cand, size_t ncand, const fw_user *const *users, size_t n, uint32_t which,
+                      fw_tweet *out)
 {
     size_t nt = 0;
-    int rows = r ? PQntuples(r) : 0;
     for (size_t i = 0; i < n; i++) {
         if (!users[i])
             continue;
@@ -49,14 +52,25 @@ static size_t hydrate(const PGresult *r, const fw_user *const *users, size_t n, 
             bool seen = false;
             for (size_t j = 0; j < nt && !seen; j++)
                 seen = out[j].id == ref[k];
-            for (int row = 0; row < rows && !seen; row++)
-                if (fw_pg_u64(r, row, 0) == ref[k]) {
-                    fw_pg_tweet_row(r, row, 0, &out[nt++]);
+            for (size_t c = 0; c < ncand && !seen; c++)
+                if (cand[c].id == ref[k]) {
+                    out[nt++] = cand[c];
                     seen = true;
                 }
         }
     }
     return nt;
+}
+
+/* The rows of a tweets result as candidates for hydrate (strings borrow r). */
+static fw_tweet *tweet_rows(const PGresult *r, size_t *n)
+{
+    int rows = r ? PQntuples(r) : 0;
+    fw_tweet *t = xcalloc((size_t)rows, sizeof(*t));
+    for (int row = 0; row < rows; row++)
+        fw_pg_tweet_row(r, row, 0, &t[row]);
+    *n = (size_t)rows;
+    return t;
 }
 
 /* The tweets statement: the referenced columns of the users `from_where` selects. */
@@ -170,7 +184,13 @@ static void users_work(fw_pg_job *jb, fw_pgc *c)
         }
     }
     j->tweets = xcalloc(2 * j->n, sizeof(*j->tweets));
-    size_t nt = j->opts.tweets ? hydrate(tr, j->uptr, j->n, j->opts.tweets, j->tweets) : 0;
+    size_t nt = 0;
+    if (j->opts.tweets) {
+        size_t nc;
+        fw_tweet *cand = tweet_rows(tr, &nc);
+        nt = hydrate(cand, nc, j->uptr, j->n, j->opts.tweets, j->tweets);
+        free(cand);
+    }
     j->out = (fw_users_res){.rc = FW_OK, .n = j->n, .users = j->uptr, .rels = j->rels, .ntweets = nt,
                             .tweets = j->tweets, .version = 0};
 }
@@ -256,22 +276,87 @@ static void list_fail(fw_pg_job *jb, int rc)
     j->out = (fw_list_res){.rc = rc};
 }
 
-/* "FROM fw_rel r JOIN fw_users u ... WHERE <the visible entries of the list>" */
-static void list_from(fw_buf *b, const fw_list_q *q)
+/* "FROM fw_rel r JOIN fw_users u <joins> WHERE <the visible entries of the list>" ($1: the owner) */
+static void list_from(fw_buf *b, const fw_list_q *q, const char *joins)
 {
-    fw_buf_printf(b, "FROM fw_rel r JOIN fw_users u ON u.id = r.%s WHERE r.%s = ", LISTS[q->kind].other,
+    fw_buf_printf(b, "FROM fw_rel r JOIN fw_users u ON u.id = r.%s%s WHERE r.%s = $1", LISTS[q->kind].other, joins,
                   LISTS[q->kind].owner);
-    put_id(b, q->owner_id);
     fw_buf_printf(b, " AND r.state = %d AND (u.flags & %u) = 0", LISTS[q->kind].state, FW_USER_SUSPENDED);
 }
 
-static void rel_cols(fw_buf *b, uint64_t viewer, const char *user)
+/* The viewer's relation to user u both ways (viewer = $v). */
+static void rel_cols(fw_buf *b, int v)
 {
-    fw_buf_puts(b, ", (SELECT v.state FROM fw_rel v WHERE v.src = ");
-    put_id(b, viewer);
-    fw_buf_printf(b, " AND v.dst = %s), (SELECT v.state FROM fw_rel v WHERE v.src = %s AND v.dst = ", user, user);
-    put_id(b, viewer);
-    fw_buf_puts(b, ")");
+    fw_buf_printf(b, ", (SELECT x.state FROM fw_rel x WHERE x.src = $%d AND x.dst = u.id)"
+                     ", (SELECT x.state FROM fw_rel x WHERE x.src = u.id AND x.dst = $%d)", v, v);
+}
+
+/* The referenced tweets of user u, one joined row each (NULLs when there is none). */
+static const struct {
+    uint32_t bit;
+    const char *cols, *join;
+} TWEET_JOINS[] = {
+    {FW_TW_PINNED, ", tp.*",
+     " LEFT JOIN LATERAL (SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id = u.pinned_tweet_id) tp ON true"},
+    {FW_TW_MOST_RECENT, ", tm.*",
+     " LEFT JOIN LATERAL (SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id = u.most_recent_tweet_id) tm"
+     " ON true"},
+};
+
+/* A page as one statement, so that one snapshot covers it without BEGIN and
+ * COMMIT: part 0 is the owner's row (with the viewer's relations and whether
+ * visible entries lie beyond the cursor), part 1 the page joined to users, each
+ * row with its referenced tweets. Ids and the cursor are parameters and only
+ * the shape (list, direction, limit, columns) is text, so there are few
+ * variants and each is prepared once per connection (fw_pgc_run). Columns:
+ * part, seq, the user's, [2 relations if viewer], far, [16 per tweet kind]. */
+static void list_sql(fw_buf *b, fw_pgp *p, const fw_list_q *q)
+{
+    uint64_t viewer = q->opts.viewer_id;
+    bool rels = q->opts.want_rels && viewer;
+    fw_pgp_u64(p, q->owner_id); /* $1 */
+    int cur = 0, v = 0;
+    if (q->dir != FW_PAGE_FIRST) {
+        fw_pgp_u64(p, q->cursor > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : q->cursor);
+        cur = p->n;
+    }
+    if (viewer) {
+        fw_pgp_u64(p, viewer);
+        v = p->n;
+    }
+    fw_buf cols = FW_BUF_INIT, joins = FW_BUF_INIT, from = FW_BUF_INIT;
+    for (size_t i = 0; i < sizeof TWEET_JOINS / sizeof TWEET_JOINS[0]; i++)
+        if (q->opts.tweets & TWEET_JOINS[i].bit) {
+            fw_buf_puts(&cols, TWEET_JOINS[i].cols);
+            fw_buf_puts(&joins, TWEET_JOINS[i].join);
+        }
+    list_from(&from, q, "");
+    fw_buf_puts(b, "SELECT 0, NULL::bigint, " FW_PG_USER_COLS);
+    if (v)
+        rel_cols(b, v);
+    if (cur) /* the far end: entries beyond the cursor were all skipped (suspended) or there are visible ones */
+        fw_buf_printf(b, ", EXISTS (SELECT 1 %s AND r.seq %s $%d)", from.data, q->dir == FW_PAGE_AFTER ? ">=" : "<=",
+                      cur);
+    else
+        fw_buf_puts(b, ", false");
+    fw_buf_printf(b, "%s FROM fw_users u%s WHERE u.id = $1", cols.data ? cols.data : "",
+                  joins.data ? joins.data : "");
+    fw_buf_puts(b, " UNION ALL (SELECT 1, r.seq, " FW_PG_USER_COLS);
+    if (rels)
+        rel_cols(b, v);
+    else if (v)
+        fw_buf_puts(b, ", NULL::smallint, NULL::smallint");
+    fw_buf_printf(b, ", false%s ", cols.data ? cols.data : "");
+    fw_buf_free(&from);
+    list_from(&from, q, joins.data ? joins.data : "");
+    fw_buf_puts(b, from.data);
+    if (cur) /* keyset on the edge sequence: one index range scan */
+        fw_buf_printf(b, " AND r.seq %s $%d", q->dir == FW_PAGE_AFTER ? "<" : ">", cur);
+    const char *order = q->dir == FW_PAGE_BEFORE ? "ASC" : "DESC";
+    fw_buf_printf(b, " ORDER BY r.seq %s LIMIT %u) ORDER BY 1, 2 %s", order, q->limit + 1, order);
+    fw_buf_free(&cols);
+    fw_buf_free(&joins);
+    fw_buf_free(&from);
 }
 
 static void list_work(fw_pg_job *jb, fw_pgc *c)
@@ -280,75 +365,49 @@ static void list_work(fw_pg_job *jb, fw_pgc *c)
     const fw_list_q *q = &j->q;
     uint64_t viewer = q->opts.viewer_id;
     bool rels = q->opts.want_rels && viewer;
-    int64_t cur = q->cursor > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)q->cursor;
-    fw_buf from = FW_BUF_INIT, page = FW_BUF_INIT, b = FW_BUF_INIT;
-    list_from(&from, q);
-    /* the page: keyset on the edge sequence, one index range scan */
-    fw_buf_puts(&page, from.data);
-    if (q->dir == FW_PAGE_AFTER)
-        fw_buf_printf(&page, " AND r.seq < %lld", (long long)cur);
-    else if (q->dir == FW_PAGE_BEFORE)
-        fw_buf_printf(&page, " AND r.seq > %lld", (long long)cur);
-    fw_buf_puts(&page, q->dir == FW_PAGE_BEFORE ? " ORDER BY r.seq ASC" : " ORDER BY r.seq DESC");
-
-    fw_buf_puts(&b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT " FW_PG_USER_COLS);
-    if (viewer)
-        rel_cols(&b, viewer, "u.id");
-    fw_buf_puts(&b, " FROM fw_users u WHERE u.id = ");
-    put_id(&b, q->owner_id);
-    fw_buf_puts(&b, "; SELECT r.seq, " FW_PG_USER_COLS);
-    if (rels)
-        rel_cols(&b, viewer, "u.id");
-    fw_buf_printf(&b, " %s LIMIT %u;", page.data, q->limit + 1);
-    /* The far end: entries beyond the cursor were all skipped (suspended) or
-     * there are visible ones; one EXISTS answers it. */
-    bool far = q->dir != FW_PAGE_FIRST;
-    if (far)
-        fw_buf_printf(&b, " SELECT EXISTS (SELECT 1 %s AND r.seq %s %lld);", from.data,
-                      q->dir == FW_PAGE_AFTER ? ">=" : "<=", (long long)cur);
-    if (q->opts.tweets) {
-        fw_buf tw = FW_BUF_INIT;
-        fw_buf_printf(&tw, "%s LIMIT %u", page.data, q->limit);
-        tweets_sql(&b, q->opts.tweets, tw.data);
-        fw_buf_free(&tw);
-    }
-    fw_buf_puts(&b, " COMMIT");
-    int rc = fw_pgc_multi(c, b.data, j->res, NRES_MAX, &j->nres);
-    fw_buf_free(&from);
-    fw_buf_free(&page);
+    fw_buf b = FW_BUF_INIT;
+    fw_pgp p = {0};
+    list_sql(&b, &p, q);
+    int rc = fw_pgc_run(c, b.data, &p, &j->res[0]);
     fw_buf_free(&b);
+    fw_pgp_free(&p);
     if (rc) {
         list_fail(jb, rc);
         return;
     }
-    const PGresult *orow = j->res[1], *pr = j->res[2], *fr = far ? j->res[3] : NULL,
-                   *tr = q->opts.tweets ? j->res[far ? 4 : 3] : NULL;
-    if (PQntuples(orow) != 1) {
+    j->nres = 1;
+    const PGresult *r = j->res[0];
+    const int uc = 2, rc0 = uc + FW_PG_USER_NCOLS, fc = rc0 + (viewer ? 2 : 0);
+    int rows = PQntuples(r);
+    if (rows < 1 || fw_pg_u64(r, 0, 0) != 0) {
         list_fail(jb, FW_ENOTFOUND);
         return;
     }
-    fw_pg_user_row(orow, 0, 0, &j->owner);
+    fw_pg_user_row(r, 0, uc, &j->owner);
     j->out.owner = &j->owner;
     if (viewer && viewer != q->owner_id)
-        j->out.owner_rels = (fw_rels){(uint8_t)fw_pg_u64(orow, 0, FW_PG_USER_NCOLS),
-                                      (uint8_t)fw_pg_u64(orow, 0, FW_PG_USER_NCOLS + 1)};
-    int rows = PQntuples(pr);
+        j->out.owner_rels = (fw_rels){(uint8_t)fw_pg_u64(r, 0, rc0), (uint8_t)fw_pg_u64(r, 0, rc0 + 1)};
+    rows--; /* page rows are 1..rows */
     size_t n = rows > (int)q->limit ? q->limit : (size_t)rows;
-    bool more_near = rows > (int)q->limit, more_far = fr && fw_pg_u64(fr, 0, 0);
+    bool more_near = rows > (int)q->limit, more_far = fw_pg_u64(r, 0, fc) != 0;
     j->users = xcalloc(n, sizeof(*j->users));
     j->uptr = xcalloc(n, sizeof(*j->uptr));
     j->seqs = xcalloc(n, sizeof(*j->seqs));
     j->rels = xcalloc(n, sizeof(*j->rels));
     j->tweets = xcalloc(2 * n, sizeof(*j->tweets));
+    fw_tweet *cand = xcalloc(2 * n, sizeof(*cand));
+    size_t ncand = 0;
     for (size_t i = 0; i < n; i++) {
         /* BEFORE read oldest first: present newest first */
-        int row = q->dir == FW_PAGE_BEFORE ? (int)(n - 1 - i) : (int)i;
-        j->seqs[i] = fw_pg_u64(pr, row, 0);
-        fw_pg_user_row(pr, row, 1, &j->users[i]);
+        int row = 1 + (q->dir == FW_PAGE_BEFORE ? (int)(n - 1 - i) : (int)i);
+        j->seqs[i] = fw_pg_u64(r, row, 1);
+        fw_pg_user_row(r, row, uc, &j->users[i]);
         j->uptr[i] = &j->users[i];
         if (rels && j->users[i].id != viewer)
-            j->rels[i] = (fw_rels){(uint8_t)fw_pg_u64(pr, row, 1 + FW_PG_USER_NCOLS),
-                                   (uint8_t)fw_pg_u64(pr, row, 2 + FW_PG_USER_NCOLS)};
+            j->rels[i] = (fw_rels){(uint8_t)fw_pg_u64(r, row, rc0), (uint8_t)fw_pg_u64(r, row, rc0 + 1)};
+        for (int tc = fc + 1; tc < PQnfields(r); tc += FW_PG_TWEET_NCOLS)
+            if (!PQgetisnull(r, row, tc))
+                fw_pg_tweet_row(r, row, tc, &cand[ncand++]);
     }
     j->out.rc = FW_OK;
     j->out.n = n;
@@ -357,9 +416,10 @@ static void list_work(fw_pg_job *jb, fw_pgc *c)
     j->out.rels = q->opts.want_rels ? j->rels : NULL;
     j->out.more_older = q->dir == FW_PAGE_BEFORE ? more_far : more_near;
     j->out.more_newer = q->dir == FW_PAGE_BEFORE ? more_near : more_far;
-    j->out.ntweets = q->opts.tweets ? hydrate(tr, j->uptr, n, q->opts.tweets, j->tweets) : 0;
+    j->out.ntweets = q->opts.tweets ? hydrate(cand, ncand, j->uptr, n, q->opts.tweets, j->tweets) : 0;
     j->out.tweets = j->tweets;
     j->out.version = 0;
+    free(cand);
 }
 
 static void list_done(fw_pg_job *jb)
@@ -404,6 +464,7 @@ typedef struct auth_job {
     char ck[FW_TOKEN_MAX + 1];     /* consumer key (OAuth 1.0a) */
     size_t cklen;
     PGresult *res;
+    int rc; /* of the statement */
     fw_auth_res out;
     fw_cred cred;
     fw_app app;
@@ -416,43 +477,22 @@ static void auth_fail(fw_pg_job *jb, int rc)
     j->out = (fw_auth_res){.rc = rc};
 }
 
-static void auth_work(fw_pg_job *jb, fw_pgc *c)
+/* Decodes j->res (the answer of the statement run for j or for a job it
+ * joined, with its rc) into j->out. */
+static void auth_decode(auth_job *j, int rc)
 {
-    auth_job *j = (auth_job *)(void *)jb;
-    const char *vals[1] = {(const char *)j->key};
-    int lens[1] = {(int)j->keylen}, bin[1] = {1};
-    int rc;
-    if (j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID) {
-        /* a text parameter: fw_pg_auth let only printable ASCII through */
-        rc = fw_pgc_exec(c,
-                         j->by == FW_AUTH_BY_CONSUMER_KEY
-                             ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.consumer_key = $1"
-                             : "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.client_id = $1",
-                         1, vals, NULL, NULL, &j->res);
-        if (rc == FW_OK && PQntuples(j->res) != 1)
-            rc = FW_ENOTFOUND;
-        if (rc) {
-            auth_fail(jb, rc);
-            return;
-        }
-        fw_pg_app_row(j->res, 0, 0, &j->app);
-        j->out = (fw_auth_res){.rc = FW_OK, .app = &j->app};
-        return;
-    }
-    rc = fw_pgc_exec(c,
-                     "SELECT c.kind, " FW_PG_CRED_REVOKED ", c.app_id, c.user_id, c.scopes, c.issued_at_ms, "
-                     "c.expires_at_ms, c.secret, a.id IS NOT NULL, u.id IS NOT NULL, " FW_PG_APP_COLS ", "
-                     FW_PG_USER_COLS ", c.grant_id"
-                     " FROM fw_creds c LEFT JOIN " FW_PG_APP_FROM " ON a.id = c.app_id"
-                     " LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = $1",
-                     1, vals, lens, bin, &j->res);
     if (rc == FW_OK && PQntuples(j->res) != 1)
         rc = FW_ENOTFOUND;
     if (rc) {
-        auth_fail(jb, rc);
+        auth_fail(&j->j, rc);
         return;
     }
     const PGresult *r = j->res;
+    if (j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID) {
+        fw_pg_app_row(r, 0, 0, &j->app);
+        j->out = (fw_auth_res){.rc = FW_OK, .app = &j->app};
+        return;
+    }
     fw_cred *cr = &j->cred;
     cr->kind = (uint8_t)fw_pg_u64(r, 0, 0);
     cr->revoked = fw_pg_u64(r, 0, 1) != 0;
@@ -466,17 +506,53 @@ static void auth_work(fw_pg_job *jb, fw_pgc *c)
     bool has_app = fw_pg_u64(r, 0, 8) != 0, has_user = fw_pg_u64(r, 0, 9) != 0;
     if ((j->by == FW_AUTH_BY_OAUTH1) != (cr->kind == FW_CRED_OAUTH1_USER) || !has_app ||
         (cr->user_id && !has_user)) {
-        auth_fail(jb, FW_ENOTFOUND);
+        auth_fail(&j->j, FW_ENOTFOUND);
         return;
     }
     fw_pg_app_row(r, 0, 10, &j->app);
     if (j->by == FW_AUTH_BY_OAUTH1 && !fw_ct_equal(j->app.consumer_key.p, j->app.consumer_key.len, j->ck, j->cklen)) {
-        auth_fail(jb, FW_ENOTFOUND);
+        auth_fail(&j->j, FW_ENOTFOUND);
         return;
     }
     if (cr->user_id)
         fw_pg_user_row(r, 0, 10 + FW_PG_APP_NCOLS, &j->user);
     j->out = (fw_auth_res){.rc = FW_OK, .cred = cr, .app = &j->app, .user = cr->user_id ? &j->user : NULL};
+}
+
+static void auth_work(fw_pg_job *jb, fw_pgc *c)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    bool app_key = j->by == FW_AUTH_BY_CONSUMER_KEY || j->by == FW_AUTH_BY_CLIENT_ID;
+    /* an app key is a text parameter (fw_pg_auth let only printable ASCII through), the others bytea */
+    fw_pgp p = {.n = 1, .v = {(const char *)j->key}, .len = {(int)j->keylen}, .bin = {app_key ? 0 : 1}};
+    const char *sql =
+        j->by == FW_AUTH_BY_CONSUMER_KEY ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.consumer_key = $1"
+        : j->by == FW_AUTH_BY_CLIENT_ID  ? "SELECT " FW_PG_APP_COLS " FROM " FW_PG_APP_FROM " WHERE a.client_id = $1"
+                                         : "SELECT c.kind, " FW_PG_CRED_REVOKED ", c.app_id, c.user_id, c.scopes, "
+                                           "c.issued_at_ms, c.expires_at_ms, c.secret, a.id IS NOT NULL, "
+                                           "u.id IS NOT NULL, " FW_PG_APP_COLS ", " FW_PG_USER_COLS ", c.grant_id"
+                                           " FROM fw_creds c LEFT JOIN " FW_PG_APP_FROM " ON a.id = c.app_id"
+                                           " LEFT JOIN fw_users u ON u.id = c.user_id WHERE c.key = $1";
+    j->rc = fw_pgc_run(c, sql, &p, &j->res);
+    auth_decode(j, j->rc);
+}
+
+/* Coalescing (fw_pg_job.same): the same kind of lookup of the same key (and consumer key). */
+static bool auth_same(const fw_pg_job *qb, const fw_pg_job *jb)
+{
+    const auth_job *q = (const auth_job *)(const void *)qb, *j = (const auth_job *)(const void *)jb;
+    return q->by == j->by && fw_ct_equal(q->key, q->keylen, j->key, j->keylen) &&
+           fw_ct_equal(q->ck, q->cklen, j->ck, j->cklen);
+}
+
+static void auth_adopt(fw_pg_job *jb, const fw_pg_job *qb)
+{
+    auth_job *j = (auth_job *)(void *)jb;
+    const auth_job *q = (const auth_job *)(const void *)qb;
+    j->rc = q->rc;
+    if (q->res && !(j->res = PQcopyResult(q->res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES)))
+        j->rc = FW_ENOMEM;
+    auth_decode(j, j->rc);
 }
 
 static void auth_done(fw_pg_job *jb)
@@ -514,7 +590,7 @@ void fw_pg_auth(fw_store *st, fw_exec *exec, const fw_auth_q *q, fw_auth_cb cb, 
     }
     auth_job *j = xcalloc(1, sizeof(*j));
     j->j = (fw_pg_job){.task = {.run = job_task}, .exec = exec, .work = auth_work, .done = auth_done,
-                       .fail = auth_fail};
+                       .fail = auth_fail, .same = auth_same, .adopt = auth_adopt};
     j->cb = cb;
     j->ctx = ctx;
     j->by = q->by;

@@ -500,6 +500,7 @@ int fw_pg_open(const fw_store_opts *opts, fw_store **out)
     s->timeout_ms = opts->timeout_ms ? opts->timeout_ms : FW_PG_DEFAULT_TIMEOUT_MS;
     s->bulk = opts->bulk && !opts->read_only;
     s->read_only = opts->read_only;
+    s->no_prepare = opts->no_prepare;
     s->admin.s = s;
     pthread_mutex_init(&s->admin_mu, NULL);
     s->lease.s = s;

@@ -366,6 +366,8 @@ typedef struct fw_store_opts {
                                     lookups go there, user-context reads and every write to the
                                     primary (read-your-writes on every node); at most 8 */
     size_t nreplicas;
+    bool no_prepare;           /* never use named prepared statements (behind pgbouncer in transaction
+                                  mode, where they do not survive; default: prepared once per connection) */
     /* Both: where fw_store_open writes a one-line reason when it fails (may be NULL). */
     char *err;
     size_t err_len;

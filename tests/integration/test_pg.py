@@ -46,6 +46,19 @@ def test_followers_page_is_an_index_range_scan_at_any_depth(demo):
         # O(page): the index scan stops after the page, it never reads the whole list
         rows = int(scan[0].split("actual rows=")[1].split()[0])
         assert rows <= 101, plan
+    # followd prepares the page once per connection with the owner and the cursor as parameters: the generic
+    # plan PostgreSQL switches to after a few executions must be the same range scan, with the settings of
+    # followd's pooled connections (src/store/pg_conn.c: without enable_bitmapscan = off it is a bitmap scan of
+    # the whole list and a sort)
+    for cursor, args in [("", f"{owner}"), (" AND r.seq < $2", f"{owner}, {deep}")]:
+        types = "bigint" if not cursor else "bigint, bigint"
+        plan = psql(f"SET plan_cache_mode = force_generic_plan; SET enable_bitmapscan = off; PREPARE pg_page({types}) AS "
+                    + PAGE_SQL.format(owner="$1", cursor=cursor, limit=101)
+                    + f"; EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE pg_page({args})", url=db)
+        assert "Sort" not in plan, plan
+        scan = [line for line in plan.splitlines() if "fw_rel_by_dst" in line]
+        assert scan and "Backward" in scan[0], plan
+        assert int(scan[0].split("actual rows=")[1].split()[0]) <= 101, plan
 
 
 @contextlib.contextmanager
@@ -447,6 +460,62 @@ def test_replica_answers_app_only_reads_and_users_read_their_own_writes():
         while requests.get(url, headers=bearer(app["bearer_token"]), timeout=10).json()["meta"]["result_count"] != 1:
             assert time.time() < deadline, "the standby did not catch up after replay resumed"
             time.sleep(0.2)
+    finally:
+        if srv:
+            srv.stop()
+        subprocess.run([CLUSTER, "stop", r_dir], capture_output=True)
+        subprocess.run([CLUSTER, "stop", p_dir], capture_output=True)
+
+
+def test_replica_down_reads_fall_back_to_the_primary_and_the_replica_comes_back():
+    """A standby that is down costs app-only reads nothing: they are answered by the primary (200, current data)
+    while it is down, and once it is up again it serves them again (seen through its paused replay: the app-only
+    read shows the standby's older state while the user's own read, on the primary, shows the write)."""
+    base = tempfile.mkdtemp(prefix="followd-repl-")
+    os.chmod(base, 0o755)  # the clusters run as nobody when the tests run as root
+    p_dir, r_dir = os.path.join(base, "p"), os.path.join(base, "r")
+    srv = None
+    try:
+        p_url = subprocess.run([CLUSTER, "start", p_dir], capture_output=True, text=True, check=True).stdout.strip()
+        psql("CREATE DATABASE fwrepl", url=p_url)
+        db = p_url.rsplit("/", 1)[0] + "/fwrepl"
+        run_cli("db", "migrate", db=db)
+        a, b, c = new_user(db, "fallba"), new_user(db, "fallbb"), new_user(db, "fallbc")
+        app = json.loads(run_cli("app", "create", "--name", "fallback", db=db))
+        tok = user_token(db, app["app_id"], a)
+        app_only = bearer(app["bearer_token"])
+        r_url = subprocess.run([CLUSTER, "replica", p_dir, r_dir], capture_output=True, text=True,
+                               check=True).stdout.strip()
+        replica = r_url.rsplit("/", 1)[0] + "/fwrepl"
+        srv = Server(db, "--db-replica", replica, "--rate-limits", "off")
+        url = f"{srv.url}/2/users/{a}/following"
+        deadline = time.time() + 20
+        while requests.get(url, headers=app_only, timeout=10).status_code != 200:
+            assert time.time() < deadline, "the standby never caught up with the schema and users"
+            time.sleep(0.2)
+        subprocess.run([CLUSTER, "down", r_dir], check=True, capture_output=True)
+        assert requests.post(url, json={"target_user_id": b}, headers=bearer(tok),
+                             timeout=10).json()["data"]["following"] is True
+        for _ in range(20):  # every read 200 and current: the primary answers while the standby is down
+            r = requests.get(url, headers=app_only, timeout=10)
+            assert r.status_code == 200, r.text
+            assert [u["id"] for u in r.json()["data"]] == [b], r.text
+            r = requests.get(f"{srv.url}/2/users?ids={a},{b}", headers=app_only, timeout=10)
+            assert r.status_code == 200 and len(r.json()["data"]) == 2, r.text
+        subprocess.run([CLUSTER, "up", r_dir], check=True, capture_output=True)
+        deadline = time.time() + 30
+        while psql(f"SELECT count(*) FROM fw_rel WHERE src = {a} AND dst = {b}", url=replica).strip() != "1":
+            assert time.time() < deadline, "the standby did not catch up after it came back"
+            time.sleep(0.2)
+        psql("SELECT pg_wal_replay_pause()", url=replica)
+        assert requests.post(url, json={"target_user_id": c}, headers=bearer(tok),
+                             timeout=10).json()["data"]["following"] is True
+        assert [u["id"] for u in requests.get(url, headers=bearer(tok), timeout=10).json()["data"]] == [c, b]
+        deadline = time.time() + 20  # back in rotation within its retry time: the paused standby's older state
+        while [u["id"] for u in requests.get(url, headers=app_only, timeout=10).json()["data"]] != [b]:
+            assert time.time() < deadline, "app-only reads never went to the standby again"
+            time.sleep(0.1)
+        psql("SELECT pg_wal_replay_resume()", url=replica)
     finally:
         if srv:
             srv.stop()
