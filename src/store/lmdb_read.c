@@ -386,8 +386,10 @@ void fw_lmdb_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb 
 }
 
 /* ------------------------------------------------------------------------
- * List pages. Duplicates are (~seq, other) so the natural order is newest
- * first: "older" is MDB_NEXT_DUP, "newer" is MDB_PREV_DUP. */
+ * List pages. List entries are be48(LIST_BIT | (SEQ_MAX - seq)), ordinal, so
+ * the natural order is newest first: "older" is MDB_NEXT_DUP, "newer" is
+ * MDB_PREV_DUP. In fol_out they follow the owner's index entries, which a
+ * walk treats as the end of the list. */
 
 static const int LIST_DB[] = {DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT};
 
@@ -395,57 +397,71 @@ typedef struct walk {
     fw_store *s;
     MDB_txn *txn;
     MDB_cursor *c;  /* the list */
+    MDB_cursor *oc; /* uord, then */
     MDB_cursor *uc; /* users: a positioned cursor skips the descent from the
                        root when the next id lies on the same leaf page, which
                        is common since lists are grouped by account age */
-    uint8_t key[8];
+    uint8_t key[4];
 } walk;
 
-static void ent_decode(const MDB_val *v, uint64_t *seq, uint64_t *other)
+/* A cursor result as a walk sees it: an index entry ends the list. */
+static int list_rc(int rc, const MDB_val *v)
 {
-    *seq = ~be64_get(v->mv_data);
-    *other = be64_get((const uint8_t *)v->mv_data + 8);
+    if (rc)
+        return rc;
+    if (v->mv_size != ADJ_ENT)
+        return MDB_CORRUPTED;
+    return adj_is_list(v->mv_data) ? 0 : MDB_NOTFOUND;
 }
+
+static void ent_decode(const MDB_val *v, uint64_t *seq, uint32_t *other) { adj_list_dec(v->mv_data, seq, other); }
 
 /* Positions at the newest entry with seq <= bound. */
 static int seek_le(walk *w, uint64_t bound, MDB_val *v)
 {
-    uint8_t d[16];
-    be64_put(d, ~bound);
-    memset(d + 8, 0, 8);
-    MDB_val k = {8, w->key};
-    *v = (MDB_val){16, d};
-    return mdb_cursor_get(w->c, &k, v, MDB_GET_BOTH_RANGE);
+    uint8_t d[ADJ_ENT];
+    adj_list_enc(d, bound > ADJ_SEQ_MAX ? ADJ_SEQ_MAX : bound, 0);
+    MDB_val k = {4, w->key};
+    *v = (MDB_val){ADJ_ENT, d};
+    return list_rc(mdb_cursor_get(w->c, &k, v, MDB_GET_BOTH_RANGE), v);
 }
 
 /* Positions at the oldest entry with seq > bound. */
 static int seek_gt(walk *w, uint64_t bound, MDB_val *v)
 {
-    MDB_val k = {8, w->key};
+    MDB_val k = {4, w->key};
+    if (bound >= ADJ_SEQ_MAX)
+        return MDB_NOTFOUND;
     int rc = seek_le(w, bound, v);
     if (rc == 0)
-        return mdb_cursor_get(w->c, &k, v, MDB_PREV_DUP);
+        return list_rc(mdb_cursor_get(w->c, &k, v, MDB_PREV_DUP), v);
     if (rc != MDB_NOTFOUND)
         return rc;
     /* every entry is newer than bound (or there are none) */
     if ((rc = mdb_cursor_get(w->c, &k, v, MDB_SET_KEY)))
         return rc;
-    return mdb_cursor_get(w->c, &k, v, MDB_LAST_DUP);
+    return list_rc(mdb_cursor_get(w->c, &k, v, MDB_LAST_DUP), v);
 }
 
 static int step(walk *w, bool older, MDB_val *v)
 {
-    MDB_val k = {8, w->key};
-    return mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP);
+    MDB_val k = {4, w->key};
+    return list_rc(mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP), v);
 }
 
 /* Loads the user an entry points at; 1 if visible (exists, not suspended). */
-static int visible(walk *w, uint64_t id, fw_user *u)
+static int visible(walk *w, uint32_t ord, fw_user *u)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, v;
-    int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
+    uint8_t o[4];
+    be32_put(o, ord);
+    MDB_val okey = {4, o}, ov;
+    int rc = mdb_cursor_get(w->oc, &okey, &ov, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc || ov.mv_size != 8)
+        return FW_EIO;
+    MDB_val key = {8, ov.mv_data}, v;
+    rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
@@ -468,7 +484,8 @@ static int peek(walk *w, uint64_t bound, bool older, bool *out)
     }
     fw_user u;
     for (; rc == 0; rc = step(w, older, &v)) {
-        uint64_t seq, other;
+        uint64_t seq;
+        uint32_t other;
         ent_decode(&v, &seq, &other);
         int vis = visible(w, other, &u);
         if (vis < 0)
@@ -484,18 +501,19 @@ static int peek(walk *w, uint64_t bound, bool older, bool *out)
 /* Collects up to limit visible entries walking from the start position. */
 static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
 {
-    MDB_val v, k = {8, w->key};
+    MDB_val v;
     bool older = q->dir != FW_PAGE_BEFORE;
     int rc;
     *n = 0;
     if (q->dir == FW_PAGE_FIRST)
-        rc = mdb_cursor_get(w->c, &k, &v, MDB_SET_KEY);
+        rc = seek_le(w, ADJ_SEQ_MAX, &v);
     else if (q->dir == FW_PAGE_AFTER)
         rc = q->cursor == 0 ? MDB_NOTFOUND : seek_le(w, q->cursor - 1, &v);
     else
         rc = seek_gt(w, q->cursor, &v);
     for (; rc == 0 && *n < q->limit; rc = step(w, older, &v)) {
-        uint64_t seq, other;
+        uint64_t seq;
+        uint32_t other;
         ent_decode(&v, &seq, &other);
         int vis = visible(w, other, &a->users[*n]);
         if (vis < 0)
@@ -525,11 +543,19 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
         return rc;
     res->owner = owner;
     res->owner_rels = rels_of(s, txn, q->opts.viewer_id, q->owner_id);
-    walk w = {s, txn, NULL, NULL, {0}};
-    be64_put(w.key, q->owner_id);
+    walk w = {s, txn, NULL, NULL, NULL, {0}};
+    uint32_t ord;
+    if ((rc = fw_lmdb_user_ord(txn, s, q->owner_id, &ord)))
+        return rc == FW_ENOTFOUND ? FW_EIO : rc; /* a user without an ordinal: check() reports it */
+    be32_put(w.key, ord);
     if (mdb_cursor_open(txn, s->dbi[LIST_DB[q->kind]], &w.c))
         return FW_EIO;
+    if (mdb_cursor_open(txn, s->dbi[DB_UORD], &w.oc)) {
+        mdb_cursor_close(w.c);
+        return FW_EIO;
+    }
     if (mdb_cursor_open(txn, s->dbi[DB_USERS], &w.uc)) {
+        mdb_cursor_close(w.oc);
         mdb_cursor_close(w.c);
         return FW_EIO;
     }
@@ -546,6 +572,7 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
         rc = q->cursor == UINT64_MAX ? peek(&w, UINT64_MAX, true, &res->more_older)
                                      : peek(&w, q->cursor + 1, true, &res->more_older);
     mdb_cursor_close(w.uc);
+    mdb_cursor_close(w.oc);
     mdb_cursor_close(w.c);
     if (rc)
         return rc;
