@@ -181,7 +181,7 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
     s->bulk = opts->bulk && !opts->read_only;
     rc = mdb_env_create(&s->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+        rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 5); /* + schema 1's five adjacency tables while converting */
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
     if (!rc)
