@@ -26,7 +26,7 @@ measure() {
   rm -rf "$db"
   "$2" import --db "$db" --db-max-size 64G --users "$G/users.jsonl" --tweets "$G/tweets.jsonl" \
     --follows "$G/follows.csv" >/dev/null 2>&1
-  mdb_stat -a "$db" | awk -v name="$1" -v ne="$NE" -v nu="$NU" '
+  mdb_stat -ea "$db" | awk -v name="$1" -v ne="$NE" -v nu="$NU" '
     /^Status of / { t = $3; next }
     /Page size:/ { ps = $3 }
     /Branch pages:/ { b[t] = $3 } /Leaf pages:/ { l[t] = $3 } /Overflow pages:/ { o[t] = $3 }

@@ -100,9 +100,8 @@ static int init_dbs(fw_store *s, const fw_store_opts *opts)
         rc = MDB_NOTFOUND; /* nothing was ever written */
     else if (!rc && (ver > FW_SCHEMA_VERSION || (ver && ver < FW_SCHEMA_VERSION && (ver != 1 || s->read_only)))) {
         if (ver == 1)
-            fw_store_open_err(opts, "%s: schema 1 (the old adjacency layout) must be converted: open it writable "
-                              "once (e.g. followd check --db %s without --read-only, or followd serve) while no "
-                              "other process has it open", opts->path, opts->path);
+            fw_store_open_err(opts, "%s: schema 1 (the old adjacency layout) must be converted first: run "
+                              "followd db migrate --db %s (any writable open converts it)", opts->path, opts->path);
         else
             fw_store_open_err(opts, "%s: schema %u, this build knows %u", opts->path, ver, FW_SCHEMA_VERSION);
         rc = MDB_INCOMPATIBLE;
