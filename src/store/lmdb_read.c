@@ -299,15 +299,24 @@ static void read_close(fw_store *s, MDB_txn *txn, arena *a)
         fw_lmdb_rtxn_put(s, txn);
 }
 
-static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user)
+/* The viewer's ordinal, found once per read (UINT32_MAX: no viewer, or one
+ * without an ordinal, who then has no relations). */
+static uint32_t viewer_ord(fw_store *s, MDB_txn *txn, uint64_t viewer)
+{
+    uint32_t o;
+    return viewer && fw_lmdb_user_ord(txn, s, viewer, &o) == FW_OK ? o : UINT32_MAX;
+}
+
+static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint32_t vord, uint64_t viewer, uint64_t user)
 {
     fw_rels r = {FW_REL_NONE, FW_REL_NONE};
     uint64_t seq;
-    if (!viewer || viewer == user)
+    uint32_t uord;
+    if (vord == UINT32_MAX || viewer == user || fw_lmdb_user_ord(txn, s, user, &uord) != FW_OK)
         return r;
-    if (fw_lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, vord, uord, &r.out, &seq))
         r.out = FW_REL_NONE;
-    if (fw_lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, uord, vord, &r.in, &seq))
         r.in = FW_REL_NONE;
     return r;
 }
@@ -319,8 +328,9 @@ static void add_extras(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *
                        const fw_tweet **tweets, size_t *ntweets)
 {
     if (o->want_rels) {
+        uint32_t vord = viewer_ord(s, txn, o->viewer_id);
         for (size_t i = 0; i < n; i++)
-            a->rels[i] = a->uptr[i] ? rels_of(s, txn, o->viewer_id, a->uptr[i]->id) : (fw_rels){0, 0};
+            a->rels[i] = a->uptr[i] ? rels_of(s, txn, vord, o->viewer_id, a->uptr[i]->id) : (fw_rels){0, 0};
         *rels = a->rels;
     }
     hydrate(s, txn, a, o, a->uptr, n);
@@ -542,7 +552,7 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
     if (rc)
         return rc;
     res->owner = owner;
-    res->owner_rels = rels_of(s, txn, q->opts.viewer_id, q->owner_id);
+    res->owner_rels = rels_of(s, txn, viewer_ord(s, txn, q->opts.viewer_id), q->opts.viewer_id, q->owner_id);
     walk w = {s, txn, NULL, NULL, NULL, {0}};
     uint32_t ord;
     if ((rc = fw_lmdb_user_ord(txn, s, q->owner_id, &ord)))
