@@ -56,13 +56,15 @@ measure after bin/followd
 
 [ "${PAGES:-}" = 1 ] && [ -n "${BEFORE:-}" ] || exit 0
 DURATION=${DURATION:-10}
-PORT=18290
+PORT=${PORT:-18377}
+# up: waits until the server answers (or gives up after 10 s).
+up() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && return 0; sleep 0.1; done; echo "server did not start" >&2; exit 1; }
 # serve NAME BINARY CACHE: the server on NAME's database, then one wrk run; prints req/s.
 serve_run() {
   "$2" serve --db "$W/db-$1" --listen 127.0.0.1:$PORT --threads 2 --rate-limits off --response-cache "$3" \
     >/dev/null 2>>"$W/serve.log" &
   spid=$!
-  sleep 1
+  up
   bearer=$(cat "$W/bearer-$1")
   WL_BEARER=$bearer WL_RANKS="$W/ranks.txt" WL_DEEP="$W/deep-$1.txt" WL_WRITERS=/dev/null WL_WRITES=0 \
     WL_SEED=1 WL_THREADS=2 wrk -t2 -c64 -d"${DURATION}s" -s bench/workload.lua "http://127.0.0.1:$PORT" |
@@ -75,7 +77,7 @@ for n in before after; do
     $PY -c "import json,sys; print(json.load(sys.stdin)['bearer_token'])" >"$W/bearer-$n"
   "$bin" serve --db "$W/db-$n" --listen 127.0.0.1:$PORT --threads 2 --rate-limits off >/dev/null 2>>"$W/serve.log" &
   spid=$!
-  sleep 1
+  up
   $PY bench/workload_prep.py "$G" "$W/prep-$n" "http://127.0.0.1:$PORT" "$(cat "$W/bearer-$n")" >/dev/null
   kill $spid; wait $spid 2>/dev/null || true
   cp "$W/prep-$n/deep.txt" "$W/deep-$n.txt"

@@ -1,11 +1,12 @@
 /* Follow-graph primitives inside one LMDB write transaction.
  *
- * Every relationship exists three times: the rel index entry (src,dst) that
- * answers "does src follow dst" in O(log n) and remembers the edge sequence,
- * and one duplicate in each direction's list (following/followers or
- * req_out/req_in), keyed by owner with data (~seq, other) so a list reads
- * newest first. The functions here change all three plus the two counters
- * together, so a committed transaction can never hold half a follow. */
+ * Every relationship exists three times: the index entry (src -> dst) under
+ * src's ordinal in fol_out that answers "does src follow dst" in O(log n) and
+ * remembers the edge sequence, and one list entry in each direction's list
+ * (fol_out/fol_in or rq_out/rq_in), keyed by the owner's ordinal, newest
+ * first (layout: lmdb_internal.h). The functions here change all three plus
+ * the two counters together, so a committed transaction can never hold half
+ * a follow. Users are named by ordinal in the adjacency, by id everywhere else. */
 #include "store/lmdb_internal.h"
 
 #include <stdlib.h>

@@ -350,6 +350,7 @@ typedef struct committer {
     fw_kv *kv;        /* nedges (or more) scratch pairs */
     void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
     void *ctx;
+    uint32_t obase;   /* the LMDB writer: ordinal of rank 0 (meta next_ord, so none is reused) */
 } committer;
 
 static void report(committer *c, const char *phase, uint64_t done, uint64_t total)
@@ -454,17 +455,17 @@ static int write_out(committer *c)
         size_t m = 0;
         for (size_t k = i; k < j; k++) {
             const edge *e = &im->edges[c->kv[k].val];
-            adj_idx_enc(items + m++ * ADJ_ENT, e->d, (e->s & KIND_BIT) != 0, e->t);
+            adj_idx_enc(items + m++ * ADJ_ENT, c->obase + e->d, (e->s & KIND_BIT) != 0, e->t);
         }
         size_t nidx = m;
         for (size_t k = i; k < j; k++) {
             const edge *e = &im->edges[c->kv[k].val];
             if (!(e->s & KIND_BIT))
-                adj_list_enc(items + m++ * ADJ_ENT, e->t, e->d);
+                adj_list_enc(items + m++ * ADJ_ENT, e->t, c->obase + e->d);
         }
         qsort(items + nidx * ADJ_ENT, m - nidx, ADJ_ENT, cmp_ent);
         uint8_t kb[4];
-        be32_put(kb, src);
+        be32_put(kb, c->obase + src);
         MDB_val key = {4, kb}, data[2] = {{ADJ_ENT, items}, {m, NULL}};
         rc = fw_lmdb_err(mdb_cursor_put(cur, &key, data, MDB_MULTIPLE | MDB_APPEND));
         if (!rc && data[1].mv_size != m)
@@ -509,10 +510,10 @@ static int write_lists(committer *c, int db, bool pending, bool by_dst, const ch
             break;
         for (size_t k = i; k < j; k++) {
             uint64_t seq = ~(uint32_t)c->kv[k].key & 0xFFFFFFFFu;
-            adj_list_enc(items + (k - i) * ADJ_ENT, seq, (uint32_t)c->kv[k].val);
+            adj_list_enc(items + (k - i) * ADJ_ENT, seq, c->obase + (uint32_t)c->kv[k].val);
         }
         uint8_t kb[4];
-        be32_put(kb, owner);
+        be32_put(kb, c->obase + owner);
         MDB_val key = {4, kb}, data[2] = {{ADJ_ENT, items}, {j - i, NULL}};
         rc = fw_lmdb_err(mdb_cursor_put(cur, &key, data, MDB_MULTIPLE | MDB_APPEND));
         if (!rc && data[1].mv_size != j - i)
@@ -527,7 +528,26 @@ static int write_lists(committer *c, int db, bool pending, bool by_dst, const ch
     return rc;
 }
 
-/* uid and uord: ordinal = rank, so both tables are in key order. */
+/* The first ordinal of this import: after every ordinal ever given (a wiped
+ * database keeps meta next_ord), so a reader's cached ordinal never changes
+ * meaning; FW_EFULL if the users would not fit. */
+static int ord_base(committer *c)
+{
+    MDB_val key = {8, "next_ord"}, v;
+    int rc = mdb_get(c->txn, c->im->s->dbi[DB_META], &key, &v);
+    c->obase = 0;
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (!rc && v.mv_size == 4)
+        c->obase = le32_get(v.mv_data);
+    else if (!rc)
+        return FW_EIO;
+    if (rc)
+        return fw_lmdb_err(rc);
+    return (uint64_t)c->obase + c->im->nusers > (uint64_t)ADJ_ORD_MAX + 1 ? FW_EFULL : FW_OK;
+}
+
+/* uid and uord: ordinal = obase + rank, so both tables are in key order. */
 static int write_ords(committer *c)
 {
     fw_import *im = c->im;
@@ -541,7 +561,7 @@ static int write_ords(committer *c)
     }
     for (size_t r = 0; r < im->nusers && !rc; r++) {
         uint8_t o[4], i[8];
-        be32_put(o, (uint32_t)r);
+        be32_put(o, c->obase + (uint32_t)r);
         be64_put(i, c->idr[r]);
         MDB_val ok = {4, o}, ik = {8, i};
         if (!(rc = mdb_cursor_put(ic, &ik, &ok, MDB_APPEND)))
@@ -551,7 +571,7 @@ static int write_ords(committer *c)
     mdb_cursor_close(oc);
     mdb_cursor_close(ic);
     uint8_t n[4];
-    le32_put(n, (uint32_t)im->nusers);
+    le32_put(n, c->obase + (uint32_t)im->nusers);
     MDB_val key = {8, "next_ord"}, nv = {4, n};
     return rc ? rc : fw_lmdb_err(mdb_put(c->txn, im->s->dbi[DB_META], &key, &nv, 0));
 }
@@ -662,6 +682,8 @@ static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx)
     int rc = fw_lmdb_err(mdb_txn_begin(im->s->env, NULL, 0, &c->txn));
     if (!rc && !table_empty(c->txn, im->s))
         rc = FW_EEXISTS; /* someone wrote since begin */
+    if (!rc)
+        rc = ord_base(c);
     if (!rc)
         rc = write_out(c);
     if (!rc)

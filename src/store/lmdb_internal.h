@@ -65,7 +65,13 @@ struct fw_store {
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
+    /* ordinal -> id as the read path learnt it from uord (0: not yet): an
+     * ordinal, once committed, never names another id (import starts after
+     * meta next_ord), so an entry is never stale; ORD_CACHE_MAX entries of
+     * reserved address space, touched pages only (lmdb_read.c). */
+    uint64_t *ord_ids;
 };
+#define ORD_CACHE_MAX (UINT32_C(1) << 27)
 
 /* ---- byte order helpers (keys big-endian, values little-endian) ---- */
 static inline void be64_put(uint8_t *p, uint64_t v)

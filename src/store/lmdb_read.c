@@ -459,9 +459,15 @@ static int step(walk *w, bool older, MDB_val *v)
     return list_rc(mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP), v);
 }
 
-/* Loads the user an entry points at; 1 if visible (exists, not suspended). */
-static int visible(walk *w, uint32_t ord, fw_user *u)
+/* The id an ordinal names: from the store's cache, else uord (which fills
+ * it). 0 if none; FW_EIO for a malformed entry. A cold page's cost is its
+ * B-tree descents, and this halves them. */
+static int64_t ord_to_id(walk *w, uint32_t ord)
 {
+    uint64_t *slot = ord < ORD_CACHE_MAX && w->s->ord_ids ? &w->s->ord_ids[ord] : NULL;
+    uint64_t id = slot ? __atomic_load_n(slot, __ATOMIC_RELAXED) : 0;
+    if (id)
+        return (int64_t)id;
     uint8_t o[4];
     be32_put(o, ord);
     MDB_val okey = {4, o}, ov;
@@ -470,8 +476,22 @@ static int visible(walk *w, uint32_t ord, fw_user *u)
         return 0;
     if (rc || ov.mv_size != 8)
         return FW_EIO;
-    MDB_val key = {8, ov.mv_data}, v;
-    rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
+    id = be64_get(ov.mv_data);
+    if (slot)
+        __atomic_store_n(slot, id, __ATOMIC_RELAXED);
+    return (int64_t)(id & INT64_MAX);
+}
+
+/* Loads the user an entry points at; 1 if visible (exists, not suspended). */
+static int visible(walk *w, uint32_t ord, fw_user *u)
+{
+    int64_t id = ord_to_id(w, ord);
+    if (id <= 0)
+        return (int)id;
+    uint8_t k[8];
+    be64_put(k, (uint64_t)id);
+    MDB_val key = {8, k}, v;
+    int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "core/clock.h"
@@ -199,9 +200,16 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
         fw_store_open_err(opts, "%s: %s", opts->path, mdb_strerror(rc));
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
+    if (!frc) { /* reserved, not committed: pages appear as ordinals are read */
+        void *m = mmap(NULL, (size_t)ORD_CACHE_MAX * 8, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        s->ord_ids = m == MAP_FAILED ? NULL : m; /* without it every read asks uord */
+    }
     if (!frc && !s->read_only)
         frc = fw_lmdb_writer_start(s);
     if (frc) {
+        if (s->ord_ids)
+            munmap(s->ord_ids, (size_t)ORD_CACHE_MAX * 8);
         fw_lmdb_rpool_free(s);
         if (s->env)
             mdb_env_close(s->env);
@@ -222,6 +230,8 @@ void fw_lmdb_close(fw_store *s)
     if (s->bulk)
         mdb_env_sync(s->env, 1);
     mdb_env_close(s->env);
+    if (s->ord_ids)
+        munmap(s->ord_ids, (size_t)ORD_CACHE_MAX * 8);
     free(s);
 }
 
