@@ -422,6 +422,39 @@ static void test_convert_v1(void **state)
     assert_clean(s);
 }
 
+/* An import after a wipe gives ordinals after every ordinal given before, so
+ * an ordinal cached by a reader (another process) never changes meaning. */
+static void test_import_after_wipe_new_ordinals(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    uint64_t a = mk_user(s, "a", 0), b = mk_user(s, "b", 0);
+    assert_true(wr(s, FW_W_FOLLOW, a, b).changed);
+    page *p = list(s, b, FW_LIST_FOLLOWERS, FW_PAGE_FIRST, 0, 10); /* fills the cache: ords 0, 1 */
+    assert_int_equal(p->ids[0], a);
+    assert_int_equal(fw_store_wipe(s), FW_OK);
+    fw_import *im;
+    assert_int_equal(fw_store_import_begin(s, &im), FW_OK);
+    fw_user x = {.id = 5000, .username = fw_str_c("x"), .name = fw_str_c("X")};
+    fw_user y = {.id = 6000, .username = fw_str_c("y"), .name = fw_str_c("Y")};
+    assert_int_equal(fw_store_import_user(im, &x), FW_OK);
+    assert_int_equal(fw_store_import_user(im, &y), FW_OK);
+    assert_int_equal(fw_store_import_edge(im, FW_REL_FOLLOWING, 6000, 5000, 0), FW_OK);
+    uint64_t dup;
+    assert_int_equal(fw_store_import_commit(im, NULL, NULL, &dup), FW_OK);
+    MDB_txn *t;
+    uint32_t ox, oy;
+    assert_int_equal(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t), 0);
+    assert_int_equal(fw_lmdb_user_ord(t, s, 5000, &ox), FW_OK);
+    assert_int_equal(fw_lmdb_user_ord(t, s, 6000, &oy), FW_OK);
+    mdb_txn_abort(t);
+    assert_int_equal(ox, 2);
+    assert_int_equal(oy, 3);
+    p = list(s, 5000, FW_LIST_FOLLOWERS, FW_PAGE_FIRST, 0, 10);
+    assert_int_equal(p->n, 1);
+    assert_int_equal(p->ids[0], 6000);
+    assert_clean(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seq_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ordinal_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_after_wipe_new_ordinals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
