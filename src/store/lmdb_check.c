@@ -13,7 +13,8 @@ typedef struct chk {
     void (*report)(void *ctx, const char *line);
     void *ctx;
     int problems;
-    uint64_t max_seq; /* largest edge sequence number in rel */
+    uint64_t max_seq; /* largest edge sequence number in the index */
+    uint32_t next_ord; /* meta next_ord */
 } chk;
 
 __attribute__((format(printf, 2, 3))) static void problem(chk *c, const char *fmt, ...)
@@ -31,24 +32,30 @@ __attribute__((format(printf, 2, 3))) static void problem(chk *c, const char *fm
 static const char *const LIST_NAME[DB_COUNT] = {
     [DB_FOLLOWERS] = "followers", [DB_FOLLOWING] = "following", [DB_REQ_IN] = "req_in", [DB_REQ_OUT] = "req_out"};
 
-/* Number of entries under owner in a list db. */
-static int list_len(chk *c, int db, uint64_t owner, size_t *n)
+/* Number of list entries under owner in a list db (fol_out's index entries
+ * are not counted). */
+static int list_len(chk *c, int db, uint32_t owner, size_t *n)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, c->s->dbi[db], &cur);
     if (rc)
         return rc;
-    uint8_t k[8];
-    be64_put(k, owner);
-    MDB_val key = {8, k}, v;
+    uint8_t k[4];
+    be32_put(k, owner);
+    MDB_val key = {4, k}, v;
     *n = 0;
     rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
-    if (rc == 0)
+    if (rc == 0 && db != DB_FOLLOWING)
         rc = mdb_cursor_count(cur, n);
+    else if (rc == 0)
+        for (rc = mdb_cursor_get(cur, &key, &v, MDB_LAST_DUP); rc == 0 && v.mv_size == ADJ_ENT && adj_is_list(v.mv_data);
+             rc = mdb_cursor_get(cur, &key, &v, MDB_PREV_DUP))
+            ++*n;
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Every user has an ordinal that maps back to it, and counters that match its lists. */
 static int check_users(chk *c)
 {
     MDB_cursor *cur;
@@ -72,15 +79,58 @@ static int check_users(chk *c)
             if (mdb_get(c->txn, c->s->dbi[DB_UNAMES], &nk, &nv) || nv.mv_size != 8 || be64_get(nv.mv_data) != id)
                 problem(c, "user %" PRIu64 ": username '%s' not indexed to it", id, lname);
         }
+        uint32_t ord;
+        uint64_t back;
+        if (fw_lmdb_user_ord(c->txn, c->s, id, &ord) != FW_OK) {
+            problem(c, "user %" PRIu64 ": no ordinal", id);
+            continue;
+        }
+        if (fw_lmdb_ord_id(c->txn, c->s, ord, &back) != FW_OK || back != id)
+            problem(c, "user %" PRIu64 ": ordinal %" PRIu32 " does not map back to it", id, ord);
+        if (ord >= c->next_ord)
+            problem(c, "user %" PRIu64 ": ordinal %" PRIu32 " not below meta next_ord %" PRIu32, id, ord, c->next_ord);
         size_t n;
-        if ((rc = list_len(c, DB_FOLLOWERS, id, &n)))
+        if ((rc = list_len(c, DB_FOLLOWERS, ord, &n)))
             break;
         if (n != u.followers_count)
             problem(c, "user %" PRIu64 ": followers_count %" PRIu64 " but %zu followers", id, u.followers_count, n);
-        if ((rc = list_len(c, DB_FOLLOWING, id, &n)))
+        if ((rc = list_len(c, DB_FOLLOWING, ord, &n)))
             break;
         if (n != u.following_count)
             problem(c, "user %" PRIu64 ": following_count %" PRIu64 " but follows %zu", id, u.following_count, n);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Every ordinal names a user whose own ordinal it is. */
+static int check_ords(chk *c)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(c->txn, c->s->dbi[DB_UORD], &cur);
+    if (rc)
+        return rc;
+    MDB_val key, v;
+    for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+        if (key.mv_size != 4 || v.mv_size != 8) {
+            problem(c, "uord: malformed entry");
+            continue;
+        }
+        uint32_t ord = be32_get(key.mv_data), back;
+        uint64_t id = be64_get(v.mv_data);
+        if (fw_lmdb_user_ord(c->txn, c->s, id, &back) != FW_OK || back != ord)
+            problem(c, "ordinal %" PRIu32 ": user %" PRIu64 " does not have it", ord, id);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    if ((rc = mdb_cursor_open(c->txn, c->s->dbi[DB_UID], &cur)))
+        return rc;
+    for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
+        fw_user u;
+        uint64_t id = key.mv_size == 8 ? be64_get(key.mv_data) : 0;
+        if (fw_lmdb_user_get(c->txn, c->s, id, &u) != FW_OK)
+            problem(c, "uid: ordinal of missing user %" PRIu64, id);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -107,8 +157,15 @@ static int check_unames(chk *c)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The user an ordinal names, for messages (0 if none). */
+static uint64_t id_of(chk *c, uint32_t ord)
+{
+    uint64_t id;
+    return fw_lmdb_ord_id(c->txn, c->s, ord, &id) == FW_OK ? id : 0;
+}
+
 /* Every entry of one list: both users exist, the mirror entry exists and the
- * rel index records the same state and sequence. */
+ * index records the same state and sequence. */
 static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t state)
 {
     MDB_cursor *cur, *mc;
@@ -123,89 +180,96 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
     MDB_val key, v;
     fw_user u;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
-        if (key.mv_size != 8 || v.mv_size != 16) {
+        if (key.mv_size != 4 || v.mv_size != ADJ_ENT) {
             problem(c, "%s: malformed entry", name);
             continue;
         }
-        uint64_t owner = be64_get(key.mv_data), seq = ~be64_get(v.mv_data);
-        uint64_t other = be64_get((const uint8_t *)v.mv_data + 8);
-        if (owner == other)
+        if (!adj_is_list(v.mv_data)) {
+            if (db != DB_FOLLOWING)
+                problem(c, "%s: index entry in a list table", name);
+            continue; /* fol_out's index entries: check_rels */
+        }
+        uint32_t oo = be32_get(key.mv_data), ot;
+        uint64_t seq;
+        adj_list_dec(v.mv_data, &seq, &ot);
+        uint64_t owner = id_of(c, oo), other = id_of(c, ot);
+        if (oo == ot)
             problem(c, "%s of %" PRIu64 ": self-edge", name, owner);
-        if (fw_lmdb_user_get(c->txn, c->s, owner, &u) != FW_OK)
-            problem(c, "%s of %" PRIu64 ": owner does not exist", name, owner);
+        if (!owner || fw_lmdb_user_get(c->txn, c->s, owner, &u) != FW_OK)
+            problem(c, "%s of %" PRIu64 ": owner does not exist (ordinal %" PRIu32 ")", name, owner, oo);
         else if (db == DB_REQ_IN && !(u.flags & FW_USER_PROTECTED))
             /* making an account public accepts every request in the same txn,
              * so a request left to a public account could never be answered */
             problem(c, "%s of %" PRIu64 ": request %" PRIu64 " to a public account", name, owner, other);
-        if (fw_lmdb_user_get(c->txn, c->s, other, &u) != FW_OK)
-            problem(c, "%s of %" PRIu64 ": entry %" PRIu64 " does not exist", name, owner, other);
-        uint8_t mk[8], md[16];
-        be64_put(mk, other);
-        be64_put(md, ~seq);
-        be64_put(md + 8, owner);
-        MDB_val mkey = {8, mk}, mval = {16, md};
+        if (!other || fw_lmdb_user_get(c->txn, c->s, other, &u) != FW_OK)
+            problem(c, "%s of %" PRIu64 ": entry %" PRIu64 " does not exist (ordinal %" PRIu32 ")", name, owner, other,
+                    ot);
+        uint8_t mk[4], md[ADJ_ENT];
+        be32_put(mk, ot);
+        adj_list_enc(md, seq, oo);
+        MDB_val mkey = {4, mk}, mval = {ADJ_ENT, md};
         if (mdb_cursor_get(mc, &mkey, &mval, MDB_GET_BOTH))
             problem(c, "%s of %" PRIu64 ": %" PRIu64 " (seq %" PRIu64 ") has no mirror in %s", name, owner, other, seq,
                     LIST_NAME[mirror]);
         uint8_t st;
         uint64_t rseq;
-        uint64_t src = owner_is_src ? owner : other, dst = owner_is_src ? other : owner;
-        int r = fw_lmdb_rel_get(c->txn, c->s, src, dst, &st, &rseq);
+        uint32_t src = owner_is_src ? oo : ot, dst = owner_is_src ? ot : oo;
+        int r = fw_lmdb_rel_get_ord(c->txn, c->s, src, dst, &st, &rseq);
         if (r || st != state || rseq != seq)
             problem(c, "%s of %" PRIu64 ": relation %" PRIu64 "->%" PRIu64 " is state %d seq %" PRIu64
                        ", expected %d seq %" PRIu64,
-                    name, owner, src, dst, r ? -1 : st, rseq, state, seq);
+                    name, owner, id_of(c, src), id_of(c, dst), r ? -1 : st, rseq, state, seq);
     }
     mdb_cursor_close(mc);
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Every relation has its list entry (its mirror is covered by check_list);
+/* Every index entry has its list entry (its mirror is covered by check_list);
  * records the largest sequence number for check_seq. */
 static int check_rels(chk *c)
 {
-    MDB_cursor *cur, *fc, *rc_out;
-    int rc = mdb_cursor_open(c->txn, c->s->dbi[DB_REL], &cur);
+    MDB_cursor *cur, *rc_out;
+    int rc = mdb_cursor_open(c->txn, c->s->dbi[DB_FOLLOWING], &cur);
     if (rc)
         return rc;
-    if ((rc = mdb_cursor_open(c->txn, c->s->dbi[DB_FOLLOWING], &fc))) {
+    if ((rc = mdb_cursor_open(c->txn, c->s->dbi[DB_REQ_OUT], &rc_out))) {
         mdb_cursor_close(cur);
         return rc;
     }
-    if ((rc = mdb_cursor_open(c->txn, c->s->dbi[DB_REQ_OUT], &rc_out))) {
-        mdb_cursor_close(fc);
+    MDB_cursor *fc;
+    if ((rc = mdb_cursor_open(c->txn, c->s->dbi[DB_FOLLOWING], &fc))) {
+        mdb_cursor_close(rc_out);
         mdb_cursor_close(cur);
         return rc;
     }
     MDB_val key, v;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
-        if (key.mv_size != 16 || v.mv_size != 9) {
-            problem(c, "rel: malformed entry");
-            continue;
-        }
-        uint64_t src = be64_get(key.mv_data), dst = be64_get((const uint8_t *)key.mv_data + 8);
-        const uint8_t *p = v.mv_data;
-        uint64_t seq = le64_get(p + 1);
+        if (key.mv_size != 4 || v.mv_size != ADJ_ENT || adj_is_list(v.mv_data))
+            continue; /* check_list reports malformed entries */
+        uint32_t so = be32_get(key.mv_data), dor;
+        bool pending;
+        uint64_t seq;
+        adj_idx_dec(v.mv_data, &dor, &pending, &seq);
+        uint64_t src = id_of(c, so), dst = id_of(c, dor);
         if (seq > c->max_seq)
             c->max_seq = seq;
-        if (src == dst)
+        if (so == dor)
             problem(c, "rel %" PRIu64 "->%" PRIu64 ": self-edge", src, dst);
-        if (p[0] != FW_REL_FOLLOWING && p[0] != FW_REL_PENDING) {
-            problem(c, "rel %" PRIu64 "->%" PRIu64 ": bad state %d", src, dst, p[0]);
+        if (!seq) {
+            problem(c, "rel %" PRIu64 "->%" PRIu64 ": sequence 0", src, dst);
             continue;
         }
-        uint8_t lk[8], ld[16];
-        be64_put(lk, src);
-        be64_put(ld, ~seq);
-        be64_put(ld + 8, dst);
-        MDB_val lkey = {8, lk}, lval = {16, ld};
-        if (mdb_cursor_get(p[0] == FW_REL_FOLLOWING ? fc : rc_out, &lkey, &lval, MDB_GET_BOTH))
+        uint8_t lk[4], ld[ADJ_ENT];
+        be32_put(lk, so);
+        adj_list_enc(ld, seq, dor);
+        MDB_val lkey = {4, lk}, lval = {ADJ_ENT, ld};
+        if (mdb_cursor_get(pending ? rc_out : fc, &lkey, &lval, MDB_GET_BOTH))
             problem(c, "rel %" PRIu64 "->%" PRIu64 ": %s without its list entry", src, dst,
-                    p[0] == FW_REL_FOLLOWING ? "follow" : "request");
+                    pending ? "request" : "follow");
     }
-    mdb_cursor_close(rc_out);
     mdb_cursor_close(fc);
+    mdb_cursor_close(rc_out);
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -235,8 +299,16 @@ int fw_lmdb_check(fw_store *s, void (*report)(void *ctx, const char *line), void
     chk c = {.s = s, .report = report, .ctx = ctx};
     if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &c.txn))
         return FW_EIO;
-    int rc;
-    if (!(rc = check_users(&c)) && !(rc = check_unames(&c)) &&
+    MDB_val k = {8, "next_ord"}, v;
+    int rc = mdb_get(c.txn, s->dbi[DB_META], &k, &v);
+    if (rc && rc != MDB_NOTFOUND) {
+        mdb_txn_abort(c.txn);
+        return fw_lmdb_err(rc);
+    }
+    if (!rc && v.mv_size != 4)
+        problem(&c, "meta next_ord: malformed");
+    c.next_ord = !rc && v.mv_size == 4 ? le32_get(v.mv_data) : 0;
+    if (!(rc = check_users(&c)) && !(rc = check_ords(&c)) && !(rc = check_unames(&c)) &&
         !(rc = check_list(&c, DB_FOLLOWERS, DB_FOLLOWING, false, FW_REL_FOLLOWING)) &&
         !(rc = check_list(&c, DB_FOLLOWING, DB_FOLLOWERS, true, FW_REL_FOLLOWING)) &&
         !(rc = check_list(&c, DB_REQ_IN, DB_REQ_OUT, false, FW_REL_PENDING)) &&

@@ -1,11 +1,12 @@
 /* Follow-graph primitives inside one LMDB write transaction.
  *
- * Every relationship exists three times: the rel index entry (src,dst) that
- * answers "does src follow dst" in O(log n) and remembers the edge sequence,
- * and one duplicate in each direction's list (following/followers or
- * req_out/req_in), keyed by owner with data (~seq, other) so a list reads
- * newest first. The functions here change all three plus the two counters
- * together, so a committed transaction can never hold half a follow. */
+ * Every relationship exists three times: the index entry (src -> dst) under
+ * src's ordinal in fol_out that answers "does src follow dst" in O(log n) and
+ * remembers the edge sequence, and one list entry in each direction's list
+ * (fol_out/fol_in or rq_out/rq_in), keyed by the owner's ordinal, newest
+ * first (layout: lmdb_internal.h). The functions here change all three plus
+ * the two counters together, so a committed transaction can never hold half
+ * a follow. Users are named by ordinal in the adjacency, by id everywhere else. */
 #include "store/lmdb_internal.h"
 
 #include <stdlib.h>
@@ -126,66 +127,190 @@ int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
     return FW_OK;
 }
 
-/* fw_lmdb_rel_get with the LMDB code, so apply_write can tell a malformed
- * record (MDB_CORRUPTED) from a failing database. */
-static int rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
+/* ---- ordinals ---- */
+
+static const MDB_val META_ORD = {8, "next_ord"};
+
+int fw_lmdb_user_ord(MDB_txn *txn, fw_store *s, uint64_t id, uint32_t *ord)
 {
-    uint8_t k[16];
-    be64_put(k, src);
-    be64_put(k + 8, dst);
-    MDB_val key = {16, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_REL], &key, &v);
+    MDB_val v;
+    int rc = fw_lmdb_get_id(txn, s, DB_UID, id, &v);
+    if (rc)
+        return rc == FW_ENOTFOUND ? rc : FW_EIO;
+    if (v.mv_size != 4 || (*ord = be32_get(v.mv_data)) > ADJ_ORD_MAX)
+        return FW_EIO;
+    return FW_OK;
+}
+
+int fw_lmdb_ord_id(MDB_txn *txn, fw_store *s, uint32_t ord, uint64_t *id)
+{
+    uint8_t k[4];
+    be32_put(k, ord);
+    MDB_val key = {4, k}, v;
+    int rc = mdb_get(txn, s->dbi[DB_UORD], &key, &v);
+    if (rc)
+        return rc == MDB_NOTFOUND ? FW_ENOTFOUND : FW_EIO;
+    if (v.mv_size != 8)
+        return FW_EIO;
+    *id = be64_get(v.mv_data);
+    return FW_OK;
+}
+
+int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id)
+{
+    MDB_val v;
+    uint32_t ord = 0;
+    int rc = mdb_get(w->txn, w->s->dbi[DB_META], (MDB_val *)&META_ORD, &v);
+    if (rc && rc != MDB_NOTFOUND)
+        return fw_lmdb_err(rc);
+    if (!rc && v.mv_size != 4)
+        return FW_EIO;
+    if (!rc)
+        ord = le32_get(v.mv_data);
+    if (ord > ADJ_ORD_MAX)
+        return FW_EFULL;
+    uint8_t o[4], i[8], n[4];
+    be32_put(o, ord);
+    be64_put(i, id);
+    le32_put(n, ord + 1);
+    MDB_val ok = {4, o}, ik = {8, i}, nv = {4, n};
+    if ((rc = mdb_put(w->txn, w->s->dbi[DB_UID], &ik, &ok, MDB_NOOVERWRITE)) ||
+        (rc = mdb_put(w->txn, w->s->dbi[DB_UORD], &ok, &ik, MDB_NOOVERWRITE)) ||
+        (rc = mdb_put(w->txn, w->s->dbi[DB_META], (MDB_val *)&META_ORD, &nv, 0)))
+        return fw_lmdb_err(rc);
+    return FW_OK;
+}
+
+int fw_lmdb_ord_drop(fw_lmdb_wtx *w, uint64_t id)
+{
+    uint32_t ord;
+    int rc = fw_lmdb_user_ord(w->txn, w->s, id, &ord);
+    if (rc)
+        return rc == FW_ENOTFOUND ? FW_OK : rc;
+    uint8_t o[4], i[8];
+    be32_put(o, ord);
+    be64_put(i, id);
+    MDB_val ok = {4, o}, ik = {8, i};
+    if ((rc = mdb_del(w->txn, w->s->dbi[DB_UID], &ik, NULL)) ||
+        ((rc = mdb_del(w->txn, w->s->dbi[DB_UORD], &ok, NULL)) && rc != MDB_NOTFOUND))
+        return fw_lmdb_err(rc);
+    return FW_OK;
+}
+
+/* ---- the relationship index (index entries of fol_out) ---- */
+
+/* Positions c on src's index entry for dst: 0, MDB_NOTFOUND, MDB_CORRUPTED
+ * (a malformed entry) or another LMDB code. */
+static int idx_find(MDB_cursor *c, uint32_t src, uint32_t dst, bool *pending, uint64_t *seq)
+{
+    uint8_t k[4], d[ADJ_ENT];
+    be32_put(k, src);
+    adj_idx_enc(d, dst, false, 0);
+    MDB_val key = {4, k}, v = {ADJ_ENT, d};
+    int rc = mdb_cursor_get(c, &key, &v, MDB_GET_BOTH_RANGE);
+    if (rc)
+        return rc;
+    if (v.mv_size != ADJ_ENT)
+        return MDB_CORRUPTED;
+    uint32_t o;
+    if (adj_is_list(v.mv_data) || (adj_idx_dec(v.mv_data, &o, pending, seq), o != dst))
+        return MDB_NOTFOUND;
+    return *seq ? 0 : MDB_CORRUPTED;
+}
+
+/* rel lookup with the LMDB code, so apply_write can tell a malformed
+ * entry (MDB_CORRUPTED) from a failing database. */
+static int rel_get_ord(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t *state, uint64_t *seq)
+{
+    MDB_cursor *c;
     *state = FW_REL_NONE;
     *seq = 0;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_FOLLOWING], &c);
+    if (rc)
+        return rc;
+    bool pending;
+    uint64_t sq;
+    rc = idx_find(c, src, dst, &pending, &sq);
+    mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return rc;
-    const uint8_t *p = v.mv_data;
-    if (v.mv_size != 9 || (p[0] != FW_REL_FOLLOWING && p[0] != FW_REL_PENDING))
-        return MDB_CORRUPTED;
-    *state = p[0];
-    *seq = le64_get(p + 1);
+    *state = pending ? FW_REL_PENDING : FW_REL_FOLLOWING;
+    *seq = sq;
     return 0;
+}
+
+int fw_lmdb_rel_get_ord(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t *state, uint64_t *seq)
+{
+    return fw_lmdb_err(rel_get_ord(txn, s, src, dst, state, seq));
 }
 
 int fw_lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq)
 {
-    return fw_lmdb_err(rel_get(txn, s, src, dst, state, seq));
+    uint32_t so, dor;
+    *state = FW_REL_NONE;
+    *seq = 0;
+    int rc = fw_lmdb_user_ord(txn, s, src, &so);
+    if (!rc)
+        rc = fw_lmdb_user_ord(txn, s, dst, &dor);
+    if (rc)
+        return rc == FW_ENOTFOUND ? FW_OK : rc; /* no such user: no relation */
+    return fw_lmdb_rel_get_ord(txn, s, so, dor, state, seq);
+}
+
+int fw_lmdb_idx_set(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t state, uint64_t seq)
+{
+    if (seq > ADJ_SEQ_MAX || dst > ADJ_ORD_MAX || src > ADJ_ORD_MAX)
+        return FW_EFULL;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->dbi[DB_FOLLOWING], &c);
+    if (rc)
+        return fw_lmdb_err(rc);
+    bool pending;
+    uint64_t old;
+    rc = idx_find(c, src, dst, &pending, &old);
+    if (rc == 0 || rc == MDB_CORRUPTED)
+        rc = mdb_cursor_del(c, 0); /* the dup it stands on, well-formed or not */
+    else if (rc == MDB_NOTFOUND)
+        rc = 0;
+    mdb_cursor_close(c);
+    if (rc || state == FW_REL_NONE)
+        return fw_lmdb_err(rc);
+    uint8_t k[4], d[ADJ_ENT];
+    be32_put(k, src);
+    adj_idx_enc(d, dst, state == FW_REL_PENDING, seq);
+    MDB_val key = {4, k}, val = {ADJ_ENT, d};
+    return fw_lmdb_err(mdb_put(txn, s->dbi[DB_FOLLOWING], &key, &val, 0));
 }
 
 /* ---- the three copies of an edge ---- */
 
-static int edge_op(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
+int fw_lmdb_list_op(MDB_txn *txn, fw_store *s, int db, uint32_t owner, uint64_t seq, uint32_t other, bool put)
 {
-    uint8_t k[8], d[16];
-    be64_put(k, owner);
-    be64_put(d, ~seq);
-    be64_put(d + 8, other);
-    MDB_val key = {8, k}, val = {16, d};
-    int rc = put ? mdb_put(w->txn, w->s->dbi[db], &key, &val, 0) : mdb_del(w->txn, w->s->dbi[db], &key, &val);
+    if (seq > ADJ_SEQ_MAX || other > ADJ_ORD_MAX || owner > ADJ_ORD_MAX)
+        return put ? FW_EFULL : FW_OK;
+    uint8_t k[4], d[ADJ_ENT];
+    be32_put(k, owner);
+    adj_list_enc(d, seq, other);
+    MDB_val key = {4, k}, val = {ADJ_ENT, d};
+    int rc = put ? mdb_put(txn, s->dbi[db], &key, &val, 0) : mdb_del(txn, s->dbi[db], &key, &val);
     return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc); /* deleting a missing mirror is what check() reports */
 }
 
-static int rel_put(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
+static int edge_op(fw_lmdb_wtx *w, int db, uint32_t owner, uint64_t seq, uint32_t other, bool put)
 {
-    uint8_t k[16], d[9];
-    be64_put(k, src);
-    be64_put(k + 8, dst);
-    d[0] = state;
-    le64_put(d + 1, seq);
-    MDB_val key = {16, k}, val = {9, d};
-    return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_REL], &key, &val, 0));
+    return fw_lmdb_list_op(w->txn, w->s, db, owner, seq, other, put);
 }
 
-static int rel_del(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int rel_put(fw_lmdb_wtx *w, uint32_t src, uint32_t dst, uint8_t state, uint64_t seq)
 {
-    uint8_t k[16];
-    be64_put(k, src);
-    be64_put(k + 8, dst);
-    MDB_val key = {16, k};
-    int rc = mdb_del(w->txn, w->s->dbi[DB_REL], &key, NULL);
-    return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
+    return fw_lmdb_idx_set(w->txn, w->s, src, dst, state, seq);
+}
+
+static int rel_del(fw_lmdb_wtx *w, uint32_t src, uint32_t dst)
+{
+    return fw_lmdb_idx_set(w->txn, w->s, src, dst, FW_REL_NONE, 0);
 }
 
 int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
@@ -239,48 +364,70 @@ static int next_seq(fw_lmdb_wtx *w, uint64_t *seq)
     int rc = load_seq(w);
     if (rc)
         return rc;
+    if (w->seq >= ADJ_SEQ_MAX)
+        return FW_EFULL; /* the 47-bit sequence space is spent: refuse, change nothing */
     *seq = ++w->seq;
     w->seq_dirty = true;
     return 0;
 }
 
-static int link_follow(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
+/* A user as the graph code needs it: the id (records, counters) and the
+ * ordinal (adjacency entries). */
+typedef struct who {
+    uint64_t id;
+    uint32_t ord;
+} who;
+
+static int link_follow(fw_lmdb_wtx *w, who src, who dst)
 {
     uint64_t seq;
     int rc;
-    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_FOLLOWING, src, seq, dst, true)) ||
-        (rc = edge_op(w, DB_FOLLOWERS, dst, seq, src, true)) || (rc = rel_put(w, src, dst, FW_REL_FOLLOWING, seq)) ||
-        (rc = bump(w, src, 0, 1)) || (rc = bump(w, dst, 1, 0)))
+    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_FOLLOWING, src.ord, seq, dst.ord, true)) ||
+        (rc = edge_op(w, DB_FOLLOWERS, dst.ord, seq, src.ord, true)) ||
+        (rc = rel_put(w, src.ord, dst.ord, FW_REL_FOLLOWING, seq)) || (rc = bump(w, src.id, 0, 1)) ||
+        (rc = bump(w, dst.id, 1, 0)))
         return rc;
     return 0;
 }
 
-static int unlink_follow(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
+static int unlink_follow(fw_lmdb_wtx *w, who src, who dst, uint64_t seq)
 {
     int rc;
-    if ((rc = edge_op(w, DB_FOLLOWING, src, seq, dst, false)) || (rc = edge_op(w, DB_FOLLOWERS, dst, seq, src, false)) ||
-        (rc = rel_del(w, src, dst)) || (rc = bump(w, src, 0, -1)) || (rc = bump(w, dst, -1, 0)))
+    if ((rc = edge_op(w, DB_FOLLOWING, src.ord, seq, dst.ord, false)) ||
+        (rc = edge_op(w, DB_FOLLOWERS, dst.ord, seq, src.ord, false)) || (rc = rel_del(w, src.ord, dst.ord)) ||
+        (rc = bump(w, src.id, 0, -1)) || (rc = bump(w, dst.id, -1, 0)))
         return rc;
     return 0;
 }
 
-static int link_request(fw_lmdb_wtx *w, uint64_t src, uint64_t dst)
+static int link_request(fw_lmdb_wtx *w, who src, who dst)
 {
     uint64_t seq;
     int rc;
-    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_REQ_OUT, src, seq, dst, true)) ||
-        (rc = edge_op(w, DB_REQ_IN, dst, seq, src, true)) || (rc = rel_put(w, src, dst, FW_REL_PENDING, seq)))
+    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_REQ_OUT, src.ord, seq, dst.ord, true)) ||
+        (rc = edge_op(w, DB_REQ_IN, dst.ord, seq, src.ord, true)) ||
+        (rc = rel_put(w, src.ord, dst.ord, FW_REL_PENDING, seq)))
         return rc;
     return 0;
 }
 
-static int unlink_request(fw_lmdb_wtx *w, uint64_t src, uint64_t dst, uint64_t seq)
+static int unlink_request(fw_lmdb_wtx *w, who src, who dst, uint64_t seq)
 {
     int rc;
-    if ((rc = edge_op(w, DB_REQ_OUT, src, seq, dst, false)) || (rc = edge_op(w, DB_REQ_IN, dst, seq, src, false)) ||
-        (rc = rel_del(w, src, dst)))
+    if ((rc = edge_op(w, DB_REQ_OUT, src.ord, seq, dst.ord, false)) ||
+        (rc = edge_op(w, DB_REQ_IN, dst.ord, seq, src.ord, false)) || (rc = rel_del(w, src.ord, dst.ord)))
         return rc;
     return 0;
+}
+
+/* Loads user id and its ordinal: FW_OK, FW_ENOTFOUND, FW_EIO. */
+static int load_who(fw_lmdb_wtx *w, uint64_t id, fw_user *u, who *out)
+{
+    int rc = fw_lmdb_user_get(w->txn, w->s, id, u);
+    if (!rc && (rc = fw_lmdb_user_ord(w->txn, w->s, id, &out->ord)) == FW_ENOTFOUND)
+        rc = FW_EIO; /* a user without an ordinal: check() reports it */
+    out->id = id;
+    return rc;
 }
 
 int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
@@ -293,12 +440,13 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
         return 0;
     }
     fw_user su, du;
-    int rc = fw_lmdb_user_get(w->txn, w->s, src, &su);
+    who sw, dw;
+    int rc = load_who(w, src, &su, &sw);
     if (rc) {
         res->rc = rc;
         return 0;
     }
-    rc = fw_lmdb_user_get(w->txn, w->s, dst, &du);
+    rc = load_who(w, dst, &du, &dw);
     if (rc) {
         res->rc = rc == FW_ENOTFOUND ? FW_ETARGET : rc;
         return 0;
@@ -312,13 +460,13 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
         return 0;
     }
     /* ACCEPT/DECLINE are about the request requester(dst) -> owner(src). */
-    uint64_t from = src, to = dst;
+    who from = sw, to = dw;
     if (kind == FW_W_ACCEPT || kind == FW_W_DECLINE)
-        from = dst, to = src;
+        from = dw, to = sw;
     uint8_t state;
     uint64_t seq;
-    if ((rc = rel_get(w->txn, w->s, from, to, &state, &seq))) {
-        /* Nothing is changed yet: a malformed rel record fails this op alone
+    if ((rc = rel_get_ord(w->txn, w->s, from.ord, to.ord, &state, &seq))) {
+        /* Nothing is changed yet: a malformed index entry fails this op alone
          * instead of every op that shares its batch. */
         if (rc != MDB_CORRUPTED)
             return fw_lmdb_err(rc);
@@ -331,17 +479,17 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
         if (state != FW_REL_NONE)
             return 0;
         if (du.flags & FW_USER_PROTECTED) {
-            rc = link_request(w, src, dst);
+            rc = link_request(w, sw, dw);
             res->rel = FW_REL_PENDING;
         } else {
-            rc = link_follow(w, src, dst);
+            rc = link_follow(w, sw, dw);
             res->rel = FW_REL_FOLLOWING;
         }
         break;
     case FW_W_UNFOLLOW:
         if (state == FW_REL_NONE)
             return 0;
-        rc = state == FW_REL_FOLLOWING ? unlink_follow(w, src, dst, seq) : unlink_request(w, src, dst, seq);
+        rc = state == FW_REL_FOLLOWING ? unlink_follow(w, sw, dw, seq) : unlink_request(w, sw, dw, seq);
         res->rel = FW_REL_NONE;
         break;
     case FW_W_ACCEPT:
@@ -364,9 +512,9 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
     return 0;
 }
 
-/* Reads every (seq, other) duplicate of owner in db, oldest first, into a
- * malloc'd array of 2*n words. */
-static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_t *n)
+/* Reads every list entry (seq, other ordinal) of owner in db, oldest first,
+ * into a malloc'd array of 2*n words (index entries of fol_out are skipped). */
+static int collect(fw_lmdb_wtx *w, int db, uint32_t owner, uint64_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -374,9 +522,9 @@ static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_
     int rc = mdb_cursor_open(w->txn, w->s->dbi[db], &c);
     if (rc)
         return fw_lmdb_err(rc);
-    uint8_t k[8];
-    be64_put(k, owner);
-    MDB_val key = {8, k}, val;
+    uint8_t k[4];
+    be32_put(k, owner);
+    MDB_val key = {4, k}, val;
     rc = mdb_cursor_get(c, &key, &val, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND) {
         mdb_cursor_close(c);
@@ -388,34 +536,35 @@ static int collect(fw_lmdb_wtx *w, int db, uint64_t owner, uint64_t **out, size_
     uint64_t *a = rc ? NULL : malloc((cnt ? cnt : 1) * 2 * sizeof(uint64_t));
     if (!rc && !a)
         rc = ENOMEM;
-    size_t i = cnt;
-    for (int op = MDB_LAST_DUP; !rc && i > 0; op = MDB_PREV_DUP) {
+    size_t m = 0;
+    for (int op = MDB_LAST_DUP; !rc && m < cnt; op = MDB_PREV_DUP) {
         rc = mdb_cursor_get(c, &key, &val, (MDB_cursor_op)op);
-        if (!rc && val.mv_size != 16)
+        if (!rc && val.mv_size != ADJ_ENT)
             rc = MDB_CORRUPTED;
-        if (rc)
-            break;
-        i--;
-        a[(cnt - 1 - i) * 2] = ~be64_get(val.mv_data);
-        a[(cnt - 1 - i) * 2 + 1] = be64_get((const uint8_t *)val.mv_data + 8);
+        if (rc || !adj_is_list(val.mv_data))
+            break; /* list entries sort last: the first index entry ends them */
+        uint32_t o;
+        adj_list_dec(val.mv_data, &a[2 * m], &o);
+        a[2 * m + 1] = o;
+        m++;
     }
     mdb_cursor_close(c);
     if (rc == MDB_NOTFOUND)
-        rc = 0, cnt -= i;
+        rc = 0;
     if (rc) {
         free(a);
         return fw_lmdb_err(rc);
     }
     *out = a;
-    *n = cnt;
+    *n = m;
     return 0;
 }
 
-static int del_all(fw_lmdb_wtx *w, int db, uint64_t owner)
+static int del_all(fw_lmdb_wtx *w, int db, uint32_t owner)
 {
-    uint8_t k[8];
-    be64_put(k, owner);
-    MDB_val key = {8, k};
+    uint8_t k[4];
+    be32_put(k, owner);
+    MDB_val key = {4, k};
     int rc = mdb_del(w->txn, w->s->dbi[db], &key, NULL);
     return rc == MDB_NOTFOUND ? FW_OK : fw_lmdb_err(rc);
 }
@@ -434,23 +583,31 @@ int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id)
         {DB_REQ_IN, DB_REQ_OUT, false, 0, 0},
         {DB_REQ_OUT, DB_REQ_IN, true, 0, 0},
     };
+    uint32_t me;
+    int rc = fw_lmdb_user_ord(w->txn, w->s, id, &me);
+    if (rc)
+        return rc == FW_ENOTFOUND ? FW_OK : rc; /* no ordinal: no edges */
     for (size_t i = 0; i < sizeof(sides) / sizeof(sides[0]); i++) {
         uint64_t *a;
         size_t n;
-        int rc = collect(w, sides[i].db, id, &a, &n);
+        rc = collect(w, sides[i].db, me, &a, &n);
         for (size_t j = 0; !rc && j < n; j++) {
-            uint64_t seq = a[2 * j], other = a[2 * j + 1];
-            if (other == id)
+            uint64_t seq = a[2 * j];
+            uint32_t other = (uint32_t)a[2 * j + 1];
+            if (other == me)
                 continue;
-            if ((rc = edge_op(w, sides[i].mirror, other, seq, id, false)))
+            if ((rc = edge_op(w, sides[i].mirror, other, seq, me, false)))
                 break;
-            rc = sides[i].id_is_src ? rel_del(w, id, other) : rel_del(w, other, id);
-            if (!rc && (sides[i].dfo || sides[i].dfi))
-                rc = bump(w, other, sides[i].dfo, sides[i].dfi);
+            rc = sides[i].id_is_src ? rel_del(w, me, other) : rel_del(w, other, me);
+            uint64_t oid;
+            if (!rc && (sides[i].dfo || sides[i].dfi) && !(rc = fw_lmdb_ord_id(w->txn, w->s, other, &oid)))
+                rc = bump(w, oid, sides[i].dfo, sides[i].dfi);
+            if (rc == FW_ENOTFOUND)
+                rc = FW_OK; /* an edge to a missing user: nothing to count, check() reports it */
         }
         free(a);
         if (!rc)
-            rc = del_all(w, sides[i].db, id);
+            rc = del_all(w, sides[i].db, me); /* fol_out: its index entries too */
         if (rc)
             return rc;
     }
@@ -461,12 +618,19 @@ int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner)
 {
     uint64_t *a;
     size_t n;
-    int rc = collect(w, DB_REQ_IN, owner, &a, &n);
+    who me = {owner, 0};
+    int rc = fw_lmdb_user_ord(w->txn, w->s, owner, &me.ord);
+    if (rc)
+        return rc == FW_ENOTFOUND ? FW_OK : rc;
+    rc = collect(w, DB_REQ_IN, me.ord, &a, &n);
     for (size_t j = 0; !rc && j < n; j++) {
-        uint64_t seq = a[2 * j], requester = a[2 * j + 1];
-        if (!(rc = edge_op(w, DB_REQ_OUT, requester, seq, owner, false)) && !(rc = rel_del(w, requester, owner)))
-            rc = link_follow(w, requester, owner);
+        who req = {0, (uint32_t)a[2 * j + 1]};
+        uint64_t seq = a[2 * j];
+        if ((rc = fw_lmdb_ord_id(w->txn, w->s, req.ord, &req.id)))
+            break;
+        if (!(rc = edge_op(w, DB_REQ_OUT, req.ord, seq, me.ord, false)) && !(rc = rel_del(w, req.ord, me.ord)))
+            rc = link_follow(w, req, me);
     }
     free(a);
-    return rc ? rc : del_all(w, DB_REQ_IN, owner);
+    return rc ? rc : del_all(w, DB_REQ_IN, me.ord);
 }

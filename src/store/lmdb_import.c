@@ -174,7 +174,7 @@ static int arena_add(fw_import *im, size_t len, uint64_t *off)
 
 static bool table_empty(MDB_txn *txn, fw_store *s)
 {
-    static const int dbs[] = {DB_USERS, DB_TWEETS, DB_REL, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT};
+    static const int dbs[] = {DB_USERS, DB_TWEETS, DB_UID, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT};
     for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
         MDB_stat st;
         if (mdb_stat(txn, s->dbi[dbs[i]], &st) || st.ms_entries)
@@ -350,6 +350,7 @@ typedef struct committer {
     fw_kv *kv;        /* nedges (or more) scratch pairs */
     void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total);
     void *ctx;
+    uint32_t obase;   /* the LMDB writer: ordinal of rank 0 (meta next_ord, so none is reused) */
 } committer;
 
 static void report(committer *c, const char *phase, uint64_t done, uint64_t total)
@@ -410,12 +411,6 @@ static int assign_seqs(committer *c)
     return rc;
 }
 
-static void pair_key(uint8_t k[16], uint64_t a, uint64_t b)
-{
-    be64_put(k, a);
-    be64_put(k + 8, b);
-}
-
 /* Sorts the edges by (src, dst) into c->kv and finds duplicate pairs before
  * anything is written. */
 static int find_dups(committer *c, uint64_t *dup)
@@ -435,33 +430,58 @@ static int find_dups(committer *c, uint64_t *dup)
     return FW_OK;
 }
 
-/* The rel table, in (src, dst) order (c->kv as find_dups left it). */
-static int write_rel(committer *c)
+static int cmp_ent(const void *a, const void *b) { return memcmp(a, b, ADJ_ENT); }
+
+/* fol_out, in (src, dst) order (c->kv as find_dups left it): for each src
+ * its index entries (by dst) then its following list (newest first), all in
+ * one MDB_MULTIPLE put. Ordinals are ranks (id order). */
+static int write_out(committer *c)
 {
     fw_import *im = c->im;
     size_t n = im->nedges;
+    uint8_t *items = NULL;
+    size_t icap = 0;
     MDB_cursor *cur;
     int rc;
-    if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_REL], &cur)))
+    if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_FOLLOWING], &cur)))
         return fw_lmdb_err(rc);
-    for (size_t i = 0; i < n && !rc; i++) {
-        const edge *e = &im->edges[c->kv[i].val];
-        uint8_t k[16], d[9];
-        pair_key(k, c->idr[e->s & ~KIND_BIT], c->idr[e->d]);
-        d[0] = (e->s & KIND_BIT) ? FW_REL_PENDING : FW_REL_FOLLOWING;
-        le64_put(d + 1, e->t);
-        MDB_val key = {16, k}, val = {9, d};
-        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
-        if ((i & 0xFFFFF) == 0)
-            report(c, "writing relationships", i, n);
+    for (size_t i = 0; i < n && !rc;) {
+        uint32_t src = im->edges[c->kv[i].val].s & ~KIND_BIT;
+        size_t j = i;
+        while (j < n && (im->edges[c->kv[j].val].s & ~KIND_BIT) == src)
+            j++;
+        if ((rc = fw_array_grow((void **)&items, &icap, (j - i) * 2 * ADJ_ENT, 1)))
+            break;
+        size_t m = 0;
+        for (size_t k = i; k < j; k++) {
+            const edge *e = &im->edges[c->kv[k].val];
+            adj_idx_enc(items + m++ * ADJ_ENT, c->obase + e->d, (e->s & KIND_BIT) != 0, e->t);
+        }
+        size_t nidx = m;
+        for (size_t k = i; k < j; k++) {
+            const edge *e = &im->edges[c->kv[k].val];
+            if (!(e->s & KIND_BIT))
+                adj_list_enc(items + m++ * ADJ_ENT, e->t, c->obase + e->d);
+        }
+        qsort(items + nidx * ADJ_ENT, m - nidx, ADJ_ENT, cmp_ent);
+        uint8_t kb[4];
+        be32_put(kb, c->obase + src);
+        MDB_val key = {4, kb}, data[2] = {{ADJ_ENT, items}, {m, NULL}};
+        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, data, MDB_MULTIPLE | MDB_APPEND));
+        if (!rc && data[1].mv_size != m)
+            rc = FW_EIO;
+        if ((i >> 20) != (j >> 20))
+            report(c, "writing following", j, n);
+        i = j;
     }
     mdb_cursor_close(cur);
-    report(c, "writing relationships", n, n);
+    free(items);
+    report(c, "writing following", n, n);
     return rc;
 }
 
-/* One direction of one kind of list: owner -> (~seq, other) duplicates,
- * newest first, each owner's items written in one MDB_MULTIPLE put. */
+/* One direction of one kind of list: owner -> list entries, newest first,
+ * each owner's items written in one MDB_MULTIPLE put. */
 static int write_lists(committer *c, int db, bool pending, bool by_dst, const char *phase)
 {
     fw_import *im = c->im;
@@ -486,16 +506,15 @@ static int write_lists(committer *c, int db, bool pending, bool by_dst, const ch
         size_t j = i;
         while (j < m && (uint32_t)(c->kv[j].key >> 32) == owner)
             j++;
-        if ((rc = fw_array_grow((void **)&items, &icap, (j - i) * 16, 1)))
+        if ((rc = fw_array_grow((void **)&items, &icap, (j - i) * ADJ_ENT, 1)))
             break;
         for (size_t k = i; k < j; k++) {
             uint64_t seq = ~(uint32_t)c->kv[k].key & 0xFFFFFFFFu;
-            be64_put(items + (k - i) * 16, ~seq);
-            be64_put(items + (k - i) * 16 + 8, c->idr[c->kv[k].val]);
+            adj_list_enc(items + (k - i) * ADJ_ENT, seq, c->obase + (uint32_t)c->kv[k].val);
         }
-        uint8_t kb[8];
-        be64_put(kb, c->idr[owner]);
-        MDB_val key = {8, kb}, data[2] = {{16, items}, {j - i, NULL}};
+        uint8_t kb[4];
+        be32_put(kb, c->obase + owner);
+        MDB_val key = {4, kb}, data[2] = {{ADJ_ENT, items}, {j - i, NULL}};
         rc = fw_lmdb_err(mdb_cursor_put(cur, &key, data, MDB_MULTIPLE | MDB_APPEND));
         if (!rc && data[1].mv_size != j - i)
             rc = FW_EIO;
@@ -507,6 +526,54 @@ static int write_lists(committer *c, int db, bool pending, bool by_dst, const ch
     free(items);
     report(c, phase, m, m);
     return rc;
+}
+
+/* The first ordinal of this import: after every ordinal ever given (a wiped
+ * database keeps meta next_ord), so a reader's cached ordinal never changes
+ * meaning; FW_EFULL if the users would not fit. */
+static int ord_base(committer *c)
+{
+    MDB_val key = {8, "next_ord"}, v;
+    int rc = mdb_get(c->txn, c->im->s->dbi[DB_META], &key, &v);
+    c->obase = 0;
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (!rc && v.mv_size == 4)
+        c->obase = le32_get(v.mv_data);
+    else if (!rc)
+        return FW_EIO;
+    if (rc)
+        return fw_lmdb_err(rc);
+    return (uint64_t)c->obase + c->im->nusers > (uint64_t)ADJ_ORD_MAX + 1 ? FW_EFULL : FW_OK;
+}
+
+/* uid and uord: ordinal = obase + rank, so both tables are in key order. */
+static int write_ords(committer *c)
+{
+    fw_import *im = c->im;
+    MDB_cursor *ic, *oc;
+    int rc = mdb_cursor_open(c->txn, im->s->dbi[DB_UID], &ic);
+    if (rc)
+        return fw_lmdb_err(rc);
+    if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_UORD], &oc))) {
+        mdb_cursor_close(ic);
+        return fw_lmdb_err(rc);
+    }
+    for (size_t r = 0; r < im->nusers && !rc; r++) {
+        uint8_t o[4], i[8];
+        be32_put(o, c->obase + (uint32_t)r);
+        be64_put(i, c->idr[r]);
+        MDB_val ok = {4, o}, ik = {8, i};
+        if (!(rc = mdb_cursor_put(ic, &ik, &ok, MDB_APPEND)))
+            rc = mdb_cursor_put(oc, &ok, &ik, MDB_APPEND);
+        rc = fw_lmdb_err(rc);
+    }
+    mdb_cursor_close(oc);
+    mdb_cursor_close(ic);
+    uint8_t n[4];
+    le32_put(n, c->obase + (uint32_t)im->nusers);
+    MDB_val key = {8, "next_ord"}, nv = {4, n};
+    return rc ? rc : fw_lmdb_err(mdb_put(c->txn, im->s->dbi[DB_META], &key, &nv, 0));
 }
 
 /* Users in id order with their computed counters, and the username index. */
@@ -616,9 +683,9 @@ static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx)
     if (!rc && !table_empty(c->txn, im->s))
         rc = FW_EEXISTS; /* someone wrote since begin */
     if (!rc)
-        rc = write_rel(c);
+        rc = ord_base(c);
     if (!rc)
-        rc = write_lists(c, DB_FOLLOWING, false, false, "writing following");
+        rc = write_out(c);
     if (!rc)
         rc = write_lists(c, DB_FOLLOWERS, false, true, "writing followers");
     if (!rc)
@@ -627,6 +694,8 @@ static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx)
         rc = write_lists(c, DB_REQ_IN, true, true, "writing requests (in)");
     if (!rc)
         rc = write_users(c);
+    if (!rc)
+        rc = write_ords(c);
     if (!rc)
         rc = write_unames(c);
     if (!rc)

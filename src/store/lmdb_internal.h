@@ -2,18 +2,27 @@
  * object, the named databases, record encodings and the graph primitives
  * shared by the request path, the admin functions and the checker.
  *
- * Key layout (all integers in keys are 8-byte big-endian so byte order is
- * numeric order; values are decoded with memcpy because LMDB only guarantees
- * 2-byte alignment):
- *   meta       "schema" u32, "secret" 32 bytes, "edge_seq" u64, "last_id" u64
+ * Key layout (schema 2; integers in keys and in sorted duplicates are
+ * big-endian so byte order is numeric order; values are decoded with memcpy
+ * because LMDB only guarantees 2-byte alignment):
+ *   meta       "schema" u32, "secret" 32 bytes, "edge_seq" u64, "last_id" u64,
+ *              "next_ord" u32 (the next user ordinal; ordinals are never reused)
  *   users      id -> packed user (lmdb_codec.c)
+ *   uid        id -> ordinal u32          every user has a dense 4-byte ordinal:
+ *   uord       ordinal u32 -> id u64      the adjacency tables name users by it
  *   unames     lower-cased username -> id
  *   tweets     id -> packed tweet
- *   followers  owner -> dup (~seq, follower)   DUPSORT|DUPFIXED, newest first
- *   following  owner -> dup (~seq, followee)   likewise
- *   req_in     owner -> dup (~seq, requester)  pending requests to owner
- *   req_out    owner -> dup (~seq, target)     pending requests by owner
- *   rel        (src, dst) -> state u8 + seq u64 (FOLLOWING or PENDING)
+ * The adjacency tables are DUPSORT|DUPFIXED with 10-byte duplicates under the
+ * owner's 4-byte ordinal (docs/benchmarks.md "Storage" says why this size):
+ *   list entry  be48(LIST_BIT | (SEQ_MAX - seq)), be32(other ordinal): newest first
+ *   index entry be32(dst ordinal), be48(PENDING_BIT | seq)   (ordinal < 2^31: top bit 0)
+ *   fol_in     owner -> list entries of its followers
+ *   fol_out    src -> list entries of whom it follows, and one index entry per
+ *              relation src -> dst (FOLLOWING or PENDING), found with
+ *              MDB_GET_BOTH_RANGE; index entries sort before list entries, so
+ *              sharing the key halves the per-owner overhead
+ *   rq_in      owner -> list entries of pending requests to owner
+ *   rq_out     owner -> list entries of its pending requests
  *   projects   id -> access_level u8 + name
  *   apps       id -> packed app;  app_ck consumer_key -> id;  app_cid client_id -> id
  *   creds      'H' + sha256 | 'O' + oauth1 token -> packed credential
@@ -33,14 +42,14 @@
 #include "store/backend.h"
 
 enum {
-    DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_REL,
+    DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_UORD, DB_UID,
     DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED,
     DB_DEVS, DB_PROJ_INFO, DB_APP_SET, /* developer portal (lmdb_portal.c) */
     DB_CHANGES,                        /* the change log (lmdb_changes.c) */
     DB_COUNT
 };
 
-#define FW_SCHEMA_VERSION 1u
+#define FW_SCHEMA_VERSION 2u
 
 struct fw_lmdb_writer;
 struct fw_lmdb_txn_pool;
@@ -56,7 +65,13 @@ struct fw_store {
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
+    /* ordinal -> id as the read path learnt it from uord (0: not yet): an
+     * ordinal, once committed, never names another id (import starts after
+     * meta next_ord), so an entry is never stale; ORD_CACHE_MAX entries of
+     * reserved address space, touched pages only (lmdb_read.c). */
+    uint64_t *ord_ids;
 };
+#define ORD_CACHE_MAX (UINT32_C(1) << 27)
 
 /* ---- byte order helpers (keys big-endian, values little-endian) ---- */
 static inline void be64_put(uint8_t *p, uint64_t v)
@@ -91,6 +106,56 @@ static inline void le32_put(uint8_t *p, uint32_t v)
 static inline uint32_t le32_get(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* ---- adjacency entries (schema 2, see the key layout above) ---- */
+#define ADJ_ENT 10                           /* bytes per duplicate */
+#define ADJ_SEQ_MAX ((UINT64_C(1) << 47) - 1) /* writes beyond it are refused (FW_EFULL) */
+#define ADJ_ORD_MAX UINT32_C(0x7FFFFFFE)     /* likewise for new users */
+#define ADJ_HI_BIT (UINT64_C(1) << 47)       /* list entry marker / index PENDING bit */
+static inline void be48_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 5; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint64_t be48_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 6; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+static inline void be32_put(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+static inline uint32_t be32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline bool adj_is_list(const uint8_t *d) { return (d[0] & 0x80) != 0; }
+/* seq <= ADJ_SEQ_MAX, ord <= ADJ_ORD_MAX (callers check) */
+static inline void adj_list_enc(uint8_t d[ADJ_ENT], uint64_t seq, uint32_t ord)
+{
+    be48_put(d, ADJ_HI_BIT | (ADJ_SEQ_MAX - seq));
+    be32_put(d + 6, ord);
+}
+static inline void adj_list_dec(const uint8_t *d, uint64_t *seq, uint32_t *ord)
+{
+    *seq = ADJ_SEQ_MAX - (be48_get(d) & ADJ_SEQ_MAX);
+    *ord = be32_get(d + 6);
+}
+static inline void adj_idx_enc(uint8_t d[ADJ_ENT], uint32_t ord, bool pending, uint64_t seq)
+{
+    be32_put(d, ord);
+    be48_put(d + 4, (pending ? ADJ_HI_BIT : 0) | seq);
+}
+static inline void adj_idx_dec(const uint8_t *d, uint32_t *ord, bool *pending, uint64_t *seq)
+{
+    *ord = be32_get(d);
+    uint64_t v = be48_get(d + 4);
+    *pending = (v & ADJ_HI_BIT) != 0;
+    *seq = v & ADJ_SEQ_MAX;
 }
 
 /* The one place LMDB and errno codes become fw_err (core/err.h): 0 -> FW_OK,
@@ -175,6 +240,26 @@ FW_MUSTCHECK int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_use
 /* Relationship src -> dst: FW_REL_* and its edge sequence (0 if none); FW_OK
  * or FW_EIO (also for a malformed record). */
 FW_MUSTCHECK int fw_lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq);
+/* A user's ordinal (DB_UID) and back (DB_UORD): FW_OK, FW_ENOTFOUND, FW_EIO. */
+FW_MUSTCHECK int fw_lmdb_user_ord(MDB_txn *txn, fw_store *s, uint64_t id, uint32_t *ord);
+FW_MUSTCHECK int fw_lmdb_ord_id(MDB_txn *txn, fw_store *s, uint32_t ord, uint64_t *id);
+/* Gives new user id the next ordinal (FW_EFULL past ADJ_ORD_MAX) / removes
+ * its ordinal (never reused); fw_err. */
+FW_MUSTCHECK int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id);
+FW_MUSTCHECK int fw_lmdb_ord_drop(fw_lmdb_wtx *w, uint64_t id);
+/* fw_lmdb_rel_get by ordinals. */
+FW_MUSTCHECK int fw_lmdb_rel_get_ord(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t *state,
+                                     uint64_t *seq);
+/* Raw adjacency writes (the graph code, the v1 conversion, tests): puts or
+ * deletes the list entry (seq, other) under owner in db / sets (state
+ * FW_REL_FOLLOWING or FW_REL_PENDING) or deletes (FW_REL_NONE) the index
+ * entry src -> dst. fw_err; deleting a missing entry is FW_OK. */
+FW_MUSTCHECK int fw_lmdb_list_op(MDB_txn *txn, fw_store *s, int db, uint32_t owner, uint64_t seq, uint32_t other,
+                                 bool put);
+FW_MUSTCHECK int fw_lmdb_idx_set(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t state, uint64_t seq);
+/* Converts a schema-1 database to this layout inside txn (lmdb_upgrade.c);
+ * progress lines go to stderr when it is a terminal. fw_err. */
+FW_MUSTCHECK int fw_lmdb_upgrade_v1(fw_store *s, MDB_txn *txn);
 /* Applies one follow-graph write (FW_W_*) with the semantics of store.h.
  * Validation happens before the first change, so a non-OK res->rc leaves the
  * txn untouched; a non-OK return is a storage failure (fw_err; the txn must be aborted). */

@@ -299,15 +299,24 @@ static void read_close(fw_store *s, MDB_txn *txn, arena *a)
         fw_lmdb_rtxn_put(s, txn);
 }
 
-static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint64_t viewer, uint64_t user)
+/* The viewer's ordinal, found once per read (UINT32_MAX: no viewer, or one
+ * without an ordinal, who then has no relations). */
+static uint32_t viewer_ord(fw_store *s, MDB_txn *txn, uint64_t viewer)
+{
+    uint32_t o;
+    return viewer && fw_lmdb_user_ord(txn, s, viewer, &o) == FW_OK ? o : UINT32_MAX;
+}
+
+static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint32_t vord, uint64_t viewer, uint64_t user)
 {
     fw_rels r = {FW_REL_NONE, FW_REL_NONE};
     uint64_t seq;
-    if (!viewer || viewer == user)
+    uint32_t uord;
+    if (vord == UINT32_MAX || viewer == user || fw_lmdb_user_ord(txn, s, user, &uord) != FW_OK)
         return r;
-    if (fw_lmdb_rel_get(txn, s, viewer, user, &r.out, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, vord, uord, &r.out, &seq))
         r.out = FW_REL_NONE;
-    if (fw_lmdb_rel_get(txn, s, user, viewer, &r.in, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, uord, vord, &r.in, &seq))
         r.in = FW_REL_NONE;
     return r;
 }
@@ -319,8 +328,9 @@ static void add_extras(fw_store *s, MDB_txn *txn, arena *a, const fw_read_opts *
                        const fw_tweet **tweets, size_t *ntweets)
 {
     if (o->want_rels) {
+        uint32_t vord = viewer_ord(s, txn, o->viewer_id);
         for (size_t i = 0; i < n; i++)
-            a->rels[i] = a->uptr[i] ? rels_of(s, txn, o->viewer_id, a->uptr[i]->id) : (fw_rels){0, 0};
+            a->rels[i] = a->uptr[i] ? rels_of(s, txn, vord, o->viewer_id, a->uptr[i]->id) : (fw_rels){0, 0};
         *rels = a->rels;
     }
     hydrate(s, txn, a, o, a->uptr, n);
@@ -386,8 +396,10 @@ void fw_lmdb_users(fw_store *s, fw_exec *exec, const fw_users_q *q, fw_users_cb 
 }
 
 /* ------------------------------------------------------------------------
- * List pages. Duplicates are (~seq, other) so the natural order is newest
- * first: "older" is MDB_NEXT_DUP, "newer" is MDB_PREV_DUP. */
+ * List pages. List entries are be48(LIST_BIT | (SEQ_MAX - seq)), ordinal, so
+ * the natural order is newest first: "older" is MDB_NEXT_DUP, "newer" is
+ * MDB_PREV_DUP. In fol_out they follow the owner's index entries, which a
+ * walk treats as the end of the list. */
 
 static const int LIST_DB[] = {DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT};
 
@@ -395,55 +407,89 @@ typedef struct walk {
     fw_store *s;
     MDB_txn *txn;
     MDB_cursor *c;  /* the list */
+    MDB_cursor *oc; /* uord, then */
     MDB_cursor *uc; /* users: a positioned cursor skips the descent from the
                        root when the next id lies on the same leaf page, which
                        is common since lists are grouped by account age */
-    uint8_t key[8];
+    uint8_t key[4];
 } walk;
 
-static void ent_decode(const MDB_val *v, uint64_t *seq, uint64_t *other)
+/* A cursor result as a walk sees it: an index entry ends the list. */
+static int list_rc(int rc, const MDB_val *v)
 {
-    *seq = ~be64_get(v->mv_data);
-    *other = be64_get((const uint8_t *)v->mv_data + 8);
+    if (rc)
+        return rc;
+    if (v->mv_size != ADJ_ENT)
+        return MDB_CORRUPTED;
+    return adj_is_list(v->mv_data) ? 0 : MDB_NOTFOUND;
 }
+
+static void ent_decode(const MDB_val *v, uint64_t *seq, uint32_t *other) { adj_list_dec(v->mv_data, seq, other); }
 
 /* Positions at the newest entry with seq <= bound. */
 static int seek_le(walk *w, uint64_t bound, MDB_val *v)
 {
-    uint8_t d[16];
-    be64_put(d, ~bound);
-    memset(d + 8, 0, 8);
-    MDB_val k = {8, w->key};
-    *v = (MDB_val){16, d};
-    return mdb_cursor_get(w->c, &k, v, MDB_GET_BOTH_RANGE);
+    uint8_t d[ADJ_ENT];
+    adj_list_enc(d, bound > ADJ_SEQ_MAX ? ADJ_SEQ_MAX : bound, 0);
+    MDB_val k = {4, w->key};
+    *v = (MDB_val){ADJ_ENT, d};
+    return list_rc(mdb_cursor_get(w->c, &k, v, MDB_GET_BOTH_RANGE), v);
 }
 
 /* Positions at the oldest entry with seq > bound. */
 static int seek_gt(walk *w, uint64_t bound, MDB_val *v)
 {
-    MDB_val k = {8, w->key};
+    MDB_val k = {4, w->key};
+    if (bound >= ADJ_SEQ_MAX)
+        return MDB_NOTFOUND;
     int rc = seek_le(w, bound, v);
     if (rc == 0)
-        return mdb_cursor_get(w->c, &k, v, MDB_PREV_DUP);
+        return list_rc(mdb_cursor_get(w->c, &k, v, MDB_PREV_DUP), v);
     if (rc != MDB_NOTFOUND)
         return rc;
     /* every entry is newer than bound (or there are none) */
     if ((rc = mdb_cursor_get(w->c, &k, v, MDB_SET_KEY)))
         return rc;
-    return mdb_cursor_get(w->c, &k, v, MDB_LAST_DUP);
+    return list_rc(mdb_cursor_get(w->c, &k, v, MDB_LAST_DUP), v);
 }
 
 static int step(walk *w, bool older, MDB_val *v)
 {
-    MDB_val k = {8, w->key};
-    return mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP);
+    MDB_val k = {4, w->key};
+    return list_rc(mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP), v);
+}
+
+/* The id an ordinal names: from the store's cache, else uord (which fills
+ * it). 0 if none; FW_EIO for a malformed entry. A cold page's cost is its
+ * B-tree descents, and this halves them. */
+static int64_t ord_to_id(walk *w, uint32_t ord)
+{
+    uint64_t *slot = ord < ORD_CACHE_MAX && w->s->ord_ids ? &w->s->ord_ids[ord] : NULL;
+    uint64_t id = slot ? __atomic_load_n(slot, __ATOMIC_RELAXED) : 0;
+    if (id)
+        return (int64_t)id;
+    uint8_t o[4];
+    be32_put(o, ord);
+    MDB_val okey = {4, o}, ov;
+    int rc = mdb_cursor_get(w->oc, &okey, &ov, MDB_SET_KEY);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc || ov.mv_size != 8)
+        return FW_EIO;
+    id = be64_get(ov.mv_data);
+    if (slot)
+        __atomic_store_n(slot, id, __ATOMIC_RELAXED);
+    return (int64_t)(id & INT64_MAX);
 }
 
 /* Loads the user an entry points at; 1 if visible (exists, not suspended). */
-static int visible(walk *w, uint64_t id, fw_user *u)
+static int visible(walk *w, uint32_t ord, fw_user *u)
 {
+    int64_t id = ord_to_id(w, ord);
+    if (id <= 0)
+        return (int)id;
     uint8_t k[8];
-    be64_put(k, id);
+    be64_put(k, (uint64_t)id);
     MDB_val key = {8, k}, v;
     int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
@@ -468,7 +514,8 @@ static int peek(walk *w, uint64_t bound, bool older, bool *out)
     }
     fw_user u;
     for (; rc == 0; rc = step(w, older, &v)) {
-        uint64_t seq, other;
+        uint64_t seq;
+        uint32_t other;
         ent_decode(&v, &seq, &other);
         int vis = visible(w, other, &u);
         if (vis < 0)
@@ -484,18 +531,19 @@ static int peek(walk *w, uint64_t bound, bool older, bool *out)
 /* Collects up to limit visible entries walking from the start position. */
 static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
 {
-    MDB_val v, k = {8, w->key};
+    MDB_val v;
     bool older = q->dir != FW_PAGE_BEFORE;
     int rc;
     *n = 0;
     if (q->dir == FW_PAGE_FIRST)
-        rc = mdb_cursor_get(w->c, &k, &v, MDB_SET_KEY);
+        rc = seek_le(w, ADJ_SEQ_MAX, &v);
     else if (q->dir == FW_PAGE_AFTER)
         rc = q->cursor == 0 ? MDB_NOTFOUND : seek_le(w, q->cursor - 1, &v);
     else
         rc = seek_gt(w, q->cursor, &v);
     for (; rc == 0 && *n < q->limit; rc = step(w, older, &v)) {
-        uint64_t seq, other;
+        uint64_t seq;
+        uint32_t other;
         ent_decode(&v, &seq, &other);
         int vis = visible(w, other, &a->users[*n]);
         if (vis < 0)
@@ -524,12 +572,20 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
     if (rc)
         return rc;
     res->owner = owner;
-    res->owner_rels = rels_of(s, txn, q->opts.viewer_id, q->owner_id);
-    walk w = {s, txn, NULL, NULL, {0}};
-    be64_put(w.key, q->owner_id);
+    res->owner_rels = rels_of(s, txn, viewer_ord(s, txn, q->opts.viewer_id), q->opts.viewer_id, q->owner_id);
+    walk w = {s, txn, NULL, NULL, NULL, {0}};
+    uint32_t ord;
+    if ((rc = fw_lmdb_user_ord(txn, s, q->owner_id, &ord)))
+        return rc == FW_ENOTFOUND ? FW_EIO : rc; /* a user without an ordinal: check() reports it */
+    be32_put(w.key, ord);
     if (mdb_cursor_open(txn, s->dbi[LIST_DB[q->kind]], &w.c))
         return FW_EIO;
+    if (mdb_cursor_open(txn, s->dbi[DB_UORD], &w.oc)) {
+        mdb_cursor_close(w.c);
+        return FW_EIO;
+    }
     if (mdb_cursor_open(txn, s->dbi[DB_USERS], &w.uc)) {
+        mdb_cursor_close(w.oc);
         mdb_cursor_close(w.c);
         return FW_EIO;
     }
@@ -546,6 +602,7 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
         rc = q->cursor == UINT64_MAX ? peek(&w, UINT64_MAX, true, &res->more_older)
                                      : peek(&w, q->cursor + 1, true, &res->more_older);
     mdb_cursor_close(w.uc);
+    mdb_cursor_close(w.oc);
     mdb_cursor_close(w.c);
     if (rc)
         return rc;

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "core/clock.h"
@@ -30,11 +31,14 @@ static const struct {
     [DB_USERS] = {"users", 0},
     [DB_UNAMES] = {"unames", 0},
     [DB_TWEETS] = {"tweets", 0},
-    [DB_FOLLOWERS] = {"followers", MDB_DUPSORT | MDB_DUPFIXED},
-    [DB_FOLLOWING] = {"following", MDB_DUPSORT | MDB_DUPFIXED},
-    [DB_REQ_IN] = {"req_in", MDB_DUPSORT | MDB_DUPFIXED},
-    [DB_REQ_OUT] = {"req_out", MDB_DUPSORT | MDB_DUPFIXED},
-    [DB_REL] = {"rel", 0},
+    /* schema 2 adjacency (lmdb_internal.h); schema 1's followers, following,
+     * req_in, req_out and rel are converted and dropped by lmdb_upgrade.c */
+    [DB_FOLLOWERS] = {"fol_in", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_FOLLOWING] = {"fol_out", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_REQ_IN] = {"rq_in", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_REQ_OUT] = {"rq_out", MDB_DUPSORT | MDB_DUPFIXED},
+    [DB_UORD] = {"uord", 0},
+    [DB_UID] = {"uid", 0},
     [DB_PROJECTS] = {"projects", 0},
     [DB_APPS] = {"apps", 0},
     [DB_APP_CK] = {"app_ck", 0},
@@ -65,14 +69,45 @@ int fw_lmdb_err(int rc)
     }
 }
 
-/* Opens every dbi and creates the meta records on first open. */
-static int init_dbs(fw_store *s)
+/* The schema version in meta: 0 for a new database. */
+static int read_schema(MDB_txn *txn, MDB_dbi meta, uint32_t *ver)
+{
+    MDB_val k = {6, "schema"}, v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    *ver = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (!rc && v.mv_size != 4)
+        return MDB_INCOMPATIBLE;
+    if (!rc)
+        *ver = le32_get(v.mv_data);
+    return rc;
+}
+
+/* Opens every dbi and creates the meta records on first open. A schema-1
+ * database is converted in this transaction by a writable open; a read-only
+ * open refuses it with what to run. */
+static int init_dbs(fw_store *s, const fw_store_opts *opts)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn);
     if (rc)
         return fw_lmdb_err(rc);
-    for (int i = 0; i < DB_COUNT && !rc; i++) {
+    uint32_t ver = 0;
+    rc = mdb_dbi_open(txn, DBS[DB_META].name, s->read_only ? 0 : MDB_CREATE, &s->dbi[DB_META]);
+    if (!rc)
+        rc = read_schema(txn, s->dbi[DB_META], &ver);
+    if (!rc && ver == 0 && s->read_only)
+        rc = MDB_NOTFOUND; /* nothing was ever written */
+    else if (!rc && (ver > FW_SCHEMA_VERSION || (ver && ver < FW_SCHEMA_VERSION && (ver != 1 || s->read_only)))) {
+        if (ver == 1)
+            fw_store_open_err(opts, "%s: schema 1 (the old adjacency layout) must be converted first: run "
+                              "followd db migrate --db %s (any writable open converts it)", opts->path, opts->path);
+        else
+            fw_store_open_err(opts, "%s: schema %u, this build knows %u", opts->path, ver, FW_SCHEMA_VERSION);
+        rc = MDB_INCOMPATIBLE;
+    }
+    for (int i = 1; i < DB_COUNT && !rc; i++) {
         rc = mdb_dbi_open(txn, DBS[i].name, DBS[i].flags | (s->read_only ? 0 : MDB_CREATE), &s->dbi[i]);
         /* a table added later (grants_revoked, the portal's, the change log) is created by the first
          * writable open; until then nothing is in it */
@@ -89,13 +124,16 @@ static int init_dbs(fw_store *s)
     MDB_dbi meta = s->dbi[DB_META];
     MDB_val k = {6, "schema"}, v;
     uint8_t b[32];
-    rc = mdb_get(txn, meta, &k, &v);
-    if (rc == MDB_NOTFOUND && !s->read_only) {
+    if (ver == 1 && (rc = fw_lmdb_upgrade_v1(s, txn))) {
+        mdb_txn_abort(txn);
+        fw_store_open_err(opts, "%s: converting schema 1 failed (nothing was changed): %s", opts->path,
+                          fw_strerror(rc));
+        return rc;
+    }
+    if (ver != FW_SCHEMA_VERSION && !s->read_only) {
         le32_put(b, FW_SCHEMA_VERSION);
         v = (MDB_val){4, b};
         rc = mdb_put(txn, meta, &k, &v, 0);
-    } else if (!rc && (v.mv_size != 4 || le32_get(v.mv_data) != FW_SCHEMA_VERSION)) {
-        rc = MDB_INCOMPATIBLE;
     }
     k = (MDB_val){6, "secret"};
     if (!rc)
@@ -143,7 +181,7 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
     s->bulk = opts->bulk && !opts->read_only;
     rc = mdb_env_create(&s->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, DB_COUNT);
+        rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 5); /* + schema 1's five adjacency tables while converting */
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
     if (!rc)
@@ -157,14 +195,21 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
         int dead = 0;
         mdb_reader_check(s->env, &dead);
     }
-    int frc = rc ? fw_lmdb_err(rc) : init_dbs(s);
+    int frc = rc ? fw_lmdb_err(rc) : init_dbs(s, opts);
     if (rc)
         fw_store_open_err(opts, "%s: %s", opts->path, mdb_strerror(rc));
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
+    if (!frc) { /* reserved, not committed: pages appear as ordinals are read */
+        void *m = mmap(NULL, (size_t)ORD_CACHE_MAX * 8, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        s->ord_ids = m == MAP_FAILED ? NULL : m; /* without it every read asks uord */
+    }
     if (!frc && !s->read_only)
         frc = fw_lmdb_writer_start(s);
     if (frc) {
+        if (s->ord_ids)
+            munmap(s->ord_ids, (size_t)ORD_CACHE_MAX * 8);
         fw_lmdb_rpool_free(s);
         if (s->env)
             mdb_env_close(s->env);
@@ -185,6 +230,8 @@ void fw_lmdb_close(fw_store *s)
     if (s->bulk)
         mdb_env_sync(s->env, 1);
     mdb_env_close(s->env);
+    if (s->ord_ids)
+        munmap(s->ord_ids, (size_t)ORD_CACHE_MAX * 8);
     free(s);
 }
 

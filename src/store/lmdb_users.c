@@ -114,8 +114,8 @@ int fw_lmdb_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
     nu.followers_count = nu.following_count = 0;
     if (!nu.created_at_ms)
         nu.created_at_ms = fw_now_ms();
-    if (!(rc = fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, MDB_NOOVERWRITE)))
-        rc = put_uname(&w, lname, nu.id);
+    if (!(rc = fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, MDB_NOOVERWRITE)) && !(rc = put_uname(&w, lname, nu.id)))
+        rc = fw_lmdb_ord_assign(&w, nu.id);
     rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nu.id;
@@ -200,7 +200,7 @@ int fw_lmdb_user_delete(fw_store *s, uint64_t id)
         return rc;
     char lname[FW_USERNAME_MAX + 1];
     bool named = fw_rec_username_key(old.username, lname); /* copy before the record goes away */
-    if ((rc = fw_lmdb_unlink_user(&w, id)) || (rc = drop_secrets(&w, id)))
+    if ((rc = fw_lmdb_unlink_user(&w, id)) || (rc = fw_lmdb_ord_drop(&w, id)) || (rc = drop_secrets(&w, id)))
         return fw_lmdb_wtx_finish(&w, rc);
     uint64_t owner = 0;
     if (named && (rc = uname_owner(w.txn, s, lname, &owner)))

@@ -1020,27 +1020,38 @@ static MDB_txn *raw_begin(fw_store *s)
 
 static void raw_commit(MDB_txn *txn) { assert_int_equal(mdb_txn_commit(txn), 0); }
 
-/* Puts or deletes one list item (owner -> (~seq, other)) in db. */
+static uint32_t raw_ord(MDB_txn *txn, fw_store *s, uint64_t id)
+{
+    uint32_t o = 0;
+    assert_int_equal(fw_lmdb_user_ord(txn, s, id, &o), FW_OK);
+    return o;
+}
+
+/* Puts or deletes one list entry (owner -> (seq, other)) in db. */
 static void raw_edge(MDB_txn *txn, fw_store *s, int db, uint64_t owner, uint64_t seq, uint64_t other, bool put)
 {
-    uint8_t k[8], d[16];
-    be64_put(k, owner);
-    be64_put(d, ~seq);
-    be64_put(d + 8, other);
-    MDB_val key = {8, k}, val = {16, d};
+    uint8_t k[4], d[ADJ_ENT];
+    be32_put(k, raw_ord(txn, s, owner));
+    adj_list_enc(d, seq, raw_ord(txn, s, other));
+    MDB_val key = {4, k}, val = {ADJ_ENT, d};
     assert_int_equal(put ? mdb_put(txn, s->dbi[db], &key, &val, 0) : mdb_del(txn, s->dbi[db], &key, &val), 0);
 }
 
-/* Sets rel (src,dst) to state/seq; state 0 deletes it. */
+/* Sets the index entry src -> dst to state/seq; state 0 deletes it. */
 static void raw_rel(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t state, uint64_t seq)
 {
-    uint8_t k[16], d[9];
-    be64_put(k, src);
-    be64_put(k + 8, dst);
-    d[0] = state;
-    le64_put(d + 1, seq);
-    MDB_val key = {16, k}, val = {9, d};
-    assert_int_equal(state ? mdb_put(txn, s->dbi[DB_REL], &key, &val, 0) : mdb_del(txn, s->dbi[DB_REL], &key, NULL), 0);
+    assert_int_equal(fw_lmdb_idx_set(txn, s, raw_ord(txn, s, src), raw_ord(txn, s, dst), state, seq), FW_OK);
+}
+
+/* Puts the index entry src -> dst raw (seq 0 is malformed). */
+static void raw_idx(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint64_t seq)
+{
+    assert_int_equal(fw_lmdb_idx_set(txn, s, raw_ord(txn, s, src), raw_ord(txn, s, dst), FW_REL_NONE, 0), FW_OK);
+    uint8_t k[4], d[ADJ_ENT];
+    be32_put(k, raw_ord(txn, s, src));
+    adj_idx_enc(d, raw_ord(txn, s, dst), false, seq);
+    MDB_val key = {4, k}, val = {ADJ_ENT, d};
+    assert_int_equal(mdb_put(txn, s->dbi[DB_FOLLOWING], &key, &val, 0), 0);
 }
 
 /* Overwrites the u64 at off in a user's packed header. */
@@ -1180,9 +1191,9 @@ static void test_check_bad_rel_state(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    raw_rel(t, s, g.a, g.b, 7, g.seq);
+    raw_idx(t, s, g.a, g.b, 0);
     raw_commit(t);
-    expect_problem(s, "bad state 7");
+    expect_problem(s, "sequence 0");
 }
 
 static void test_check_seq_mismatch(void **state)
@@ -1423,11 +1434,7 @@ static void test_corrupt_rel_fails_only_its_op(void **state)
     g2 g = follow_pair(s);
     uint64_t c = mk_user(s, "c", 0), d = mk_user(s, "d", 0), e = mk_user(s, "e", 0);
     MDB_txn *t = raw_begin(s);
-    uint8_t k[16], bad[5] = {FW_REL_FOLLOWING, 1, 0, 0, 0};
-    be64_put(k, g.a);
-    be64_put(k + 8, g.b);
-    MDB_val key = {16, k}, val = {sizeof bad, bad};
-    assert_int_equal(mdb_put(t, s->dbi[DB_REL], &key, &val, 0), 0);
+    raw_idx(t, s, g.a, g.b, 0); /* malformed: an index entry without a sequence */
     raw_commit(t);
 
     fake_loop l;
@@ -1463,9 +1470,9 @@ static void test_corrupt_rel_fails_only_its_op(void **state)
     assert_true(caps[2].res.changed);
     assert_counts(s, c, 2, 1); /* d and e follow c; c follows d */
     assert_counts(s, d, 1, 1);
-    /* an invalid state byte is treated the same way, never reported as a relation */
+    /* it stays that way, never reported as a relation */
     t = raw_begin(s);
-    raw_rel(t, s, g.a, g.b, 9, g.seq);
+    raw_idx(t, s, g.a, g.b, 0);
     raw_commit(t);
     fw_write_res r = wr(s, FW_W_FOLLOW, g.a, g.b);
     assert_int_equal(r.rc, FW_EIO);
