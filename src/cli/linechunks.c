@@ -45,7 +45,7 @@ typedef struct run {
     fw_chunk *chunks;
     bool *ready;
     uint64_t *nlines; /* per chunk, counted by the worker that parsed it */
-    size_t n, next, consumed, window;
+    size_t n, next, consumed, freed, window; /* chunks [freed, consumed) wait for done */
     bool stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -61,7 +61,12 @@ static void *worker(void *arg)
         if (r->stop || r->next >= r->n)
             break;
         fw_chunk *c = &r->chunks[r->next++];
+        size_t from = r->freed, to = r->freed = r->consumed;
         pthread_mutex_unlock(&r->mu);
+        /* Consumed chunks are freed here, where they were allocated: freeing
+         * them on the consumer's thread made glibc's arenas trade memory. */
+        for (size_t i = from; i < to; i++)
+            r->ops->done(r->ctx, &r->chunks[i]);
         r->ops->parse(r->ctx, c);
         uint64_t nl = count_lines(c);
         pthread_mutex_lock(&r->mu);
@@ -209,7 +214,6 @@ int fw_chunks_run(const char *path, size_t chunk_bytes, const fw_chunk_ops *ops,
         c->first_line = line;
         ret = ops->consume(ctx, c);
         line += r.nlines[i];
-        ops->done(ctx, c);
         pthread_mutex_lock(&r.mu);
         r.consumed = i + 1;
         if (ret)
@@ -219,7 +223,10 @@ int fw_chunks_run(const char *path, size_t chunk_bytes, const fw_chunk_ops *ops,
     }
     for (size_t t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
-    /* After a stop: free what was parsed but never consumed. */
+    /* What the workers did not free, and after a stop what was parsed but
+     * never consumed. */
+    for (size_t k = r.freed; k < i; k++)
+        ops->done(ctx, &r.chunks[k]);
     for (; i < r.n; i++)
         if (r.ready[i])
             ops->done(ctx, &r.chunks[i]);
