@@ -295,3 +295,36 @@ def test_crlf_and_no_final_newline_import(tmp_path, chunk):
     assert "consistent" in run_cli("check", db=db)
     carol = json.loads(run_cli("user", "show", "@carol", db=db))
     assert carol["following_count"] == 1 and carol["followers_count"] == 1
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise(graph):
+    import pty
+    import re
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "import", "--db", fresh_db(), *files(graph)], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    assert p.wait(timeout=600) == 0
+    tty = tty.decode()
+    # Redrawn in place: carriage return, a bar, the percentage, the line cleared after it.
+    assert re.search(r"\rimport: follows \[#{20}\] 100% \d+/\d+ bytes.*\x1b\[K", tty), repr(tty[-800:])
+    assert "imported 3000 users" in tty
+    plain = cli("import", "--db", fresh_db(), *files(graph))
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stderr.splitlines()
+    assert "\r" not in plain.stderr and "[" not in plain.stderr and "\x1b" not in plain.stderr
+    for phase in ("users", "follows", "writing relationships", "syncing"):
+        assert any(l.startswith(f"import: {phase} 100% ") for l in lines), lines
+    for l in lines[:-1]:
+        assert re.fullmatch(r"import: [a-z ()]+ +\d+% \d+/\d+ \w+(, \d+/s)?(, ETA \d+:\d\d)?", l), l
+    assert lines[-1].startswith("import: imported 3000 users")
