@@ -43,30 +43,43 @@ typedef struct run {
     const fw_chunk_ops *ops;
     void *ctx;
     fw_chunk *chunks;
-    bool *ready;
+    bool *ready, *freed;
     uint64_t *nlines; /* per chunk, counted by the worker that parsed it */
-    size_t n, next, consumed, freed, window; /* chunks [freed, consumed) wait for done */
+    size_t n, next, consumed, window;
     bool stop;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } run;
 
+#define MINE_MAX 32 /* > window: a worker never holds more unfreed chunks */
+
+/* Takes chunks while the consumer is less than window behind, and frees each
+ * chunk it parsed once consumed: on the thread that allocated it, since frees
+ * from another thread made glibc's arenas trade memory (malloc_consolidate in
+ * the profile). What is left at the end, fw_chunks_run frees. */
 static void *worker(void *arg)
 {
     run *r = arg;
+    size_t mine[MINE_MAX], head = 0, tail = 0;
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (!r->stop && r->next < r->n && r->next >= r->consumed + r->window)
-            pthread_cond_wait(&r->cv, &r->mu);
+        if (head < tail && mine[head % MINE_MAX] < r->consumed) {
+            size_t i = mine[head++ % MINE_MAX];
+            r->freed[i] = true;
+            pthread_mutex_unlock(&r->mu);
+            r->ops->done(r->ctx, &r->chunks[i]);
+            pthread_mutex_lock(&r->mu);
+            continue;
+        }
         if (r->stop || r->next >= r->n)
             break;
+        if (r->next >= r->consumed + r->window) {
+            pthread_cond_wait(&r->cv, &r->mu);
+            continue;
+        }
         fw_chunk *c = &r->chunks[r->next++];
-        size_t from = r->freed, to = r->freed = r->consumed;
+        mine[tail++ % MINE_MAX] = c->index;
         pthread_mutex_unlock(&r->mu);
-        /* Consumed chunks are freed here, where they were allocated: freeing
-         * them on the consumer's thread made glibc's arenas trade memory. */
-        for (size_t i = from; i < to; i++)
-            r->ops->done(r->ctx, &r->chunks[i]);
         r->ops->parse(r->ctx, c);
         uint64_t nl = count_lines(c);
         pthread_mutex_lock(&r->mu);
@@ -179,15 +192,16 @@ int fw_chunks_run(const char *path, size_t chunk_bytes, const fw_chunk_ops *ops,
     run r = {.ops = ops, .ctx = ctx};
     r.chunks = cut(data, len, chunk_bytes, &r.n);
     r.ready = calloc(r.n + 1, sizeof(*r.ready));
+    r.freed = calloc(r.n + 1, sizeof(*r.freed));
     r.nlines = calloc(r.n + 1, sizeof(*r.nlines));
     int ret = 0;
-    if (!r.chunks || !r.ready || !r.nlines) {
+    if (!r.chunks || !r.ready || !r.freed || !r.nlines) {
         fw_cli_err("cannot read %s: out of memory", path);
         ret = -1;
         goto out;
     }
     size_t nw = nworkers();
-    r.window = 2 * nw + 2;
+    r.window = 2 * nw + 2; /* < MINE_MAX */
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     pthread_t tids[4];
@@ -225,16 +239,15 @@ int fw_chunks_run(const char *path, size_t chunk_bytes, const fw_chunk_ops *ops,
         pthread_join(tids[t], NULL);
     /* What the workers did not free, and after a stop what was parsed but
      * never consumed. */
-    for (size_t k = r.freed; k < i; k++)
-        ops->done(ctx, &r.chunks[k]);
-    for (; i < r.n; i++)
-        if (r.ready[i])
+    for (i = 0; i < r.n; i++)
+        if (r.ready[i] && !r.freed[i])
             ops->done(ctx, &r.chunks[i]);
     pthread_mutex_destroy(&r.mu);
     pthread_cond_destroy(&r.cv);
 out:
     free(r.chunks);
     free(r.ready);
+    free(r.freed);
     free(r.nlines);
     if (mapped)
         munmap((void *)data, len);
