@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/linechunks.h"
 #include "core/clock.h"
 #include "text/entities.h"
-#include "cli/linechunks.h"
 
 static const char import_usage[] =
     "usage: followd import --db DIR [--users users.jsonl] [--tweets tweets.jsonl]\n"

@@ -19,8 +19,8 @@ typedef struct fw_chunk {
     uint64_t first_line; /* file line number of the first line (set before consume) */
     uint64_t end_off;    /* file offset just past the chunk */
     uint64_t file_size;
-    size_t index;        /* 0 for the chunk that starts the file */
-    void *out;           /* parse's result for consume and done (owned by them) */
+    size_t index; /* 0 for the chunk that starts the file */
+    void *out;    /* parse's result for consume and done (owned by them) */
 } fw_chunk;
 
 /* Next line of c from *pos (start at c->p) without its "\n" or "\r\n";
@@ -28,9 +28,9 @@ typedef struct fw_chunk {
 bool fw_chunk_line(const fw_chunk *c, const char **pos, const char **line, size_t *len, uint64_t *lineno);
 
 typedef struct fw_chunk_ops {
-    void (*parse)(void *ctx, fw_chunk *c);   /* worker thread; sets c->out */
-    int (*consume)(void *ctx, fw_chunk *c);  /* caller's thread, file order; non-zero stops */
-    void (*done)(void *ctx, fw_chunk *c);    /* frees c->out (any thread, after consume or unconsumed) */
+    void (*parse)(void *ctx, fw_chunk *c);  /* worker thread; sets c->out */
+    int (*consume)(void *ctx, fw_chunk *c); /* caller's thread, file order; non-zero stops */
+    void (*done)(void *ctx, fw_chunk *c);   /* frees c->out (any thread, after consume or unconsumed) */
 } fw_chunk_ops;
 
 /* Runs ops over path in chunks of about chunk_bytes (0 = default; the
