@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/linechunks.h"
 #include "core/clock.h"
 #include "text/entities.h"
 
@@ -33,7 +33,7 @@ typedef struct importer {
     uint64_t nusers, ntweets, nrequests;
 } importer;
 
-/* ---- reading lines ---- */
+/* ---- reading lines (only to find a duplicate edge's line again) ---- */
 
 typedef struct lines {
     const char *path;
@@ -42,7 +42,6 @@ typedef struct lines {
     size_t cap;
     size_t len;
     uint64_t lineno;
-    uint64_t bytes, size;
 } lines;
 
 static int lines_open(lines *l, const char *path)
@@ -53,9 +52,6 @@ static int lines_open(lines *l, const char *path)
         fw_cli_err("cannot open %s: %m", path);
         return -1;
     }
-    struct stat st;
-    if (fstat(fileno(l->f), &st) == 0)
-        l->size = (uint64_t)st.st_size;
     return 0;
 }
 
@@ -66,7 +62,6 @@ static bool lines_next(lines *l)
     if (n < 0)
         return false;
     l->lineno++;
-    l->bytes += (uint64_t)n;
     while (n > 0 && (l->buf[n - 1] == '\n' || l->buf[n - 1] == '\r'))
         l->buf[--n] = 0;
     l->len = (size_t)n;
@@ -80,9 +75,24 @@ static void lines_close(lines *l)
     free(l->buf);
 }
 
-static void bad(const lines *l, const char *why, const char *detail)
+static void bad_at(const char *path, uint64_t lineno, const char *why, const char *detail)
 {
-    fw_cli_err("%s:%llu: %s%s%s", l->path, (unsigned long long)l->lineno, why, detail ? ": " : "", detail ? detail : "");
+    fw_cli_err("%s:%llu: %s%s%s", path, (unsigned long long)lineno, why, detail ? ": " : "", detail ? detail : "");
+}
+
+/* What a worker found wrong in a chunk: the first bad line (relative to the
+ * chunk, 0 = none) and why; detail is malloc'ed or NULL. */
+typedef struct chunk_err {
+    uint64_t line;
+    const char *why;
+    char *detail;
+} chunk_err;
+
+static void chunk_err_set(chunk_err *e, uint64_t line, const char *why, const char *detail, size_t dlen)
+{
+    e->line = line;
+    e->why = why;
+    e->detail = detail ? strndup(detail, dlen) : NULL;
 }
 
 /* ---- JSON fields ---- */
@@ -149,20 +159,6 @@ static bool j_time(json_t *o, const char *key, int64_t *out)
         return true;
     }
     return fw_iso8601_parse(s.p, s.len, out) == FW_OK;
-}
-
-static json_t *j_line(const lines *l)
-{
-    json_error_t e;
-    json_t *o = json_loadb(l->buf, l->len, JSON_REJECT_DUPLICATES, &e);
-    if (!o)
-        bad(l, "not JSON", e.text);
-    else if (!json_is_object(o)) {
-        bad(l, "not a JSON object", NULL);
-        json_decref(o);
-        o = NULL;
-    }
-    return o;
 }
 
 static const char *verified_types[] = {"none", "blue", "business", "government"};
@@ -241,42 +237,6 @@ static const char *user_error(int rc)
     }
 }
 
-static int import_users(importer *imp, const char *path)
-{
-    lines l;
-    if (lines_open(&l, path))
-        return -1;
-    int ret = 0;
-    uint64_t n = 0;
-    while (!ret && lines_next(&l)) {
-        if (!l.len)
-            continue;
-        json_t *o = j_line(&l);
-        if (!o) {
-            ret = -1;
-            break;
-        }
-        fw_user u;
-        fw_buf withheld = FW_BUF_INIT, ent = FW_BUF_INIT;
-        const char *why = parse_user(o, &u, &withheld, &ent);
-        int rc = why ? FW_OK : fw_store_import_user(imp->im, &u);
-        if (why || rc) {
-            bad(&l, why ? why : user_error(rc), NULL);
-            ret = -1;
-        }
-        fw_buf_free(&withheld);
-        fw_buf_free(&ent);
-        json_decref(o);
-        if ((++n & 0xFFFF) == 0)
-            fw_cli_progress_update(&imp->prog, "users", l.bytes, l.size, "bytes");
-        imp->nusers = n;
-    }
-    if (!ret)
-        fw_cli_progress_update(&imp->prog, "users", l.size, l.size, "bytes");
-    lines_close(&l);
-    return ret;
-}
-
 static const char *parse_tweet(json_t *o, fw_tweet *t)
 {
     memset(t, 0, sizeof(*t));
@@ -306,54 +266,140 @@ static const char *parse_tweet(json_t *o, fw_tweet *t)
     return NULL;
 }
 
-static int import_tweets(importer *imp, const char *path)
-{
-    lines l;
-    if (lines_open(&l, path))
-        return -1;
-    int ret = 0;
-    while (!ret && lines_next(&l)) {
-        if (!l.len)
-            continue;
-        json_t *o = j_line(&l);
-        if (!o) {
-            ret = -1;
-            break;
-        }
+/* ---- JSON lines on worker threads ---- */
+
+/* One parsed line: the object it borrows its strings from, and its fields. */
+typedef struct jitem {
+    json_t *o;
+    fw_buf withheld, ent;
+    union {
+        fw_user u;
         fw_tweet t;
-        const char *why = parse_tweet(o, &t);
-        int rc = why ? FW_OK : fw_store_import_tweet(imp->im, &t);
-        imp->ntweets++;
-        if (why || rc) {
-            bad(&l, why                  ? why
-                    : rc == FW_ENOTFOUND ? "author_id is not among the imported users"
-                    : rc == FW_EEXISTS   ? "this tweet id was given earlier"
-                                         : fw_strerror(rc),
-                NULL);
-            ret = -1;
+    };
+    uint64_t line; /* in the chunk, from 1 */
+} jitem;
+
+typedef struct jchunk {
+    jitem *items;
+    size_t n;
+    chunk_err err;
+} jchunk;
+
+typedef struct jfile {
+    importer *imp;
+    const char *path;
+    bool tweets; /* else users */
+} jfile;
+
+static void json_parse(void *ctx, fw_chunk *c)
+{
+    const jfile *jf = ctx;
+    jchunk *jc = calloc(1, sizeof(*jc));
+    c->out = jc;
+    if (!jc)
+        return;
+    size_t cap = 0;
+    const char *pos = c->p, *line;
+    size_t len;
+    uint64_t ln = 0;
+    while (fw_chunk_line(c, &pos, &line, &len, &ln)) {
+        if (!len)
+            continue;
+        if (jc->n == cap && fw_array_grow((void **)&jc->items, &cap, jc->n + 1, sizeof(*jc->items))) {
+            chunk_err_set(&jc->err, ln, "out of memory", NULL, 0);
+            return;
         }
-        json_decref(o);
+        jitem *it = &jc->items[jc->n];
+        *it = (jitem){.withheld = FW_BUF_INIT, .ent = FW_BUF_INIT, .line = ln};
+        json_error_t e;
+        if (!(it->o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e))) {
+            chunk_err_set(&jc->err, ln, "not JSON", e.text, sizeof(e.text));
+            return;
+        }
+        jc->n++; /* from here on the item is freed with the chunk */
+        const char *why = !json_is_object(it->o) ? "not a JSON object"
+                          : jf->tweets           ? parse_tweet(it->o, &it->t)
+                                                 : parse_user(it->o, &it->u, &it->withheld, &it->ent);
+        if (why) {
+            jc->n--;
+            json_decref(it->o);
+            fw_buf_free(&it->withheld);
+            fw_buf_free(&it->ent);
+            chunk_err_set(&jc->err, ln, why, NULL, 0);
+            return;
+        }
     }
-    lines_close(&l);
-    return ret;
+}
+
+static const char *tweet_error(int rc)
+{
+    return rc == FW_ENOTFOUND ? "author_id is not among the imported users"
+         : rc == FW_EEXISTS   ? "this tweet id was given earlier"
+                              : fw_strerror(rc);
+}
+
+/* Adds the chunk's items in file order; the chunk's own error comes after them. */
+static int json_consume(void *ctx, fw_chunk *c)
+{
+    jfile *jf = ctx;
+    importer *imp = jf->imp;
+    jchunk *jc = c->out;
+    if (!jc) {
+        bad_at(jf->path, c->first_line, "out of memory", NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < jc->n; i++) {
+        jitem *it = &jc->items[i];
+        int rc = jf->tweets ? fw_store_import_tweet(imp->im, &it->t) : fw_store_import_user(imp->im, &it->u);
+        ++*(jf->tweets ? &imp->ntweets : &imp->nusers);
+        if (rc) {
+            bad_at(jf->path, c->first_line + it->line - 1, jf->tweets ? tweet_error(rc) : user_error(rc), NULL);
+            return -1;
+        }
+    }
+    if (jc->err.line) {
+        bad_at(jf->path, c->first_line + jc->err.line - 1, jc->err.why, jc->err.detail);
+        return -1;
+    }
+    if (!jf->tweets && c->end_off < c->file_size) /* the last line comes from import_json */
+        fw_cli_progress_update(&imp->prog, "users", c->end_off, c->file_size, "bytes");
+    return 0;
+}
+
+static void json_done(void *ctx, fw_chunk *c)
+{
+    (void)ctx;
+    jchunk *jc = c->out;
+    if (!jc)
+        return;
+    for (size_t i = 0; i < jc->n; i++) {
+        json_decref(jc->items[i].o);
+        fw_buf_free(&jc->items[i].withheld);
+        fw_buf_free(&jc->items[i].ent);
+    }
+    free(jc->items);
+    free(jc->err.detail);
+    free(jc);
+    c->out = NULL;
+}
+
+static const fw_chunk_ops json_ops = {json_parse, json_consume, json_done};
+
+/* Users' JSON is parsed far slower than it is added: small chunks keep the
+ * parsed objects waiting for the consumer few. */
+#define JSON_CHUNK (1u << 20)
+
+static int import_json(importer *imp, const char *path, bool tweets)
+{
+    jfile jf = {imp, path, tweets};
+    uint64_t size;
+    int rc = fw_chunks_run(path, JSON_CHUNK, &json_ops, &jf, &size);
+    if (!rc && !tweets)
+        fw_cli_progress_update(&imp->prog, "users", size, size, "bytes");
+    return rc ? -1 : 0;
 }
 
 /* ---- CSV edges ---- */
-
-/* Splits "a,b[,c]" in place; returns the number of fields (or 0 if more than 3). */
-static int split(char *s, char *f[3])
-{
-    int n = 0;
-    f[n++] = s;
-    for (char *p = s; *p; p++)
-        if (*p == ',') {
-            if (n == 3)
-                return 0;
-            *p = 0;
-            f[n++] = p + 1;
-        }
-    return n;
-}
 
 static const char *edge_error(int rc, uint8_t rel)
 {
@@ -366,46 +412,148 @@ static const char *edge_error(int rc, uint8_t rel)
     }
 }
 
+typedef struct eitem {
+    uint64_t src, dst;
+    int64_t t;
+    uint64_t line; /* in the chunk, from 1 */
+} eitem;
+
+typedef struct echunk {
+    eitem *e;
+    size_t n;
+    chunk_err err;
+} echunk;
+
+typedef struct efile {
+    importer *imp;
+    const char *path;
+    uint8_t rel;
+    uint64_t n; /* edges added */
+} efile;
+
+/* A decimal id of 1 to 19 digits (so no overflow) at *p, which moves past it. */
+static bool csv_id(const char **p, const char *end, uint64_t *out)
+{
+    const char *s = *p, *q = s;
+    uint64_t v = 0;
+    while (q < end && (unsigned)(*q - '0') < 10)
+        v = v * 10 + (uint64_t)(*q++ - '0');
+    if (q == s || q - s > 19)
+        return false;
+    *p = q;
+    *out = v;
+    return true;
+}
+
+static const char csv_shape[] = "expected source_id,target_id[,created_at] with decimal ids";
+
+/* "source_id,target_id[,created_at]" into e; NULL or why not (*tf: the bad time). */
+static const char *csv_edge(const char *p, size_t len, eitem *e, const char **tf, size_t *tlen)
+{
+    const char *end = p + len;
+    e->t = 0;
+    if (!csv_id(&p, end, &e->src) || p == end || *p++ != ',' || !csv_id(&p, end, &e->dst))
+        return csv_shape;
+    if (p == end)
+        return NULL;
+    if (*p++ != ',' || memchr(p, ',', (size_t)(end - p)))
+        return csv_shape;
+    if (p < end && fw_iso8601_parse(p, (size_t)(end - p), &e->t)) {
+        *tf = p;
+        *tlen = (size_t)(end - p);
+        return "created_at must look like 2020-01-01T00:00:00.000Z";
+    }
+    return NULL;
+}
+
+static void csv_parse(void *ctx, fw_chunk *c)
+{
+    (void)ctx;
+    echunk *ec = calloc(1, sizeof(*ec));
+    c->out = ec;
+    /* About 40 bytes a line: one allocation for most chunks. */
+    size_t cap = (size_t)(c->end - c->p) / 32 + 16;
+    if (!ec || !(ec->e = malloc(cap * sizeof(*ec->e)))) {
+        if (ec)
+            chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
+        return;
+    }
+    const char *pos = c->p, *line;
+    size_t len;
+    uint64_t ln = 0;
+    while (fw_chunk_line(c, &pos, &line, &len, &ln)) {
+        if (!len || (c->index == 0 && ln == 1 && len >= 9 && !memcmp(line, "source_id", 9)))
+            continue; /* blank lines and a header line */
+        if (ec->n == cap && fw_array_grow((void **)&ec->e, &cap, ec->n + 1, sizeof(*ec->e))) {
+            chunk_err_set(&ec->err, ln, "out of memory", NULL, 0);
+            return;
+        }
+        eitem *e = &ec->e[ec->n];
+        const char *tf = NULL;
+        size_t tlen = 0;
+        const char *why = csv_edge(line, len, e, &tf, &tlen);
+        if (why) {
+            chunk_err_set(&ec->err, ln, why, tf, tlen);
+            return;
+        }
+        e->line = ln;
+        ec->n++;
+    }
+}
+
+static int csv_consume(void *ctx, fw_chunk *c)
+{
+    efile *ef = ctx;
+    echunk *ec = c->out;
+    if (!ec) {
+        bad_at(ef->path, c->first_line, "out of memory", NULL);
+        return -1;
+    }
+    for (size_t i = 0; i < ec->n; i++) {
+        const eitem *e = &ec->e[i];
+        int rc = fw_store_import_edge(ef->imp->im, ef->rel, e->src, e->dst, e->t);
+        ef->n++;
+        if (rc) {
+            bad_at(ef->path, c->first_line + e->line - 1, edge_error(rc, ef->rel), NULL);
+            return -1;
+        }
+    }
+    if (ec->err.line) {
+        bad_at(ef->path, c->first_line + ec->err.line - 1, ec->err.why, ec->err.detail);
+        return -1;
+    }
+    if (c->end_off < c->file_size) /* the last line comes from import_edges */
+        fw_cli_progress_update(&ef->imp->prog, ef->rel == FW_REL_PENDING ? "requests" : "follows", c->end_off,
+                               c->file_size, "bytes");
+    return 0;
+}
+
+static void csv_done(void *ctx, fw_chunk *c)
+{
+    (void)ctx;
+    echunk *ec = c->out;
+    if (ec) {
+        free(ec->e);
+        free(ec->err.detail);
+        free(ec);
+    }
+    c->out = NULL;
+}
+
+static const fw_chunk_ops csv_ops = {csv_parse, csv_consume, csv_done};
+
 static int import_edges(importer *imp, const char *path, uint8_t rel)
 {
-    lines l;
-    if (lines_open(&l, path))
-        return -1;
-    int ret = 0;
-    uint64_t n = 0;
-    const char *phase = rel == FW_REL_PENDING ? "requests" : "follows";
-    while (!ret && lines_next(&l)) {
-        if (!l.len || (l.lineno == 1 && !strncmp(l.buf, "source_id", 9)))
-            continue; /* blank lines and a header line */
-        char *f[3];
-        int nf = split(l.buf, f);
-        uint64_t src, dst;
-        int64_t t = 0;
-        if (nf < 2 || fw_str_to_id(fw_str_c(f[0]), &src) || fw_str_to_id(fw_str_c(f[1]), &dst)) {
-            bad(&l, "expected source_id,target_id[,created_at] with decimal ids", NULL);
-            ret = -1;
-        } else if (nf == 3 && *f[2] && fw_iso8601_parse(f[2], strlen(f[2]), &t)) {
-            bad(&l, "created_at must look like 2020-01-01T00:00:00.000Z", f[2]);
-            ret = -1;
-        } else {
-            int rc = fw_store_import_edge(imp->im, rel, src, dst, t);
-            if (rc) {
-                bad(&l, edge_error(rc, rel), NULL);
-                ret = -1;
-            }
-            n++;
-        }
-        if ((n & 0xFFFFF) == 0)
-            fw_cli_progress_update(&imp->prog, phase, l.bytes, l.size, "bytes");
-    }
-    if (!ret)
-        fw_cli_progress_update(&imp->prog, phase, l.size, l.size, "bytes");
+    efile ef = {imp, path, rel, 0};
+    uint64_t size;
+    int rc = fw_chunks_run(path, 0, &csv_ops, &ef, &size);
+    if (!rc)
+        fw_cli_progress_update(&imp->prog, rel == FW_REL_PENDING ? "requests" : "follows", size, size, "bytes");
     if (rel == FW_REL_FOLLOWING)
-        imp->follows_edges = n;
+        imp->follows_edges = ef.n;
     else
-        imp->nrequests = n;
-    lines_close(&l);
-    return ret;
+        imp->nrequests = ef.n;
+    return rc ? -1 : 0;
 }
 
 /* Reports the duplicate edge number idx (0-based, in the order added) by finding its line again. */
@@ -424,7 +572,7 @@ static void report_dup(const importer *imp, const char *follows, const char *req
         if (!l.len || (l.lineno == 1 && !strncmp(l.buf, "source_id", 9)))
             continue;
         if (n++ == idx) {
-            bad(&l, "a second follow or request for the same pair (source_id, target_id)", NULL);
+            bad_at(path, l.lineno, "a second follow or request for the same pair (source_id, target_id)", NULL);
             break;
         }
     }
@@ -461,7 +609,7 @@ int fw_cli_import(int argc, char **argv)
         return 1;
     }
     int ret = 0;
-    if ((users && import_users(&imp, users)) || (tweets && import_tweets(&imp, tweets)) ||
+    if ((users && import_json(&imp, users, false)) || (tweets && import_json(&imp, tweets, true)) ||
         (follows && import_edges(&imp, follows, FW_REL_FOLLOWING)) ||
         (requests && import_edges(&imp, requests, FW_REL_PENDING))) {
         fw_store_import_abort(imp.im);

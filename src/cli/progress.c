@@ -46,9 +46,16 @@ void fw_cli_progress_update(fw_cli_progress *p, const char *phase, uint64_t done
         long left = (long)((double)(total - done) / rate);
         snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", left / 60, left % 60);
     }
-    char pct[16] = "";
+    char pct[16] = "", bar[32] = "";
     if (total)
         snprintf(pct, sizeof(pct), " %3u%%", (unsigned)(done * 100 / total));
+    if (total && p->tty) { /* a bar only where it is redrawn in place */
+        unsigned w = 20, fill = (unsigned)((done > total ? total : done) * w / total);
+        bar[0] = ' ', bar[1] = '[';
+        for (unsigned i = 0; i < w; i++)
+            bar[2 + i] = i < fill ? '#' : '.';
+        bar[2 + w] = ']', bar[3 + w] = 0;
+    }
     char cnt[48];
     if (total)
         snprintf(cnt, sizeof(cnt), "%" PRIu64 "/%" PRIu64, done, total);
@@ -57,7 +64,7 @@ void fw_cli_progress_update(fw_cli_progress *p, const char *phase, uint64_t done
     char rs[32] = "";
     if (secs >= 0.05)
         snprintf(rs, sizeof(rs), ", %.0f/s", rate);
-    fprintf(stderr, "%s%s: %s%s %s %s%s%s%s", p->tty ? "\r" : "", p->cmd, phase, pct, cnt, unit, rs, eta,
+    fprintf(stderr, "%s%s: %s%s%s %s %s%s%s%s", p->tty ? "\r" : "", p->cmd, phase, bar, pct, cnt, unit, rs, eta,
             p->tty ? "\033[K" : "\n");
     fflush(stderr);
 }

@@ -197,6 +197,7 @@ int fw_import_new(fw_store *s, fw_import_writer write, fw_import **out)
 fw_store *fw_import_store(const fw_import *im) { return im->s; }
 
 static int lmdb_write(fw_import *im, fw_import_progress progress, void *ctx);
+static int lmdb_write_durable(fw_import *im, fw_import_progress progress, void *ctx);
 
 int fw_lmdb_import_begin(fw_store *s, fw_import **out)
 {
@@ -210,7 +211,7 @@ int fw_lmdb_import_begin(fw_store *s, fw_import **out)
     fw_lmdb_rtxn_put(s, txn);
     if (!empty)
         return FW_EEXISTS;
-    return fw_import_new(s, lmdb_write, out);
+    return fw_import_new(s, lmdb_write_durable, out);
 }
 
 void fw_store_import_abort(fw_import *im)
@@ -750,6 +751,20 @@ void fw_import_edge_at(const fw_import *im, size_t i, uint8_t *rel, uint64_t *sr
     *src = c->idr[e->s & ~KIND_BIT];
     *dst = c->idr[e->d];
     *seq = e->t;
+}
+
+/* The bulk environment skips the fsync of each commit (MDB_NOSYNC): the import
+ * is acknowledged only after this one sync, whose failure is the import's
+ * (fw_store_close syncs again, too late to report anything). */
+static int lmdb_write_durable(fw_import *im, fw_import_progress progress, void *ctx)
+{
+    int rc = lmdb_write(im, progress, ctx);
+    if (!rc && im->s->bulk) {
+        report(im->c, "syncing", 0, 1);
+        rc = mdb_env_sync(im->s->env, 1) ? FW_EIO : FW_OK;
+        report(im->c, "syncing", 1, 1);
+    }
+    return rc;
 }
 
 int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char *phase, uint64_t done, uint64_t total),

@@ -226,3 +226,105 @@ def test_ids_made_after_an_import_are_above_the_imported_ones(tmp_path):
     uid = int(run_cli("user", "add", "--username", "later", "--name", "Later", db=db).strip())
     assert uid > top + 7
     assert "consistent" in run_cli("check", db=db)
+
+
+# ---- files parsed in chunks on worker threads (src/cli/linechunks.c) ----
+
+def cli_chunked(chunk, *args):
+    """followd with its files cut into chunks of about `chunk` bytes (FOLLOWD_IMPORT_CHUNK)."""
+    env = dict(os.environ, FOLLOWD_IMPORT_CHUNK=str(chunk))
+    return subprocess.run([BIN] + [str(a) for a in args], capture_output=True, text=True, timeout=600, env=env)
+
+
+def export_all(db, d):
+    d.mkdir()
+    names = ["users.jsonl", "tweets.jsonl", "follows.csv", "requests.csv"]
+    p = cli("export", "--db", db, *sum([[f"--{n.split('.')[0]}", str(d / n)] for n in names], []))
+    assert p.returncode == 0, p.stderr
+    return {n: (d / n).read_bytes() for n in names}
+
+
+def test_small_chunks_load_the_same_graph(imported, tmp_path):
+    """Chunks of 4093 bytes cut most lines of the generated graph's files somewhere: every line is still read
+    exactly once (the export equals the one of the import in one chunk)."""
+    db = fresh_db()
+    p = cli_chunked(4093, "import", "--db", db, *files(imported["dir"]))
+    assert p.returncode == 0, p.stderr
+    assert "imported 3000 users" in p.stderr
+    assert export_all(db, tmp_path / "small") == export_all(imported["db"], tmp_path / "whole")
+
+
+@pytest.mark.parametrize("chunk", [1, 9, 17, 1 << 20])
+@pytest.mark.parametrize("users,follows,where,why", [
+    # a bad line in a later chunk, with its own line number
+    (USERS, "101,102\n103,101\n102,103\n101;102\n", "follows.csv:4:", "expected source_id,target_id"),
+    (USERS, "101,102\n103,101\n\n102,101,2020-13-01T00:00:00.000Z\n", "follows.csv:4:",
+     "created_at must look like 2020-01-01T00:00:00.000Z: 2020-13-01T00:00:00.000Z"),
+    (USERS + "\n" + '{"id":"104","username":"dave","name":"Dave"}\n{"id":"105"\n', "", "users.jsonl:6:", "not JSON"),
+    # an error the consumer finds (unknown user) comes before a later chunk's parse error
+    (USERS, "101,102\n101,999\n101;102\n", "follows.csv:2:", "target_id is not among"),
+    # a duplicate pair whose two lines are in different chunks
+    (USERS, "101,102\n103,101\n102,103\n101,102\n", "follows.csv:4:", "same pair"),
+    # CRLF line ends and a last line without its line end
+    (USERS.replace("\n", "\r\n"), "101,102\r\n103,101\r\n101,101", "follows.csv:3:", "itself"),
+    (USERS, "101,102\n103,101\n1x1,102", "follows.csv:3:", "expected source_id,target_id"),
+    (USERS, "101,102\n103,101\n101,102,2020-01-01T00:00:00.000Z,x\n", "follows.csv:3:", "expected source_id"),
+    (USERS, "101,102\n103,101\n12345678901234567890,102\n", "follows.csv:3:", "expected source_id"),
+])
+def test_chunk_boundaries_keep_lines_exact(tmp_path, chunk, users, follows, where, why):
+    db = fresh_db()
+    args = ["--users", write(tmp_path / "users.jsonl", users)]
+    if follows:
+        args += ["--follows", write(tmp_path / "follows.csv", follows)]
+    p = cli_chunked(chunk, "import", "--db", db, *args)
+    assert p.returncode == 1, p.stderr
+    assert where in p.stderr and why in p.stderr, p.stderr
+    assert "nothing was imported" in p.stderr
+    p = cli("import", "--db", db, "--users", write(tmp_path / "ok.jsonl", USERS))
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("chunk", [1, 13, 1 << 20])
+def test_crlf_and_no_final_newline_import(tmp_path, chunk):
+    db = fresh_db()
+    users = write(tmp_path / "users.jsonl", USERS.replace("\n", "\r\n").rstrip("\r\n"))
+    follows = write(tmp_path / "follows.csv", "source_id,target_id\r\n101,102\r\n\r\n103,101\r\n102,103")
+    p = cli_chunked(chunk, "import", "--db", db, "--users", users, "--follows", follows)
+    assert p.returncode == 0, p.stderr
+    assert "imported 3 users, 0 tweets, 3 follows" in p.stderr
+    assert "consistent" in run_cli("check", db=db)
+    carol = json.loads(run_cli("user", "show", "@carol", db=db))
+    assert carol["following_count"] == 1 and carol["followers_count"] == 1
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_otherwise(graph):
+    import pty
+    import re
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "import", "--db", fresh_db(), *files(graph)], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    assert p.wait(timeout=600) == 0
+    tty = tty.decode()
+    # Redrawn in place: carriage return, a bar, the percentage, the line cleared after it.
+    assert re.search(r"\rimport: follows \[#{20}\] 100% \d+/\d+ bytes.*\x1b\[K", tty), repr(tty[-800:])
+    assert "imported 3000 users" in tty
+    plain = cli("import", "--db", fresh_db(), *files(graph))
+    assert plain.returncode == 0, plain.stderr
+    lines = plain.stderr.splitlines()
+    assert "\r" not in plain.stderr and "[" not in plain.stderr and "\x1b" not in plain.stderr
+    for phase in ("users", "follows", "writing relationships") + (() if PG else ("syncing",)):
+        assert any(l.startswith(f"import: {phase} 100% ") for l in lines), lines
+    for l in lines[:-1]:
+        assert re.fullmatch(r"import: [a-z ()]+ +\d+% \d+/\d+ \w+(, \d+/s)?(, ETA \d+:\d\d)?", l), l
+    assert lines[-1].startswith("import: imported 3000 users")
