@@ -460,29 +460,31 @@ int fw_pg_app_set_bearer_gen(fw_store *st, uint64_t app_id, uint32_t gen)
 
 /* ---- credentials ---- */
 
-int fw_pg_cred_put(fw_store *st, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
+int fw_pg_cred_params(const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c, fw_pgp *p)
 {
     uint8_t kb[1 + FW_TOKEN_MAX];
     size_t kn;
     if (!fw_rec_cred_valid(c) || !fw_rec_cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
         return FW_EINVAL;
-    fw_pgp p = {0};
-    fw_pgp_bytes(&p, kb, kn);
+    fw_pgp_bytes(p, kb, kn);
     const uint64_t nums[] = {c->kind, c->revoked, c->app_id, c->user_id, c->scopes, (uint64_t)c->issued_at_ms,
                              (uint64_t)c->expires_at_ms};
     for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-        fw_pgp_u64(&p, nums[i]);
-    fw_pgp_str(&p, c->secret);
-    fw_pgp_u64(&p, c->grant_id);
+        fw_pgp_u64(p, nums[i]);
+    fw_pgp_str(p, c->secret);
+    fw_pgp_u64(p, c->grant_id);
+    return FW_OK;
+}
+
+int fw_pg_cred_put(fw_store *st, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c)
+{
+    fw_pgp p = {0};
+    if (fw_pg_cred_params(hash, oauth1_token, c, &p) != FW_OK)
+        return FW_EINVAL;
     PGresult *r;
     int rc = fw_pg_exec1(fw_pg_of(st),
-                         "INSERT INTO fw_creds (key, kind, revoked, app_id, user_id, scopes, issued_at_ms, "
-                         "expires_at_ms, secret, grant_id) "
-                         "SELECT $1::bytea, $2::smallint, $3::int::boolean, $4::bigint, $5::bigint, $6::bigint, "
-                         "$7::bigint, $8::bigint, $9::text, $10::bigint "
-                         "WHERE EXISTS (SELECT 1 FROM fw_apps WHERE id = $4) "
-                         "AND ($5 = 0 OR EXISTS (SELECT 1 FROM fw_users WHERE id = $5)) "
-                         "ON CONFLICT (key) DO UPDATE SET kind = EXCLUDED.kind, revoked = EXCLUDED.revoked, "
+                         FW_PG_CRED_INSERT
+                         " ON CONFLICT (key) DO UPDATE SET kind = EXCLUDED.kind, revoked = EXCLUDED.revoked, "
                          "app_id = EXCLUDED.app_id, user_id = EXCLUDED.user_id, scopes = EXCLUDED.scopes, "
                          "issued_at_ms = EXCLUDED.issued_at_ms, expires_at_ms = EXCLUDED.expires_at_ms, "
                          "secret = EXCLUDED.secret, grant_id = EXCLUDED.grant_id RETURNING 1",

@@ -55,6 +55,17 @@ void fw_pgp_str(fw_pgp *p, fw_str v);
 void fw_pgp_u64(fw_pgp *p, uint64_t v); /* as bigint: (int64_t)v */
 void fw_pgp_bytes(fw_pgp *p, const void *b, size_t n); /* bytea */
 void fw_pgp_free(fw_pgp *p);
+
+/* A credential's row as the ten parameters of FW_PG_CRED_INSERT (appended to
+ * p); FW_EINVAL for an invalid credential, when p is left untouched. */
+FW_MUSTCHECK int fw_pg_cred_params(const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c, fw_pgp *p);
+/* Inserts those parameters, only if the app (and the user, when not 0) exists;
+ * callers append their ON CONFLICT / RETURNING clauses. */
+#define FW_PG_CRED_INSERT                                                                                    \
+    "INSERT INTO fw_creds (key, kind, revoked, app_id, user_id, scopes, issued_at_ms, expires_at_ms, secret, " \
+    "grant_id) SELECT $1::bytea, $2::smallint, $3::int::boolean, $4::bigint, $5::bigint, $6::bigint, "         \
+    "$7::bigint, $8::bigint, $9::text, $10::bigint WHERE EXISTS (SELECT 1 FROM fw_apps WHERE id = $4) "         \
+    "AND ($5 = 0 OR EXISTS (SELECT 1 FROM fw_users WHERE id = $5))"
 /* One statement inside a transaction the caller runs (fw_pg_tx): no retry;
  * sets c->retry when the transaction is worth running again. fw_err; *out
  * (may be NULL) receives the successful result. */

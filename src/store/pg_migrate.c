@@ -284,25 +284,10 @@ static int tx_app(void *w, const fw_app *a, const fw_app_settings *set)
 
 static int tx_cred(void *w, const uint8_t *hash, fw_str oauth1_token, const fw_cred *c)
 {
-    uint8_t kb[1 + FW_TOKEN_MAX];
-    size_t kn;
-    if (!fw_rec_cred_valid(c) || !fw_rec_cred_key(c->kind == FW_CRED_OAUTH1_USER, hash, oauth1_token, kb, &kn))
-        return FW_EINVAL;
     fw_pgp p = {0};
-    fw_pgp_bytes(&p, kb, kn);
-    const uint64_t nums[] = {c->kind, c->revoked, c->app_id, c->user_id, c->scopes, (uint64_t)c->issued_at_ms,
-                             (uint64_t)c->expires_at_ms};
-    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-        fw_pgp_u64(&p, nums[i]);
-    fw_pgp_str(&p, c->secret);
-    fw_pgp_u64(&p, c->grant_id);
-    return tx_one(w,
-                  "INSERT INTO fw_creds (key, kind, revoked, app_id, user_id, scopes, issued_at_ms, expires_at_ms, "
-                  "secret, grant_id) SELECT $1::bytea, $2::smallint, $3::int::boolean, $4::bigint, $5::bigint, "
-                  "$6::bigint, $7::bigint, $8::bigint, $9::text, $10::bigint "
-                  "WHERE EXISTS (SELECT 1 FROM fw_apps WHERE id = $4) "
-                  "AND ($5 = 0 OR EXISTS (SELECT 1 FROM fw_users WHERE id = $5)) RETURNING 1",
-                  &p);
+    if (fw_pg_cred_params(hash, oauth1_token, c, &p) != FW_OK)
+        return FW_EINVAL;
+    return tx_one(w, FW_PG_CRED_INSERT " RETURNING 1", &p);
 }
 
 static int tx_dev(void *w, const fw_dev *d)
