@@ -16,6 +16,7 @@
 
 #include "api/rcache.h"
 #include "store/store.h"
+#include "lmdb_fixture.h"
 
 typedef struct fx {
     char dir[64];
@@ -60,12 +61,7 @@ static int teardown(void **state)
     fx *f = *state;
     fw_rcache_clear();
     fw_store_close(f->s);
-    char p[128];
-    snprintf(p, sizeof p, "%s/data.mdb", f->dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/lock.mdb", f->dir);
-    unlink(p);
-    rmdir(f->dir);
+    lmdb_rm_dir(f->dir);
     free(f);
     return 0;
 }

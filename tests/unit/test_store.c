@@ -22,6 +22,7 @@
 #include "store/lmdb_internal.h" /* raw LMDB access to corrupt a counter on purpose */
 #endif
 #include "store/store.h"
+#include "lmdb_fixture.h"
 
 #ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 /* ---- fixture ------------------------------------------------------------ */
@@ -30,16 +31,6 @@ typedef struct fx {
     char dir[64];
     fw_store *s;
 } fx;
-
-static void rm_dir(const char *dir)
-{
-    char p[128];
-    snprintf(p, sizeof p, "%s/data.mdb", dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/lock.mdb", dir);
-    unlink(p);
-    rmdir(dir);
-}
 
 static void open_store(fx *f)
 {
@@ -62,7 +53,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     fw_store_close(f->s);
-    rm_dir(f->dir);
+    lmdb_rm_dir(f->dir);
     free(f);
     return 0;
 }
@@ -729,7 +720,7 @@ static void test_map_full(void **state)
 {
     fx *f = *state;
     fw_store_close(f->s);
-    rm_dir(f->dir);
+    lmdb_rm_dir(f->dir);
     fw_store_opts o = {.path = f->dir, .map_size = 512u << 10};
     assert_int_equal(fw_store_open(&o, &f->s), FW_OK);
     enum { N = 200 };

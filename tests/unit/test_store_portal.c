@@ -20,6 +20,7 @@
 
 #include "pg_fixture.h"
 #include "store/store.h"
+#include "lmdb_fixture.h"
 
 typedef struct fx {
     char dir[512]; /* LMDB directory or PostgreSQL URI */
@@ -76,12 +77,7 @@ static int teardown(void **state)
     if (f->name[0]) {
         pg_fixture_drop(f->name);
     } else {
-        char p[600];
-        snprintf(p, sizeof p, "%s/data.mdb", f->dir);
-        unlink(p);
-        snprintf(p, sizeof p, "%s/lock.mdb", f->dir);
-        unlink(p);
-        rmdir(f->dir);
+        lmdb_rm_dir(f->dir);
     }
     free(f);
     return 0;
