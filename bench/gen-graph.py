@@ -27,6 +27,7 @@ import numpy as np
 
 SIZES = {"small": (20_000, 200_000), "full": (10_000_000, 100_000_000)}
 ID_BASE = 10_000_000_000  # user ids: ID_BASE + index; far from the demo's and X's well-known ids
+ID_WIDTH = 11  # digits of every id below ID_BASE * 10
 TWEET_BASE = 1_700_000_000_000_000_000
 EPOCH_MS = 1_262_304_000_000  # 2010-01-01
 SPAN_MS = 15 * 365 * 86_400_000
@@ -82,6 +83,34 @@ def write_users(out, n, rng):
         sys.stderr.write("\n")
 
 
+def ascii_digits(v, width):
+    """The decimal digits of the non-negative int64 array v, zero-padded to width, as a (len, width) uint8 array."""
+    out = np.empty((len(v), width), np.uint8)
+    x = v.copy()
+    for j in range(width - 1, -1, -1):
+        out[:, j] = x % 10 + 48
+        x //= 10
+    return out
+
+
+def edge_lines(src, dst, when_ms):
+    """The CSV lines 'source,target,created_at\\n' of a chunk, built as one byte array: every id has ID_WIDTH
+    digits and every time 24 characters, so the lines are fixed-width and need no per-line Python string
+    (numpy's string functions wrote ~1 MB/s; this writes well over 50 MB/s)."""
+    k = len(src)
+    ts = np.datetime_as_string(when_ms.astype("datetime64[ms]"), unit="ms").astype("S23").view(np.uint8).reshape(k, 23)
+    w = ID_WIDTH
+    line = np.empty((k, 2 * w + 27), np.uint8)
+    line[:, 0:w] = ascii_digits(src, w)
+    line[:, w] = ord(",")
+    line[:, w + 1:2 * w + 1] = ascii_digits(dst, w)
+    line[:, 2 * w + 1] = ord(",")
+    line[:, 2 * w + 2:2 * w + 25] = ts
+    line[:, 2 * w + 25] = ord("Z")
+    line[:, 2 * w + 26] = ord("\n")
+    return line.tobytes()
+
+
 def write_follows(out, n, m, rng):
     # Out-degrees: log-normal, scaled to m edges in total.
     outdeg = rng.lognormal(mean=0.0, sigma=1.2, size=n)
@@ -93,7 +122,7 @@ def write_follows(out, n, m, rng):
     cum /= cum[-1]
     written = 0
     chunk = max(1, n // 50)
-    with open(os.path.join(out, "follows.csv"), "w") as f:
+    with open(os.path.join(out, "follows.csv"), "wb") as f:
         for lo in range(0, n, chunk):
             hi = min(n, lo + chunk)
             deg = outdeg[lo:hi]
@@ -106,11 +135,7 @@ def write_follows(out, n, m, rng):
             keep = src != dst
             src, dst = src[keep], dst[keep]
             when = EPOCH_MS + rng.integers(0, SPAN_MS, len(src))
-            when = np.char.add(np.datetime_as_string(when.astype("datetime64[ms]"), unit="ms"), "Z")
-            lines = np.char.add(np.char.add((src + ID_BASE).astype(str), ","),
-                                np.char.add(np.char.add((dst + ID_BASE).astype(str), ","), when))
-            f.write("\n".join(lines.tolist()))
-            f.write("\n")
+            f.write(edge_lines(src + ID_BASE, dst + ID_BASE, when))
             written += len(src)
             progress(f"follows {written:,} (sources {hi:,}/{n:,})")
     if sys.stderr.isatty():
