@@ -36,7 +36,7 @@ def main():
     else:
         with open(os.path.join(out, "pg_followers.csv"), newline="") as f:
             for dst, seq, src in csv.reader(f):
-                w.write(cmd("ZADD", "fo:" + dst, seq, src))
+                w.write(cmd("ZADD", "fo:%d" % int(dst), int(seq), int(src)))  # workload_prep pads numbers
 
 
 main()
