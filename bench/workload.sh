@@ -17,6 +17,9 @@
 # share, latency CDF) in build/wl/workload.png (bench/workload_plot.py; PLOT=docs/workload.png to keep it).
 #
 #   USERS=200000 EDGES=1600000 DURATION=10 CONNS=64 [BEFORE=old/followd] bench/workload.sh
+#   GRAPH=dir DB=dir REDIS=0 bench/workload.sh   # a graph generated elsewhere, its database imported already
+#                                                # (reused as it is when DB exists), without the Redis runs
+#                                                # (at 100 M edges Redis needs ~10 GB of RAM and an hour to load)
 set -eu
 cd "$(dirname "$0")/.."
 USERS=${USERS:-200000}
@@ -35,18 +38,24 @@ make -s bin/followd
 cc -O2 -std=gnu11 -DH2O_USE_LIBUV=0 bench/baseline.c -o build/baseline $(pkg-config --cflags --libs libh2o-evloop libssl libcrypto) -lpthread
 
 # The graph, generated once per size and imported into a fresh database.
-G=$W/graph-$USERS-$EDGES
+G=${GRAPH:-$W/graph-$USERS-$EDGES}
 [ -f "$G/follows.csv" ] || $PY bench/gen-graph.py --out "$G" --users "$USERS" --edges "$EDGES" --seed "$SEED" >/dev/null
-rm -rf "$W/db"
-$BIN import --db "$W/db" --db-max-size 64G --users "$G/users.jsonl" --tweets "$G/tweets.jsonl" --follows "$G/follows.csv" 2>&1 | tail -1
+if [ -n "${DB:-}" ] && [ -d "$DB" ]; then
+  rm -rf "$W/db" && ln -s "$(realpath "$DB")" "$W/db"
+else
+  rm -rf "$W/db"
+  $BIN import --db "$W/db" --db-max-size 64G --users "$G/users.jsonl" --tweets "$G/tweets.jsonl" --follows "$G/follows.csv" 2>&1 | tail -1
+  [ -n "${DB:-}" ] && mv "$W/db" "$DB" && ln -s "$(realpath "$DB")" "$W/db"
+fi
 BEARER=$($BIN app create --db "$W/db" --name workload --project workload | $PY -c "import json,sys; print(json.load(sys.stdin)['bearer_token'])")
 APP=$($BIN app list --db "$W/db" | awk 'NR==1 {print $1}')
 : >"$W/writers.txt"
+RUN=$(date +%H%M%S)  # writers are new users on every run, also of a reused database
 for i in $(seq 1 64); do
-  id=$($BIN user add --db "$W/db" --username "wlwriter$i" --name "Writer $i")
+  id=$($BIN user add --db "$W/db" --username "wl$RUN$i" --name "Writer $i")
   echo "$id	$($BIN token user --db "$W/db" --app "$APP" --user "$id")" >>"$W/writers.txt"
 done
-du -sb "$W/db" | awk -v e="$EDGES" -v u="$USERS" '{printf "database: %.0f bytes (%.1f bytes per edge with users)\n", $1, $1 / e}'
+du -sbL "$W/db" | awk -v e="$EDGES" -v u="$USERS" '{printf "database: %.0f bytes (%.1f bytes per edge with users)\n", $1, $1 / e}'
 
 $BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off >/dev/null 2>"$W/serve.log" &
 FPID=$!
@@ -107,7 +116,7 @@ kill $BPID; wait $BPID 2>/dev/null || true
 BPID=
 
 # PostgreSQL 15: the same graph, the best query for the same page (keyset index scan joined to users).
-if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v pgbench >/dev/null; then
+if [ "${PG:-1}" = 1 ] && [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v pgbench >/dev/null; then
   PGDIR=$(mktemp -d /tmp/followd-wl-pg-XXXXXX)
   rmdir "$PGDIR"
   PGURL=$(scripts/pg-cluster.sh start "$PGDIR")
@@ -125,6 +134,7 @@ CREATE TABLE ranks (rank int PRIMARY KEY, id bigint NOT NULL);
 CREATE UNIQUE INDEX followers_page ON followers (dst, seq DESC) INCLUDE (src);
 VACUUM ANALYZE;
 SQL
+  echo "PostgreSQL 15: $(psql -tA "$PGURL" -c "SELECT count(*) FROM followers") followers rows, $(psql -tA "$PGURL" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
   cat >"$W/pg_page.sql" <<SQL
 \set r random_zipfian(1, $NRANKS, 1.001)
 SELECT u.id, u.name, u.username FROM followers f JOIN users u ON u.id = f.src
@@ -141,7 +151,7 @@ fi
 # Redis 7: the same graph as sorted sets and strings (bench/redis_load.py), the same page as one Lua call
 # (bench/redis_page.lua), driven by redis-benchmark with the same connections. Redis executes commands on
 # one thread, so it uses one of the cores; the client the other.
-if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+if [ "${REDIS:-1}" = 1 ] && command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
   RDIR=$(mktemp -d /tmp/followd-wl-redis-XXXXXX)
   redis-server --port $PR --bind 127.0.0.1 --save '' --appendonly no --dir "$RDIR" --daemonize yes \
     --pidfile "$RDIR/redis.pid" --logfile "$RDIR/redis.log"
