@@ -98,9 +98,8 @@ def write_rows(path, cols):
             f.write(line.tobytes())
 
 
-def main():
-    graph, out = sys.argv[1], sys.argv[2]
-    os.makedirs(out, exist_ok=True)
+def prepare(graph, out):
+    """Writes ranks.txt and the PostgreSQL inputs; returns the ranked user ids."""
     fixed = read_edges_fixed(os.path.join(graph, "follows.csv"))
     if fixed:
         src, dst, when = fixed
@@ -135,6 +134,25 @@ def main():
     write_rows(os.path.join(out, "pg_followers.csv"),
                [(dst[order], idw), (seq, len(str(len(order)))), (src[order], idw)])
     del src, dst, order, seq
+    return ranked
+
+
+def main():
+    graph, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    stamp = os.path.join(out, "prep.graph")  # the graph the files were made from, written last
+    try:
+        with open(stamp) as f:
+            done = f.read() == os.path.realpath(graph) and \
+                os.path.getmtime(stamp) > os.path.getmtime(os.path.join(graph, "follows.csv"))
+    except OSError:
+        done = False
+    if done:  # the files of this graph exist already (100 M edges take minutes): only walk the deep pages
+        ranked = np.loadtxt(os.path.join(out, "ranks.txt"), dtype=np.int64, max_rows=200, ndmin=1)
+    else:
+        ranked = prepare(graph, out)
+        with open(stamp, "w") as f:
+            f.write(os.path.realpath(graph))
     if len(sys.argv) < 4:
         return
     url, bearer = sys.argv[3], sys.argv[4]
