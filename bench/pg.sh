@@ -69,8 +69,8 @@ PM=$(head -1 "$PGDIR/data/postmaster.pid")
 snap() { echo "$(cpu_cs "$1") $(cpu_cs "$PM")"; }
 cpu_split() { # label rate followd-pid "snapshot before": CPU ms per request of followd, PostgreSQL, the client (wrk or pgbench)
   set -- "$1" "$2" $4 $(snap "$3")
-  $PY -c "n = $2 * $DURATION; c = sum(map(float, open('$W/client.cpu').read().split())) * 1000
-print('  %s: CPU per request: followd %.2f ms, PostgreSQL %.2f ms, client %.2f ms' % ('$1', ($5 - $3) * 10 / n, ($6 - $4) * 10 / n, c / n))"
+  $PY -c "import sys; n = $2 * $DURATION; c = sum(map(float, open('$W/client.cpu').read().split())) * 1000
+print('  %s: CPU per request: followd %.2f ms, PostgreSQL %.2f ms, client %.2f ms' % (sys.argv[1], ($5 - $3) * 10 / n, ($6 - $4) * 10 / n, c / n))" "$1"
 }
 serve $PF
 $PY bench/workload_prep.py "$G" "$W" "http://127.0.0.1:$PF" "$BEARER" >/dev/null
@@ -119,6 +119,20 @@ printf '%s\n' "$CRED" >"$W/cred.sql"
 PC=$(pgb_rate "$W/cred.sql")
 PCP=$(pgb_rate "$W/cred_page.sql")
 echo "pgbench: credential lookup alone $PC tps; credential lookup then page (two round trips) $PCP tps; followd / that $(ratio "$F" "$PCP")"
+# followd's own page statement (list_sql for an app-only first page: the owner's row UNION ALL the page), after
+# the credential lookup in two round trips as followd sends them, and both in one pipeline (one round trip)
+OWNER="(SELECT id FROM bench_ranks WHERE rank = :r)"
+FWPAGE="SELECT 0, NULL::bigint, $COLS, false FROM fw_users u WHERE u.id = $OWNER UNION ALL (SELECT 1, r.seq, $COLS, false FROM fw_rel r JOIN fw_users u ON u.id = r.src WHERE r.dst = $OWNER AND r.state = 1 AND (u.flags & 4) = 0 ORDER BY r.seq DESC LIMIT 101) ORDER BY 1, 2 DESC;"
+printf '\\set r random_zipfian(1, %s, 1.001)\n%s\n' "$NRANKS" "$FWPAGE" >"$W/fwpage.sql"
+{ printf '\\set r random_zipfian(1, %s, 1.001)\n%s\n%s\n' "$NRANKS" "$CRED" "$FWPAGE"; } >"$W/cred_fwpage.sql"
+{ printf '\\set r random_zipfian(1, %s, 1.001)\n\\startpipeline\n%s\n%s\n\\endpipeline\n' "$NRANKS" "$CRED" "$FWPAGE"; } >"$W/cred_fwpage_pipe.sql"
+PF1=$(pgb_rate "$W/fwpage.sql")
+PF2=$(pgb_rate "$W/cred_fwpage.sql")
+S0=$(snap $FPID)
+PF3=$(pgb_rate "$W/cred_fwpage_pipe.sql")
+SPLIT_P3=$(cpu_split "pgbench, lookup and followd's page pipelined" "$PF3" $FPID "$S0")
+echo "pgbench, followd's page statement: alone $PF1 tps ($(ratio "$PF1" "$P") of the plain page); after the credential lookup, two round trips $PF2 tps, one pipeline $PF3 tps; followd / those $(ratio "$F" "$PF2") / $(ratio "$F" "$PF3")"
+printf '%s\n' "$SPLIT_P3"
 if [ -n "$BASE" ]; then # the older binary on the same database, same load, right after
   serve $((PF + 2)) "$BASE"
   S0=$(snap $SPID)
