@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/edgesort.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
-#include "core/sort.h"
 
 static const char export_usage[] =
     "usage: followd export --db DIR [--users users.jsonl] [--tweets tweets.jsonl]\n"
@@ -145,35 +145,37 @@ static int tweet_line(void *ctx, const fw_tweet *t)
     return end_line(o, &w);
 }
 
-/* Every edge, collected so it can be written in sequence order. */
-typedef struct edges {
-    fw_kv *kv;      /* key: seq; val: index into pair */
-    uint64_t *pair; /* src, dst */
-    uint8_t *rel;
-    size_t n, cap;
-} edges;
+/* fw_store_edge_scan's rows into the sorter; the error is kept here, since a
+ * scan stopped by its callback need not say why. */
+typedef struct edge_in {
+    fw_edgesort *e;
+    int rc;
+} edge_in;
 
 static int edge_row(void *ctx, uint8_t rel, uint64_t src, uint64_t dst, uint64_t seq)
 {
-    edges *e = ctx;
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 4096;
-        fw_kv *kv = realloc(e->kv, cap * sizeof(*kv));
-        if (kv)
-            e->kv = kv;
-        uint64_t *pair = kv ? realloc(e->pair, cap * 2 * sizeof(*pair)) : NULL;
-        if (pair)
-            e->pair = pair;
-        uint8_t *r = pair ? realloc(e->rel, cap) : NULL;
-        if (!r)
-            return -1;
-        e->rel = r;
-        e->cap = cap;
-    }
-    e->kv[e->n] = (fw_kv){seq, e->n};
-    e->pair[2 * e->n] = src;
-    e->pair[2 * e->n + 1] = dst;
-    e->rel[e->n++] = rel;
+    edge_in *in = ctx;
+    return (in->rc = fw_edgesort_add(in->e, seq, rel, src, dst)) != FW_OK;
+}
+
+typedef struct edge_out {
+    out *fo, *ro;
+    fw_cli_progress *prog;
+    uint64_t i, n;
+} edge_out;
+
+static int edge_line(void *ctx, uint8_t rel, uint64_t src, uint64_t dst)
+{
+    edge_out *eo = ctx;
+    out *o = rel == FW_REL_PENDING ? eo->ro : eo->fo;
+    if ((eo->i++ & 0xFFFFF) == 0)
+        fw_cli_progress_update(eo->prog, "edges", eo->i - 1, eo->n, "edges");
+    if (!o->f)
+        return 0;
+    fw_buf_put_u64(&o->line, src);
+    fw_buf_putc(&o->line, ',');
+    fw_buf_put_u64(&o->line, dst);
+    flush_line(o);
     return 0;
 }
 
@@ -218,27 +220,28 @@ static int scan_all(fw_store *s, bool tweets, out *o)
     }
 }
 
+/* The directory of path ("." for a bare name): the sorter's runs go next to the output. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+}
+
+/* Edges oldest first: scanned in the store's order into an external sort by
+ * sequence number (cli/edgesort.h), so memory stays bounded for any graph. */
 static int write_edges(fw_store *s, out *fo, out *ro, fw_cli_progress *prog)
 {
-    edges e = {0};
-    int rc = fw_store_edge_scan(s, edge_row, &e);
+    char *dir = dir_of(fo->path ? fo->path : ro->path);
+    fw_edgesort *e = dir ? fw_edgesort_new(dir, 0) : NULL;
+    free(dir);
+    edge_in in = {e, FW_OK};
+    int rc = e ? fw_store_edge_scan(s, edge_row, &in) : FW_ENOMEM;
     if (!rc)
-        rc = fw_sort_kv(e.kv, e.n);
-    for (size_t i = 0; !rc && i < e.n; i++) {
-        size_t k = e.kv[i].val;
-        out *o = e.rel[k] == FW_REL_PENDING ? ro : fo;
-        if (!o->f)
-            continue;
-        fw_buf_put_u64(&o->line, e.pair[2 * k]);
-        fw_buf_putc(&o->line, ',');
-        fw_buf_put_u64(&o->line, e.pair[2 * k + 1]);
-        flush_line(o);
-        if ((i & 0xFFFFF) == 0)
-            fw_cli_progress_update(prog, "edges", i, e.n, "edges");
-    }
-    free(e.kv);
-    free(e.pair);
-    free(e.rel);
+        rc = in.rc;
+    edge_out eo = {fo, ro, prog, 0, e ? fw_edgesort_count(e) : 0};
+    if (!rc)
+        rc = fw_edgesort_each(e, edge_line, &eo);
+    fw_edgesort_free(e);
     if (rc)
         fw_cli_err("cannot read the graph: %s", fw_strerror(rc));
     return rc ? -1 : 0;

@@ -1,17 +1,16 @@
 /* Request-path reads on PostgreSQL: users lookup, list pages, credential
  * lookups and readiness, each one job on the connection pool (pg_pool.c).
  *
- * Every answer is one round trip that sees one snapshot. A list page is one
- * statement (list_sql: the owner's row and the page in a UNION ALL), prepared
- * once per pooled connection with its ids as parameters (fw_pgc_run,
- * pg_prep.c); a credential lookup too, and lookups of one key queued together
- * share one statement (auth_same). A users lookup is one simple-query string
- * holding a REPEATABLE READ READ ONLY transaction with every statement it
- * needs (the users, the viewer's relations, the hydrated tweets). Only
- * integers and validated usernames ([a-z0-9_]) are put into SQL text; anything
- * a client sends as text (tokens, keys) travels as a bound parameter. Results
+ * Every answer is one statement, so one round trip that sees one snapshot,
+ * prepared once per pooled connection with its ids as parameters (fw_pgc_run,
+ * pg_prep.c): a users lookup (users_sql: the users with the viewer's relations
+ * and their tweets joined), a list page (list_sql: the owner's row and the
+ * page in a UNION ALL, rows in the lookup's layout), a credential lookup,
+ * where lookups of one key queued together share one statement (auth_same).
+ * Only the shape of a statement is SQL text; ids, cursors, validated usernames
+ * and anything a client sends (tokens, keys) are bound parameters. Results
  * are decoded on the pool thread into arrays the job owns, with strings
- * borrowed from the PGresults, which the job keeps until the callback on the
+ * borrowed from the PGresult, which the job keeps until the callback on the
  * caller's loop has returned. */
 #include "store/pg_internal.h"
 
@@ -23,7 +22,6 @@
 
 #define USERS_MAX 100
 #define LIST_MAX 1000
-#define NRES_MAX 8
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -34,6 +32,8 @@ static void *xcalloc(size_t n, size_t sz)
 }
 
 static void put_id(fw_buf *b, uint64_t id) { fw_buf_put_i64(b, (int64_t)id); }
+
+static const char *opt(const fw_buf *b) { return b->data ? b->data : ""; }
 
 /* Hydrated tweets in first-reference order, deduplicated: the ids referenced
  * by users[0..n) (NULLs skipped) looked up among the candidates cand[0..ncand). */
@@ -62,25 +62,48 @@ static size_t hydrate(const fw_tweet *cand, size_t ncand, const fw_user *const *
     return nt;
 }
 
-/* The rows of a tweets result as candidates for hydrate (strings borrow r). */
-static fw_tweet *tweet_rows(const PGresult *r, size_t *n)
+/* The viewer's relation to user u both ways (viewer = $v). */
+static void rel_cols(fw_buf *b, int v)
 {
-    int rows = r ? PQntuples(r) : 0;
-    fw_tweet *t = xcalloc((size_t)rows, sizeof(*t));
-    for (int row = 0; row < rows; row++)
-        fw_pg_tweet_row(r, row, 0, &t[row]);
-    *n = (size_t)rows;
-    return t;
+    fw_buf_printf(b, ", (SELECT x.state FROM fw_rel x WHERE x.src = $%d AND x.dst = u.id)"
+                     ", (SELECT x.state FROM fw_rel x WHERE x.src = u.id AND x.dst = $%d)", v, v);
 }
 
-/* The tweets statement: the referenced columns of the users `from_where` selects. */
-static void tweets_sql(fw_buf *b, uint32_t which, const char *from_where)
+/* The referenced tweets of user u, one joined row each (NULLs when there is none). */
+static const struct {
+    uint32_t bit;
+    const char *cols, *join;
+} TWEET_JOINS[] = {
+    {FW_TW_PINNED, ", tp.*",
+     " LEFT JOIN LATERAL (SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id = u.pinned_tweet_id) tp ON true"},
+    {FW_TW_MOST_RECENT, ", tm.*",
+     " LEFT JOIN LATERAL (SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id = u.most_recent_tweet_id) tm"
+     " ON true"},
+};
+
+/* The select list and the joins of the tweets `which` asks for (appended;
+ * data stays NULL when none: see opt). */
+static void tweet_joins(uint32_t which, fw_buf *cols, fw_buf *joins)
 {
-    fw_buf_puts(b, " SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id IN (SELECT x FROM (SELECT ");
-    fw_buf_puts(b, which & FW_TW_PINNED ? "u.pinned_tweet_id AS p, " : "0 AS p, ");
-    fw_buf_puts(b, which & FW_TW_MOST_RECENT ? "u.most_recent_tweet_id AS m " : "0 AS m ");
-    fw_buf_puts(b, from_where);
-    fw_buf_puts(b, ") h, unnest(ARRAY[h.p, h.m]) x WHERE x <> 0);");
+    for (size_t i = 0; i < sizeof TWEET_JOINS / sizeof TWEET_JOINS[0]; i++)
+        if (which & TWEET_JOINS[i].bit) {
+            fw_buf_puts(cols, TWEET_JOINS[i].cols);
+            fw_buf_puts(joins, TWEET_JOINS[i].join);
+        }
+}
+
+/* One user row of a lookup or a page: the user from column uc, the viewer's
+ * relations from column relc (< 0: not asked for; left 0 on the viewer's own
+ * row), the joined tweets from column tc on appended to cand. */
+static void user_row(const PGresult *r, int row, int uc, int relc, int tc, uint64_t viewer, fw_user *u,
+                     fw_rels *rels, fw_tweet *cand, size_t *ncand)
+{
+    fw_pg_user_row(r, row, uc, u);
+    if (relc >= 0 && u->id != viewer)
+        *rels = (fw_rels){(uint8_t)fw_pg_u64(r, row, relc), (uint8_t)fw_pg_u64(r, row, relc + 1)};
+    for (; tc < PQnfields(r); tc += FW_PG_TWEET_NCOLS)
+        if (!PQgetisnull(r, row, tc))
+            fw_pg_tweet_row(r, row, tc, &cand[(*ncand)++]);
 }
 
 /* ------------------------------------------------------------------------
@@ -94,8 +117,7 @@ typedef struct users_job {
     size_t n;
     uint64_t *ids;      /* or ... */
     char (*names)[FW_USERNAME_MAX + 1]; /* lower-cased; "" = invalid */
-    PGresult *res[NRES_MAX];
-    int nres;
+    PGresult *res;
     fw_users_res out;
     fw_user *users;
     const fw_user **uptr;
@@ -109,88 +131,80 @@ static void users_fail(fw_pg_job *jb, int rc)
     j->out = (fw_users_res){.rc = rc};
 }
 
-static void users_work(fw_pg_job *jb, fw_pgc *c)
+/* A lookup as one statement (one snapshot): the users whose id or lower-cased
+ * name is in the array $1, each row with the viewer's ($2) relations and its
+ * referenced tweets, in the column layout of a page's rows (user_row). Only
+ * the shape is text, so it is prepared once per connection (fw_pgc_run). */
+static void users_sql(fw_buf *b, fw_pgp *p, const users_job *j, bool rels)
 {
-    users_job *j = (users_job *)(void *)jb;
-    fw_buf cond = FW_BUF_INIT, b = FW_BUF_INIT;
-    bool any = false;
-    fw_buf_puts(&cond, j->ids ? "FROM fw_users u WHERE u.id = ANY('{" : "FROM fw_users u WHERE u.uname = ANY('{");
+    fw_buf arr = FW_BUF_INIT, cols = FW_BUF_INIT, joins = FW_BUF_INIT;
+    fw_buf_putc(&arr, '{');
     for (size_t i = 0; i < j->n; i++) {
         if (!j->ids && !j->names[i][0])
             continue;
-        if (any)
-            fw_buf_putc(&cond, ',');
-        any = true;
+        if (arr.len > 1)
+            fw_buf_putc(&arr, ',');
         if (j->ids)
-            put_id(&cond, j->ids[i]);
+            put_id(&arr, j->ids[i]);
         else
-            fw_buf_puts(&cond, j->names[i]);
+            fw_buf_puts(&arr, j->names[i]); /* [a-z0-9_]: no quoting needed in an array literal */
     }
-    fw_buf_puts(&cond, j->ids ? "}'::bigint[])" : "}'::text[])");
+    fw_buf_putc(&arr, '}');
+    fw_pgp_str(p, (fw_str){arr.data, arr.len}); /* $1 */
+    if (rels)
+        fw_pgp_u64(p, j->opts.viewer_id); /* $2 */
+    tweet_joins(j->opts.tweets, &cols, &joins);
+    fw_buf_puts(b, "SELECT " FW_PG_USER_COLS);
+    if (rels)
+        rel_cols(b, 2);
+    fw_buf_printf(b, "%s FROM fw_users u%s WHERE %s", opt(&cols), opt(&joins),
+                  j->ids ? "u.id = ANY($1::bigint[])" : "u.uname = ANY($1::text[])");
+    fw_buf_free(&arr);
+    fw_buf_free(&cols);
+    fw_buf_free(&joins);
+}
+
+static void users_work(fw_pg_job *jb, fw_pgc *c)
+{
+    users_job *j = (users_job *)(void *)jb;
     bool rels = j->opts.want_rels && j->opts.viewer_id;
-    fw_buf_puts(&b, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT " FW_PG_USER_COLS " ");
-    fw_buf_puts(&b, cond.data);
-    fw_buf_puts(&b, ";");
-    if (rels) {
-        fw_buf_puts(&b, " SELECT r.src, r.dst, r.state FROM fw_rel r WHERE (r.src = ");
-        put_id(&b, j->opts.viewer_id);
-        fw_buf_puts(&b, " AND r.dst IN (SELECT u.id ");
-        fw_buf_puts(&b, cond.data);
-        fw_buf_puts(&b, ")) OR (r.dst = ");
-        put_id(&b, j->opts.viewer_id);
-        fw_buf_puts(&b, " AND r.src IN (SELECT u.id ");
-        fw_buf_puts(&b, cond.data);
-        fw_buf_puts(&b, "));");
-    }
-    if (j->opts.tweets)
-        tweets_sql(&b, j->opts.tweets, cond.data);
-    fw_buf_puts(&b, " COMMIT");
-    int rc = fw_pgc_multi(c, b.data, j->res, NRES_MAX, &j->nres);
-    fw_buf_free(&cond);
+    fw_buf b = FW_BUF_INIT;
+    fw_pgp p = {0};
+    users_sql(&b, &p, j, rels);
+    int rc = fw_pgc_run(c, b.data, &p, &j->res);
     fw_buf_free(&b);
+    fw_pgp_free(&p);
     if (rc) {
         users_fail(jb, rc);
         return;
     }
-    const PGresult *ur = j->res[1], *rr = rels ? j->res[2] : NULL, *tr = j->opts.tweets ? j->res[rels ? 3 : 2] : NULL;
-    int rows = PQntuples(ur);
+    const PGresult *r = j->res;
+    int rows = PQntuples(r);
     j->users = xcalloc((size_t)rows, sizeof(*j->users));
+    fw_rels *row_rels = xcalloc((size_t)rows, sizeof(*row_rels));
+    fw_tweet *cand = xcalloc(2 * (size_t)rows, sizeof(*cand));
+    size_t ncand = 0;
     for (int row = 0; row < rows; row++)
-        fw_pg_user_row(ur, row, 0, &j->users[row]);
+        user_row(r, row, 0, rels ? FW_PG_USER_NCOLS : -1, FW_PG_USER_NCOLS + (rels ? 2 : 0), j->opts.viewer_id,
+                 &j->users[row], &row_rels[row], cand, &ncand);
     j->uptr = xcalloc(j->n, sizeof(*j->uptr));
+    j->rels = j->opts.want_rels ? xcalloc(j->n, sizeof(*j->rels)) : NULL;
     for (size_t i = 0; i < j->n; i++) {
         for (int row = 0; row < rows && !j->uptr[i]; row++) {
             const fw_user *u = &j->users[row];
             char key[FW_USERNAME_MAX + 1];
             if (j->ids ? u->id == j->ids[i]
-                       : j->names[i][0] && fw_rec_username_key(u->username, key) && !strcmp(key, j->names[i]))
+                       : j->names[i][0] && fw_rec_username_key(u->username, key) && !strcmp(key, j->names[i])) {
                 j->uptr[i] = u;
-        }
-    }
-    if (j->opts.want_rels) {
-        j->rels = xcalloc(j->n, sizeof(*j->rels));
-        for (int row = 0; rr && row < PQntuples(rr); row++) {
-            uint64_t src = fw_pg_u64(rr, row, 0), dst = fw_pg_u64(rr, row, 1);
-            uint8_t st = (uint8_t)fw_pg_u64(rr, row, 2);
-            for (size_t i = 0; i < j->n; i++) {
-                const fw_user *u = j->uptr[i];
-                if (!u || u->id == j->opts.viewer_id)
-                    continue;
-                if (src == j->opts.viewer_id && dst == u->id)
-                    j->rels[i].out = st;
-                if (dst == j->opts.viewer_id && src == u->id)
-                    j->rels[i].in = st;
+                if (j->rels)
+                    j->rels[i] = row_rels[row];
             }
         }
     }
     j->tweets = xcalloc(2 * j->n, sizeof(*j->tweets));
-    size_t nt = 0;
-    if (j->opts.tweets) {
-        size_t nc;
-        fw_tweet *cand = tweet_rows(tr, &nc);
-        nt = hydrate(cand, nc, j->uptr, j->n, j->opts.tweets, j->tweets);
-        free(cand);
-    }
+    size_t nt = j->opts.tweets ? hydrate(cand, ncand, j->uptr, j->n, j->opts.tweets, j->tweets) : 0;
+    free(row_rels);
+    free(cand);
     j->out = (fw_users_res){.rc = FW_OK, .n = j->n, .users = j->uptr, .rels = j->rels, .ntweets = nt,
                             .tweets = j->tweets, .version = 0};
 }
@@ -199,7 +213,7 @@ static void users_done(fw_pg_job *jb)
 {
     users_job *j = (users_job *)(void *)jb;
     j->cb(j->ctx, &j->out);
-    fw_pg_clear_all(j->res, j->nres);
+    PQclear(j->res);
     free(j->ids);
     free(j->names);
     free(j->users);
@@ -259,8 +273,7 @@ typedef struct list_job {
     fw_list_cb cb;
     void *ctx;
     fw_list_q q;
-    PGresult *res[NRES_MAX];
-    int nres;
+    PGresult *res;
     fw_list_res out;
     fw_user owner;
     fw_user *users;
@@ -284,25 +297,6 @@ static void list_from(fw_buf *b, const fw_list_q *q, const char *joins)
     fw_buf_printf(b, " AND r.state = %d AND (u.flags & %u) = 0", LISTS[q->kind].state, FW_USER_SUSPENDED);
 }
 
-/* The viewer's relation to user u both ways (viewer = $v). */
-static void rel_cols(fw_buf *b, int v)
-{
-    fw_buf_printf(b, ", (SELECT x.state FROM fw_rel x WHERE x.src = $%d AND x.dst = u.id)"
-                     ", (SELECT x.state FROM fw_rel x WHERE x.src = u.id AND x.dst = $%d)", v, v);
-}
-
-/* The referenced tweets of user u, one joined row each (NULLs when there is none). */
-static const struct {
-    uint32_t bit;
-    const char *cols, *join;
-} TWEET_JOINS[] = {
-    {FW_TW_PINNED, ", tp.*",
-     " LEFT JOIN LATERAL (SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id = u.pinned_tweet_id) tp ON true"},
-    {FW_TW_MOST_RECENT, ", tm.*",
-     " LEFT JOIN LATERAL (SELECT " FW_PG_TWEET_COLS " FROM fw_tweets t WHERE t.id = u.most_recent_tweet_id) tm"
-     " ON true"},
-};
-
 /* A page as one statement, so that one snapshot covers it without BEGIN and
  * COMMIT: part 0 is the owner's row (with the viewer's relations and whether
  * visible entries lie beyond the cursor), part 1 the page joined to users, each
@@ -325,11 +319,7 @@ static void list_sql(fw_buf *b, fw_pgp *p, const fw_list_q *q)
         v = p->n;
     }
     fw_buf cols = FW_BUF_INIT, joins = FW_BUF_INIT, from = FW_BUF_INIT;
-    for (size_t i = 0; i < sizeof TWEET_JOINS / sizeof TWEET_JOINS[0]; i++)
-        if (q->opts.tweets & TWEET_JOINS[i].bit) {
-            fw_buf_puts(&cols, TWEET_JOINS[i].cols);
-            fw_buf_puts(&joins, TWEET_JOINS[i].join);
-        }
+    tweet_joins(q->opts.tweets, &cols, &joins);
     list_from(&from, q, "");
     fw_buf_puts(b, "SELECT 0, NULL::bigint, " FW_PG_USER_COLS);
     if (v)
@@ -339,16 +329,16 @@ static void list_sql(fw_buf *b, fw_pgp *p, const fw_list_q *q)
                       cur);
     else
         fw_buf_puts(b, ", false");
-    fw_buf_printf(b, "%s FROM fw_users u%s WHERE u.id = $1", cols.data ? cols.data : "",
-                  joins.data ? joins.data : "");
+    fw_buf_printf(b, "%s FROM fw_users u%s WHERE u.id = $1", opt(&cols),
+                  opt(&joins));
     fw_buf_puts(b, " UNION ALL (SELECT 1, r.seq, " FW_PG_USER_COLS);
     if (rels)
         rel_cols(b, v);
     else if (v)
         fw_buf_puts(b, ", NULL::smallint, NULL::smallint");
-    fw_buf_printf(b, ", false%s ", cols.data ? cols.data : "");
+    fw_buf_printf(b, ", false%s ", opt(&cols));
     fw_buf_free(&from);
-    list_from(&from, q, joins.data ? joins.data : "");
+    list_from(&from, q, opt(&joins));
     fw_buf_puts(b, from.data);
     if (cur) /* keyset on the edge sequence: one index range scan */
         fw_buf_printf(b, " AND r.seq %s $%d", q->dir == FW_PAGE_AFTER ? "<" : ">", cur);
@@ -368,15 +358,14 @@ static void list_work(fw_pg_job *jb, fw_pgc *c)
     fw_buf b = FW_BUF_INIT;
     fw_pgp p = {0};
     list_sql(&b, &p, q);
-    int rc = fw_pgc_run(c, b.data, &p, &j->res[0]);
+    int rc = fw_pgc_run(c, b.data, &p, &j->res);
     fw_buf_free(&b);
     fw_pgp_free(&p);
     if (rc) {
         list_fail(jb, rc);
         return;
     }
-    j->nres = 1;
-    const PGresult *r = j->res[0];
+    const PGresult *r = j->res;
     const int uc = 2, rc0 = uc + FW_PG_USER_NCOLS, fc = rc0 + (viewer ? 2 : 0);
     int rows = PQntuples(r);
     if (rows < 1 || fw_pg_u64(r, 0, 0) != 0) {
@@ -401,13 +390,8 @@ static void list_work(fw_pg_job *jb, fw_pgc *c)
         /* BEFORE read oldest first: present newest first */
         int row = 1 + (q->dir == FW_PAGE_BEFORE ? (int)(n - 1 - i) : (int)i);
         j->seqs[i] = fw_pg_u64(r, row, 1);
-        fw_pg_user_row(r, row, uc, &j->users[i]);
+        user_row(r, row, uc, rels ? rc0 : -1, fc + 1, viewer, &j->users[i], &j->rels[i], cand, &ncand);
         j->uptr[i] = &j->users[i];
-        if (rels && j->users[i].id != viewer)
-            j->rels[i] = (fw_rels){(uint8_t)fw_pg_u64(r, row, rc0), (uint8_t)fw_pg_u64(r, row, rc0 + 1)};
-        for (int tc = fc + 1; tc < PQnfields(r); tc += FW_PG_TWEET_NCOLS)
-            if (!PQgetisnull(r, row, tc))
-                fw_pg_tweet_row(r, row, tc, &cand[ncand++]);
     }
     j->out.rc = FW_OK;
     j->out.n = n;
@@ -426,7 +410,7 @@ static void list_done(fw_pg_job *jb)
 {
     list_job *j = (list_job *)(void *)jb;
     j->cb(j->ctx, &j->out);
-    fw_pg_clear_all(j->res, j->nres);
+    PQclear(j->res);
     free(j->users);
     free(j->uptr);
     free(j->seqs);

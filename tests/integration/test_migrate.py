@@ -224,6 +224,36 @@ def test_kill_9_part_way_leaves_the_target_unchanged(tmp_path):
     clients_work(dst, creds)
 
 
+@pytest.mark.skipif(not PG, reason="needs PostgreSQL (FOLLOWD_STORE)")
+def test_kill_9_mid_copy_to_postgresql_leaves_the_target_unchanged(tmp_path):
+    src, dst = new_db("lmdb"), new_db("pg")
+    creds = json.loads(run_cli("demo", "--json", "--users", "3000", db=src))
+    old = json.loads(run_cli("demo", "--json", "--users", "200", db=dst))
+    before = export(dst, tmp_path / "before")
+    proc = subprocess.Popen([BIN, "migrate", "--from", src, "--to", dst, "--overwrite"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Progress goes to a pipe one line per finished phase: once the tweets are written the one transaction has
+    # emptied the target and copied users and tweets, and the relationships are being copied.
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "writing tweets" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL and "writing tweets" in seen[-1], seen  # killed mid-copy
+    # the server rolls the transaction back when the client is gone: the target is as it was
+    assert export(dst, tmp_path / "after") == before
+    assert "consistent" in run_cli("check", db=dst)
+    assert json.loads(run_cli("user", "show", "@demo", db=dst))["id"] == old["user_id"]
+    assert psql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'", url=dst).strip() == "0"
+    p = cli("migrate", "--from", src, "--to", dst, "--overwrite")
+    assert p.returncode == 0, p.stderr
+    assert export(dst, tmp_path / "new") == export(src, tmp_path / "src")
+    clients_work(dst, creds)
+
+
 def test_a_directory_that_is_not_a_database_is_refused(tmp_path):
     src = new_db("lmdb")
     run_cli("demo", "--json", "--users", "200", db=src)

@@ -80,6 +80,65 @@ def small_db(db, n):
     return app, actor, tok, targets
 
 
+USERS_LOOKUP = re.compile(r"LOG:  execute (\S+): SELECT u\.id, .* FROM fw_users u.* WHERE u\.(id|uname) = ANY\(\$1")
+
+
+def users_lookups(srv, tok, actor, targets):
+    """Every users lookup shape once (by id, ids, username, usernames, me; with relations and tweets): checks
+    the answers and returns how many lookups it made."""
+    s, h = requests.Session(), bearer(tok)
+    got = [s.get(f"{srv.url}/2/users/{targets[0]}?expansions=pinned_tweet_id&user.fields=connection_status",
+                 headers=h, timeout=10).json(),
+           s.get(f"{srv.url}/2/users?ids={targets[1]},{targets[0]},1", headers=h, timeout=10).json(),
+           s.get(f"{srv.url}/2/users/by/username/PGT1?expansions=pinned_tweet_id", headers=h, timeout=10).json(),
+           s.get(f"{srv.url}/2/users/by?usernames=pgt2,pgt0", headers=h, timeout=10).json(),
+           s.get(f"{srv.url}/2/users/me", headers=h, timeout=10).json()]
+    assert got[0]["data"]["id"] == targets[0] and got[0]["data"]["connection_status"] == ["following"], got[0]
+    assert got[0]["includes"]["tweets"][0]["text"] == "pinned", got[0]
+    assert [u["id"] for u in got[1]["data"]] == targets[1::-1] and got[1]["errors"][0]["value"] == "1", got[1]
+    assert got[2]["data"]["id"] == targets[1] and "includes" not in got[2], got[2]
+    assert [u["id"] for u in got[3]["data"]] == [targets[2], targets[0]], got[3]
+    assert got[4]["data"]["id"] == actor, got[4]
+    return len(got)
+
+
+def test_users_lookups_are_prepared_once_per_connection_and_prepared_again_after_a_reconnect():
+    with own_cluster("followd-pgprep-") as (d, db):
+        app, actor, tok, targets = small_db(db, 3)
+        run_cli("tweet", "add", "--author", targets[0], "--text", "pinned", "--pin", db=db)
+        psql("ALTER DATABASE postgres SET log_statement = 'all'", url=db)  # for new sessions: followd's
+        log = os.path.join(d, "server.log")
+
+        def lookups_logged(srv, rounds):
+            start = os.path.getsize(log)
+            n = sum(users_lookups(srv, tok, actor, targets) for _ in range(rounds))
+            time.sleep(0.5)  # the server's log is written asynchronously
+            with open(log, errors="replace") as f:
+                f.seek(start)
+                names = [m.group(1) for m in map(USERS_LOOKUP.search, f) if m]
+            assert len(names) == n, names  # one statement per lookup, no BEGIN ... COMMIT string
+            return names
+
+        srv = Server(db, "--db-pool", "1", "--rate-limits", "off")
+        try:
+            r = requests.post(f"{srv.url}/2/users/{actor}/following", json={"target_user_id": targets[0]},
+                              headers=bearer(tok), timeout=10)
+            assert r.status_code == 200, r.text
+            names = lookups_logged(srv, 3)
+            # by name, on the one pooled connection: each shape is prepared once and executed each round
+            assert "<unnamed>" not in names and len(set(names)) <= len(names) // 3, names
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'followd'", url=db)
+            again = lookups_logged(srv, 1)  # the lost connection comes back and prepares them again
+            assert "<unnamed>" not in again, again
+        finally:
+            srv.stop()
+        srv = Server(db, "--db-pool", "1", "--rate-limits", "off", "--db-no-prepare")
+        try:
+            assert set(lookups_logged(srv, 1)) == {"<unnamed>"}
+        finally:
+            srv.stop()
+
+
 def test_database_down_answers_503_then_recovers_by_itself():
     with own_cluster("followd-pgdown-") as (d, db):
         database_down_answers_503_then_recovers(d, db)
