@@ -319,14 +319,12 @@ static const char *edge_error(int rc, uint8_t rel)
     }
 }
 
-typedef struct eitem {
-    uint64_t src, dst;
-    int64_t t;
-    uint64_t line; /* in the chunk, from 1 */
-} eitem;
-
+/* A chunk's edges: the ids parsed, the users they name (resolved on the
+ * worker, where the hash lookups' cache misses run on both cores), times. */
 typedef struct echunk {
-    eitem *e;
+    uint64_t *ids;  /* source, target pairs */
+    uint32_t *refs; /* likewise */
+    int64_t *t;
     size_t n;
     chunk_err err;
 } echunk;
@@ -354,18 +352,18 @@ static bool csv_id(const char **p, const char *end, uint64_t *out)
 
 static const char csv_shape[] = "expected source_id,target_id[,created_at] with decimal ids";
 
-/* "source_id,target_id[,created_at]" into e; NULL or why not (*tf: the bad time). */
-static const char *csv_edge(const char *p, size_t len, eitem *e, const char **tf, size_t *tlen)
+/* "source_id,target_id[,created_at]" into ids and *t; NULL or why not (*tf: the bad time). */
+static const char *csv_edge(const char *p, size_t len, uint64_t ids[2], int64_t *t, const char **tf, size_t *tlen)
 {
     const char *end = p + len;
-    e->t = 0;
-    if (!csv_id(&p, end, &e->src) || p == end || *p++ != ',' || !csv_id(&p, end, &e->dst))
+    *t = 0;
+    if (!csv_id(&p, end, &ids[0]) || p == end || *p++ != ',' || !csv_id(&p, end, &ids[1]))
         return csv_shape;
     if (p == end)
         return NULL;
     if (*p++ != ',' || memchr(p, ',', (size_t)(end - p)))
         return csv_shape;
-    if (p < end && fw_iso8601_parse(p, (size_t)(end - p), &e->t)) {
+    if (p < end && fw_iso8601_parse(p, (size_t)(end - p), t)) {
         *tf = p;
         *tlen = (size_t)(end - p);
         return "created_at must look like 2020-01-01T00:00:00.000Z";
@@ -373,39 +371,64 @@ static const char *csv_edge(const char *p, size_t len, eitem *e, const char **tf
     return NULL;
 }
 
+/* Blank lines and the first chunk's header line hold no edge. */
+static bool csv_skip(const fw_chunk *c, uint64_t ln, const char *line, size_t len)
+{
+    return !len || (c->index == 0 && ln == 1 && len >= 9 && !memcmp(line, "source_id", 9));
+}
+
+/* The line (in the chunk, from 1) of the chunk's edge number k (from 0). */
+static uint64_t csv_edge_line(const fw_chunk *c, size_t k)
+{
+    const char *pos = c->p, *line;
+    size_t len;
+    uint64_t ln = 0;
+    while (fw_chunk_line(c, &pos, &line, &len, &ln))
+        if (!csv_skip(c, ln, line, len) && k-- == 0)
+            break;
+    return ln;
+}
+
 static void csv_parse(void *ctx, fw_chunk *c)
 {
-    (void)ctx;
+    const efile *ef = ctx;
     echunk *ec = calloc(1, sizeof(*ec));
     c->out = ec;
+    if (!ec)
+        return;
     /* About 40 bytes a line: one allocation for most chunks. */
-    size_t cap = (size_t)(c->end - c->p) / 32 + 16;
-    if (!ec || !(ec->e = malloc(cap * sizeof(*ec->e)))) {
-        if (ec)
-            chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
+    size_t tcap = (size_t)(c->end - c->p) / 32 + 16, icap = 2 * tcap;
+    if (!(ec->ids = malloc(icap * sizeof(*ec->ids))) || !(ec->t = malloc(tcap * sizeof(*ec->t)))) {
+        chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
         return;
     }
     const char *pos = c->p, *line;
     size_t len;
     uint64_t ln = 0;
     while (fw_chunk_line(c, &pos, &line, &len, &ln)) {
-        if (!len || (c->index == 0 && ln == 1 && len >= 9 && !memcmp(line, "source_id", 9)))
-            continue; /* blank lines and a header line */
-        if (ec->n == cap && fw_array_grow((void **)&ec->e, &cap, ec->n + 1, sizeof(*ec->e))) {
+        if (csv_skip(c, ln, line, len))
+            continue;
+        if (ec->n == tcap && (fw_array_grow((void **)&ec->ids, &icap, 2 * (ec->n + 1), sizeof(*ec->ids)) ||
+                              fw_array_grow((void **)&ec->t, &tcap, ec->n + 1, sizeof(*ec->t)))) {
             chunk_err_set(&ec->err, ln, "out of memory", NULL, 0);
-            return;
+            break;
         }
-        eitem *e = &ec->e[ec->n];
         const char *tf = NULL;
         size_t tlen = 0;
-        const char *why = csv_edge(line, len, e, &tf, &tlen);
+        const char *why = csv_edge(line, len, &ec->ids[2 * ec->n], &ec->t[ec->n], &tf, &tlen);
         if (why) {
             chunk_err_set(&ec->err, ln, why, tf, tlen);
-            return;
+            break;
         }
-        e->line = ln;
         ec->n++;
     }
+    /* The edges before a bad line are added (and may be reported) first. */
+    if (!(ec->refs = malloc((ec->n ? ec->n : 1) * 2 * sizeof(*ec->refs)))) {
+        ec->n = 0;
+        chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
+        return;
+    }
+    fw_store_import_refs(ef->imp->im, ec->ids, ec->refs, 2 * ec->n);
 }
 
 static int csv_consume(void *ctx, fw_chunk *c)
@@ -416,14 +439,12 @@ static int csv_consume(void *ctx, fw_chunk *c)
         bad_at(ef->path, c->first_line, "out of memory", NULL);
         return -1;
     }
-    for (size_t i = 0; i < ec->n; i++) {
-        const eitem *e = &ec->e[i];
-        int rc = fw_store_import_edge(ef->imp->im, ef->rel, e->src, e->dst, e->t);
-        ef->n++;
-        if (rc) {
-            bad_at(ef->path, c->first_line + e->line - 1, edge_error(rc, ef->rel), NULL);
-            return -1;
-        }
+    size_t added;
+    int rc = fw_store_import_edges(ef->imp->im, ef->rel, ec->ids, ec->refs, ec->t, ec->n, &added);
+    ef->n += added;
+    if (rc) {
+        bad_at(ef->path, c->first_line + csv_edge_line(c, added) - 1, edge_error(rc, ef->rel), NULL);
+        return -1;
     }
     if (ec->err.line) {
         bad_at(ef->path, c->first_line + ec->err.line - 1, ec->err.why, ec->err.detail);
@@ -440,7 +461,9 @@ static void csv_done(void *ctx, fw_chunk *c)
     (void)ctx;
     echunk *ec = c->out;
     if (ec) {
-        free(ec->e);
+        free(ec->ids);
+        free(ec->refs);
+        free(ec->t);
         free(ec->err.detail);
         free(ec);
     }
@@ -453,6 +476,7 @@ static int import_edges(importer *imp, const char *path, uint8_t rel)
 {
     efile ef = {imp, path, rel, 0};
     uint64_t size;
+    fw_store_import_close_users(imp->im); /* the workers resolve ids from here on */
     int rc = fw_chunks_run(path, 0, &csv_ops, &ef, &size);
     if (!rc)
         fw_cli_progress_update(&imp->prog, rel == FW_REL_PENDING ? "requests" : "follows", size, size, "bytes");
