@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/linechunks.h"
+#include "cli/userjson.h"
 #include "core/clock.h"
 #include "text/entities.h"
 
@@ -97,135 +98,10 @@ static void chunk_err_set(chunk_err *e, uint64_t line, const char *why, const ch
 
 /* ---- JSON fields ---- */
 
-/* A string member (absent = empty). Returns false if present with another type. */
-static bool j_str(json_t *o, const char *key, fw_str *out)
+/* Member key of o (which may be NULL), typed for the userjson.h getters. */
+static fw_uj_val jv(json_t *o, const char *key)
 {
-    json_t *v = json_object_get(o, key);
-    *out = FW_STR_NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v))
-        return false;
-    *out = (fw_str){json_string_value(v), json_string_length(v)};
-    return true;
-}
-
-/* An id: a decimal string (X's form) or a JSON integer; absent = 0. */
-static bool j_id(json_t *o, const char *key, uint64_t *out)
-{
-    json_t *v = json_object_get(o, key);
-    *out = 0;
-    if (!v || json_is_null(v))
-        return true;
-    if (json_is_integer(v) && json_integer_value(v) > 0) {
-        *out = (uint64_t)json_integer_value(v);
-        return true;
-    }
-    return json_is_string(v) && fw_str_to_id((fw_str){json_string_value(v), json_string_length(v)}, out) == 0;
-}
-
-static bool j_bool(json_t *o, const char *key, bool *out)
-{
-    json_t *v = json_object_get(o, key);
-    *out = false;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_boolean(v))
-        return false;
-    *out = json_is_true(v);
-    return true;
-}
-
-static bool j_count(json_t *o, const char *key, uint64_t *out)
-{
-    json_t *v = o ? json_object_get(o, key) : NULL;
-    *out = 0;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return false;
-    *out = (uint64_t)json_integer_value(v);
-    return true;
-}
-
-/* created_at: ISO 8601 as X writes it; absent = now. */
-static bool j_time(json_t *o, const char *key, int64_t *out)
-{
-    fw_str s;
-    if (!j_str(o, key, &s))
-        return false;
-    if (!s.len) {
-        *out = fw_now_ms();
-        return true;
-    }
-    return fw_iso8601_parse(s.p, s.len, out) == FW_OK;
-}
-
-static const char *verified_types[] = {"none", "blue", "business", "government"};
-
-/* withheld: {"country_codes":["DE","FR"]} -> "DE,FR" in buf. */
-static bool j_withheld(json_t *o, fw_buf *buf, fw_str *out)
-{
-    json_t *w = json_object_get(o, "withheld");
-    *out = FW_STR_NULL;
-    if (!w || json_is_null(w))
-        return true;
-    json_t *cc = json_object_get(w, "country_codes");
-    if (!json_is_object(w) || (cc && !json_is_array(cc)))
-        return false;
-    size_t i;
-    json_t *c;
-    json_array_foreach(cc, i, c) {
-        const char *v = json_string_value(c);
-        if (!v || strlen(v) != 2)
-            return false;
-        if (buf->len)
-            fw_buf_putc(buf, ',');
-        fw_buf_append(buf, v, 2);
-    }
-    *out = (fw_str){buf->data ? buf->data : "", buf->len};
-    return true;
-}
-
-/* Parses one user line into u (strings borrowed from o and bufs); NULL or why it is bad. */
-static const char *parse_user(json_t *o, fw_user *u, fw_buf *withheld, fw_buf *ent)
-{
-    memset(u, 0, sizeof(*u));
-    bool prot, ver, susp;
-    fw_str vt;
-    json_t *pm = json_object_get(o, "public_metrics");
-    if (!j_id(o, "id", &u->id) || !u->id)
-        return "id must be a decimal string";
-    if (!j_str(o, "username", &u->username) || !u->username.len)
-        return "username is required";
-    if (!j_str(o, "name", &u->name) || !u->name.len)
-        return "name is required";
-    if (!j_time(o, "created_at", &u->created_at_ms))
-        return "created_at must look like 2020-01-01T00:00:00.000Z";
-    if (!j_str(o, "description", &u->description) || !j_str(o, "url", &u->url) ||
-        !j_str(o, "location", &u->location) || !j_str(o, "profile_image_url", &u->profile_image_url))
-        return "description, url, location and profile_image_url must be strings";
-    if (!j_bool(o, "protected", &prot) || !j_bool(o, "verified", &ver) || !j_bool(o, "suspended", &susp))
-        return "protected, verified and suspended must be true or false";
-    if (!j_id(o, "pinned_tweet_id", &u->pinned_tweet_id))
-        return "pinned_tweet_id must be a decimal string";
-    if (!j_str(o, "verified_type", &vt))
-        return "verified_type must be a string";
-    if (vt.len) {
-        u->verified_type = 0xFF;
-        for (uint8_t i = 0; i < 4; i++)
-            if (fw_str_eq(vt, verified_types[i]))
-                u->verified_type = i;
-        if (u->verified_type == 0xFF)
-            return "verified_type must be blue, business, government or none";
-    }
-    if (!j_withheld(o, withheld, &u->withheld_countries))
-        return "withheld must be {\"country_codes\": [\"XX\", ...]}";
-    if ((pm && !json_is_object(pm)) || !j_count(pm, "listed_count", &u->listed_count) ||
-        !j_count(pm, "like_count", &u->like_count))
-        return "public_metrics counts must be non-negative integers";
-    u->flags = (prot ? FW_USER_PROTECTED : 0) | (ver ? FW_USER_VERIFIED : 0) | (susp ? FW_USER_SUSPENDED : 0);
-    return fw_cli_profile_check(u, ent);
+    return fw_uj_json_val(o ? json_object_get(o, key) : NULL);
 }
 
 static const char *user_error(int rc)
@@ -241,37 +117,39 @@ static const char *parse_tweet(json_t *o, fw_tweet *t)
 {
     memset(t, 0, sizeof(*t));
     json_t *pm = json_object_get(o, "public_metrics");
-    if (!j_id(o, "id", &t->id) || !t->id)
+    if (!fw_uj_id(jv(o, "id"), &t->id) || !t->id)
         return "id must be a decimal string";
-    if (!j_id(o, "author_id", &t->author_id) || !t->author_id)
+    if (!fw_uj_id(jv(o, "author_id"), &t->author_id) || !t->author_id)
         return "author_id must be a decimal string";
-    if (!j_str(o, "text", &t->text) || !t->text.len)
+    if (!fw_uj_str(jv(o, "text"), &t->text) || !t->text.len)
         return "text is required";
     if (t->text.len > 4000 || !fw_utf8_valid(t->text.p, t->text.len))
         return "text must be valid UTF-8 of at most 280 characters";
-    if (!j_time(o, "created_at", &t->created_at_ms))
+    if (!fw_uj_time(jv(o, "created_at"), &t->created_at_ms))
         return "created_at must look like 2020-01-01T00:00:00.000Z";
-    if (!j_str(o, "lang", &t->lang) || !j_str(o, "source", &t->source) ||
-        !j_str(o, "reply_settings", &t->reply_settings) || t->lang.len > 16 || t->source.len > 200)
+    if (!fw_uj_str(jv(o, "lang"), &t->lang) || !fw_uj_str(jv(o, "source"), &t->source) ||
+        !fw_uj_str(jv(o, "reply_settings"), &t->reply_settings) || t->lang.len > 16 || t->source.len > 200)
         return "lang, source and reply_settings must be short strings";
     if (!t->reply_settings.len)
         t->reply_settings = FW_STR_LIT("everyone");
-    if (!j_bool(o, "possibly_sensitive", &t->possibly_sensitive) || !j_id(o, "conversation_id", &t->conversation_id))
+    if (!fw_uj_bool(jv(o, "possibly_sensitive"), &t->possibly_sensitive) ||
+        !fw_uj_id(jv(o, "conversation_id"), &t->conversation_id))
         return "possibly_sensitive must be true or false, conversation_id a decimal string";
-    if ((pm && !json_is_object(pm)) || !j_count(pm, "retweet_count", &t->retweet_count) ||
-        !j_count(pm, "reply_count", &t->reply_count) || !j_count(pm, "like_count", &t->like_count) ||
-        !j_count(pm, "quote_count", &t->quote_count) || !j_count(pm, "bookmark_count", &t->bookmark_count) ||
-        !j_count(pm, "impression_count", &t->impression_count))
+    if ((pm && !json_is_object(pm)) || !fw_uj_count(jv(pm, "retweet_count"), &t->retweet_count) ||
+        !fw_uj_count(jv(pm, "reply_count"), &t->reply_count) || !fw_uj_count(jv(pm, "like_count"), &t->like_count) ||
+        !fw_uj_count(jv(pm, "quote_count"), &t->quote_count) ||
+        !fw_uj_count(jv(pm, "bookmark_count"), &t->bookmark_count) ||
+        !fw_uj_count(jv(pm, "impression_count"), &t->impression_count))
         return "public_metrics counts must be non-negative integers";
     return NULL;
 }
 
 /* ---- JSON lines on worker threads ---- */
 
-/* One parsed line: the object it borrows its strings from, and its fields. */
+/* One parsed line: its fields, borrowing the chunk's text and arena, or the
+ * jansson object when the fast parser left the line to jansson. */
 typedef struct jitem {
     json_t *o;
-    fw_buf withheld, ent;
     union {
         fw_user u;
         fw_tweet t;
@@ -283,6 +161,8 @@ typedef struct jchunk {
     jitem *items;
     size_t n;
     chunk_err err;
+    fw_arena arena; /* decoded strings, withheld lists, entities */
+    fw_buf ent;     /* the entities of the line being parsed */
 } jchunk;
 
 typedef struct jfile {
@@ -290,6 +170,32 @@ typedef struct jfile {
     const char *path;
     bool tweets; /* else users */
 } jfile;
+
+/* The user's checks on m, keeping its entities in the chunk's arena. */
+static const char *user_fields(jchunk *jc, const fw_uj_user *m, fw_user *u)
+{
+    fw_buf_reset(&jc->ent);
+    const char *why = fw_uj_user_fields(m, u, &jc->ent);
+    if (why)
+        return why;
+    char *e = fw_arena_dup(&jc->arena, jc->ent.data, jc->ent.len);
+    u->entities_json = (fw_str){e, jc->ent.len};
+    return e ? NULL : "out of memory";
+}
+
+/* A user line the fast parser knows and finds good; anything else (even a
+ * line it finds bad) is jansson's to judge, so every message stays jansson's. */
+static bool fast_user(jchunk *jc, jitem *it, const char *line, size_t len)
+{
+    fw_uj_user m;
+    return fw_uj_parse_fast(line, len, &m, &jc->arena) == 0 && !user_fields(jc, &m, &it->u);
+}
+
+static const char *json_user(jchunk *jc, jitem *it)
+{
+    fw_uj_user m;
+    return fw_uj_from_json(it->o, &m, &jc->arena) ? "out of memory" : user_fields(jc, &m, &it->u);
+}
 
 static void json_parse(void *ctx, fw_chunk *c)
 {
@@ -310,7 +216,11 @@ static void json_parse(void *ctx, fw_chunk *c)
             return;
         }
         jitem *it = &jc->items[jc->n];
-        *it = (jitem){.withheld = FW_BUF_INIT, .ent = FW_BUF_INIT, .line = ln};
+        *it = (jitem){.line = ln};
+        if (!jf->tweets && fast_user(jc, it, line, len)) {
+            jc->n++;
+            continue;
+        }
         json_error_t e;
         if (!(it->o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &e))) {
             chunk_err_set(&jc->err, ln, "not JSON", e.text, sizeof(e.text));
@@ -319,12 +229,10 @@ static void json_parse(void *ctx, fw_chunk *c)
         jc->n++; /* from here on the item is freed with the chunk */
         const char *why = !json_is_object(it->o) ? "not a JSON object"
                           : jf->tweets           ? parse_tweet(it->o, &it->t)
-                                                 : parse_user(it->o, &it->u, &it->withheld, &it->ent);
+                                                 : json_user(jc, it);
         if (why) {
             jc->n--;
             json_decref(it->o);
-            fw_buf_free(&it->withheld);
-            fw_buf_free(&it->ent);
             chunk_err_set(&jc->err, ln, why, NULL, 0);
             return;
         }
@@ -372,13 +280,12 @@ static void json_done(void *ctx, fw_chunk *c)
     jchunk *jc = c->out;
     if (!jc)
         return;
-    for (size_t i = 0; i < jc->n; i++) {
+    for (size_t i = 0; i < jc->n; i++)
         json_decref(jc->items[i].o);
-        fw_buf_free(&jc->items[i].withheld);
-        fw_buf_free(&jc->items[i].ent);
-    }
     free(jc->items);
     free(jc->err.detail);
+    fw_arena_free(&jc->arena);
+    fw_buf_free(&jc->ent);
     free(jc);
     c->out = NULL;
 }
@@ -412,14 +319,12 @@ static const char *edge_error(int rc, uint8_t rel)
     }
 }
 
-typedef struct eitem {
-    uint64_t src, dst;
-    int64_t t;
-    uint64_t line; /* in the chunk, from 1 */
-} eitem;
-
+/* A chunk's edges: the ids parsed, the users they name (resolved on the
+ * worker, where the hash lookups' cache misses run on both cores), times. */
 typedef struct echunk {
-    eitem *e;
+    uint64_t *ids;  /* source, target pairs */
+    uint32_t *refs; /* likewise */
+    int64_t *t;
     size_t n;
     chunk_err err;
 } echunk;
@@ -447,18 +352,18 @@ static bool csv_id(const char **p, const char *end, uint64_t *out)
 
 static const char csv_shape[] = "expected source_id,target_id[,created_at] with decimal ids";
 
-/* "source_id,target_id[,created_at]" into e; NULL or why not (*tf: the bad time). */
-static const char *csv_edge(const char *p, size_t len, eitem *e, const char **tf, size_t *tlen)
+/* "source_id,target_id[,created_at]" into ids and *t; NULL or why not (*tf: the bad time). */
+static const char *csv_edge(const char *p, size_t len, uint64_t ids[2], int64_t *t, const char **tf, size_t *tlen)
 {
     const char *end = p + len;
-    e->t = 0;
-    if (!csv_id(&p, end, &e->src) || p == end || *p++ != ',' || !csv_id(&p, end, &e->dst))
+    *t = 0;
+    if (!csv_id(&p, end, &ids[0]) || p == end || *p++ != ',' || !csv_id(&p, end, &ids[1]))
         return csv_shape;
     if (p == end)
         return NULL;
     if (*p++ != ',' || memchr(p, ',', (size_t)(end - p)))
         return csv_shape;
-    if (p < end && fw_iso8601_parse(p, (size_t)(end - p), &e->t)) {
+    if (p < end && fw_iso8601_parse(p, (size_t)(end - p), t)) {
         *tf = p;
         *tlen = (size_t)(end - p);
         return "created_at must look like 2020-01-01T00:00:00.000Z";
@@ -466,39 +371,64 @@ static const char *csv_edge(const char *p, size_t len, eitem *e, const char **tf
     return NULL;
 }
 
+/* Blank lines and the first chunk's header line hold no edge. */
+static bool csv_skip(const fw_chunk *c, uint64_t ln, const char *line, size_t len)
+{
+    return !len || (c->index == 0 && ln == 1 && len >= 9 && !memcmp(line, "source_id", 9));
+}
+
+/* The line (in the chunk, from 1) of the chunk's edge number k (from 0). */
+static uint64_t csv_edge_line(const fw_chunk *c, size_t k)
+{
+    const char *pos = c->p, *line;
+    size_t len;
+    uint64_t ln = 0;
+    while (fw_chunk_line(c, &pos, &line, &len, &ln))
+        if (!csv_skip(c, ln, line, len) && k-- == 0)
+            break;
+    return ln;
+}
+
 static void csv_parse(void *ctx, fw_chunk *c)
 {
-    (void)ctx;
+    const efile *ef = ctx;
     echunk *ec = calloc(1, sizeof(*ec));
     c->out = ec;
+    if (!ec)
+        return;
     /* About 40 bytes a line: one allocation for most chunks. */
-    size_t cap = (size_t)(c->end - c->p) / 32 + 16;
-    if (!ec || !(ec->e = malloc(cap * sizeof(*ec->e)))) {
-        if (ec)
-            chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
+    size_t tcap = (size_t)(c->end - c->p) / 32 + 16, icap = 2 * tcap;
+    if (!(ec->ids = malloc(icap * sizeof(*ec->ids))) || !(ec->t = malloc(tcap * sizeof(*ec->t)))) {
+        chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
         return;
     }
     const char *pos = c->p, *line;
     size_t len;
     uint64_t ln = 0;
     while (fw_chunk_line(c, &pos, &line, &len, &ln)) {
-        if (!len || (c->index == 0 && ln == 1 && len >= 9 && !memcmp(line, "source_id", 9)))
-            continue; /* blank lines and a header line */
-        if (ec->n == cap && fw_array_grow((void **)&ec->e, &cap, ec->n + 1, sizeof(*ec->e))) {
+        if (csv_skip(c, ln, line, len))
+            continue;
+        if (ec->n == tcap && (fw_array_grow((void **)&ec->ids, &icap, 2 * (ec->n + 1), sizeof(*ec->ids)) ||
+                              fw_array_grow((void **)&ec->t, &tcap, ec->n + 1, sizeof(*ec->t)))) {
             chunk_err_set(&ec->err, ln, "out of memory", NULL, 0);
-            return;
+            break;
         }
-        eitem *e = &ec->e[ec->n];
         const char *tf = NULL;
         size_t tlen = 0;
-        const char *why = csv_edge(line, len, e, &tf, &tlen);
+        const char *why = csv_edge(line, len, &ec->ids[2 * ec->n], &ec->t[ec->n], &tf, &tlen);
         if (why) {
             chunk_err_set(&ec->err, ln, why, tf, tlen);
-            return;
+            break;
         }
-        e->line = ln;
         ec->n++;
     }
+    /* The edges before a bad line are added (and may be reported) first. */
+    if (!(ec->refs = malloc((ec->n ? ec->n : 1) * 2 * sizeof(*ec->refs)))) {
+        ec->n = 0;
+        chunk_err_set(&ec->err, 1, "out of memory", NULL, 0);
+        return;
+    }
+    fw_store_import_refs(ef->imp->im, ec->ids, ec->refs, 2 * ec->n);
 }
 
 static int csv_consume(void *ctx, fw_chunk *c)
@@ -509,14 +439,12 @@ static int csv_consume(void *ctx, fw_chunk *c)
         bad_at(ef->path, c->first_line, "out of memory", NULL);
         return -1;
     }
-    for (size_t i = 0; i < ec->n; i++) {
-        const eitem *e = &ec->e[i];
-        int rc = fw_store_import_edge(ef->imp->im, ef->rel, e->src, e->dst, e->t);
-        ef->n++;
-        if (rc) {
-            bad_at(ef->path, c->first_line + e->line - 1, edge_error(rc, ef->rel), NULL);
-            return -1;
-        }
+    size_t added;
+    int rc = fw_store_import_edges(ef->imp->im, ef->rel, ec->ids, ec->refs, ec->t, ec->n, &added);
+    ef->n += added;
+    if (rc) {
+        bad_at(ef->path, c->first_line + csv_edge_line(c, added) - 1, edge_error(rc, ef->rel), NULL);
+        return -1;
     }
     if (ec->err.line) {
         bad_at(ef->path, c->first_line + ec->err.line - 1, ec->err.why, ec->err.detail);
@@ -533,7 +461,9 @@ static void csv_done(void *ctx, fw_chunk *c)
     (void)ctx;
     echunk *ec = c->out;
     if (ec) {
-        free(ec->e);
+        free(ec->ids);
+        free(ec->refs);
+        free(ec->t);
         free(ec->err.detail);
         free(ec);
     }
@@ -546,6 +476,7 @@ static int import_edges(importer *imp, const char *path, uint8_t rel)
 {
     efile ef = {imp, path, rel, 0};
     uint64_t size;
+    fw_store_import_close_users(imp->im); /* the workers resolve ids from here on */
     int rc = fw_chunks_run(path, 0, &csv_ops, &ef, &size);
     if (!rc)
         fw_cli_progress_update(&imp->prog, rel == FW_REL_PENDING ? "requests" : "follows", size, size, "bytes");

@@ -1,54 +1,163 @@
 /* LSD radix sort of fw_kv pairs: 16-bit digits, four passes at most. One
  * counting sweep over the keys finds which digits vary at all, so a pass whose
  * digit is the same in every key (the high bits of small dense indices) is
- * skipped instead of copying the array for nothing. */
+ * skipped instead of copying the array for nothing.
+ *
+ * Large arrays are sorted by two threads: each counts and scatters its own
+ * half of every pass, and the offsets put all of the first half's pairs of a
+ * digit before the second half's, so the sort stays stable. (An import's
+ * commit sorts 10^8 pairs several times on one thread otherwise.) */
 #include "core/sort.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DIGITS 4
 #define RADIX 65536u
+#define PARALLEL_MIN (1u << 20) /* below this a second thread costs more than it saves */
+#define THREADS 2
 
 static unsigned digit(uint64_t key, int d)
 {
     return (unsigned)(key >> (16 * d)) & (RADIX - 1);
 }
 
+typedef struct job {
+    fw_kv *a, *tmp;
+    size_t n;
+    size_t *count[THREADS]; /* per thread: DIGITS x RADIX counts, then one digit's offsets */
+    pthread_barrier_t bar;
+} job;
+
+/* Thread t's share [lo, hi) of n. */
+static void slice(size_t n, int t, size_t *lo, size_t *hi)
+{
+    *lo = n / THREADS * (size_t)t;
+    *hi = t == THREADS - 1 ? n : n / THREADS * (size_t)(t + 1);
+}
+
+static void count_digits(const fw_kv *a, size_t lo, size_t hi, size_t *count)
+{
+    for (size_t i = lo; i < hi; i++)
+        for (int d = 0; d < DIGITS; d++)
+            count[(size_t)d * RADIX + digit(a[i].key, d)]++;
+}
+
+/* Turns the threads' counts of digit d (in each count[t] + d * RADIX) into
+ * where each thread's pairs of each value go. */
+static void offsets(size_t *const count[], int nt, int d)
+{
+    size_t sum = 0;
+    for (unsigned v = 0; v < RADIX; v++)
+        for (int t = 0; t < nt; t++) {
+            size_t *c = count[t] + (size_t)d * RADIX + v, k = *c;
+            *c = sum;
+            sum += k;
+        }
+}
+
+static void scatter(const fw_kv *src, fw_kv *dst, size_t lo, size_t hi, int d, size_t *off)
+{
+    for (size_t i = lo; i < hi; i++)
+        dst[off[digit(src[i].key, d)]++] = src[i];
+}
+
+/* Whether digit d is the same in every key (from the summed counts). */
+static bool constant(size_t *const count[], int nt, const fw_kv *a, size_t n, int d)
+{
+    size_t k = 0;
+    for (int t = 0; t < nt; t++)
+        k += count[t][(size_t)d * RADIX + digit(a[0].key, d)];
+    return k == n;
+}
+
+/* One thread's part of the sort; every thread decides the same passes. */
+static void run(job *j, int t)
+{
+    size_t lo, hi;
+    slice(j->n, t, &lo, &hi);
+    count_digits(j->a, lo, hi, j->count[t]);
+    pthread_barrier_wait(&j->bar);
+    bool skip[DIGITS];
+    for (int d = 0; d < DIGITS; d++)
+        skip[d] = constant(j->count, THREADS, j->a, j->n, d);
+    pthread_barrier_wait(&j->bar); /* all have read the first counts */
+    fw_kv *src = j->a, *dst = j->tmp;
+    for (int d = 0; d < DIGITS; d++) {
+        if (skip[d])
+            continue;
+        /* After the first pass a thread's half holds other pairs: count again. */
+        size_t *c = j->count[t] + (size_t)d * RADIX;
+        memset(c, 0, RADIX * sizeof(*c));
+        for (size_t i = lo; i < hi; i++)
+            c[digit(src[i].key, d)]++;
+        pthread_barrier_wait(&j->bar);
+        if (t == 0)
+            offsets(j->count, THREADS, d);
+        pthread_barrier_wait(&j->bar);
+        scatter(src, dst, lo, hi, d, c);
+        pthread_barrier_wait(&j->bar);
+        fw_kv *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != j->a)
+        memcpy(j->a + lo, src + lo, (hi - lo) * sizeof(*j->a));
+}
+
+static void *helper(void *arg)
+{
+    run(arg, 1);
+    return NULL;
+}
+
+static void sort_one_thread(fw_kv *a, fw_kv *tmp, size_t n, size_t *count)
+{
+    count_digits(a, 0, n, count);
+    fw_kv *src = a, *dst = tmp;
+    size_t *const counts[1] = {count};
+    for (int d = 0; d < DIGITS; d++) {
+        if (constant(counts, 1, a, n, d))
+            continue;
+        offsets(counts, 1, d);
+        scatter(src, dst, 0, n, d, count + (size_t)d * RADIX);
+        fw_kv *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof(*a));
+}
+
 int fw_sort_kv(fw_kv *a, size_t n)
 {
     if (n < 2)
         return FW_OK;
-    size_t *count = calloc((size_t)DIGITS * RADIX, sizeof(size_t));
-    fw_kv *tmp = malloc(n * sizeof(*tmp));
-    if (!count || !tmp) {
-        free(count);
-        free(tmp);
-        return FW_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < DIGITS; d++)
-            count[(size_t)d * RADIX + digit(a[i].key, d)]++;
-    fw_kv *src = a, *dst = tmp;
-    for (int d = 0; d < DIGITS; d++) {
-        size_t *c = count + (size_t)d * RADIX;
-        if (c[digit(a[0].key, d)] == n)
-            continue; /* every key has the same digit here */
-        size_t sum = 0;
-        for (unsigned v = 0; v < RADIX; v++) {
-            size_t k = c[v];
-            c[v] = sum;
-            sum += k;
+    int nt = n >= PARALLEL_MIN ? THREADS : 1;
+    job j = {.a = a, .n = n, .tmp = malloc(n * sizeof(fw_kv))};
+    bool ok = j.tmp != NULL;
+    for (int t = 0; t < nt; t++)
+        ok = ok && (j.count[t] = calloc((size_t)DIGITS * RADIX, sizeof(size_t))) != NULL;
+    pthread_t th;
+    if (ok && nt > 1) {
+        /* No second thread (or no barrier): sort on this one. */
+        if (pthread_barrier_init(&j.bar, NULL, THREADS))
+            nt = 1;
+        else if (pthread_create(&th, NULL, helper, &j)) {
+            pthread_barrier_destroy(&j.bar);
+            nt = 1;
         }
-        for (size_t i = 0; i < n; i++)
-            dst[c[digit(src[i].key, d)]++] = src[i];
-        fw_kv *t = src;
-        src = dst;
-        dst = t;
     }
-    if (src != a)
-        memcpy(a, src, n * sizeof(*a));
-    free(count);
-    free(tmp);
-    return FW_OK;
+    if (ok && nt > 1) {
+        run(&j, 0);
+        pthread_join(th, NULL);
+        pthread_barrier_destroy(&j.bar);
+    } else if (ok)
+        sort_one_thread(a, j.tmp, n, j.count[0]);
+    for (int t = 0; t < THREADS; t++)
+        free(j.count[t]);
+    free(j.tmp);
+    return ok ? FW_OK : FW_ENOMEM;
 }

@@ -524,6 +524,18 @@ FW_MUSTCHECK int fw_store_import_tweet(fw_import *im, const fw_tweet *t);
  * not added), FW_ETARGET (dst not added), FW_EINVAL (self, a request to a public
  * account, a bad rel). Duplicate pairs are found at commit. */
 FW_MUSTCHECK int fw_store_import_edge(fw_import *im, uint8_t rel, uint64_t src, uint64_t dst, int64_t created_ms);
+/* Edges in bulk, with their ids resolved to users on the caller's threads.
+ * After fw_store_import_close_users (no user can be added any more),
+ * fw_store_import_refs may run on several threads at once, also while edges
+ * are added: it turns n user ids into refs (FW_IMPORT_NOREF: not added).
+ * fw_store_import_edges adds n edges (ids and refs: source, target pairs;
+ * refs may be NULL, created_ms too) as n calls of fw_store_import_edge would,
+ * stopping at the first refused: its result, *added the edges added before it. */
+#define FW_IMPORT_NOREF UINT32_MAX
+void fw_store_import_close_users(fw_import *im);
+void fw_store_import_refs(const fw_import *im, const uint64_t *ids, uint32_t *refs, size_t n);
+FW_MUSTCHECK int fw_store_import_edges(fw_import *im, uint8_t rel, const uint64_t *ids, const uint32_t *refs,
+                                       const int64_t *created_ms, size_t n, size_t *added);
 /* Writes everything and frees im (also on failure). FW_EEXISTS: two edges for
  * one (src, dst) pair (follow or request); *dup is then the 0-based index, in the
  * order added, of the later one. FW_EEXISTS with *dup = UINT64_MAX: the database

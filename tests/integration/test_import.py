@@ -145,6 +145,15 @@ USERS = ('{"id":"101","username":"alice","name":"Alice","created_at":"2020-01-01
 
 
 @pytest.mark.parametrize("users,follows,requests_csv,where,why", [
+    # lines of the fast parser's shape but bad, and lines it leaves to jansson: jansson's verdict either way
+    (USERS + '{"id":"104","id":"105","username":"dave","name":"D"}\n', "", "", "users.jsonl:4:", "not JSON"),
+    (USERS + '{"id":"104","username":"dave","name":"\\ud800"}\n', "", "", "users.jsonl:4:", "not JSON"),
+    (USERS + '{"id":"104","username":"dave","name":"D","public_metrics":{"listed_count":-1}}\n', "", "",
+     "users.jsonl:4:", "public_metrics counts must be non-negative integers"),
+    (USERS + '{"id":"104","username":"dave","name":"D","withheld":{"country_codes":["DEU"]}}\n', "", "",
+     "users.jsonl:4:", "withheld must be"),
+    (USERS + '{"id":"104","username":"dave","name":"D","lang":"en","url":3}\n', "", "", "users.jsonl:4:",
+     "description, url, location and profile_image_url must be strings"),
     (USERS + '{"id":"104","username":"Alice","name":"A2"}\n', "", "", "users.jsonl:4:", "was given earlier"),
     (USERS.replace('"2020-01-01T00:00:00.000Z"', '"yesterday"'), "", "", "users.jsonl:1:", "created_at"),
     (USERS + "{not json\n", "", "", "users.jsonl:4:", "not JSON"),
@@ -172,6 +181,26 @@ def test_bad_lines_are_reported_and_nothing_is_imported(tmp_path, users, follows
     p = cli("import", "--db", db, "--users", write(tmp_path / "ok.jsonl", USERS))
     assert p.returncode == 0, p.stderr
     assert run_cli("user", "list", db=db).count("\n") == 3
+
+
+def test_users_read_by_either_parser_are_stored_alike(tmp_path):
+    """The hand-written parser (escapes, withheld, public_metrics) and jansson (a line with a key import does not
+    read, or a null) store the same fields."""
+    same = ('"created_at":"2021-03-29T15:15:02.000Z",'
+            '"name":"Ren\\u00e9e \\"R\\" \\ud83d\\ude00","description":"caf\\u00e9 #tag\\n@alice",'
+            '"location":"Zurich","withheld":{"country_codes":["DE","FR"]},"public_metrics":{"listed_count":4}')
+    lines = ('{"id":"201","username":"fast",' + same + '}\n'
+             '{"id":"202","username":"slow",' + same + ',"lang":"en","pinned_tweet_id":null}\n')
+    db = fresh_db()
+    p = cli("import", "--db", db, "--users", write(tmp_path / "u.jsonl", lines))
+    assert p.returncode == 0, p.stderr
+    fast, slow = (json.loads(run_cli("user", "show", "@" + n, db=db)) for n in ("fast", "slow"))
+    assert fast["name"] == "Ren\u00e9e \"R\" \U0001F600" and fast["description"] == "caf\u00e9 #tag\n@alice"
+    assert fast["withheld"] == "DE,FR" and fast["listed_count"] == 4
+    assert fast["entities"]["description"]["hashtags"][0]["tag"] == "tag"
+    for k in ("id", "username"):
+        del fast[k], slow[k]
+    assert fast == slow
 
 
 def test_requests_and_a_non_empty_database(tmp_path):

@@ -300,27 +300,30 @@ static void test_iso8601_parse(void **st)
 }
 
 /* The radix sort orders by key, keeps equal keys in input order, and handles keys
- * that differ only in their high or only in their low bits. */
+ * that differ only in their high or only in their low bits; on one thread and,
+ * from 2^20 pairs (an odd count: unequal halves), on two. */
 static void test_sort_kv(void **st)
 {
     (void)st;
-    enum { N = 100000 };
-    fw_kv *a = malloc(N * sizeof(*a));
+    static const size_t sizes[] = {100000, (1u << 20) + 3};
+    fw_kv *a = malloc(sizes[1] * sizeof(*a));
     assert_non_null(a);
     uint64_t x = 88172645463325252ull;
-    for (int shape = 0; shape < 3; shape++) {
-        for (size_t i = 0; i < N; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            uint64_t k = shape == 0 ? x : shape == 1 ? (x % 50) << 48 : x % 1000;
-            a[i] = (fw_kv){k, i};
+    for (size_t z = 0; z < 2; z++)
+        for (int shape = 0; shape < 3; shape++) {
+            size_t n = sizes[z];
+            for (size_t i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                uint64_t k = shape == 0 ? x : shape == 1 ? (x % 50) << 48 : x % 1000;
+                a[i] = (fw_kv){k, i};
+            }
+            assert_int_equal(fw_sort_kv(a, n), FW_OK);
+            for (size_t i = 1; i < n; i++) {
+                assert_true(a[i - 1].key <= a[i].key);
+                if (a[i - 1].key == a[i].key)
+                    assert_true(a[i - 1].val < a[i].val); /* stable */
+            }
         }
-        assert_int_equal(fw_sort_kv(a, N), FW_OK);
-        for (size_t i = 1; i < N; i++) {
-            assert_true(a[i - 1].key <= a[i].key);
-            if (a[i - 1].key == a[i].key)
-                assert_true(a[i - 1].val < a[i].val); /* stable */
-        }
-    }
     assert_int_equal(fw_sort_kv(a, 0), FW_OK);
     free(a);
 }
