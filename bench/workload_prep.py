@@ -143,7 +143,7 @@ def main():
     stamp = os.path.join(out, "prep.graph")  # the graph the files were made from, written last
     try:
         with open(stamp) as f:
-            done = f.read() == os.path.realpath(graph) and \
+            done = f.read().strip() == os.path.realpath(graph) and \
                 os.path.getmtime(stamp) > os.path.getmtime(os.path.join(graph, "follows.csv"))
     except OSError:
         done = False
