@@ -169,7 +169,9 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
     }
     const char *name = LIST_NAME[db];
     MDB_val key, v;
-    fw_user u;
+    fw_user ou, tu;
+    uint32_t last_owner = UINT32_MAX; /* entries come grouped by owner: ou is its record */
+    bool has_owner = false;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
         if (key.mv_size != 4 || v.mv_size != ADJ_ENT) {
             problem(c, "%s: malformed entry", name);
@@ -183,16 +185,21 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
         uint32_t oo = be32_get(key.mv_data), ot;
         uint64_t seq;
         adj_list_dec(v.mv_data, &seq, &ot);
-        uint64_t owner = id_of(c, oo), other = id_of(c, ot);
+        /* the records carry the ids: one lookup per user gives both */
+        if (oo != last_owner)
+            has_owner = fw_lmdb_user_get_ord(c->txn, c->s, oo, &ou) == FW_OK;
+        last_owner = oo;
+        bool has_other = fw_lmdb_user_get_ord(c->txn, c->s, ot, &tu) == FW_OK;
+        uint64_t owner = has_owner ? ou.id : 0, other = has_other ? tu.id : 0;
         if (oo == ot)
             problem(c, "%s of %" PRIu64 ": self-edge", name, owner);
-        if (fw_lmdb_user_get_ord(c->txn, c->s, oo, &u) != FW_OK)
+        if (!has_owner)
             problem(c, "%s of %" PRIu64 ": owner does not exist (ordinal %" PRIu32 ")", name, owner, oo);
-        else if (db == DB_REQ_IN && !(u.flags & FW_USER_PROTECTED))
+        else if (db == DB_REQ_IN && !(ou.flags & FW_USER_PROTECTED))
             /* making an account public accepts every request in the same txn,
              * so a request left to a public account could never be answered */
             problem(c, "%s of %" PRIu64 ": request %" PRIu64 " to a public account", name, owner, other);
-        if (fw_lmdb_user_get_ord(c->txn, c->s, ot, &u) != FW_OK)
+        if (!has_other)
             problem(c, "%s of %" PRIu64 ": entry %" PRIu64 " does not exist (ordinal %" PRIu32 ")", name, owner, other,
                     ot);
         uint8_t mk[4], md[ADJ_ENT];
