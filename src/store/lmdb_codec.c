@@ -1,8 +1,10 @@
-/* Record encodings of the LMDB store: a fixed little-endian header of numbers
- * followed by a table of string lengths and the string bytes. Unpacking never
- * copies: the fw_str fields point into the LMDB value, and every length is
- * checked against the value size so a damaged record is an error, not a read
- * past the end. */
+/* Record encodings of the LMDB store: tweets, apps and credentials are a
+ * fixed little-endian header of numbers followed by a table of string lengths
+ * and the string bytes; users (the most numerous) are varints and
+ * length-prefixed strings (below). Unpacking never copies: the fw_str fields
+ * point into the LMDB value, and every length is checked against the value
+ * size so a damaged record is an error, not a read past the end
+ * (tests/fuzz/fuzz_user_record.c). */
 #include "store/lmdb_internal.h"
 
 
