@@ -311,12 +311,12 @@ static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint32_t vord, uint64_t viewer
 {
     fw_rels r = {FW_REL_NONE, FW_REL_NONE};
     uint64_t seq;
-    uint32_t uord;
-    if (vord == UINT32_MAX || viewer == user || fw_lmdb_user_ord(txn, s, user, &uord) != FW_OK)
+    uint32_t uo;
+    if (vord == UINT32_MAX || viewer == user || fw_lmdb_user_ord(txn, s, user, &uo) != FW_OK)
         return r;
-    if (fw_lmdb_rel_get_ord(txn, s, vord, uord, &r.out, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, vord, uo, &r.out, &seq))
         r.out = FW_REL_NONE;
-    if (fw_lmdb_rel_get_ord(txn, s, uord, vord, &r.in, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, uo, vord, &r.in, &seq))
         r.in = FW_REL_NONE;
     return r;
 }

@@ -112,20 +112,18 @@ static int convert_unames(up *u)
     int frc = FW_OK;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc && !frc; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         uint32_t ord;
-        if (v.mv_size != 8) {
+        uint8_t o[4], kb[512];
+        if (v.mv_size != 8 || k.mv_size > sizeof kb) {
             frc = FW_EIO;
         } else if ((frc = fw_lmdb_user_ord(u->txn, u->s, be64_get(v.mv_data), &ord)) == FW_ENOTFOUND) {
             u->dropped++;
             frc = fw_lmdb_err(mdb_cursor_del(c, 0));
         } else if (!frc) {
             /* a shorter value is a delete and an insert: the key must not point into the page */
-            uint8_t o[4], kb[512];
+            memcpy(kb, k.mv_data, k.mv_size);
             be32_put(o, ord);
-            MDB_val ov = {4, o}, kc = {k.mv_size, kb};
-            if (k.mv_size > sizeof kb)
-                frc = FW_EIO;
-            else
-                memcpy(kb, k.mv_data, k.mv_size), frc = fw_lmdb_err(mdb_cursor_put(c, &kc, &ov, MDB_CURRENT));
+            MDB_val kc = {k.mv_size, kb}, ov = {4, o};
+            frc = fw_lmdb_err(mdb_cursor_put(c, &kc, &ov, MDB_CURRENT));
         }
     }
     mdb_cursor_close(c);
