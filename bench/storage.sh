@@ -40,7 +40,7 @@ measure() {
     END {
       adj["followers"]; adj["following"]; adj["req_in"]; adj["req_out"]; adj["rel"]
       adj["fol_in"]; adj["fol_out"]; adj["rq_in"]; adj["rq_out"]
-      usr["users"]; usr["unames"]; usr["uid"]; usr["uord"]
+      usr["users"]; usr["unames"]; usr["uid"]; usr["uord"]; usr["urec"]
       for (t in b) {
         bytes = (b[t] + l[t] + o[t]) * ps
         if (t in adj) { ea += bytes; printf "%-6s %-10s %12d bytes %7.1f B/edge\n", name, t, bytes, bytes / ne }

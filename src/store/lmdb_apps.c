@@ -229,7 +229,7 @@ int fw_lmdb_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, c
     fw_user u;
     if ((rc = fw_lmdb_app_get(s, w.txn, c->app_id, &a)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if (c->user_id && (rc = fw_lmdb_user_get(w.txn, s, c->user_id, &u)))
+    if (c->user_id && (rc = fw_lmdb_user_get(w.txn, s, c->user_id, &u, NULL)))
         return fw_lmdb_wtx_finish(&w, rc);
     size_t n = fw_lmdb_cred_size(c);
     uint8_t *b = malloc(n);

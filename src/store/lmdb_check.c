@@ -55,7 +55,8 @@ static int list_len(chk *c, int db, uint32_t owner, size_t *n)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Every user has an ordinal that maps back to it, and counters that match its lists. */
+/* Every record is its id's (uid), its username's, below meta next_ord, and
+ * has counters that match its lists. */
 static int check_users(chk *c)
 {
     MDB_cursor *cur;
@@ -65,27 +66,26 @@ static int check_users(chk *c)
     MDB_val key, v;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
         fw_user u;
-        uint64_t id = key.mv_size == 8 ? be64_get(key.mv_data) : 0;
-        if (key.mv_size != 8 || fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0 || u.id != id) {
-            problem(c, "user %" PRIu64 ": unreadable record", id);
+        uint32_t ord = UINT32_MAX, back;
+        if (key.mv_size == 4)
+            memcpy(&ord, key.mv_data, 4);
+        if (key.mv_size != 4 || fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0) {
+            problem(c, "user with ordinal %" PRIu32 ": unreadable record", ord);
             continue;
         }
+        uint64_t id = u.id;
         char lname[FW_USERNAME_MAX + 1];
         MDB_val nk, nv;
         if (!fw_rec_username_key(u.username, lname)) {
             problem(c, "user %" PRIu64 ": invalid username", id);
         } else {
             nk = (MDB_val){strlen(lname), lname};
-            if (mdb_get(c->txn, c->s->dbi[DB_UNAMES], &nk, &nv) || nv.mv_size != 8 || be64_get(nv.mv_data) != id)
+            if (mdb_get(c->txn, c->s->dbi[DB_UNAMES], &nk, &nv) || nv.mv_size != 4 || be32_get(nv.mv_data) != ord)
                 problem(c, "user %" PRIu64 ": username '%s' not indexed to it", id, lname);
         }
-        uint32_t ord;
-        uint64_t back;
-        if (fw_lmdb_user_ord(c->txn, c->s, id, &ord) != FW_OK) {
+        if (fw_lmdb_user_ord(c->txn, c->s, id, &back) != FW_OK)
             problem(c, "user %" PRIu64 ": no ordinal", id);
-            continue;
-        }
-        if (fw_lmdb_ord_id(c->txn, c->s, ord, &back) != FW_OK || back != id)
+        else if (back != ord)
             problem(c, "user %" PRIu64 ": ordinal %" PRIu32 " does not map back to it", id, ord);
         if (ord >= c->next_ord)
             problem(c, "user %" PRIu64 ": ordinal %" PRIu32 " not below meta next_ord %" PRIu32, id, ord, c->next_ord);
@@ -103,34 +103,25 @@ static int check_users(chk *c)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Every ordinal names a user whose own ordinal it is. */
+/* Every id's ordinal names a record of that id. */
 static int check_ords(chk *c)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->txn, c->s->dbi[DB_UORD], &cur);
+    int rc = mdb_cursor_open(c->txn, c->s->dbi[DB_UID], &cur);
     if (rc)
         return rc;
     MDB_val key, v;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
-        if (key.mv_size != 4 || v.mv_size != 8) {
-            problem(c, "uord: malformed entry");
+        if (key.mv_size != 8 || v.mv_size != 4) {
+            problem(c, "uid: malformed entry");
             continue;
         }
-        uint32_t ord = be32_get(key.mv_data), back;
-        uint64_t id = be64_get(v.mv_data);
-        if (fw_lmdb_user_ord(c->txn, c->s, id, &back) != FW_OK || back != ord)
+        uint64_t id = be64_get(key.mv_data), back;
+        uint32_t ord = be32_get(v.mv_data);
+        if (fw_lmdb_ord_id(c->txn, c->s, ord, &back) != FW_OK)
+            problem(c, "uid: ordinal %" PRIu32 " of missing user %" PRIu64, ord, id);
+        else if (back != id)
             problem(c, "ordinal %" PRIu32 ": user %" PRIu64 " does not have it", ord, id);
-    }
-    mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND)
-        return rc;
-    if ((rc = mdb_cursor_open(c->txn, c->s->dbi[DB_UID], &cur)))
-        return rc;
-    for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
-        fw_user u;
-        uint64_t id = key.mv_size == 8 ? be64_get(key.mv_data) : 0;
-        if (fw_lmdb_user_get(c->txn, c->s, id, &u) != FW_OK)
-            problem(c, "uid: ordinal of missing user %" PRIu64, id);
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -147,7 +138,7 @@ static int check_unames(chk *c)
         int kl = key.mv_size > 32 ? 32 : (int)key.mv_size;
         fw_user u;
         char lname[FW_USERNAME_MAX + 1];
-        if (v.mv_size != 8 || fw_lmdb_user_get(c->txn, c->s, be64_get(v.mv_data), &u) != FW_OK)
+        if (v.mv_size != 4 || fw_lmdb_user_get_ord(c->txn, c->s, be32_get(v.mv_data), &u) != FW_OK)
             problem(c, "username '%.*s': points to a missing user", kl, (const char *)key.mv_data);
         else if (!fw_rec_username_key(u.username, lname) || strlen(lname) != key.mv_size ||
                  memcmp(lname, key.mv_data, key.mv_size) != 0)
@@ -178,7 +169,9 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
     }
     const char *name = LIST_NAME[db];
     MDB_val key, v;
-    fw_user u;
+    fw_user ou, tu;
+    uint32_t last_owner = UINT32_MAX; /* entries come grouped by owner: ou is its record */
+    bool has_owner = false;
     for (rc = mdb_cursor_get(cur, &key, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &v, MDB_NEXT)) {
         if (key.mv_size != 4 || v.mv_size != ADJ_ENT) {
             problem(c, "%s: malformed entry", name);
@@ -192,16 +185,21 @@ static int check_list(chk *c, int db, int mirror, bool owner_is_src, uint8_t sta
         uint32_t oo = be32_get(key.mv_data), ot;
         uint64_t seq;
         adj_list_dec(v.mv_data, &seq, &ot);
-        uint64_t owner = id_of(c, oo), other = id_of(c, ot);
+        /* the records carry the ids: one lookup per user gives both */
+        if (oo != last_owner)
+            has_owner = fw_lmdb_user_get_ord(c->txn, c->s, oo, &ou) == FW_OK;
+        last_owner = oo;
+        bool has_other = fw_lmdb_user_get_ord(c->txn, c->s, ot, &tu) == FW_OK;
+        uint64_t owner = has_owner ? ou.id : 0, other = has_other ? tu.id : 0;
         if (oo == ot)
             problem(c, "%s of %" PRIu64 ": self-edge", name, owner);
-        if (!owner || fw_lmdb_user_get(c->txn, c->s, owner, &u) != FW_OK)
+        if (!has_owner)
             problem(c, "%s of %" PRIu64 ": owner does not exist (ordinal %" PRIu32 ")", name, owner, oo);
-        else if (db == DB_REQ_IN && !(u.flags & FW_USER_PROTECTED))
+        else if (db == DB_REQ_IN && !(ou.flags & FW_USER_PROTECTED))
             /* making an account public accepts every request in the same txn,
              * so a request left to a public account could never be answered */
             problem(c, "%s of %" PRIu64 ": request %" PRIu64 " to a public account", name, owner, other);
-        if (!other || fw_lmdb_user_get(c->txn, c->s, other, &u) != FW_OK)
+        if (!has_other)
             problem(c, "%s of %" PRIu64 ": entry %" PRIu64 " does not exist (ordinal %" PRIu32 ")", name, owner, other,
                     ot);
         uint8_t mk[4], md[ADJ_ENT];

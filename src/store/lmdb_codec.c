@@ -1,8 +1,10 @@
-/* Record encodings of the LMDB store: a fixed little-endian header of numbers
- * followed by a table of string lengths and the string bytes. Unpacking never
- * copies: the fw_str fields point into the LMDB value, and every length is
- * checked against the value size so a damaged record is an error, not a read
- * past the end. */
+/* Record encodings of the LMDB store: tweets, apps and credentials are a
+ * fixed little-endian header of numbers followed by a table of string lengths
+ * and the string bytes; users (the most numerous) are varints and
+ * length-prefixed strings (below). Unpacking never copies: the fw_str fields
+ * point into the LMDB value, and every length is checked against the value
+ * size so a damaged record is an error, not a read past the end
+ * (tests/fuzz/fuzz_user_record.c). */
 #include "store/lmdb_internal.h"
 
 
@@ -49,10 +51,64 @@ static int unpack_strs(const uint8_t *p, size_t avail, fw_str *v, int n)
     return left == 0 ? FW_OK : FW_EIO;
 }
 
-/* ---- users ---- */
-#define USER_HDR 80
+/* ---- users (schema 3) ----
+ * The record is the value of the ordinal-keyed users table, so it carries
+ * the id, at a fixed offset so fw_lmdb_ord_id reads it without decoding:
+ *   u8 USER_REC_VERSION, le64 id,
+ *   varints: most_recent_tweet_id, followers, following, tweets (the counters
+ *            the store rewrites, first so a rewrite copies the rest as is),
+ *            flags, then u8 verified_type, varints created_at_ms (zigzag),
+ *            pinned_tweet_id, listed, like,
+ *   u8 USER_IN_HEAD or 0,
+ *   9 strings, each a varint length and the bytes: username, name,
+ *   description, location, url, profile_image_url, withheld, entities and the
+ *   derived default-fields JSON ("head"). With USER_IN_HEAD the username's
+ *   and name's bytes are not stored: the head holds them verbatim (no JSON
+ *   escaping was needed), so they point into it.
+ * Numbers are varints because they are small (counters, flags) or zero
+ * (pinned, listed) for most users: 8-byte words were 63 of the 116 fixed bytes. */
+#define USER_REC_VERSION 3
 #define USER_NSTR 8  /* profile strings a caller sets */
 #define USER_NSTORED 9 /* ... plus the derived default-fields JSON */
+#define USER_IN_HEAD 1u
+/* The head is {"id":"<id>","name":"<name>","username":"<username>" */
+#define HEAD_NAME_TO_USERNAME 14 /* ","username":" */
+#define HEAD_MIN 32              /* its bytes besides the id's digits, name and username */
+
+/* A LEB128 varint at p (when p is not NULL); returns its size. */
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        uint8_t b = (uint8_t)(v & 0x7F);
+        v >>= 7;
+        if (p)
+            p[n] = (uint8_t)(b | (v ? 0x80 : 0));
+        n++;
+    } while (v);
+    return n;
+}
+
+/* Reads a varint at *p (before end) and advances *p; false if it runs past
+ * end or does not fit 64 bits. */
+static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        if (shift == 63 && b > 1)
+            return false;
+        r |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 static void user_strs(const fw_user *u, fw_str v[USER_NSTR])
 {
@@ -60,49 +116,166 @@ static void user_strs(const fw_user *u, fw_str v[USER_NSTR])
     v[4] = u->url, v[5] = u->profile_image_url, v[6] = u->withheld_countries, v[7] = u->entities_json;
 }
 
-static void user_stored_strs(const fw_user *u, fw_str v[USER_NSTORED], fw_buf *head)
+/* Does the head hold username and name verbatim where unpack looks for them? */
+static bool in_head(fw_str head, fw_str username, fw_str name)
 {
-    user_strs(u, v);
-    fw_rec_user_head(u, head);
-    v[USER_NSTR] = (fw_str){head->data, head->len};
+    if (head.len < HEAD_MIN + username.len + name.len)
+        return false;
+    const char *un = head.p + head.len - 1 - username.len, *nm = un - HEAD_NAME_TO_USERNAME - name.len;
+    return (!username.len || !memcmp(un, username.p, username.len)) && (!name.len || !memcmp(nm, name.p, name.len));
 }
 
-size_t fw_lmdb_user_size(const fw_user *u)
+static size_t put_counts(uint8_t *p, const fw_lmdb_counts *c)
+{
+    size_t n = put_varint(p, c->most_recent);
+    n += put_varint(p ? p + n : NULL, c->followers);
+    n += put_varint(p ? p + n : NULL, c->following);
+    return n + put_varint(p ? p + n : NULL, c->tweets);
+}
+
+/* Encodes u into out, or only measures when out is NULL; returns the size. */
+static size_t user_encode(const fw_user *u, uint8_t *out)
 {
     fw_str v[USER_NSTORED];
     fw_buf head = FW_BUF_INIT;
-    user_stored_strs(u, v, &head);
-    size_t n = USER_HDR + strs_size(v, USER_NSTORED);
+    user_strs(u, v);
+    fw_rec_user_head(u, &head);
+    v[USER_NSTR] = (fw_str){head.data, head.len};
+    bool elide = in_head(v[USER_NSTR], u->username, u->name);
+    size_t n = 9;
+    if (out) {
+        out[0] = USER_REC_VERSION;
+        le64_put(out + 1, u->id);
+    }
+#define AT (out ? out + n : NULL)
+    fw_lmdb_counts c = {u->most_recent_tweet_id, u->followers_count, u->following_count, u->tweet_count};
+    n += put_counts(AT, &c);
+    n += put_varint(AT, u->flags);
+    if (out)
+        out[n] = u->verified_type;
+    n++;
+    n += put_varint(AT, zigzag(u->created_at_ms));
+    n += put_varint(AT, u->pinned_tweet_id);
+    n += put_varint(AT, u->listed_count);
+    n += put_varint(AT, u->like_count);
+    if (out)
+        out[n] = elide ? USER_IN_HEAD : 0;
+    n++;
+    for (int i = 0; i < USER_NSTORED; i++) {
+        n += put_varint(AT, v[i].len);
+        if (elide && i < 2)
+            continue;
+        if (out && v[i].len)
+            memcpy(out + n, v[i].p, v[i].len);
+        n += v[i].len;
+    }
+#undef AT
     fw_buf_free(&head);
     return n;
 }
 
-void fw_lmdb_user_pack(const fw_user *u, uint8_t *out)
+size_t fw_lmdb_user_size(const fw_user *u) { return user_encode(u, NULL); }
+
+void fw_lmdb_user_pack(const fw_user *u, uint8_t *out) { user_encode(u, out); }
+
+/* The counters of a record and where they end; false if they do not decode. */
+static bool get_counts(const uint8_t *p, size_t n, fw_lmdb_counts *c, const uint8_t **after)
 {
-    memset(out, 0, USER_HDR);
-    out[0] = REC_VERSION;
-    out[1] = u->verified_type;
-    le32_put(out + 4, u->flags);
-    le64_put(out + 8, u->id);
-    le64_put(out + 16, (uint64_t)u->created_at_ms);
-    le64_put(out + 24, u->pinned_tweet_id);
-    le64_put(out + 32, u->most_recent_tweet_id);
-    le64_put(out + USER_OFF_FOLLOWERS, u->followers_count);
-    le64_put(out + USER_OFF_FOLLOWING, u->following_count);
-    le64_put(out + 56, u->tweet_count);
-    le64_put(out + 64, u->listed_count);
-    le64_put(out + 72, u->like_count);
-    fw_str v[USER_NSTORED];
-    fw_buf head = FW_BUF_INIT;
-    user_stored_strs(u, v, &head);
-    pack_strs(out + USER_HDR, v, USER_NSTORED);
-    fw_buf_free(&head);
+    const uint8_t *q = p + 9, *end = p + n;
+    if (n < 9 || p[0] != USER_REC_VERSION)
+        return false;
+    bool ok = get_varint(&q, end, &c->most_recent) && get_varint(&q, end, &c->followers) &&
+              get_varint(&q, end, &c->following) && get_varint(&q, end, &c->tweets);
+    *after = q;
+    return ok;
+}
+
+int fw_lmdb_user_counts(const void *rec, size_t n, fw_lmdb_counts *c)
+{
+    const uint8_t *after;
+    return get_counts(rec, n, c, &after) ? FW_OK : FW_EIO;
+}
+
+size_t fw_lmdb_user_recount(const void *rec, size_t n, const fw_lmdb_counts *c, uint8_t *out)
+{
+    fw_lmdb_counts old;
+    const uint8_t *p = rec, *after;
+    if (!get_counts(p, n, &old, &after))
+        return 0;
+    memcpy(out, p, 9);
+    size_t m = 9 + put_counts(out + 9, c), rest = n - (size_t)(after - p);
+    memcpy(out + m, after, rest);
+    return m + rest;
+}
+
+int fw_lmdb_user_id_of(const void *rec, size_t n, uint64_t *id)
+{
+    const uint8_t *p = rec;
+    if (n < 9 || p[0] != USER_REC_VERSION)
+        return FW_EIO;
+    *id = le64_get(p + 1);
+    return FW_OK;
 }
 
 int fw_lmdb_user_unpack(const void *data, size_t n, fw_user *u)
 {
+    const uint8_t *p = data, *q, *end = p + n;
+    fw_lmdb_counts c;
+    uint64_t flags, created, x[3];
+    if (!get_counts(p, n, &c, &q) || !get_varint(&q, end, &flags) || flags > UINT32_MAX || q >= end)
+        return FW_EIO;
+    u->id = le64_get(p + 1);
+    u->most_recent_tweet_id = c.most_recent, u->followers_count = c.followers;
+    u->following_count = c.following, u->tweet_count = c.tweets;
+    u->flags = (uint32_t)flags;
+    u->verified_type = *q++;
+    if (!get_varint(&q, end, &created) || !get_varint(&q, end, &x[0]) || !get_varint(&q, end, &x[1]) ||
+        !get_varint(&q, end, &x[2]) || q >= end)
+        return FW_EIO;
+    u->created_at_ms = unzigzag(created);
+    u->pinned_tweet_id = x[0], u->listed_count = x[1], u->like_count = x[2];
+    bool elided = *q++ == USER_IN_HEAD;
+    fw_str v[USER_NSTORED];
+    for (int i = 0; i < USER_NSTORED; i++) {
+        uint64_t l;
+        if (!get_varint(&q, end, &l))
+            return FW_EIO;
+        v[i].len = (size_t)l;
+        v[i].p = "";
+        if (elided && i < 2)
+            continue;
+        if (l > (uint64_t)(end - q))
+            return FW_EIO;
+        if (l)
+            v[i].p = (const char *)q;
+        q += l;
+    }
+    if (q != end)
+        return FW_EIO;
+    if (elided) { /* point into the head, checked to hold both */
+        fw_str h = v[USER_NSTR];
+        if (v[0].len > h.len || v[1].len > h.len || h.len < HEAD_MIN + v[0].len + v[1].len)
+            return FW_EIO;
+        if (v[0].len)
+            v[0].p = h.p + h.len - 1 - v[0].len;
+        if (v[1].len)
+            v[1].p = h.p + h.len - 1 - v[0].len - HEAD_NAME_TO_USERNAME - v[1].len;
+    }
+    u->username = v[0], u->name = v[1], u->description = v[2], u->location = v[3];
+    u->url = v[4], u->profile_image_url = v[5], u->withheld_countries = v[6], u->entities_json = v[7];
+    u->default_json = v[8];
+    return FW_OK;
+}
+
+/* Schema 2's record (lmdb_upgrade.c reads it once, converting): an 80-byte
+ * header of version 2, flags, the id, eight 8-byte numbers, then the 9
+ * strings' 4-byte lengths and bytes. */
+#define USER_V2_HDR 80
+
+int fw_lmdb_user_unpack_v2(const void *data, size_t n, fw_user *u)
+{
     const uint8_t *p = data;
-    if (n < USER_HDR || p[0] != REC_VERSION)
+    if (n < USER_V2_HDR || p[0] != REC_VERSION)
         return FW_EIO;
     u->verified_type = p[1];
     u->flags = le32_get(p + 4);
@@ -110,18 +283,18 @@ int fw_lmdb_user_unpack(const void *data, size_t n, fw_user *u)
     u->created_at_ms = (int64_t)le64_get(p + 16);
     u->pinned_tweet_id = le64_get(p + 24);
     u->most_recent_tweet_id = le64_get(p + 32);
-    u->followers_count = le64_get(p + USER_OFF_FOLLOWERS);
-    u->following_count = le64_get(p + USER_OFF_FOLLOWING);
+    u->followers_count = le64_get(p + 40);
+    u->following_count = le64_get(p + 48);
     u->tweet_count = le64_get(p + 56);
     u->listed_count = le64_get(p + 64);
     u->like_count = le64_get(p + 72);
     fw_str v[USER_NSTORED];
-    if (unpack_strs(p + USER_HDR, n - USER_HDR, v, USER_NSTORED) < 0)
+    if (unpack_strs(p + USER_V2_HDR, n - USER_V2_HDR, v, USER_NSTORED) < 0)
         return FW_EIO;
     u->username = v[0], u->name = v[1], u->description = v[2], u->location = v[3];
     u->url = v[4], u->profile_image_url = v[5], u->withheld_countries = v[6], u->entities_json = v[7];
     u->default_json = v[8];
-    return 0;
+    return FW_OK;
 }
 
 /* ---- tweets ---- */
@@ -287,12 +460,10 @@ int fw_lmdb_cred_unpack(const void *data, size_t n, fw_cred *c)
 #define CODEC_ADAPTERS(name, type)                                                                                     \
     static size_t name##_size_any(const void *r) { return fw_lmdb_##name##_size((const type *)r); }                 \
     static void name##_pack_any(const void *r, uint8_t *out) { fw_lmdb_##name##_pack((const type *)r, out); }
-CODEC_ADAPTERS(user, fw_user)
 CODEC_ADAPTERS(tweet, fw_tweet)
 CODEC_ADAPTERS(app, fw_app)
 
 static const fw_lmdb_codec CODECS[DB_COUNT] = {
-    [DB_USERS] = {user_size_any, user_pack_any},
     [DB_TWEETS] = {tweet_size_any, tweet_pack_any},
     [DB_APPS] = {app_size_any, app_pack_any},
 };

@@ -6,7 +6,8 @@
  * (fol_out/fol_in or rq_out/rq_in), keyed by the owner's ordinal, newest
  * first (layout: lmdb_internal.h). The functions here change all three plus
  * the two counters together, so a committed transaction can never hold half
- * a follow. Users are named by ordinal in the adjacency, by id everywhere else. */
+ * a follow. Users are named by ordinal in the adjacency and in the users
+ * table, by id in everything a caller sees. */
 #include "store/lmdb_internal.h"
 
 #include <stdlib.h>
@@ -58,10 +59,10 @@ int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsign
     return fw_lmdb_err(rc);
 }
 
-int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u)
+int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u, uint32_t *ord)
 {
     int rc = fw_lmdb_wtx_begin(s, w);
-    if (!rc && (rc = fw_lmdb_user_get(w->txn, s, id, u)))
+    if (!rc && (rc = fw_lmdb_user_get(w->txn, s, id, u, ord)))
         fw_lmdb_wtx_abort(w);
     return rc;
 }
@@ -116,15 +117,39 @@ int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v)
     return fw_lmdb_err(mdb_get(txn, s->dbi[db], &key, v));
 }
 
-int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u)
+int fw_lmdb_user_get_ord(MDB_txn *txn, fw_store *s, uint32_t ord, fw_user *u)
 {
-    MDB_val v;
-    int rc = fw_lmdb_get_id(txn, s, DB_USERS, id, &v);
-    if (rc == FW_ENOTFOUND)
+    MDB_val key = fw_lmdb_ord_key(&ord), v;
+    int rc = mdb_get(txn, s->dbi[DB_USERS], &key, &v);
+    if (rc == MDB_NOTFOUND)
         return FW_ENOTFOUND;
     if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
     return FW_OK;
+}
+
+int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u, uint32_t *ord)
+{
+    uint32_t o;
+    int rc = fw_lmdb_user_ord(txn, s, id, &o);
+    if (!rc && (rc = fw_lmdb_user_get_ord(txn, s, o, u)) == FW_ENOTFOUND)
+        rc = FW_EIO; /* an ordinal without a record: check() reports it */
+    if (!rc && ord)
+        *ord = o;
+    return rc;
+}
+
+int fw_lmdb_user_put(MDB_txn *txn, fw_store *s, uint32_t ord, const fw_user *u, unsigned flags)
+{
+    size_t n = fw_lmdb_user_size(u);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return FW_ENOMEM;
+    fw_lmdb_user_pack(u, b);
+    MDB_val key = fw_lmdb_ord_key(&ord), v = {n, b};
+    int rc = mdb_put(txn, s->dbi[DB_USERS], &key, &v, flags);
+    free(b);
+    return fw_lmdb_err(rc);
 }
 
 /* ---- ordinals ---- */
@@ -144,19 +169,14 @@ int fw_lmdb_user_ord(MDB_txn *txn, fw_store *s, uint64_t id, uint32_t *ord)
 
 int fw_lmdb_ord_id(MDB_txn *txn, fw_store *s, uint32_t ord, uint64_t *id)
 {
-    uint8_t k[4];
-    be32_put(k, ord);
-    MDB_val key = {4, k}, v;
-    int rc = mdb_get(txn, s->dbi[DB_UORD], &key, &v);
+    MDB_val key = fw_lmdb_ord_key(&ord), v;
+    int rc = mdb_get(txn, s->dbi[DB_USERS], &key, &v);
     if (rc)
         return rc == MDB_NOTFOUND ? FW_ENOTFOUND : FW_EIO;
-    if (v.mv_size != 8)
-        return FW_EIO;
-    *id = be64_get(v.mv_data);
-    return FW_OK;
+    return fw_lmdb_user_id_of(v.mv_data, v.mv_size, id);
 }
 
-int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id)
+int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id, uint32_t *out)
 {
     MDB_val v;
     uint32_t ord = 0;
@@ -175,9 +195,9 @@ int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id)
     le32_put(n, ord + 1);
     MDB_val ok = {4, o}, ik = {8, i}, nv = {4, n};
     if ((rc = mdb_put(w->txn, w->s->dbi[DB_UID], &ik, &ok, MDB_NOOVERWRITE)) ||
-        (rc = mdb_put(w->txn, w->s->dbi[DB_UORD], &ok, &ik, MDB_NOOVERWRITE)) ||
         (rc = mdb_put(w->txn, w->s->dbi[DB_META], (MDB_val *)&META_ORD, &nv, 0)))
         return fw_lmdb_err(rc);
+    *out = ord;
     return FW_OK;
 }
 
@@ -187,12 +207,11 @@ int fw_lmdb_ord_drop(fw_lmdb_wtx *w, uint64_t id)
     int rc = fw_lmdb_user_ord(w->txn, w->s, id, &ord);
     if (rc)
         return rc == FW_ENOTFOUND ? FW_OK : rc;
-    uint8_t o[4], i[8];
-    be32_put(o, ord);
+    uint8_t i[8];
     be64_put(i, id);
-    MDB_val ok = {4, o}, ik = {8, i};
+    MDB_val ok = fw_lmdb_ord_key(&ord), ik = {8, i};
     if ((rc = mdb_del(w->txn, w->s->dbi[DB_UID], &ik, NULL)) ||
-        ((rc = mdb_del(w->txn, w->s->dbi[DB_UORD], &ok, NULL)) && rc != MDB_NOTFOUND))
+        ((rc = mdb_del(w->txn, w->s->dbi[DB_USERS], &ok, NULL)) && rc != MDB_NOTFOUND))
         return fw_lmdb_err(rc);
     return FW_OK;
 }
@@ -313,49 +332,46 @@ static int rel_del(fw_lmdb_wtx *w, uint32_t src, uint32_t dst)
     return fw_lmdb_idx_set(w->txn, w->s, src, dst, FW_REL_NONE, 0);
 }
 
-int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
+int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint32_t ord, void (*patch)(fw_lmdb_counts *c, const void *arg),
                        const void *arg)
 {
-    MDB_val v;
-    int rc = fw_lmdb_get_id(w->txn, w->s, DB_USERS, id, &v);
+    MDB_val key = fw_lmdb_ord_key(&ord), v;
+    int rc = mdb_get(w->txn, w->s->dbi[DB_USERS], &key, &v);
     if (rc)
-        return rc;
-    if (v.mv_size < min)
+        return fw_lmdb_err(rc);
+    fw_lmdb_counts c;
+    if (fw_lmdb_user_counts(v.mv_data, v.mv_size, &c))
         return FW_EIO;
+    patch(&c, arg);
+    /* a copy: the put may reuse the page v points into */
     uint8_t stackbuf[1024];
-    uint8_t *b = v.mv_size <= sizeof(stackbuf) ? stackbuf : malloc(v.mv_size);
+    size_t cap = v.mv_size + USER_RECOUNT_GROW;
+    uint8_t *b = cap <= sizeof(stackbuf) ? stackbuf : malloc(cap);
     if (!b)
         return FW_ENOMEM;
-    memcpy(b, v.mv_data, v.mv_size);
-    patch(b, arg);
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, nv = {v.mv_size, b};
-    rc = mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0);
+    MDB_val nv = {fw_lmdb_user_recount(v.mv_data, v.mv_size, &c, b), b};
+    rc = nv.mv_size ? fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_USERS], &key, &nv, 0)) : FW_EIO;
     if (b != stackbuf)
         free(b);
-    return fw_lmdb_err(rc);
+    return rc;
 }
 
 typedef struct counts_delta {
     int followers, following;
 } counts_delta;
 
-static void add_counts(uint8_t *b, const void *arg)
+static void add_counts(fw_lmdb_counts *c, const void *arg)
 {
     const counts_delta *d = arg;
-    uint64_t fo = le64_get(b + USER_OFF_FOLLOWERS), fi = le64_get(b + USER_OFF_FOLLOWING);
-    fo = d->followers < 0 && fo == 0 ? 0 : fo + (uint64_t)(int64_t)d->followers;
-    fi = d->following < 0 && fi == 0 ? 0 : fi + (uint64_t)(int64_t)d->following;
-    le64_put(b + USER_OFF_FOLLOWERS, fo);
-    le64_put(b + USER_OFF_FOLLOWING, fi);
+    c->followers = d->followers < 0 && c->followers == 0 ? 0 : c->followers + (uint64_t)(int64_t)d->followers;
+    c->following = d->following < 0 && c->following == 0 ? 0 : c->following + (uint64_t)(int64_t)d->following;
 }
 
-/* Adds dfollowers / dfollowing to a user's counters (never below zero). */
-static int bump(fw_lmdb_wtx *w, uint64_t id, int dfollowers, int dfollowing)
+/* Adds dfollowers / dfollowing to the counters of the user with ordinal ord (never below zero). */
+static int bump(fw_lmdb_wtx *w, uint32_t ord, int dfollowers, int dfollowing)
 {
     counts_delta d = {dfollowers, dfollowing};
-    int rc = fw_lmdb_user_patch(w, id, USER_OFF_FOLLOWING + 8, add_counts, &d);
+    int rc = fw_lmdb_user_patch(w, ord, add_counts, &d);
     return rc == FW_ENOTFOUND ? FW_OK : rc; /* an edge to a missing user: nothing to count, check() reports it */
 }
 
@@ -371,63 +387,49 @@ static int next_seq(fw_lmdb_wtx *w, uint64_t *seq)
     return 0;
 }
 
-/* A user as the graph code needs it: the id (records, counters) and the
- * ordinal (adjacency entries). */
-typedef struct who {
-    uint64_t id;
-    uint32_t ord;
-} who;
+/* Users are named by ordinal below: the adjacency entries hold it and it is
+ * the key of their records, whose counters change. */
 
-static int link_follow(fw_lmdb_wtx *w, who src, who dst)
+static int link_follow(fw_lmdb_wtx *w, uint32_t src, uint32_t dst)
 {
     uint64_t seq;
     int rc;
-    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_FOLLOWING, src.ord, seq, dst.ord, true)) ||
-        (rc = edge_op(w, DB_FOLLOWERS, dst.ord, seq, src.ord, true)) ||
-        (rc = rel_put(w, src.ord, dst.ord, FW_REL_FOLLOWING, seq)) || (rc = bump(w, src.id, 0, 1)) ||
-        (rc = bump(w, dst.id, 1, 0)))
+    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_FOLLOWING, src, seq, dst, true)) ||
+        (rc = edge_op(w, DB_FOLLOWERS, dst, seq, src, true)) ||
+        (rc = rel_put(w, src, dst, FW_REL_FOLLOWING, seq)) || (rc = bump(w, src, 0, 1)) ||
+        (rc = bump(w, dst, 1, 0)))
         return rc;
     return 0;
 }
 
-static int unlink_follow(fw_lmdb_wtx *w, who src, who dst, uint64_t seq)
+static int unlink_follow(fw_lmdb_wtx *w, uint32_t src, uint32_t dst, uint64_t seq)
 {
     int rc;
-    if ((rc = edge_op(w, DB_FOLLOWING, src.ord, seq, dst.ord, false)) ||
-        (rc = edge_op(w, DB_FOLLOWERS, dst.ord, seq, src.ord, false)) || (rc = rel_del(w, src.ord, dst.ord)) ||
-        (rc = bump(w, src.id, 0, -1)) || (rc = bump(w, dst.id, -1, 0)))
+    if ((rc = edge_op(w, DB_FOLLOWING, src, seq, dst, false)) ||
+        (rc = edge_op(w, DB_FOLLOWERS, dst, seq, src, false)) || (rc = rel_del(w, src, dst)) ||
+        (rc = bump(w, src, 0, -1)) || (rc = bump(w, dst, -1, 0)))
         return rc;
     return 0;
 }
 
-static int link_request(fw_lmdb_wtx *w, who src, who dst)
+static int link_request(fw_lmdb_wtx *w, uint32_t src, uint32_t dst)
 {
     uint64_t seq;
     int rc;
-    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_REQ_OUT, src.ord, seq, dst.ord, true)) ||
-        (rc = edge_op(w, DB_REQ_IN, dst.ord, seq, src.ord, true)) ||
-        (rc = rel_put(w, src.ord, dst.ord, FW_REL_PENDING, seq)))
+    if ((rc = next_seq(w, &seq)) || (rc = edge_op(w, DB_REQ_OUT, src, seq, dst, true)) ||
+        (rc = edge_op(w, DB_REQ_IN, dst, seq, src, true)) ||
+        (rc = rel_put(w, src, dst, FW_REL_PENDING, seq)))
         return rc;
     return 0;
 }
 
-static int unlink_request(fw_lmdb_wtx *w, who src, who dst, uint64_t seq)
+static int unlink_request(fw_lmdb_wtx *w, uint32_t src, uint32_t dst, uint64_t seq)
 {
     int rc;
-    if ((rc = edge_op(w, DB_REQ_OUT, src.ord, seq, dst.ord, false)) ||
-        (rc = edge_op(w, DB_REQ_IN, dst.ord, seq, src.ord, false)) || (rc = rel_del(w, src.ord, dst.ord)))
+    if ((rc = edge_op(w, DB_REQ_OUT, src, seq, dst, false)) ||
+        (rc = edge_op(w, DB_REQ_IN, dst, seq, src, false)) || (rc = rel_del(w, src, dst)))
         return rc;
     return 0;
-}
-
-/* Loads user id and its ordinal: FW_OK, FW_ENOTFOUND, FW_EIO. */
-static int load_who(fw_lmdb_wtx *w, uint64_t id, fw_user *u, who *out)
-{
-    int rc = fw_lmdb_user_get(w->txn, w->s, id, u);
-    if (!rc && (rc = fw_lmdb_user_ord(w->txn, w->s, id, &out->ord)) == FW_ENOTFOUND)
-        rc = FW_EIO; /* a user without an ordinal: check() reports it */
-    out->id = id;
-    return rc;
 }
 
 int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst, fw_write_res *res)
@@ -440,13 +442,13 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
         return 0;
     }
     fw_user su, du;
-    who sw, dw;
-    int rc = load_who(w, src, &su, &sw);
+    uint32_t sw, dw;
+    int rc = fw_lmdb_user_get(w->txn, w->s, src, &su, &sw);
     if (rc) {
         res->rc = rc;
         return 0;
     }
-    rc = load_who(w, dst, &du, &dw);
+    rc = fw_lmdb_user_get(w->txn, w->s, dst, &du, &dw);
     if (rc) {
         res->rc = rc == FW_ENOTFOUND ? FW_ETARGET : rc;
         return 0;
@@ -460,12 +462,12 @@ int fw_lmdb_apply_write(fw_lmdb_wtx *w, uint8_t kind, uint64_t src, uint64_t dst
         return 0;
     }
     /* ACCEPT/DECLINE are about the request requester(dst) -> owner(src). */
-    who from = sw, to = dw;
+    uint32_t from = sw, to = dw;
     if (kind == FW_W_ACCEPT || kind == FW_W_DECLINE)
         from = dw, to = sw;
     uint8_t state;
     uint64_t seq;
-    if ((rc = rel_get_ord(w->txn, w->s, from.ord, to.ord, &state, &seq))) {
+    if ((rc = rel_get_ord(w->txn, w->s, from, to, &state, &seq))) {
         /* Nothing is changed yet: a malformed index entry fails this op alone
          * instead of every op that shares its batch. */
         if (rc != MDB_CORRUPTED)
@@ -599,11 +601,8 @@ int fw_lmdb_unlink_user(fw_lmdb_wtx *w, uint64_t id)
             if ((rc = edge_op(w, sides[i].mirror, other, seq, me, false)))
                 break;
             rc = sides[i].id_is_src ? rel_del(w, me, other) : rel_del(w, other, me);
-            uint64_t oid;
-            if (!rc && (sides[i].dfo || sides[i].dfi) && !(rc = fw_lmdb_ord_id(w->txn, w->s, other, &oid)))
-                rc = bump(w, oid, sides[i].dfo, sides[i].dfi);
-            if (rc == FW_ENOTFOUND)
-                rc = FW_OK; /* an edge to a missing user: nothing to count, check() reports it */
+            if (!rc && (sides[i].dfo || sides[i].dfi))
+                rc = bump(w, other, sides[i].dfo, sides[i].dfi);
         }
         free(a);
         if (!rc)
@@ -618,19 +617,17 @@ int fw_lmdb_accept_all(fw_lmdb_wtx *w, uint64_t owner)
 {
     uint64_t *a;
     size_t n;
-    who me = {owner, 0};
-    int rc = fw_lmdb_user_ord(w->txn, w->s, owner, &me.ord);
+    uint32_t me;
+    int rc = fw_lmdb_user_ord(w->txn, w->s, owner, &me);
     if (rc)
         return rc == FW_ENOTFOUND ? FW_OK : rc;
-    rc = collect(w, DB_REQ_IN, me.ord, &a, &n);
+    rc = collect(w, DB_REQ_IN, me, &a, &n);
     for (size_t j = 0; !rc && j < n; j++) {
-        who req = {0, (uint32_t)a[2 * j + 1]};
+        uint32_t req = (uint32_t)a[2 * j + 1];
         uint64_t seq = a[2 * j];
-        if ((rc = fw_lmdb_ord_id(w->txn, w->s, req.ord, &req.id)))
-            break;
-        if (!(rc = edge_op(w, DB_REQ_OUT, req.ord, seq, me.ord, false)) && !(rc = rel_del(w, req.ord, me.ord)))
+        if (!(rc = edge_op(w, DB_REQ_OUT, req, seq, me, false)) && !(rc = rel_del(w, req, me)))
             rc = link_follow(w, req, me);
     }
     free(a);
-    return rc ? rc : del_all(w, DB_REQ_IN, me.ord);
+    return rc ? rc : del_all(w, DB_REQ_IN, me);
 }

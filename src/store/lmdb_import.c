@@ -611,28 +611,21 @@ static int ord_base(committer *c)
     return (uint64_t)c->obase + c->im->nusers > (uint64_t)ADJ_ORD_MAX + 1 ? FW_EFULL : FW_OK;
 }
 
-/* uid and uord: ordinal = obase + rank, so both tables are in key order. */
+/* uid: ordinal = obase + rank, so the table is in key order. */
 static int write_ords(committer *c)
 {
     fw_import *im = c->im;
-    MDB_cursor *ic, *oc;
+    MDB_cursor *ic;
     int rc = mdb_cursor_open(c->txn, im->s->dbi[DB_UID], &ic);
     if (rc)
         return fw_lmdb_err(rc);
-    if ((rc = mdb_cursor_open(c->txn, im->s->dbi[DB_UORD], &oc))) {
-        mdb_cursor_close(ic);
-        return fw_lmdb_err(rc);
-    }
     for (size_t r = 0; r < im->nusers && !rc; r++) {
         uint8_t o[4], i[8];
         be32_put(o, c->obase + (uint32_t)r);
         be64_put(i, c->idr[r]);
         MDB_val ok = {4, o}, ik = {8, i};
-        if (!(rc = mdb_cursor_put(ic, &ik, &ok, MDB_APPEND)))
-            rc = mdb_cursor_put(oc, &ok, &ik, MDB_APPEND);
-        rc = fw_lmdb_err(rc);
+        rc = fw_lmdb_err(mdb_cursor_put(ic, &ik, &ok, MDB_APPEND));
     }
-    mdb_cursor_close(oc);
     mdb_cursor_close(ic);
     uint8_t n[4];
     le32_put(n, c->obase + (uint32_t)im->nusers);
@@ -640,7 +633,7 @@ static int write_ords(committer *c)
     return rc ? rc : fw_lmdb_err(mdb_put(c->txn, im->s->dbi[DB_META], &key, &nv, 0));
 }
 
-/* Users in id order with their computed counters, and the username index. */
+/* Users under their ordinals (obase + rank: key order) with their computed counters. */
 static int write_users(committer *c)
 {
     fw_import *im = c->im;
@@ -648,47 +641,49 @@ static int write_users(committer *c)
     int rc = mdb_cursor_open(c->txn, im->s->dbi[DB_USERS], &cur);
     if (rc)
         return fw_lmdb_err(rc);
+    uint8_t *buf = NULL;
+    size_t cap = 0;
     for (size_t r = 0; r < im->nusers && !rc; r++) {
-        uint32_t i = c->byrank[r];
-        uint8_t *rec = im->arena + im->users[i].off;
-        le64_put(rec + USER_OFF_FOLLOWERS, im->followers[i]);
-        le64_put(rec + USER_OFF_FOLLOWING, im->following[i]);
-        le64_put(rec + USER_OFF_TWEETS, im->tweets[i]);
-        le64_put(rec + USER_OFF_MOST_RECENT, im->recent[i]);
-        uint8_t k[8];
-        be64_put(k, im->users[i].id);
-        MDB_val key = {8, k}, val = {im->users[i].len, rec};
-        rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
+        uint32_t i = c->byrank[r], ord = c->obase + (uint32_t)r;
+        const urec *u = &im->users[i];
+        if (u->len + USER_RECOUNT_GROW > cap && (rc = fw_array_grow((void **)&buf, &cap, u->len + USER_RECOUNT_GROW, 1)))
+            break;
+        fw_lmdb_counts n = {im->recent[i], im->followers[i], im->following[i], im->tweets[i]};
+        MDB_val key = fw_lmdb_ord_key(&ord), val = {fw_lmdb_user_recount(im->arena + u->off, u->len, &n, buf), buf};
+        rc = val.mv_size ? fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND)) : FW_EIO;
         if ((r & 0xFFFFF) == 0)
             report(c, "writing users", r, im->nusers);
     }
+    free(buf);
     mdb_cursor_close(cur);
     report(c, "writing users", im->nusers, im->nusers);
     return rc;
 }
 
-static int cmp_name(const void *a, const void *b, void *names)
+/* Ranks by the username of the user at that rank. */
+static int cmp_name(const void *a, const void *b, void *ctx)
 {
-    const char(*n)[16] = names;
-    return memcmp(n[*(const uint32_t *)a], n[*(const uint32_t *)b], 16);
+    const committer *c = ctx;
+    const char(*n)[16] = c->im->names;
+    return memcmp(n[c->byrank[*(const uint32_t *)a]], n[c->byrank[*(const uint32_t *)b]], 16);
 }
 
 static int write_unames(committer *c)
 {
     fw_import *im = c->im;
     uint32_t *order = c->rank; /* ranks are written; reuse the array */
-    for (size_t i = 0; i < im->nusers; i++)
-        order[i] = (uint32_t)i;
-    qsort_r(order, im->nusers, sizeof(*order), cmp_name, im->names);
+    for (size_t r = 0; r < im->nusers; r++)
+        order[r] = (uint32_t)r;
+    qsort_r(order, im->nusers, sizeof(*order), cmp_name, c);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(c->txn, im->s->dbi[DB_UNAMES], &cur);
     if (rc)
         return fw_lmdb_err(rc);
-    for (size_t r = 0; r < im->nusers && !rc; r++) {
-        uint32_t i = order[r];
-        uint8_t d[8];
-        be64_put(d, im->users[i].id);
-        MDB_val key = {strlen(im->names[i]), im->names[i]}, val = {8, d};
+    for (size_t k = 0; k < im->nusers && !rc; k++) {
+        uint32_t i = c->byrank[order[k]];
+        uint8_t d[4];
+        be32_put(d, c->obase + order[k]);
+        MDB_val key = {strlen(im->names[i]), im->names[i]}, val = {4, d};
         rc = fw_lmdb_err(mdb_cursor_put(cur, &key, &val, MDB_APPEND));
     }
     mdb_cursor_close(cur);

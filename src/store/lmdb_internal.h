@@ -2,15 +2,18 @@
  * object, the named databases, record encodings and the graph primitives
  * shared by the request path, the admin functions and the checker.
  *
- * Key layout (schema 2; integers in keys and in sorted duplicates are
- * big-endian so byte order is numeric order; values are decoded with memcpy
- * because LMDB only guarantees 2-byte alignment):
+ * Key layout (schema 3; integers in keys and in sorted duplicates are
+ * big-endian so byte order is numeric order, except the users table's; values
+ * are decoded with memcpy because LMDB only guarantees 2-byte alignment):
  *   meta       "schema" u32, "secret" 32 bytes, "edge_seq" u64, "last_id" u64,
  *              "next_ord" u32 (the next user ordinal; ordinals are never reused)
- *   users      id -> packed user (lmdb_codec.c)
- *   uid        id -> ordinal u32          every user has a dense 4-byte ordinal:
- *   uord       ordinal u32 -> id u64      the adjacency tables name users by it
- *   unames     lower-cased username -> id
+ *   urec       ordinal -> packed user, id included (lmdb_codec.c); every user
+ *              has a dense 4-byte ordinal and the adjacency tables name users
+ *              by it, so a list entry reaches its user in one descent. The key
+ *              is a native-endian u32 (MDB_INTEGERKEY): LMDB compares it as an
+ *              integer instead of calling memcmp at every node of the descent
+ *   uid        id -> ordinal be32 (lookups by id, and id order for scans)
+ *   unames     lower-cased username -> ordinal be32
  *   tweets     id -> packed tweet
  * The adjacency tables are DUPSORT|DUPFIXED with 10-byte duplicates under the
  * owner's 4-byte ordinal (docs/benchmarks.md "Storage" says why this size):
@@ -42,14 +45,14 @@
 #include "store/backend.h"
 
 enum {
-    DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_UORD, DB_UID,
+    DB_META, DB_USERS, DB_UNAMES, DB_TWEETS, DB_FOLLOWERS, DB_FOLLOWING, DB_REQ_IN, DB_REQ_OUT, DB_UID,
     DB_PROJECTS, DB_APPS, DB_APP_CK, DB_APP_CID, DB_CREDS, DB_PASSWORDS, DB_GRANTS_REVOKED,
     DB_DEVS, DB_PROJ_INFO, DB_APP_SET, /* developer portal (lmdb_portal.c) */
     DB_CHANGES,                        /* the change log (lmdb_changes.c) */
     DB_COUNT
 };
 
-#define FW_SCHEMA_VERSION 2u
+#define FW_SCHEMA_VERSION 3u
 
 struct fw_lmdb_writer;
 struct fw_lmdb_txn_pool;
@@ -65,13 +68,7 @@ struct fw_store {
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
-    /* ordinal -> id as the read path learnt it from uord (0: not yet): an
-     * ordinal, once committed, never names another id (import starts after
-     * meta next_ord), so an entry is never stale; ORD_CACHE_MAX entries of
-     * reserved address space, touched pages only (lmdb_read.c). */
-    uint64_t *ord_ids;
 };
-#define ORD_CACHE_MAX (UINT32_C(1) << 27)
 
 /* ---- byte order helpers (keys big-endian, values little-endian) ---- */
 static inline void be64_put(uint8_t *p, uint64_t v)
@@ -168,14 +165,22 @@ FW_MUSTCHECK int fw_lmdb_err(int mdb_or_errno);
 /* ---- lmdb_codec.c: record encodings ---- */
 /* The unpack functions return FW_OK, or FW_EIO for a record that does not
  * decode (a corrupt database). */
-/* Offsets of the counters inside a packed user (rewritten in place by the graph code). */
-#define USER_OFF_MOST_RECENT 32
-#define USER_OFF_FOLLOWERS 40
-#define USER_OFF_FOLLOWING 48
-#define USER_OFF_TWEETS 56
 size_t fw_lmdb_user_size(const fw_user *u);
 void fw_lmdb_user_pack(const fw_user *u, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_user_unpack(const void *p, size_t n, fw_user *u);
+/* Schema 2's user record, for the upgrade. */
+FW_MUSTCHECK int fw_lmdb_user_unpack_v2(const void *p, size_t n, fw_user *u);
+/* The id of a packed user, without decoding the rest. */
+FW_MUSTCHECK int fw_lmdb_user_id_of(const void *p, size_t n, uint64_t *id);
+/* The counters the store maintains, which a follow or a tweet rewrites. */
+typedef struct fw_lmdb_counts {
+    uint64_t most_recent, followers, following, tweets;
+} fw_lmdb_counts;
+#define USER_RECOUNT_GROW 40 /* what fw_lmdb_user_recount can add: four varints' worth */
+FW_MUSTCHECK int fw_lmdb_user_counts(const void *p, size_t n, fw_lmdb_counts *c);
+/* Copies packed user p (n bytes) into out (n + USER_RECOUNT_GROW bytes) with
+ * counters c; returns the new size, 0 if p does not decode. */
+size_t fw_lmdb_user_recount(const void *p, size_t n, const fw_lmdb_counts *c, uint8_t *out);
 size_t fw_lmdb_tweet_size(const fw_tweet *t);
 void fw_lmdb_tweet_pack(const fw_tweet *t, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_tweet_unpack(const void *p, size_t n, fw_tweet *t);
@@ -188,8 +193,8 @@ size_t fw_lmdb_cred_size(const fw_cred *c);
 void fw_lmdb_cred_pack(const fw_cred *c, uint8_t *out);
 FW_MUSTCHECK int fw_lmdb_cred_unpack(const void *p, size_t n, fw_cred *c);
 /* The packed form of the record each id-keyed table holds, for
- * fw_lmdb_put_rec: fw_lmdb_codec_of(DB_USERS) packs an fw_user, DB_TWEETS an
- * fw_tweet, DB_APPS an fw_app; NULL for any other table. */
+ * fw_lmdb_put_rec: fw_lmdb_codec_of(DB_TWEETS) packs an fw_tweet, DB_APPS an
+ * fw_app; NULL for any other table (users are keyed by ordinal: fw_lmdb_user_put). */
 typedef struct fw_lmdb_codec {
     size_t (*size)(const void *rec);
     void (*pack)(const void *rec, uint8_t *out);
@@ -212,40 +217,47 @@ typedef struct fw_lmdb_wtx {
 } fw_lmdb_wtx;
 
 FW_MUSTCHECK int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w);
-/* Begins a write txn and loads user id into *u (borrowed from the txn); on
+/* Begins a write txn and loads user id into *u (borrowed from the txn) and
+ * its ordinal into *ord (when not NULL); on
  * failure the txn is already aborted. fw_err, FW_ENOTFOUND for no such user. */
-FW_MUSTCHECK int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u);
+FW_MUSTCHECK int fw_lmdb_wtx_begin_user(fw_store *s, fw_lmdb_wtx *w, uint64_t id, fw_user *u, uint32_t *ord);
 /* Stores the sequence counter and commits; aborts on any failure. Returns FW_*. */
 FW_MUSTCHECK int fw_lmdb_wtx_commit(fw_lmdb_wtx *w);
 void fw_lmdb_wtx_abort(fw_lmdb_wtx *w);
 /* Commits if rc is FW_OK, aborts otherwise (rc is an fw_err, never an LMDB
  * code). Returns the fw_err result. */
 FW_MUSTCHECK int fw_lmdb_wtx_finish(fw_lmdb_wtx *w, int rc);
-/* Packs rec (the fw_user, fw_tweet or fw_app that db holds: DB_USERS,
- * DB_TWEETS, DB_APPS) and puts it under the 8-byte big-endian key id; fw_err.
+/* Packs rec (the fw_tweet or fw_app that db holds: DB_TWEETS, DB_APPS) and puts it under the 8-byte big-endian key id; fw_err.
  * rec's strings may point into the map: it is packed into a copy first. */
 FW_MUSTCHECK int fw_lmdb_put_rec(fw_lmdb_wtx *w, int db, uint64_t id, const void *rec, unsigned flags);
 
 /* Looks up the 8-byte big-endian key id in db: FW_OK with *v borrowed from
  * the map, FW_ENOTFOUND, or another fw_err. Works in read and write txns. */
 FW_MUSTCHECK int fw_lmdb_get_id(MDB_txn *txn, fw_store *s, int db, uint64_t id, MDB_val *v);
-/* Rewrites user id's packed record through patch, which may change only the
- * fixed-offset counters (USER_OFF_*) of the copy it gets; min is the size the
- * record must have. fw_err; FW_ENOTFOUND if there is no such user. */
+/* Rewrites the counters of the user with ordinal ord through patch; fw_err,
+ * FW_ENOTFOUND if there is no such user. */
 FW_MUSTCHECK
-int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint64_t id, size_t min, void (*patch)(uint8_t *rec, const void *arg),
+int fw_lmdb_user_patch(fw_lmdb_wtx *w, uint32_t ord, void (*patch)(fw_lmdb_counts *c, const void *arg),
                        const void *arg);
-/* Fetches a user; FW_OK, FW_ENOTFOUND, FW_EIO. */
-FW_MUSTCHECK int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u);
+/* Packs u and puts it under ordinal ord (flags: mdb_put's); fw_err. u's
+ * strings may point into the map: it is packed into a copy first. */
+FW_MUSTCHECK int fw_lmdb_user_put(MDB_txn *txn, fw_store *s, uint32_t ord, const fw_user *u, unsigned flags);
+/* Fetches a user by id, and its ordinal when ord is not NULL; FW_OK,
+ * FW_ENOTFOUND, FW_EIO (also for an id whose ordinal has no record). */
+FW_MUSTCHECK int fw_lmdb_user_get(MDB_txn *txn, fw_store *s, uint64_t id, fw_user *u, uint32_t *ord);
+/* Fetches the user with ordinal ord; FW_OK, FW_ENOTFOUND, FW_EIO. */
+FW_MUSTCHECK int fw_lmdb_user_get_ord(MDB_txn *txn, fw_store *s, uint32_t ord, fw_user *u);
+/* The users table's key for ordinal ord (native-endian, MDB_INTEGERKEY). */
+static inline MDB_val fw_lmdb_ord_key(const uint32_t *ord) { return (MDB_val){sizeof(*ord), (void *)ord}; }
 /* Relationship src -> dst: FW_REL_* and its edge sequence (0 if none); FW_OK
  * or FW_EIO (also for a malformed record). */
 FW_MUSTCHECK int fw_lmdb_rel_get(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint8_t *state, uint64_t *seq);
-/* A user's ordinal (DB_UID) and back (DB_UORD): FW_OK, FW_ENOTFOUND, FW_EIO. */
+/* A user's ordinal (DB_UID) and back (the id in its record): FW_OK, FW_ENOTFOUND, FW_EIO. */
 FW_MUSTCHECK int fw_lmdb_user_ord(MDB_txn *txn, fw_store *s, uint64_t id, uint32_t *ord);
 FW_MUSTCHECK int fw_lmdb_ord_id(MDB_txn *txn, fw_store *s, uint32_t ord, uint64_t *id);
 /* Gives new user id the next ordinal (FW_EFULL past ADJ_ORD_MAX) / removes
- * its ordinal (never reused); fw_err. */
-FW_MUSTCHECK int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id);
+ * its ordinal (never reused) and its record; fw_err. */
+FW_MUSTCHECK int fw_lmdb_ord_assign(fw_lmdb_wtx *w, uint64_t id, uint32_t *ord);
 FW_MUSTCHECK int fw_lmdb_ord_drop(fw_lmdb_wtx *w, uint64_t id);
 /* fw_lmdb_rel_get by ordinals. */
 FW_MUSTCHECK int fw_lmdb_rel_get_ord(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t *state,
@@ -257,9 +269,9 @@ FW_MUSTCHECK int fw_lmdb_rel_get_ord(MDB_txn *txn, fw_store *s, uint32_t src, ui
 FW_MUSTCHECK int fw_lmdb_list_op(MDB_txn *txn, fw_store *s, int db, uint32_t owner, uint64_t seq, uint32_t other,
                                  bool put);
 FW_MUSTCHECK int fw_lmdb_idx_set(MDB_txn *txn, fw_store *s, uint32_t src, uint32_t dst, uint8_t state, uint64_t seq);
-/* Converts a schema-1 database to this layout inside txn (lmdb_upgrade.c);
- * progress lines go to stderr when it is a terminal. fw_err. */
-FW_MUSTCHECK int fw_lmdb_upgrade_v1(fw_store *s, MDB_txn *txn);
+/* Converts a schema-1 or schema-2 database (from) to this layout inside txn
+ * (lmdb_upgrade.c); progress lines go to stderr when it is a terminal. fw_err. */
+FW_MUSTCHECK int fw_lmdb_upgrade(fw_store *s, MDB_txn *txn, uint32_t from);
 /* Applies one follow-graph write (FW_W_*) with the semantics of store.h.
  * Validation happens before the first change, so a non-OK res->rc leaves the
  * txn untouched; a non-OK return is a storage failure (fw_err; the txn must be aborted). */

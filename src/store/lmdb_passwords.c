@@ -7,7 +7,7 @@ int fw_lmdb_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec,
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user u;
-    int rc = fw_lmdb_wtx_begin_user(s, &w, user_id, &u);
+    int rc = fw_lmdb_wtx_begin_user(s, &w, user_id, &u, NULL);
     if (rc)
         return rc;
     uint8_t k[8];

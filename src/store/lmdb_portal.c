@@ -62,7 +62,7 @@ int fw_lmdb_dev_create(fw_store *s, uint64_t user_id, uint8_t status, int64_t no
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user u;
-    int rc = fw_lmdb_wtx_begin_user(s, &w, user_id, &u);
+    int rc = fw_lmdb_wtx_begin_user(s, &w, user_id, &u, NULL);
     if (rc)
         return rc;
     uint8_t b[DEV_SIZE] = {REC_V, status};

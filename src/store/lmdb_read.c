@@ -311,12 +311,12 @@ static fw_rels rels_of(fw_store *s, MDB_txn *txn, uint32_t vord, uint64_t viewer
 {
     fw_rels r = {FW_REL_NONE, FW_REL_NONE};
     uint64_t seq;
-    uint32_t uord;
-    if (vord == UINT32_MAX || viewer == user || fw_lmdb_user_ord(txn, s, user, &uord) != FW_OK)
+    uint32_t uo;
+    if (vord == UINT32_MAX || viewer == user || fw_lmdb_user_ord(txn, s, user, &uo) != FW_OK)
         return r;
-    if (fw_lmdb_rel_get_ord(txn, s, vord, uord, &r.out, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, vord, uo, &r.out, &seq))
         r.out = FW_REL_NONE;
-    if (fw_lmdb_rel_get_ord(txn, s, uord, vord, &r.in, &seq))
+    if (fw_lmdb_rel_get_ord(txn, s, uo, vord, &r.in, &seq))
         r.in = FW_REL_NONE;
     return r;
 }
@@ -356,19 +356,18 @@ static int users_fill(fw_store *s, MDB_txn *txn, arena *a, const fw_users_q *q, 
 {
     for (size_t i = 0; i < q->n; i++) {
         a->uptr[i] = NULL;
-        uint64_t id = 0;
+        int rc;
         if (q->ids) {
-            id = q->ids[i];
+            rc = fw_lmdb_user_get(txn, s, q->ids[i], &a->users[i], NULL);
         } else {
             char name[FW_USERNAME_MAX + 1];
             if (!fw_rec_username_key(q->usernames[i], name))
                 continue;
             MDB_val key = {q->usernames[i].len, name}, v;
-            if (mdb_get(txn, s->dbi[DB_UNAMES], &key, &v) || v.mv_size != 8)
+            if (mdb_get(txn, s->dbi[DB_UNAMES], &key, &v) || v.mv_size != 4)
                 continue;
-            id = be64_get(v.mv_data);
+            rc = fw_lmdb_user_get_ord(txn, s, be32_get(v.mv_data), &a->users[i]);
         }
-        int rc = fw_lmdb_user_get(txn, s, id, &a->users[i]);
         if (rc == FW_OK)
             a->uptr[i] = &a->users[i];
         else if (rc != FW_ENOTFOUND)
@@ -407,10 +406,9 @@ typedef struct walk {
     fw_store *s;
     MDB_txn *txn;
     MDB_cursor *c;  /* the list */
-    MDB_cursor *oc; /* uord, then */
     MDB_cursor *uc; /* users: a positioned cursor skips the descent from the
-                       root when the next id lies on the same leaf page, which
-                       is common since lists are grouped by account age */
+                       root when the next ordinal lies on the same leaf page,
+                       which is common since lists are grouped by account age */
     uint8_t key[4];
 } walk;
 
@@ -459,38 +457,10 @@ static int step(walk *w, bool older, MDB_val *v)
     return list_rc(mdb_cursor_get(w->c, &k, v, older ? MDB_NEXT_DUP : MDB_PREV_DUP), v);
 }
 
-/* The id an ordinal names: from the store's cache, else uord (which fills
- * it). 0 if none; FW_EIO for a malformed entry. A cold page's cost is its
- * B-tree descents, and this halves them. */
-static int64_t ord_to_id(walk *w, uint32_t ord)
-{
-    uint64_t *slot = ord < ORD_CACHE_MAX && w->s->ord_ids ? &w->s->ord_ids[ord] : NULL;
-    uint64_t id = slot ? __atomic_load_n(slot, __ATOMIC_RELAXED) : 0;
-    if (id)
-        return (int64_t)id;
-    uint8_t o[4];
-    be32_put(o, ord);
-    MDB_val okey = {4, o}, ov;
-    int rc = mdb_cursor_get(w->oc, &okey, &ov, MDB_SET_KEY);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    if (rc || ov.mv_size != 8)
-        return FW_EIO;
-    id = be64_get(ov.mv_data);
-    if (slot)
-        __atomic_store_n(slot, id, __ATOMIC_RELAXED);
-    return (int64_t)(id & INT64_MAX);
-}
-
 /* Loads the user an entry points at; 1 if visible (exists, not suspended). */
 static int visible(walk *w, uint32_t ord, fw_user *u)
 {
-    int64_t id = ord_to_id(w, ord);
-    if (id <= 0)
-        return (int)id;
-    uint8_t k[8];
-    be64_put(k, (uint64_t)id);
-    MDB_val key = {8, k}, v;
+    MDB_val key = fw_lmdb_ord_key(&ord), v;
     int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return 0;
@@ -568,24 +538,17 @@ static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
 
 static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw_list_res *res, fw_user *owner)
 {
-    int rc = fw_lmdb_user_get(txn, s, q->owner_id, owner);
+    uint32_t ord;
+    int rc = fw_lmdb_user_get(txn, s, q->owner_id, owner, &ord);
     if (rc)
         return rc;
     res->owner = owner;
     res->owner_rels = rels_of(s, txn, viewer_ord(s, txn, q->opts.viewer_id), q->opts.viewer_id, q->owner_id);
-    walk w = {s, txn, NULL, NULL, NULL, {0}};
-    uint32_t ord;
-    if ((rc = fw_lmdb_user_ord(txn, s, q->owner_id, &ord)))
-        return rc == FW_ENOTFOUND ? FW_EIO : rc; /* a user without an ordinal: check() reports it */
+    walk w = {s, txn, NULL, NULL, {0}};
     be32_put(w.key, ord);
     if (mdb_cursor_open(txn, s->dbi[LIST_DB[q->kind]], &w.c))
         return FW_EIO;
-    if (mdb_cursor_open(txn, s->dbi[DB_UORD], &w.oc)) {
-        mdb_cursor_close(w.c);
-        return FW_EIO;
-    }
     if (mdb_cursor_open(txn, s->dbi[DB_USERS], &w.uc)) {
-        mdb_cursor_close(w.oc);
         mdb_cursor_close(w.c);
         return FW_EIO;
     }
@@ -602,7 +565,6 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
         rc = q->cursor == UINT64_MAX ? peek(&w, UINT64_MAX, true, &res->more_older)
                                      : peek(&w, q->cursor + 1, true, &res->more_older);
     mdb_cursor_close(w.uc);
-    mdb_cursor_close(w.oc);
     mdb_cursor_close(w.c);
     if (rc)
         return rc;
@@ -723,7 +685,7 @@ static int auth_lookup(fw_store *s, MDB_txn *txn, const fw_auth_q *q, fw_cred *c
     if (q->by == FW_AUTH_BY_OAUTH1 &&
         !fw_ct_equal(app->consumer_key.p, app->consumer_key.len, q->consumer_key.p, q->consumer_key.len))
         return FW_ENOTFOUND;
-    if (cred->user_id && (rc = fw_lmdb_user_get(txn, s, cred->user_id, user)))
+    if (cred->user_id && (rc = fw_lmdb_user_get(txn, s, cred->user_id, user, NULL)))
         return rc;
     res->cred = cred;
     res->app = app;

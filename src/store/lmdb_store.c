@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "core/clock.h"
@@ -28,7 +27,7 @@ static const struct {
     unsigned flags;
 } DBS[DB_COUNT] = {
     [DB_META] = {"meta", 0},
-    [DB_USERS] = {"users", 0},
+    [DB_USERS] = {"urec", MDB_INTEGERKEY}, /* schema 3; schema 2's id-keyed users and uord: lmdb_upgrade.c */
     [DB_UNAMES] = {"unames", 0},
     [DB_TWEETS] = {"tweets", 0},
     /* schema 2 adjacency (lmdb_internal.h); schema 1's followers, following,
@@ -37,7 +36,6 @@ static const struct {
     [DB_FOLLOWING] = {"fol_out", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_REQ_IN] = {"rq_in", MDB_DUPSORT | MDB_DUPFIXED},
     [DB_REQ_OUT] = {"rq_out", MDB_DUPSORT | MDB_DUPFIXED},
-    [DB_UORD] = {"uord", 0},
     [DB_UID] = {"uid", 0},
     [DB_PROJECTS] = {"projects", 0},
     [DB_APPS] = {"apps", 0},
@@ -84,9 +82,9 @@ static int read_schema(MDB_txn *txn, MDB_dbi meta, uint32_t *ver)
     return rc;
 }
 
-/* Opens every dbi and creates the meta records on first open. A schema-1
- * database is converted in this transaction by a writable open; a read-only
- * open refuses it with what to run. */
+/* Opens every dbi and creates the meta records on first open. A schema-1 or
+ * schema-2 database is converted in this transaction by a writable open; a
+ * read-only open refuses it with what to run. */
 static int init_dbs(fw_store *s, const fw_store_opts *opts)
 {
     MDB_txn *txn;
@@ -99,10 +97,11 @@ static int init_dbs(fw_store *s, const fw_store_opts *opts)
         rc = read_schema(txn, s->dbi[DB_META], &ver);
     if (!rc && ver == 0 && s->read_only)
         rc = MDB_NOTFOUND; /* nothing was ever written */
-    else if (!rc && (ver > FW_SCHEMA_VERSION || (ver && ver < FW_SCHEMA_VERSION && (ver != 1 || s->read_only)))) {
-        if (ver == 1)
-            fw_store_open_err(opts, "%s: schema 1 (the old adjacency layout) must be converted first: run "
-                              "followd db migrate --db %s (any writable open converts it)", opts->path, opts->path);
+    else if (!rc && (ver > FW_SCHEMA_VERSION || (ver && ver < FW_SCHEMA_VERSION && s->read_only))) {
+        if (ver < FW_SCHEMA_VERSION)
+            fw_store_open_err(opts, "%s: schema %u (%s) must be converted first: run "
+                              "followd db migrate --db %s (any writable open converts it)", opts->path, ver,
+                              ver == 1 ? "the old adjacency layout" : "users keyed by id", opts->path);
         else
             fw_store_open_err(opts, "%s: schema %u, this build knows %u", opts->path, ver, FW_SCHEMA_VERSION);
         rc = MDB_INCOMPATIBLE;
@@ -124,9 +123,9 @@ static int init_dbs(fw_store *s, const fw_store_opts *opts)
     MDB_dbi meta = s->dbi[DB_META];
     MDB_val k = {6, "schema"}, v;
     uint8_t b[32];
-    if (ver == 1 && (rc = fw_lmdb_upgrade_v1(s, txn))) {
+    if (ver && ver < FW_SCHEMA_VERSION && (rc = fw_lmdb_upgrade(s, txn, ver))) {
         mdb_txn_abort(txn);
-        fw_store_open_err(opts, "%s: converting schema 1 failed (nothing was changed): %s", opts->path,
+        fw_store_open_err(opts, "%s: converting schema %u failed (nothing was changed): %s", opts->path, ver,
                           fw_strerror(rc));
         return rc;
     }
@@ -181,7 +180,7 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
     s->bulk = opts->bulk && !opts->read_only;
     rc = mdb_env_create(&s->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 5); /* + schema 1's five adjacency tables while converting */
+        rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 7); /* + the old tables while converting (lmdb_upgrade.c) */
     if (!rc)
         rc = mdb_env_set_mapsize(s->env, opts->map_size ? opts->map_size : DEFAULT_MAP_SIZE);
     if (!rc)
@@ -200,16 +199,9 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
         fw_store_open_err(opts, "%s: %s", opts->path, mdb_strerror(rc));
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
-    if (!frc) { /* reserved, not committed: pages appear as ordinals are read */
-        void *m = mmap(NULL, (size_t)ORD_CACHE_MAX * 8, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        s->ord_ids = m == MAP_FAILED ? NULL : m; /* without it every read asks uord */
-    }
     if (!frc && !s->read_only)
         frc = fw_lmdb_writer_start(s);
     if (frc) {
-        if (s->ord_ids)
-            munmap(s->ord_ids, (size_t)ORD_CACHE_MAX * 8);
         fw_lmdb_rpool_free(s);
         if (s->env)
             mdb_env_close(s->env);
@@ -230,8 +222,6 @@ void fw_lmdb_close(fw_store *s)
     if (s->bulk)
         mdb_env_sync(s->env, 1);
     mdb_env_close(s->env);
-    if (s->ord_ids)
-        munmap(s->ord_ids, (size_t)ORD_CACHE_MAX * 8);
     free(s);
 }
 

@@ -52,27 +52,27 @@ static void rec_fill(fw_user_rec *r, const fw_user *u)
         fw_user_rec_set(r, i, *user_field((fw_user *)u, i));
 }
 
-static int put_uname(fw_lmdb_wtx *w, const char *lname, uint64_t id)
+static int put_uname(fw_lmdb_wtx *w, const char *lname, uint32_t ord)
 {
-    uint8_t d[8];
-    be64_put(d, id);
-    MDB_val key = {strlen(lname), (void *)lname}, v = {8, d};
+    uint8_t d[4];
+    be32_put(d, ord);
+    MDB_val key = {strlen(lname), (void *)lname}, v = {4, d};
     return fw_lmdb_err(mdb_put(w->txn, w->s->dbi[DB_UNAMES], &key, &v, 0));
 }
 
-/* Id owning a lower-cased username, 0 if none; fw_err. */
-static int uname_owner(MDB_txn *txn, fw_store *s, const char *lname, uint64_t *id)
+/* The ordinal owning a lower-cased username, UINT32_MAX if none; fw_err. */
+static int uname_owner(MDB_txn *txn, fw_store *s, const char *lname, uint32_t *ord)
 {
     MDB_val key = {strlen(lname), (void *)lname}, v;
     int rc = mdb_get(txn, s->dbi[DB_UNAMES], &key, &v);
-    *id = 0;
+    *ord = UINT32_MAX;
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return fw_lmdb_err(rc);
-    if (v.mv_size != 8)
+    if (v.mv_size != 4)
         return FW_EIO;
-    *id = be64_get(v.mv_data);
+    *ord = be32_get(v.mv_data);
     return 0;
 }
 
@@ -104,18 +104,18 @@ int fw_lmdb_user_create(fw_store *s, const fw_user *u, uint64_t *id_out)
     if (rc)
         return rc;
     fw_user nu = *u;
-    uint64_t owner;
+    uint32_t owner, ord;
     if ((rc = uname_owner(w.txn, s, lname, &owner)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if (owner || (nu.id && key_exists(w.txn, s, DB_USERS, nu.id)))
+    if (owner != UINT32_MAX || (nu.id && key_exists(w.txn, s, DB_UID, nu.id)))
         return fw_lmdb_wtx_finish(&w, FW_EEXISTS);
-    if (!nu.id && (rc = fresh_id(&w, DB_USERS, &nu.id)))
+    if (!nu.id && (rc = fresh_id(&w, DB_UID, &nu.id)))
         return fw_lmdb_wtx_finish(&w, rc);
     nu.followers_count = nu.following_count = 0;
     if (!nu.created_at_ms)
         nu.created_at_ms = fw_now_ms();
-    if (!(rc = fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, MDB_NOOVERWRITE)) && !(rc = put_uname(&w, lname, nu.id)))
-        rc = fw_lmdb_ord_assign(&w, nu.id);
+    if (!(rc = fw_lmdb_ord_assign(&w, nu.id, &ord)) && !(rc = fw_lmdb_user_put(w.txn, s, ord, &nu, MDB_NOOVERWRITE)))
+        rc = put_uname(&w, lname, ord);
     rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nu.id;
@@ -129,27 +129,28 @@ int fw_lmdb_user_update(fw_store *s, const fw_user *u)
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user old;
-    int rc = fw_lmdb_wtx_begin_user(s, &w, u->id, &old);
+    uint32_t ord;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, u->id, &old, &ord);
     if (rc)
         return rc;
     if (!fw_rec_username_key(old.username, oldname))
         return fw_lmdb_wtx_finish(&w, FW_EIO);
     bool unprotect = (old.flags & FW_USER_PROTECTED) && !(u->flags & FW_USER_PROTECTED);
-    uint64_t owner;
+    uint32_t owner;
     if ((rc = uname_owner(w.txn, s, lname, &owner)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if (owner && owner != u->id)
+    if (owner != UINT32_MAX && owner != ord)
         return fw_lmdb_wtx_finish(&w, FW_EEXISTS);
     bool renamed = strcmp(lname, oldname) != 0;
-    uint64_t old_owner = 0;
+    uint32_t old_owner = UINT32_MAX;
     if (renamed && (rc = uname_owner(w.txn, s, oldname, &old_owner)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if (renamed && old_owner == u->id) { /* never drop another user's entry */
+    if (renamed && old_owner == ord) { /* never drop another user's entry */
         MDB_val key = {strlen(oldname), oldname};
         if ((rc = fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL))))
             return fw_lmdb_wtx_finish(&w, rc);
     }
-    if ((rc = put_uname(&w, lname, u->id)))
+    if ((rc = put_uname(&w, lname, ord)))
         return fw_lmdb_wtx_finish(&w, rc);
     if (unprotect && (rc = fw_lmdb_accept_all(&w, u->id)))
         return fw_lmdb_wtx_finish(&w, rc);
@@ -157,13 +158,13 @@ int fw_lmdb_user_update(fw_store *s, const fw_user *u)
      * caller read them earlier: accepting requests added followers, and a
      * follow or tweet committed by another process since the caller's read
      * must not be undone. */
-    if ((rc = fw_lmdb_user_get(w.txn, s, u->id, &old)))
+    if ((rc = fw_lmdb_user_get_ord(w.txn, s, ord, &old)))
         return fw_lmdb_wtx_finish(&w, rc);
     fw_user nu = *u;
     nu.followers_count = old.followers_count;
     nu.following_count = old.following_count;
     nu.most_recent_tweet_id = old.most_recent_tweet_id;
-    return fw_lmdb_wtx_finish(&w, fw_lmdb_put_rec(&w, DB_USERS, nu.id, &nu, 0));
+    return fw_lmdb_wtx_finish(&w, fw_lmdb_user_put(w.txn, s, ord, &nu, 0));
 }
 
 /* Removes the sign-in password and every credential issued to id, so no
@@ -195,25 +196,22 @@ int fw_lmdb_user_delete(fw_store *s, uint64_t id)
 {
     fw_lmdb_wtx w;
     fw_user old;
-    int rc = fw_lmdb_wtx_begin_user(s, &w, id, &old);
+    uint32_t ord;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, id, &old, &ord);
     if (rc)
         return rc;
     char lname[FW_USERNAME_MAX + 1];
     bool named = fw_rec_username_key(old.username, lname); /* copy before the record goes away */
     if ((rc = fw_lmdb_unlink_user(&w, id)) || (rc = fw_lmdb_ord_drop(&w, id)) || (rc = drop_secrets(&w, id)))
         return fw_lmdb_wtx_finish(&w, rc);
-    uint64_t owner = 0;
+    uint32_t owner = UINT32_MAX;
     if (named && (rc = uname_owner(w.txn, s, lname, &owner)))
         return fw_lmdb_wtx_finish(&w, rc);
-    if (named && owner == id) {
+    if (named && owner == ord) {
         MDB_val key = {strlen(lname), lname};
-        if ((rc = fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL))))
-            return fw_lmdb_wtx_finish(&w, rc);
+        rc = fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_UNAMES], &key, NULL));
     }
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k};
-    return fw_lmdb_wtx_finish(&w, fw_lmdb_err(mdb_del(w.txn, s->dbi[DB_USERS], &key, NULL)));
+    return fw_lmdb_wtx_finish(&w, rc);
 }
 
 static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
@@ -222,16 +220,18 @@ static int user_get_by(fw_store *s, uint64_t id, fw_str name, fw_user_rec *out)
     MDB_txn *txn;
     if (fw_lmdb_rtxn_get(s, &txn))
         return FW_EIO;
-    int rc = FW_OK;
-    if (!id) {
-        char lname[FW_USERNAME_MAX + 1];
-        if (!fw_rec_username_key(name, lname))
-            rc = FW_ENOTFOUND;
-        else if (!(rc = uname_owner(txn, s, lname, &id)) && !id)
-            rc = FW_ENOTFOUND;
-    }
+    int rc;
     fw_user u;
-    if (!rc && !(rc = fw_lmdb_user_get(txn, s, id, &u)))
+    if (id) {
+        rc = fw_lmdb_user_get(txn, s, id, &u, NULL);
+    } else {
+        char lname[FW_USERNAME_MAX + 1];
+        uint32_t ord = UINT32_MAX;
+        rc = fw_rec_username_key(name, lname) ? uname_owner(txn, s, lname, &ord) : FW_OK;
+        if (!rc)
+            rc = ord == UINT32_MAX ? FW_ENOTFOUND : fw_lmdb_user_get_ord(txn, s, ord, &u);
+    }
+    if (!rc)
         rec_fill(out, &u);
     fw_lmdb_rtxn_put(s, txn);
     return rc;
@@ -256,11 +256,12 @@ typedef struct user_scan {
     void *ctx;
 } user_scan;
 
+/* A row of uid: the user its ordinal names (so a scan goes in id order). */
 static int user_row(void *ctx, MDB_txn *txn, fw_store *s, const MDB_val *k, const MDB_val *v)
 {
     user_scan *us = ctx;
     fw_user u;
-    if (fw_lmdb_user_unpack(v->mv_data, v->mv_size, &u) < 0)
+    if (v->mv_size != 4 || fw_lmdb_user_get_ord(txn, s, be32_get(v->mv_data), &u))
         return FW_EIO;
     return us->fn(us->ctx, &u) != 0;
 }
@@ -270,16 +271,16 @@ int fw_lmdb_user_scan(fw_store *s, uint64_t after, size_t limit, int (*fn)(void 
     if (after == UINT64_MAX)
         return FW_OK;
     user_scan us = {fn, ctx};
-    return fw_lmdb_scan(s, DB_USERS, after + 1, limit, user_row, &us);
+    return fw_lmdb_scan(s, DB_UID, after + 1, limit, user_row, &us);
 }
 
 /* Author bookkeeping: newest tweet id and tweet count. */
-static void add_tweet(uint8_t *b, const void *arg)
+static void add_tweet(fw_lmdb_counts *c, const void *arg)
 {
     uint64_t tweet_id = *(const uint64_t *)arg;
-    if (le64_get(b + USER_OFF_MOST_RECENT) < tweet_id)
-        le64_put(b + USER_OFF_MOST_RECENT, tweet_id);
-    le64_put(b + USER_OFF_TWEETS, le64_get(b + USER_OFF_TWEETS) + 1);
+    if (c->most_recent < tweet_id)
+        c->most_recent = tweet_id;
+    c->tweets++;
 }
 
 int fw_lmdb_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
@@ -288,7 +289,8 @@ int fw_lmdb_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
         return FW_EINVAL;
     fw_lmdb_wtx w;
     fw_user author;
-    int rc = fw_lmdb_wtx_begin_user(s, &w, t->author_id, &author);
+    uint32_t ord;
+    int rc = fw_lmdb_wtx_begin_user(s, &w, t->author_id, &author, &ord);
     if (rc)
         return rc;
     fw_tweet nt = *t;
@@ -300,7 +302,7 @@ int fw_lmdb_tweet_add(fw_store *s, const fw_tweet *t, uint64_t *id_out)
         nt.created_at_ms = fw_now_ms();
     rc = fw_lmdb_put_rec(&w, DB_TWEETS, nt.id, &nt, MDB_NOOVERWRITE);
     if (!rc)
-        rc = fw_lmdb_user_patch(&w, nt.author_id, USER_OFF_TWEETS + 8, add_tweet, &nt.id);
+        rc = fw_lmdb_user_patch(&w, ord, add_tweet, &nt.id);
     rc = fw_lmdb_wtx_finish(&w, rc);
     if (!rc && id_out)
         *id_out = nt.id;

@@ -18,5 +18,5 @@ def test_healthz_and_readyz_answer_without_credentials(api):
 def test_db_migrate_reports_the_current_schema():
     db = fresh_db()
     out = run_cli("db", "migrate", db=db).strip()
-    assert out.endswith(f"schema version {PG_SCHEMA if PG else 2} (current)"), out
+    assert out.endswith(f"schema version {PG_SCHEMA if PG else 3} (current)"), out
     assert "ok" in run_cli("check", db=db)

@@ -517,15 +517,21 @@ static void test_check_detects_bad_counter(void **state)
     mdb_env_set_mapsize(env, 64u << 20);
     assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
     assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, "users", 0, &dbi), 0);
+    assert_int_equal(mdb_dbi_open(txn, "uid", 0, &dbi), 0);
     uint8_t k[8];
     be64_put(k, b);
     MDB_val key = {8, k}, v;
     assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
-    uint8_t *copy = malloc(v.mv_size);
-    memcpy(copy, v.mv_data, v.mv_size);
-    le64_put(copy + USER_OFF_FOLLOWERS, 5);
-    MDB_val nv = {v.mv_size, copy};
+    uint32_t ord = be32_get(v.mv_data);
+    assert_int_equal(mdb_dbi_open(txn, "urec", MDB_INTEGERKEY, &dbi), 0);
+    key = fw_lmdb_ord_key(&ord);
+    assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+    fw_lmdb_counts c;
+    assert_int_equal(fw_lmdb_user_counts(v.mv_data, v.mv_size, &c), FW_OK);
+    c.followers = 5;
+    uint8_t *copy = malloc(v.mv_size + USER_RECOUNT_GROW);
+    MDB_val nv = {fw_lmdb_user_recount(v.mv_data, v.mv_size, &c, copy), copy};
+    assert_true(nv.mv_size > 0);
     assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
     free(copy);
     assert_int_equal(mdb_txn_commit(txn), 0);
@@ -1045,28 +1051,30 @@ static void raw_idx(MDB_txn *txn, fw_store *s, uint64_t src, uint64_t dst, uint6
     assert_int_equal(mdb_put(txn, s->dbi[DB_FOLLOWING], &key, &val, 0), 0);
 }
 
-/* Overwrites the u64 at off in a user's packed header. */
-static void raw_user_u64(MDB_txn *txn, fw_store *s, uint64_t id, size_t off, uint64_t v)
+/* Overwrites a user's followers (followers true) or following counter. */
+static void raw_user_count(MDB_txn *txn, fw_store *s, uint64_t id, bool followers, uint64_t v)
 {
-    uint8_t k[8];
-    be64_put(k, id);
-    MDB_val key = {8, k}, val;
+    uint32_t ord = raw_ord(txn, s, id);
+    MDB_val key = fw_lmdb_ord_key(&ord), val;
     assert_int_equal(mdb_get(txn, s->dbi[DB_USERS], &key, &val), 0);
-    uint8_t *copy = malloc(val.mv_size);
-    memcpy(copy, val.mv_data, val.mv_size);
-    le64_put(copy + off, v);
-    MDB_val nv = {val.mv_size, copy};
+    fw_lmdb_counts c;
+    assert_int_equal(fw_lmdb_user_counts(val.mv_data, val.mv_size, &c), FW_OK);
+    *(followers ? &c.followers : &c.following) = v;
+    uint8_t *copy = malloc(val.mv_size + USER_RECOUNT_GROW);
+    MDB_val nv = {fw_lmdb_user_recount(val.mv_data, val.mv_size, &c, copy), copy};
+    assert_true(nv.mv_size > 0);
     assert_int_equal(mdb_put(txn, s->dbi[DB_USERS], &key, &nv, 0), 0);
     free(copy);
 }
 
-/* Sets lname -> id in the username index; id 0 deletes the name. */
-static void raw_uname(MDB_txn *txn, fw_store *s, const char *lname, uint64_t id)
+/* Sets lname -> ordinal ord in the username index; ord < 0 deletes the name. */
+static void raw_uname(MDB_txn *txn, fw_store *s, const char *lname, int64_t ord)
 {
-    uint8_t d[8];
-    be64_put(d, id);
-    MDB_val key = {strlen(lname), (void *)lname}, val = {8, d};
-    assert_int_equal(id ? mdb_put(txn, s->dbi[DB_UNAMES], &key, &val, 0) : mdb_del(txn, s->dbi[DB_UNAMES], &key, NULL),
+    uint8_t d[4];
+    be32_put(d, (uint32_t)ord);
+    MDB_val key = {strlen(lname), (void *)lname}, val = {4, d};
+    assert_int_equal(ord >= 0 ? mdb_put(txn, s->dbi[DB_UNAMES], &key, &val, 0)
+                              : mdb_del(txn, s->dbi[DB_UNAMES], &key, NULL),
                      0);
 }
 
@@ -1114,7 +1122,7 @@ static void test_check_followers_count(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    raw_user_u64(t, s, g.b, USER_OFF_FOLLOWERS, 2);
+    raw_user_count(t, s, g.b, true, 2);
     raw_commit(t);
     expect_problem(s, "followers_count 2 but 1 followers");
 }
@@ -1124,7 +1132,7 @@ static void test_check_following_count(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWING, 0);
+    raw_user_count(t, s, g.a, false, 0);
     raw_commit(t);
     expect_problem(s, "following_count 0 but follows 1");
 }
@@ -1251,8 +1259,8 @@ static void test_check_pending_and_following(void **state)
     MDB_txn *t = raw_begin(s);
     raw_edge(t, s, DB_FOLLOWING, g.a, seq, g.b, true);
     raw_edge(t, s, DB_FOLLOWERS, g.b, seq, g.a, true);
-    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWING, 1);
-    raw_user_u64(t, s, g.b, USER_OFF_FOLLOWERS, 1);
+    raw_user_count(t, s, g.a, false, 1);
+    raw_user_count(t, s, g.b, true, 1);
     raw_edge_seq(t, s, seq);
     raw_commit(t);
     char want[128];
@@ -1265,15 +1273,14 @@ static void test_check_edge_to_missing_user(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    uint8_t k[8];
-    be64_put(k, g.b);
-    MDB_val key = {8, k};
+    uint32_t ord = raw_ord(t, s, g.b);
+    MDB_val key = fw_lmdb_ord_key(&ord);
     assert_int_equal(mdb_del(t, s->dbi[DB_USERS], &key, NULL), 0);
     raw_commit(t);
-    char want[128];
-    snprintf(want, sizeof want, "following of %s: entry %s does not exist", g.an, g.bn);
+    char want[128]; /* the id was in the record: only the ordinal is left */
+    snprintf(want, sizeof want, "following of %s: entry 0 does not exist (ordinal %" PRIu32 ")", g.an, ord);
     expect_problem(s, want);
-    snprintf(want, sizeof want, "followers of %s: owner does not exist", g.bn);
+    snprintf(want, sizeof want, "followers of 0: owner does not exist (ordinal %" PRIu32 ")", ord);
     expect_problem(s, want);
 }
 
@@ -1282,7 +1289,7 @@ static void test_check_uname_wrong_id(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    raw_uname(t, s, "a", g.b);
+    raw_uname(t, s, "a", raw_ord(t, s, g.b));
     raw_commit(t);
     char want[128];
     snprintf(want, sizeof want, "username 'a': user %s is named otherwise", g.bn);
@@ -1294,7 +1301,7 @@ static void test_check_uname_missing_id(void **state)
     fw_store *s = ((fx *)*state)->s;
     follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    raw_uname(t, s, "ghost", 424242);
+    raw_uname(t, s, "ghost", 424242); /* an ordinal no user has */
     raw_commit(t);
     expect_problem(s, "username 'ghost': points to a missing user");
 }
@@ -1304,7 +1311,7 @@ static void test_check_user_without_uname(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = follow_pair(s);
     MDB_txn *t = raw_begin(s);
-    raw_uname(t, s, "a", 0);
+    raw_uname(t, s, "a", -1);
     raw_commit(t);
     char want[128];
     snprintf(want, sizeof want, "user %s: username 'a' not indexed to it", g.an);
@@ -1321,8 +1328,8 @@ static void test_check_self_edge(void **state)
     raw_edge(t, s, DB_FOLLOWING, g.a, seq, g.a, true);
     raw_edge(t, s, DB_FOLLOWERS, g.a, seq, g.a, true);
     raw_rel(t, s, g.a, g.a, FW_REL_FOLLOWING, seq);
-    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWING, 2);
-    raw_user_u64(t, s, g.a, USER_OFF_FOLLOWERS, 1);
+    raw_user_count(t, s, g.a, false, 2);
+    raw_user_count(t, s, g.a, true, 1);
     raw_edge_seq(t, s, seq);
     raw_commit(t);
     char want[128];
@@ -1337,19 +1344,11 @@ static void test_check_request_to_public(void **state)
     fw_store *s = ((fx *)*state)->s;
     g2 g = request_pair(s);
     MDB_txn *t = raw_begin(s);
-    uint8_t k[8];
-    be64_put(k, g.b);
-    MDB_val key = {8, k}, val;
-    assert_int_equal(mdb_get(t, s->dbi[DB_USERS], &key, &val), 0);
+    uint32_t ord;
     fw_user u;
-    assert_int_equal(fw_lmdb_user_unpack(val.mv_data, val.mv_size, &u), 0);
+    assert_int_equal(fw_lmdb_user_get(t, s, g.b, &u, &ord), FW_OK);
     u.flags &= ~FW_USER_PROTECTED;
-    size_t n = fw_lmdb_user_size(&u);
-    uint8_t *b = malloc(n);
-    fw_lmdb_user_pack(&u, b);
-    MDB_val nv = {n, b};
-    assert_int_equal(mdb_put(t, s->dbi[DB_USERS], &key, &nv, 0), 0);
-    free(b);
+    assert_int_equal(fw_lmdb_user_put(t, s, ord, &u, 0), FW_OK);
     raw_commit(t);
     char want[128];
     snprintf(want, sizeof want, "req_in of %s: request %s to a public account", g.bn, g.an);
@@ -1541,7 +1540,7 @@ static void test_rename_keeps_foreign_index_entry(void **state)
     fw_store *s = ((fx *)*state)->s;
     uint64_t a = mk_user(s, "a", 0), b = mk_user(s, "b", 0);
     MDB_txn *t = raw_begin(s);
-    raw_uname(t, s, "a", b);
+    raw_uname(t, s, "a", raw_ord(t, s, b));
     raw_commit(t);
     fw_user_rec r;
     assert_int_equal(fw_store_user_get(s, a, &r), FW_OK);

@@ -1,8 +1,8 @@
-/* LMDB schema 2 adjacency layout (lmdb_internal.h): the 10-byte entry
- * encodings and their limits, a long list's deepest pages, unfollowing the
- * oldest entry, the sequence and ordinal limits (refused cleanly, nothing
- * half-applied), and the conversion of a schema-1 database written here with
- * raw LMDB in the old layout. */
+/* LMDB schema 2/3 layout (lmdb_internal.h): the 10-byte entry encodings and
+ * their limits, a long list's deepest pages, unfollowing the oldest entry, the
+ * sequence and ordinal limits (refused cleanly, nothing half-applied), and the
+ * conversion of schema-1 and schema-2 databases written here with raw LMDB in
+ * the old layouts. */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -296,10 +296,90 @@ static void test_ordinal_limit(void **state)
     assert_clean(s);
 }
 
-/* ---- schema 1 ---- */
+/* ---- schemas 1 and 2 ---- */
+
+/* Schema 2's user record (what a v2 binary wrote): an 80-byte header, then
+ * the 9 strings' 4-byte lengths and bytes. Returns its size. */
+static size_t pack_v2(const fw_user *u, uint8_t *out, size_t cap)
+{
+    fw_buf head = FW_BUF_INIT;
+    fw_rec_user_head(u, &head);
+    const fw_str v[9] = {u->username, u->name, u->description, u->location, u->url, u->profile_image_url,
+                         u->withheld_countries, u->entities_json, {head.data, head.len}};
+    memset(out, 0, 80 + 36);
+    out[0] = 2;
+    out[1] = u->verified_type;
+    le32_put(out + 4, u->flags);
+    const uint64_t nums[] = {u->id, (uint64_t)u->created_at_ms, u->pinned_tweet_id, u->most_recent_tweet_id,
+                             u->followers_count, u->following_count, u->tweet_count, u->listed_count, u->like_count};
+    for (size_t i = 0; i < 9; i++)
+        le64_put(out + 8 + 8 * i, nums[i]);
+    size_t n = 80 + 36;
+    for (size_t i = 0; i < 9; i++) {
+        le32_put(out + 80 + 4 * i, (uint32_t)v[i].len);
+        assert_true(n + v[i].len <= cap);
+        memcpy(out + n, v[i].p, v[i].len);
+        n += v[i].len;
+    }
+    fw_buf_free(&head);
+    return n;
+}
+
+/* Rewrites the users of the open database into schema 2's tables: users
+ * (id -> v2 record), uord (ordinal -> id), unames naming ids; drops urec. */
+static void downgrade_users(fw_store *s, MDB_txn *t)
+{
+    MDB_dbi users, uord;
+    assert_int_equal(mdb_dbi_open(t, "users", MDB_CREATE, &users), 0);
+    assert_int_equal(mdb_dbi_open(t, "uord", MDB_CREATE, &uord), 0);
+    MDB_cursor *c;
+    assert_int_equal(mdb_cursor_open(t, s->dbi[DB_USERS], &c), 0);
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        fw_user u;
+        uint32_t ord;
+        memcpy(&ord, k.mv_data, 4);
+        assert_int_equal(fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u), FW_OK);
+        static uint8_t rec[4096];
+        uint8_t id[8], o[4];
+        be64_put(id, u.id);
+        be32_put(o, ord);
+        MDB_val ik = {8, id}, ok = {4, o}, rv = {pack_v2(&u, rec, sizeof rec), rec};
+        char lname[FW_USERNAME_MAX + 1];
+        assert_true(fw_rec_username_key(u.username, lname));
+        MDB_val nk = {strlen(lname), lname};
+        assert_int_equal(mdb_put(t, users, &ik, &rv, 0), 0);
+        assert_int_equal(mdb_put(t, uord, &ok, &ik, 0), 0);
+        assert_int_equal(mdb_put(t, s->dbi[DB_UNAMES], &nk, &ik, 0), 0);
+    }
+    mdb_cursor_close(c);
+    assert_int_equal(mdb_drop(t, s->dbi[DB_USERS], 1), 0);
+}
+
+static void set_schema(fw_store *s, MDB_txn *t, uint32_t ver)
+{
+    uint8_t b[4];
+    le32_put(b, ver);
+    MDB_val sk = {6, "schema"}, sv = {4, b};
+    assert_int_equal(mdb_put(t, s->dbi[DB_META], &sk, &sv, 0), 0);
+}
+
+/* Rewrites the open database's users into schema 2's tables (what a v2
+ * binary wrote), leaving the store closed. */
+static void downgrade_v2(fx *f)
+{
+    MDB_txn *t;
+    assert_int_equal(mdb_txn_begin(f->s->env, NULL, 0, &t), 0);
+    downgrade_users(f->s, t);
+    set_schema(f->s, t, 2);
+    assert_int_equal(mdb_txn_commit(t), 0);
+    fw_store_close(f->s);
+    f->s = NULL;
+}
 
 /* Rewrites the open database's adjacency into schema 1's tables (what a v1
- * binary wrote) and drops schema 2's, leaving the store closed. */
+ * binary wrote) and its users as schema 2's (which schema 1 shared), drops
+ * the ordinals, leaving the store closed. */
 static void downgrade(fx *f)
 {
     fw_store *s = f->s;
@@ -347,14 +427,14 @@ static void downgrade(fx *f)
         mdb_cursor_close(c);
         assert_int_equal(mdb_drop(t, s->dbi[L[i].db], 1), 0);
     }
+    downgrade_users(s, t);
+    MDB_dbi uord;
+    assert_int_equal(mdb_dbi_open(t, "uord", 0, &uord), 0);
+    assert_int_equal(mdb_drop(t, uord, 1), 0);
     assert_int_equal(mdb_drop(t, s->dbi[DB_UID], 1), 0);
-    assert_int_equal(mdb_drop(t, s->dbi[DB_UORD], 1), 0);
     MDB_val k = {8, "next_ord"};
     assert_int_equal(mdb_del(t, s->dbi[DB_META], &k, NULL), 0);
-    uint8_t one[4];
-    le32_put(one, 1);
-    MDB_val sk = {6, "schema"}, sv = {4, one};
-    assert_int_equal(mdb_put(t, s->dbi[DB_META], &sk, &sv, 0), 0);
+    set_schema(s, t, 1);
     assert_int_equal(mdb_txn_commit(t), 0);
     fw_store_close(f->s);
     f->s = NULL;
@@ -377,11 +457,9 @@ static void take(fw_store *s, const uint64_t *users, size_t nu, snap *out)
         }
 }
 
-static void test_convert_v1(void **state)
+/* A graph with follows, requests, an accept and an unfollow, checked clean; its lists into before. */
+static void mk_graph(fw_store *s, uint64_t u[5], snap before[5])
 {
-    fx *f = *state;
-    fw_store *s = f->s;
-    uint64_t u[5];
     u[0] = mk_user(s, "u0", 0);
     u[1] = mk_user(s, "u1", FW_USER_PROTECTED);
     u[2] = mk_user(s, "u2", 0);
@@ -394,38 +472,66 @@ static void test_convert_v1(void **state)
     wr(s, FW_W_ACCEPT, u[1], u[2]);
     wr(s, FW_W_UNFOLLOW, u[0], u[2]);
     assert_clean(s);
-    static snap before[5], after[5];
     take(s, u, 5, before);
-    downgrade(f);
+}
 
-    /* read-only: refused, with what to do */
-    char err[512] = "";
+/* The database in f->dir is of schema ver: a read-only open refuses it with
+ * what to do; a writable one converts it to what before holds, and the store
+ * goes on working. */
+static void expect_converted(fx *f, uint32_t ver, const uint64_t u[5], const snap before[5])
+{
+    char err[512] = "", want[16];
     fw_store_opts ro = {.path = f->dir, .map_size = 64u << 20, .read_only = true, .err = err, .err_len = sizeof err};
     fw_store *rs = NULL;
     assert_int_not_equal(fw_store_open(&ro, &rs), FW_OK);
-    assert_non_null(strstr(err, "schema 1"));
+    snprintf(want, sizeof want, "schema %u", ver);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "followd db migrate"));
 
     open_store(f); /* writable: converted */
-    s = f->s;
+    fw_store *s = f->s;
     assert_clean(s);
+    static snap after[5];
     take(s, u, 5, after);
-    assert_memory_equal(before, after, sizeof before);
+    assert_memory_equal(before, after, sizeof after);
     /* and it goes on working: ordinals continue after the converted ones */
     uint64_t nu = mk_user(s, "new", 0);
     assert_true(wr(s, FW_W_FOLLOW, nu, u[0]).changed);
     page *p = list(s, u[0], FW_LIST_FOLLOWERS, FW_PAGE_FIRST, 0, 1);
     assert_int_equal(p->ids[0], nu);
+    fw_user_rec r;
+    assert_int_equal(fw_store_user_get_by_name(s, fw_str_c("U1"), &r), FW_OK);
+    assert_int_equal(r.u.id, u[1]);
+    assert_true(r.u.flags & FW_USER_PROTECTED);
+    fw_user_rec_free(&r);
     assert_clean(s);
 }
 
+/* A graph written in schema ver's layout is converted to the same graph. */
+static void convert_from(void **state, uint32_t ver)
+{
+    fx *f = *state;
+    uint64_t u[5];
+    static snap before[5];
+    mk_graph(f->s, u, before);
+    if (ver == 1)
+        downgrade(f);
+    else
+        downgrade_v2(f);
+    expect_converted(f, ver, u, before);
+}
+
+static void test_convert_v1(void **state) { convert_from(state, 1); }
+static void test_convert_v2(void **state) { convert_from(state, 2); }
+
 /* An import after a wipe gives ordinals after every ordinal given before, so
- * an ordinal cached by a reader (another process) never changes meaning. */
+ * an ordinal never names two users over the database's life. */
 static void test_import_after_wipe_new_ordinals(void **state)
 {
     fw_store *s = ((fx *)*state)->s;
     uint64_t a = mk_user(s, "a", 0), b = mk_user(s, "b", 0);
     assert_true(wr(s, FW_W_FOLLOW, a, b).changed);
-    page *p = list(s, b, FW_LIST_FOLLOWERS, FW_PAGE_FIRST, 0, 10); /* fills the cache: ords 0, 1 */
+    page *p = list(s, b, FW_LIST_FOLLOWERS, FW_PAGE_FIRST, 0, 10); /* ords 0, 1 */
     assert_int_equal(p->ids[0], a);
     assert_int_equal(fw_store_wipe(s), FW_OK);
     fw_import *im;
@@ -459,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_seq_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ordinal_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_convert_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_after_wipe_new_ordinals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
