@@ -8,13 +8,26 @@ import requests
 from conftest import Server, bearer, new_user, run_cli, unique, user_token
 
 
+def make_actors(demo, n, prefix):
+    """n new users, each with an OAuth 2.0 user token: [(id, token)]."""
+    actors = []
+    for _ in range(n):
+        uid = new_user(demo["db"], unique(prefix))
+        actors.append((uid, user_token(demo["db"], demo["app_id"], uid)))
+    return actors
+
+
+def kill_hard(srv):
+    srv.proc.send_signal(signal.SIGKILL)
+    srv.proc.wait()
+    srv.proc.returncode = 0  # killed on purpose: stop() must not treat it as a crash
+    srv.stop()
+
+
 def test_acknowledged_follows_survive_sigkill(demo):
     db = demo["db"]
     target = new_user(db, unique("dur"))
-    actors = []
-    for _ in range(12):
-        uid = new_user(db, unique("dk"))
-        actors.append((uid, user_token(db, demo["app_id"], uid)))
+    actors = make_actors(demo, 12, "dk")
     srv = Server(db, "--rate-limits", "off")
     acked = []
 
@@ -28,10 +41,7 @@ def test_acknowledged_follows_survive_sigkill(demo):
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as ex:
         list(ex.map(follow, actors))
     assert len(acked) == 12
-    srv.proc.send_signal(signal.SIGKILL)
-    srv.proc.wait()
-    srv.proc.returncode = 0  # killed on purpose: stop() must not treat it as a crash
-    srv.stop()
+    kill_hard(srv)
     assert run_cli("check", db=db).startswith("ok")
     again = Server(db, "--rate-limits", "off")
     try:
@@ -45,10 +55,7 @@ def test_acknowledged_follows_survive_sigkill(demo):
 def test_sigkill_during_write_storm_keeps_invariants(demo):
     db = demo["db"]
     targets = [new_user(db, unique("st")) for _ in range(3)]
-    actors = []
-    for _ in range(8):
-        uid = new_user(db, unique("sa"))
-        actors.append((uid, user_token(db, demo["app_id"], uid)))
+    actors = make_actors(demo, 8, "sa")
     srv = Server(db, "--rate-limits", "off")
     stop = []
 
@@ -71,27 +78,21 @@ def test_sigkill_during_write_storm_keeps_invariants(demo):
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:
         futs = [ex.submit(storm, i) for i in range(8)]
         time.sleep(1.5)
-        srv.proc.send_signal(signal.SIGKILL)
-        srv.proc.wait()
+        kill_hard(srv)
         stop.append(True)
         for f in futs:
             f.result()
-    srv.proc.returncode = 0
-    srv.stop()
     out = run_cli("check", db=db)
     assert out.startswith("ok"), out
 
 
 def test_burst_acknowledged_then_sigkill_keeps_every_acked_edge(demo):
-    """The writer acknowledges a batch only after the syncer's flush: kill -9 right after the last
+    """A batch is acknowledged only after the syncer's flush: kill -9 right after the last
     acknowledgement of a concurrent burst (many batches, commits and flushes overlapping) and every
     acknowledged edge is in the database, which check finds consistent."""
     db = demo["db"]
     targets = [new_user(db, unique("bt")) for _ in range(4)]
-    actors = []
-    for _ in range(24):
-        uid = new_user(db, unique("ba"))
-        actors.append((uid, user_token(db, demo["app_id"], uid)))
+    actors = make_actors(demo, 24, "ba")
     srv = Server(db, "--rate-limits", "off")
     acked = []
 
@@ -106,10 +107,7 @@ def test_burst_acknowledged_then_sigkill_keeps_every_acked_edge(demo):
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=24) as ex:
         list(ex.map(follow_all, actors))
-    srv.proc.send_signal(signal.SIGKILL)
-    srv.proc.wait()
-    srv.proc.returncode = 0
-    srv.stop()
+    kill_hard(srv)
     assert len(acked) == 24 * 4
     out = run_cli("check", db=db)
     assert out.startswith("ok"), out
