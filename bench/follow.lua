@@ -1,33 +1,50 @@
--- wrk script: alternate follow and unfollow of a list of targets by one user,
--- so every request is a real, durable graph write.
--- env: FOLLOWD_TOKEN, FOLLOWD_USER, FOLLOWD_TARGETS (file with one id per line)
-local token = os.getenv("FOLLOWD_TOKEN")
-local user = os.getenv("FOLLOWD_USER")
-local targets = {}
-for line in io.lines(os.getenv("FOLLOWD_TARGETS")) do targets[#targets + 1] = line end
-local counter = 0
-local thread_id = 0
-local threads = {}
+-- wrk script: durable follows and unfollows, every request a real graph change.
+-- Each wrk thread owns a disjoint set of (writer, target) pairs and walks them
+-- in rounds: round 0 follows every pair, round 1 unfollows it, and so on, so the
+-- follow and the unfollow of one pair are a whole round apart (never in flight
+-- together unless a thread has fewer pairs than connections).
+-- env: FOLLOWD_WRITERS  file of "user_id<TAB>access_token" lines (user-context tokens)
+--      FOLLOWD_TARGETS  file with one target user id per line (public accounts)
+--      FOLLOWD_THREADS  wrk's -t (writers are split between threads)
+local function lines(path)
+  local t = {}
+  for l in io.lines(path) do t[#t + 1] = l end
+  return t
+end
 
+local threads = {}
 function setup(thread)
   thread:set("tid", #threads)
   table.insert(threads, thread)
 end
 
+local writers, targets = {}, {}
+local counter = 0
+
 function init(args)
-  counter = 0
-  thread_id = tid or 0
+  local nthreads = tonumber(os.getenv("FOLLOWD_THREADS") or "1")
+  local me = tid or 0
+  for i, l in ipairs(lines(os.getenv("FOLLOWD_WRITERS"))) do
+    if (i - 1) % nthreads == me then
+      local id, tok = l:match("^(%d+)\t(%S+)$")
+      writers[#writers + 1] = { id = id, auth = "Bearer " .. tok }
+    end
+  end
+  targets = lines(os.getenv("FOLLOWD_TARGETS"))
+  assert(#writers > 0, "fewer writers than wrk threads")
 end
 
 function request()
+  local npairs = #writers * #targets
+  local p = counter % npairs
+  local round = math.floor(counter / npairs)
   counter = counter + 1
-  -- threads use disjoint halves of the target list so they do not undo each other
-  local n = math.floor(#targets / 2)
-  local t = targets[thread_id * n + (math.floor((counter - 1) / 2) % n) + 1]
-  local hdr = { ["Authorization"] = "Bearer " .. token }
-  if counter % 2 == 1 then
-    hdr["Content-Type"] = "application/json"
-    return wrk.format("POST", "/2/users/" .. user .. "/following", hdr, '{"target_user_id":"' .. t .. '"}')
+  local w = writers[p % #writers + 1]
+  local t = targets[math.floor(p / #writers) + 1]
+  if round % 2 == 0 then
+    return wrk.format("POST", "/2/users/" .. w.id .. "/following",
+                      { ["Authorization"] = w.auth, ["Content-Type"] = "application/json" },
+                      '{"target_user_id":"' .. t .. '"}')
   end
-  return wrk.format("DELETE", "/2/users/" .. user .. "/following/" .. t, hdr)
+  return wrk.format("DELETE", "/2/users/" .. w.id .. "/following/" .. t, { ["Authorization"] = w.auth })
 end

@@ -16,7 +16,7 @@ cc -O2 -std=gnu11 -DH2O_USE_LIBUV=0 bench/baseline.c -o build/baseline $(pkg-con
 [ -d "$DB" ] || mkdir -p "$DB"
 CREDS=$($BIN demo --db "$DB" --json --users ${USERS:-30000})
 val() { echo "$CREDS" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-BEARER=$(val bearer_token); CELEB=$(val celebrity_user_id); UTOK=$(val user_access_token); UID_=$(val user_id)
+BEARER=$(val bearer_token); CELEB=$(val celebrity_user_id)
 $BIN serve --db "$DB" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off >/dev/null 2>build/bench-serve.log &
 FPID=$!
 trap 'kill $FPID ${BPID:-} 2>/dev/null || true' EXIT
@@ -53,10 +53,17 @@ run "baseline, same 1000-user bytes" "http://127.0.0.1:$PB/"
 kill $BPID; wait $BPID 2>/dev/null || true
 BPID=
 
-# Durable follows: alternate follow/unfollow over 2000 targets (every write is committed with fsync).
+# Durable follows (every write is committed with fsync before its answer): bench/follow.lua with 8 new writer
+# users (new per run, so round 0 only follows) over the celebrity's followers; bench/follows.sh does the same on
+# an imported graph at several connection counts.
 curl -s -H "Authorization: Bearer $BEARER" "http://127.0.0.1:$PF/2/users/$CELEB/followers?max_results=1000" |
-  /usr/bin/python3 -c "import json,sys; [print(u['id']) for u in json.load(sys.stdin)['data'] if u['id'] != '$UID_']" > build/bench-targets.txt
-out=$(FOLLOWD_TOKEN="$UTOK" FOLLOWD_USER="$UID_" FOLLOWD_TARGETS=build/bench-targets.txt \
+  /usr/bin/python3 -c "import json,sys; [print(u['id']) for u in json.load(sys.stdin)['data']]" > build/bench-targets.txt
+: > build/bench-writers.txt
+for i in 1 2 3 4 5 6 7 8; do
+  id=$($BIN user add --db "$DB" --username "bw$$x$i" --name "Bench writer $i")
+  printf '%s\t%s\n' "$id" "$($BIN token user --db "$DB" --app "$(val app_id)" --user "$id")" >> build/bench-writers.txt
+done
+out=$(FOLLOWD_WRITERS=build/bench-writers.txt FOLLOWD_TARGETS=build/bench-targets.txt FOLLOWD_THREADS="$THREADS" \
       wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency -s bench/follow.lua "http://127.0.0.1:$PF")
 echo "durable follow/unfollow writes: $(echo "$out" | awk '/Requests\/sec/ {print $2}') req/s, p99 $(echo "$out" | awk '$1=="99%" {print $2}')"
 echo "$out" | grep -E "Non-2xx|Socket errors" || true

@@ -92,6 +92,8 @@ int fw_lmdb_wtx_commit(fw_lmdb_wtx *w)
         return rc;
     }
     rc = mdb_txn_commit(w->txn); /* frees the txn even on failure */
+    if (!rc && w->s->meta_async && !w->meta_later)
+        rc = mdb_env_sync(w->s->env, 1); /* the meta page; on failure the write may or may not stay */
     w->txn = NULL;
     free(w->touched);
     w->touched = NULL;

@@ -811,13 +811,14 @@ void fw_import_edge_at(const fw_import *im, size_t i, uint8_t *rel, uint64_t *sr
     *seq = e->t;
 }
 
-/* The bulk environment skips the fsync of each commit (MDB_NOSYNC): the import
- * is acknowledged only after this one sync, whose failure is the import's
- * (fw_store_close syncs again, too late to report anything). */
+/* The bulk environment skips the fsync of each commit (MDB_NOSYNC), any other
+ * the meta page's (MDB_NOMETASYNC): the import is acknowledged only after this
+ * one sync, whose failure is the import's (fw_store_close syncs again, too late
+ * to report anything). */
 static int lmdb_write_durable(fw_import *im, fw_import_progress progress, void *ctx)
 {
     int rc = lmdb_write(im, progress, ctx);
-    if (!rc && im->s->bulk) {
+    if (!rc && (im->s->bulk || im->s->meta_async)) {
         report(im->c, "syncing", 0, 1);
         rc = mdb_env_sync(im->s->env, 1) ? FW_EIO : FW_OK;
         report(im->c, "syncing", 1, 1);

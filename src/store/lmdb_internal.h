@@ -63,6 +63,7 @@ struct fw_store {
     MDB_dbi dbi[DB_COUNT];
     bool read_only;
     bool bulk; /* MDB_NOSYNC while bulk loading; one forced sync at close */
+    bool meta_async; /* MDB_NOMETASYNC (every other writable open): see fw_lmdb_wtx.meta_later */
     bool no_grants_db; /* read-only open of a database from before DB_GRANTS_REVOKED: none revoked */
     uint32_t absent;   /* bit per DB_*: a table added later, missing in a read-only open (reads find nothing) */
     uint8_t secret[32];
@@ -214,6 +215,10 @@ typedef struct fw_lmdb_wtx {
     bool precise, overflow;
     uint32_t ntouched, cap;
     uint64_t *touched; /* owned; freed by commit and abort */
+    /* Under MDB_NOMETASYNC a commit flushes its data pages but not the meta
+     * page naming them; commit flushes that too unless meta_later is set by a
+     * caller that flushes before acknowledging (the group-commit writer). */
+    bool meta_later;
 } fw_lmdb_wtx;
 
 FW_MUSTCHECK int fw_lmdb_wtx_begin(fw_store *s, fw_lmdb_wtx *w);

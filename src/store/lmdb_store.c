@@ -4,9 +4,12 @@
  *
  * MDB_NOTLS lets a read transaction be used from any thread and lets many be
  * open on one thread, which the request path needs (reads run on event-loop
- * threads, nested reads happen inside callbacks). Commits stay fully durable:
- * no MDB_NOSYNC / MDB_NOMETASYNC (except an explicit bulk load, which syncs at
- * close). */
+ * threads, nested reads happen inside callbacks). Commits stay durable: a
+ * writable open sets MDB_NOMETASYNC once the schema is in place (before any
+ * other thread exists, as mdb_env_set_flags is not thread-safe), and every
+ * commit's meta page is flushed before it is acknowledged, by the commit itself
+ * or by the group-commit writer's syncer (lmdb_writer.c). A bulk load runs with
+ * MDB_NOSYNC instead and syncs at close. */
 #include "store/lmdb_internal.h"
 
 #include <string.h>
@@ -197,6 +200,8 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
     int frc = rc ? fw_lmdb_err(rc) : init_dbs(s, opts);
     if (rc)
         fw_store_open_err(opts, "%s: %s", opts->path, mdb_strerror(rc));
+    if (!frc && !s->read_only && !s->bulk)
+        s->meta_async = !mdb_env_set_flags(s->env, MDB_NOMETASYNC, 1);
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
     if (!frc && !s->read_only)
