@@ -25,6 +25,8 @@ import sys
 
 import numpy as np
 
+from asciicols import ascii_digits
+
 SIZES = {"small": (20_000, 200_000), "full": (10_000_000, 100_000_000)}
 ID_BASE = 10_000_000_000  # user ids: ID_BASE + index; far from the demo's and X's well-known ids
 ID_WIDTH = 11  # digits of every id below ID_BASE * 10
@@ -81,16 +83,6 @@ def write_users(out, n, rng):
     progress(f"users {n:,}/{n:,}")
     if sys.stderr.isatty():
         sys.stderr.write("\n")
-
-
-def ascii_digits(v, width):
-    """The decimal digits of the non-negative int64 array v, zero-padded to width, as a (len, width) uint8 array."""
-    out = np.empty((len(v), width), np.uint8)
-    x = v.copy()
-    for j in range(width - 1, -1, -1):
-        out[:, j] = x % 10 + 48
-        x //= 10
-    return out
 
 
 def edge_lines(src, dst, when_ms):

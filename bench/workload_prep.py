@@ -10,7 +10,6 @@
   OUT/deep.txt       with URL and BEARER: "path<TAB>next_token" of real pages 2..20 of the followers lists
                      of popular users, walked through the running server
 """
-import collections
 import csv
 import json
 import os
@@ -18,6 +17,8 @@ import sys
 import urllib.request
 
 import numpy as np
+
+from asciicols import ascii_digits
 
 
 def digits(cols):
@@ -29,16 +30,6 @@ def digits(cols):
             return None
         acc = acc * 10 + d
     return acc
-
-
-def ascii_digits(v, width):
-    """v (non-negative int64) as zero-padded ASCII digits, a (len, width) uint8 array."""
-    out = np.empty((len(v), width), np.uint8)
-    x = v.copy()
-    for j in range(width - 1, -1, -1):
-        out[:, j] = x % 10 + 48
-        x //= 10
-    return out
 
 
 def read_edges_fixed(path):
