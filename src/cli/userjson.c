@@ -286,8 +286,11 @@ static bool num(cur *c, int64_t *out)
     ws(c);
     const unsigned char *s = c->p, *q = s;
     int64_t v = 0;
+    /* Digits past the 18th are counted, not accumulated: the value would
+     * overflow, and the line goes to jansson anyway. */
     for (; q < c->end && (unsigned)(*q - '0') < 10; q++)
-        v = v * 10 + (*q - '0');
+        if (q - s < 18)
+            v = v * 10 + (*q - '0');
     size_t n = (size_t)(q - s);
     if (!n || n > 18 || (n > 1 && *s == '0') || (q < c->end && (*q == '.' || *q == 'e' || *q == 'E')))
         return false;

@@ -102,6 +102,8 @@ static void test_declines_what_it_does_not_know(void **state)
         "{\"id\":01}",
         "{\"id\":-1}",
         "{\"id\":1234567890123456789}",               /* 19 digits: might not fit json_int_t */
+        "{\"id\":12888888888888888888888888}",        /* would overflow while accumulating */
+        "{\"public_metrics\":{\"like_count\":99999999999999999999999999999}}",
         "{\"name\":\"\\ud800\"}",                     /* a lone surrogate */
         "{\"name\":\"\\udc00\\ud800\"}",
         "{\"name\":\"\\u0000\"}",                     /* NUL without JSON_ALLOW_NUL */
