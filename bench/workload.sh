@@ -20,6 +20,9 @@
 #   GRAPH=dir DB=dir REDIS=0 bench/workload.sh   # a graph generated elsewhere, its database imported already
 #                                                # (reused as it is when DB exists), without the Redis runs
 #                                                # (at 100 M edges Redis needs ~10 GB of RAM and an hour to load)
+#   SERVE_ARGS="--response-cache 1024" bench/workload.sh   # extra options for every followd serve of the run
+# Before the first measured run the database file is read once into the page cache and followd serves one
+# unmeasured run of the 0%-writes pages (WARM=0 skips both), so no figure depends on what ran before it.
 set -eu
 cd "$(dirname "$0")/.."
 USERS=${USERS:-200000}
@@ -57,7 +60,7 @@ for i in $(seq 1 64); do
 done
 du -sbL "$W/db" | awk -v e="$EDGES" -v u="$USERS" '{printf "database: %.0f bytes (%.1f bytes per edge with users)\n", $1, $1 / e}'
 
-$BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off >/dev/null 2>"$W/serve.log" &
+$BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off ${SERVE_ARGS:-} >/dev/null 2>"$W/serve.log" &
 FPID=$!
 PGDIR=; RDIR=
 trap 'kill $FPID ${BPID:-} 2>/dev/null || true; [ -n "$PGDIR" ] && scripts/pg-cluster.sh stop "$PGDIR" || true
@@ -87,6 +90,10 @@ print('%-58s %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  p99.9 %6.2f ms  non-2xx %d
   sep=,
 }
 PAGES="WL_DEEP_SHARE=0 WL_LOOKUPS=0 WL_PAGE1000=0 WL_FOLLOWING=0"
+if [ "${WARM:-1}" = 1 ]; then
+  cat "$W/db/"*.mdb >/dev/null
+  env $PAGES WL_WRITES=0 wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s bench/workload.lua "http://127.0.0.1:$PF" >/dev/null
+fi
 for w in 0 10 1; do
   run "followd: Zipf followers pages of 100, $w% writes" "http://127.0.0.1:$PF" $PAGES WL_WRITES=$w
 done
@@ -180,7 +187,7 @@ if [ "${REDIS:-1}" = 1 ] && command -v redis-server >/dev/null && command -v red
 fi
 
 # The full mix on a fresh server (the writes above changed the graph; that is fine for a benchmark).
-$BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off >/dev/null 2>>"$W/serve.log" &
+$BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off ${SERVE_ARGS:-} >/dev/null 2>>"$W/serve.log" &
 FPID=$!
 sleep 1
 for w in 0 1 10; do
