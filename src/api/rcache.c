@@ -48,6 +48,13 @@ void fw_rcache_configure(size_t bytes_per_thread)
     g_bytes = bytes_per_thread < FW_RCACHE_MIN_BYTES ? FW_RCACHE_MIN_BYTES : bytes_per_thread;
 }
 
+size_t fw_rcache_default_bytes(uint64_t ram_bytes, unsigned threads)
+{
+    uint64_t share = ram_bytes / FW_RCACHE_RAM_SHARE / (threads ? threads : 1);
+    size_t b = share < FW_RCACHE_BYTES ? (size_t)share : FW_RCACHE_BYTES;
+    return b < FW_RCACHE_MIN_BYTES ? FW_RCACHE_MIN_BYTES : b;
+}
+
 static void slot_drop(table *t, slot *s)
 {
     t->bytes -= s->data.cap;

@@ -32,7 +32,8 @@
 #include "store/store.h"
 
 #define FW_RCACHE_KEY_MAX 1024
-#define FW_RCACHE_BYTES ((size_t)32 << 20)     /* keys and bodies per thread, by default */
+#define FW_RCACHE_BYTES ((size_t)256 << 20)    /* keys and bodies per thread, by default */
+#define FW_RCACHE_RAM_SHARE 16                 /* by default all threads' budgets <= 1/16 of RAM */
 #define FW_RCACHE_MIN_BYTES ((size_t)1 << 20)  /* the least fw_rcache_configure sets */
 #define FW_RCACHE_SLOT_BYTES ((size_t)4 << 10) /* budget per slot: how many slots a budget has */
 #define FW_RCACHE_INDEX_MAX ((size_t)1 << 18) /* user ids in the change index */
@@ -73,5 +74,10 @@ void fw_rcache_clear(void);
 /* The budget of every table made from now on (call before serving; values
  * below FW_RCACHE_MIN_BYTES are raised to it). */
 void fw_rcache_configure(size_t bytes_per_thread);
+/* The default budget per thread for threads threads on a machine of
+ * ram_bytes: FW_RCACHE_BYTES, lowered so that all of them together take at
+ * most 1/FW_RCACHE_RAM_SHARE of the memory, and never below
+ * FW_RCACHE_MIN_BYTES. A budget is a ceiling: tables fill as pages are read. */
+size_t fw_rcache_default_bytes(uint64_t ram_bytes, unsigned threads);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "api/rcache.h"
@@ -49,7 +50,8 @@ static const char serve_usage[] =
     "  --limits SPEC         override X's limits, e.g. follow.user_day=400,lookup.app_15min=15,\n"
     "                        lookup.level=enterprise (see docs/ratelimits.md)\n"
     "  --response-cache on|off|MB  reuse rendered reads while nothing they show changed\n"
-    "                        (default on: 32 MB per event-loop thread; a number sets the MB)\n"
+    "                        (default on: up to 256 MB per event-loop thread, all threads\n"
+    "                        together at most 1/16 of RAM; a number sets the MB per thread)\n"
     "  --oauth-pending-max N  sign-in pages, request tokens, codes and verifiers held at once\n"
     "                        (" STR(FW_OAUTH_PENDING_MIN) ".." STR(FW_OAUTH_PENDING_LIMIT) ", default "
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
@@ -176,7 +178,7 @@ int fw_cli_serve(int argc, char **argv)
     ac.response_cache = true;
     ac.public_base_urls = "https://api.twitter.com,https://api.x.com";
     int c;
-    uint64_t v;
+    uint64_t v, cache_mb = 0; /* --response-cache MB; 0: the default for this machine */
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -224,7 +226,7 @@ int fw_cli_serve(int argc, char **argv)
             if (fw_cli_number("response-cache", optarg, 1, 65536, &v) != 0)
                 return 2; /* neither on, off nor a size in MB per thread */
             ac.response_cache = true;
-            fw_rcache_configure((size_t)v << 20);
+            cache_mb = v;
             break;
         case 'P':
             if (fw_cli_number("oauth-pending-max", optarg, FW_OAUTH_PENDING_MIN, FW_OAUTH_PENDING_LIMIT, &v) != 0)
@@ -277,6 +279,14 @@ int fw_cli_serve(int argc, char **argv)
     }
     if (fw_cli_extra_args(argc, argv))
         return 2;
+    if (cache_mb) {
+        fw_rcache_configure((size_t)cache_mb << 20);
+    } else {
+        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE), cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned threads = hc.threads ? (unsigned)hc.threads : cpus > 0 ? (unsigned)cpus : 1;
+        fw_rcache_configure(pages > 0 && psize > 0 ? fw_rcache_default_bytes((uint64_t)pages * (uint64_t)psize, threads)
+                                                   : FW_RCACHE_MIN_BYTES);
+    }
     if (!!hc.tls_cert != !!hc.tls_key) {
         fw_cli_err("--tls-cert and --tls-key go together");
         return 2;

@@ -271,6 +271,20 @@ static void test_sets_replace_the_least_recently_used(void **state)
     fw_rcache_clear();
 }
 
+/* The default budget: 256 MB per thread on a big machine, all threads
+ * together within 1/16 of a small one's memory, never below the minimum. */
+static void test_default_budget_follows_the_memory(void **state)
+{
+    (void)state;
+    const uint64_t G = (uint64_t)1 << 30;
+    assert_int_equal(fw_rcache_default_bytes(24 * G, 2), FW_RCACHE_BYTES);
+    assert_int_equal(fw_rcache_default_bytes(64 * G, 16), FW_RCACHE_BYTES);
+    assert_int_equal(fw_rcache_default_bytes(4 * G, 2), (size_t)128 << 20);
+    assert_int_equal(fw_rcache_default_bytes(1 * G, 4), (size_t)16 << 20);
+    assert_int_equal(fw_rcache_default_bytes(64 << 20, 8), FW_RCACHE_MIN_BYTES);
+    assert_int_equal(fw_rcache_default_bytes(0, 0), FW_RCACHE_MIN_BYTES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_wildcard_stales_every_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_writes_between_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sets_replace_the_least_recently_used, setup, teardown),
+        cmocka_unit_test(test_default_budget_follows_the_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
