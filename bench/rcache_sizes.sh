@@ -26,6 +26,7 @@ FPID=
 trap '[ -n "$FPID" ] && kill $FPID 2>/dev/null || true' EXIT
 for r in $(seq 1 "$ROUNDS"); do
   for mb in $SIZES; do
+    cat "$W/db/"*.mdb >/dev/null # back into the page cache if something else pushed it out
     $BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off --response-cache "$mb" \
       >/dev/null 2>>"$W/serve.log" &
     FPID=$!
