@@ -191,6 +191,11 @@ static int dups_open(chk *c, int db, dups *d)
 /* Both users of list entry (owner, other) in db exist and differ. */
 static void entry_users(chk *c, int db, uint32_t oo, uint32_t ot)
 {
+    if (oo != ot && oo < c->n && ot < c->n) { /* the usual case: two flags, no ids */
+        uint8_t fo = c->flags[oo], ft = c->flags[ot];
+        if ((fo & ft & U_READABLE) && (db != DB_REQ_IN || (fo & U_PROTECTED)))
+            return;
+    }
     const char *name = LIST_NAME[db];
     uint64_t owner, other;
     bool oprot, tprot;
@@ -541,17 +546,27 @@ out:
 
 /* ---- step 3: one range of sources ---- */
 
+/* Room for more edges after v->n. */
+static int edges_room(edges *v, size_t more)
+{
+    if (v->cap - v->n >= more)
+        return 0;
+    size_t cap = v->cap ? v->cap : 256;
+    while (cap - v->n < more)
+        cap *= 2;
+    edge *e = realloc(v->e, cap * sizeof(*e));
+    if (!e)
+        return ENOMEM;
+    v->e = e, v->cap = cap;
+    return 0;
+}
+
 static int edges_push(edges *v, uint64_t seq, uint32_t dst, uint32_t kind)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 256;
-        edge *e = realloc(v->e, cap * sizeof(*e));
-        if (!e)
-            return ENOMEM;
-        v->e = e, v->cap = cap;
-    }
-    v->e[v->n++] = (edge){seq, dst, kind};
-    return 0;
+    int rc = edges_room(v, 1);
+    if (!rc)
+        v->e[v->n++] = (edge){seq, dst, kind};
+    return rc;
 }
 
 /* Puts the entries of db whose source is in [lo, hi) into their source's bucket. */
@@ -642,19 +657,46 @@ static bool edge_lt(const edge *a, const edge *b)
     return a->dst != b->dst ? a->dst < b->dst : a->kind != b->kind ? a->kind < b->kind : a->seq < b->seq;
 }
 
-static int edge_cmp(const void *pa, const void *pb)
+static void edge_swap(edge *a, edge *b)
 {
-    const edge *a = pa, *b = pb;
-    return edge_lt(a, b) ? -1 : edge_lt(b, a);
+    edge t = *a;
+    *a = *b;
+    *b = t;
 }
 
+/* Quicksort (median of three, the smaller side first so the stack stays
+ * O(log n)) down to runs of 16, which insertion sort finishes. */
 static void edges_sort(edge *e, size_t n)
 {
-    if (n > 32) {
-        qsort(e, n, sizeof(*e), edge_cmp);
-        return;
+    while (n > 16) {
+        size_t m = n / 2, i = 0, j = n - 1;
+        if (edge_lt(&e[m], &e[0]))
+            edge_swap(&e[m], &e[0]);
+        if (edge_lt(&e[n - 1], &e[m])) {
+            edge_swap(&e[n - 1], &e[m]);
+            if (edge_lt(&e[m], &e[0]))
+                edge_swap(&e[m], &e[0]);
+        }
+        edge p = e[m];
+        for (;;) { /* Hoare partition: e[0, j] <= p <= e[j + 1, n) */
+            while (edge_lt(&e[i], &p))
+                i++;
+            while (edge_lt(&p, &e[j]))
+                j--;
+            if (i >= j)
+                break;
+            edge_swap(&e[i++], &e[j--]);
+        }
+        size_t left = j + 1;
+        if (left < n - left) {
+            edges_sort(e, left);
+            e += left, n -= left;
+        } else {
+            edges_sort(e + left, n - left);
+            n = left;
+        }
     }
-    for (size_t i = 1; i < n; i++) { /* most sources have a few dozen */
+    for (size_t i = 1; i < n; i++) {
         edge x = e[i];
         size_t j = i;
         for (; j > 0 && edge_lt(&x, &e[j - 1]); j--)
@@ -752,9 +794,12 @@ static int scan_pairs(chk *c, size_t budget, unsigned *ranges)
         for (uint32_t s = lo, start = 0; s < hi && !rc; start = c->src_n[s++]) {
             size_t following = 0, requests = 0;
             c->pair.n = 0;
-            for (uint32_t x = start; x < c->src_n[s] && !rc; x++)
-                rc = edges_push(&c->pair, c->bucket.e[x].seq, c->bucket.e[x].dst, c->bucket.e[x].kind);
-            if (rc || (rc = out_upto(c, DB_FOLLOWING, &fo, s, &following)) ||
+            if ((rc = edges_room(&c->pair, c->src_n[s] - start)))
+                break;
+            if (c->src_n[s] > start)
+                memcpy(c->pair.e, c->bucket.e + start, (c->src_n[s] - start) * sizeof(edge));
+            c->pair.n = c->src_n[s] - start;
+            if ((rc = out_upto(c, DB_FOLLOWING, &fo, s, &following)) ||
                 (rc = out_upto(c, DB_REQ_OUT, &ro, s, &requests)))
                 break;
             if (c->flags[s] & U_READABLE)
