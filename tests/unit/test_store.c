@@ -1448,6 +1448,41 @@ static void test_check_user_past_next_ord(void **state)
     assert_non_null(strstr(l.buf, want));
 }
 
+/* Adjacency keys that are not 4 bytes sort among the ordinals' keys (before
+ * the first, between two, after the last): each entry is reported once as
+ * malformed, and nothing else is. */
+static void test_check_malformed_keys(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    uint8_t d[ADJ_ENT], k5[5] = {0, 0, 0, 0, 7};
+    be32_put(k5, raw_ord(t, s, g.a));
+    adj_list_enc(d, g.seq, raw_ord(t, s, g.b));
+    MDB_val k3 = {3, "\0\0\0"}, kk = {5, k5}, kl = {8, "\xff\xff\xff\xff\xff\xff\xff\xff"}, v = {ADJ_ENT, d};
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWING], &k3, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWING], &kk, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWING], &kl, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_REQ_OUT], &kk, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWERS], &k3, &v, 0), 0);
+    raw_commit(t);
+    lines l = {0};
+    assert_int_equal(fw_store_check(s, collect_line, &l), 5);
+    static const char *const want[] = {"following: malformed entry", "req_out: malformed entry",
+                                       "followers: malformed entry"};
+    int n[4] = {0}; /* lines per want[], then any other */
+    for (char *line = strtok(l.buf, "\n"); line; line = strtok(NULL, "\n")) {
+        int i = 0;
+        while (i < 3 && strcmp(line, want[i]))
+            i++;
+        n[i]++;
+    }
+    assert_int_equal(n[0], 3);
+    assert_int_equal(n[1], 1);
+    assert_int_equal(n[2], 1);
+    assert_int_equal(n[3], 0);
+}
+
 /* ---- write-side regressions -------------------------------------------------------- */
 
 typedef struct op_cap {
@@ -1660,6 +1695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_edge_seq_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_user_past_next_ord, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_malformed_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_rel_fails_only_its_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_keeps_most_recent_tweet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_drops_secrets, setup, teardown),
