@@ -371,6 +371,13 @@ int fw_lmdb_app_set_bearer_gen(fw_store *s, uint64_t app_id, uint32_t gen);
 int fw_lmdb_cred_put(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, const fw_cred *c);
 int fw_lmdb_cred_revoke(fw_store *s, const uint8_t hash[32], fw_str oauth1_token, bool *was_live);
 int fw_lmdb_check(fw_store *s, void (*report)(void *ctx, const char *line), void *ctx);
+/* fw_lmdb_check with budget bytes for one range of fol_in/rq_in entries
+ * (fw_lmdb_check: FW_LMDB_CHECK_BUDGET; lmdb_check.c says what else it holds);
+ * *ranges (when not NULL) gets the number of ranges that needed a walk of
+ * fol_in and rq_in, so tests can force several with a small budget. */
+#define FW_LMDB_CHECK_BUDGET ((size_t)256 << 20)
+int fw_lmdb_check_budget(fw_store *s, size_t budget, unsigned *ranges, void (*report)(void *ctx, const char *line),
+                         void *ctx);
 int fw_lmdb_user_set_password(fw_store *s, uint64_t user_id, const uint8_t *rec, size_t len);
 int fw_lmdb_user_get_password(fw_store *s, uint64_t user_id, uint8_t *out, size_t cap, size_t *len);
 uint64_t fw_lmdb_version(fw_store *s);

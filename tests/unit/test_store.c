@@ -1367,6 +1367,122 @@ static void test_check_edge_seq_behind(void **state)
     expect_problem(s, want);
 }
 
+/* A budget of one entry cuts the sources into one range each: the graph
+ * checks clean in every range, and a missing mirror of a follow and of a
+ * request whose sources are in late ranges are still found. */
+static void test_check_ranges(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    enum { N = 6 };
+    uint64_t u[N];
+    char name[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(name[i], sizeof name[i], "r%d", i);
+        u[i] = mk_user(s, name[i], i == N - 1 ? FW_USER_PROTECTED : 0);
+    }
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            if (i != j)
+                wr(s, FW_W_FOLLOW, u[i], u[j]); /* to u[N - 1]: a request */
+    lines l = {0};
+    unsigned ranges = 0;
+    assert_int_equal(fw_lmdb_check_budget(s, 1, &ranges, collect_line, &l), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(ranges, N); /* every user is the source of some fol_in or rq_in entry */
+    assert_int_equal(fw_lmdb_check_budget(s, FW_LMDB_CHECK_BUDGET, &ranges, collect_line, &l), 0);
+    assert_int_equal(ranges, 1);
+
+    uint64_t fseq = rel_seq(s, u[4], u[0]), rseq = rel_seq(s, u[3], u[N - 1]);
+    MDB_txn *t = raw_begin(s);
+    raw_edge(t, s, DB_FOLLOWING, u[4], fseq, u[0], false);
+    raw_user_count(t, s, u[4], false, N - 3); /* the counter is not the problem */
+    raw_edge(t, s, DB_REQ_OUT, u[3], rseq, u[N - 1], false);
+    raw_commit(t);
+    assert_int_equal(fw_lmdb_check_budget(s, 1, &ranges, collect_line, &l), 4);
+    assert_int_equal(l.n, 4);
+    assert_int_equal(ranges, N);
+    char want[128];
+    snprintf(want, sizeof want, "followers of %" PRIu64 ": %" PRIu64 " (seq %" PRIu64 ") has no mirror in following",
+             u[0], u[4], fseq);
+    assert_non_null(strstr(l.buf, want));
+    snprintf(want, sizeof want, "rel %" PRIu64 "->%" PRIu64 ": follow without its list entry", u[4], u[0]);
+    assert_non_null(strstr(l.buf, want));
+    snprintf(want, sizeof want, "rel %" PRIu64 "->%" PRIu64 ": request without its list entry", u[3], u[N - 1]);
+    assert_non_null(strstr(l.buf, want));
+    snprintf(want, sizeof want, "req_in of %" PRIu64 ": %" PRIu64 " (seq %" PRIu64 ") has no mirror in req_out",
+             u[N - 1], u[3], rseq);
+    assert_non_null(strstr(l.buf, want));
+    expect_problem(s, want); /* the same with the default budget */
+}
+
+/* A record under an ordinal at or past meta next_ord has no slot in check's
+ * arrays: its user and its (complete) follow are checked by lookups, which
+ * find only what is wrong with the record's ordinal. */
+static void test_check_user_past_next_ord(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    MDB_val k = {8, "next_ord"}, v;
+    assert_int_equal(mdb_get(t, s->dbi[DB_META], &k, &v), 0);
+    uint32_t far = le32_get(v.mv_data) + 3, b = raw_ord(t, s, g.b);
+    fw_user u;
+    assert_int_equal(fw_lmdb_user_get(t, s, g.a, &u, NULL), FW_OK);
+    assert_int_equal(fw_lmdb_user_put(t, s, far, &u, 0), FW_OK); /* a's record again: following_count 1 */
+    uint64_t seq = g.seq + 1;
+    assert_int_equal(fw_lmdb_list_op(t, s, DB_FOLLOWING, far, seq, b, true), FW_OK);
+    assert_int_equal(fw_lmdb_list_op(t, s, DB_FOLLOWERS, b, seq, far, true), FW_OK);
+    assert_int_equal(fw_lmdb_idx_set(t, s, far, b, FW_REL_FOLLOWING, seq), FW_OK);
+    raw_user_count(t, s, g.b, true, 2);
+    raw_edge_seq(t, s, seq);
+    raw_commit(t);
+    lines l = {0};
+    assert_int_equal(fw_store_check(s, collect_line, &l), 3);
+    char want[128];
+    snprintf(want, sizeof want, "user %s: ordinal %" PRIu32 " not below meta next_ord %" PRIu32 "\n", g.an, far,
+             far - 3);
+    assert_non_null(strstr(l.buf, want));
+    snprintf(want, sizeof want, "user %s: ordinal %" PRIu32 " does not map back to it\n", g.an, far);
+    assert_non_null(strstr(l.buf, want));
+    snprintf(want, sizeof want, "user %s: username 'a' not indexed to it\n", g.an);
+    assert_non_null(strstr(l.buf, want));
+}
+
+/* Adjacency keys that are not 4 bytes sort among the ordinals' keys (before
+ * the first, between two, after the last): each entry is reported once as
+ * malformed, and nothing else is. */
+static void test_check_malformed_keys(void **state)
+{
+    fw_store *s = ((fx *)*state)->s;
+    g2 g = follow_pair(s);
+    MDB_txn *t = raw_begin(s);
+    uint8_t d[ADJ_ENT], k5[5] = {0, 0, 0, 0, 7};
+    be32_put(k5, raw_ord(t, s, g.a));
+    adj_list_enc(d, g.seq, raw_ord(t, s, g.b));
+    MDB_val k3 = {3, "\0\0\0"}, kk = {5, k5}, kl = {8, "\xff\xff\xff\xff\xff\xff\xff\xff"}, v = {ADJ_ENT, d};
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWING], &k3, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWING], &kk, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWING], &kl, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_REQ_OUT], &kk, &v, 0), 0);
+    assert_int_equal(mdb_put(t, s->dbi[DB_FOLLOWERS], &k3, &v, 0), 0);
+    raw_commit(t);
+    lines l = {0};
+    assert_int_equal(fw_store_check(s, collect_line, &l), 5);
+    static const char *const want[] = {"following: malformed entry", "req_out: malformed entry",
+                                       "followers: malformed entry"};
+    int n[4] = {0}; /* lines per want[], then any other */
+    for (char *line = strtok(l.buf, "\n"); line; line = strtok(NULL, "\n")) {
+        int i = 0;
+        while (i < 3 && strcmp(line, want[i]))
+            i++;
+        n[i]++;
+    }
+    assert_int_equal(n[0], 3);
+    assert_int_equal(n[1], 1);
+    assert_int_equal(n[2], 1);
+    assert_int_equal(n[3], 0);
+}
+
 /* ---- write-side regressions -------------------------------------------------------- */
 
 typedef struct op_cap {
@@ -1577,6 +1693,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_check_self_edge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_request_to_public, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_edge_seq_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_user_past_next_ord, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_malformed_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_rel_fails_only_its_op, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_keeps_most_recent_tweet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_drops_secrets, setup, teardown),
