@@ -190,6 +190,10 @@ fi
 $BIN serve --db "$W/db" --listen 127.0.0.1:$PF --threads "$THREADS" --rate-limits off ${SERVE_ARGS:-} >/dev/null 2>>"$W/serve.log" &
 FPID=$!
 sleep 1
+if [ "${WARM:-1}" = 1 ]; then # PostgreSQL's copy of the graph may have pushed followd's pages out
+  cat "$W/db/"*.mdb >/dev/null
+  env WL_WRITES=0 wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" -s bench/workload.lua "http://127.0.0.1:$PF" >/dev/null
+fi
 for w in 0 1 10; do
   run "followd: full mix (deep pages, 1000s, lookups), $w% writes" "http://127.0.0.1:$PF" WL_WRITES=$w
 done

@@ -297,6 +297,7 @@ void fw_call_cache_store(fw_call *c, uint64_t version, fw_rcache_deps *d)
     fw_rcache_key k;
     d->ids[0] = c->who.user_id;
     d->ids[1] = c->id1;
+    d->no_counts = !(c->ro.user_fields & (1u << FW_UFLD_PUBLIC_METRICS));
     if (c->cacheable && c->req->status == 200 && !(c->jw && fw_jw_error(c->jw) != FW_OK) &&
         fw_rcache_key_make(&k, c->route, c->who.kind, c->who.user_id, c->req->path, c->req->query))
         fw_rcache_put(&k, c->api->store, version, c->req->body_out.data, c->req->body_out.len, d);

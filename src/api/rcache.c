@@ -330,6 +330,8 @@ static bool deps_fill(slot *sl, const fw_rcache_deps *d)
 {
     sl->ndeps = 0;
     bool ok = deps_push(sl, d->ids[0]) && deps_push(sl, d->ids[1]);
+    if (d->no_counts)
+        return ok; /* only a wildcard can change what it shows of anyone else (rcache.h) */
     for (size_t i = 0; ok && i < d->nmore; i++)
         ok = deps_push(sl, d->more[i]);
     for (size_t i = 0; ok && i < d->nusers; i++)

@@ -45,8 +45,18 @@ typedef struct fw_rcache_key {
 } fw_rcache_key;
 
 /* What a body shows, borrowed for the fw_rcache_put call. Ids of 0 and NULL
- * user pointers are skipped. */
+ * user pointers are skipped.
+ *
+ * The change log's precise entries are graph writes only (store.h): they
+ * change their two users' lists, counters and relationships, nothing else;
+ * every other write is a wildcard. A relationship shows only as the
+ * viewer's (connection_status, visibility), and the viewer is always a
+ * dependency; a list shows in a page whose path's user is that list's owner.
+ * So a body that shows no counters (no public_metrics) depends only on ids[]:
+ * with no_counts set, the other users it shows are not recorded, and a follow
+ * by one of them keeps the body. */
 typedef struct fw_rcache_deps {
+    bool no_counts;                  /* the body shows no user's public_metrics */
     uint64_t ids[2];                 /* the viewer and the path's user */
     const uint64_t *more;            /* further ids (e.g. the ids a lookup asked for) */
     size_t nmore;

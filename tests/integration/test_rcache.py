@@ -18,8 +18,8 @@ def follow(url, tok, src, dst, on):
     assert r.status_code == 200, r.text
 
 
-def page(url, tok, uid, kind):
-    r = requests.get(f"{url}/2/users/{uid}/{kind}", params={"user.fields": "public_metrics", "max_results": 100},
+def page(url, tok, uid, kind, fields="public_metrics"):
+    r = requests.get(f"{url}/2/users/{uid}/{kind}", params={"user.fields": fields, "max_results": 100},
                      headers=bearer(tok), timeout=10)
     assert r.status_code == 200, r.text
     return r.json()
@@ -40,6 +40,16 @@ def random_writes_against_a_model(db, app_id, nodes, steps, seed):
             m = u["public_metrics"]
             assert m["followers_count"] == sum(1 for (s, d) in edges if d == u["id"]), u
             assert m["following_count"] == sum(1 for (s, d) in edges if s == u["id"]), u
+        # without counters, seen by another user: such a page survives follows by the users it lists, so each
+        # one's relationship to this viewer must still be what the model says
+        viewer = rnd.choice([v for v in users if v != uid])
+        body = page(url, toks[viewer], uid, kind, "connection_status")
+        got = body.get("data", [])
+        assert {u["id"] for u in got} == want, (kind, uid, body)
+        for u in got:
+            cs = ({"following"} if (viewer, u["id"]) in edges else set()) | \
+                 ({"followed_by"} if (u["id"], viewer) in edges else set())
+            assert set(u.get("connection_status", [])) == cs, (viewer, u, edges)
 
     for step in range(steps):
         # read everything twice on both nodes first, so that the caches hold each page

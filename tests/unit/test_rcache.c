@@ -177,6 +177,34 @@ static void test_a_follow_stales_only_pages_showing_its_users(void **state)
     assert_false(get(f, &ka, "page-a"));
 }
 
+/* A page that shows no counters depends on its viewer and its path's user
+ * only: a follow by a user it merely lists changes nothing it shows, while a
+ * follow of the owner, one by the viewer and any wildcard still stale it. */
+static void test_a_page_without_counts_keeps_a_listed_users_follow(void **state)
+{
+    fx *f = *state;
+    follow(f->s, FW_W_FOLLOW, f->b, f->a);
+    fw_user shown = {.id = f->b};
+    fw_rcache_key k;
+    key_for(&k, "/2/users/a/followers");
+    fw_rcache_deps d = {.no_counts = true, .ids = {f->c, f->a}, .users = &shown, .nusers = 1};
+    fw_rcache_put(&k, f->s, fw_store_version(f->s), "page", 4, &d);
+    follow(f->s, FW_W_FOLLOW, f->b, f->d); /* b is listed, neither viewer nor owner */
+    assert_true(get(f, &k, "page"));
+    follow(f->s, FW_W_FOLLOW, f->c, f->b); /* the viewer's relationships show on the page */
+    assert_false(get(f, &k, "page"));
+    fw_rcache_put(&k, f->s, fw_store_version(f->s), "page", 4, &d);
+    follow(f->s, FW_W_FOLLOW, f->d, f->a); /* the owner's list */
+    assert_false(get(f, &k, "page"));
+    fw_rcache_put(&k, f->s, fw_store_version(f->s), "page", 4, &d);
+    fw_user_rec r;
+    assert_int_equal(fw_store_user_get(f->s, f->b, &r), FW_OK);
+    r.u.name = fw_str_c("Bob Renamed"); /* a profile edit is a wildcard */
+    assert_int_equal(fw_store_user_update(f->s, &r.u), FW_OK);
+    fw_user_rec_free(&r);
+    assert_false(get(f, &k, "page"));
+}
+
 static void test_a_wildcard_stales_every_page(void **state)
 {
     fx *f = *state;
@@ -291,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_follow_logs_exactly_its_two_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_profile_edit_is_a_wildcard, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_follow_stales_only_pages_showing_its_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_page_without_counts_keeps_a_listed_users_follow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_wildcard_stales_every_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_writes_between_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sets_replace_the_least_recently_used, setup, teardown),
