@@ -4,7 +4,8 @@
  * A body is a pure function of the request (route, path, query), the
  * viewer (principal kind and user id) and the store snapshot it was read
  * from. Each entry remembers its snapshot version and the users it depends
- * on: the viewer, the path's user, and every user (and tweet author) it shows.
+ * on: the viewer, the path's user, and, when it shows counters, every user
+ * (and tweet author) it shows (fw_rcache_deps says why that is enough).
  * While fw_store_version() still returns that version, the entry is served at
  * once. After a write, the entry is checked against the store's change log
  * (fw_store_changes): if no commit since its version touched any of its users,
