@@ -75,19 +75,29 @@ uint64_t fw_chk_id_of(fw_chk *c, uint32_t ord)
     return fw_lmdb_ord_id(c->txn, c->s, ord, &id) == FW_OK ? id : 0;
 }
 
+int fw_chk_seek(fw_chk *c, int db, uint32_t owner, MDB_val *val, MDB_cursor_op op, MDB_cursor **cur, int *pos)
+{
+    int rc = mdb_cursor_open(c->txn, c->s->dbi[db], cur);
+    if (rc)
+        return rc;
+    uint8_t k[4];
+    be32_put(k, owner);
+    MDB_val key = {4, k};
+    *pos = mdb_cursor_get(*cur, &key, val, op);
+    return 0;
+}
+
 /* Number of list entries under owner in a list db (fol_out's index entries
  * are not counted): for users past the arrays. */
 static int list_len(fw_chk *c, int db, uint32_t owner, size_t *n)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->txn, c->s->dbi[db], &cur);
-    if (rc)
-        return rc;
-    uint8_t k[4];
-    be32_put(k, owner);
-    MDB_val key = {4, k}, v;
+    MDB_val key, v;
+    int rc;
     *n = 0;
-    rc = mdb_cursor_get(cur, &key, &v, MDB_SET_KEY);
+    int orc = fw_chk_seek(c, db, owner, &v, MDB_SET_KEY, &cur, &rc);
+    if (orc)
+        return orc;
     if (rc == 0 && db != DB_FOLLOWING)
         rc = mdb_cursor_count(cur, n);
     else if (rc == 0)

@@ -52,6 +52,11 @@ __attribute__((format(printf, 2, 3))) void fw_chk_problem(fw_chk *c, const char 
 bool fw_chk_user_at(fw_chk *c, uint32_t ord, uint64_t *id, bool *prot);
 /* The id the record of ord carries, for messages (0 if none): fw_lmdb_ord_id. */
 uint64_t fw_chk_id_of(fw_chk *c, uint32_t ord);
+/* Opens a cursor on db and positions it with op at owner's key (with *val for
+ * MDB_GET_BOTH; *val receives the duplicate found): returns 0 or the open's
+ * LMDB code; on 0 *cur is open (the caller closes it) and *pos is the
+ * positioning's result (0 or MDB_NOTFOUND, or an LMDB error). */
+int fw_chk_seek(fw_chk *c, int db, uint32_t owner, MDB_val *val, MDB_cursor_op op, MDB_cursor **cur, int *pos);
 /* Checks readable user ord's followers_count (followers) or following_count
  * against its list length n; 0 or an LMDB code. */
 int fw_chk_count(fw_chk *c, uint32_t ord, bool followers, size_t n);

@@ -168,13 +168,11 @@ static void idx_no_list(fw_chk *c, uint32_t so, uint32_t dor, bool pending)
 static int has_dup(fw_chk *c, int db, uint32_t owner, const uint8_t *d, bool *found)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->txn, c->s->dbi[db], &cur);
+    MDB_val val = {ADJ_ENT, (void *)d};
+    int pos, rc = fw_chk_seek(c, db, owner, &val, MDB_GET_BOTH, &cur, &pos);
     if (rc)
         return rc;
-    uint8_t k[4];
-    be32_put(k, owner);
-    MDB_val key = {4, k}, val = {ADJ_ENT, (void *)d};
-    *found = mdb_cursor_get(cur, &key, &val, MDB_GET_BOTH) == 0;
+    *found = pos == 0;
     mdb_cursor_close(cur);
     return 0;
 }
