@@ -150,6 +150,9 @@ fw_read_opts fw_call_read_opts(const fw_call *c)
     o.tweets = fw_render_tweet_needs(c->params.expansions);
     /* Relations also decide whether a protected author's posts may go into includes (privacy.h). */
     o.want_rels = c->who.user_id && ((c->params.user_fields & (1u << FW_UFLD_CONNECTION_STATUS)) || o.tweets);
+    /* Default fields (connection_status comes from rels) and no expansions:
+     * the renderer needs only default_json and the flags. */
+    o.lean = !(c->params.user_fields & ~(1u << FW_UFLD_CONNECTION_STATUS)) && !c->params.expansions;
     return o;
 }
 

@@ -16,6 +16,7 @@
 
 #define FW_INTERCEPT_HTTPS "127.0.0.1:443"
 #define FW_INTERCEPT_HTTP "127.0.0.1:80"
+#define USER_CACHE_RAM_SHARE 16 /* --user-cache by default: at most 1/16 of RAM */
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -52,6 +53,9 @@ static const char serve_usage[] =
     "  --response-cache on|off|MB  reuse rendered reads while nothing they show changed\n"
     "                        (default on: up to 256 MB per event-loop thread, all threads\n"
     "                        together at most 1/16 of RAM; a number sets the MB per thread)\n"
+    "  --user-cache on|off|MB  keep the users that default-fields follower and following pages\n"
+    "                        show in memory, shared by all threads (LMDB; default on: up to\n"
+    "                        1/16 of RAM, used as pages show users; a number sets the MB)\n"
     "  --oauth-pending-max N  sign-in pages, request tokens, codes and verifiers held at once\n"
     "                        (" STR(FW_OAUTH_PENDING_MIN) ".." STR(FW_OAUTH_PENDING_LIMIT) ", default "
     STR(FW_OAUTH_PENDING_DEFAULT) "; see docs/oauth.md)\n"
@@ -148,6 +152,7 @@ int fw_cli_serve(int argc, char **argv)
         {"public-base-urls", required_argument, 0, 'u'}, {"test-clock", no_argument, 0, 'C'},
         {"limits", required_argument, 0, 'L'},
         {"response-cache", required_argument, 0, 'R'},
+        {"user-cache", required_argument, 0, 0x103},
         {"db-max-size", required_argument, 0, 'M'},
         {"access-log", required_argument, 0, 'A'},
         {"oauth-pending-max", required_argument, 0, 'P'},
@@ -179,6 +184,7 @@ int fw_cli_serve(int argc, char **argv)
     ac.public_base_urls = "https://api.twitter.com,https://api.x.com";
     int c;
     uint64_t v, cache_mb = 0; /* --response-cache MB; 0: the default for this machine */
+    int64_t user_cache_mb = -1; /* --user-cache MB; -1: the default for this machine, 0: off */
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -227,6 +233,15 @@ int fw_cli_serve(int argc, char **argv)
                 return 2; /* neither on, off nor a size in MB per thread */
             ac.response_cache = true;
             cache_mb = v;
+            break;
+        case 0x103:
+            if (!strcmp(optarg, "on") || !strcmp(optarg, "off")) {
+                user_cache_mb = !strcmp(optarg, "on") ? -1 : 0;
+                break;
+            }
+            if (fw_cli_number("user-cache", optarg, 1, 1 << 20, &v) != 0)
+                return 2; /* neither on, off nor a size in MB */
+            user_cache_mb = (int64_t)v;
             break;
         case 'P':
             if (fw_cli_number("oauth-pending-max", optarg, FW_OAUTH_PENDING_MIN, FW_OAUTH_PENDING_LIMIT, &v) != 0)
@@ -279,13 +294,15 @@ int fw_cli_serve(int argc, char **argv)
     }
     if (fw_cli_extra_args(argc, argv))
         return 2;
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    so.user_cache = user_cache_mb >= 0 ? (size_t)user_cache_mb << 20 : (size_t)(ram / USER_CACHE_RAM_SHARE);
     if (cache_mb) {
         fw_rcache_configure((size_t)cache_mb << 20);
     } else {
-        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE), cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         unsigned threads = hc.threads ? (unsigned)hc.threads : cpus > 0 ? (unsigned)cpus : 1;
-        fw_rcache_configure(pages > 0 && psize > 0 ? fw_rcache_default_bytes((uint64_t)pages * (uint64_t)psize, threads)
-                                                   : FW_RCACHE_MIN_BYTES);
+        fw_rcache_configure(ram ? fw_rcache_default_bytes(ram, threads) : FW_RCACHE_MIN_BYTES);
     }
     if (!!hc.tls_cert != !!hc.tls_key) {
         fw_cli_err("--tls-cert and --tls-key go together");

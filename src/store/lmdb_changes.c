@@ -73,26 +73,19 @@ int fw_lmdb_log_changes(fw_store *s, MDB_txn *txn, const fw_lmdb_wtx *w)
     return prune(s, txn, id);
 }
 
-int fw_lmdb_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx)
+int fw_lmdb_changes_in(fw_store *s, MDB_txn *txn, uint64_t since, fw_change_fn fn, void *ctx)
 {
-    *now = 0;
     if (s->absent & (1u << DB_CHANGES))
         return FW_ENOTFOUND;
-    MDB_txn *txn;
-    int rc = fw_lmdb_rtxn_get(s, &txn);
+    uint64_t head = (uint64_t)mdb_txn_id(txn);
+    if (since >= head)
+        return FW_OK;
+    if (head - since > LOG_SPAN)
+        return FW_ENOTFOUND; /* entries after since may be pruned already */
+    MDB_cursor *cur;
+    int rc = fw_lmdb_err(mdb_cursor_open(txn, s->dbi[DB_CHANGES], &cur));
     if (rc)
         return rc;
-    uint64_t head = (uint64_t)mdb_txn_id(txn);
-    *now = head;
-    if (since >= head)
-        goto done;
-    if (head - since > LOG_SPAN) {
-        rc = FW_ENOTFOUND; /* entries after since may be pruned already */
-        goto done;
-    }
-    MDB_cursor *cur;
-    if ((rc = fw_lmdb_err(mdb_cursor_open(txn, s->dbi[DB_CHANGES], &cur))))
-        goto done;
     uint8_t key[8];
     be64_put(key, since + 1);
     MDB_val k = {8, key}, v;
@@ -115,7 +108,20 @@ int fw_lmdb_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn,
     mdb_cursor_close(cur);
     if (!rc && mrc != MDB_NOTFOUND)
         rc = fw_lmdb_err(mrc);
-done:
+    return rc;
+}
+
+int fw_lmdb_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx)
+{
+    *now = 0;
+    if (s->absent & (1u << DB_CHANGES))
+        return FW_ENOTFOUND;
+    MDB_txn *txn;
+    int rc = fw_lmdb_rtxn_get(s, &txn);
+    if (rc)
+        return rc;
+    *now = (uint64_t)mdb_txn_id(txn);
+    rc = fw_lmdb_changes_in(s, txn, since, fn, ctx);
     fw_lmdb_rtxn_put(s, txn);
     return rc;
 }

@@ -69,6 +69,7 @@ struct fw_store {
     uint8_t secret[32];
     struct fw_lmdb_writer *writer;   /* NULL when read-only */
     struct fw_lmdb_txn_pool *rpool;  /* idle reset read txns */
+    struct fw_lmdb_cards *cards;     /* user cards (lmdb_cards.c); NULL when off */
 };
 
 /* ---- byte order helpers (keys big-endian, values little-endian) ---- */
@@ -295,6 +296,29 @@ void fw_lmdb_touch(fw_lmdb_wtx *w, uint64_t id);
  * wildcard = true). fw_err; the txn must be aborted on failure. */
 FW_MUSTCHECK int fw_lmdb_log_changes(fw_store *s, MDB_txn *txn, const fw_lmdb_wtx *w);
 int fw_lmdb_changes(fw_store *s, uint64_t since, uint64_t *now, fw_change_fn fn, void *ctx);
+/* The same inside txn: calls fn for the entries after since up to txn's own
+ * snapshot. FW_OK; FW_ENOTFOUND for a wildcard entry or a log that no longer
+ * reaches back to since (fn may have been called for part of it); FW_EIO. */
+FW_MUSTCHECK int fw_lmdb_changes_in(fw_store *s, MDB_txn *txn, uint64_t since, fw_change_fn fn, void *ctx);
+
+/* ---- lmdb_cards.c: user cards for default-fields list pages ---- */
+/* A set of cards valid for one reader (opaque); see lmdb_cards.c. */
+typedef struct fw_lmdb_cardset fw_lmdb_cardset;
+/* Sets s->cards up with a budget in bytes (none below 1 MiB, or without a
+ * change log); FW_OK or FW_ENOMEM. fw_lmdb_cards_free releases it at close. */
+FW_MUSTCHECK int fw_lmdb_cards_new(fw_store *s, size_t budget);
+void fw_lmdb_cards_free(fw_store *s);
+/* The cards a reader in txn may use, NULL if none; every non-NULL result goes
+ * back through fw_lmdb_cards_leave once the reader is done with the users it
+ * filled from them (their strings point into the set). */
+fw_lmdb_cardset *fw_lmdb_cards_enter(fw_store *s, MDB_txn *txn);
+void fw_lmdb_cards_leave(fw_store *s, fw_lmdb_cardset *cs);
+/* Fills u's id, flags, name, username and default_json from ordinal ord's
+ * card (everything else zero); false if it has none. */
+bool fw_lmdb_card_get(fw_lmdb_cardset *cs, uint32_t ord, fw_user *u);
+/* Adds ordinal ord's card from u, a user just read in the reader's txn (quietly
+ * nothing when the budget is spent or the name has no verbatim copy). */
+void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u);
 
 /* ---- lmdb_writer.c: the group-commit writer thread ---- */
 FW_MUSTCHECK int fw_lmdb_writer_start(fw_store *s);

@@ -119,6 +119,7 @@ typedef struct arena {
     uint64_t *tset;      /* open-addressing set of hydrated tweet ids */
     size_t ctset;
     bool heap;           /* overflow arena, freed on release */
+    fw_lmdb_cardset *cards; /* entered by a lean list read; left at read_close */
 } arena;
 
 #define NEST_MAX 4
@@ -197,6 +198,7 @@ static arena *arena_acquire(void)
     }
     ts->depth++;
     a->ntweets = 0;
+    a->cards = NULL;
     return a;
 }
 
@@ -293,8 +295,10 @@ static int read_open(fw_store *s, size_t n, MDB_txn **txn, arena **a)
 
 static void read_close(fw_store *s, MDB_txn *txn, arena *a)
 {
-    if (a)
+    if (a) {
+        fw_lmdb_cards_leave(s, a->cards);
         arena_release(a);
+    }
     if (txn)
         fw_lmdb_rtxn_put(s, txn);
 }
@@ -409,6 +413,7 @@ typedef struct walk {
     MDB_cursor *uc; /* users: a positioned cursor skips the descent from the
                        root when the next ordinal lies on the same leaf page,
                        which is common since lists are grouped by account age */
+    fw_lmdb_cardset *cards; /* lean reads: users from memory when they have a card */
     uint8_t key[4];
 } walk;
 
@@ -460,12 +465,16 @@ static int step(walk *w, bool older, MDB_val *v)
 /* Loads the user an entry points at; 1 if visible (exists, not suspended). */
 static int visible(walk *w, uint32_t ord, fw_user *u)
 {
+    if (w->cards && fw_lmdb_card_get(w->cards, ord, u))
+        return (u->flags & FW_USER_SUSPENDED) ? 0 : 1;
     MDB_val key = fw_lmdb_ord_key(&ord), v;
     int rc = mdb_cursor_get(w->uc, &key, &v, MDB_SET_KEY);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc || fw_lmdb_user_unpack(v.mv_data, v.mv_size, u) < 0)
         return FW_EIO;
+    if (w->cards)
+        fw_lmdb_card_put(w->cards, ord, u);
     return (u->flags & FW_USER_SUSPENDED) ? 0 : 1;
 }
 
@@ -544,7 +553,9 @@ static int list_page(fw_store *s, MDB_txn *txn, const fw_list_q *q, arena *a, fw
         return rc;
     res->owner = owner;
     res->owner_rels = rels_of(s, txn, viewer_ord(s, txn, q->opts.viewer_id), q->opts.viewer_id, q->owner_id);
-    walk w = {s, txn, NULL, NULL, {0}};
+    if (q->opts.lean)
+        a->cards = fw_lmdb_cards_enter(s, txn);
+    walk w = {s, txn, NULL, NULL, a->cards, {0}};
     be32_put(w.key, ord);
     if (mdb_cursor_open(txn, s->dbi[LIST_DB[q->kind]], &w.c))
         return FW_EIO;

@@ -204,9 +204,12 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
         s->meta_async = !mdb_env_set_flags(s->env, MDB_NOMETASYNC, 1);
     if (!frc)
         frc = fw_lmdb_rpool_new(s);
+    if (!frc)
+        frc = fw_lmdb_cards_new(s, opts->user_cache);
     if (!frc && !s->read_only)
         frc = fw_lmdb_writer_start(s);
     if (frc) {
+        fw_lmdb_cards_free(s);
         fw_lmdb_rpool_free(s);
         if (s->env)
             mdb_env_close(s->env);
@@ -223,6 +226,7 @@ void fw_lmdb_close(fw_store *s)
         return;
     fw_lmdb_writer_stop(s);
     fw_lmdb_rpool_free(s);
+    fw_lmdb_cards_free(s);
     /* A bulk load skipped every fsync; make all of it durable before returning. */
     if (s->bulk)
         mdb_env_sync(s->env, 1);

@@ -101,6 +101,9 @@ typedef struct fw_rels {
 typedef struct fw_read_opts {
     uint64_t viewer_id;  /* authenticated user, 0 for app-only */
     bool want_rels;      /* fill rels[] for each returned user (needs viewer_id) */
+    bool lean;           /* lists: the caller shows only users' default fields (id, name, username
+                            through default_json) and uses their flags; the store may fill only those
+                            (everything else zero) from memory */
     uint32_t tweets;     /* FW_TW_* */
 } fw_read_opts;
 
@@ -356,6 +359,8 @@ typedef struct fw_store_opts {
     unsigned max_readers;      /* 0 = default (512) */
     bool read_only;
     bool bulk;                 /* bulk loading (demo): commits skip fsync; close syncs once */
+    size_t user_cache;         /* LMDB: bytes of memory for the users that default-fields list pages
+                                  show, indexed by ordinal and shared by all threads; 0 = none */
     /* PostgreSQL only (LMDB ignores them): */
     unsigned pool;             /* connections serving request-path calls; 0 = default (4) */
     unsigned timeout_ms;       /* connect and per-statement timeout; 0 = default (5000) */
