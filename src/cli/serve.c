@@ -297,6 +297,7 @@ int fw_cli_serve(int argc, char **argv)
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
     so.user_cache = user_cache_mb >= 0 ? (size_t)user_cache_mb << 20 : (size_t)(ram / USER_CACHE_RAM_SHARE);
+    so.user_cache_prefill = so.user_cache != 0;
     if (cache_mb) {
         fw_rcache_configure((size_t)cache_mb << 20);
     } else {

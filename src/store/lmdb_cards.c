@@ -20,16 +20,28 @@
  * Memory: the budget covers the slot array (4 bytes per ordinal, sized from
  * next_ord when a set starts, with room for growth) and the cards (about 80
  * bytes each). Both are reserved address space, touched as cards are added;
- * once the budget is spent no more are added. */
+ * once the budget is spent no more are added.
+ *
+ * Prefill: on request (serve) a thread at the lowest priority reads the
+ * users table in ordinal order into the set that is current when it starts,
+ * a few thousand users per read transaction, so that pages find cards from
+ * the first minute instead of after millions of misses. It stops at the end
+ * of the table, when the budget is spent, when that set is retired (a
+ * profile change: demand filling takes over rather than re-reading the table
+ * after every edit) and at close. */
 #include "store/lmdb_internal.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define CARD_ALIGN 8u
 #define SLOT_SPARE 4096u /* ordinals beyond next_ord a new set has slots for (plus a quarter) */
+#define FILL_CHUNK 4096u /* users the prefill reads per read transaction: short ones, pinning no old pages */
 
 typedef struct card {
     uint64_t id;
@@ -55,6 +67,11 @@ struct fw_lmdb_cards {
     size_t budget;
     fw_lmdb_cardset *cur;  /* NULL: none yet (made by the first reader) */
     fw_lmdb_cardset *old;  /* retired, refs > 0 */
+    pthread_t filler;      /* the prefill thread, when `filling` */
+    bool filling;
+    atomic_bool stop;      /* close: the prefill ends at its next chunk */
+    atomic_size_t filled;  /* cards the prefill added (tests, logs) */
+    atomic_bool fill_done; /* the prefill has ended */
 };
 
 int fw_lmdb_cards_new(fw_store *s, size_t budget)
@@ -82,6 +99,10 @@ void fw_lmdb_cards_free(fw_store *s)
     struct fw_lmdb_cards *c = s->cards;
     if (!c)
         return;
+    if (c->filling) {
+        atomic_store(&c->stop, true);
+        pthread_join(c->filler, NULL);
+    }
     if (c->cur)
         set_free(c->cur);
     while (c->old) { /* no reader is left at close */
@@ -241,4 +262,83 @@ void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u)
     k->un_len = (uint16_t)u->username.len;
     memcpy(k->dj, u->default_json.p, u->default_json.len);
     atomic_store_explicit(&cs->slots[ord], (uint32_t)(at / CARD_ALIGN), memory_order_release);
+}
+
+/* Adds the cards of up to FILL_CHUNK users from *ord on; false at the end of
+ * the table, on a read error or once the budget is spent. */
+static bool fill_chunk(fw_store *s, MDB_txn *txn, fw_lmdb_cardset *cs, uint32_t *ord, size_t *added)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, s->dbi[DB_USERS], &cur))
+        return false;
+    MDB_val k = fw_lmdb_ord_key(ord), v;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    unsigned n = 0;
+    for (; rc == 0 && n < FILL_CHUNK; n++, rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != sizeof(uint32_t))
+            break;
+        uint32_t o;
+        memcpy(&o, k.mv_data, sizeof o);
+        *ord = o + 1;
+        fw_user u;
+        if (o >= cs->nslots || fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0)
+            continue;
+        if (atomic_load_explicit(&cs->slots[o], memory_order_acquire))
+            continue; /* a reader put it first */
+        size_t before = atomic_load_explicit(&cs->used, memory_order_relaxed);
+        fw_lmdb_card_put(cs, o, &u);
+        if (atomic_load_explicit(&cs->used, memory_order_relaxed) >= cs->cap)
+            break;
+        *added += atomic_load_explicit(&cs->used, memory_order_relaxed) != before;
+    }
+    mdb_cursor_close(cur);
+    return rc == 0 && n == FILL_CHUNK && *ord != 0;
+}
+
+static void *fill_main(void *arg)
+{
+    fw_store *s = arg;
+    struct fw_lmdb_cards *c = s->cards;
+    /* Serving comes first: this thread only uses what the loops leave idle. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+    uint32_t ord = 0;
+    uint64_t from = 0;
+    bool begun = false, more = true;
+    while (more && !atomic_load(&c->stop)) {
+        MDB_txn *txn;
+        if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))
+            break;
+        fw_lmdb_cardset *cs = fw_lmdb_cards_enter(s, txn);
+        if (cs && (!begun || cs->from == from)) {
+            from = cs->from;
+            begun = true;
+            size_t added = 0;
+            more = fill_chunk(s, txn, cs, &ord, &added);
+            atomic_fetch_add(&c->filled, added);
+        } else {
+            more = false; /* no set, or the one we began with was retired */
+        }
+        fw_lmdb_cards_leave(s, cs);
+        mdb_txn_abort(txn);
+    }
+    atomic_store(&c->fill_done, true);
+    return NULL;
+}
+
+int fw_lmdb_cards_prefill(fw_store *s)
+{
+    struct fw_lmdb_cards *c = s->cards;
+    if (!c || c->filling)
+        return FW_OK;
+    if (pthread_create(&c->filler, NULL, fill_main, s))
+        return FW_ENOMEM;
+    c->filling = true;
+    return FW_OK;
+}
+
+bool fw_lmdb_cards_prefill_state(fw_store *s, size_t *filled)
+{
+    struct fw_lmdb_cards *c = s->cards;
+    *filled = c ? atomic_load(&c->filled) : 0;
+    return !c || !c->filling || atomic_load(&c->fill_done);
 }

@@ -319,6 +319,11 @@ bool fw_lmdb_card_get(fw_lmdb_cardset *cs, uint32_t ord, fw_user *u);
 /* Adds ordinal ord's card from u, a user just read in the reader's txn (quietly
  * nothing when the budget is spent or the name has no verbatim copy). */
 void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u);
+/* Starts the prefill thread (see lmdb_cards.c) if the cards are on; FW_OK or
+ * FW_ENOMEM. fw_lmdb_cards_free stops and joins it. */
+FW_MUSTCHECK int fw_lmdb_cards_prefill(fw_store *s);
+/* True once the prefill has ended (or never ran); *filled: cards it added. */
+bool fw_lmdb_cards_prefill_state(fw_store *s, size_t *filled);
 
 /* ---- lmdb_writer.c: the group-commit writer thread ---- */
 FW_MUSTCHECK int fw_lmdb_writer_start(fw_store *s);

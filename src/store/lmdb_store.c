@@ -206,6 +206,8 @@ int fw_lmdb_open(const fw_store_opts *opts, fw_store **out)
         frc = fw_lmdb_rpool_new(s);
     if (!frc)
         frc = fw_lmdb_cards_new(s, opts->user_cache);
+    if (!frc && opts->user_cache_prefill)
+        frc = fw_lmdb_cards_prefill(s);
     if (!frc && !s->read_only)
         frc = fw_lmdb_writer_start(s);
     if (frc) {
@@ -224,9 +226,9 @@ void fw_lmdb_close(fw_store *s)
 {
     if (!s)
         return;
+    fw_lmdb_cards_free(s); /* first: it stops the prefill, a reader */
     fw_lmdb_writer_stop(s);
     fw_lmdb_rpool_free(s);
-    fw_lmdb_cards_free(s);
     /* A bulk load skipped every fsync; make all of it durable before returning. */
     if (s->bulk)
         mdb_env_sync(s->env, 1);

@@ -361,6 +361,8 @@ typedef struct fw_store_opts {
     bool bulk;                 /* bulk loading (demo): commits skip fsync; close syncs once */
     size_t user_cache;         /* LMDB: bytes of memory for the users that default-fields list pages
                                   show, indexed by ordinal and shared by all threads; 0 = none */
+    bool user_cache_prefill;   /* LMDB: fill that cache from the users table in the background at open
+                                  (lowest priority) instead of only as pages show users */
     /* PostgreSQL only (LMDB ignores them): */
     unsigned pool;             /* connections serving request-path calls; 0 = default (4) */
     unsigned timeout_ms;       /* connect and per-statement timeout; 0 = default (5000) */

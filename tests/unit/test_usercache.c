@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "store/store.h"
+#include "store/lmdb_internal.h"
 #include "lmdb_fixture.h"
 
 #define MAXN 64
@@ -88,13 +89,16 @@ typedef struct fx {
     fw_store *s;
 } fx;
 
-static fw_store *open_at(const char *dir, size_t cache, bool bulk)
+static fw_store *open_with(const char *dir, size_t cache, bool bulk, bool prefill)
 {
-    fw_store_opts o = {.path = dir, .map_size = 64u << 20, .user_cache = cache, .bulk = bulk};
+    fw_store_opts o = {.path = dir, .map_size = 64u << 20, .user_cache = cache, .bulk = bulk,
+                       .user_cache_prefill = prefill};
     fw_store *s = NULL;
     assert_int_equal(fw_store_open(&o, &s), FW_OK);
     return s;
 }
+
+static fw_store *open_at(const char *dir, size_t cache, bool bulk) { return open_with(dir, cache, bulk, false); }
 
 static int setup(void **state)
 {
@@ -219,12 +223,65 @@ static void test_a_spent_budget_falls_back(void **state)
             assert_same(f->s, owners[i], 64);
 }
 
+/* Waits for the prefill to end (at most ~60 s); the cards it added. */
+static size_t prefilled(fw_store *s)
+{
+    size_t n = 0;
+    for (int i = 0; i < 6000 && !fw_lmdb_cards_prefill_state(s, &n); i++)
+        usleep(10000);
+    assert_true(fw_lmdb_cards_prefill_state(s, &n));
+    return n;
+}
+
+/* The prefill reads every user (several chunks' worth) into the cards before
+ * any page asks; the pages it serves from them equal the table's; a rename
+ * afterwards still shows; a spent budget ends it early; a close while it runs
+ * stops it. */
+static void test_prefill(void **state)
+{
+    fx *f = *state;
+    fw_store_close(f->s);
+    f->s = open_at(f->dir, 0, true);
+    enum { N = 10000 };
+    char un[16], nm[160];
+    uint64_t owner = mk_user(f->s, "owner", "Owner"), ids[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(un, sizeof un, "u%d", i);
+        int k = snprintf(nm, sizeof nm, "User %d ", i);
+        for (int j = 0; j < 30; j++) /* ~200 bytes a card: 10,000 do not fit in 1 MiB */
+            k += snprintf(nm + k, sizeof nm - (size_t)k, "\xe2\x98\x83");
+        ids[i] = mk_user(f->s, un, nm);
+        if (i % 200 == 0)
+            follow(f->s, ids[i], owner);
+    }
+    fw_store_close(f->s);
+
+    f->s = open_with(f->dir, 8u << 20, false, true);
+    assert_int_equal(prefilled(f->s), N + 1);
+    assert_same(f->s, owner, N / 200);
+    edit(f->s, ids[N - 200], rename_it);
+    assert_same(f->s, owner, N / 200);
+    assert_string_equal(followers(f->s, owner, true).name[0], "Renamed Now");
+    fw_store_close(f->s);
+
+    f->s = open_with(f->dir, 1u << 20, false, true); /* 56 KB of slots, then ~200 B a card */
+    size_t n = prefilled(f->s);
+    assert_true(n > 1000 && n < N);
+    assert_same(f->s, owner, N / 200);
+    fw_store_close(f->s);
+
+    f->s = open_with(f->dir, 8u << 20, false, true);
+    fw_store_close(f->s); /* joins the prefill wherever it is */
+    f->s = open_at(f->dir, 0, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_changes_show_through_the_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_another_handles_edit_shows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_spent_budget_falls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
