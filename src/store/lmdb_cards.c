@@ -142,6 +142,11 @@ static fw_lmdb_cardset *set_new(struct fw_lmdb_cards *c, fw_store *s, MDB_txn *t
         free(cs);
         return NULL;
     }
+    /* Cards are read at random: with 4 KB pages every read of a 1 GB arena
+     * is a TLB miss too, and measured the two loads a card costs were ~22% of
+     * the server's time; 2 MB pages (where THP is "madvise") leave mostly the
+     * cache misses. Only a hint: no huge pages, the same cards. */
+    (void)madvise(m, slot_bytes + heap, MADV_HUGEPAGE);
     cs->map_len = slot_bytes + heap;
     cs->slots = m;
     cs->nslots = (uint32_t)n;
@@ -221,6 +226,21 @@ bool fw_lmdb_card_get(fw_lmdb_cardset *cs, uint32_t ord, fw_user *u)
     u->name = (fw_str){k->dj + k->name_off, k->name_len};
     u->username = (fw_str){k->dj + k->un_off, k->un_len};
     return true;
+}
+
+void fw_lmdb_cards_prefetch(fw_lmdb_cardset *cs, const uint32_t *ords, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ords[i] < cs->nslots)
+            __builtin_prefetch(&cs->slots[ords[i]]);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t off = ords[i] < cs->nslots ? atomic_load_explicit(&cs->slots[ords[i]], memory_order_relaxed) : 0;
+        if (off) {
+            const char *k = cs->heap + (size_t)off * CARD_ALIGN;
+            __builtin_prefetch(k);
+            __builtin_prefetch(k + 64);
+        }
+    }
 }
 
 /* Where s (len n) lies in dj at or after from, preceded by the key's opening

@@ -319,6 +319,10 @@ bool fw_lmdb_card_get(fw_lmdb_cardset *cs, uint32_t ord, fw_user *u);
 /* Adds ordinal ord's card from u, a user just read in the reader's txn (quietly
  * nothing when the budget is spent or the name has no verbatim copy). */
 void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u);
+/* Starts the memory loads of the slots, then the cards, of n ordinals a page
+ * is about to read, so that their cache misses overlap instead of following
+ * one another. Only a hint. */
+void fw_lmdb_cards_prefetch(fw_lmdb_cardset *cs, const uint32_t *ords, size_t n);
 /* Starts the prefill thread (see lmdb_cards.c) if the cards are on; FW_OK or
  * FW_ENOMEM. fw_lmdb_cards_free stops and joins it. */
 FW_MUSTCHECK int fw_lmdb_cards_prefill(fw_store *s);

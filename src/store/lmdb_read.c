@@ -507,6 +507,8 @@ static int peek(walk *w, uint64_t bound, bool older, bool *out)
     return rc == MDB_NOTFOUND ? 0 : FW_EIO;
 }
 
+#define PAGE_BATCH 64 /* list entries read ahead of their users */
+
 /* Collects up to limit visible entries walking from the start position. */
 static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
 {
@@ -520,15 +522,23 @@ static int collect_page(walk *w, const fw_list_q *q, arena *a, size_t *n)
         rc = q->cursor == 0 ? MDB_NOTFOUND : seek_le(w, q->cursor - 1, &v);
     else
         rc = seek_gt(w, q->cursor, &v);
-    for (; rc == 0 && *n < q->limit; rc = step(w, older, &v)) {
-        uint64_t seq;
-        uint32_t other;
-        ent_decode(&v, &seq, &other);
-        int vis = visible(w, other, &a->users[*n]);
-        if (vis < 0)
-            return vis;
-        if (vis)
-            a->seqs[(*n)++] = seq;
+    /* In batches of at most the entries still wanted (so no more are read
+     * than a one-by-one walk would), their cards prefetched together. */
+    while (rc == 0 && *n < q->limit) {
+        uint64_t seqs[PAGE_BATCH];
+        uint32_t ords[PAGE_BATCH];
+        size_t m = 0, want = q->limit - *n < PAGE_BATCH ? q->limit - *n : PAGE_BATCH;
+        for (; rc == 0 && m < want; m++, rc = step(w, older, &v))
+            ent_decode(&v, &seqs[m], &ords[m]);
+        if (w->cards)
+            fw_lmdb_cards_prefetch(w->cards, ords, m);
+        for (size_t i = 0; i < m; i++) {
+            int vis = visible(w, ords[i], &a->users[*n]);
+            if (vis < 0)
+                return vis;
+            if (vis)
+                a->seqs[(*n)++] = seqs[i];
+        }
     }
     if (rc && rc != MDB_NOTFOUND)
         return FW_EIO;

@@ -223,6 +223,68 @@ static void test_a_spent_budget_falls_back(void **state)
             assert_same(f->s, owners[i], 64);
 }
 
+typedef struct ids_page {
+    int rc;
+    size_t n;
+    uint64_t ids[128], last_seq;
+    bool more_older;
+} ids_page;
+
+static void ids_cb(void *ctx, const fw_list_res *res)
+{
+    ids_page *p = ctx;
+    p->rc = res->rc;
+    p->n = res->rc ? 0 : res->n;
+    assert_true(p->n <= 128);
+    for (size_t i = 0; i < p->n; i++)
+        p->ids[i] = res->users[i].id;
+    p->last_seq = p->n ? res->seqs[p->n - 1] : 0;
+    p->more_older = res->more_older;
+}
+
+/* Pages of 100 (more than the 64 entries a read takes at a time, their cards
+ * prefetched together) over a list with every seventh follower suspended
+ * hold exactly the visible followers, newest first, in both modes. */
+static void test_long_pages_skip_the_suspended(void **state)
+{
+    fx *f = *state;
+    enum { N = 300 };
+    char un[16];
+    uint64_t owner = mk_user(f->s, "owner", "Owner"), ids[N], want[N];
+    size_t nwant = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(un, sizeof un, "f%d", i);
+        ids[i] = mk_user(f->s, un, "Follower");
+        follow(f->s, ids[i], owner);
+    }
+    for (int i = N - 1; i >= 0; i--) {
+        if (i % 7 == 3)
+            edit(f->s, ids[i], suspend);
+        else
+            want[nwant++] = ids[i]; /* newest first */
+    }
+    for (int lean = 0; lean < 2; lean++) {
+        for (int round = 0; round < 2; round++) { /* the second from the cards the first added */
+            size_t at = 0;
+            ids_page p = {0};
+            fw_list_q q = {.owner_id = owner, .kind = FW_LIST_FOLLOWERS, .dir = FW_PAGE_FIRST, .limit = 100};
+            q.opts.lean = lean;
+            do {
+                memset(&p, 0, sizeof p);
+                fw_store_list(f->s, NULL, &q, ids_cb, &p);
+                assert_int_equal(p.rc, FW_OK);
+                assert_int_equal(p.n, nwant - at < 100 ? nwant - at : 100);
+                for (size_t i = 0; i < p.n; i++)
+                    assert_int_equal(p.ids[i], want[at + i]);
+                at += p.n;
+                q.dir = FW_PAGE_AFTER;
+                q.cursor = p.last_seq;
+            } while (p.more_older);
+            assert_int_equal(at, nwant);
+        }
+    }
+}
+
 /* Waits for the prefill to end (at most ~60 s); the cards it added. */
 static size_t prefilled(fw_store *s)
 {
@@ -282,6 +344,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_another_handles_edit_shows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_spent_budget_falls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefill, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_pages_skip_the_suspended, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
