@@ -27,10 +27,7 @@
 #ifndef FW_TEST_PG /* LMDB only: tests/unit/test_store_pg.c has the PostgreSQL equivalents */
 /* ---- fixture ------------------------------------------------------------ */
 
-typedef struct fx {
-    char dir[64];
-    fw_store *s;
-} fx;
+typedef lmdb_fx fx;
 
 static void open_store(fx *f)
 {
@@ -40,23 +37,15 @@ static void open_store(fx *f)
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/fw_store_XXXXXX");
-    if (!mkdtemp(f->dir))
+    fx *f = lmdb_fx_new("/tmp/fw_store_XXXXXX");
+    if (!f)
         return -1;
     open_store(f);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fw_store_close(f->s);
-    lmdb_rm_dir(f->dir);
-    free(f);
-    return 0;
-}
+#define teardown lmdb_fx_teardown
 
 #endif /* !FW_TEST_PG */
 static uint64_t mk_user(fw_store *s, const char *name, uint32_t flags)

@@ -84,10 +84,7 @@ static void assert_same(fw_store *s, uint64_t owner, size_t want_n)
     }
 }
 
-typedef struct fx {
-    char dir[64];
-    fw_store *s;
-} fx;
+typedef lmdb_fx fx;
 
 static fw_store *open_with(const char *dir, size_t cache, bool bulk, bool prefill)
 {
@@ -102,23 +99,15 @@ static fw_store *open_at(const char *dir, size_t cache, bool bulk) { return open
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/fw_ucache_XXXXXX");
-    if (!mkdtemp(f->dir))
+    fx *f = lmdb_fx_new("/tmp/fw_ucache_XXXXXX");
+    if (!f)
         return -1;
     f->s = open_at(f->dir, 8u << 20, false);
     *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    fw_store_close(f->s);
-    lmdb_rm_dir(f->dir);
-    free(f);
-    return 0;
-}
+#define teardown lmdb_fx_teardown
 
 static uint64_t mk_user(fw_store *s, const char *username, const char *name)
 {
