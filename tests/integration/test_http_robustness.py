@@ -634,6 +634,17 @@ def test_h2_garbage_after_preface(srv, demo):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_lets_in_flight_requests_finish(demo, sig):
+    # curl's --limit-rate throttles as it reads: when the server gets all ten bodies into the loopback
+    # buffers before curl first reads (seen once in CI, under load: all ten done in 18 ms), nothing is in
+    # flight at the signal and the run shows nothing. Such a run is repeated (at most three); every other
+    # assertion holds in every run.
+    for attempt in range(3):
+        if signal_in_flight_once(demo, sig, last=attempt == 2):
+            return
+
+
+def signal_in_flight_once(demo, sig, last):
+    """One run; False if too few HTTP/2 streams were still running at the signal (and not last)."""
     s = Server(demo["db"], "--rate-limits", "off")
     s.port = int(s.url.rsplit(":", 1)[1])
     try:
@@ -663,10 +674,12 @@ def test_signal_lets_in_flight_requests_finish(demo, sig):
         assert len(rows) == 11 and all(r[:2] == ["2", "200"] for r in rows), out
         assert sorted(int(r[3]) > 100_000 for r in rows) == [False] + [True] * 10, out
         assert sum(int(r[2]) for r in rows) == 1
-        assert sum(float(r[4]) > 0.5 for r in rows) >= 5, out  # most were still running at the signal
         assert s.proc.wait(timeout=15) == 0
         with pytest.raises(OSError):
             connect(s)  # the listener is gone
+        in_flight = sum(float(r[4]) > 0.5 for r in rows)  # most were still running at the signal
+        assert in_flight >= 5 or not last, out
+        return in_flight >= 5
     finally:
         s.stop()
 
