@@ -23,6 +23,7 @@
 
 typedef struct shown {
     int rc;
+    uint32_t owner_flags;
     size_t n;
     uint64_t ids[MAXN];
     uint32_t flags[MAXN];
@@ -42,6 +43,7 @@ static void shown_cb(void *ctx, const fw_list_res *res)
 {
     shown *p = ctx;
     p->rc = res->rc;
+    p->owner_flags = res->rc ? 0 : res->owner->flags;
     p->n = res->rc ? 0 : res->n;
     assert_true(p->n <= MAXN);
     for (size_t i = 0; i < p->n; i++) {
@@ -73,6 +75,7 @@ static void assert_same(fw_store *s, uint64_t owner, size_t want_n)
     assert_int_equal(full.n, want_n);
     for (int round = 0; round < 2; round++) {
         shown lean = followers(s, owner, true);
+        assert_int_equal(lean.owner_flags, full.owner_flags);
         assert_int_equal(lean.n, full.n);
         for (size_t i = 0; i < full.n; i++) {
             assert_int_equal(lean.ids[i], full.ids[i]);
@@ -165,6 +168,9 @@ static void test_changes_show_through_the_cache(void **state)
     assert_same(s, owner, 6);
     edit(s, fol[5], suspend);
     assert_same(s, owner, 5);
+    edit(s, owner, protect); /* the owner's card, read by every lean page, too */
+    assert_same(s, owner, 5);
+    assert_true(followers(s, owner, true).owner_flags & FW_USER_PROTECTED);
     assert_int_equal(fw_store_user_delete(s, fol[0]), FW_OK);
     assert_same(s, owner, 4);
 }
