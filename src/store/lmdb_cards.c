@@ -70,7 +70,7 @@ struct fw_lmdb_cards {
     pthread_t filler;      /* the prefill thread, when `filling` */
     bool filling;
     atomic_bool stop;      /* close: the prefill ends at its next chunk */
-    atomic_size_t filled;  /* cards the prefill added (tests, logs) */
+    atomic_size_t filled;  /* cards the prefill added (tests) */
     atomic_bool fill_done; /* the prefill has ended */
 };
 
@@ -254,23 +254,25 @@ static size_t find_raw(fw_str dj, size_t from, const char *key, fw_str s)
     return 0;
 }
 
-void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u)
+typedef enum { PUT_ADDED, PUT_SKIPPED, PUT_SPENT } put_res;
+
+static put_res put_card(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u)
 {
     if (ord >= cs->nslots || !u->default_json.len || u->default_json.len > UINT16_MAX)
-        return;
+        return PUT_SKIPPED;
     /* Names that JSON escapes have no verbatim copy in default_json: such
      * users are read from the table every time. */
     size_t noff = find_raw(u->default_json, 0, "\"name\":\"", u->name);
     size_t uoff = noff ? find_raw(u->default_json, noff + u->name.len, "\"username\":\"", u->username) : 0;
     if (!uoff)
-        return;
+        return PUT_SKIPPED;
     size_t need = (sizeof(card) + u->default_json.len + CARD_ALIGN - 1) & ~(size_t)(CARD_ALIGN - 1);
     if (atomic_load_explicit(&cs->used, memory_order_relaxed) + need > cs->cap)
-        return; /* spent: no write to the shared counter on every miss */
+        return PUT_SPENT; /* no write to the shared counter on every miss */
     size_t at = atomic_fetch_add_explicit(&cs->used, need, memory_order_relaxed);
     if (at + need > cs->cap) {
         atomic_store_explicit(&cs->used, cs->cap, memory_order_relaxed); /* full: stays full */
-        return;
+        return PUT_SPENT;
     }
     card *k = (card *)(cs->heap + at);
     k->id = u->id;
@@ -282,7 +284,10 @@ void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u)
     k->un_len = (uint16_t)u->username.len;
     memcpy(k->dj, u->default_json.p, u->default_json.len);
     atomic_store_explicit(&cs->slots[ord], (uint32_t)(at / CARD_ALIGN), memory_order_release);
+    return PUT_ADDED;
 }
+
+void fw_lmdb_card_put(fw_lmdb_cardset *cs, uint32_t ord, const fw_user *u) { (void)put_card(cs, ord, u); }
 
 /* Adds the cards of up to FILL_CHUNK users from *ord on; false at the end of
  * the table, on a read error or once the budget is spent. */
@@ -294,25 +299,22 @@ static bool fill_chunk(fw_store *s, MDB_txn *txn, fw_lmdb_cardset *cs, uint32_t 
     MDB_val k = fw_lmdb_ord_key(ord), v;
     int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     unsigned n = 0;
-    for (; rc == 0 && n < FILL_CHUNK; n++, rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != sizeof(uint32_t))
-            break;
+    put_res r = PUT_SKIPPED;
+    for (; rc == 0 && n < FILL_CHUNK && r != PUT_SPENT && k.mv_size == sizeof(uint32_t);
+         n++, rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         uint32_t o;
         memcpy(&o, k.mv_data, sizeof o);
         *ord = o + 1;
         fw_user u;
-        if (o >= cs->nslots || fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0)
-            continue;
-        if (atomic_load_explicit(&cs->slots[o], memory_order_acquire))
-            continue; /* a reader put it first */
-        size_t before = atomic_load_explicit(&cs->used, memory_order_relaxed);
-        fw_lmdb_card_put(cs, o, &u);
-        if (atomic_load_explicit(&cs->used, memory_order_relaxed) >= cs->cap)
+        if (o >= cs->nslots || atomic_load_explicit(&cs->slots[o], memory_order_acquire))
+            continue; /* beyond the set's slots, or a reader put it first */
+        if (fw_lmdb_user_unpack(v.mv_data, v.mv_size, &u) < 0)
             break;
-        *added += atomic_load_explicit(&cs->used, memory_order_relaxed) != before;
+        r = put_card(cs, o, &u);
+        *added += r == PUT_ADDED;
     }
     mdb_cursor_close(cur);
-    return rc == 0 && n == FILL_CHUNK && *ord != 0;
+    return rc == 0 && n == FILL_CHUNK && r != PUT_SPENT && *ord != 0;
 }
 
 static void *fill_main(void *arg)
