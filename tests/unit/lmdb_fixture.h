@@ -1,7 +1,7 @@
 /* The throw-away LMDB directory of a unit test: removing one made with
  * mkdtemp (its data.mdb and lock.mdb, then the directory), and the common
  * fixture of a directory with a store open on it. Needs <stdio.h>,
- * <stdlib.h>, <string.h>, <unistd.h> and store/store.h. */
+ * <stdlib.h>, <unistd.h> and store/store.h. */
 #ifndef FW_TEST_LMDB_FIXTURE_H
 #define FW_TEST_LMDB_FIXTURE_H
 
@@ -20,17 +20,15 @@ typedef struct lmdb_fx {
     fw_store *s;
 } lmdb_fx;
 
-/* A fixture with a fresh directory from tmpl ("/tmp/name_XXXXXX") and no
- * store yet, or NULL. */
-static inline lmdb_fx *lmdb_fx_new(const char *tmpl)
+/* A fixture with a fresh directory /tmp/<name>_ plus mkdtemp's six random
+ * characters, and no store yet; NULL if it cannot be made. */
+static inline lmdb_fx *lmdb_fx_new(const char *name)
 {
     lmdb_fx *f = calloc(1, sizeof *f);
-    if (!f || strlen(tmpl) >= sizeof f->dir) {
-        free(f);
+    if (!f)
         return NULL;
-    }
-    strcpy(f->dir, tmpl);
-    if (!mkdtemp(f->dir)) {
+    int n = snprintf(f->dir, sizeof f->dir, "/tmp/%s_XXXXXX", name);
+    if (n < 0 || (size_t)n >= sizeof f->dir || !mkdtemp(f->dir)) {
         free(f);
         return NULL;
     }

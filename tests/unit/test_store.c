@@ -37,7 +37,7 @@ static void open_store(fx *f)
 
 static int setup(void **state)
 {
-    fx *f = lmdb_fx_new("/tmp/fw_store_XXXXXX");
+    fx *f = lmdb_fx_new("fw_store");
     if (!f)
         return -1;
     open_store(f);

@@ -102,7 +102,7 @@ static fw_store *open_at(const char *dir, size_t cache, bool bulk) { return open
 
 static int setup(void **state)
 {
-    fx *f = lmdb_fx_new("/tmp/fw_ucache_XXXXXX");
+    fx *f = lmdb_fx_new("fw_ucache");
     if (!f)
         return -1;
     f->s = open_at(f->dir, 8u << 20, false);
