@@ -1,7 +1,12 @@
-/* LSD radix sort of fw_kv pairs: 16-bit digits, four passes at most. One
+/* LSD radix sort of fw_kv pairs: 12-bit digits, six passes at most. One
  * counting sweep over the keys finds which digits vary at all, so a pass whose
  * digit is the same in every key (the high bits of small dense indices) is
  * skipped instead of copying the array for nothing.
+ *
+ * 12 bits rather than 16, and the arrays on 2 MB pages, because a pass's time
+ * is its scatter's cache and TLB misses: 4,096 destinations keep their write
+ * positions in cache where 65,536 did not, so five 12-bit passes over 10^8
+ * pairs take half the time of three 16-bit ones (docs/import.md, "The sort").
  *
  * Large arrays are sorted by two threads: each counts and scatters its own
  * half of every pass, and the offsets put all of the first half's pairs of a
@@ -13,15 +18,43 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-#define DIGITS 4
-#define RADIX 65536u
+#define BITS 12
+#define DIGITS ((64 + BITS - 1) / BITS)
+#define RADIX (1u << BITS)
+#define HUGE_MIN ((size_t)2 << 20) /* bytes: below one 2 MB page, malloc's memory is as good */
 #define PARALLEL_MIN (1u << 20) /* below this a second thread costs more than it saves */
 #define THREADS 2
 
 static unsigned digit(uint64_t key, int d)
 {
-    return (unsigned)(key >> (16 * d)) & (RADIX - 1);
+    return (unsigned)(key >> (BITS * d)) & (RADIX - 1);
+}
+
+fw_kv *fw_kv_alloc(size_t n)
+{
+    if (n > SIZE_MAX / sizeof(fw_kv))
+        return NULL;
+    size_t bytes = (n ? n : 1) * sizeof(fw_kv);
+    if (bytes < HUGE_MIN)
+        return malloc(bytes);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: THP may be off */
+    return p;
+}
+
+void fw_kv_free(fw_kv *a, size_t n)
+{
+    size_t bytes = (n ? n : 1) * sizeof(fw_kv);
+    if (!a)
+        return;
+    if (bytes < HUGE_MIN)
+        free(a);
+    else
+        munmap(a, bytes);
 }
 
 typedef struct job {
@@ -136,7 +169,7 @@ int fw_sort_kv(fw_kv *a, size_t n)
     if (n < 2)
         return FW_OK;
     int nt = n >= PARALLEL_MIN ? THREADS : 1;
-    job j = {.a = a, .n = n, .tmp = malloc(n * sizeof(fw_kv))};
+    job j = {.a = a, .n = n, .tmp = fw_kv_alloc(n)};
     bool ok = j.tmp != NULL;
     for (int t = 0; t < nt; t++)
         ok = ok && (j.count[t] = calloc((size_t)DIGITS * RADIX, sizeof(size_t))) != NULL;
@@ -158,6 +191,6 @@ int fw_sort_kv(fw_kv *a, size_t n)
         sort_one_thread(a, j.tmp, n, j.count[0]);
     for (int t = 0; t < THREADS; t++)
         free(j.count[t]);
-    free(j.tmp);
+    fw_kv_free(j.tmp, n);
     return ok ? FW_OK : FW_ENOMEM;
 }

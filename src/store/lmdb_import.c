@@ -406,11 +406,11 @@ static int rank_users(committer *c)
 {
     fw_import *im = c->im;
     size_t n = im->nusers;
-    fw_kv *kv = malloc((n ? n : 1) * sizeof(*kv));
+    fw_kv *kv = fw_kv_alloc(n);
     c->rank = malloc((n ? n : 1) * sizeof(*c->rank));
     c->byrank = malloc((n ? n : 1) * sizeof(*c->byrank));
     if (!kv || !c->rank || !c->byrank) {
-        free(kv);
+        fw_kv_free(kv, n);
         return FW_ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
@@ -420,7 +420,7 @@ static int rank_users(committer *c)
         c->byrank[r] = (uint32_t)kv[r].val;
         c->rank[kv[r].val] = (uint32_t)r;
     }
-    free(kv);
+    fw_kv_free(kv, n);
     if (rc || !(c->idr = malloc((n ? n : 1) * sizeof(*c->idr))))
         return rc ? rc : FW_ENOMEM;
     for (size_t r = 0; r < n; r++)
@@ -833,7 +833,7 @@ int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char
     committer c = {.im = im, .progress = progress, .ctx = ctx};
     int rc = FW_OK;
     size_t nkv = im->nedges ? im->nedges : 1;
-    if (!(c.kv = malloc(nkv * sizeof(*c.kv))))
+    if (!(c.kv = fw_kv_alloc(nkv)))
         rc = FW_ENOMEM;
     if (!rc)
         rc = rank_users(&c);
@@ -848,7 +848,7 @@ int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char
         rc = im->write(im, progress, ctx);
         im->c = NULL;
     }
-    free(c.kv);
+    fw_kv_free(c.kv, nkv);
     free(c.rank);
     free(c.byrank);
     free(c.idr);

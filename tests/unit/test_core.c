@@ -300,21 +300,28 @@ static void test_iso8601_parse(void **st)
 }
 
 /* The radix sort orders by key, keeps equal keys in input order, and handles keys
- * that differ only in their high or only in their low bits; on one thread and,
- * from 2^20 pairs (an odd count: unequal halves), on two. */
+ * that differ only in their high, only in their low bits, or only in the last,
+ * partial digit (bits 60-63), and the import's two shapes (two 24-bit ranks;
+ * a rank over 32 bits); on one thread and, from 2^20 pairs (an odd count:
+ * unequal halves), on two, in an array from fw_kv_alloc (2 MB pages). */
 static void test_sort_kv(void **st)
 {
     (void)st;
     static const size_t sizes[] = {100000, (1u << 20) + 3};
-    fw_kv *a = malloc(sizes[1] * sizeof(*a));
+    fw_kv *a = fw_kv_alloc(sizes[1]);
     assert_non_null(a);
     uint64_t x = 88172645463325252ull;
     for (size_t z = 0; z < 2; z++)
-        for (int shape = 0; shape < 3; shape++) {
+        for (int shape = 0; shape < 6; shape++) {
             size_t n = sizes[z];
             for (size_t i = 0; i < n; i++) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-                uint64_t k = shape == 0 ? x : shape == 1 ? (x % 50) << 48 : x % 1000;
+                uint64_t k = shape == 0   ? x
+                             : shape == 1 ? (x % 50) << 48
+                             : shape == 2 ? x % 1000
+                             : shape == 3 ? (x & 0xF) << 60
+                             : shape == 4 ? (x & 0xFFFFFF) << 32 | (x >> 40)
+                                          : (x & 0xFFFFFF) << 32 | (uint32_t)(x >> 29);
                 a[i] = (fw_kv){k, i};
             }
             assert_int_equal(fw_sort_kv(a, n), FW_OK);
@@ -325,7 +332,13 @@ static void test_sort_kv(void **st)
             }
         }
     assert_int_equal(fw_sort_kv(a, 0), FW_OK);
-    free(a);
+    fw_kv_free(a, sizes[1]);
+    fw_kv *one = fw_kv_alloc(0); /* a valid one-pair array, small enough for malloc */
+    assert_non_null(one);
+    one[0] = (fw_kv){1, 2};
+    fw_kv_free(one, 0);
+    fw_kv_free(NULL, 5);
+    assert_null(fw_kv_alloc(SIZE_MAX / sizeof(fw_kv) + 1));
 }
 
 /* Every code of core/err.h has its own message; outside the set is "unknown". */
