@@ -39,7 +39,10 @@ def main():
     a = ap.parse_args()
     if a.size_mb < 64 or a.rounds < 1:
         ap.error("--size-mb must be >= 64 and --rounds >= 1")
-    batches = [int(b) for b in a.batches.split(",")]
+    try:
+        batches = [int(b) for b in a.batches.split(",")]
+    except ValueError:
+        ap.error("--batches must be page counts separated by commas")
     npages = a.size_mb * 1024 * 1024 // PAGE
     if not batches or min(batches) < 1 or max(batches) > npages:
         ap.error("batch sizes must be between 1 and the file's page count")

@@ -43,7 +43,7 @@ fw_edgesort *fw_edgesort_new(const char *tmpdir, size_t run_max)
         return NULL;
     e->run_max = run_max ? run_max : RUN_DEFAULT;
     e->tmpdir = strdup(tmpdir && *tmpdir ? tmpdir : ".");
-    e->kv = malloc(e->run_max * sizeof(*e->kv));
+    e->kv = fw_kv_alloc(e->run_max);
     e->cur = malloc(e->run_max * sizeof(*e->cur));
     if (!e->tmpdir || !e->kv || !e->cur) {
         fw_edgesort_free(e);

@@ -23,7 +23,7 @@
 #define BITS 12
 #define DIGITS ((64 + BITS - 1) / BITS)
 #define RADIX (1u << BITS)
-#define HUGE_MIN ((size_t)2 << 20) /* bytes: below one 2 MB page, malloc's memory is as good */
+#define HUGE_MIN ((size_t)2 << 20) /* one 2 MB page: below it, plain malloc */
 #define PARALLEL_MIN (1u << 20) /* below this a second thread costs more than it saves */
 #define THREADS 2
 
@@ -39,22 +39,13 @@ fw_kv *fw_kv_alloc(size_t n)
     size_t bytes = (n ? n : 1) * sizeof(fw_kv);
     if (bytes < HUGE_MIN)
         return malloc(bytes);
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
+    /* Aligned so that the kernel can back it with whole 2 MB pages; from malloc
+     * all the same, so free releases it and the sanitizers see its bounds. */
+    void *p;
+    if (posix_memalign(&p, HUGE_MIN, bytes))
         return NULL;
     (void)madvise(p, bytes, MADV_HUGEPAGE); /* advice only: THP may be off */
     return p;
-}
-
-void fw_kv_free(fw_kv *a, size_t n)
-{
-    size_t bytes = (n ? n : 1) * sizeof(fw_kv);
-    if (!a)
-        return;
-    if (bytes < HUGE_MIN)
-        free(a);
-    else
-        munmap(a, bytes);
 }
 
 typedef struct job {
@@ -191,6 +182,6 @@ int fw_sort_kv(fw_kv *a, size_t n)
         sort_one_thread(a, j.tmp, n, j.count[0]);
     for (int t = 0; t < THREADS; t++)
         free(j.count[t]);
-    fw_kv_free(j.tmp, n);
+    free(j.tmp);
     return ok ? FW_OK : FW_ENOMEM;
 }

@@ -19,11 +19,10 @@ typedef struct fw_kv {
  * Needs n pairs of scratch memory (allocated and freed here): FW_OK or FW_ENOMEM. */
 FW_MUSTCHECK int fw_sort_kv(fw_kv *a, size_t n);
 
-/* An array of n pairs (uninitialised; n == 0 gives a valid one-pair array), on
- * 2 MB pages where the kernel allows when it is large: the sort is faster on
- * such an array. NULL when out of memory. The caller owns it and releases it
- * with fw_kv_free, passing the same n. */
+/* An array of n pairs (uninitialised; n == 0 gives a valid one-pair array),
+ * aligned to and advised onto 2 MB pages when it is that large: the sort's
+ * scatter misses the TLB far less on such an array. NULL when out of memory.
+ * The caller owns it and releases it with free. */
 fw_kv *fw_kv_alloc(size_t n);
-void fw_kv_free(fw_kv *a, size_t n);
 
 #endif

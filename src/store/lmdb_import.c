@@ -410,7 +410,7 @@ static int rank_users(committer *c)
     c->rank = malloc((n ? n : 1) * sizeof(*c->rank));
     c->byrank = malloc((n ? n : 1) * sizeof(*c->byrank));
     if (!kv || !c->rank || !c->byrank) {
-        fw_kv_free(kv, n);
+        free(kv);
         return FW_ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
@@ -420,7 +420,7 @@ static int rank_users(committer *c)
         c->byrank[r] = (uint32_t)kv[r].val;
         c->rank[kv[r].val] = (uint32_t)r;
     }
-    fw_kv_free(kv, n);
+    free(kv);
     if (rc || !(c->idr = malloc((n ? n : 1) * sizeof(*c->idr))))
         return rc ? rc : FW_ENOMEM;
     for (size_t r = 0; r < n; r++)
@@ -695,7 +695,7 @@ static int write_tweets(committer *c)
     fw_import *im = c->im;
     fw_kv *kv = c->kv; /* the edges are written: reuse when large enough */
     bool own = im->ntweets > im->nedges;
-    if (own && !(kv = malloc(im->ntweets * sizeof(*kv))))
+    if (own && !(kv = fw_kv_alloc(im->ntweets)))
         return FW_ENOMEM;
     for (size_t i = 0; i < im->ntweets; i++)
         kv[i] = (fw_kv){im->tw[i].id, i};
@@ -848,7 +848,7 @@ int fw_store_import_commit(fw_import *im, void (*progress)(void *ctx, const char
         rc = im->write(im, progress, ctx);
         im->c = NULL;
     }
-    fw_kv_free(c.kv, nkv);
+    free(c.kv);
     free(c.rank);
     free(c.byrank);
     free(c.idr);

@@ -26,7 +26,8 @@ def test_one_row_per_batch_and_no_scratch_file_left(tmp_path):
 
 
 def test_bad_arguments_are_refused(tmp_path):
-    for args in (["--size-mb", "1"], ["--rounds", "0"], ["--batches", "0"], ["--batches", "99999999"]):
+    for args in (["--size-mb", "1"], ["--rounds", "0"], ["--batches", "0"], ["--batches", "99999999"],
+                 ["--batches", "1,x"]):
         r = run("--dir", str(tmp_path), *args)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert "error" in r.stderr
